@@ -1,0 +1,118 @@
+"""The composition root: builds storage, texts, channels and the dispatcher, and runs them.
+
+This is the one module that knows every part; the parts know only the types in ``bot``.
+Channels are found through ``channels.REGISTRY`` by import path, so a platform's library is
+imported only when that channel is enabled.
+
+Shutdown on SIGTERM/SIGINT, in this order: channels stop receiving; the web server stops
+listening and lets requests in flight finish; events being processed finish; the database
+closes. Anything acknowledged but not processed by then is in the inbox for the next start.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import signal
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from bot.channel import Channel
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.i18n import Texts
+from storage.attachments import AttachmentStore
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+def enabled_channels(settings: Settings) -> list[str]:
+    from channels import REGISTRY
+
+    names = []
+    for name in REGISTRY:
+        section = getattr(settings, name, None)
+        if section is None:
+            continue
+        token = getattr(section, "token", None)
+        if getattr(section, "enabled", False) or token is not None:
+            names.append(name)
+    return names
+
+
+def load_channel(name: str, settings: Settings, db: Database, attachments: AttachmentStore) -> Channel:
+    from channels import REGISTRY
+
+    module_name, _, class_name = REGISTRY[name].partition(":")
+    channel_class = getattr(importlib.import_module(module_name), class_name)
+    return channel_class(settings, db, attachments)
+
+
+@dataclass
+class Application:
+    settings: Settings
+    db: Database | None = None
+    dispatcher: Dispatcher | None = None
+    channels: dict[str, Channel] = field(default_factory=dict)
+    web: web.Application | None = None
+    runner: web.AppRunner | None = None
+    port: int | None = None
+
+    async def start(self) -> None:
+        from handlers import LOCALES, get_routers
+
+        settings = self.settings
+        self.db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
+                                      synchronous=settings.storage.synchronous)
+        attachments = AttachmentStore(settings.storage.attachments_dir)
+        texts = Texts.load(LOCALES, settings.languages.default)
+        self.channels = {name: load_channel(name, settings, self.db, attachments)
+                         for name in enabled_channels(settings)}
+        self.dispatcher = Dispatcher(self.db, settings, texts, get_routers(), self.channels, attachments)
+        # The largest body is a photo upload; JSON bodies are limited by the web chat itself.
+        self.web = web.Application(client_max_size=settings.proposals.max_photo_bytes + 64 * 1024)
+        self.web.router.add_get("/", lambda request: web.HTTPFound("/chat"))
+        self.web.router.add_get("/healthz", lambda request: web.json_response({"ok": True}))
+        for channel in self.channels.values():
+            channel.setup_routes(self.web, self.dispatcher)
+        await self.dispatcher.recover()
+        self.runner = web.AppRunner(self.web, shutdown_timeout=settings.server.shutdown_grace_seconds,
+                                    access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, settings.server.host, settings.server.port)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+        for channel in self.channels.values():
+            await channel.start(self.dispatcher)
+        log.info("Souchastie is running on port %s with channels: %s", self.port, ", ".join(self.channels))
+
+    async def stop(self) -> None:
+        grace = self.settings.server.shutdown_grace_seconds
+        for channel in self.channels.values():
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("channel %s did not stop cleanly", channel.name)
+        if self.runner is not None:
+            await self.runner.cleanup()
+        if self.dispatcher is not None:
+            await self.dispatcher.drain(grace)
+        if self.db is not None:
+            await self.db.close()
+
+
+async def serve(settings: Settings) -> None:
+    app = Application(settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stopping.set)
+    await app.start()
+    print(f"Souchastie: open http://localhost:{app.port}/chat (stop with Ctrl+C)", flush=True)
+    try:
+        await stopping.wait()
+    finally:
+        log.info("stopping")
+        await app.stop()

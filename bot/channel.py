@@ -1,0 +1,84 @@
+"""What a channel adapter is to the core, and what the core is to a channel adapter.
+
+A channel turns platform updates into ``Event``s and hands them to the core (``Inbound``), and
+turns the core's replies into platform calls (``Channel.deliver``). It declares its limits in
+``Capabilities`` so that replies are fitted to the platform before they are sent
+(``bot.rendering.fit``). Adapters compose an SDK client; they never subclass the core.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from aiohttp import web
+
+from bot.events import Event, Photo, ResidentRef
+from bot.replies import Reply
+
+if TYPE_CHECKING:
+    from bot.dispatcher import Handled
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    max_text_length: int = 4096
+    max_buttons_per_row: int = 3
+    max_button_rows: int = 10
+    max_button_label: int = 64
+    inline_buttons: bool = True
+    request_location: bool = True
+    request_contact: bool = True
+    # Replies are read by the client from the outbox (the web chat) instead of being pushed.
+    pull_delivery: bool = False
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A reply with its outbox id: the id is the idempotency key for platforms that have one."""
+
+    id: int
+    reply: Reply
+
+
+class DeliveryError(Exception):
+    """A send failed. ``permanent`` means retrying cannot help (blocked, deleted, forbidden)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Inbound(Protocol):
+    """The core, as a channel sees it."""
+
+    async def accept(self, event: Event) -> int | None: ...
+
+    def process_in_background(self, inbox_id: int) -> None: ...
+
+    async def handle(self, event: Event) -> "Handled": ...
+
+
+class Channel(ABC):
+    name: str
+    capabilities: Capabilities = Capabilities()
+
+    def setup_routes(self, app: web.Application, core: Inbound) -> None:
+        """Add HTTP routes (web chat, webhooks) before the shared web app starts."""
+
+    @abstractmethod
+    async def start(self, core: Inbound) -> None:
+        """Begin receiving (long polling, webhook registration); return once running."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop receiving; updates already acknowledged are in the inbox and not lost."""
+
+    @abstractmethod
+    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+        """Send replies to one resident, in order; raise ``DeliveryError`` on failure."""
+
+    async def download(self, photo: Photo) -> bytes:
+        """Fetch a photo that is still on the platform (``photo.remote_id``)."""
+        raise DeliveryError(f"{self.name} cannot download attachments", permanent=True)

@@ -1,0 +1,73 @@
+"""``python -m bot``: run the bot, or look after its database.
+
+    python -m bot run                 start every configured channel and the web server
+    python -m bot db upgrade          apply database migrations and exit
+    python -m bot --config PATH …     use another configuration file (default ./config.yaml)
+
+Every setting can also be given in the environment: SOUCHASTIE_<SECTION>_<KEY> (see README).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Souchastie: the participation bot.",
+                                     epilog="Settings can be overridden by SOUCHASTIE_<SECTION>_<KEY> variables.")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="configuration file (default: $SOUCHASTIE_CONFIG or ./config.yaml)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot: web chat, staff panel and configured messengers")
+    database = commands.add_parser("db", help="database maintenance")
+    database.add_argument("action", choices=["upgrade"], help="upgrade: apply pending migrations")
+    return parser
+
+
+def settings_from(arguments: argparse.Namespace) -> Settings:
+    path = arguments.config or Path(os.environ.get("SOUCHASTIE_CONFIG", DEFAULT_CONFIG))
+    if arguments.config is None and not path.exists():
+        return load_settings(None)  # the embedded defaults
+    return load_settings(path)
+
+
+async def upgrade_database(settings: Settings) -> list[str]:
+    from storage.database import Database
+
+    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
+                             synchronous=settings.storage.synchronous, migrate=False)
+    try:
+        return await db.upgrade()
+    finally:
+        await db.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = settings_from(arguments)
+    except ConfigError as error:
+        print(f"configuration error:\n{error}", file=sys.stderr)
+        return 2
+    if arguments.command == "db":
+        applied = asyncio.run(upgrade_database(settings))
+        print("applied: " + ", ".join(applied) if applied else "the database is up to date")
+        return 0
+    from bot.app import serve
+
+    try:
+        asyncio.run(serve(settings))
+    except OSError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,234 @@
+"""Typed settings: one model per section of config.yaml, overridable from the environment.
+
+The naming rule for the environment is one and only one: ``SOUCHASTIE_<SECTION>_<KEY>``,
+upper-case, with ``__`` between deeper levels (``SOUCHASTIE_SERVER_PORT=9000``,
+``SOUCHASTIE_TELEGRAM_TOKEN=…``, ``SOUCHASTIE_PROPOSALS_MAX_PHOTOS=3``). Section names carry
+no underscore, which is what makes the rule unambiguous. Values are read as YAML scalars, so
+``true``, ``8080`` and ``[a, b]`` mean what they look like.
+
+Secrets (tokens, signing keys) are ``SecretStr`` fields: they are accepted only from the
+environment, and a config file that holds one is refused, so that a token is never committed
+with the configuration.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+ENV_PREFIX = "SOUCHASTIE_"
+RESERVED_ENV = {"SOUCHASTIE_CONFIG"}
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Titled(Section):
+    """A configurable item shown to residents: a stable key and a title per language."""
+
+    key: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    title: dict[str, str]
+
+    def title_in(self, language: str, fallback: str = "ru") -> str:
+        return self.title.get(language) or self.title.get(fallback) or self.key
+
+
+class ServerSettings(Section):
+    host: str = "0.0.0.0"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str = "http://localhost:8080"
+    shutdown_grace_seconds: float = Field(10.0, gt=0)
+
+
+class StorageSettings(Section):
+    path: Path = Path("data/souchastie.db")
+    attachments_dir: Path = Path("data/attachments")
+    busy_timeout_ms: int = Field(5000, ge=0)
+    synchronous: Literal["full", "normal"] = "normal"
+    processed_update_retention_days: int = Field(30, ge=1)
+
+
+class ProjectSettings(Section):
+    name: dict[str, str] = {"ru": "Парк культуры и отдыха", "en": "The Culture and Leisure Park"}
+    appeals_url: str = "https://www.gosuslugi.ru/10091/1"
+    website_url: str = ""
+
+
+class PrivacySettings(Section):
+    consent_version: str = "2026-11-01"
+    operator: str = "Администрация городского поселения"
+    retention_months: int = Field(36, ge=1)
+    contact_email: str = "privacy@example.org"
+
+
+class LanguageSettings(Section):
+    default: str = "ru"
+
+
+DEFAULT_CATEGORIES = (
+    Titled(key="idea", title={"ru": "Идея для парка", "en": "An idea for the park"}),
+    Titled(key="problem", title={"ru": "Проблема, которую надо решить", "en": "A problem to fix"}),
+    Titled(key="tree", title={"ru": "Дерево (Я-дендролог)", "en": "A tree (I am a dendrologist)"}),
+    Titled(key="lost", title={"ru": "Что было в парке раньше", "en": "Something the park has lost"}),
+)
+
+DEFAULT_TOPICS = (
+    Titled(key="episodes", title={"ru": "Мультсериал «ПАРКУ БЫТЬ!»", "en": "The cartoon \"ПАРКУ БЫТЬ!\""}),
+    Titled(key="news", title={"ru": "Новости проекта", "en": "Project news"}),
+    Titled(key="results", title={"ru": "Итоги голосований", "en": "Poll results"}),
+)
+
+
+class ProposalSettings(Section):
+    categories: tuple[Titled, ...] = Field(DEFAULT_CATEGORIES, min_length=1)
+    text_min_length: int = Field(10, ge=1)
+    text_max_length: int = Field(2000, ge=10)
+    address_max_length: int = Field(300, ge=10)
+    max_photos: int = Field(5, ge=0, le=10)
+    max_photo_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    receipt_prefix: str = "П-"
+    list_limit: int = Field(10, ge=1, le=50)
+
+    @field_validator("categories")
+    @classmethod
+    def _unique_keys(cls, value: tuple[Titled, ...]) -> tuple[Titled, ...]:
+        keys = [c.key for c in value]
+        if len(keys) != len(set(keys)):
+            raise ValueError("category keys must be unique")
+        return value
+
+
+class SubscriptionSettings(Section):
+    topics: tuple[Titled, ...] = DEFAULT_TOPICS
+
+
+class WebchatSettings(Section):
+    enabled: bool = True
+    poll_timeout_seconds: float = Field(25.0, gt=0, le=60)
+    max_json_bytes: int = Field(256 * 1024, ge=1024)
+
+
+class TelegramSettings(Section):
+    enabled: bool = False
+    token: SecretStr | None = None
+    api_url: str = "https://api.telegram.org"      # a local Bot API server, or the tests' fake
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_path: str = "/webhook/telegram"
+    webhook_secret: SecretStr | None = None
+    poll_timeout_seconds: int = Field(25, ge=0, le=50)
+    request_timeout_seconds: float = Field(30.0, gt=0)
+
+
+class VkSettings(Section):
+    enabled: bool = False
+    token: SecretStr | None = None                  # the community (group) token
+    group_id: int = 0
+    api_url: str = "https://api.vk.com/method"     # the tests point the real vk_api client at a fake
+    api_version: str = "5.199"
+    mode: Literal["longpoll", "callback"] = "longpoll"
+    callback_path: str = "/webhook/vk"
+    callback_secret: SecretStr | None = None
+    confirmation_code: str = ""
+    wait_seconds: int = Field(25, ge=1, le=90)
+    request_timeout_seconds: float = Field(30.0, gt=0)
+
+
+class MaxSettings(Section):
+    enabled: bool = False
+    token: SecretStr | None = None
+    api_url: str = "https://platform-api.max.ru"
+    ca_bundle: str = ""                             # PEM file with the Russian national CA, if needed
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_path: str = "/webhook/max"
+    webhook_secret: SecretStr | None = None
+    poll_timeout_seconds: int = Field(30, ge=0, le=90)
+    request_timeout_seconds: float = Field(35.0, gt=0)
+
+
+class Settings(Section):
+    server: ServerSettings = ServerSettings()
+    storage: StorageSettings = StorageSettings()
+    project: ProjectSettings = ProjectSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    languages: LanguageSettings = LanguageSettings()
+    proposals: ProposalSettings = ProposalSettings()
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
+    webchat: WebchatSettings = WebchatSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    vk: VkSettings = VkSettings()
+    max: MaxSettings = MaxSettings()
+
+
+class ConfigError(Exception):
+    """A setting is missing, misspelt or has a value of the wrong kind; the text says which."""
+
+
+def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.exists():
+            raise ConfigError(f"{path}: no such configuration file")
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{path}: not valid YAML: {error}") from error
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of sections")
+        _refuse_secrets_in_file(raw, Settings, str(path))
+    _apply_environment(raw, environ)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_explain(error, path)) from error
+
+
+def _refuse_secrets_in_file(raw: dict[str, Any], model: type[BaseModel], where: str, prefix: str = "") -> None:
+    for name, field in model.model_fields.items():
+        if name not in raw:
+            continue
+        annotation = field.annotation
+        dotted = f"{prefix}{name}"
+        if annotation is not None and "SecretStr" in str(annotation):
+            env = ENV_PREFIX + dotted.replace(".", "_", 1).replace(".", "__").upper()
+            raise ConfigError(f"{where}: {dotted} is a secret; set it in the environment as {env}, not in the file")
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(raw[name], dict):
+            _refuse_secrets_in_file(raw[name], annotation, where, f"{dotted}.")
+
+
+def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
+    sections = set(Settings.model_fields)
+    for variable, value in sorted(environ.items()):
+        if not variable.startswith(ENV_PREFIX) or variable in RESERVED_ENV:
+            continue
+        rest = variable[len(ENV_PREFIX):].lower()
+        section, _, key = rest.partition("_")
+        if section not in sections or not key:
+            raise ConfigError(f"{variable}: no such setting (the rule is SOUCHASTIE_<SECTION>_<KEY>)")
+        target = raw.setdefault(section, {})
+        *parents, leaf = key.split("__")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = _parse_scalar(value)
+
+
+def _parse_scalar(value: str) -> Any:
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    return value if parsed is None and value != "" else parsed
+
+
+def _explain(error: ValidationError, path: Path | None) -> str:
+    where = f"{path}: " if path else ""
+    lines = []
+    for problem in error.errors():
+        dotted = ".".join(str(part) for part in problem["loc"])
+        lines.append(f"{where}{dotted}: {problem['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""The one event type every channel produces: what a resident did, in platform-neutral words.
+
+An event is stored in the inbox as JSON before its channel acknowledges it, and handlers read
+only this type, so a handler never learns which platform a press or a photo came from. The
+platform's own payload travels along in ``raw`` for diagnostics.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"
+    PHOTOS = "photos"
+    LOCATION = "location"
+    CONTACT = "contact"
+    UNSUPPORTED = "unsupported"
+    # The platform tells us the resident can (not) be written to: blocked, unblocked the bot.
+    REACHABILITY = "reachability"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ResidentRef(Frozen):
+    channel: str
+    external_id: str
+
+
+class Photo(Frozen):
+    """A photo already placed in the attachment store (``file_key``), or one still on the
+    platform (``remote_id``) that the channel fetches before the handler runs."""
+
+    file_key: str = ""
+    remote_id: str = ""
+    mime_type: str = "image/jpeg"
+    size: int = 0
+
+
+class Location(Frozen):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class Contact(Frozen):
+    phone: str
+    # True only when the platform vouches that the phone belongs to the sender.
+    verified: bool = False
+
+
+class Event(Frozen):
+    ref: ResidentRef
+    update_id: str
+    kind: Kind
+    text: str = ""
+    command: str = ""
+    argument: str = ""
+    payload: str = ""
+    photos: tuple[Photo, ...] = ()
+    location: Location | None = None
+    contact: Contact | None = None
+    reachable: bool | None = None
+    display_name: str = ""
+    language_hint: str = ""
+    received_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+def text_event(ref: ResidentRef, update_id: str, text: str, **fields: Any) -> Event:
+    """Build a text or command event from what a resident typed; commands start with "/"."""
+    stripped = text.strip()
+    if stripped.startswith("/") and len(stripped) > 1:
+        head, _, argument = stripped[1:].partition(" ")
+        command = head.split("@", 1)[0].lower()
+        if command.isascii() and command.replace("_", "").isalnum():
+            return Event(ref=ref, update_id=update_id, kind=Kind.COMMAND, command=command,
+                         argument=argument.strip(), text=text, **fields)
+    return Event(ref=ref, update_id=update_id, kind=Kind.TEXT, text=text, **fields)

@@ -1,0 +1,50 @@
+"""Filters for ``Router.on``: small predicates on the context, combined by listing them."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from bot.events import Kind
+from bot.payloads import decode
+from bot.routing import Context
+
+
+def state_is(*states: str) -> Callable[[Context], bool]:
+    wanted = set(states)
+    return lambda ctx: ctx.state in wanted
+
+
+def state_in(prefix: str) -> Callable[[Context], bool]:
+    return lambda ctx: ctx.state.startswith(prefix)
+
+
+def kind(*kinds: Kind) -> Callable[[Context], bool]:
+    wanted = set(kinds)
+    return lambda ctx: ctx.event.kind in wanted
+
+
+def command(*names: str) -> Callable[[Context], dict[str, Any] | bool]:
+    wanted = set(names)
+
+    def check(ctx: Context) -> dict[str, Any] | bool:
+        if ctx.event.kind is Kind.COMMAND and ctx.event.command in wanted:
+            return {"argument": ctx.event.argument}
+        return False
+    return check
+
+
+def button(namespace: str, *first_args: str) -> Callable[[Context], dict[str, Any] | bool]:
+    """Match a button press by payload namespace (and optionally its leading arguments)."""
+    def check(ctx: Context) -> dict[str, Any] | bool:
+        if ctx.event.kind is not Kind.BUTTON:
+            return False
+        payload = decode(ctx.event.payload)
+        if payload is None or payload.namespace != namespace:
+            return False
+        if payload.args[: len(first_args)] != first_args:
+            return False
+        return {"payload": payload}
+    return check
+
+
+def has_consent(ctx: Context) -> bool:
+    return ctx.resident.has_consent

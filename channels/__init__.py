@@ -1,0 +1,8 @@
+"""Channel adapters: transport only, one package per platform.
+
+``REGISTRY`` is the explicit list of channels, by import path so that a platform's library is
+imported only when its channel is enabled.
+"""
+REGISTRY: dict[str, str] = {
+    "webchat": "channels.webchat.channel:WebChatChannel",
+}

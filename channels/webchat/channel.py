@@ -1,0 +1,76 @@
+"""The web chat channel. Its delivery is the outbox itself: the browser reads replies with a
+long poll (``GET /api/webchat/messages?after=N``), so ``deliver`` only wakes the waiting polls.
+
+A session token (at least 128 random bits, made by the page) identifies the browser. Only its
+SHA-256 is stored as the resident's external id, so the database never holds a live token.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections import defaultdict
+
+from aiohttp import web
+
+from bot.channel import Capabilities, Channel, Inbound, Outgoing
+from bot.config import Settings
+from bot.events import ResidentRef
+from storage.attachments import AttachmentStore
+from storage.database import Database
+
+NAME = "webchat"
+SESSION = re.compile(r"^[0-9a-f]{32,128}$")
+
+
+def session_ref(session: str) -> ResidentRef:
+    return ResidentRef(channel=NAME, external_id=hashlib.sha256(session.encode()).hexdigest())
+
+
+class WebChatChannel(Channel):
+    name = NAME
+    capabilities = Capabilities(max_text_length=10_000, max_buttons_per_row=3, max_button_rows=20,
+                                max_button_label=80, pull_delivery=True)
+
+    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+        self.settings = settings
+        self.db = db
+        self.attachments = attachments
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+
+    def setup_routes(self, app: web.Application, core: Inbound) -> None:
+        from channels.webchat.api import WebChatApi
+
+        WebChatApi(self, core).register(app)
+
+    async def start(self, core: Inbound) -> None:
+        return None
+
+    async def stop(self) -> None:
+        for events in self._waiters.values():
+            for event in events:
+                event.set()
+
+    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+        for event in self._waiters.get(ref.external_id, ()):
+            event.set()
+
+    async def wait_for_replies(self, ref: ResidentRef, after: int, timeout: float) -> list:
+        """Replies after ``after``; when there are none yet, wait up to ``timeout`` for one."""
+        wake = asyncio.Event()
+        self._waiters[ref.external_id].add(wake)
+        try:
+            rows = await self.db.reader.outbox.for_recipient(NAME, ref.external_id, after)
+            if rows:
+                return rows
+            try:
+                await asyncio.wait_for(wake.wait(), timeout)
+            except asyncio.TimeoutError:
+                return []
+            return await self.db.reader.outbox.for_recipient(NAME, ref.external_id, after)
+        finally:
+            waiters = self._waiters.get(ref.external_id)
+            if waiters is not None:
+                waiters.discard(wake)
+                if not waiters:
+                    del self._waiters[ref.external_id]

@@ -1,0 +1,17 @@
+"""Conversation logic, channel-agnostic: one router per feature, in the order they are tried.
+
+The order matters and is read here: platform notices first, then commands that work from any
+step, then the features, and the catch-all last.
+"""
+from pathlib import Path
+
+from bot.routing import Router
+
+LOCALES = Path(__file__).parent / "locales"
+
+
+def get_routers() -> list[Router]:
+    from handlers import commands, fallback, menu, onboarding, privacy, proposals, subscriptions, system
+
+    return [system.router, commands.router, privacy.router, onboarding.router, menu.router,
+            proposals.router, subscriptions.router, fallback.router]

@@ -1,0 +1,35 @@
+"""The main menu (the empty state) and what its buttons open."""
+from __future__ import annotations
+
+from bot.filters import button, state_is
+from bot.replies import Button
+from bot.routing import Context, Router
+from handlers.keyboards import main_menu
+
+router = Router("menu")
+
+MENU = ""
+
+
+@router.prompt(MENU)
+async def show_menu(ctx: Context) -> None:
+    ctx.say(ctx.t("menu.prompt"), main_menu(ctx))
+
+
+@router.on(state_is(MENU), button("menu", "consent"))
+async def consent(ctx: Context, payload) -> None:
+    ctx.goto("onboarding:consent")
+
+
+@router.on(state_is(MENU), button("menu", "language"))
+async def language(ctx: Context, payload) -> None:
+    ctx.goto("onboarding:language")
+
+
+@router.on(state_is(MENU), button("menu", "about"))
+async def about(ctx: Context, payload) -> None:
+    project = ctx.settings.project
+    name = project.name.get(ctx.language) or next(iter(project.name.values()), "")
+    ctx.say(ctx.t("about.text", project=name),
+            [[Button(label=ctx.t("about.appeals"), url=project.appeals_url)]])
+    ctx.goto(MENU)

@@ -1,0 +1,63 @@
+"""Consent to personal-data processing (152-FZ), then the choice of language.
+
+Nothing personal is stored before consent: the resident row holds only the channel's
+opaque id (and the poster they came from). The display name is written at consent, together
+with the version of the consent text the resident saw and the moment they agreed.
+"""
+from __future__ import annotations
+
+from bot.filters import button, state_is
+from bot.payloads import encode
+from bot.replies import Button
+from bot.routing import Context, Router
+
+router = Router("onboarding")
+
+CONSENT = "onboarding:consent"
+LANGUAGE = "onboarding:language"
+
+
+@router.prompt(CONSENT)
+async def ask_consent(ctx: Context) -> None:
+    privacy = ctx.settings.privacy
+    ctx.say(ctx.t("consent.text", months=privacy.retention_months, operator=privacy.operator,
+                  version=privacy.consent_version),
+            [[Button(label=ctx.t("consent.accept"), payload=encode("consent", "yes"))],
+             [Button(label=ctx.t("consent.decline"), payload=encode("consent", "no"))]])
+
+
+@router.on(state_is(CONSENT), button("consent", "yes"))
+async def accepted(ctx: Context, payload) -> None:
+    version = ctx.settings.privacy.consent_version
+    ctx.resident.consent_at = await ctx.db.residents.record_consent(
+        ctx.resident.id, version, ctx.event.display_name[:200])
+    ctx.resident.consent_version = version
+    ctx.say(ctx.t("consent.thanks"))
+    ctx.goto(LANGUAGE)
+
+
+@router.on(state_is(CONSENT), button("consent", "no"))
+async def declined(ctx: Context, payload) -> None:
+    await ctx.db.residents.record_decline(ctx.resident.id)
+    ctx.say(ctx.t("consent.declined"))
+    ctx.goto("", clear=True)
+
+
+@router.prompt(LANGUAGE)
+async def ask_language(ctx: Context) -> None:
+    ctx.say(ctx.t("language.prompt"),
+            [[Button(label=ctx.texts.get(language, "language_name"), payload=encode("lang", language))]
+             for language in ctx.texts.languages])
+
+
+@router.on(state_is(LANGUAGE), button("lang"))
+async def chose_language(ctx: Context, payload) -> None:
+    language = payload.arg(0)
+    if language not in ctx.texts.languages:
+        await ask_language(ctx)
+        return
+    # The interface language alone identifies nobody, so it is kept with or without consent.
+    ctx.resident.language = language
+    await ctx.db.residents.set_language(ctx.resident.id, language)
+    ctx.say(ctx.t("language.set"))
+    ctx.goto("", clear=True)

@@ -1,0 +1,72 @@
+"""/privacy shows what is stored about the resident; /forget erases it after a confirmation."""
+from __future__ import annotations
+
+from bot.filters import button, command, state_is
+from bot.payloads import encode
+from bot.replies import Button
+from bot.routing import Context, Router
+from handlers.keyboards import to_menu
+
+router = Router("privacy")
+
+PRIVACY = "privacy"
+CONFIRM = "privacy:confirm"
+
+
+@router.on(command("privacy"))
+async def privacy_command(ctx: Context, argument: str) -> None:
+    ctx.goto(PRIVACY, clear=True)
+
+
+@router.on(state_is(""), button("menu", "privacy"))
+async def privacy_button(ctx: Context, payload) -> None:
+    ctx.goto(PRIVACY)
+
+
+@router.prompt(PRIVACY)
+async def show_stored(ctx: Context) -> None:
+    resident = ctx.resident
+    nothing = ctx.t("privacy.nothing")
+    consent = (ctx.t("privacy.consent_given", date=resident.consent_at[:16].replace("T", " "),
+                     version=resident.consent_version)
+               if resident.consent_at and resident.consent_version else ctx.t("privacy.consent_none"))
+    topics = sorted(await ctx.db.subscriptions.topics_of(resident.id))
+    ctx.say(ctx.t("privacy.summary", channel=resident.channel, name=resident.display_name or nothing,
+                  language=ctx.texts.get(ctx.language, "language_name"),
+                  phone=resident.phone or nothing, consent=consent, source=resident.first_source or nothing,
+                  topics=", ".join(topics) or nothing,
+                  proposals=await ctx.db.proposals.count_of_resident(resident.id)),
+            [[Button(label=ctx.t("privacy.forget"), payload=encode("priv", "forget"))], to_menu(ctx)])
+
+
+@router.on(command("forget"))
+async def forget_command(ctx: Context, argument: str) -> None:
+    ctx.goto(CONFIRM, clear=True)
+
+
+@router.on(state_is(PRIVACY), button("priv", "forget"))
+async def forget_button(ctx: Context, payload) -> None:
+    ctx.goto(CONFIRM)
+
+
+@router.prompt(CONFIRM)
+async def ask_confirmation(ctx: Context) -> None:
+    ctx.say(ctx.t("privacy.confirm_prompt"),
+            [[Button(label=ctx.t("privacy.confirm"), payload=encode("priv", "confirm"))],
+             [Button(label=ctx.t("privacy.keep"), payload=encode("priv", "keep"))]])
+
+
+@router.on(state_is(CONFIRM), button("priv", "confirm"))
+async def forget(ctx: Context, payload) -> None:
+    language = ctx.language  # read before the profile that holds it is gone
+    erasure = await ctx.db.privacy.forget(ctx.resident)
+    ctx.forgotten = True
+    ctx.say(ctx.texts.get(language, "privacy.forgotten", subscriptions=erasure.deleted_subscriptions,
+                          messages=erasure.deleted_messages, proposals=erasure.anonymised_proposals),
+            [[Button(label=ctx.texts.get(language, "nav.start_again"), payload=encode("nav", "start"))]])
+
+
+@router.on(state_is(CONFIRM), button("priv", "keep"))
+async def keep(ctx: Context, payload) -> None:
+    ctx.say(ctx.t("privacy.kept"))
+    ctx.goto("", clear=True)

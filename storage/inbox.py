@@ -1,0 +1,44 @@
+"""The inbox: updates stored before they are acknowledged, processed from here exactly once."""
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.clock import now
+
+
+class Inbox:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def store(self, channel: str, update_id: str, payload: str) -> int | None:
+        """Keep the update; ``None`` means this (channel, update id) was seen before."""
+        rows = await self._db.execute_fetchall(
+            "INSERT INTO inbox (channel, update_id, payload, received_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (channel, update_id) DO NOTHING RETURNING id",
+            (channel, update_id, payload, now()))
+        return rows[0][0] if rows else None
+
+    async def find(self, channel: str, update_id: str) -> int | None:
+        rows = await self._db.execute_fetchall(
+            "SELECT id FROM inbox WHERE channel = ? AND update_id = ?", (channel, update_id))
+        return rows[0][0] if rows else None
+
+    async def load_unprocessed(self, inbox_id: int) -> str | None:
+        rows = await self._db.execute_fetchall(
+            "SELECT payload FROM inbox WHERE id = ? AND processed_at IS NULL", (inbox_id,))
+        return rows[0][0] if rows else None
+
+    async def mark_processed(self, inbox_id: int, error: str | None = None) -> None:
+        # The payload may hold personal data; once processed only the key is needed.
+        await self._db.execute(
+            "UPDATE inbox SET processed_at = ?, payload = NULL, error = ? WHERE id = ?",
+            (now(), error, inbox_id))
+
+    async def unprocessed_ids(self) -> list[int]:
+        rows = await self._db.execute_fetchall("SELECT id FROM inbox WHERE processed_at IS NULL ORDER BY id")
+        return [row[0] for row in rows]
+
+    async def prune_processed(self, before: str) -> int:
+        cursor = await self._db.execute(
+            "DELETE FROM inbox WHERE processed_at IS NOT NULL AND processed_at < ?", (before,))
+        return cursor.rowcount

@@ -1,0 +1,21 @@
+"""All query groups bound to one connection: what a transaction or the reader hands out."""
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.inbox import Inbox
+from storage.outbox import Outbox
+from storage.privacy import Privacy
+from storage.proposals import Proposals
+from storage.residents import Residents
+from storage.subscriptions import Subscriptions
+
+
+class Repositories:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.residents = Residents(connection)
+        self.inbox = Inbox(connection)
+        self.outbox = Outbox(connection)
+        self.proposals = Proposals(connection)
+        self.subscriptions = Subscriptions(connection)
+        self.privacy = Privacy(connection)

@@ -1,0 +1,100 @@
+"""Residents and their persisted conversation state."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from storage.clock import now
+
+
+@dataclass
+class Resident:
+    id: int
+    channel: str
+    external_id: str
+    display_name: str = ""
+    language: str = ""
+    phone: str = ""
+    phone_verified: bool = False
+    consent_version: str | None = None
+    consent_at: str | None = None
+    consent_declined_at: str | None = None
+    first_source: str | None = None
+    reachable: bool = True
+    state: str = ""
+    state_data: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent_at is not None
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Resident":
+        values = dict(row)
+        values["state_data"] = json.loads(values["state_data"] or "{}")
+        values["phone_verified"] = bool(values["phone_verified"])
+        values["reachable"] = bool(values["reachable"])
+        return cls(**values)
+
+
+class Residents:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def find(self, channel: str, external_id: str) -> Resident | None:
+        rows = await self._db.execute_fetchall(
+            "SELECT * FROM residents WHERE channel = ? AND external_id = ?", (channel, external_id))
+        return Resident.from_row(rows[0]) if rows else None
+
+    async def get(self, resident_id: int) -> Resident | None:
+        rows = await self._db.execute_fetchall("SELECT * FROM residents WHERE id = ?", (resident_id,))
+        return Resident.from_row(rows[0]) if rows else None
+
+    async def get_or_create(self, channel: str, external_id: str) -> Resident:
+        found = await self.find(channel, external_id)
+        if found is not None:
+            return found
+        rows = await self._db.execute_fetchall(
+            "INSERT INTO residents (channel, external_id, created_at) VALUES (?, ?, ?) RETURNING *",
+            (channel, external_id, now()))
+        return Resident.from_row(rows[0])
+
+    async def save_state(self, resident_id: int, state: str, data: dict[str, Any]) -> None:
+        await self._db.execute(
+            "UPDATE residents SET state = ?, state_data = ? WHERE id = ?",
+            (state, json.dumps(data, ensure_ascii=False), resident_id))
+
+    async def set_language(self, resident_id: int, language: str) -> None:
+        await self._db.execute("UPDATE residents SET language = ? WHERE id = ?", (language, resident_id))
+
+    async def record_consent(self, resident_id: int, version: str, display_name: str) -> str:
+        """Record consent to the given text version; return the moment recorded."""
+        stamp = now()
+        await self._db.execute(
+            "UPDATE residents SET consent_version = ?, consent_at = ?, consent_declined_at = NULL,"
+            " display_name = ? WHERE id = ?", (version, stamp, display_name, resident_id))
+        return stamp
+
+    async def record_decline(self, resident_id: int) -> None:
+        await self._db.execute(
+            "UPDATE residents SET consent_declined_at = ? WHERE id = ?", (now(), resident_id))
+
+    async def set_first_source(self, resident_id: int, source: str) -> bool:
+        cursor = await self._db.execute(
+            "UPDATE residents SET first_source = ? WHERE id = ? AND first_source IS NULL",
+            (source, resident_id))
+        return cursor.rowcount == 1
+
+    async def set_reachable(self, resident_id: int, reachable: bool) -> None:
+        await self._db.execute("UPDATE residents SET reachable = ? WHERE id = ?", (int(reachable), resident_id))
+
+    async def set_phone(self, resident_id: int, phone: str, verified: bool) -> None:
+        await self._db.execute(
+            "UPDATE residents SET phone = ?, phone_verified = ? WHERE id = ?", (phone, int(verified), resident_id))
+
+    async def delete(self, resident_id: int) -> None:
+        await self._db.execute("DELETE FROM residents WHERE id = ?", (resident_id,))

@@ -1,0 +1,50 @@
+"""Bootstrap for a fresh machine that has nothing but Python 3.11.
+
+`python3 tasks.py run|test|bench` creates `.venv` on first use, installs the project with
+its test extras there (again only when pyproject.toml changes), then runs the command inside
+it. Kept in the standard library on purpose: it has to work before anything is installed.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+STAMP = VENV / ".installed-from"
+
+COMMANDS = {
+    "run": ["-m", "bot", "run"],
+    "test": ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+    "bench": ["-m", "bench"],
+}
+
+
+def ensure_environment() -> None:
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not PYTHON.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(f"usage: python3 tasks.py {{{'|'.join(COMMANDS)}}} [args...]", file=sys.stderr)
+        return 2
+    ensure_environment()
+    command = [str(PYTHON), *COMMANDS[argv[0]], *argv[1:]]
+    os.chdir(ROOT)
+    return subprocess.call(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
