@@ -1,0 +1,92 @@
+"""Test drivers: a simulated resident per channel, all with one interface (``Resident``).
+
+A channel's driver module ``tests/drivers/<channel>.py`` exposes ``world(tmp_path)``, an async
+context manager that starts whatever that channel needs (fake platform servers on loopback,
+the real client library pointed at them) and the bot itself, and yields a ``World`` whose
+``resident(n)`` plays the n-th resident. The journey tests run over every module named in
+``JOURNEY_CHANNELS``, so one scenario proves every channel.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncContextManager, Callable, Protocol
+
+from bot.app import Application
+from bot.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+JOURNEY_CHANNELS = ["webchat"]
+
+
+@dataclass
+class BotMessage:
+    text: str
+    buttons: list[list[dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def payloads(self) -> list[str]:
+        return [b["payload"] for row in self.buttons for b in row if b.get("payload")]
+
+    def requests(self) -> list[str]:
+        return [b["request"] for row in self.buttons for b in row if b.get("request")]
+
+
+class Resident(Protocol):
+    async def send_text(self, text: str) -> list[BotMessage]: ...
+
+    async def press(self, payload: str) -> list[BotMessage]: ...
+
+    async def send_location(self, latitude: float, longitude: float) -> list[BotMessage]: ...
+
+    async def send_photo(self, data: bytes) -> list[BotMessage]: ...
+
+
+class World(Protocol):
+    app: Application
+
+    def resident(self, number: int) -> Resident: ...
+
+
+def test_settings(tmp_path: Path, **environment: str) -> Settings:
+    """The shipped config.yaml with a private database, files and a free port."""
+    base = {
+        "SOUCHASTIE_STORAGE_PATH": str(tmp_path / "souchastie.db"),
+        "SOUCHASTIE_STORAGE_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
+        "SOUCHASTIE_SERVER_HOST": "127.0.0.1",
+        "SOUCHASTIE_SERVER_PORT": "0",
+        "SOUCHASTIE_SERVER_SHUTDOWN_GRACE_SECONDS": "3",
+    }
+    return load_settings(ROOT / "config.yaml", {**base, **environment})
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Poll ``check`` (sync or async) until it returns a truthy value; fail after ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+def load_world(channel: str) -> Callable[[Path], AsyncContextManager[World]]:
+    import importlib
+
+    return importlib.import_module(f"tests.drivers.{channel}").world
+
+
+async def wait_handled(app: Application, channel: str, update_id: str, timeout: float = 10.0) -> None:
+    """Wait until an update is stored, processed, and its replies handed to the channel."""
+    async def done() -> bool:
+        rows = await app.db.reader.residents._db.execute_fetchall(
+            "SELECT i.processed_at IS NOT NULL,"
+            " (SELECT count(*) FROM outbox o WHERE o.inbox_id = i.id AND o.status = 'pending')"
+            " FROM inbox i WHERE i.channel = ? AND i.update_id = ?", (channel, update_id))
+        return bool(rows) and bool(rows[0][0]) and rows[0][1] == 0
+    await eventually(done, timeout)

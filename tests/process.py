@@ -1,0 +1,70 @@
+"""The bot as a real subprocess (``python -m bot run``), for crash tests that kill it with SIGKILL."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import aiohttp
+
+from tests.drivers import ROOT
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BotProcess:
+    def __init__(self, tmp_path: Path, port: int | None = None, **environment: str) -> None:
+        self.port = port or free_port()
+        self.environment = {
+            **os.environ,
+            "SOUCHASTIE_STORAGE_PATH": str(tmp_path / "souchastie.db"),
+            "SOUCHASTIE_STORAGE_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
+            "SOUCHASTIE_SERVER_HOST": "127.0.0.1",
+            "SOUCHASTIE_SERVER_PORT": str(self.port),
+            **environment,
+        }
+        self.log = tmp_path / "bot.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        log = open(self.log, "ab")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(ROOT / "config.yaml"), "run",
+            cwd=str(ROOT), env=self.environment, stdout=log, stderr=log)
+        log.close()
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                if self.process.returncode is not None:
+                    raise AssertionError(f"the bot exited at start:\n{self.log.read_text()[-3000:]}")
+                try:
+                    async with http.get(self.base + "/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"the bot did not start:\n{self.log.read_text()[-3000:]}")
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, exactly like a power-less crash of the process."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def terminate(self, timeout: float = 15) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), timeout)
