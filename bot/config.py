@@ -109,7 +109,7 @@ class SubscriptionSettings(Section):
 class WebchatSettings(Section):
     enabled: bool = True
     poll_timeout_seconds: float = Field(25.0, gt=0, le=60)
-    max_json_bytes: int = Field(256 * 1024, ge=1024)
+    max_json_bytes: int = Field(512 * 1024, ge=1024)
 
 
 class TelegramSettings(Section):

@@ -39,7 +39,7 @@ class Texts:
     def resolve(self, language: str) -> str:
         return language if language in self._catalogues else self.default
 
-    def get(self, language: str, key: str, **fields: Any) -> str:
+    def get(self, language: str, key: str, /, **fields: Any) -> str:
         template = self._catalogues.get(language, {}).get(key)
         if template is None:
             template = self._catalogues[self.default][key]

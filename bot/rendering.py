@@ -16,9 +16,9 @@ def split_text(text: str, limit: int) -> list[str]:
     parts: list[str] = []
     rest = text
     while len(rest) > limit:
-        cut = max(rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
-        if cut <= limit // 2:
-            cut = limit
+        # Prefer a paragraph break, then a line break, then a space, in the second half.
+        cuts = (rest.rfind(mark, 0, limit) for mark in ("\n\n", "\n", " "))
+        cut = next((c for c in cuts if c > limit // 2), limit)
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:

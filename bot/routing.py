@@ -58,7 +58,7 @@ class Context:
     def payload(self) -> Payload | None:
         return decode(self.event.payload) if self.event.kind is Kind.BUTTON else None
 
-    def t(self, key: str, **fields: Any) -> str:
+    def t(self, key: str, /, **fields: Any) -> str:
         return self.texts.get(self.language, key, **fields)
 
     def say(self, text: str, buttons: Iterable[Iterable[Button]] = (), *,

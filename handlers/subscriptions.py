@@ -31,7 +31,7 @@ async def show_topics(ctx: Context) -> None:
         ctx.say(ctx.t("subscriptions.none_configured"), [to_menu(ctx)])
         return
     mine = await ctx.db.subscriptions.topics_of(ctx.resident.id)
-    rows = [[Button(label=ctx.t("subscriptions.on" if topic.key in mine else "subscriptions.off",
+    rows = [[Button(label=ctx.t("subscriptions.topic_on" if topic.key in mine else "subscriptions.topic_off",
                                 topic=topic.title_in(ctx.language, ctx.texts.default)),
                     payload=encode("sub", topic.key))] for topic in topics]
     ctx.say(ctx.t("subscriptions.prompt"), [*rows, to_menu(ctx)])

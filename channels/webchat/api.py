@@ -106,9 +106,11 @@ class WebChatApi:
         limit = self.settings.webchat.max_json_bytes
         if request.content_length is not None and request.content_length > limit:
             raise BadRequest("too_large", f"the body is over {limit} bytes", 413)
-        body = await request.content.read(limit + 1)
-        if len(body) > limit:
-            raise BadRequest("too_large", f"the body is over {limit} bytes", 413)
+        body = bytearray()
+        async for chunk in request.content.iter_any():
+            body += chunk
+            if len(body) > limit:
+                raise BadRequest("too_large", f"the body is over {limit} bytes", 413)
         try:
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:

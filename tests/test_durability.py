@@ -1,0 +1,113 @@
+"""Nothing a resident sends is lost: restarts, crashes (SIGKILL) and the stored-but-unprocessed."""
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import sqlite3
+import uuid
+
+import aiohttp
+
+from bot.app import Application
+from bot.events import ResidentRef, text_event
+from channels.webchat.channel import session_ref
+from tests.drivers import test_settings
+from tests.drivers.webchat import API, WebChatResident, world as webchat_world
+from tests.journey import all_text, last_buttons, onboard
+from tests.process import BotProcess
+
+
+async def test_a_proposal_flow_continues_after_a_restart(tmp_path):
+    async with webchat_world(tmp_path) as world:
+        resident = world.resident()
+        await onboard(resident)
+        await resident.press("menu:propose")
+        await resident.press("cat:tree")
+        await resident.send_text("Старый тополь у входа нужно осмотреть")
+        session = resident.session
+    async with webchat_world(tmp_path) as world:
+        resident = world.resident()
+        resident.session = session
+        place = await resident.press("prop:next")
+        assert "prop:skip" in last_buttons(place)
+        review = await resident.send_text("Главный вход, у кассы")
+        assert "Старый тополь" in all_text(review) and "Главный вход" in all_text(review)
+        done = await resident.press("prop:confirm")
+        assert "П-1" in all_text(done)
+
+
+async def test_an_event_stored_but_not_processed_is_processed_once_at_the_next_start(tmp_path):
+    app = Application(test_settings(tmp_path))
+    await app.start()
+    session = secrets.token_hex(16)
+    ref = session_ref(session)
+    inbox_id = await app.dispatcher.accept(text_event(ref, "u-1", "/start poster_9"))
+    await app.stop()  # the process "dies" after storing and before processing
+
+    for _ in range(2):  # two restarts: the second must not process it again
+        app = Application(test_settings(tmp_path))
+        await app.start()
+        await app.stop()
+    db = sqlite3.connect(tmp_path / "souchastie.db")
+    assert db.execute("SELECT processed_at IS NOT NULL, error FROM inbox WHERE id = ?", (inbox_id,)).fetchone() == (1, None)
+    assert db.execute("SELECT count(*) FROM outbox WHERE inbox_id = ?", (inbox_id,)).fetchone()[0] == 2
+    assert db.execute("SELECT first_source FROM residents").fetchone() == ("poster_9",)
+
+
+async def test_killed_with_sigkill_under_load_loses_no_acknowledged_message(tmp_path):
+    bot = BotProcess(tmp_path)
+    await bot.start()
+    acknowledged: list[tuple[str, str]] = []  # (session, message id) answered with 200
+    stop = asyncio.Event()
+
+    async def chatter(http: aiohttp.ClientSession) -> None:
+        session = secrets.token_hex(16)
+        while not stop.is_set():
+            message_id = uuid.uuid4().hex
+            try:
+                async with http.post(bot.base + API, json={"session": session, "id": message_id,
+                                                           "text": "/start"}) as response:
+                    if response.status == 200:
+                        await response.json()
+                        acknowledged.append((session, message_id))
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                return
+
+    async with aiohttp.ClientSession() as http:
+        workers = [asyncio.create_task(chatter(http)) for _ in range(40)]
+        while len(acknowledged) < 300:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(random.uniform(0, 0.2))
+        await bot.kill()
+        stop.set()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    await bot.start()  # recovery runs before the server answers /healthz
+    await bot.terminate()
+    db = sqlite3.connect(tmp_path / "souchastie.db")
+    assert db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0] == 0
+    processed = {row[0] for row in db.execute("SELECT update_id FROM inbox")}
+    for session, message_id in acknowledged:
+        ref = session_ref(session)
+        assert f"{ref.external_id[:32]}:{message_id}" in processed
+    # Processed once: every stored message produced exactly one greeting and one consent request.
+    counts = db.execute("SELECT inbox_id, count(*) FROM outbox GROUP BY inbox_id").fetchall()
+    assert counts and all(n == 2 for _, n in counts)
+    assert db.execute("SELECT count(*) FROM inbox WHERE error IS NOT NULL").fetchone()[0] == 0
+
+
+async def test_sigterm_finishes_requests_in_flight_and_exits_cleanly(tmp_path):
+    bot = BotProcess(tmp_path)
+    await bot.start()
+    async with aiohttp.ClientSession() as http:
+        resident = WebChatResident(http, bot.base)
+        waiting = [asyncio.create_task(resident.send_text("/start")) for _ in range(20)]
+        await asyncio.sleep(0.05)
+        code = await bot.terminate()
+        results = await asyncio.gather(*waiting, return_exceptions=True)
+    assert code == 0
+    answered = [r for r in results if not isinstance(r, BaseException)]
+    db = sqlite3.connect(tmp_path / "souchastie.db")
+    assert db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM inbox").fetchone()[0] >= len(answered)
