@@ -126,7 +126,7 @@ class TelegramSettings(Section):
 class VkSettings(Section):
     enabled: bool = False
     token: SecretStr | None = None                  # the community (group) token
-    group_id: int = 0
+    group_id: int = 0                               # 0: asked from VK with groups.getById at start
     api_url: str = "https://api.vk.com/method"     # the tests point the real vk_api client at a fake
     api_version: str = "5.199"
     mode: Literal["longpoll", "callback"] = "longpoll"
@@ -135,6 +135,11 @@ class VkSettings(Section):
     confirmation_code: str = ""
     wait_seconds: int = Field(25, ge=1, le=90)
     request_timeout_seconds: float = Field(30.0, gt=0)
+    requests_per_second: float = Field(20.0, gt=0)  # VK allows a community token 20 calls a second
+    send_attempts: int = Field(4, ge=1, le=10)      # tries per message on errors 6/9, 5xx, time-outs
+    retry_backoff_seconds: float = Field(1.0, ge=0)  # first pause; doubled after each failed try
+    api_threads: int = Field(4, ge=1, le=32)        # vk_api blocks: its calls run in these threads
+    longpoll_state_file: str = ""                   # "" keeps the long-poll ts beside the database
 
 
 class MaxSettings(Section):

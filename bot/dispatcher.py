@@ -2,24 +2,33 @@
 
 The path of every event, whatever its channel:
 
-1. ``accept``: the event is written to the inbox and committed. Only then may the channel tell
-   its platform that the update arrived (webhook 200, next poll offset, HTTP answer). A
-   (channel, update id) seen before is recognised here and not stored again.
-2. ``process``: in one transaction, the resident is found or created, the handler for the
-   resident's current step runs, the new state and every reply are written, and the inbox row
-   is marked processed. A crash before the commit leaves the event unprocessed; ``recover``
-   processes it at the next start. A crash after it leaves nothing to redo.
-3. Replies are handed to the channel after the commit and marked sent when it succeeds;
-   those left pending are sent again at the next start.
+1. Stored. Push channels (webhooks, long polling) call ``accept``/``accept_many``: the event is
+   written to the inbox and committed, and only then may the channel tell its platform that the
+   update arrived. The web chat calls ``handle``, which stores and processes in one transaction
+   before the HTTP answer, the answer being its acknowledgement. A (channel, update id) seen
+   before is recognised and not processed again.
+2. Processed, in one transaction with the storing or after it: the resident is found or created,
+   the handler for the resident's current step runs, the new state and every reply are written,
+   and the inbox row is marked processed. A crash before the commit leaves the event stored and
+   unprocessed; ``recover`` processes it at the next start. After the commit nothing is redone.
+3. Delivered: replies are handed to the channel after the commit and marked sent when it
+   succeeds; those left pending are sent again at the next start.
 
-Events of one resident are processed one at a time and in order (a lock per resident);
-all writes share the storage's single write path.
+Why batches: SQLite takes one writer at a time and every statement is a hop to aiosqlite's
+thread, so one transaction per event caps the rate at the hop latency. A single worker takes
+whatever events are waiting and processes them in one transaction (group commit): the same
+number of handler queries, but the fixed costs (begin, commit, inbox and outbox rows, state
+writes) are paid once per batch. If any handler in a batch fails, the batch is rolled back and
+its events are processed again one by one, so one bad event cannot take others down with it.
+
+Events of one resident are handled one at a time and in order: a lock per resident is held
+from loading the event to the end of its processing.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from bot.channel import Channel, DeliveryError, Outgoing
@@ -31,8 +40,11 @@ from bot.replies import Reply
 from bot.routing import Context, Router, route
 from storage.attachments import AttachmentStore, NotAnImage
 from storage.database import Database
+from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
+
+MAX_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,17 @@ class Handled:
     inbox_id: int | None
     duplicate: bool
     replies: list[Outgoing]
+
+
+@dataclass
+class Work:
+    """One event waiting for the worker; ``inbox_id`` is None until it is stored."""
+
+    event: Event
+    inbox_id: int | None
+    done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    replies: list[Outgoing] = field(default_factory=list)
+    duplicate: bool = False
 
 
 class Dispatcher:
@@ -55,28 +78,45 @@ class Dispatcher:
         if "" not in self.prompts:
             raise ValueError("one router must register the prompt of the empty state (the main menu)")
         self._resident_locks = KeyedLocks()
+        self._queue: asyncio.Queue[Work] = asyncio.Queue()
+        self._worker: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
 
     # -- the channel-facing side -------------------------------------------------------------
 
     async def accept(self, event: Event) -> int | None:
         """Store the event durably; ``None`` when it is a duplicate of one already stored."""
+        return (await self.accept_many([event]))[0]
+
+    async def accept_many(self, events: list[Event]) -> list[int | None]:
+        """Store a batch of events (a poll's worth) in one commit; ``None`` marks duplicates."""
         async with self.db.transaction() as tx:
-            return await tx.inbox.store(event.ref.channel, event.update_id, event.model_dump_json())
+            stored = await tx.inbox.store_many(
+                [(e.ref.channel, e.update_id, e.model_dump_json()) for e in events])
+        return [stored.get((e.ref.channel, e.update_id)) for e in events]
 
     async def handle(self, event: Event) -> Handled:
-        """Accept and process at once, for channels that answer in the same request."""
-        inbox_id = await self.accept(event)
-        if inbox_id is None:
+        """Store and process at once, for channels that answer in the same request."""
+        async with self._resident_locks.hold(event.ref):
+            work = await self._submit(Work(await self._fetch_photos(event), None))
+        if work.duplicate:
             earlier = await self.db.reader.inbox.find(event.ref.channel, event.update_id)
             rows = await self.db.reader.outbox.for_inbox(earlier) if earlier else []
             return Handled(earlier, True, [Outgoing(r.id, Reply.model_validate_json(r.payload)) for r in rows])
-        return Handled(inbox_id, False, await self.process(inbox_id, event))
+        return Handled(work.inbox_id, False, work.replies)
 
     def process_in_background(self, inbox_id: int) -> None:
-        task = asyncio.get_running_loop().create_task(self._process_logged(inbox_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(self._process_logged(inbox_id))
+
+    async def process(self, inbox_id: int) -> list[Outgoing]:
+        """Process a stored event (no-op when it was processed already)."""
+        payload = await self.db.reader.inbox.load_unprocessed(inbox_id)
+        if payload is None:
+            return []
+        event = Event.model_validate_json(payload)
+        async with self._resident_locks.hold(event.ref):
+            work = await self._submit(Work(await self._fetch_photos(event), inbox_id))
+        return work.replies
 
     async def _process_logged(self, inbox_id: int) -> None:
         try:
@@ -84,54 +124,114 @@ class Dispatcher:
         except Exception:
             log.exception("processing inbox row %s failed; it stays in the inbox for the next start", inbox_id)
 
-    # -- processing ------------------------------------------------------------------------
+    def _track(self, coroutine) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
-    async def process(self, inbox_id: int, event: Event | None = None) -> list[Outgoing]:
-        if event is None:
-            payload = await self.db.reader.inbox.load_unprocessed(inbox_id)
-            if payload is None:
-                return []
-            event = Event.model_validate_json(payload)
-        async with self._resident_locks.hold(event.ref):
-            event = await self._fetch_photos(event)
+    # -- the worker ------------------------------------------------------------------------
+
+    async def _submit(self, work: Work) -> Work:
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+        await self._queue.put(work)
+        return await work.done
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             try:
-                outgoing = await self._run_handlers(inbox_id, event)
-            except Exception as error:
-                log.exception("handler failed on inbox row %s", inbox_id)
-                outgoing = await self._record_failure(inbox_id, event, error)
-            if outgoing:
-                await self._deliver(event, outgoing)
-            return outgoing
+                await self._run_batch(batch)
+            except Exception as error:  # never leave a caller waiting
+                log.exception("a batch of %d events failed outside the handlers", len(batch))
+                for work in batch:
+                    if not work.done.done():
+                        work.done.set_exception(error)
 
-    async def _run_handlers(self, inbox_id: int, event: Event) -> list[Outgoing]:
-        channel = self.channels.get(event.ref.channel)
-        pull = channel is not None and channel.capabilities.pull_delivery
+    async def _run_batch(self, batch: list[Work]) -> None:
+        try:
+            await self._process_batch(batch)
+        except Exception as error:
+            if len(batch) > 1:
+                for work in batch:
+                    await self._run_batch([work])
+                return
+            log.exception("handler failed on %s update %s", batch[0].event.ref.channel, batch[0].event.update_id)
+            await self._record_failure(batch[0], error)
+        for work in batch:
+            if work.replies:
+                self._deliver(work.event.ref, work.replies)
+            if not work.done.done():
+                work.done.set_result(work)
+
+    async def _process_batch(self, batch: list[Work]) -> None:
         async with self.db.transaction() as tx:
-            if await tx.inbox.load_unprocessed(inbox_id) is None:
-                return []  # processed by an earlier run (a restart raced a retry)
-            resident = await tx.residents.get_or_create(event.ref.channel, event.ref.external_id)
-            ctx = Context(event=event, resident=resident, db=tx, settings=self.settings,
-                          texts=self.texts, prompts=self.prompts)
-            await route(self.routers, ctx)
-            await ctx.finish()
-            if not ctx.forgotten:
-                await tx.residents.save_state(resident.id, resident.state, resident.state_data)
-            await tx.inbox.mark_processed(inbox_id)
-            payloads = [reply.model_dump_json() for reply in ctx.replies]
-            ids = await tx.outbox.add(event.ref.channel, event.ref.external_id, payloads, inbox_id, delivered=pull)
-        return [Outgoing(i, r) for i, r in zip(ids, ctx.replies)]
+            live, duplicates = await self._store_and_filter(tx, batch)
+            residents = await tx.residents.get_or_create_many(
+                [(w.event.ref.channel, w.event.ref.external_id) for w, _ in live])
+            changed, outgoing = [], []
+            for work, inbox_id in live:
+                # One event per resident per batch: the resident lock is held until it is done.
+                resident = residents[(work.event.ref.channel, work.event.ref.external_id)]
+                ctx = Context(event=work.event, resident=resident, db=tx, settings=self.settings,
+                              texts=self.texts, prompts=self.prompts)
+                await route(self.routers, ctx)
+                await ctx.finish()
+                if not ctx.forgotten:
+                    changed.append(resident)
+                outgoing.extend((work, inbox_id, reply) for reply in ctx.replies)
+            await tx.residents.save_states(changed)
+            await tx.inbox.mark_processed_many([inbox_id for _, inbox_id in live])
+            ids = await tx.outbox.add_many(
+                [(w.event.ref.channel, w.event.ref.external_id, inbox_id, r.model_dump_json(),
+                  self._pulls(w.event.ref.channel)) for w, inbox_id, r in outgoing])
+        # Committed: only now do the callers learn the ids.
+        for work, inbox_id in live:
+            work.inbox_id = inbox_id
+        for work in duplicates:
+            work.duplicate = True
+        for (work, _, reply), outbox_id in zip(outgoing, ids):
+            work.replies.append(Outgoing(outbox_id, reply))
 
-    async def _record_failure(self, inbox_id: int, event: Event, error: Exception) -> list[Outgoing]:
+    async def _store_and_filter(self, tx: Repositories,
+                                batch: list[Work]) -> tuple[list[tuple[Work, int]], list[Work]]:
+        """Store what is not stored yet; return the events to process and the duplicates."""
+        fresh = [w for w in batch if w.inbox_id is None]
+        stored = await tx.inbox.store_many(
+            [(w.event.ref.channel, w.event.update_id, w.event.model_dump_json()) for w in fresh])
+        known = [w.inbox_id for w in batch if w.inbox_id is not None]
+        still_open = await tx.inbox.still_unprocessed(known) if known else set()
+        live, duplicates = [], []
+        for work in batch:
+            if work.inbox_id is None:
+                inbox_id = stored.get((work.event.ref.channel, work.event.update_id))
+                if inbox_id is None:
+                    duplicates.append(work)
+                else:
+                    live.append((work, inbox_id))
+            elif work.inbox_id in still_open:
+                live.append((work, work.inbox_id))
+        return live, duplicates
+
+    async def _record_failure(self, work: Work, error: Exception) -> None:
         """Never silence: the resident hears that something went wrong; the event is closed."""
-        channel = self.channels.get(event.ref.channel)
-        pull = channel is not None and channel.capabilities.pull_delivery
+        event = work.event
         language = self.texts.resolve(event.language_hint or self.texts.default)
         reply = Reply(text=self.texts.get(language, "errors.internal"))
         async with self.db.transaction() as tx:
-            await tx.inbox.mark_processed(inbox_id, error=f"{type(error).__name__}: {error}"[:500])
-            ids = await tx.outbox.add(event.ref.channel, event.ref.external_id, [reply.model_dump_json()],
-                                      inbox_id, delivered=pull)
-        return [Outgoing(ids[0], reply)]
+            if work.inbox_id is None:
+                stored = await tx.inbox.store_many([(event.ref.channel, event.update_id, event.model_dump_json())])
+                work.inbox_id = stored.get((event.ref.channel, event.update_id))
+                if work.inbox_id is None:
+                    work.duplicate = True
+                    return
+            await tx.inbox.mark_processed(work.inbox_id, error=f"{type(error).__name__}: {error}"[:500])
+            ids = await tx.outbox.add_many([(event.ref.channel, event.ref.external_id, work.inbox_id,
+                                             reply.model_dump_json(), self._pulls(event.ref.channel))])
+        work.replies = [Outgoing(ids[0], reply)]
 
     async def _fetch_photos(self, event: Event) -> Event:
         """Bring photos still on the platform into the attachment store before the handler."""
@@ -153,17 +253,20 @@ class Dispatcher:
 
     # -- delivery --------------------------------------------------------------------------
 
-    async def _deliver(self, event: Event, outgoing: list[Outgoing]) -> None:
-        channel = self.channels.get(event.ref.channel)
-        if channel is None:
-            log.warning("no channel %r is running; %d replies stay pending", event.ref.channel, len(outgoing))
-            return
-        if channel.capabilities.pull_delivery:
-            await channel.deliver(event.ref, outgoing)
-            return
-        await self._push(channel, event.ref, outgoing)
+    def _pulls(self, channel_name: str) -> bool:
+        channel = self.channels.get(channel_name)
+        return channel is not None and channel.capabilities.pull_delivery
 
-    async def _push(self, channel: Channel, ref, outgoing: list[Outgoing]) -> None:
+    def _deliver(self, ref: ResidentRef, outgoing: list[Outgoing]) -> None:
+        channel = self.channels.get(ref.channel)
+        if channel is None:
+            log.warning("no channel %r is running; %d replies stay pending", ref.channel, len(outgoing))
+        elif channel.capabilities.pull_delivery:
+            self._track(channel.deliver(ref, outgoing))
+        else:
+            self._track(self._push(channel, ref, outgoing))
+
+    async def _push(self, channel: Channel, ref: ResidentRef, outgoing: list[Outgoing]) -> None:
         try:
             await channel.deliver(ref, outgoing)
         except DeliveryError as error:
@@ -175,6 +278,9 @@ class Dispatcher:
                         await tx.residents.set_reachable(resident.id, False)
             else:
                 log.warning("replies to %s stay pending: %s", ref, error)
+            return
+        except Exception:
+            log.exception("channel %s failed to deliver; replies stay pending", channel.name)
             return
         async with self.db.transaction() as tx:
             await tx.outbox.mark_sent([o.id for o in outgoing])
@@ -197,6 +303,16 @@ class Dispatcher:
         return len(ids)
 
     async def drain(self, timeout: float) -> None:
-        """Wait for events in flight to finish (graceful shutdown)."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+        """Wait for events in flight and deliveries under way to finish (graceful shutdown)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._tasks and loop.time() < deadline:
+            await asyncio.wait(set(self._tasks), timeout=deadline - loop.time())
+        if self._worker is not None:
+            while not self._queue.empty() and loop.time() < deadline:
+                await asyncio.sleep(0.01)
+            self._worker.cancel()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from pathlib import Path
 
 SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
@@ -55,6 +56,7 @@ class AttachmentStore:
         if path.exists():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".part")
+        # A name of its own: two residents may send the same picture at the same moment.
+        temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
         temporary.write_bytes(data)
         temporary.replace(path)

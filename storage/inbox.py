@@ -18,6 +18,31 @@ class Inbox:
             (channel, update_id, payload, now()))
         return rows[0][0] if rows else None
 
+    async def store_many(self, rows: list[tuple[str, str, str]]) -> dict[tuple[str, str], int]:
+        """Keep several (channel, update id, payload) at once; returns the ids of the new ones."""
+        if not rows:
+            return {}
+        stamp = now()
+        values = ", ".join(["(?, ?, ?, ?)"] * len(rows))
+        params: list[object] = []
+        for channel, update_id, payload in rows:
+            params += [channel, update_id, payload, stamp]
+        stored = await self._db.execute_fetchall(
+            f"INSERT INTO inbox (channel, update_id, payload, received_at) VALUES {values}"
+            " ON CONFLICT (channel, update_id) DO NOTHING RETURNING id, channel, update_id", params)
+        return {(row[1], row[2]): row[0] for row in stored}
+
+    async def still_unprocessed(self, ids: list[int]) -> set[int]:
+        marks = ", ".join("?" * len(ids))
+        rows = await self._db.execute_fetchall(
+            f"SELECT id FROM inbox WHERE id IN ({marks}) AND processed_at IS NULL", ids)
+        return {row[0] for row in rows}
+
+    async def mark_processed_many(self, ids: list[int]) -> None:
+        stamp = now()
+        await self._db.executemany(
+            "UPDATE inbox SET processed_at = ?, payload = NULL WHERE id = ?", [(stamp, i) for i in ids])
+
     async def find(self, channel: str, update_id: str) -> int | None:
         rows = await self._db.execute_fetchall(
             "SELECT id FROM inbox WHERE channel = ? AND update_id = ?", (channel, update_id))

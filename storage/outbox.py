@@ -37,6 +37,22 @@ class Outbox:
             f" VALUES {values} RETURNING id", params)
         return sorted(row[0] for row in rows)
 
+    async def add_many(self, rows: list[tuple[str, str, int | None, str, bool]]) -> list[int]:
+        """Append (channel, external id, inbox id, payload, delivered) rows; ids in the same order."""
+        if not rows:
+            return []
+        stamp = now()
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+        params: list[object] = []
+        for channel, external_id, inbox_id, payload, delivered in rows:
+            params += [channel, external_id, inbox_id, payload, "sent" if delivered else "pending", stamp,
+                       stamp if delivered else None]
+        inserted = await self._db.execute_fetchall(
+            "INSERT INTO outbox (channel, external_id, inbox_id, payload, status, created_at, sent_at)"
+            f" VALUES {values} RETURNING id", params)
+        # RETURNING gives no order guarantee; the ids of one statement are consecutive.
+        return sorted(row[0] for row in inserted)
+
     async def mark_sent(self, ids: Iterable[int]) -> None:
         await self._db.executemany(
             "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",

@@ -63,6 +63,32 @@ class Residents:
             (channel, external_id, now()))
         return Resident.from_row(rows[0])
 
+    async def get_or_create_many(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], Resident]:
+        """Residents for several (channel, external id) at once, creating the missing ones."""
+        wanted = list(dict.fromkeys(refs))
+        found: dict[tuple[str, str], Resident] = {}
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start:start + 400]
+            pairs = ", ".join(["(?, ?)"] * len(chunk))
+            rows = await self._db.execute_fetchall(
+                f"SELECT * FROM residents WHERE (channel, external_id) IN (VALUES {pairs})",
+                [part for ref in chunk for part in ref])
+            found.update({(r["channel"], r["external_id"]): Resident.from_row(r) for r in rows})
+        missing = [ref for ref in wanted if ref not in found]
+        if missing:
+            stamp = now()
+            values = ", ".join(["(?, ?, ?)"] * len(missing))
+            rows = await self._db.execute_fetchall(
+                f"INSERT INTO residents (channel, external_id, created_at) VALUES {values} RETURNING *",
+                [part for ref in missing for part in (*ref, stamp)])
+            found.update({(r["channel"], r["external_id"]): Resident.from_row(r) for r in rows})
+        return found
+
+    async def save_states(self, residents: list[Resident]) -> None:
+        await self._db.executemany(
+            "UPDATE residents SET state = ?, state_data = ? WHERE id = ?",
+            [(r.state, json.dumps(r.state_data, ensure_ascii=False), r.id) for r in residents])
+
     async def save_state(self, resident_id: int, state: str, data: dict[str, Any]) -> None:
         await self._db.execute(
             "UPDATE residents SET state = ?, state_data = ? WHERE id = ?",

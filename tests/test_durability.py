@@ -111,3 +111,29 @@ async def test_sigterm_finishes_requests_in_flight_and_exits_cleanly(tmp_path):
     db = sqlite3.connect(tmp_path / "souchastie.db")
     assert db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM inbox").fetchone()[0] >= len(answered)
+
+
+async def test_a_failing_handler_answers_its_resident_and_spares_the_rest_of_its_batch(tmp_path):
+    from bot.filters import command
+    from bot.routing import Router
+
+    broken = Router("broken")
+
+    @broken.on(command("boom"))
+    async def explode(ctx, argument):
+        await ctx.db.subscriptions.subscribe(ctx.resident.id, "news")  # rolled back with the failure
+        raise RuntimeError("a bug in a handler")
+
+    async with webchat_world(tmp_path) as world:
+        dispatcher = world.app.dispatcher
+        dispatcher.routers = (broken, *dispatcher.routers)
+        residents = [world.resident(n) for n in range(30)]
+        answers = await asyncio.gather(*(r.send_text("/boom" if n == 7 else "/start")
+                                         for n, r in enumerate(residents)))
+        assert "что-то пошло не так" in all_text(answers[7])
+        assert all("consent:yes" in last_buttons(a) for n, a in enumerate(answers) if n != 7)
+        db = world.app.db.reader.residents._db
+        errors = await db.execute_fetchall("SELECT error FROM inbox WHERE error IS NOT NULL")
+        assert [r[0] for r in errors] == ["RuntimeError: a bug in a handler"]
+        assert (await db.execute_fetchall("SELECT count(*) FROM subscriptions"))[0][0] == 0
+        assert (await db.execute_fetchall("SELECT count(*) FROM inbox WHERE processed_at IS NULL"))[0][0] == 0

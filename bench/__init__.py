@@ -1,0 +1,1 @@
+"""Benchmarks: each prints ratios measured in one run (our path against a bare baseline)."""
