@@ -22,6 +22,7 @@ from bot.channel import Channel
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Texts
+from bot.maintenance import keep_tidy
 from storage.attachments import AttachmentStore
 from storage.database import Database
 
@@ -59,6 +60,7 @@ class Application:
     web: web.Application | None = None
     runner: web.AppRunner | None = None
     port: int | None = None
+    housekeeping: asyncio.Task | None = None
 
     async def start(self) -> None:
         from handlers import LOCALES, get_routers
@@ -86,10 +88,14 @@ class Application:
         self.port = self.runner.addresses[0][1]
         for channel in self.channels.values():
             await channel.start(self.dispatcher)
+        self.housekeeping = asyncio.create_task(
+            keep_tidy(self.db, settings.storage.processed_update_retention_days))
         log.info("Souchastie is running on port %s with channels: %s", self.port, ", ".join(self.channels))
 
     async def stop(self) -> None:
         grace = self.settings.server.shutdown_grace_seconds
+        if self.housekeeping is not None:
+            self.housekeeping.cancel()
         for channel in self.channels.values():
             try:
                 await channel.stop()

@@ -10,14 +10,6 @@ class Inbox:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
 
-    async def store(self, channel: str, update_id: str, payload: str) -> int | None:
-        """Keep the update; ``None`` means this (channel, update id) was seen before."""
-        rows = await self._db.execute_fetchall(
-            "INSERT INTO inbox (channel, update_id, payload, received_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (channel, update_id) DO NOTHING RETURNING id",
-            (channel, update_id, payload, now()))
-        return rows[0][0] if rows else None
-
     async def store_many(self, rows: list[tuple[str, str, str]]) -> dict[tuple[str, str], int]:
         """Keep several (channel, update id, payload) at once; returns the ids of the new ones."""
         if not rows:

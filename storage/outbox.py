@@ -21,22 +21,6 @@ class Outbox:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
 
-    async def add(self, channel: str, external_id: str, payloads: list[str],
-                  inbox_id: int | None = None, delivered: bool = False) -> list[int]:
-        """Append replies; ``delivered`` is for channels whose delivery is this table itself."""
-        if not payloads:
-            return []
-        stamp = now()
-        status, sent_at = ("sent", stamp) if delivered else ("pending", None)
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(payloads))
-        params: list[object] = []
-        for payload in payloads:
-            params += [channel, external_id, inbox_id, payload, status, stamp, sent_at]
-        rows = await self._db.execute_fetchall(
-            "INSERT INTO outbox (channel, external_id, inbox_id, payload, status, created_at, sent_at)"
-            f" VALUES {values} RETURNING id", params)
-        return sorted(row[0] for row in rows)
-
     async def add_many(self, rows: list[tuple[str, str, int | None, str, bool]]) -> list[int]:
         """Append (channel, external id, inbox id, payload, delivered) rows; ids in the same order."""
         if not rows:

@@ -89,11 +89,6 @@ class Residents:
             "UPDATE residents SET state = ?, state_data = ? WHERE id = ?",
             [(r.state, json.dumps(r.state_data, ensure_ascii=False), r.id) for r in residents])
 
-    async def save_state(self, resident_id: int, state: str, data: dict[str, Any]) -> None:
-        await self._db.execute(
-            "UPDATE residents SET state = ?, state_data = ? WHERE id = ?",
-            (state, json.dumps(data, ensure_ascii=False), resident_id))
-
     async def set_language(self, resident_id: int, language: str) -> None:
         await self._db.execute("UPDATE residents SET language = ? WHERE id = ?", (language, resident_id))
 

@@ -86,3 +86,17 @@ async def test_concurrent_writers_never_see_database_is_locked(tmp_path):
     assert rows[0][0] == 400
     await first.close()
     await second.close()
+
+
+async def test_old_update_ids_are_forgotten_but_recent_ones_still_catch_retries(tmp_path):
+    from bot.maintenance import prune_processed_updates
+
+    db = await Database.open(tmp_path / "db.sqlite")
+    async with db.transaction() as tx:
+        await tx.inbox.store_many([("vk", "old", "{}"), ("vk", "new", "{}"), ("vk", "open", "{}")])
+        await tx.inbox._db.execute("UPDATE inbox SET processed_at = '2020-01-01T00:00:00+00:00' WHERE update_id = 'old'")
+        await tx.inbox._db.execute("UPDATE inbox SET processed_at = '2999-01-01T00:00:00+00:00' WHERE update_id = 'new'")
+    assert await prune_processed_updates(db, retention_days=30) == 1
+    rows = await db.reader.inbox._db.execute_fetchall("SELECT update_id FROM inbox ORDER BY id")
+    assert [r[0] for r in rows] == ["new", "open"]
+    await db.close()
