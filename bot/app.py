@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Texts
 from bot.maintenance import keep_tidy
+from bot.scheduler import Scheduler
 from storage.attachments import AttachmentStore
 from storage.database import Database
 
@@ -61,6 +62,7 @@ class Application:
     runner: web.AppRunner | None = None
     port: int | None = None
     housekeeping: asyncio.Task | None = None
+    scheduler: Scheduler | None = None
 
     async def start(self) -> None:
         from handlers import LOCALES, get_routers
@@ -90,10 +92,22 @@ class Application:
             await channel.start(self.dispatcher)
         self.housekeeping = asyncio.create_task(
             keep_tidy(self.db, settings.storage.processed_update_retention_days))
+        self.scheduler = self._schedule(texts)
         log.info("Souchastie is running on port %s with channels: %s", self.port, ", ".join(self.channels))
+
+    def _schedule(self, texts: Texts) -> Scheduler:
+        from handlers.polls import announce_due_results
+
+        scheduler = Scheduler()
+        scheduler.every(self.settings.polls.check_every_seconds, "poll results",
+                        lambda: announce_due_results(self.dispatcher, texts))
+        scheduler.start()
+        return scheduler
 
     async def stop(self) -> None:
         grace = self.settings.server.shutdown_grace_seconds
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.housekeeping is not None:
             self.housekeeping.cancel()
         for channel in self.channels.values():

@@ -2,6 +2,7 @@
 
     python -m bot run                 start every configured channel and the web server
     python -m bot db upgrade          apply database migrations and exit
+    python -m bot content load FILE   check a content file (polls, quizzes, surveys, contests), store it
     python -m bot --config PATH …     use another configuration file (default ./config.yaml)
 
 Every setting can also be given in the environment: SOUCHASTIE_<SECTION>_<KEY> (see README).
@@ -30,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot: web chat, staff panel and configured messengers")
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"], help="upgrade: apply pending migrations")
+    content = commands.add_parser("content", help="polls, quizzes, surveys and contests")
+    content.add_argument("action", choices=["load"], help="load: check a content file and store it")
+    content.add_argument("file", type=Path, help="the content file (YAML)")
     return parser
 
 
@@ -51,6 +55,23 @@ async def upgrade_database(settings: Settings) -> list[str]:
         await db.close()
 
 
+async def load_content_file(settings: Settings, path: Path) -> dict[str, int]:
+    """Check the whole file first; store it in one transaction, so a bad file changes nothing."""
+    from bot.content import load_content, storable
+    from storage.database import Database
+
+    content = load_content(path)
+    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
+                             synchronous=settings.storage.synchronous)
+    try:
+        async with db.transaction() as tx:
+            await tx.content.store(storable(content))
+    finally:
+        await db.close()
+    return {"polls": len(content.polls), "quizzes": len(content.quizzes),
+            "surveys": len(content.surveys), "contests": len(content.contests)}
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -62,6 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "db":
         applied = asyncio.run(upgrade_database(settings))
         print("applied: " + ", ".join(applied) if applied else "the database is up to date")
+        return 0
+    if arguments.command == "content":
+        from bot.content import ContentError
+
+        try:
+            stored = asyncio.run(load_content_file(settings, arguments.file))
+        except ContentError as error:
+            print(f"the content file was not loaded, nothing changed:\n{error}", file=sys.stderr)
+            return 2
+        print("loaded: " + ", ".join(f"{count} {kind}" for kind, count in stored.items()))
         return 0
     from bot.app import serve
 

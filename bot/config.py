@@ -106,6 +106,10 @@ class SubscriptionSettings(Section):
     topics: tuple[Titled, ...] = DEFAULT_TOPICS
 
 
+class PollSettings(Section):
+    check_every_seconds: float = Field(30.0, gt=0)
+
+
 class WebchatSettings(Section):
     enabled: bool = True
     poll_timeout_seconds: float = Field(25.0, gt=0, le=60)
@@ -114,13 +118,44 @@ class WebchatSettings(Section):
 
 class TelegramSettings(Section):
     enabled: bool = False
-    token: SecretStr | None = None
+    token: SecretStr | None = Field(None, validate_default=True)  # from @BotFather: 123456:ABC…
     api_url: str = "https://api.telegram.org"      # a local Bot API server, or the tests' fake
     mode: Literal["polling", "webhook"] = "polling"
-    webhook_path: str = "/webhook/telegram"
-    webhook_secret: SecretStr | None = None
+    webhook_path: str = Field("/webhook/telegram", pattern=r"^/[A-Za-z0-9_\-/]*$")
+    webhook_secret: SecretStr | None = Field(None, validate_default=True)  # required in webhook mode
     poll_timeout_seconds: int = Field(25, ge=0, le=50)
     request_timeout_seconds: float = Field(30.0, gt=0)
+    poll_limit: int = Field(100, ge=1, le=100)      # updates per getUpdates batch (Telegram allows 100)
+    send_attempts: int = Field(4, ge=1, le=10)      # tries per call on 429, 5xx and time-outs
+    retry_backoff_seconds: float = Field(1.0, ge=0)  # first pause after a 5xx or time-out; then doubled
+    max_retry_after_seconds: float = Field(60.0, ge=0)  # a longer 429 wait leaves the reply for later
+
+    @field_validator("token")
+    @classmethod
+    def _token_looks_like_one(cls, token: SecretStr | None, info) -> SecretStr | None:
+        if token is None:
+            if info.data.get("enabled"):
+                raise ValueError("telegram is enabled but SOUCHASTIE_TELEGRAM_TOKEN is not set")
+            return None
+        bot_id, colon, rest = token.get_secret_value().partition(":")
+        if not (bot_id.isdigit() and colon and rest) or any(c.isspace() for c in rest):
+            raise ValueError("SOUCHASTIE_TELEGRAM_TOKEN must look like 123456789:AAE… (as @BotFather gives it)")
+        return token
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_needs_a_secret(cls, secret: SecretStr | None, info) -> SecretStr | None:
+        # The fields above this one are validated already and in ``info.data``.
+        data = info.data
+        used = data.get("mode") == "webhook" and (data.get("enabled") or data.get("token") is not None)
+        if secret is None:
+            if used:
+                raise ValueError("webhook mode needs SOUCHASTIE_TELEGRAM_WEBHOOK_SECRET")
+            return None
+        value = secret.get_secret_value()
+        if not 1 <= len(value) <= 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in value):
+            raise ValueError("the secret must be 1 to 256 of A-Z, a-z, 0-9, _ and -")
+        return secret
 
 
 class VkSettings(Section):
@@ -143,15 +178,39 @@ class VkSettings(Section):
 
 
 class MaxSettings(Section):
+    """The MAX messenger (dev.max.ru); limits and pauses are documented in config.yaml."""
+
     enabled: bool = False
     token: SecretStr | None = None
     api_url: str = "https://platform-api.max.ru"
     ca_bundle: str = ""                             # PEM file with the Russian national CA, if needed
     mode: Literal["polling", "webhook"] = "polling"
     webhook_path: str = "/webhook/max"
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = Field(None, validate_default=True)
     poll_timeout_seconds: int = Field(30, ge=0, le=90)
+    poll_limit: int = Field(100, ge=1, le=1000)
     request_timeout_seconds: float = Field(35.0, gt=0)
+    send_attempts: int = Field(4, ge=1, le=20)
+    retry_base_seconds: float = Field(1.0, gt=0)
+    retry_max_seconds: float = Field(30.0, gt=0)
+    attachment_attempts: int = Field(5, ge=1)
+    attachment_retry_seconds: float = Field(2.0, ge=0)
+    requests_per_second: float = Field(30.0, gt=0)
+    max_connections: int = Field(100, ge=1)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_for_webhooks(cls, value: SecretStr | None, info) -> SecretStr | None:
+        # MAX sends it back in X-Max-Bot-Api-Secret; its schema allows ^[\w-]{5,256}$.
+        data = info.data
+        if value is None:
+            if data.get("mode") == "webhook" and (data.get("enabled") or data.get("token") is not None):
+                raise ValueError("max.mode is webhook: set SOUCHASTIE_MAX_WEBHOOK_SECRET")
+            return None
+        secret = value.get_secret_value()
+        if not 5 <= len(secret) <= 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret):
+            raise ValueError("the secret must be 5 to 256 of A-Z, a-z, 0-9, _ and -")
+        return value
 
 
 class Settings(Section):
@@ -162,6 +221,7 @@ class Settings(Section):
     languages: LanguageSettings = LanguageSettings()
     proposals: ProposalSettings = ProposalSettings()
     subscriptions: SubscriptionSettings = SubscriptionSettings()
+    polls: PollSettings = PollSettings()
     webchat: WebchatSettings = WebchatSettings()
     telegram: TelegramSettings = TelegramSettings()
     vk: VkSettings = VkSettings()

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Awaitable, Callable, Iterable, Mapping
 
 from bot.channel import Channel, DeliveryError, Outgoing
 from bot.config import Settings
@@ -250,6 +250,24 @@ class Dispatcher:
             except (DeliveryError, NotAnImage, OSError) as error:
                 log.warning("photo %s from %s not fetched: %s", photo.remote_id, event.ref.channel, error)
         return event.model_copy(update={"photos": tuple(fetched)})
+
+    # -- notices that no event asked for -------------------------------------------------------
+
+    async def notify(self, build: Callable[[Repositories], Awaitable[list[tuple[ResidentRef, Reply]]]]) -> int:
+        """Run ``build`` in a transaction and write the messages it returns to the outbox in the
+        same transaction (so a notice is sent once, with whatever ``build`` recorded); deliver
+        them after the commit. For results, status notices and other messages nobody asked for."""
+        async with self.db.transaction() as tx:
+            messages = await build(tx)
+            ids = await tx.outbox.add_many(
+                [(ref.channel, ref.external_id, None, reply.model_dump_json(), self._pulls(ref.channel))
+                 for ref, reply in messages])
+        by_resident: dict[ResidentRef, list[Outgoing]] = {}
+        for (ref, reply), outbox_id in zip(messages, ids):
+            by_resident.setdefault(ref, []).append(Outgoing(outbox_id, reply))
+        for ref, outgoing in by_resident.items():
+            self._deliver(ref, outgoing)
+        return len(messages)
 
     # -- delivery --------------------------------------------------------------------------
 

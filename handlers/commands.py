@@ -9,6 +9,7 @@ import re
 
 from bot.filters import button, command
 from bot.routing import Context, Router
+from handlers.deeplinks import follow, remember
 
 router = Router("commands")
 
@@ -23,7 +24,13 @@ async def start(ctx: Context, argument: str) -> None:
         ctx.resident.first_source = ctx.resident.first_source or source
     ctx.say(ctx.t("greeting", project=ctx.settings.project.name.get(ctx.language)
                   or next(iter(ctx.settings.project.name.values()), "")))
-    ctx.goto("" if ctx.resident.has_consent else "onboarding:consent", clear=True)
+    if ctx.resident.has_consent:
+        ctx.goto("", clear=True)
+        if source:
+            await follow(ctx, source)
+        return
+    ctx.goto("onboarding:consent", clear=True)
+    remember(ctx, source)
 
 
 @router.on(button("nav", "start"))

@@ -1,6 +1,9 @@
 """Buttons that several handlers show: the main menu and the back/cancel row."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+from bot.content import utc
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context
@@ -9,12 +12,19 @@ MENU = "menu"
 NAV = "nav"
 
 
-def main_menu(ctx: Context) -> list[list[Button]]:
-    def item(key: str) -> Button:
-        return Button(label=ctx.t(f"menu.{key}"), payload=encode(MENU, key))
+PARTICIPATION = ("polls", "surveys", "quizzes", "contests")
+
+
+async def main_menu(ctx: Context) -> list[list[Button]]:
+    """The menu shows only what exists and is open now."""
+    def item(key: str, label_key: str | None = None) -> Button:
+        return Button(label=ctx.t(label_key or f"menu.{key}"), payload=encode(MENU, key))
     if not ctx.resident.has_consent:
         return [[item("about")], [item("consent")], [item("privacy")], [item("language")]]
-    return [[item("propose")], [item("mine")], [item("subscriptions")],
+    open_now = await ctx.db.content.open_counts(utc(datetime.now(timezone.utc)))
+    happening = [item(kind, f"participation.{kind}") for kind in PARTICIPATION if open_now.get(kind)]
+    pairs = [happening[i:i + 2] for i in range(0, len(happening), 2)]
+    return [[item("propose")], *pairs, [item("mine")], [item("subscriptions")],
             [item("about"), item("privacy")], [item("language")]]
 
 

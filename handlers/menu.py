@@ -13,7 +13,7 @@ MENU = ""
 
 @router.prompt(MENU)
 async def show_menu(ctx: Context) -> None:
-    ctx.say(ctx.t("menu.prompt"), main_menu(ctx))
+    ctx.say(ctx.t("menu.prompt"), await main_menu(ctx))
 
 
 @router.on(state_is(MENU), button("menu", "consent"))

@@ -10,6 +10,7 @@ from bot.filters import button, state_is
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
+from handlers.deeplinks import PENDING, follow
 
 router = Router("onboarding")
 
@@ -60,4 +61,7 @@ async def chose_language(ctx: Context, payload) -> None:
     ctx.resident.language = language
     await ctx.db.residents.set_language(ctx.resident.id, language)
     ctx.say(ctx.t("language.set"))
+    pending = ctx.data.get(PENDING)
     ctx.goto("", clear=True)
+    if pending and ctx.resident.has_consent:
+        await follow(ctx, pending)

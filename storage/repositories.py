@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.content import Content
 from storage.inbox import Inbox
 from storage.outbox import Outbox
+from storage.polls import Polls
 from storage.privacy import Privacy
 from storage.proposals import Proposals
 from storage.residents import Residents
@@ -19,3 +21,5 @@ class Repositories:
         self.proposals = Proposals(connection)
         self.subscriptions = Subscriptions(connection)
         self.privacy = Privacy(connection)
+        self.content = Content(connection)
+        self.polls = Polls(connection)

@@ -27,3 +27,11 @@ class Subscriptions:
     async def unsubscribe_all(self, resident_id: int) -> int:
         cursor = await self._db.execute("DELETE FROM subscriptions WHERE resident_id = ?", (resident_id,))
         return cursor.rowcount
+
+    async def subscribers(self, topic: str) -> list[tuple[str, str, str]]:
+        """(channel, external id, language) of every reachable subscriber of ``topic``."""
+        rows = await self._db.execute_fetchall(
+            "SELECT r.channel, r.external_id, r.language FROM subscriptions s"
+            " JOIN residents r ON r.id = s.resident_id WHERE s.topic = ? AND r.reachable = 1 ORDER BY r.id",
+            (topic,))
+        return [(r[0], r[1], r[2]) for r in rows]

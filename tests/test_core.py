@@ -35,7 +35,7 @@ def test_every_state_a_handler_moves_to_has_a_prompt():
     source = "\n".join(p.read_text() for p in Path(LOCALES).parent.glob("*.py"))
     constants = dict(re.findall(r'^([A-Z_]+) = "([a-z:_]*)"', source, re.M))
     for group in re.findall(r'^[A-Z_, ]+ = \(\s*((?:"[a-z:_]+",?\s*)+)\)', source, re.M):
-        for state in re.findall(r'"([a-z:_]+)"', group):
+        for state in re.findall(r'"([a-z_]+:[a-z_]+)"', group):
             assert state in prompts, state
     for state in constants.values():
         if ":" in state or state in ("", "subscriptions", "privacy"):

@@ -1,0 +1,291 @@
+"""Polls, quizzes, surveys and contests as staff define them in a content file (YAML).
+
+The file is validated as a whole before anything is stored, and an error names the file, the
+line and the field (``content.yaml:14: polls[0].options: at least 2 options``), because the
+people who write it are municipal staff, not programmers. The same models read the definitions
+back from SQLite, where the staff panel can edit them.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Key = Field(pattern=r"^[a-z0-9_]{1,24}$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def text_in(texts: dict[str, str], language: str) -> str:
+    return texts.get(language) or texts.get("ru") or next(iter(texts.values()), "")
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("give the time zone, e.g. 2026-06-25T08:00:00+09:00")
+    return value
+
+
+class Option(Model):
+    key: str = Key
+    title: dict[str, str] = Field(min_length=1)
+
+
+def _unique_keys(items: list[Any], what: str) -> None:
+    keys = [item.key for item in items]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicated:
+        raise ValueError(f"{what} keys must be unique; repeated: {', '.join(duplicated)}")
+
+
+class Scheduled(Model):
+    opens: datetime
+    closes: datetime
+
+    @field_validator("opens", "closes")
+    @classmethod
+    def _with_zone(cls, value: datetime) -> datetime:
+        return _aware(value)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "Scheduled":
+        if self.closes <= self.opens:
+            raise ValueError("closes must be after opens")
+        return self
+
+    def is_open(self, now: datetime) -> bool:
+        return self.opens <= now < self.closes
+
+
+class Poll(Scheduled):
+    key: str = Key
+    title: dict[str, str] = Field(min_length=1)
+    description: dict[str, str] = {}
+    kind: Literal["single", "multiple", "scores", "top3"] = "single"
+    options: list[Option] = Field(min_length=2, max_length=30)
+    max_choices: int = Field(1, ge=1)
+    allow_change: bool = False
+    require_phone: bool = False
+    results: Literal["live", "after_close"] = "after_close"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Poll":
+        _unique_keys(self.options, "option")
+        if self.kind == "multiple" and not 2 <= self.max_choices <= len(self.options):
+            raise ValueError("a multiple-choice poll needs max_choices between 2 and the number of options")
+        if self.kind == "top3" and len(self.options) < 3:
+            raise ValueError("a top-3 poll needs at least 3 options")
+        return self
+
+    def option(self, key: str) -> Option | None:
+        return next((o for o in self.options if o.key == key), None)
+
+
+class QuizQuestion(Model):
+    text: dict[str, str] = Field(min_length=1)
+    options: list[Option] = Field(min_length=2, max_length=10)
+    answer: str
+    explanation: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _answer_is_an_option(self) -> "QuizQuestion":
+        _unique_keys(self.options, "option")
+        if self.answer not in {o.key for o in self.options}:
+            raise ValueError(f"answer {self.answer!r} is not one of the options")
+        return self
+
+
+class Quiz(Scheduled):
+    key: str = Key
+    title: dict[str, str] = Field(min_length=1)
+    leaderboard: bool = True
+    questions: list[QuizQuestion] = Field(min_length=1, max_length=50)
+
+
+END = "end"
+
+
+class SurveyQuestion(Model):
+    key: str = Key
+    type: Literal["single", "multiple", "scale", "number", "text", "photo", "location"]
+    text: dict[str, str] = Field(min_length=1)
+    required: bool = True
+    options: list[Option] = []
+    min: float | None = None
+    max: float | None = None
+    max_length: int = Field(1000, ge=1, le=4000)
+    # Skip logic: for a single-choice question, the question an answer leads to (or "end");
+    # `then` is where every other answer (or a skip) leads. Unset: the next question in order.
+    next: dict[str, str] = {}
+    then: str | None = None
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> "SurveyQuestion":
+        if self.type in ("single", "multiple"):
+            if len(self.options) < 2:
+                raise ValueError(f"a {self.type} question needs at least 2 options")
+            _unique_keys(self.options, "option")
+        elif self.options:
+            raise ValueError(f"a {self.type} question has no options")
+        if self.next and self.type != "single":
+            raise ValueError("only single-choice questions can send answers to other questions")
+        unknown = set(self.next) - {o.key for o in self.options}
+        if unknown:
+            raise ValueError(f"next names answers that are not options: {', '.join(sorted(unknown))}")
+        if self.type == "scale":
+            low, high = self.min if self.min is not None else 1, self.max if self.max is not None else 5
+            if not (int(low) == low and int(high) == high and 0 <= low < high <= 10):
+                raise ValueError("a scale runs between whole numbers from 0 to 10, min below max")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError("min must be below max")
+        return self
+
+    @property
+    def scale(self) -> range:
+        return range(int(self.min if self.min is not None else 1), int(self.max if self.max is not None else 5) + 1)
+
+
+class Survey(Scheduled):
+    key: str = Key
+    title: dict[str, str] = Field(min_length=1)
+    intro: dict[str, str] = {}
+    questions: list[SurveyQuestion] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _skips_go_forward(self) -> "Survey":
+        _unique_keys(self.questions, "question")
+        position = {q.key: i for i, q in enumerate(self.questions)}
+        for index, question in enumerate(self.questions):
+            for target in [*question.next.values(), *([question.then] if question.then else [])]:
+                if target != END and target not in position:
+                    raise ValueError(f"question {question.key} leads to {target!r}, which is not a question")
+                if target != END and position[target] <= index:
+                    raise ValueError(f"question {question.key} leads back to {target}: skips must go forward")
+        return self
+
+    def question(self, key: str) -> SurveyQuestion | None:
+        return next((q for q in self.questions if q.key == key), None)
+
+    def after(self, question: SurveyQuestion, answer: Any) -> str:
+        """The key of the question that follows this answer, or END."""
+        if isinstance(answer, str) and answer in question.next:
+            return question.next[answer]
+        if question.then:
+            return question.then
+        index = self.questions.index(question)
+        return self.questions[index + 1].key if index + 1 < len(self.questions) else END
+
+
+class Contest(Scheduled):
+    key: str = Key
+    title: dict[str, str] = Field(min_length=1)
+    description: dict[str, str] = {}
+    categories: list[Option] = Field(min_length=1, max_length=10)
+    age_groups: list[Option] = Field(min_length=1, max_length=10)
+    voting_opens: datetime
+    voting_closes: datetime
+    max_text_length: int = Field(3000, ge=10)
+
+    @model_validator(mode="after")
+    def _voting_after_entries(self) -> "Contest":
+        _aware(self.voting_opens)
+        _aware(self.voting_closes)
+        _unique_keys(self.categories, "category")
+        _unique_keys(self.age_groups, "age group")
+        if self.voting_closes <= self.voting_opens:
+            raise ValueError("voting_closes must be after voting_opens")
+        if self.voting_opens < self.opens:
+            raise ValueError("voting cannot open before entries open")
+        return self
+
+    def accepting_entries(self, now: datetime) -> bool:
+        return self.is_open(now)
+
+    def voting(self, now: datetime) -> bool:
+        return self.voting_opens <= now < self.voting_closes
+
+
+class ContentFile(Model):
+    polls: list[Poll] = []
+    quizzes: list[Quiz] = []
+    surveys: list[Survey] = []
+    contests: list[Contest] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> "ContentFile":
+        for name in ("polls", "quizzes", "surveys", "contests"):
+            _unique_keys(getattr(self, name), name[:-1] if name != "quizzes" else "quiz")
+        return self
+
+
+class ContentError(Exception):
+    """What is wrong with a content file, one problem a line, each with its file and line."""
+
+
+def load_content(path: Path | str) -> ContentFile:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ContentError(f"{path}: cannot be read: {error.strerror}") from None
+    try:
+        data = yaml.safe_load(text) or {}
+        tree = yaml.compose(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ContentError(f"{path}{line}: not valid YAML: {getattr(error, 'problem', error)}") from None
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}:1: the top level must hold polls:, quizzes:, surveys: and contests:")
+    try:
+        return ContentFile.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            location = problem["loc"]
+            line = _line_of(tree, location)
+            field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(".")
+            message = problem["msg"].removeprefix("Value error, ")
+            problems.append(f"{path}:{line}: {field or 'file'}: {message}")
+        raise ContentError("\n".join(problems)) from None
+
+
+def _line_of(node: yaml.Node | None, location: tuple[Any, ...]) -> int:
+    """The line of the deepest YAML node on the error's path (1-based)."""
+    line = (node.start_mark.line + 1) if node is not None else 1
+    for part in location:
+        if isinstance(node, yaml.MappingNode):
+            node = next((value for key, value in node.value if key.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def utc(moment: datetime) -> str:
+    """Times are stored in UTC so that comparing the text compares the moments."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def storable(content: ContentFile) -> list["StoredItem"]:
+    from storage.content import StoredItem
+
+    items = [StoredItem("polls", p.key, p.model_dump_json(), {"opens_at": utc(p.opens), "closes_at": utc(p.closes)},
+                        {"kind": p.kind}) for p in content.polls]
+    for table, kind in (("quizzes", content.quizzes), ("surveys", content.surveys)):
+        items += [StoredItem(table, i.key, i.model_dump_json(), {"opens_at": utc(i.opens), "closes_at": utc(i.closes)})
+                  for i in kind]
+    items += [StoredItem("contests", c.key, c.model_dump_json(),
+                         {"opens_at": utc(c.opens), "closes_at": utc(c.closes),
+                          "voting_opens_at": utc(c.voting_opens), "voting_closes_at": utc(c.voting_closes)})
+              for c in content.contests]
+    return items

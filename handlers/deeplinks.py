@@ -1,0 +1,25 @@
+"""Deep links that open something directly: a poster's QR code ``…?start=poll-park_name``
+leads straight to the vote. The link is the resident's source too; when the resident has not
+consented yet, it is kept and followed right after the consent and the language choice."""
+from __future__ import annotations
+
+from bot.routing import Context
+
+PENDING = "then"
+
+
+async def follow(ctx: Context, source: str) -> bool:
+    """Open what ``source`` points at; False when it points at nothing we open."""
+    kind, _, key = source.partition("-")
+    if kind == "poll" and key:
+        from handlers.polls import open_poll
+
+        await open_poll(ctx, key)
+        return True
+    return False
+
+
+def remember(ctx: Context, source: str) -> None:
+    if source.partition("-")[0] in ("poll",):
+        ctx.data[PENDING] = source
+

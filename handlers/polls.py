@@ -1,0 +1,318 @@
+"""Polls: single choice, multiple choice (at most k), scores for every option, or a top 3.
+
+    (menu) ─polls─▶ list ─poll:<key>─▶ [phone check] ─▶ choose ─vote:<key>:…─▶ thanks ▶ (menu)
+    /start poll-<key> (a poster's QR code) opens the poll directly.
+
+A ballot is written only when it is complete, in one transaction; the database's UNIQUE
+(poll, voter) makes a second vote impossible whatever the code does. The voter is the resident,
+or the verified phone number when the poll requires one, which merges one person's residents
+on several channels. Every payload carries the poll's key, so a button from another poll or an
+old message is recognised as stale.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot.content import Poll, text_in, utc
+from bot.events import ResidentRef
+from bot.events import Kind
+from bot.filters import button, kind, state_is
+from bot.payloads import encode
+from bot.replies import Button, Reply
+from bot.routing import Context, Router
+from handlers.keyboards import back_cancel, to_menu
+from storage.polls import Tally
+from storage.repositories import Repositories
+
+router = Router("polls")
+
+LIST, CHOOSE, PHONE = "polls", "poll:choose", "poll:phone"
+DONE = "_done"
+POINTS = {1: 3, 2: 2, 3: 1}  # top 3: Borda points by place
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def load_poll(db: Repositories, key: str) -> tuple[int, Poll] | None:
+    found = await db.content.get("polls", key)
+    return (found[0], Poll.model_validate_json(found[1])) if found else None
+
+
+def voter_key(ctx: Context, poll: Poll) -> str | None:
+    if poll.require_phone:
+        return f"phone:{ctx.resident.phone}" if ctx.resident.phone_verified and ctx.resident.phone else None
+    return f"resident:{ctx.resident.id}"
+
+
+# -- the list and opening a poll ------------------------------------------------------------
+
+@router.on(state_is(""), button("menu", "polls"))
+async def show_list(ctx: Context, payload) -> None:
+    ctx.goto(LIST)
+
+
+@router.prompt(LIST)
+async def list_open(ctx: Context) -> None:
+    polls = [Poll.model_validate_json(d) for d in await ctx.db.content.open_at("polls", utc(utc_now()))]
+    if not polls:
+        ctx.say(ctx.t("polls.none_open"), [to_menu(ctx)])
+        return
+    rows = [[Button(label=text_in(p.title, ctx.language), payload=encode("poll", p.key))] for p in polls]
+    ctx.say(ctx.t("polls.list_prompt"), [*rows, to_menu(ctx)])
+
+
+@router.on(state_is(LIST, ""), button("poll"))
+async def chose_poll(ctx: Context, payload) -> None:
+    await open_poll(ctx, payload.arg(0))
+
+
+async def open_poll(ctx: Context, key: str) -> None:
+    found = await load_poll(ctx.db, key)
+    if found is None:
+        ctx.say(ctx.t("polls.unknown"))
+        ctx.goto("")
+        return
+    poll_id, poll = found
+    title, now = text_in(poll.title, ctx.language), utc_now()
+    if now < poll.opens:
+        ctx.say(ctx.t("polls.not_yet", title=title, date=poll.opens.strftime("%d.%m.%Y %H:%M")))
+        ctx.goto("")
+        return
+    if now >= poll.closes:
+        ctx.say(ctx.t("polls.closed", title=title))
+        ctx.say(results_text(ctx, poll, await ctx.db.polls.tally(poll_id), final=True))
+        ctx.goto("")
+        return
+    voter = voter_key(ctx, poll)
+    if voter is None:
+        ctx.resident.state_data = {"poll": key}
+        ctx.goto(PHONE)
+        return
+    earlier = await ctx.db.polls.ballot(poll_id, voter)
+    if earlier is not None and not poll.allow_change:
+        ctx.say(ctx.t("polls.already", title=title, choice=describe_ballot(ctx, poll, earlier)))
+        if poll.results == "live":
+            ctx.say(results_text(ctx, poll, await ctx.db.polls.tally(poll_id), final=False))
+        ctx.goto("")
+        return
+    ctx.resident.state_data = {"poll": key, "picked": [], "scores": {}}
+    ctx.goto(CHOOSE)
+
+
+# -- a verified phone, when the poll asks for one -------------------------------------------
+
+@router.prompt(PHONE)
+async def ask_phone(ctx: Context) -> None:
+    if ctx.resident.channel == "webchat":
+        ctx.say(ctx.t("polls.phone_unavailable"), [to_menu(ctx)])
+        return
+    ctx.say(ctx.t("polls.phone_needed"),
+            [[Button(label=ctx.t("polls.phone_button"), request="contact")], back_cancel(ctx, back=False)])
+
+
+@router.on(state_is(PHONE), kind(Kind.CONTACT))
+async def got_phone(ctx: Context) -> None:
+    contact = ctx.event.contact
+    if not contact.verified:
+        ctx.say(ctx.t("polls.phone_unverified"))
+        await ask_phone(ctx)
+        return
+    phone = normalise_phone(contact.phone)
+    await ctx.db.residents.set_phone(ctx.resident.id, phone, True)
+    ctx.resident.phone, ctx.resident.phone_verified = phone, True
+    await open_poll(ctx, ctx.data.get("poll", ""))
+
+
+@router.on(state_is(PHONE, CHOOSE), button("nav", "cancel"))
+async def cancel(ctx: Context, payload) -> None:
+    ctx.goto("", clear=True)
+
+
+def normalise_phone(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) == 11 and digits[0] == "8":
+        digits = "7" + digits[1:]
+    return "+" + digits
+
+
+# -- choosing ------------------------------------------------------------------------------
+
+async def current_poll(ctx: Context) -> Poll | None:
+    found = await load_poll(ctx.db, ctx.data.get("poll", ""))
+    return found[1] if found else None
+
+
+@router.prompt(CHOOSE)
+async def ask_choice(ctx: Context) -> None:
+    poll = await current_poll(ctx)
+    if poll is None:
+        ctx.goto("", clear=True)
+        return
+    title, picked = text_in(poll.title, ctx.language), ctx.data.get("picked", [])
+
+    def option_button(option, label: str | None = None, *extra: object) -> Button:
+        return Button(label=label or text_in(option.title, ctx.language), payload=encode("vote", poll.key, option.key, *extra))
+
+    match poll.kind:
+        case "single":
+            ctx.say(ctx.t("polls.single_prompt", title=title), [[option_button(o)] for o in poll.options] + [back_cancel(ctx, back=False)])
+        case "multiple":
+            rows = [[option_button(o, ("✅ " if o.key in picked else "⬜ ") + text_in(o.title, ctx.language))]
+                    for o in poll.options]
+            rows.append([Button(label=ctx.t("polls.done"), payload=encode("vote", poll.key, DONE))])
+            ctx.say(ctx.t("polls.multiple_prompt", title=title, max=poll.max_choices, count=len(picked)),
+                    [*rows, back_cancel(ctx, back=False)])
+        case "scores":
+            index = len(ctx.data.get("scores", {}))
+            option = poll.options[index]
+            ctx.say(ctx.t("polls.scores_prompt", title=title, option=text_in(option.title, ctx.language),
+                          number=index + 1, total=len(poll.options)),
+                    [[option_button(option, str(n), n) for n in range(1, 6)], back_cancel(ctx, back=False)])
+        case "top3":
+            rows = [[option_button(o)] for o in poll.options if o.key not in picked]
+            ctx.say(ctx.t("polls.top3_prompt", title=title, place=len(picked) + 1), [*rows, back_cancel(ctx, back=False)])
+
+
+@router.on(state_is(CHOOSE), button("vote"), lambda ctx: ctx.payload.arg(0) == ctx.data.get("poll"))
+async def chose(ctx: Context, payload) -> None:
+    found = await load_poll(ctx.db, payload.arg(0))
+    if found is None:
+        ctx.goto("", clear=True)
+        return
+    poll_id, poll = found
+    choice = payload.arg(1)
+    picked: list[str] = ctx.data.setdefault("picked", [])
+    if poll.kind == "multiple" and choice == DONE:
+        if not picked:
+            ctx.say(ctx.t("polls.pick_one"))
+            await ask_choice(ctx)
+            return
+        await cast(ctx, poll_id, poll, [(key, 1) for key in picked])
+        return
+    if poll.option(choice) is None:
+        ctx.say(ctx.t("polls.unknown_option"))
+        await ask_choice(ctx)
+        return
+    match poll.kind:
+        case "single":
+            await cast(ctx, poll_id, poll, [(choice, 1)])
+        case "multiple":
+            if choice in picked:
+                picked.remove(choice)
+            elif len(picked) >= poll.max_choices:
+                ctx.say(ctx.t("polls.too_many", max=poll.max_choices))
+            else:
+                picked.append(choice)
+            await ask_choice(ctx)
+        case "scores":
+            scores: dict[str, int] = ctx.data.setdefault("scores", {})
+            expected = poll.options[len(scores)].key
+            score = payload.arg(2)
+            if choice != expected or score not in {"1", "2", "3", "4", "5"}:
+                ctx.say(ctx.t("polls.unknown_option"))
+                await ask_choice(ctx)
+                return
+            scores[choice] = int(score)
+            if len(scores) == len(poll.options):
+                await cast(ctx, poll_id, poll, list(scores.items()))
+            else:
+                await ask_choice(ctx)
+        case "top3":
+            if choice not in picked:
+                picked.append(choice)
+            if len(picked) == 3:
+                await cast(ctx, poll_id, poll, [(key, POINTS[place]) for place, key in enumerate(picked, 1)])
+            else:
+                await ask_choice(ctx)
+
+
+async def cast(ctx: Context, poll_id: int, poll: Poll, choices: list[tuple[str, int]]) -> None:
+    title = text_in(poll.title, ctx.language)
+    if not poll.is_open(utc_now()):
+        ctx.say(ctx.t("polls.closed", title=title))
+        ctx.goto("", clear=True)
+        return
+    voter = voter_key(ctx, poll)
+    outcome = await ctx.db.polls.cast(poll_id, voter, ctx.resident.id, ctx.resident.channel, choices,
+                                      poll.allow_change)
+    if outcome == "already":
+        earlier = await ctx.db.polls.ballot(poll_id, voter) or []
+        ctx.say(ctx.t("polls.already", title=title, choice=describe_ballot(ctx, poll, earlier)))
+    else:
+        ctx.say(ctx.t("polls.thanks" if outcome == "cast" else "polls.changed"))
+    if poll.results == "live":
+        ctx.say(results_text(ctx, poll, await ctx.db.polls.tally(poll_id), final=False))
+    else:
+        ctx.say(ctx.t("polls.results_later"))
+    ctx.goto("", clear=True)
+
+
+# -- results ---------------------------------------------------------------------------------
+
+def describe_ballot(ctx: Context, poll: Poll, ballot: list[tuple[str, int]]) -> str:
+    names = []
+    for key, score in ballot:
+        option = poll.option(key)
+        name = text_in(option.title, ctx.language) if option else key
+        names.append(f"{name} ({score})" if poll.kind == "scores" else name)
+    return ", ".join(names) or "—"
+
+
+def results_lines(texts, language: str, poll: Poll, tally: Tally, final: bool) -> str:
+    title = text_in(poll.title, language)
+    header = texts.get(language, "polls.results_header" if final else "polls.results_live_header",
+                       title=title, voters=tally.voters)
+    lines = [header]
+    ranked = sorted(poll.options, key=lambda o: (-(tally.points if poll.kind in ("scores", "top3") else tally.counts).get(o.key, 0), o.key))
+    for option in ranked:
+        name, count = text_in(option.title, language), tally.counts.get(option.key, 0)
+        if poll.kind == "scores":
+            average = f"{tally.points.get(option.key, 0) / count:.1f}" if count else "—"
+            lines.append(texts.get(language, "polls.result_scores_line", option=name, average=average, count=count))
+        elif poll.kind == "top3":
+            lines.append(texts.get(language, "polls.result_points_line", option=name, points=tally.points.get(option.key, 0)))
+        else:
+            percent = round(100 * count / tally.voters) if tally.voters else 0
+            lines.append(texts.get(language, "polls.result_line", option=name, count=count, percent=percent))
+    return "\n".join(lines)
+
+
+def results_text(ctx: Context, poll: Poll, tally: Tally, final: bool) -> str:
+    return results_lines(ctx.texts, ctx.language, poll, tally, final)
+
+
+async def announcements(db: Repositories, texts, key: str) -> list[tuple[ResidentRef, Reply]]:
+    """The results of a closed poll, one message per subscriber of "results", each in their language."""
+    found = await load_poll(db, key)
+    if found is None:
+        return []
+    poll_id, poll = found
+    tally = await db.polls.tally(poll_id)
+    by_language: dict[str, Reply] = {}
+    messages = []
+    for channel, external_id, language in await db.subscriptions.subscribers("results"):
+        language = texts.resolve(language)
+        if language not in by_language:
+            by_language[language] = Reply(text=results_lines(texts, language, poll, tally, final=True))
+        messages.append((ResidentRef(channel=channel, external_id=external_id), by_language[language]))
+    return messages
+
+
+async def announce_due_results(dispatcher, texts) -> int:
+    """Send the results of every poll that has closed and not been announced: once each, since
+    the mark and the messages are written in one transaction."""
+    due = await dispatcher.db.reader.polls.closed_unannounced(utc(utc_now()))
+
+    def builder(key: str):
+        async def build(tx: Repositories) -> list[tuple[ResidentRef, Reply]]:
+            if not await tx.polls.mark_announced(key):
+                return []
+            return await announcements(tx, texts, key)
+        return build
+
+    sent = 0
+    for key in due:
+        sent += await dispatcher.notify(builder(key))
+    return sent

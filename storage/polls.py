@@ -1,0 +1,75 @@
+"""Ballots and tallies. One ballot per voter per poll is a UNIQUE constraint, not a hope."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import aiosqlite
+
+from storage.clock import now
+
+Outcome = Literal["cast", "changed", "already"]
+
+
+@dataclass(frozen=True)
+class Tally:
+    voters: int
+    counts: dict[str, int]   # option → ballots naming it
+    points: dict[str, int]   # option → sum of scores (scores) or of Borda points (top-3)
+
+
+class Polls:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def cast(self, poll_id: int, voter_key: str, resident_id: int | None, channel: str,
+                   choices: list[tuple[str, int]], allow_change: bool) -> Outcome:
+        rows = await self._db.execute_fetchall(
+            "INSERT INTO ballots (poll_id, voter_key, resident_id, channel, cast_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (poll_id, voter_key) DO NOTHING RETURNING id",
+            (poll_id, voter_key, resident_id, channel, now()))
+        outcome: Outcome = "cast"
+        if rows:
+            ballot_id = rows[0][0]
+        else:
+            if not allow_change:
+                return "already"
+            existing = await self._db.execute_fetchall(
+                "SELECT id FROM ballots WHERE poll_id = ? AND voter_key = ?", (poll_id, voter_key))
+            ballot_id = existing[0][0]
+            await self._db.execute("DELETE FROM ballot_choices WHERE ballot_id = ?", (ballot_id,))
+            await self._db.execute("UPDATE ballots SET cast_at = ?, channel = ? WHERE id = ?",
+                                   (now(), channel, ballot_id))
+            outcome = "changed"
+        await self._db.executemany(
+            "INSERT INTO ballot_choices (ballot_id, option_key, score) VALUES (?, ?, ?)",
+            [(ballot_id, option, score) for option, score in choices])
+        return outcome
+
+    async def ballot(self, poll_id: int, voter_key: str) -> list[tuple[str, int]] | None:
+        rows = await self._db.execute_fetchall(
+            "SELECT c.option_key, c.score FROM ballots b JOIN ballot_choices c ON c.ballot_id = b.id"
+            " WHERE b.poll_id = ? AND b.voter_key = ? ORDER BY c.score DESC, c.option_key", (poll_id, voter_key))
+        if rows:
+            return [(r[0], r[1]) for r in rows]
+        exists = await self._db.execute_fetchall(
+            "SELECT 1 FROM ballots WHERE poll_id = ? AND voter_key = ?", (poll_id, voter_key))
+        return [] if exists else None
+
+    async def tally(self, poll_id: int) -> Tally:
+        voters = (await self._db.execute_fetchall(
+            "SELECT count(*) FROM ballots WHERE poll_id = ?", (poll_id,)))[0][0]
+        rows = await self._db.execute_fetchall(
+            "SELECT c.option_key, count(*), sum(c.score) FROM ballot_choices c"
+            " JOIN ballots b ON b.id = c.ballot_id WHERE b.poll_id = ? GROUP BY c.option_key", (poll_id,))
+        return Tally(voters, {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows})
+
+    async def closed_unannounced(self, moment: str) -> list[str]:
+        rows = await self._db.execute_fetchall(
+            "SELECT key FROM polls WHERE closes_at <= ? AND results_sent_at IS NULL ORDER BY closes_at", (moment,))
+        return [r[0] for r in rows]
+
+    async def mark_announced(self, key: str) -> bool:
+        cursor = await self._db.execute(
+            "UPDATE polls SET results_sent_at = ? WHERE key = ? AND results_sent_at IS NULL", (now(), key))
+        return cursor.rowcount == 1
