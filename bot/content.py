@@ -7,6 +7,7 @@ back from SQLite, where the staff panel can edit them.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -223,6 +224,18 @@ class ContentFile(Model):
         return self
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML as staff expect it: "yes", "no", "on" and "off" stay words (a poll's options are
+    often exactly that); only true and false are booleans, as in YAML 1.2."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
 class ContentError(Exception):
     """What is wrong with a content file, one problem a line, each with its file and line."""
 
@@ -234,8 +247,8 @@ def load_content(path: Path | str) -> ContentFile:
     except OSError as error:
         raise ContentError(f"{path}: cannot be read: {error.strerror}") from None
     try:
-        data = yaml.safe_load(text) or {}
-        tree = yaml.compose(text)
+        data = yaml.load(text, Loader=_Yaml12Loader) or {}
+        tree = yaml.compose(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
