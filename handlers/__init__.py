@@ -12,7 +12,7 @@ LOCALES = Path(__file__).parent / "locales"
 
 def get_routers() -> list[Router]:
     from handlers import (commands, fallback, menu, onboarding, polls, privacy, proposals, subscriptions,
-                          system)
+                          surveys, system)
 
     return [system.router, commands.router, privacy.router, onboarding.router, menu.router,
-            proposals.router, polls.router, subscriptions.router, fallback.router]
+            proposals.router, polls.router, surveys.router, subscriptions.router, fallback.router]

@@ -11,6 +11,7 @@ from storage.privacy import Privacy
 from storage.proposals import Proposals
 from storage.residents import Residents
 from storage.subscriptions import Subscriptions
+from storage.surveys import Surveys
 
 
 class Repositories:
@@ -23,3 +24,4 @@ class Repositories:
         self.privacy = Privacy(connection)
         self.content = Content(connection)
         self.polls = Polls(connection)
+        self.surveys = Surveys(connection)

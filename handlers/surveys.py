@@ -1,0 +1,239 @@
+"""Surveys: questions of several types, skip logic, progress, and resuming where one left off.
+
+    (menu) ─surveys─▶ list ─survey:<key>─▶ question ─answer─▶ question … ─▶ thanks ▶ (menu)
+                                              │  "pause": back to the menu; the response keeps
+                                              └─ its place and answers, so survey:<key> resumes
+
+The response (answers and the current question) lives in SQLite and is saved with every answer,
+so stopping, a restart or a week's break loses nothing. Button payloads carry the survey key and
+the question's position, so a button from an earlier question is recognised as stale.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.content import END, Survey, SurveyQuestion, text_in, utc
+from bot.events import Kind
+from bot.filters import button, kind, state_is
+from bot.payloads import encode
+from bot.replies import Button
+from bot.routing import Context, Router
+from handlers.keyboards import to_menu
+from storage.repositories import Repositories
+from storage.surveys import Response
+
+router = Router("surveys")
+
+LIST, QUESTION = "surveys", "survey:question"
+SKIP, DONE = "_skip", "_done"
+
+
+async def load_survey(db: Repositories, key: str) -> tuple[int, Survey] | None:
+    found = await db.content.get("surveys", key)
+    return (found[0], Survey.model_validate_json(found[1])) if found else None
+
+
+@router.on(state_is(""), button("menu", "surveys"))
+async def show_list(ctx: Context, payload) -> None:
+    ctx.goto(LIST)
+
+
+@router.prompt(LIST)
+async def list_open(ctx: Context) -> None:
+    surveys = [Survey.model_validate_json(d)
+               for d in await ctx.db.content.open_at("surveys", utc(datetime.now(timezone.utc)))]
+    if not surveys:
+        ctx.say(ctx.t("surveys.none_open"), [to_menu(ctx)])
+        return
+    rows = [[Button(label=text_in(s.title, ctx.language), payload=encode("survey", s.key))] for s in surveys]
+    ctx.say(ctx.t("surveys.list_prompt"), [*rows, to_menu(ctx)])
+
+
+@router.on(state_is(LIST, ""), button("survey"))
+async def chose_survey(ctx: Context, payload) -> None:
+    found = await load_survey(ctx.db, payload.arg(0))
+    if found is None:
+        ctx.say(ctx.t("surveys.unknown"))
+        ctx.goto("")
+        return
+    survey_id, survey = found
+    title = text_in(survey.title, ctx.language)
+    if not survey.is_open(datetime.now(timezone.utc)):
+        ctx.say(ctx.t("surveys.closed", title=title))
+        ctx.goto("")
+        return
+    response = await ctx.db.surveys.begin(survey_id, ctx.resident.id, ctx.resident.channel, survey.questions[0].key)
+    if response.completed:
+        ctx.say(ctx.t("surveys.already", title=title))
+        ctx.goto("")
+        return
+    if response.answers:
+        ctx.say(ctx.t("surveys.resumed", title=title))
+    elif survey.intro:
+        ctx.say(text_in(survey.intro, ctx.language))
+    ctx.resident.state_data = {"survey": survey.key, "picked": []}
+    ctx.goto(QUESTION)
+
+
+# -- asking ----------------------------------------------------------------------------------
+
+async def current(ctx: Context) -> tuple[Survey, Response, SurveyQuestion] | None:
+    found = await load_survey(ctx.db, ctx.data.get("survey", ""))
+    if found is None:
+        return None
+    survey_id, survey = found
+    response = await ctx.db.surveys.begin(survey_id, ctx.resident.id, ctx.resident.channel, survey.questions[0].key)
+    question = survey.question(response.current)
+    return (survey, response, question) if question and not response.completed else None
+
+
+@router.prompt(QUESTION)
+async def ask(ctx: Context) -> None:
+    found = await current(ctx)
+    if found is None:
+        ctx.goto("", clear=True)
+        return
+    survey, response, question = found
+    position = survey.questions.index(question)
+
+    def answer_button(label: str, value: str) -> Button:
+        return Button(label=label, payload=encode("sa", survey.key, position, value))
+
+    rows: list[list[Button]] = []
+    hint = ""
+    match question.type:
+        case "single":
+            rows = [[answer_button(text_in(o.title, ctx.language), o.key)] for o in question.options]
+        case "multiple":
+            picked = ctx.data.get("picked", [])
+            rows = [[answer_button(("✅ " if o.key in picked else "⬜ ") + text_in(o.title, ctx.language), o.key)]
+                    for o in question.options]
+            rows.append([answer_button(ctx.t("surveys.done"), DONE)])
+        case "scale":
+            rows = [[answer_button(str(n), str(n)) for n in question.scale]]
+        case "number":
+            hint = ctx.t("surveys.number_hint", min=_number(question.min), max=_number(question.max))
+        case "text":
+            hint = ctx.t("surveys.text_hint")
+        case "photo":
+            hint = ctx.t("surveys.photo_hint")
+        case "location":
+            rows = [[Button(label=ctx.t("proposal.send_location"), request="location")]]
+    if not question.required:
+        rows.append([answer_button(ctx.t("surveys.skip"), SKIP)])
+    rows.append([Button(label=ctx.t("surveys.pause"), payload=encode("nav", "menu"))])
+    lines = [ctx.t("surveys.progress", number=position + 1, total=len(survey.questions)),
+             text_in(question.text, ctx.language)]
+    ctx.say("\n".join(line for line in [*lines, hint] if line), rows)
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+# -- answering -------------------------------------------------------------------------------
+
+def this_question(ctx: Context) -> bool:
+    """A press on a button of the question being asked (not an older one)."""
+    payload = ctx.payload
+    return bool(payload) and payload.arg(0) == ctx.data.get("survey") and payload.arg(1).isdigit()
+
+
+@router.on(state_is(QUESTION), button("sa"), this_question)
+async def pressed(ctx: Context, payload) -> None:
+    found = await current(ctx)
+    if found is None:
+        ctx.goto("", clear=True)
+        return
+    survey, response, question = found
+    if int(payload.arg(1)) != survey.questions.index(question):
+        ctx.say(ctx.t("fallback.stale_button"))
+        await ask(ctx)
+        return
+    value = payload.arg(2)
+    if value == SKIP and not question.required:
+        await record(ctx, survey, response, question, None)
+        return
+    match question.type:
+        case "single" if question.options and any(o.key == value for o in question.options):
+            await record(ctx, survey, response, question, value)
+        case "scale" if value.isdigit() and int(value) in question.scale:
+            await record(ctx, survey, response, question, int(value))
+        case "multiple" if value == DONE:
+            picked = ctx.data.get("picked", [])
+            if not picked and question.required:
+                ctx.say(ctx.t("surveys.pick_one"))
+                await ask(ctx)
+                return
+            await record(ctx, survey, response, question, list(picked))
+        case "multiple" if any(o.key == value for o in question.options):
+            picked = ctx.data.setdefault("picked", [])
+            if value in picked:
+                picked.remove(value)
+            else:
+                picked.append(value)
+            await ask(ctx)
+        case _:
+            ctx.say(ctx.t("surveys.unknown_answer"))
+            await ask(ctx)
+
+
+@router.on(state_is(QUESTION), kind(Kind.TEXT, Kind.PHOTOS, Kind.LOCATION))
+async def typed(ctx: Context) -> None:
+    found = await current(ctx)
+    if found is None:
+        ctx.goto("", clear=True)
+        return
+    survey, response, question = found
+    event = ctx.event
+    match question.type, event.kind:
+        case "text", Kind.TEXT:
+            text = event.text.strip()
+            if len(text) > question.max_length:
+                ctx.say(ctx.t("surveys.too_long", length=len(text), max=question.max_length))
+                await ask(ctx)
+                return
+            await record(ctx, survey, response, question, text)
+        case "number", Kind.TEXT:
+            number = _parse_number(event.text)
+            low, high = question.min, question.max
+            if number is None or (low is not None and number < low) or (high is not None and number > high):
+                ctx.say(ctx.t("surveys.bad_number", min=_number(low), max=_number(high)))
+                await ask(ctx)
+                return
+            await record(ctx, survey, response, question, number)
+        case "photo", Kind.PHOTOS if any(p.file_key for p in event.photos):
+            await record(ctx, survey, response, question, [p.file_key for p in event.photos if p.file_key][0])
+        case "location", Kind.LOCATION:
+            point = event.location
+            await record(ctx, survey, response, question, {"latitude": point.latitude, "longitude": point.longitude})
+        case _:
+            ctx.say(ctx.t("surveys.wrong_kind"))
+            await ask(ctx)
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        value = float(text.strip().replace(",", ".").replace(" ", ""))
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+async def record(ctx: Context, survey: Survey, response: Response, question: SurveyQuestion, answer: Any) -> None:
+    """Save the answer and move to the question the skip logic names (or finish)."""
+    if answer is None:
+        response.answers.pop(question.key, None)
+    else:
+        response.answers[question.key] = answer
+    following = survey.after(question, answer)
+    response.current = following if following != END else ""
+    response.completed = following == END
+    await ctx.db.surveys.save(response)
+    ctx.data["picked"] = []
+    if response.completed:
+        ctx.say(ctx.t("surveys.thanks", title=text_in(survey.title, ctx.language)))
+        ctx.goto("", clear=True)
+    else:
+        await ask(ctx)
