@@ -8,60 +8,46 @@ proposal. The same client then sends as many requests to the bare baseline.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import aiohttp
-
+from bench.client import load
 from bench.servers import bare_server, bot_server, free_port
 
 JOURNEY = [{"button": "menu:propose"}, {"button": "cat:idea"},
            {"text": "Поставить больше скамеек вдоль главной аллеи"}, {"button": "prop:next"},
            {"button": "prop:skip"}, {"button": "prop:confirm"}]
-ONBOARDING = [{"text": "/start bench"}, {"button": "consent:yes"}, {"button": "lang:ru"}]
 
 
 async def drive(base: str, residents: int, messages_each: int, onboard: bool) -> tuple[int, float]:
-    connector = aiohttp.TCPConnector(limit=residents)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        sessions = [secrets.token_hex(16) for _ in range(residents)]
-
-        async def send(session: str, body: dict) -> None:
-            async with http.post(base + "/api/webchat/messages",
-                                 json={"session": session, "id": uuid.uuid4().hex, **body}) as response:
-                await response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"HTTP {response.status}")
-
+    async with load(base, residents) as chat:
         if onboard:
-            await asyncio.gather(*(send(s, step) for s in sessions for step in ONBOARDING[:1]))
-            for step in ONBOARDING[1:]:
-                await asyncio.gather(*(send(s, step) for s in sessions))
+            await chat.onboard()
 
-        async def resident(session: str) -> None:
+        async def walk(session: str) -> None:
             for n in range(messages_each):
-                await send(session, JOURNEY[n % len(JOURNEY)])
+                await chat.send(session, JOURNEY[n % len(JOURNEY)])
 
         started = time.perf_counter()
-        await asyncio.gather(*(resident(s) for s in sessions))
+        await chat.each(walk)
         return residents * messages_each, time.perf_counter() - started
+
+
+async def bare_rate(requests_each: int, residents: int) -> float:
+    async with bare_server(free_port()) as base:
+        await drive(base, 20, 12, onboard=False)
+        sent, seconds = await drive(base, residents, requests_each, onboard=False)
+    return sent / seconds
 
 
 async def measure(residents: int = 100, messages_each: int = 120) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
-        port = free_port()
-        async with bot_server(Path(folder), port) as base:
+        async with bot_server(Path(folder), free_port()) as base:
             await drive(base, 20, 12, onboard=True)  # warm-up
             sent, core_seconds = await drive(base, residents, messages_each, onboard=True)
-        port = free_port()
-        async with bare_server(port) as base:
-            await drive(base, 20, 12, onboard=False)
-            bare_sent, bare_seconds = await drive(base, residents, messages_each, onboard=False)
-    core_rate, bare_rate = sent / core_seconds, bare_sent / bare_seconds
-    return {"messages": sent, "core_rate": core_rate, "bare_rate": bare_rate, "ratio": core_rate / bare_rate}
+    core_rate, bare = sent / core_seconds, await bare_rate(messages_each, residents)
+    return {"messages": sent, "core_rate": core_rate, "bare_rate": bare, "ratio": core_rate / bare}
 
 
 def report(result: dict[str, float]) -> str:

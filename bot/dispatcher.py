@@ -156,6 +156,8 @@ class Dispatcher:
             await self._process_batch(batch)
         except Exception as error:
             if len(batch) > 1:
+                log.warning("a batch of %d failed (%s: %s); processing its events one by one",
+                            len(batch), type(error).__name__, error)
                 for work in batch:
                     await self._run_batch([work])
                 return

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
+from storage.cache import MISSING, ReadCache
 from storage.clock import now
 
 TABLES = ("polls", "quizzes", "surveys", "contests")
@@ -29,11 +30,13 @@ class StoredItem:
 
 
 class Content:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, cache: ReadCache | None = None) -> None:
         self._db = connection
+        self._cache = cache or ReadCache(ttl=0)
 
     async def store(self, items: list[StoredItem]) -> None:
         """Insert or update every item by key."""
+        self._cache.clear()
         stamp = now()
         for item in items:
             if item.table not in TABLES or set(item.times) != set(TIME_COLUMNS[item.table]):
@@ -48,9 +51,12 @@ class Content:
                 list(columns.values()))
 
     async def get(self, table: str, key: str) -> tuple[int, str] | None:
+        cached = self._cache.get((table, key))
+        if cached is not MISSING:
+            return cached
         rows = await self._db.execute_fetchall(
             f"SELECT id, definition FROM {_table(table)} WHERE key = ?", (key,))
-        return (rows[0][0], rows[0][1]) if rows else None
+        return self._cache.put((table, key), (rows[0][0], rows[0][1]) if rows else None)
 
     async def open_at(self, table: str, moment: str) -> list[str]:
         """Definitions open at ``moment`` (for contests: taking entries or voting)."""
@@ -64,11 +70,14 @@ class Content:
 
     async def open_counts(self, moment: str) -> dict[str, int]:
         """How many of each kind are open at ``moment``: one query, for the main menu."""
+        cached = self._cache.get(("open", moment[:16]))  # to the minute
+        if cached is not MISSING:
+            return cached
         parts = [f"SELECT '{table}', count(*) FROM {table} WHERE opens_at <= :at AND :at < closes_at"
                  + (" OR (voting_opens_at <= :at AND :at < voting_closes_at)" if table == "contests" else "")
                  for table in TABLES]
         rows = await self._db.execute_fetchall(" UNION ALL ".join(parts), {"at": moment})
-        return {row[0]: row[1] for row in rows}
+        return self._cache.put(("open", moment[:16]), {row[0]: row[1] for row in rows})
 
     async def all(self, table: str) -> list[str]:
         rows = await self._db.execute_fetchall(f"SELECT definition FROM {_table(table)} ORDER BY id")

@@ -22,6 +22,7 @@ from typing import AsyncIterator
 
 import aiosqlite
 
+from storage.cache import ReadCache
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,8 @@ class Database:
         self._writer = writer
         self._reader_connection = reader
         self._write_lock = asyncio.Lock()
-        self.reader = Repositories(reader)
+        self.cache = ReadCache()
+        self.reader = Repositories(reader, self.cache)
 
     @classmethod
     async def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000,
@@ -110,7 +112,7 @@ class Database:
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield Repositories(self._writer)
+                yield Repositories(self._writer, self.cache)
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise
