@@ -36,7 +36,7 @@ def content_file(folder: Path) -> Path:
     return path
 
 
-async def load_content(folder: Path, port: int) -> None:
+async def load_content(folder: Path) -> None:
     import os
     import sys
 
@@ -51,7 +51,7 @@ async def load_content(folder: Path, port: int) -> None:
 async def measure(voters: int = 400) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         folder_path, port = Path(folder), free_port()
-        await load_content(folder_path, port)
+        await load_content(folder_path)
         async with bot_server(folder_path, port) as base, load(base, voters) as chat:
             await chat.onboard()
             timed, votes = 0.0, 0
