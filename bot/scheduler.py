@@ -6,6 +6,7 @@ missed while the bot was down runs at the next start, and running it twice does 
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 from typing import Awaitable, Callable
@@ -27,6 +28,8 @@ class Scheduler:
         async def run() -> None:
             try:
                 await job()
+            except asyncio.CancelledError:
+                log.info("scheduled job %s stopped by the shutdown", name)  # it runs again at the next start
             except Exception:
                 log.exception("scheduled job %s failed; it runs again at its next time", name)
 
