@@ -3,6 +3,7 @@
     python -m bot run                 start every configured channel and the web server
     python -m bot db upgrade          apply database migrations and exit
     python -m bot content load FILE   check a content file (polls, quizzes, surveys, contests), store it
+    python -m bot contests approve N  show contest work N to everyone and let it be voted for (reject N: never)
     python -m bot --config PATH …     use another configuration file (default ./config.yaml)
 
 Every setting can also be given in the environment: SOUCHASTIE_<SECTION>_<KEY> (see README).
@@ -34,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="polls, quizzes, surveys and contests")
     content.add_argument("action", choices=["load"], help="load: check a content file and store it")
     content.add_argument("file", type=Path, help="the content file (YAML)")
+    contests = commands.add_parser("contests", help="moderate the works sent to contests")
+    contests.add_argument("action", choices=["approve", "reject"],
+                          help="approve: shown to all and votable; reject: never shown")
+    contests.add_argument("entry_id", type=int, help="the work's number, as its author was told it")
     return parser
 
 
@@ -72,6 +77,19 @@ async def load_content_file(settings: Settings, path: Path) -> dict[str, int]:
             "surveys": len(content.surveys), "contests": len(content.contests)}
 
 
+async def moderate_entry(settings: Settings, action: str, entry_id: int) -> bool:
+    """Approve or reject a contest work; False when there is no such work."""
+    from storage.database import Database
+
+    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
+                             synchronous=settings.storage.synchronous)
+    try:
+        async with db.transaction() as tx:
+            return await (tx.contests.approve(entry_id) if action == "approve" else tx.contests.reject(entry_id))
+    finally:
+        await db.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -93,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"the content file was not loaded, nothing changed:\n{error}", file=sys.stderr)
             return 2
         print("loaded: " + ", ".join(f"{count} {kind}" for kind, count in stored.items()))
+        return 0
+    if arguments.command == "contests":
+        if not asyncio.run(moderate_entry(settings, arguments.action, arguments.entry_id)):
+            print(f"there is no contest work {arguments.entry_id}; nothing changed", file=sys.stderr)
+            return 2
+        print(f"work {arguments.entry_id}: {arguments.action}d")
         return 0
     from bot.app import serve
 

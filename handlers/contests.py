@@ -1,0 +1,380 @@
+"""Contests: residents send works (a photo, a text or both), staff moderate them, all vote.
+
+    (menu) ─contests─▶ list ─contest:<key>─▶ page
+      page ─cpage:<key>:enter─▶ category ─ccat─▶ age group ─cage─▶ photo ("no photo": cskip)
+           ─▶ text ("no text" once there is a photo) ─▶ "sent for review" ▶ (menu)
+      page ─cpage:<key>:vote─▶ categories ─cvc─▶ approved works ─cv:<key>:<id>─▶ categories
+      page, once voting has closed: the results per category
+    every step: "back" one step, "cancel" ▶ (menu); a work is stored only at its last step
+
+A work is stored 'pending' and is shown to nobody until staff approve it. One vote per resident
+per category is the PRIMARY KEY of contest_votes; a vote names the work, and the storage accepts
+it only for an approved work of the category being shown. Every payload carries the contest key,
+so a button of another contest or an old message falls through to the fallback as stale.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot.content import Contest, Option, text_in, utc
+from bot.events import Kind
+from bot.filters import button, kind, state_in, state_is
+from bot.payloads import encode
+from bot.replies import Button, Media
+from bot.routing import Context, Router
+from handlers.keyboards import back_cancel, to_menu
+from storage.contests import Entry, Standing
+from storage.repositories import Repositories
+
+router = Router("contests")
+
+LIST, PAGE = "contests", "contest:page"
+CATEGORY, AGE, PHOTO, TEXT = "contest:category", "contest:age", "contest:photo", "contest:text"
+VOTE_CATEGORY, VOTE = "contest:vote_category", "contest:vote"
+PREVIOUS = {PAGE: LIST, CATEGORY: PAGE, AGE: CATEGORY, PHOTO: AGE, TEXT: PHOTO,
+            VOTE_CATEGORY: PAGE, VOTE: VOTE_CATEGORY}
+ENTRY_STEPS = (CATEGORY, AGE, PHOTO, TEXT)
+PER_PAGE = 10
+EXCERPT = 300
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def load_contest(db: Repositories, key: str) -> tuple[int, Contest] | None:
+    found = await db.content.get("contests", key)
+    return (found[0], Contest.model_validate_json(found[1])) if found else None
+
+
+async def current(ctx: Context) -> tuple[int, Contest] | None:
+    """The contest of this step; without one, back to the menu (shown at once, even in a prompt)."""
+    found = await load_contest(ctx.db, ctx.data.get("contest", ""))
+    if found is None:
+        ctx.goto("", clear=True)
+        await ctx.finish()
+    return found
+
+
+def of_this_contest(ctx: Context) -> bool:
+    return ctx.payload.arg(0) == ctx.data.get("contest")
+
+
+def action(name: str):
+    """A filter on a payload's second part, e.g. ``cpage:<key>:enter``."""
+    return lambda ctx: ctx.payload.arg(1) == name
+
+
+def title(ctx: Context, item: Contest | Option) -> str:
+    return text_in(item.title, ctx.language)
+
+
+def named(ctx: Context, options: list[Option], key: str) -> str:
+    return next((title(ctx, o) for o in options if o.key == key), key)
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%d.%m.%Y %H:%M")
+
+
+def voter_key(ctx: Context) -> str:
+    return f"resident:{ctx.resident.id}"
+
+
+# -- the list and a contest's page -----------------------------------------------------------
+
+@router.on(state_is(""), button("menu", "contests"))
+async def show_list(ctx: Context, payload) -> None:
+    ctx.goto(LIST, clear=True)
+
+
+@router.prompt(LIST)
+async def list_open(ctx: Context) -> None:
+    moment = utc(utc_now())
+    running = [Contest.model_validate_json(d) for d in await ctx.db.content.open_at("contests", moment)]
+    finished = [Contest.model_validate_json(d) for d in await ctx.db.contests.finished(moment)]
+    rows = [[Button(label=title(ctx, c), payload=encode("contest", c.key))] for c in running]
+    rows += [[Button(label=ctx.t("contests.results_button", title=title(ctx, c)), payload=encode("contest", c.key))]
+             for c in finished if c.key not in {r.key for r in running}]
+    ctx.say(ctx.t("contests.list_prompt" if rows else "contests.none_open"), [*rows, to_menu(ctx)])
+
+
+@router.on(state_is(LIST, ""), button("contest"))
+async def chose_contest(ctx: Context, payload) -> None:
+    if await load_contest(ctx.db, payload.arg(0)) is None:
+        ctx.say(ctx.t("contests.unknown"))
+        ctx.goto("", clear=True)
+        return
+    ctx.resident.state_data = {"contest": payload.arg(0)}
+    ctx.goto(PAGE)
+
+
+@router.prompt(PAGE)
+async def show_page(ctx: Context) -> None:
+    if (found := await current(ctx)) is None:
+        return
+    contest_id, contest = found
+    now, key = utc_now(), contest.key
+    lines, rows = [title(ctx, contest)], []
+    if contest.description:
+        lines.append(text_in(contest.description, ctx.language))
+    if contest.accepting_entries(now):
+        lines.append(ctx.t("contests.entries_open", date=when(contest.closes)))
+        rows.append([Button(label=ctx.t("contests.enter"), payload=encode("cpage", key, "enter"))])
+    if contest.voting(now):
+        lines.append(ctx.t("contests.voting_open", date=when(contest.voting_closes)))
+        rows.append([Button(label=ctx.t("contests.vote"), payload=encode("cpage", key, "vote"))])
+    elif now < contest.voting_opens:
+        lines.append(ctx.t("contests.voting_later", date=when(contest.voting_opens)))
+    else:
+        lines.append(results_text(ctx, contest, await ctx.db.contests.results(contest_id)))
+    ctx.say("\n\n".join(lines), [*rows, back_cancel(ctx)])
+
+
+@router.on(state_in("contest:"), button("nav", "back"))
+async def back(ctx: Context, payload) -> None:
+    ctx.goto(PREVIOUS.get(ctx.state, ""))
+
+
+@router.on(state_in("contest:"), button("nav", "cancel"))
+async def cancel(ctx: Context, payload) -> None:
+    if ctx.state in ENTRY_STEPS:
+        ctx.say(ctx.t("contests.entry_cancelled"))
+    ctx.goto("", clear=True)
+
+
+# -- sending a work --------------------------------------------------------------------------
+
+@router.on(state_is(PAGE), button("cpage"), of_this_contest, action("enter"))
+async def begin_entry(ctx: Context, payload) -> None:
+    if not ctx.resident.has_consent:  # a work is personal data: the same rule as for proposals
+        ctx.say(ctx.t("consent.needed"))
+        ctx.goto("onboarding:consent", clear=True)
+    elif (found := await current(ctx)) and not found[1].accepting_entries(utc_now()):
+        ctx.say(ctx.t("contests.entries_closed", title=title(ctx, found[1])))
+        ctx.goto(PAGE)
+    elif found:
+        ctx.resident.state_data = {"contest": found[1].key}
+        ctx.goto(CATEGORY)
+
+
+def choice_prompt(namespace: str, question: str, options: str):
+    async def ask(ctx: Context) -> None:
+        if (found := await current(ctx)) is None:
+            return
+        contest = found[1]
+        rows = [[Button(label=title(ctx, o), payload=encode(namespace, contest.key, o.key))]
+                for o in getattr(contest, options)]
+        ctx.say(ctx.t(question), [*rows, back_cancel(ctx)])
+    return ask
+
+
+router.prompt(CATEGORY)(choice_prompt("ccat", "contests.category_prompt", "categories"))
+router.prompt(AGE)(choice_prompt("cage", "contests.age_prompt", "age_groups"))
+
+
+@router.on(state_is(CATEGORY), button("ccat"), of_this_contest)
+async def chose_category(ctx: Context, payload) -> None:
+    await chose(ctx, "categories", "category", AGE)
+
+
+@router.on(state_is(AGE), button("cage"), of_this_contest)
+async def chose_age(ctx: Context, payload) -> None:
+    await chose(ctx, "age_groups", "age_group", PHOTO)
+
+
+async def chose(ctx: Context, options: str, field: str, then: str) -> None:
+    if (found := await current(ctx)) is None:
+        return
+    key = ctx.payload.arg(1)
+    if key not in {o.key for o in getattr(found[1], options)}:
+        ctx.say(ctx.t("contests.unknown_option"))
+        ctx.goto(ctx.state)
+        return
+    ctx.data[field] = key
+    ctx.goto(then)
+
+
+@router.prompt(PHOTO)
+async def ask_photo(ctx: Context) -> None:
+    key = ctx.data.get("contest", "")
+    ctx.say(ctx.t("contests.photo_prompt"),
+            [[Button(label=ctx.t("contests.no_photo"), payload=encode("cskip", key, "photo"))], back_cancel(ctx)])
+
+
+@router.on(state_is(PHOTO), kind(Kind.PHOTOS))
+async def got_photo(ctx: Context) -> None:
+    usable = [p for p in ctx.event.photos if p.file_key]
+    if not usable:
+        ctx.say(ctx.t("contests.photo_failed"))
+        ctx.goto(PHOTO)
+        return
+    ctx.data["file_key"] = usable[0].file_key
+    ctx.say(ctx.t("contests.photo_added"))
+    ctx.goto(TEXT)
+
+
+@router.on(state_is(PHOTO), button("cskip"), of_this_contest, action("photo"))
+async def no_photo(ctx: Context, payload) -> None:
+    ctx.data.pop("file_key", None)
+    ctx.goto(TEXT)
+
+
+@router.prompt(TEXT)
+async def ask_text(ctx: Context) -> None:
+    if (found := await current(ctx)) is None:
+        return
+    rows = [back_cancel(ctx)]
+    if ctx.data.get("file_key"):
+        rows.insert(0, [Button(label=ctx.t("contests.no_text"), payload=encode("cskip", found[1].key, "text"))])
+    ctx.say(ctx.t("contests.text_prompt" if ctx.data.get("file_key") else "contests.text_required_prompt",
+                  max=found[1].max_text_length), rows)
+
+
+@router.on(state_is(TEXT), kind(Kind.TEXT))
+async def got_text(ctx: Context) -> None:
+    if (found := await current(ctx)) is None:
+        return
+    text, maximum = ctx.event.text.strip(), found[1].max_text_length
+    if len(text) > maximum:
+        ctx.say(ctx.t("contests.text_too_long", length=len(text), max=maximum))
+        ctx.goto(TEXT)
+        return
+    await submit(ctx, text)
+
+
+@router.on(state_is(TEXT), button("cskip"), of_this_contest, action("text"))
+async def no_text(ctx: Context, payload) -> None:
+    if not ctx.data.get("file_key"):
+        ctx.say(ctx.t("contests.photo_or_text"))
+        ctx.goto(TEXT)
+        return
+    await submit(ctx, "")
+
+
+async def submit(ctx: Context, text: str) -> None:
+    if (found := await current(ctx)) is None:
+        return
+    contest_id, contest = found
+    if not contest.accepting_entries(utc_now()):
+        ctx.say(ctx.t("contests.entries_closed", title=title(ctx, contest)))
+        ctx.goto("", clear=True)
+        return
+    entry_id = await ctx.db.contests.submit(contest_id, ctx.resident.id, ctx.resident.channel,
+                                            ctx.data["category"], ctx.data["age_group"], text,
+                                            ctx.data.get("file_key", ""))
+    ctx.say(ctx.t("contests.submitted", number=entry_id))
+    ctx.goto("", clear=True)
+
+
+# -- voting ----------------------------------------------------------------------------------
+
+@router.on(state_is(PAGE), button("cpage"), of_this_contest, action("vote"))
+async def begin_voting(ctx: Context, payload) -> None:
+    if await voting_contest(ctx):
+        ctx.resident.state_data = {"contest": ctx.data["contest"]}
+        ctx.goto(VOTE_CATEGORY)
+
+
+async def voting_contest(ctx: Context) -> tuple[int, Contest] | None:
+    """The contest of this step while its voting is open; otherwise None, the resident told
+    and taken to the contest's page (where the results are, once voting has closed)."""
+    if (found := await current(ctx)) is None or found[1].voting(utc_now()):
+        return found
+    ctx.say(ctx.t("contests.voting_closed", title=title(ctx, found[1])))
+    ctx.resident.state_data = {"contest": found[1].key}
+    ctx.goto(PAGE)
+    return None
+
+
+@router.prompt(VOTE_CATEGORY)
+async def ask_vote_category(ctx: Context) -> None:
+    if (found := await current(ctx)) is None:
+        return
+    contest_id, contest = found
+    voted = await ctx.db.contests.votes_of(contest_id, voter_key(ctx))
+    rows = [[Button(label=("✅ " if c.key in voted else "") + title(ctx, c), payload=encode("cvc", contest.key, c.key))]
+            for c in contest.categories]
+    ctx.say(ctx.t("contests.vote_category_prompt"), [*rows, back_cancel(ctx)])
+
+
+@router.on(state_is(VOTE_CATEGORY), button("cvc"), of_this_contest)
+async def chose_vote_category(ctx: Context, payload) -> None:
+    found = await current(ctx)
+    if found and payload.arg(1) not in {c.key for c in found[1].categories}:
+        ctx.say(ctx.t("contests.unknown_option"))
+        ctx.goto(VOTE_CATEGORY)
+    elif found:
+        ctx.data.update(category=payload.arg(1), offset=0)
+        ctx.goto(VOTE)
+
+
+@router.prompt(VOTE)
+async def show_entries(ctx: Context) -> None:
+    if (found := await current(ctx)) is None:
+        return
+    contest_id, contest = found
+    category, offset = ctx.data.get("category", ""), ctx.data.get("offset", 0)
+    entries = await ctx.db.contests.approved(contest_id, category, offset, PER_PAGE + 1)
+    chosen = (await ctx.db.contests.votes_of(contest_id, voter_key(ctx))).get(category)
+    header = ctx.t("contests.vote_header", category=named(ctx, contest.categories, category))
+    if chosen is not None:
+        header += "\n" + ctx.t("contests.already_voted", number=chosen)
+    ctx.say(header if entries else header + "\n" + ctx.t("contests.no_entries"))
+    for entry in entries[:PER_PAGE]:
+        vote = [] if chosen is not None else [[Button(label=ctx.t("contests.vote_for", number=entry.id),
+                                                      payload=encode("cv", contest.key, entry.id))]]
+        media = [Media(kind="photo", file_key=entry.file_key)] if entry.file_key else []
+        ctx.say(describe(ctx, contest, entry), vote, media=media)
+    rows = [back_cancel(ctx)]
+    if len(entries) > PER_PAGE:
+        rows.insert(0, [Button(label=ctx.t("contests.more"), payload=encode("cmore", contest.key, offset + PER_PAGE))])
+    ctx.say(ctx.t("contests.vote_footer"), rows)
+
+
+@router.on(state_is(VOTE), button("cmore"), of_this_contest, lambda ctx: ctx.payload.arg(1).isdigit())
+async def more_entries(ctx: Context, payload) -> None:
+    ctx.data["offset"] = int(payload.arg(1))
+    ctx.goto(VOTE)
+
+
+@router.on(state_is(VOTE), button("cv"), of_this_contest)
+async def voted(ctx: Context, payload) -> None:
+    if (found := await voting_contest(ctx)) is None:
+        return
+    contest_id, contest = found
+    category = ctx.data.get("category", "")
+    entry = payload.arg(1)
+    outcome = "not_votable" if not entry.isdigit() else await ctx.db.contests.vote(
+        contest_id, int(entry), category, voter_key(ctx), ctx.resident.id)
+    name = named(ctx, contest.categories, category)
+    if outcome == "not_votable":
+        ctx.say(ctx.t("contests.not_votable", category=name), [back_cancel(ctx)])
+        return
+    if outcome == "already":
+        chosen = (await ctx.db.contests.votes_of(contest_id, voter_key(ctx))).get(category)
+        ctx.say(ctx.t("contests.already_voted", number=chosen))
+    else:
+        ctx.say(ctx.t("contests.voted", number=entry, category=name))
+    ctx.data.pop("category", None)
+    ctx.goto(VOTE_CATEGORY)
+
+
+# -- showing works and results ---------------------------------------------------------------
+
+def describe(ctx: Context, contest: Contest, entry: Entry) -> str:
+    text = entry.text if len(entry.text) <= EXCERPT else entry.text[:EXCERPT].rstrip() + "…"
+    head = ctx.t("contests.entry", number=entry.id, age=named(ctx, contest.age_groups, entry.age_group))
+    return f"{head}\n{text}".strip()
+
+
+def results_text(ctx: Context, contest: Contest, standings: list[Standing]) -> str:
+    lines = [ctx.t("contests.results_header", title=title(ctx, contest))]
+    for category in contest.categories:
+        ranked = [s for s in standings if s.entry.category == category.key]
+        lines.append(f"\n{title(ctx, category)}:")
+        lines += [ctx.t("contests.result_line", place=place, number=s.entry.id, votes=s.votes,
+                        age=named(ctx, contest.age_groups, s.entry.age_group)) for place, s in enumerate(ranked, 1)]
+        if not ranked:
+            lines.append(ctx.t("contests.no_entries"))
+    return "\n".join(lines)

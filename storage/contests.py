@@ -1,0 +1,108 @@
+"""Contest entries, their moderation, and votes: one per voter per category.
+
+Every entry starts 'pending'; only 'approved' entries are ever listed, counted or accepted as
+the target of a vote, and every query that shows entries says so itself rather than trusting
+its caller. One vote per voter per category is the PRIMARY KEY of contest_votes, so a second
+vote is refused by the database whatever the code does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import aiosqlite
+
+from storage.clock import now
+
+VoteOutcome = Literal["cast", "already", "not_votable"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    category: str
+    age_group: str
+    text: str
+    file_key: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    entry: Entry
+    votes: int
+
+
+_ENTRY = "e.id, e.category, e.age_group, e.text, e.file_key, e.status"
+
+
+class Contests:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def submit(self, contest_id: int, resident_id: int, channel: str, category: str, age_group: str,
+                     text: str, file_key: str) -> int:
+        rows = await self._db.execute_fetchall(
+            "INSERT INTO contest_entries (contest_id, resident_id, channel, category, age_group, text, file_key,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (contest_id, resident_id, channel, category, age_group, text, file_key, now()))
+        return rows[0][0]
+
+    async def entry(self, entry_id: int) -> Entry | None:
+        rows = await self._db.execute_fetchall(f"SELECT {_ENTRY} FROM contest_entries e WHERE e.id = ?", (entry_id,))
+        return Entry(*rows[0]) if rows else None
+
+    async def approve(self, entry_id: int) -> bool:
+        return await self._moderate(entry_id, "approved")
+
+    async def reject(self, entry_id: int) -> bool:
+        return await self._moderate(entry_id, "rejected")
+
+    async def _moderate(self, entry_id: int, status: str) -> bool:
+        cursor = await self._db.execute(
+            "UPDATE contest_entries SET status = ?, moderated_at = ? WHERE id = ?", (status, now(), entry_id))
+        return cursor.rowcount == 1
+
+    async def approved(self, contest_id: int, category: str, offset: int = 0, limit: int = 10) -> list[Entry]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_ENTRY} FROM contest_entries e WHERE e.contest_id = ? AND e.category = ?"
+            " AND e.status = 'approved' ORDER BY e.id LIMIT ? OFFSET ?", (contest_id, category, limit, offset))
+        return [Entry(*row) for row in rows]
+
+    async def vote(self, contest_id: int, entry_id: int, category: str, voter_key: str,
+                   resident_id: int) -> VoteOutcome:
+        """Vote for an approved entry of ``category`` in this contest; anything else is refused."""
+        target = await self._db.execute_fetchall(
+            "SELECT 1 FROM contest_entries WHERE id = ? AND contest_id = ? AND category = ? AND status = 'approved'",
+            (entry_id, contest_id, category))
+        if not target:
+            return "not_votable"
+        rows = await self._db.execute_fetchall(
+            "INSERT INTO contest_votes (contest_id, category, voter_key, resident_id, entry_id, cast_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (contest_id, category, voter_key) DO NOTHING RETURNING entry_id",
+            (contest_id, category, voter_key, resident_id, entry_id, now()))
+        return "cast" if rows else "already"
+
+    async def votes_of(self, contest_id: int, voter_key: str) -> dict[str, int]:
+        """Category → the entry this voter chose."""
+        rows = await self._db.execute_fetchall(
+            "SELECT category, entry_id FROM contest_votes WHERE contest_id = ? AND voter_key = ?",
+            (contest_id, voter_key))
+        return {row[0]: row[1] for row in rows}
+
+    async def results(self, contest_id: int) -> list[Standing]:
+        """Approved entries with their votes, by category, the most voted first."""
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_ENTRY}, count(v.entry_id) AS votes FROM contest_entries e"
+            " LEFT JOIN contest_votes v ON v.entry_id = e.id AND v.contest_id = e.contest_id"
+            " AND v.category = e.category"
+            " WHERE e.contest_id = ? AND e.status = 'approved'"
+            " GROUP BY e.id ORDER BY e.category, votes DESC, e.id", (contest_id,))
+        return [Standing(Entry(*row[:6]), row[6]) for row in rows]
+
+    async def finished(self, moment: str, limit: int = 5) -> list[str]:
+        """Definitions of contests whose voting has closed, the latest first: their results."""
+        rows = await self._db.execute_fetchall(
+            "SELECT definition FROM contests WHERE voting_closes_at <= ? ORDER BY voting_closes_at DESC, id LIMIT ?",
+            (moment, limit))
+        return [row[0] for row in rows]
