@@ -196,6 +196,7 @@ class MaxSettings(Section):
     attachment_attempts: int = Field(5, ge=1)
     attachment_retry_seconds: float = Field(2.0, ge=0)
     requests_per_second: float = Field(30.0, gt=0)
+    polls_per_second: float = Field(2.0, gt=0)
     max_connections: int = Field(100, ge=1)
 
     @field_validator("webhook_secret")

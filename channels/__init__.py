@@ -5,4 +5,7 @@ imported only when its channel is enabled.
 """
 REGISTRY: dict[str, str] = {
     "webchat": "channels.webchat.channel:WebChatChannel",
+    "telegram": "channels.telegram.channel:TelegramChannel",
+    "vk": "channels.vk.channel:VkChannel",
+    "max": "channels.max.channel:MaxChannel",
 }

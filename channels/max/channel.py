@@ -1,0 +1,109 @@
+"""The MAX channel: long polling by default, a webhook when ``max.mode`` is ``webhook``.
+
+Both ways in end in ``_take``: parse the update, ``core.accept`` each event, process it in the
+background, and, for a button press, answer the callback (``POST /answers``) so the resident's
+client stops showing the press as pending. The answer is sent only after the press is stored.
+
+Residents are MAX users (``user_id``), written to with ``POST /messages?user_id=…``: a dialog
+with the bot is the only place this bot talks (see ``channels.max.parse``).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.channel import Channel, DeliveryError, Inbound, Outgoing
+from bot.config import Settings
+from bot.events import Photo, ResidentRef
+from channels.max.client import MaxApi
+from channels.max.parse import NAME, parse_update
+from channels.max.polling import Poller
+from channels.max.render import CAPABILITIES, layout
+from channels.max.webhook import WebhookRoute
+from storage.attachments import AttachmentStore
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+# A MAX update is a few kilobytes; a webhook body larger than this is not one.
+MAX_WEBHOOK_BYTES = 1024 * 1024
+
+
+class MaxChannel(Channel):
+    name = NAME
+    capabilities = CAPABILITIES
+
+    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+        if settings.max.token is None:
+            raise ValueError("the MAX channel needs SOUCHASTIE_MAX_TOKEN")
+        self.settings = settings
+        self.config = settings.max
+        self.api = MaxApi(settings.max)
+        self._core: Inbound | None = None
+        self._poller: Poller | None = None
+        self._answers: set[asyncio.Task] = set()
+
+    def setup_routes(self, app: web.Application, core: Inbound) -> None:
+        if self.config.mode != "webhook":
+            return
+        self._core = core
+        route = WebhookRoute(self.config.webhook_secret.get_secret_value(), self._take, MAX_WEBHOOK_BYTES)
+        app.router.add_post(self.config.webhook_path, route.handle)
+
+    async def start(self, core: Inbound) -> None:
+        self._core = core
+        await self.api.open()
+        if self.config.mode == "webhook":
+            url = self.settings.server.public_url.rstrip("/") + self.config.webhook_path
+            await self.api.subscribe(url, self.config.webhook_secret.get_secret_value())
+            log.info("MAX: subscribed %s for updates", url)
+            return
+        try:
+            if urls := await self.api.subscription_urls():
+                log.warning("MAX: webhook subscriptions %s exist; MAX sends them the updates, not the "
+                            "long poll. Remove them, or set max.mode: webhook", ", ".join(urls))
+        except DeliveryError as error:
+            log.warning("MAX: could not list webhook subscriptions: %s", error)
+        self._poller = Poller(self.api, self.config, self._take)
+        self._poller.start()
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            await self._poller.stop()
+        if self._answers:
+            await asyncio.wait(set(self._answers), timeout=self.config.request_timeout_seconds)
+        await self.api.close()
+
+    async def _take(self, update: Any) -> None:
+        core = self._core
+        for event in parse_update(update):
+            inbox_id = await core.accept(event)
+            if inbox_id is not None:
+                core.process_in_background(inbox_id)
+        if update.get("update_type") == "message_callback":
+            self._answer_soon(update["callback"]["callback_id"])
+
+    def _answer_soon(self, callback_id: str) -> None:
+        async def answer() -> None:
+            try:
+                await self.api.answer(callback_id)
+            except DeliveryError as error:
+                log.info("MAX: a callback was not answered: %s", error)
+        task = asyncio.get_running_loop().create_task(answer())
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
+
+    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+        try:
+            user_id = int(ref.external_id)
+        except ValueError:
+            raise DeliveryError(f"{ref.external_id!r} is not a MAX user id", permanent=True) from None
+        for outgoing in messages:
+            for message in layout(outgoing.reply):
+                await self.api.send(user_id, message)
+
+    async def download(self, photo: Photo) -> bytes:
+        return await self.api.download(photo.remote_id, self.settings.proposals.max_photo_bytes)

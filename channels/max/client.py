@@ -1,0 +1,203 @@
+"""The MAX bot API as this channel uses it: maxapi for the calls, our policy for failures.
+
+Why maxapi (love-apples/maxapi 1.2.3), and where it is not used. Read from its source:
+
+- It sends the token the way platform-api.max.ru takes it now, as the ``Authorization``
+  header (the OpenAPI schema 0.0.30 still shows an ``access_token`` query parameter), builds
+  the URLs and bodies, turns ``{code, message}`` error bodies into ``MaxApiError``, and its
+  ``send_message`` waits out ``attachment.not.ready`` (``after_upload_attempts`` times,
+  ``after_upload_retry_delay`` apart). Its typed button models build our keyboards.
+- Its base URL is settable (``Bot.set_api_url``), and its TLS too: the session is built from
+  ``DefaultConnectionProperties`` kwargs, so we pass our own connector with our SSL context
+  (``settings.ca_bundle``, or maxapi's own: the system store plus the Russian Trusted Root CA
+  that MAX's certificate chains to). Each ``Bot`` keeps one session and reuses it.
+- A ``Bot`` has one time-out for its whole session, and a long poll must outlast what a send
+  may take, so there are two: one polls, one sends; they share the connector (one pool).
+- Not its retries: it retries 502/503/504 and dropped connections only, not 429 or time-outs.
+  ``max_retries=0`` turns them off, and ``_call`` retries 429, 5xx, time-outs and connection
+  errors itself, a bounded number of times with doubling pauses (MAX documents no
+  ``Retry-After``), then raises ``DeliveryError(permanent=False)``.
+- Not its polling (``Dispatcher.start_polling``): it turns updates into its own models and
+  drops those it cannot parse (ours would be lost, not stored), and with ``use_create_task`` it
+  moves the marker while handlers still run. We call ``get_updates`` (raw JSON) and move the
+  marker ourselves, after the batch is stored (``channels.max.polling``).
+- Not its ``download_bytes``: it would send the bot token to whatever host a photo URL names
+  and reads without a size limit. Photos come through a third session, without the token.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from typing import Any, Awaitable, Callable, TypeVar
+
+import aiohttp
+from maxapi import Bot
+from maxapi.client.default import DefaultConnectionProperties
+from maxapi.client.ssl import create_default_ssl_context
+from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection
+
+from bot.channel import DeliveryError
+from bot.config import MaxSettings
+from channels.max.parse import UPDATE_TYPES
+from channels.max.render import Message
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Error codes that mean our token is wrong, not that the resident is gone.
+TOKEN_CODES = {"verify.token"}
+
+
+def ssl_context(ca_bundle: str) -> ssl.SSLContext:
+    if not ca_bundle:
+        return create_default_ssl_context()
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=ca_bundle)
+    return context
+
+
+class RateLimiter:
+    """At most ``per_second`` requests start each second, evenly spaced, for the whole bot."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = asyncio.get_running_loop().time()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class MaxApi:
+    def __init__(self, settings: MaxSettings) -> None:
+        self.settings = settings
+        self.limiter = RateLimiter(settings.requests_per_second)
+        self._connector: aiohttp.TCPConnector | None = None
+        self._poller: Bot | None = None
+        self._sender: Bot | None = None
+        self._files: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    async def open(self) -> None:
+        """Open the sessions; the first call does it (the core may send before the channel starts,
+        when it re-sends what a crash left pending)."""
+        if self._closed:
+            raise DeliveryError("the MAX channel has stopped; the reply stays pending")
+        if self._connector is not None:
+            return
+        s = self.settings
+        self._connector = aiohttp.TCPConnector(ssl=ssl_context(s.ca_bundle), limit=s.max_connections)
+        self._poller = self._bot(s.poll_timeout_seconds + s.request_timeout_seconds)
+        self._sender = self._bot(s.request_timeout_seconds)
+        self._files = aiohttp.ClientSession(connector=self._connector, connector_owner=False,
+                                            timeout=aiohttp.ClientTimeout(total=s.request_timeout_seconds))
+
+    def _bot(self, timeout: float) -> Bot:
+        s = self.settings
+        connection = DefaultConnectionProperties(timeout=timeout, sock_connect=min(timeout, 30),
+                                                 max_retries=0, connector=self._connector)
+        bot = Bot(s.token.get_secret_value(), default_connection=connection, auto_requests=False,
+                  auto_check_subscriptions=False, after_upload_attempts=s.attachment_attempts,
+                  after_upload_retry_delay=s.attachment_retry_seconds)
+        bot.set_api_url(s.api_url)
+        return bot
+
+    async def close(self) -> None:
+        self._closed = True
+        for bot in (self._poller, self._sender):
+            if bot is not None:
+                await bot.close_session()
+        if self._files is not None:
+            await self._files.close()
+        if self._connector is not None:
+            await self._connector.close()
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    async def get_updates(self, marker: int | None) -> dict[str, Any]:
+        """One long poll; failures are raised as they are, the poller decides what to do."""
+        await self.open()
+        await self.limiter.wait()
+        return await self._poller.get_updates(limit=self.settings.poll_limit, marker=marker,
+                                              timeout=self.settings.poll_timeout_seconds,
+                                              types=list(UPDATE_TYPES))
+
+    async def subscribe(self, url: str, secret: str) -> None:
+        await self._call(f"subscribe {url}", lambda: self._sender.subscribe_webhook(
+            url=url, update_types=list(UPDATE_TYPES), secret=secret))
+
+    async def subscription_urls(self) -> list[str]:
+        found = await self._call("list subscriptions", lambda: self._sender.get_subscriptions())
+        return [s.url for s in found.subscriptions]
+
+    async def download(self, url: str, limit: int) -> bytes:
+        async def fetch() -> bytes:
+            async with self._files.get(url) as response:
+                if response.status >= 400:
+                    raise MaxApiError(code=response.status, raw=await response.text())
+                data = await response.content.read(limit + 1)
+            if len(data) > limit:
+                raise DeliveryError(f"the photo is over {limit} bytes", permanent=True)
+            return data
+        return await self._call("download a photo", fetch)
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def send(self, user_id: int, message: Message) -> None:
+        await self._call(f"send to {user_id}", lambda: self._sender.send_message(
+            user_id=user_id, text=message.text or None, attachments=list(message.attachments) or None))
+
+    async def answer(self, callback_id: str) -> None:
+        """Tell MAX the press arrived, so the client stops showing it as pending: an empty answer,
+        the one maxapi's ``MessageCallback.ack()`` sends (no notification, message unchanged)."""
+        await self._call("answer a callback", lambda: self._sender.send_callback(callback_id=callback_id))
+
+    # -- the failure policy ------------------------------------------------------------------
+
+    async def _call(self, what: str, request: Callable[[], Awaitable[T]]) -> T:
+        await self.open()
+        s = self.settings
+        for attempt in range(1, s.send_attempts + 1):
+            await self.limiter.wait()
+            try:
+                return await request()
+            except MaxApiError as error:
+                problem = _classify(what, error)
+                if problem is not None:
+                    raise problem from error
+                reason = f"HTTP {error.code}"
+            except InvalidToken as error:
+                raise DeliveryError(f"{what}: MAX refused the token: {error}") from error
+            except (MaxConnection, aiohttp.ClientError, asyncio.TimeoutError) as error:
+                reason = f"{type(error).__name__}: {error}"
+            except RuntimeError as error:  # maxapi: the attachment never became ready
+                reason = str(error)
+            if attempt == s.send_attempts:
+                raise DeliveryError(f"{what}: gave up after {attempt} attempts ({reason})")
+            pause = min(s.retry_base_seconds * 2 ** (attempt - 1), s.retry_max_seconds)
+            log.info("MAX: %s failed (%s); attempt %d again in %.2f s", what, reason, attempt + 1, pause)
+            await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
+
+def _classify(what: str, error: MaxApiError) -> DeliveryError | None:
+    """``None`` for a failure worth retrying; otherwise the error to raise at once."""
+    status = error.code
+    code = error.raw.get("code", "") if isinstance(error.raw, dict) else ""
+    message = error.raw.get("message", "") if isinstance(error.raw, dict) else str(error.raw)[:200]
+    if status == 429 or status >= 500:
+        return None
+    if code in TOKEN_CODES or status == 401:
+        log.error("MAX refused the bot token (%s %s); check SOUCHASTIE_MAX_TOKEN", status, code)
+        return DeliveryError(f"{what}: token refused ({status} {code})")
+    if status in (403, 404):
+        # 403 chat.denied (the resident stopped the bot), 404 chat.not.found / user not found
+        return DeliveryError(f"{what}: {status} {code} {message}".strip(), permanent=True)
+    log.error("MAX answered %s to %s: %s %s", status, what, code, message)
+    return DeliveryError(f"{what}: {status} {code} {message}".strip())

@@ -1,0 +1,2 @@
+"""Telegram: parse.py maps updates to events, render.py replies to Bot API calls, calls.py retries
+and classifies errors, intake.py receives (polling or webhook), channel.py puts them together."""

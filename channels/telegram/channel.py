@@ -1,0 +1,187 @@
+"""The Telegram channel: aiogram 3's ``Bot`` as the Bot API client, our own intake around it.
+
+aiogram is used for what it does well, the typed Bot API calls over one reused aiohttp session
+and the mapping of error answers to exceptions; its ``Dispatcher`` is not used, because its
+polling acknowledges updates before handlers run (see ``channels.telegram.intake``). The API
+server is a setting, so a local Bot API server or the tests' fake can stand in for Telegram.
+
+Every callback query is answered (``answerCallbackQuery``) once the press is stored, so the
+resident's button stops spinning whatever the bot later makes of it.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import Any
+
+import aiohttp
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods import AnswerCallbackQuery, GetFile, SetWebhook
+from aiogram.types import FSInputFile, InputFile
+from aiohttp import web
+
+from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing
+from bot.config import Settings
+from bot.events import Photo, ResidentRef
+from bot.rendering import fit
+from bot.replies import Media
+from channels.telegram.calls import Caller
+from channels.telegram.intake import Poller, Webhook
+from channels.telegram.parse import ALLOWED_UPDATES, NAME, callback_query_id, parse_update
+from channels.telegram.render import render
+from storage.attachments import AttachmentStore
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+MAX_REGISTER_PAUSE = 300.0
+
+
+class TelegramChannel(Channel):
+    name = NAME
+    # 4,096 characters a message; up to 8 inline buttons a row, but 3 stay readable on a phone.
+    capabilities = Capabilities(max_text_length=4096, max_buttons_per_row=3, max_button_rows=20,
+                                max_button_label=64, inline_buttons=True, request_location=True,
+                                request_contact=True)
+
+    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+        self.settings = settings.telegram
+        self.app_settings = settings
+        self.attachments = attachments
+        # The settings checked that the token is set and well-formed (TelegramSettings).
+        assert self.settings.token is not None
+        session = AiohttpSession(api=TelegramAPIServer.from_base(self.settings.api_url),
+                                 timeout=self.settings.request_timeout_seconds)
+        self.bot = Bot(token=self.settings.token.get_secret_value(), session=session)
+        self.call = Caller(self.bot, self.settings)
+        self._core: Inbound | None = None
+        self._receiver: asyncio.Task | None = None
+        self._side_tasks: set[asyncio.Task] = set()
+        self._sending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopped = False
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def setup_routes(self, app: web.Application, core: Inbound) -> None:
+        if self.settings.mode == "webhook":
+            self._core = core
+            Webhook(self.settings, core, self._store).register(app)
+
+    async def start(self, core: Inbound) -> None:
+        self._core = core
+        if self.settings.mode == "webhook":
+            self._receiver = asyncio.create_task(self._register_webhook(), name="telegram-setwebhook")
+        else:
+            poller = Poller(self.bot, self.settings, core, self._store)
+            self._receiver = asyncio.create_task(poller.run(), name="telegram-polling")
+
+    async def _store(self, update: dict[str, Any]) -> int | None:
+        """Put one update in the inbox; ``None`` when it is a repeat or nothing a resident did."""
+        assert self._core is not None
+        event = parse_update(update)
+        inbox_id = await self._core.accept(event) if event is not None else None
+        if event is None:
+            log.debug("telegram update %s is no resident's private conversation; acknowledged, not stored",
+                      update.get("update_id"))
+        query_id = callback_query_id(update)
+        if query_id is not None and not self._stopped:
+            self._in_background(self._answer_callback(query_id))
+        return inbox_id
+
+    async def _answer_callback(self, query_id: str) -> None:
+        try:
+            await self.call(AnswerCallbackQuery(callback_query_id=query_id))
+        except DeliveryError as error:  # too old after a restart, or Telegram is away: cosmetic
+            log.info("telegram callback query %s not answered: %s", query_id, error)
+
+    async def _register_webhook(self) -> None:
+        """``setWebhook`` with the secret; retried until Telegram takes it, so a start during an
+        outage still ends with a working webhook."""
+        settings = self.settings
+        assert settings.webhook_secret is not None
+        url = self.app_settings.server.public_url.rstrip("/") + settings.webhook_path
+        method = SetWebhook(url=url, secret_token=settings.webhook_secret.get_secret_value(),
+                            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        pause = settings.retry_backoff_seconds
+        while True:
+            try:
+                await self.call(method)
+                log.info("telegram webhook set to %s", url)
+                return
+            except DeliveryError as error:
+                log.error("telegram setWebhook to %s failed: %s; trying again in %.0f s", url, error, pause)
+            await asyncio.sleep(pause)
+            pause = min(max(pause * 2, 1.0), MAX_REGISTER_PAUSE)
+
+    def _in_background(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
+    async def stop(self) -> None:
+        """Stop receiving, let sends in flight finish, close the HTTP session.
+
+        Replies that reach ``deliver`` after this are refused as a transient failure: they stay
+        in the outbox, and the next start sends them.
+        """
+        self._stopped = True
+        tasks = [t for t in (self._receiver, *self._side_tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self._idle.wait(), self.app_settings.server.shutdown_grace_seconds)
+        except asyncio.TimeoutError:
+            log.warning("telegram sends still in flight at stop; their replies stay pending")
+        await self.bot.session.close()
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+        if self._stopped:
+            raise DeliveryError("the telegram channel is stopping")
+        if not ref.external_id.lstrip("-").isdigit():
+            raise DeliveryError(f"{ref.external_id!r} is not a Telegram chat id", permanent=True)
+        chat_id = int(ref.external_id)
+        self._sending += 1
+        self._idle.clear()
+        try:
+            for outgoing in messages:
+                for reply in fit(outgoing.reply, self.capabilities):
+                    for method in render(chat_id, reply, self._media_source):
+                        await self.call(method)
+        finally:
+            self._sending -= 1
+            if self._sending == 0:
+                self._idle.set()
+
+    def _media_source(self, media: Media) -> InputFile | str:
+        if media.file_key:
+            return FSInputFile(self.attachments.path_of(media.file_key))
+        return media.url
+
+    async def download(self, photo: Photo) -> bytes:
+        """``getFile``, then the file itself from the API server's file URL."""
+        limit = self.app_settings.proposals.max_photo_bytes
+        if photo.size > limit:
+            raise DeliveryError(f"the photo is {photo.size} bytes, over {limit}", permanent=True)
+        file = await self.call(GetFile(file_id=photo.remote_id))
+        if not file.file_path:
+            raise DeliveryError("telegram gives no file_path (files over 20 MB)", permanent=True)
+        if (file.file_size or 0) > limit:
+            raise DeliveryError(f"the photo is {file.file_size} bytes, over {limit}", permanent=True)
+        try:
+            data = await self.bot.download_file(file.file_path, io.BytesIO(),
+                                                 timeout=self.settings.request_timeout_seconds)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise DeliveryError(f"downloading {file.file_path} failed: {error!r}") from error
+        assert data is not None
+        content = data.read()
+        if len(content) > limit:
+            raise DeliveryError(f"the photo is {len(content)} bytes, over {limit}", permanent=True)
+        return content

@@ -1,0 +1,136 @@
+"""Receiving updates: long polling and the webhook, both storing before acknowledging.
+
+Polling drives ``getUpdates`` itself instead of using aiogram's ``Dispatcher.start_polling``:
+aiogram asks for the next offset (which tells Telegram to forget the batch) as soon as a batch
+arrives and runs handlers afterwards, so a crash in between loses updates. Here every update of
+a batch is in the inbox before the next ``getUpdates`` carries the advanced offset; a crash
+before that makes Telegram send the batch again, and the inbox recognises what it already has.
+Each update is handed to processing as soon as it is stored, not after the whole batch: if
+storing a later one fails, the batch comes again, and the stored ones, now repeats, would
+otherwise never be started until the next restart.
+
+Updates are asked for as plain JSON (``RawUpdates``) rather than aiogram's ``Update`` model:
+one update that the model cannot read would fail the whole batch, every time, and stop the bot.
+
+The webhook checks ``X-Telegram-Bot-Api-Secret-Token`` first (a constant-time comparison with
+the secret given to ``setWebhook``): a forged or missing one gets 403 and nothing is read. The
+update is stored, the 200 is written, and only then is processing started.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from typing import Any, Awaitable, Callable
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import DeleteWebhook, TelegramMethod
+from aiohttp import web
+
+from bot.channel import Inbound
+from bot.config import TelegramSettings
+from channels.telegram.parse import ALLOWED_UPDATES, update_id
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_POLL_PAUSE = 60.0
+Store = Callable[[dict[str, Any]], Awaitable["int | None"]]
+
+
+class RawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """``getUpdates``, answered as the JSON objects Telegram sent."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
+
+
+class Poller:
+    def __init__(self, bot: Bot, settings: TelegramSettings, core: Inbound, store: Store) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.core = core
+        self.store = store
+        self.offset: int | None = None
+
+    async def run(self) -> None:
+        """Poll until cancelled; failures pause the loop (doubling, capped), never end it."""
+        settings = self.settings
+        webhook_removed = False
+        failures = 0
+        while True:
+            try:
+                if not webhook_removed:
+                    # getUpdates is refused while a webhook is set; Telegram keeps what is queued.
+                    await self.bot(DeleteWebhook(drop_pending_updates=False),
+                                   request_timeout=settings.request_timeout_seconds)
+                    webhook_removed = True
+                await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # network, Telegram, or the database: try again later
+                failures += 1
+                pause = min(settings.retry_backoff_seconds * 2 ** (failures - 1), MAX_POLL_PAUSE)
+                if isinstance(error, TelegramRetryAfter):
+                    pause = float(error.retry_after)
+                log.warning("telegram polling failed (%s); trying again in %.1f s", error, pause)
+                await asyncio.sleep(pause)
+            else:
+                failures = 0
+
+    async def poll_once(self) -> None:
+        settings = self.settings
+        request = RawUpdates(offset=self.offset, limit=settings.poll_limit,
+                             timeout=settings.poll_timeout_seconds, allowed_updates=ALLOWED_UPDATES)
+        updates = await self.bot(request, request_timeout=settings.poll_timeout_seconds
+                                 + settings.request_timeout_seconds)
+        for update in updates:
+            number = update_id(update) if isinstance(update, dict) else None
+            if number is None:
+                log.warning("telegram sent an update without an update_id; skipped: %.200s", update)
+                continue
+            inbox_id = await self.store(update)
+            # The offset moves only past stored updates: if storing fails, the batch comes again.
+            self.offset = max(self.offset or 0, number + 1)
+            if inbox_id is not None:
+                self.core.process_in_background(inbox_id)
+
+
+class Webhook:
+    def __init__(self, settings: TelegramSettings, core: Inbound, store: Store) -> None:
+        self.settings = settings
+        self.core = core
+        self.store = store
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_post(self.settings.webhook_path, self.receive)
+
+    async def receive(self, request: web.Request) -> web.StreamResponse:
+        secret = self.settings.webhook_secret
+        given = request.headers.get(SECRET_HEADER, "")
+        if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+            log.warning("telegram webhook: a request without the right secret token from %s", request.remote)
+            return web.json_response({"error": "forbidden", "reason": "wrong or missing secret token"},
+                                     status=403)
+        try:
+            update = json.loads(await request.read())
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return web.json_response({"error": "malformed_json", "reason": "the body is not JSON"}, status=400)
+        if not isinstance(update, dict) or update_id(update) is None:
+            return web.json_response({"error": "bad_update", "reason": "not an Update with an update_id"},
+                                     status=400)
+        # A failure to store answers 500 on purpose: Telegram then delivers the update again.
+        inbox_id = await self.store(update)
+        response = web.json_response({"ok": True})
+        await response.prepare(request)
+        await response.write_eof()
+        if inbox_id is not None:
+            self.core.process_in_background(inbox_id)
+        return response

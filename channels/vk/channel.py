@@ -1,0 +1,138 @@
+"""The VK channel: a community's messages, by Bots Long Poll (default) or the Callback API.
+
+Transport only: ``parse`` maps updates to events, ``render`` turns replies into messages with
+keyboards, ``client`` wraps vk_api (blocking, so run in threads), ``longpoll`` and ``callback``
+receive. Updates of both modes go through ``receive``, which stores each one before VK is told
+(the next ``ts``, or the ``ok``) and only then starts processing.
+
+What a resident's client can show is learnt from ``client_info`` on their messages and kept in
+memory; a resident not heard from since the start gets a normal keyboard, which every client
+with keyboards can show.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing
+from bot.config import Settings
+from bot.events import Photo, ResidentRef
+from channels.vk import parse, render
+from channels.vk.callback import CallbackEndpoint
+from channels.vk.client import VkClient
+from channels.vk.longpoll import LongPoll
+from storage.attachments import AttachmentStore
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class VkChannel(Channel):
+    name = parse.NAME
+    capabilities: Capabilities = render.INLINE
+
+    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+        self.settings = settings
+        self.vk = settings.vk
+        self.db = db
+        self.attachments = attachments
+        self.client = VkClient(self.vk)
+        self.endpoint = CallbackEndpoint(self.vk, self.receive) if self.vk.mode == "callback" else None
+        self.support: dict[str, parse.ClientSupport] = {}
+        self.core: Inbound | None = None
+        self.poller: LongPoll | None = None
+        self._poll_task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    def setup_routes(self, app: web.Application, core: Inbound) -> None:
+        if self.endpoint is not None:
+            self.core = core
+            app.router.add_post(self.vk.callback_path, self.endpoint.handle)
+
+    async def start(self, core: Inbound) -> None:
+        self.core = core
+        if self.vk.mode != "longpoll":
+            return
+        self.poller = LongPoll(self.client, self.vk, self.vk.group_id, self._state_file(), self.receive)
+        self._poll_task = asyncio.get_running_loop().create_task(self.poller.run(), name="vk-longpoll")
+
+    async def stop(self) -> None:
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            await asyncio.gather(self._poll_task, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=self.vk.request_timeout_seconds)
+        if self.poller is not None:
+            self.poller.close()
+        self.client.close()
+
+    async def receive(self, updates: list[dict[str, Any]]) -> None:
+        """Store a batch, every update before VK learns it arrived; then process the new ones.
+
+        Raises when storing fails (VK then sends the batch again); what was stored before the
+        failure is processed all the same, since a second delivery would be seen as a duplicate.
+        """
+        if self.core is None:
+            raise RuntimeError("the VK channel receives only after start()")
+        stored: list[int] = []
+        try:
+            for update in updates:
+                known = parse.client_support(update)
+                if known is not None:
+                    self.support[known[0]] = known[1]
+                event = parse.to_event(update)
+                if event is None:
+                    continue
+                inbox_id = await self.core.accept(event)
+                if inbox_id is None:
+                    continue
+                stored.append(inbox_id)
+                if update.get("type") == "message_event":
+                    self._background(self._answer_press(update["object"]))
+        finally:
+            for inbox_id in stored:
+                self.core.process_in_background(inbox_id)
+
+    async def _answer_press(self, press: dict[str, Any]) -> None:
+        """Stop the button's spinner; the reply itself comes as a message."""
+        try:
+            await self.client.call("messages.sendMessageEventAnswer", event_id=press.get("event_id"),
+                                   user_id=press.get("user_id"), peer_id=press.get("peer_id"))
+        except DeliveryError as error:
+            log.warning("VK press %s not answered: %s", press.get("event_id"), error)
+
+    # -- sending --------------------------------------------------------------------------------
+
+    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+        support = self.support.get(ref.external_id, parse.ClientSupport())
+        for outgoing in messages:
+            for message in render.render(outgoing.id, outgoing.reply, support):
+                values: dict[str, Any] = {"peer_id": int(ref.external_id), "message": message.text,
+                                          "random_id": message.random_id}
+                if message.keyboard is not None:
+                    values["keyboard"] = message.keyboard
+                await self.client.call("messages.send", **values)
+
+    async def download(self, photo: Photo) -> bytes:
+        if not photo.remote_id.startswith(("https://", "http://")):
+            raise DeliveryError(f"VK photo {photo.remote_id!r} is not a URL", permanent=True)
+        return await self.client.download(photo.remote_id, self.settings.proposals.max_photo_bytes)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _state_file(self) -> Path:
+        if self.vk.longpoll_state_file:
+            return Path(self.vk.longpoll_state_file)
+        database = Path(self.settings.storage.path)
+        return database.with_name(database.name + ".vk-longpoll.json")
+
+    def _background(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

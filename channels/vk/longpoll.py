@@ -1,0 +1,149 @@
+"""Bots Long Poll, with ``ts`` advanced only after a batch is stored.
+
+vk_api's ``VkBotLongPoll.check`` moves its ``ts`` forward as soon as an answer arrives, before
+the caller has seen the updates, and keeps it only in memory; after a crash, a fresh
+``groups.getLongPollServer`` returns the current ``ts`` and whatever was received but not yet
+stored is skipped for good. So this loop is our own, on vk_api's API object (for
+``groups.getLongPollServer``) and a ``requests`` session (for the poll itself, as vk_api does):
+
+1. every update of an answer is handed to ``receive`` (which stores it in the inbox);
+2. only then is the answer's ``ts`` written to a small state file, and requested;
+3. at start, a saved ``ts`` is used with the new key, so a batch cut short by a crash is
+   fetched again; its updates carry the same ids and are recognised as duplicates.
+
+``failed`` answers are handled as VK documents them: 1 (history lost) — continue from the
+``ts`` given; 2 (key expired) — new key, same ``ts``; 3 (information lost) — new key and ``ts``.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import requests
+
+from bot.channel import DeliveryError
+from bot.config import VkSettings
+from channels.vk.client import VkClient, in_daemon_thread
+
+log = logging.getLogger(__name__)
+
+RETRY_PAUSE_LIMIT = 30.0
+
+
+class LongPoll:
+    def __init__(self, client: VkClient, settings: VkSettings, group_id: int, state_file: Path,
+                 receive: Callable[[list[dict[str, Any]]], Awaitable[None]]) -> None:
+        self.client = client
+        self.settings = settings
+        self.group_id = group_id
+        self.state_file = state_file
+        self.receive = receive
+        self.session = requests.Session()
+        self.server = self.key = ""
+        self.ts: str | None = None
+        self.loaded = False
+        self.failures = 0
+
+    async def run(self) -> None:
+        while True:
+            try:
+                if not self.group_id:
+                    self.group_id = await self._own_group_id()
+                if not self.loaded:
+                    self.ts, self.loaded = await in_daemon_thread(self._load_ts), True
+                if not self.key:
+                    await self._new_server(keep_ts=self.ts is not None)
+                answer = await in_daemon_thread(self._check, self.server, self.key, self.ts)
+                await self._handle(answer)
+                self.failures = 0
+            except (DeliveryError, requests.RequestException, ValueError, KeyError, TypeError) as error:
+                await self._pause(error)
+            except Exception as error:  # the database, a bug: log, wait, try the same ts again
+                log.exception("VK long poll: storing a batch failed")
+                await self._pause(error)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- one round ------------------------------------------------------------------------------
+
+    async def _own_group_id(self) -> int:
+        """With a community token, ``groups.getById`` without ids names the community itself."""
+        answer = await self.client.call("groups.getById")
+        groups = answer.get("groups", []) if isinstance(answer, dict) else answer
+        if not groups or not isinstance(groups[0], dict) or not groups[0].get("id"):
+            raise ValueError("VK did not say which community the token belongs to; set vk.group_id")
+        return int(groups[0]["id"])
+
+    async def _new_server(self, *, keep_ts: bool) -> None:
+        answer = await self.client.call("groups.getLongPollServer", group_id=self.group_id)
+        self.server, self.key = answer["server"], answer["key"]
+        if not keep_ts:
+            self.ts = str(answer["ts"])
+            await in_daemon_thread(self._save_ts, self.ts)
+
+    def _check(self, server: str, key: str, ts: str) -> dict[str, Any]:
+        wait = self.settings.wait_seconds
+        response = self.session.get(server, params={"act": "a_check", "key": key, "ts": ts, "wait": wait},
+                                    timeout=wait + self.settings.request_timeout_seconds)
+        response.raise_for_status()
+        answer = response.json()
+        if not isinstance(answer, dict):
+            raise ValueError("the long-poll answer is not a JSON object")
+        return answer
+
+    async def _handle(self, answer: dict[str, Any]) -> None:
+        match answer.get("failed"):
+            case None:
+                updates = answer["updates"]
+                if not isinstance(updates, list):
+                    raise ValueError("the long-poll answer has no list of updates")
+                await self.receive([u for u in updates if isinstance(u, dict)])
+                await self._advance(str(answer["ts"]))
+            case 1:
+                log.warning("VK long poll: history lost before ts %s; continuing from %s", self.ts, answer["ts"])
+                await self._advance(str(answer["ts"]))
+            case 2:
+                await self._new_server(keep_ts=True)
+            case 3:
+                log.warning("VK long poll: information lost; starting again from VK's current ts")
+                await self._new_server(keep_ts=False)
+            case other:
+                raise ValueError(f"unknown long-poll failure {other!r}")
+
+    async def _advance(self, ts: str) -> None:
+        await in_daemon_thread(self._save_ts, ts)
+        self.ts = ts
+
+    async def _pause(self, error: BaseException) -> None:
+        self.failures += 1
+        pause = min(self.settings.retry_backoff_seconds * 2 ** (self.failures - 1), RETRY_PAUSE_LIMIT)
+        log.warning("VK long poll: %s; retrying in %.1f s", error, pause)
+        if self.failures >= 3:
+            self.key = ""  # perhaps the server moved: ask for it again
+        await asyncio.sleep(pause)
+
+    # -- the saved ts ---------------------------------------------------------------------------
+
+    def _load_ts(self) -> str | None:
+        try:
+            state = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(state, dict) or state.get("group_id") != self.group_id or "ts" not in state:
+            return None
+        return str(state["ts"])
+
+    def _save_ts(self, ts: str) -> None:
+        """Atomically and durably: the next request must never get ahead of the file."""
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.state_file.with_name(self.state_file.name + ".tmp")
+        with open(temporary, "w", encoding="utf-8") as file:
+            json.dump({"group_id": self.group_id, "ts": ts}, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self.state_file)

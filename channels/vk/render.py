@@ -1,0 +1,101 @@
+"""Replies as VK messages: text parts, each with a keyboard where the reply has buttons.
+
+Which keyboard a resident gets depends on their client (``ClientSupport``): an inline keyboard
+of ``callback`` buttons when it can show one (pressing such a button sends ``message_event``
+and leaves no message in the dialogue), otherwise a normal keyboard of ``text`` buttons that
+hides after a press. A location request exists only as a ``location`` button of a normal
+keyboard, so a reply asking for a place always gets a normal keyboard. The limits differ
+between the two (VK keyboard docs); a reply is fitted to the one it will use, and when its
+buttons still do not fit they become numbered text (``bot.rendering.fit``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.channel import Capabilities
+from bot.rendering import fit
+from bot.replies import Button, Reply, degrade_to_text
+from channels.vk.parse import ClientSupport
+
+TEXT_LIMIT = 4096          # messages.send: longer text fails with error 914
+LABEL_LIMIT = 40
+PAYLOAD_LIMIT = 255
+PER_ROW = 5
+INLINE_ROWS, INLINE_BUTTONS = 6, 10
+NORMAL_ROWS, NORMAL_BUTTONS = 10, 40
+RANDOM_ID_PARTS = 64       # parts a reply may be split into before random ids could collide
+INT32 = 2**31 - 1
+
+INLINE = Capabilities(max_text_length=TEXT_LIMIT, max_buttons_per_row=PER_ROW, max_button_rows=INLINE_ROWS,
+                      max_button_label=LABEL_LIMIT, inline_buttons=True, request_location=True,
+                      request_contact=False)
+NORMAL = Capabilities(max_text_length=TEXT_LIMIT, max_buttons_per_row=PER_ROW, max_button_rows=NORMAL_ROWS,
+                      max_button_label=LABEL_LIMIT, inline_buttons=True, request_location=True,
+                      request_contact=False)
+NO_KEYBOARD = Capabilities(max_text_length=TEXT_LIMIT, inline_buttons=False, request_location=False,
+                           request_contact=False)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One ``messages.send`` call; ``random_id`` makes a repeated call a no-op at VK."""
+
+    text: str
+    keyboard: str | None
+    random_id: int
+
+
+def random_id(outgoing_id: int, part: int) -> int:
+    """A positive int32 unique per (outbox row, part): VK drops a second send with the same one."""
+    return (outgoing_id * RANDOM_ID_PARTS + part) % INT32 + 1
+
+
+def render(outgoing_id: int, reply: Reply, support: ClientSupport) -> list[Message]:
+    inline = support.inline and not any(b.request for b in reply.all_buttons())
+    if not support.keyboard:
+        caps, total = NO_KEYBOARD, 0
+    elif inline:
+        caps, total = INLINE, INLINE_BUTTONS
+    else:
+        caps, total = NORMAL, NORMAL_BUTTONS
+    parts = fit(reply, caps)
+    last = parts[-1]
+    if sum(len(row) for row in last.buttons) > total:
+        parts = fit(Reply(text=degrade_to_text(reply), menu=reply.menu, media=reply.media), caps)
+        last = parts[-1]
+    texts = [_with_links(part) for part in parts]
+    keyboards: list[str | None] = [None] * len(parts)
+    if last.buttons:
+        keyboards[-1] = keyboard(last.buttons, inline=inline)
+    elif last.menu and support.keyboard:
+        keyboards[-1] = keyboard(last.menu[:NORMAL_ROWS], inline=False, one_time=False)
+    return [Message(text or "…", board, random_id(outgoing_id, index))
+            for index, (text, board) in enumerate(zip(texts, keyboards))]
+
+
+def keyboard(rows: tuple[tuple[Button, ...], ...], *, inline: bool, one_time: bool = True) -> str:
+    board: dict[str, Any] = {"inline": inline,
+                             "buttons": [[_button(b, inline) for b in row] for row in rows if row]}
+    if not inline:
+        board["one_time"] = one_time
+    return json.dumps(board, ensure_ascii=False)
+
+
+def _button(button: Button, inline: bool) -> dict[str, Any]:
+    if button.url:
+        return {"action": {"type": "open_link", "link": button.url, "label": button.label}}
+    if button.request == "location":
+        return {"action": {"type": "location", "payload": "{}"}}
+    payload = json.dumps({"p": button.payload}, separators=(",", ":"))
+    if len(payload) > PAYLOAD_LIMIT:
+        raise ValueError(f"payload {button.payload!r} is over VK's {PAYLOAD_LIMIT} characters")
+    kind = "callback" if inline else "text"
+    return {"action": {"type": kind, "label": button.label, "payload": payload}}
+
+
+def _with_links(reply: Reply) -> str:
+    """Media we cannot attach are given as links, so that nothing a handler says is lost."""
+    links = [m.url for m in reply.media if m.url]
+    return "\n".join([reply.text, *links]) if links else reply.text

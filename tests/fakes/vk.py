@@ -1,0 +1,245 @@
+"""A fake VK on loopback: the API methods the bot calls, a Bots Long Poll server, photo files.
+
+It speaks VK's wire format (form-encoded method calls, ``{"response": …}`` / ``{"error": …}``
+answers shaped like the fixtures, long-poll ``{ts, updates}`` and ``failed`` answers), records
+every call, and checks what VK checks: the token, keyboards within VK's limits, text length,
+and ``random_id`` (a second send with the same one is not delivered again, as at VK).
+
+Faults are switched per method with ``fail(method, kind, times)``: ``rate`` (error 6),
+``flood`` (error 9), ``5xx`` (HTTP 500), ``timeout`` (the answer comes after ``slow_seconds``,
+and the call still takes effect, as a real time-out may); ``block(user)`` gives error 901.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import uuid
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from aiohttp import web
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vk"
+ERRORS = {"rate": "error_6_too_many_requests_assembled.json", "flood": "error_9_flood_control_assembled.json",
+          "blocked": "error_901_no_permission_assembled.json", "too_long": "error_914_message_too_long_assembled.json"}
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, str]
+
+
+@dataclass
+class FakeVk:
+    token: str = "vk-test-token"
+    group_id: int = 777
+    slow_seconds: float = 3.0
+    calls: list[Call] = field(default_factory=list)
+    answered: list[Call] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    requested_ts: list[int] = field(default_factory=list)
+    blocked: set[int] = field(default_factory=set)
+    photos: dict[str, bytes] = field(default_factory=dict)
+    key: str = "key-1"
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        # Called with (requested ts, updates about to be returned) as each poll is answered:
+        # crash tests kill the bot at exact moments of the exchange.
+        self.on_poll: Callable[[int, int], None] | None = None
+        self._faults: dict[str, deque[str]] = defaultdict(deque)
+        self._poll_faults: deque[int] = deque()
+        self._by_random_id: dict[tuple[str, str], int] = {}
+        self._message_ids = itertools.count(1000)
+        self._wakeup = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # -- what tests use -------------------------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base + "/method"
+
+    def push(self, update: dict[str, Any]) -> None:
+        """Queue an update for the long poll (VK numbers events; ``ts`` counts them here)."""
+        self.updates.append(update)
+        self._wakeup.set()
+        self._wakeup = asyncio.Event()
+
+    def fail(self, method: str, kind: str, times: int = 1) -> None:
+        self._faults[method].extend([kind] * times)
+
+    def fail_poll(self, failed: int) -> None:
+        self._poll_faults.append(failed)
+
+    def block(self, user_id: int) -> None:
+        self.blocked.add(user_id)
+
+    def put_photo(self, data: bytes) -> str:
+        name = uuid.uuid4().hex
+        self.photos[name] = data
+        return f"{self.base}/photos/{name}.jpg"
+
+    def sent_to(self, peer_id: int) -> list[dict[str, Any]]:
+        return [m for m in self.sent if m["peer_id"] == peer_id]
+
+    def calls_of(self, method: str, answered: bool = False) -> list[Call]:
+        return [c for c in (self.answered if answered else self.calls) if c.method == method]
+
+    @property
+    def acknowledged(self) -> int:
+        """Updates the bot has confirmed by asking for a later ``ts``."""
+        return max(self.requested_ts, default=0)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/method/{method}", self.method)
+        app.router.add_get("/longpoll/{group}", self.longpoll)
+        app.router.add_get("/photos/{name}.jpg", self.photo)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- the API --------------------------------------------------------------------------------
+
+    async def method(self, request: web.Request) -> web.Response:
+        name = request.match_info["method"]
+        params = {**request.query, **(await request.post())}
+        call = Call(name, {k: str(v) for k, v in params.items()})
+        self.calls.append(call)
+        try:
+            return await self._answer(name, call.params)
+        finally:
+            self.answered.append(call)
+
+    async def _answer(self, name: str, params: dict[str, str]) -> web.Response:
+        if params.get("access_token") != self.token:
+            return _error(5, "User authorization failed: invalid access_token (4).")
+        fault = self._faults[name].popleft() if self._faults[name] else ""
+        if fault in ("rate", "flood"):
+            return web.json_response(fixture(ERRORS[fault]))
+        if fault == "5xx":
+            return web.Response(status=500, text="Internal Server Error")
+        if fault == "timeout":
+            await asyncio.sleep(self.slow_seconds)
+        match name:
+            case "groups.getById":
+                return _ok({"groups": [{"id": self.group_id, "name": "Парку быть!", "type": "group"}]})
+            case "groups.getLongPollServer":
+                if params.get("group_id") != str(self.group_id):
+                    return _error(100, "One of the parameters specified was missing or invalid: group_id")
+                return _ok({"key": self.key, "server": f"{self.base}/longpoll/{self.group_id}",
+                            "ts": str(len(self.updates))})
+            case "messages.send":
+                return self._send(params)
+            case "messages.sendMessageEventAnswer":
+                return _ok(1)
+        return _error(3, "Unknown method passed.")
+
+    def _send(self, params: dict[str, str]) -> web.Response:
+        peer = int(params.get("peer_id") or params.get("user_id") or 0)
+        if peer in self.blocked:
+            return web.json_response(fixture(ERRORS["blocked"]))
+        if "random_id" not in params:
+            return _error(100, "One of the parameters specified was missing or invalid: random_id is required")
+        if len(params.get("message", "")) > 4096:
+            return web.json_response(fixture(ERRORS["too_long"]))
+        keyboard = json.loads(params["keyboard"]) if params.get("keyboard") else None
+        problem = keyboard_problem(keyboard) if keyboard is not None else ""
+        if problem:
+            return _error(911, f"Keyboard format is invalid: {problem}")
+        known = self._by_random_id.get((str(peer), params["random_id"]))
+        if known is not None:
+            return _ok(known)  # VK: the same random_id again is the same message, not a new one
+        message_id = next(self._message_ids)
+        self._by_random_id[(str(peer), params["random_id"])] = message_id
+        self.sent.append({"peer_id": peer, "message": params.get("message", ""), "keyboard": keyboard,
+                          "random_id": int(params["random_id"]), "message_id": message_id})
+        return _ok(message_id)
+
+    # -- the long poll and files ----------------------------------------------------------------
+
+    async def longpoll(self, request: web.Request) -> web.Response:
+        query = request.query
+        if query.get("act") != "a_check" or query.get("key") != self.key:
+            return web.json_response({"failed": 2})
+        ts = int(query.get("ts", "0"))
+        self.requested_ts.append(ts)
+        if self.on_poll is not None:
+            self.on_poll(ts, 0)
+        if self._poll_faults:
+            failed = self._poll_faults.popleft()
+            if failed in (2, 3):
+                self.key = f"key-{uuid.uuid4().hex[:8]}"
+            return web.json_response({"failed": failed, "ts": len(self.updates)} if failed == 1
+                                     else {"failed": failed})
+        deadline = asyncio.get_running_loop().time() + min(float(query.get("wait", "25")), 90)
+        while len(self.updates) <= ts:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            wakeup = self._wakeup
+            try:
+                await asyncio.wait_for(wakeup.wait(), remaining)
+            except asyncio.TimeoutError:
+                break
+        batch = self.updates[ts:]
+        if self.on_poll is not None and batch:
+            self.on_poll(ts, len(batch))
+        return web.json_response({"ts": str(ts + len(batch)), "updates": batch})
+
+    async def photo(self, request: web.Request) -> web.Response:
+        data = self.photos.get(request.match_info["name"])
+        if data is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=data, content_type="image/jpeg")
+
+
+def keyboard_problem(keyboard: dict[str, Any]) -> str:
+    """What VK would refuse in a keyboard (dev.vk.com, bots keyboard), or ""."""
+    rows = keyboard.get("buttons", [])
+    inline = bool(keyboard.get("inline"))
+    max_rows, max_buttons = (6, 10) if inline else (10, 40)
+    if len(rows) > max_rows or sum(len(r) for r in rows) > max_buttons:
+        return f"too many buttons ({len(rows)} rows)"
+    if inline and "one_time" in keyboard and keyboard["one_time"]:
+        return "one_time is not allowed in an inline keyboard"
+    for row in rows:
+        if len(row) > 5:
+            return "more than 5 buttons in a row"
+        for button in row:
+            action = button.get("action", {})
+            if len(action.get("label", "")) > 40:
+                return "label is over 40 characters"
+            if len(action.get("payload", "")) > 255:
+                return "payload is over 255 characters"
+            if action.get("type") == "location" and inline:
+                return "location buttons are not allowed in inline keyboards"
+    return ""
+
+
+def _ok(response: Any) -> web.Response:
+    return web.json_response({"response": response})
+
+
+def _error(code: int, message: str) -> web.Response:
+    return web.json_response({"error": {"error_code": code, "error_msg": message, "request_params": []}})
