@@ -1,4 +1,8 @@
-"""Filters for ``Router.on``: small predicates on the context, combined by listing them."""
+"""Filters for ``Router.on``: small predicates on the context, combined by listing them.
+
+Filters that only ever match one kind of event (or one payload namespace) say so in ``kinds``
+(and ``namespace``), which lets a router skip handlers that cannot match without calling them.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -17,9 +21,15 @@ def state_in(prefix: str) -> Callable[[Context], bool]:
     return lambda ctx: ctx.state.startswith(prefix)
 
 
+def declares(check: Callable, kinds: set[Kind], namespace: str | None = None) -> Callable:
+    check.kinds = frozenset(kinds)
+    check.namespace = namespace
+    return check
+
+
 def kind(*kinds: Kind) -> Callable[[Context], bool]:
     wanted = set(kinds)
-    return lambda ctx: ctx.event.kind in wanted
+    return declares(lambda ctx: ctx.event.kind in wanted, wanted)
 
 
 def command(*names: str) -> Callable[[Context], dict[str, Any] | bool]:
@@ -29,7 +39,7 @@ def command(*names: str) -> Callable[[Context], dict[str, Any] | bool]:
         if ctx.event.kind is Kind.COMMAND and ctx.event.command in wanted:
             return {"argument": ctx.event.argument}
         return False
-    return check
+    return declares(check, {Kind.COMMAND})
 
 
 def button(namespace: str, *first_args: str) -> Callable[[Context], dict[str, Any] | bool]:
@@ -43,7 +53,7 @@ def button(namespace: str, *first_args: str) -> Callable[[Context], dict[str, An
         if payload.args[: len(first_args)] != first_args:
             return False
         return {"payload": payload}
-    return check
+    return declares(check, {Kind.BUTTON}, namespace)
 
 
 def has_consent(ctx: Context) -> bool:

@@ -91,6 +91,17 @@ class Handler:
     filters: tuple[Filter, ...]
     function: HandlerFunction
 
+    def could_match(self, kind: Kind, namespace: str | None) -> bool:
+        """False when a filter declares that this kind of event (or payload) never matches."""
+        for check in self.filters:
+            kinds = getattr(check, "kinds", None)
+            if kinds is not None and kind not in kinds:
+                return False
+            wanted = getattr(check, "namespace", None)
+            if wanted is not None and wanted != namespace:
+                return False
+        return True
+
     def match(self, ctx: Context) -> dict[str, Any] | None:
         arguments: dict[str, Any] = {}
         for check in self.filters:
@@ -107,10 +118,24 @@ class Router:
         self.name = name
         self.handlers: list[Handler] = []
         self.prompts: dict[str, PromptFunction] = {}
+        self._candidates: dict[tuple[Kind, str | None], list[Handler]] = {}
+        self._namespaces: set[str] = set()
+
+    def candidates(self, kind: Kind, namespace: str | None) -> list[Handler]:
+        """The handlers that could match this kind of event, in registration order."""
+        if namespace not in self._namespaces:
+            namespace = None  # nothing here names it; and payloads are untrusted, so no cache growth
+        key = (kind, namespace)
+        if key not in self._candidates:
+            self._candidates[key] = [h for h in self.handlers if h.could_match(kind, namespace)]
+        return self._candidates[key]
 
     def on(self, *filters: Filter) -> Callable[[HandlerFunction], HandlerFunction]:
         def register(function: HandlerFunction) -> HandlerFunction:
             self.handlers.append(Handler(filters, function))
+            self._namespaces.update(getattr(f, "namespace", None) for f in filters)
+            self._namespaces.discard(None)
+            self._candidates.clear()
             return function
         return register
 
@@ -122,8 +147,10 @@ class Router:
 
 
 async def route(routers: Iterable[Router], ctx: Context) -> bool:
+    payload = ctx.payload
+    namespace = payload.namespace if payload else None
     for router in routers:
-        for handler in router.handlers:
+        for handler in router.candidates(ctx.event.kind, namespace):
             arguments = handler.match(ctx)
             if arguments is not None:
                 await handler.function(ctx, **arguments)
