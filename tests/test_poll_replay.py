@@ -58,3 +58,34 @@ async def test_seven_thousand_eight_hundred_thirty_eight_voters_reproduce_the_kn
                 assert {r[0]: r[1] for r in counted} == KNOWN_TALLY
         start += share
     assert per_channel == shares
+
+
+async def test_a_phone_poll_counts_one_person_once_across_telegram_and_max(tmp_path):
+    content = Path(__file__).parent / "fixtures" / "content" / "polls.yaml"
+    phone = "+7 914 000-11-22"
+    async with load_world("telegram")(tmp_path) as world:
+        async with world.app.db.transaction() as tx:
+            await tx.content.store(storable(load_content(content)))
+        resident = world.resident(1)
+        await resident.send_text("/start")
+        await resident.press("consent:yes")
+        await resident.press("lang:ru")
+        asked = await resident.send_text("/start poll-by_phone")
+        assert "contact" in [r for m in asked for r in m.requests()]
+        someone_else = await resident.send_contact("+79990001122", own=False)
+        assert "не подтверждён" in all_text(someone_else)
+        ballot = await resident.send_contact(phone)
+        assert "vote:by_phone:yes" in [p for m in ballot for p in m.payloads]
+        thanks = await resident.press("vote:by_phone:yes")
+        assert "голос учтён" in all_text(thanks)
+    async with load_world("max")(tmp_path) as world:
+        resident = world.resident(2)
+        await resident.send_text("/start")
+        await resident.press("consent:yes")
+        await resident.press("lang:ru")
+        await resident.send_text("/start poll-by_phone")
+        refused = await resident.send_contact("8 (914) 000-11-22")
+        assert "уже проголосовали" in all_text(refused)
+        rows = await world.app.db.reader.residents._db.execute_fetchall(
+            "SELECT b.voter_key, b.channel FROM ballots b JOIN polls p ON p.id = b.poll_id WHERE p.key = 'by_phone'")
+        assert [tuple(r) for r in rows] == [("phone:+79140001122", "telegram")]
