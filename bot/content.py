@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from storage.content import StoredItem
+
 Key = Field(pattern=r"^[a-z0-9_]{1,24}$")
 
 
@@ -289,9 +291,7 @@ def utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
-def storable(content: ContentFile) -> list["StoredItem"]:
-    from storage.content import StoredItem
-
+def storable(content: ContentFile) -> list[StoredItem]:
     items = [StoredItem("polls", p.key, p.model_dump_json(), {"opens_at": utc(p.opens), "closes_at": utc(p.closes)},
                         {"kind": p.kind}) for p in content.polls]
     for table, kind in (("quizzes", content.quizzes), ("surveys", content.surveys)):

@@ -3,7 +3,7 @@
     (menu) ─contests─▶ list ─contest:<key>─▶ page
       page ─cpage:<key>:enter─▶ category ─ccat─▶ age group ─cage─▶ photo ("no photo": cskip)
            ─▶ text ("no text" once there is a photo) ─▶ "sent for review" ▶ (menu)
-      page ─cpage:<key>:vote─▶ categories ─cvc─▶ approved works ─cv:<key>:<id>─▶ categories
+      page ─cpage:<key>:vote─▶ (handlers.contest_voting)
       page, once voting has closed: the results per category
     every step: "back" one step, "cancel" ▶ (menu); a work is stored only at its last step
 
@@ -14,16 +14,17 @@ so a button of another contest or an old message falls through to the fallback a
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from bot.content import Contest, Option, text_in, utc
 from bot.events import Kind
 from bot.filters import button, kind, state_in, state_is
 from bot.payloads import encode
-from bot.replies import Button, Media
+from bot.replies import Button
 from bot.routing import Context, Router
+from handlers.content_items import load, open_items, utc_now
 from handlers.keyboards import back_cancel, to_menu
-from storage.contests import Entry, Standing
+from storage.contests import Standing
 from storage.repositories import Repositories
 
 router = Router("contests")
@@ -38,13 +39,8 @@ PER_PAGE = 10
 EXCERPT = 300
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 async def load_contest(db: Repositories, key: str) -> tuple[int, Contest] | None:
-    found = await db.content.get("contests", key)
-    return (found[0], Contest.model_validate_json(found[1])) if found else None
+    return await load(db, "contests", Contest, key)
 
 
 async def current(ctx: Context) -> tuple[int, Contest] | None:
@@ -91,7 +87,7 @@ async def show_list(ctx: Context, payload) -> None:
 @router.prompt(LIST)
 async def list_open(ctx: Context) -> None:
     moment = utc(utc_now())
-    running = [Contest.model_validate_json(d) for d in await ctx.db.content.open_at("contests", moment)]
+    running = await open_items(ctx.db, "contests", Contest)
     finished = [Contest.model_validate_json(d) for d in await ctx.db.contests.finished(moment)]
     rows = [[Button(label=title(ctx, c), payload=encode("contest", c.key))] for c in running]
     rows += [[Button(label=ctx.t("contests.results_button", title=title(ctx, c)), payload=encode("contest", c.key))]
@@ -267,106 +263,7 @@ async def submit(ctx: Context, text: str) -> None:
     ctx.goto("", clear=True)
 
 
-# -- voting ----------------------------------------------------------------------------------
-
-@router.on(state_is(PAGE), button("cpage"), of_this_contest, action("vote"))
-async def begin_voting(ctx: Context, payload) -> None:
-    if await voting_contest(ctx):
-        ctx.resident.state_data = {"contest": ctx.data["contest"]}
-        ctx.goto(VOTE_CATEGORY)
-
-
-async def voting_contest(ctx: Context) -> tuple[int, Contest] | None:
-    """The contest of this step while its voting is open; otherwise None, the resident told
-    and taken to the contest's page (where the results are, once voting has closed)."""
-    if (found := await current(ctx)) is None or found[1].voting(utc_now()):
-        return found
-    ctx.say(ctx.t("contests.voting_closed", title=title(ctx, found[1])))
-    ctx.resident.state_data = {"contest": found[1].key}
-    ctx.goto(PAGE)
-    return None
-
-
-@router.prompt(VOTE_CATEGORY)
-async def ask_vote_category(ctx: Context) -> None:
-    if (found := await current(ctx)) is None:
-        return
-    contest_id, contest = found
-    voted = await ctx.db.contests.votes_of(contest_id, voter_key(ctx))
-    rows = [[Button(label=("✅ " if c.key in voted else "") + title(ctx, c), payload=encode("cvc", contest.key, c.key))]
-            for c in contest.categories]
-    ctx.say(ctx.t("contests.vote_category_prompt"), [*rows, back_cancel(ctx)])
-
-
-@router.on(state_is(VOTE_CATEGORY), button("cvc"), of_this_contest)
-async def chose_vote_category(ctx: Context, payload) -> None:
-    found = await current(ctx)
-    if found and payload.arg(1) not in {c.key for c in found[1].categories}:
-        ctx.say(ctx.t("contests.unknown_option"))
-        ctx.goto(VOTE_CATEGORY)
-    elif found:
-        ctx.data.update(category=payload.arg(1), offset=0)
-        ctx.goto(VOTE)
-
-
-@router.prompt(VOTE)
-async def show_entries(ctx: Context) -> None:
-    if (found := await current(ctx)) is None:
-        return
-    contest_id, contest = found
-    category, offset = ctx.data.get("category", ""), ctx.data.get("offset", 0)
-    entries = await ctx.db.contests.approved(contest_id, category, offset, PER_PAGE + 1)
-    chosen = (await ctx.db.contests.votes_of(contest_id, voter_key(ctx))).get(category)
-    header = ctx.t("contests.vote_header", category=named(ctx, contest.categories, category))
-    if chosen is not None:
-        header += "\n" + ctx.t("contests.already_voted", number=chosen)
-    ctx.say(header if entries else header + "\n" + ctx.t("contests.no_entries"))
-    for entry in entries[:PER_PAGE]:
-        vote = [] if chosen is not None else [[Button(label=ctx.t("contests.vote_for", number=entry.id),
-                                                      payload=encode("cv", contest.key, entry.id))]]
-        media = [Media(kind="photo", file_key=entry.file_key)] if entry.file_key else []
-        ctx.say(describe(ctx, contest, entry), vote, media=media)
-    rows = [back_cancel(ctx)]
-    if len(entries) > PER_PAGE:
-        rows.insert(0, [Button(label=ctx.t("contests.more"), payload=encode("cmore", contest.key, offset + PER_PAGE))])
-    ctx.say(ctx.t("contests.vote_footer"), rows)
-
-
-@router.on(state_is(VOTE), button("cmore"), of_this_contest, lambda ctx: ctx.payload.arg(1).isdigit())
-async def more_entries(ctx: Context, payload) -> None:
-    ctx.data["offset"] = int(payload.arg(1))
-    ctx.goto(VOTE)
-
-
-@router.on(state_is(VOTE), button("cv"), of_this_contest)
-async def voted(ctx: Context, payload) -> None:
-    if (found := await voting_contest(ctx)) is None:
-        return
-    contest_id, contest = found
-    category = ctx.data.get("category", "")
-    entry = payload.arg(1)
-    outcome = "not_votable" if not entry.isdigit() else await ctx.db.contests.vote(
-        contest_id, int(entry), category, voter_key(ctx), ctx.resident.id)
-    name = named(ctx, contest.categories, category)
-    if outcome == "not_votable":
-        ctx.say(ctx.t("contests.not_votable", category=name), [back_cancel(ctx)])
-        return
-    if outcome == "already":
-        chosen = (await ctx.db.contests.votes_of(contest_id, voter_key(ctx))).get(category)
-        ctx.say(ctx.t("contests.already_voted", number=chosen))
-    else:
-        ctx.say(ctx.t("contests.voted", number=entry, category=name))
-    ctx.data.pop("category", None)
-    ctx.goto(VOTE_CATEGORY)
-
-
-# -- showing works and results ---------------------------------------------------------------
-
-def describe(ctx: Context, contest: Contest, entry: Entry) -> str:
-    text = entry.text if len(entry.text) <= EXCERPT else entry.text[:EXCERPT].rstrip() + "…"
-    head = ctx.t("contests.entry", number=entry.id, age=named(ctx, contest.age_groups, entry.age_group))
-    return f"{head}\n{text}".strip()
-
+# -- results ---------------------------------------------------------------------------------
 
 def results_text(ctx: Context, contest: Contest, standings: list[Standing]) -> str:
     lines = [ctx.t("contests.results_header", title=title(ctx, contest))]

@@ -11,7 +11,6 @@ old message is recognised as stale.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from bot.content import Poll, text_in, utc
 from bot.events import ResidentRef
@@ -20,6 +19,7 @@ from bot.filters import button, kind, state_is
 from bot.payloads import encode
 from bot.replies import Button, Reply
 from bot.routing import Context, Router
+from handlers.content_items import load, show_open, utc_now
 from handlers.keyboards import back_cancel, to_menu
 from storage.polls import Tally
 from storage.repositories import Repositories
@@ -31,13 +31,8 @@ DONE = "_done"
 POINTS = {1: 3, 2: 2, 3: 1}  # top 3: Borda points by place
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 async def load_poll(db: Repositories, key: str) -> tuple[int, Poll] | None:
-    found = await db.content.get("polls", key)
-    return (found[0], Poll.model_validate_json(found[1])) if found else None
+    return await load(db, "polls", Poll, key)
 
 
 def voter_key(ctx: Context, poll: Poll) -> str | None:
@@ -55,12 +50,7 @@ async def show_list(ctx: Context, payload) -> None:
 
 @router.prompt(LIST)
 async def list_open(ctx: Context) -> None:
-    polls = [Poll.model_validate_json(d) for d in await ctx.db.content.open_at("polls", utc(utc_now()))]
-    if not polls:
-        ctx.say(ctx.t("polls.none_open"), [to_menu(ctx)])
-        return
-    rows = [[Button(label=text_in(p.title, ctx.language), payload=encode("poll", p.key))] for p in polls]
-    ctx.say(ctx.t("polls.list_prompt"), [*rows, to_menu(ctx)])
+    await show_open(ctx, "polls", Poll, "poll")
 
 
 @router.on(state_is(LIST, ""), button("poll"))

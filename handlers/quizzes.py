@@ -13,13 +13,13 @@ match here and falls through to the fallback as stale; a forged option key is re
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
-from bot.content import Quiz, text_in, utc
+from bot.content import Quiz, text_in
 from bot.filters import button, state_is
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
+from handlers.content_items import load, show_open, utc_now
 from handlers.keyboards import to_menu
 from storage.quizzes import Attempt
 from storage.repositories import Repositories
@@ -29,13 +29,8 @@ router = Router("quizzes")
 LIST, QUESTION, LEADERBOARD = "quizzes", "quiz:question", "quiz:leaderboard"
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 async def load_quiz(db: Repositories, key: str) -> tuple[int, Quiz] | None:
-    found = await db.content.get("quizzes", key)
-    return (found[0], Quiz.model_validate_json(found[1])) if found else None
+    return await load(db, "quizzes", Quiz, key)
 
 
 async def leave(ctx: Context) -> None:
@@ -61,12 +56,7 @@ async def show_list(ctx: Context, payload) -> None:
 
 @router.prompt(LIST)
 async def list_open(ctx: Context) -> None:
-    quizzes = [Quiz.model_validate_json(d) for d in await ctx.db.content.open_at("quizzes", utc(utc_now()))]
-    if not quizzes:
-        ctx.say(ctx.t("quizzes.none_open"), [to_menu(ctx)])
-        return
-    rows = [[Button(label=text_in(q.title, ctx.language), payload=encode("quiz", q.key))] for q in quizzes]
-    ctx.say(ctx.t("quizzes.list_prompt"), [*rows, to_menu(ctx)])
+    await show_open(ctx, "quizzes", Quiz, "quiz")
 
 
 @router.on(state_is(LIST, ""), button("quiz"))

@@ -10,16 +10,15 @@ the question's position, so a button from an earlier question is recognised as s
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
-from bot.content import END, Survey, SurveyQuestion, text_in, utc
+from bot.content import END, Survey, SurveyQuestion, text_in
 from bot.events import Kind
 from bot.filters import button, kind, state_is
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
-from handlers.keyboards import to_menu
+from handlers.content_items import load, show_open, utc_now
 from storage.repositories import Repositories
 from storage.surveys import Response
 
@@ -30,8 +29,7 @@ SKIP, DONE = "_skip", "_done"
 
 
 async def load_survey(db: Repositories, key: str) -> tuple[int, Survey] | None:
-    found = await db.content.get("surveys", key)
-    return (found[0], Survey.model_validate_json(found[1])) if found else None
+    return await load(db, "surveys", Survey, key)
 
 
 @router.on(state_is(""), button("menu", "surveys"))
@@ -41,13 +39,7 @@ async def show_list(ctx: Context, payload) -> None:
 
 @router.prompt(LIST)
 async def list_open(ctx: Context) -> None:
-    surveys = [Survey.model_validate_json(d)
-               for d in await ctx.db.content.open_at("surveys", utc(datetime.now(timezone.utc)))]
-    if not surveys:
-        ctx.say(ctx.t("surveys.none_open"), [to_menu(ctx)])
-        return
-    rows = [[Button(label=text_in(s.title, ctx.language), payload=encode("survey", s.key))] for s in surveys]
-    ctx.say(ctx.t("surveys.list_prompt"), [*rows, to_menu(ctx)])
+    await show_open(ctx, "surveys", Survey, "survey")
 
 
 @router.on(state_is(LIST, ""), button("survey"))
@@ -59,7 +51,7 @@ async def chose_survey(ctx: Context, payload) -> None:
         return
     survey_id, survey = found
     title = text_in(survey.title, ctx.language)
-    if not survey.is_open(datetime.now(timezone.utc)):
+    if not survey.is_open(utc_now()):
         ctx.say(ctx.t("surveys.closed", title=title))
         ctx.goto("")
         return

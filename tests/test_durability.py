@@ -10,7 +10,7 @@ import uuid
 import aiohttp
 
 from bot.app import Application
-from bot.events import ResidentRef, text_event
+from bot.events import text_event
 from channels.webchat.channel import session_ref
 from tests.drivers import test_settings
 from tests.drivers.webchat import API, WebChatResident, world as webchat_world

@@ -1,0 +1,41 @@
+"""What polls, surveys, quizzes and contests share: reading a stored definition, and the list
+of those open now that each of them shows from the main menu."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from bot.content import text_in, utc
+from bot.payloads import encode
+from bot.replies import Button
+from bot.routing import Context
+from handlers.keyboards import to_menu
+from storage.repositories import Repositories
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def load(db: Repositories, table: str, model: type[Item], key: str) -> tuple[int, Item] | None:
+    """The stored id and definition of ``key``, or None when there is no such item."""
+    found = await db.content.get(table, key)
+    return (found[0], model.model_validate_json(found[1])) if found else None
+
+
+async def open_items(db: Repositories, table: str, model: type[Item]) -> list[Item]:
+    return [model.model_validate_json(d) for d in await db.content.open_at(table, utc(utc_now()))]
+
+
+async def show_open(ctx: Context, table: str, model: type[Item], namespace: str) -> None:
+    """The open items as buttons ``<namespace>:<key>``; texts ``<table>.list_prompt`` and ``.none_open``."""
+    items = await open_items(ctx.db, table, model)
+    if not items:
+        ctx.say(ctx.t(f"{table}.none_open"), [to_menu(ctx)])
+        return
+    rows = [[Button(label=text_in(item.title, ctx.language), payload=encode(namespace, item.key))] for item in items]
+    ctx.say(ctx.t(f"{table}.list_prompt"), [*rows, to_menu(ctx)])
