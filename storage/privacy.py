@@ -26,7 +26,9 @@ class Privacy:
         self._db = connection
 
     async def forget(self, resident: Resident) -> Erasure:
-        """Erase the profile and everything tied to it; keep proposals without their author."""
+        """Erase the profile and everything tied to it; keep proposals, votes and answers without
+        their author (the schema's ON DELETE SET NULL and triggers unlink the rest)."""
+        kept = await self._kept_anonymously(resident.id)
         anonymised = await Proposals(self._db).disown(resident.id)
         subscriptions = await Subscriptions(self._db).unsubscribe_all(resident.id)
         messages = await Outbox(self._db).delete_for_recipient(resident.channel, resident.external_id)
@@ -37,5 +39,15 @@ class Privacy:
             (resident.id, resident.channel, now(),
              json.dumps({"profile": ["display_name", "language", "phone", "consent", "source",
                                      "conversation"], **asdict(erasure)}),
-             json.dumps({"proposals_without_author": anonymised})))
+             json.dumps({"proposals_without_author": anonymised, **kept})))
         return erasure
+
+    async def _kept_anonymously(self, resident_id: int) -> dict[str, int]:
+        rows = await self._db.execute_fetchall(
+            "SELECT (SELECT count(*) FROM ballots WHERE resident_id = :id),"
+            " (SELECT count(*) FROM survey_responses WHERE resident_id = :id),"
+            " (SELECT count(*) FROM contest_entries WHERE resident_id = :id),"
+            " (SELECT count(*) FROM quiz_attempts WHERE resident_id = :id)", {"id": resident_id})
+        ballots, responses, entries, attempts = rows[0]
+        return {"votes_without_voter": ballots, "survey_responses_without_respondent": responses,
+                "contest_entries_without_author": entries, "quiz_scores_without_name": attempts}

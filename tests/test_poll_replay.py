@@ -89,3 +89,24 @@ async def test_a_phone_poll_counts_one_person_once_across_telegram_and_max(tmp_p
         rows = await world.app.db.reader.residents._db.execute_fetchall(
             "SELECT b.voter_key, b.channel FROM ballots b JOIN polls p ON p.id = b.poll_id WHERE p.key = 'by_phone'")
         assert [tuple(r) for r in rows] == [("phone:+79140001122", "telegram")]
+
+
+async def test_forgetting_a_phone_voter_keeps_the_vote_but_not_the_number(tmp_path):
+    content = Path(__file__).parent / "fixtures" / "content" / "polls.yaml"
+    async with load_world("telegram")(tmp_path) as world:
+        async with world.app.db.transaction() as tx:
+            await tx.content.store(storable(load_content(content)))
+        resident = world.resident(1)
+        await resident.send_text("/start poll-by_phone")
+        await resident.press("consent:yes")
+        await resident.press("lang:ru")
+        await resident.send_contact("+79140001122")
+        await resident.press("vote:by_phone:no")
+        await resident.send_text("/forget")
+        await resident.press("priv:confirm")
+        db = world.app.db.reader.residents._db
+        rows = await db.execute_fetchall("SELECT voter_key, resident_id FROM ballots")
+        assert len(rows) == 1 and rows[0][1] is None and "79140001122" not in rows[0][0]
+        assert (await db.execute_fetchall("SELECT count(*) FROM ballot_choices"))[0][0] == 1
+        kept = await db.execute_fetchall("SELECT kept FROM deletions")
+        assert '"votes_without_voter": 1' in kept[0][0]
