@@ -42,12 +42,27 @@ class Outgoing:
 
 
 class DeliveryError(Exception):
-    """A send failed. ``permanent`` means retrying cannot help (blocked, deleted, forbidden)."""
+    """A send failed. ``permanent`` means retrying cannot help (blocked, deleted, forbidden);
+    ``unknown`` means the request may have reached the platform (a time-out after it was sent),
+    so repeating it could deliver twice where the platform has no idempotency key."""
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
+                 unknown: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.unknown = unknown
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """How fast a platform lets one bot send: API calls a second (a setting with the platform's
+    documented ceiling as default), and how many recipients one call may name (VK: 100)."""
+
+    calls_per_second: float
+    recipients_per_call: int = 1
+    # The platform honours an idempotency key (VK's random_id): an unknown outcome may be retried.
+    idempotent: bool = False
 
 
 class Inbound(Protocol):
@@ -78,6 +93,24 @@ class Channel(ABC):
     @abstractmethod
     async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
         """Send replies to one resident, in order; raise ``DeliveryError`` on failure."""
+
+    def throughput(self) -> Throughput:
+        """The ceiling broadcasts are paced to; channels override it from their settings."""
+        return Throughput(calls_per_second=1.0)
+
+    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+        """One attempt to send ``reply`` to ``refs`` (at most ``recipients_per_call``), without
+        retrying: the broadcast sender paces calls and decides about retries. ``key`` is stable
+        for the delivery, to be used as the platform's idempotency key where it has one.
+        Returns the failures; recipients not in it were sent to. Raises DeliveryError when the
+        whole call failed. The default sends to each with ``deliver`` (which may retry)."""
+        failures: dict[ResidentRef, DeliveryError] = {}
+        for ref in refs:
+            try:
+                await self.deliver(ref, [Outgoing(0, reply)])
+            except DeliveryError as error:
+                failures[ref] = error
+        return failures
 
     async def download(self, photo: Photo) -> bytes:
         """Fetch a photo that is still on the platform (``photo.remote_id``)."""
