@@ -78,6 +78,7 @@ class Dispatcher:
         if "" not in self.prompts:
             raise ValueError("one router must register the prompt of the empty state (the main menu)")
         self._resident_locks = KeyedLocks()
+        self._delivery_locks = KeyedLocks()  # one resident's replies leave in the order written
         self._queue: asyncio.Queue[Work] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -287,6 +288,10 @@ class Dispatcher:
             self._track(self._push(channel, ref, outgoing))
 
     async def _push(self, channel: Channel, ref: ResidentRef, outgoing: list[Outgoing]) -> None:
+        async with self._delivery_locks.hold(ref):
+            await self._push_in_order(channel, ref, outgoing)
+
+    async def _push_in_order(self, channel: Channel, ref: ResidentRef, outgoing: list[Outgoing]) -> None:
         try:
             await channel.deliver(ref, outgoing)
         except DeliveryError as error:
