@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): every benchmark, one after another."""
 import asyncio
 
-from bench import votes, webchat
+from bench import broadcast, export, votes, webchat
 
 
 def main() -> None:
@@ -9,6 +9,10 @@ def main() -> None:
     print(webchat.report(asyncio.run(webchat.measure())), flush=True)
     print("\n== polls: votes per second through the whole core ==")
     print(votes.report(asyncio.run(votes.measure())), flush=True)
+    print("\n== exports: proposals to CSV and XLSX, time and peak memory ==")
+    print(export.report(asyncio.run(export.measure())), flush=True)
+    print("\n== broadcasts: one announcement at the platforms' ceilings ==")
+    print(broadcast.report(*asyncio.run(broadcast.measure())), flush=True)
 
 
 main()

@@ -63,8 +63,10 @@ class Application:
     port: int | None = None
     housekeeping: asyncio.Task | None = None
     scheduler: Scheduler | None = None
+    broadcasts: "BroadcastService | None" = None
 
     async def start(self) -> None:
+        from admin.app import setup_admin
         from handlers import LOCALES, get_routers
 
         settings = self.settings
@@ -81,6 +83,7 @@ class Application:
         self.web.router.add_get("/healthz", lambda request: web.json_response({"ok": True}))
         for channel in self.channels.values():
             channel.setup_routes(self.web, self.dispatcher)
+        setup_admin(self.web, self.db, self.dispatcher, settings, texts)
         await self.dispatcher.recover()
         self.runner = web.AppRunner(self.web, shutdown_timeout=settings.server.shutdown_grace_seconds,
                                     access_log=None)
@@ -90,17 +93,27 @@ class Application:
         self.port = self.runner.addresses[0][1]
         for channel in self.channels.values():
             await channel.start(self.dispatcher)
+        from broadcasts.service import BroadcastService
+
+        self.broadcasts = BroadcastService(self.db, self.channels, texts, settings)
+        await self.broadcasts.start()
         self.housekeeping = asyncio.create_task(
             keep_tidy(self.db, settings.storage.processed_update_retention_days))
         self.scheduler = self._schedule(texts)
         log.info("Souchastie is running on port %s with channels: %s", self.port, ", ".join(self.channels))
 
     def _schedule(self, texts: Texts) -> Scheduler:
+        from broadcasts.episodes import EpisodeAnnouncer
+        from admin.report import send_weekly_report
         from handlers.polls import announce_due_results
 
         scheduler = Scheduler()
         scheduler.every(self.settings.polls.check_every_seconds, "poll results",
                         lambda: announce_due_results(self.dispatcher, texts))
+        episodes = EpisodeAnnouncer(self.db, scheduler, texts, self.settings.episodes, wake=self.broadcasts.wake)
+        scheduler.every(self.settings.episodes.check_every_seconds, "episodes", episodes.check)
+        scheduler.every(self.settings.reports.check_every_seconds, "weekly report",
+                        lambda: send_weekly_report(self.dispatcher, self.settings))
         scheduler.start()
         return scheduler
 
@@ -110,6 +123,8 @@ class Application:
             self.scheduler.stop()
         if self.housekeeping is not None:
             self.housekeeping.cancel()
+        if self.broadcasts is not None:
+            await self.broadcasts.stop()
         for channel in self.channels.values():
             try:
                 await channel.stop()

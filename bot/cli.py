@@ -2,8 +2,13 @@
 
     python -m bot run                 start every configured channel and the web server
     python -m bot db upgrade          apply database migrations and exit
-    python -m bot content load FILE   check a content file (polls, quizzes, surveys, contests), store it
+    python -m bot content load FILE   check a content file (polls, quizzes, surveys, contests, series), store it
     python -m bot contests approve N  show contest work N to everyone and let it be voted for (reject N: never)
+    python -m bot admin create USER --role ROLE   a staff panel account (password from stdin)
+    python -m bot export FORMAT       proposals (or --kind survey:KEY) to csv, xlsx, geojson or json
+    python -m bot broadcast create --text-ru T [--topic T] [--channel C] [--at TIME] [--dry-run]
+                                      count, then store a broadcast (also: list, status, watch,
+                                      pause, resume, cancel, preview ID)
     python -m bot --config PATH …     use another configuration file (default ./config.yaml)
 
 Every setting can also be given in the environment: SOUCHASTIE_<SECTION>_<KEY> (see README).
@@ -39,6 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     contests.add_argument("action", choices=["approve", "reject"],
                           help="approve: shown to all and votable; reject: never shown")
     contests.add_argument("entry_id", type=int, help="the work's number, as its author was told it")
+    from admin import cli as admin_cli
+
+    admin_cli.add_parser(commands)
+    from admin import export_command
+
+    export_command.add_parser(commands)
+    from broadcasts import cli as broadcast_cli
+
+    broadcast_cli.add_parser(commands)
     return parser
 
 
@@ -62,19 +76,20 @@ async def upgrade_database(settings: Settings) -> list[str]:
 
 async def load_content_file(settings: Settings, path: Path) -> dict[str, int]:
     """Check the whole file first; store it in one transaction, so a bad file changes nothing."""
-    from bot.content import load_content, storable
+    from bot.content import load_content, storable, storable_series
     from storage.database import Database
 
-    content = load_content(path)
+    content = load_content(path, topics={topic.key for topic in settings.subscriptions.topics})
     db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
                              synchronous=settings.storage.synchronous)
     try:
         async with db.transaction() as tx:
             await tx.content.store(storable(content))
+            await tx.episodes.store(storable_series(content))
     finally:
         await db.close()
     return {"polls": len(content.polls), "quizzes": len(content.quizzes),
-            "surveys": len(content.surveys), "contests": len(content.contests)}
+            "surveys": len(content.surveys), "contests": len(content.contests), "series": len(content.series)}
 
 
 async def moderate_entry(settings: Settings, action: str, entry_id: int) -> bool:
@@ -112,6 +127,18 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print("loaded: " + ", ".join(f"{count} {kind}" for kind, count in stored.items()))
         return 0
+    if arguments.command == "admin":
+        from admin import cli as admin_cli
+
+        return admin_cli.run(settings, arguments)
+    if arguments.command == "export":
+        from admin import export_command
+
+        return export_command.run(settings, arguments)
+    if arguments.command == "broadcast":
+        from broadcasts import cli as broadcast_cli
+
+        return broadcast_cli.run(settings, arguments)
     if arguments.command == "contests":
         if not asyncio.run(moderate_entry(settings, arguments.action, arguments.entry_id)):
             print(f"there is no contest work {arguments.entry_id}; nothing changed", file=sys.stderr)

@@ -110,10 +110,32 @@ class PollSettings(Section):
     check_every_seconds: float = Field(30.0, gt=0)
 
 
+class EpisodeSettings(Section):
+    grace_hours: float = Field(12.0, ge=0)          # a missed episode goes out this long after its air time
+    check_every_seconds: float = Field(60.0, gt=0)  # how often new or moved episodes are looked for
+
+
+class BroadcastSettings(Section):
+    """Broadcast senders (broadcasts/sender.py); per-channel ceilings are the channels' own settings."""
+
+    claim_size: int = Field(500, ge=1, le=10_000)           # deliveries claimed per transaction at most
+    in_flight_seconds: float = Field(2.0, gt=0)             # a channel has at most this many seconds of sending claimed
+    flush_seconds: float = Field(0.5, gt=0)                 # outcomes are written at least this often, in one transaction
+    pace_fraction: float = Field(0.97, gt=0, le=1)          # calls are paced to this fraction of the channel's ceiling
+    max_attempts: int = Field(8, ge=1, le=100)              # tries per recipient on transient errors, then failed
+    backoff_seconds: float = Field(5.0, ge=0)               # pause before the first retry; doubled after each
+    backoff_max_seconds: float = Field(300.0, ge=0)         # the longest pause between retries
+    idle_seconds: float = Field(1.0, gt=0)                  # an idle sender looks for new broadcasts this often
+    check_every_seconds: float = Field(1.0, gt=0)           # scheduled broadcasts are started this often
+    stop_grace_seconds: float = Field(5.0, ge=0)            # at stop, how long sends in flight may finish
+
+
 class WebchatSettings(Section):
     enabled: bool = True
     poll_timeout_seconds: float = Field(25.0, gt=0, le=60)
     max_json_bytes: int = Field(512 * 1024, ge=1024)
+    broadcast_batch: int = Field(500, ge=1, le=2000)  # broadcast recipients written per transaction
+    broadcast_batches_per_second: float = Field(20.0, gt=0)  # leaves the one writer free for residents
 
 
 class TelegramSettings(Section):
@@ -129,6 +151,8 @@ class TelegramSettings(Section):
     send_attempts: int = Field(4, ge=1, le=10)      # tries per call on 429, 5xx and time-outs
     retry_backoff_seconds: float = Field(1.0, ge=0)  # first pause after a 5xx or time-out; then doubled
     max_retry_after_seconds: float = Field(60.0, ge=0)  # a longer 429 wait leaves the reply for later
+    broadcast_per_second: float = Field(30.0, gt=0)  # broadcast messages a second (Telegram: about 30)
+    max_connections: int = Field(100, ge=1)         # open connections to the Bot API at most
 
     @field_validator("token")
     @classmethod
@@ -175,6 +199,21 @@ class VkSettings(Section):
     retry_backoff_seconds: float = Field(1.0, ge=0)  # first pause; doubled after each failed try
     api_threads: int = Field(4, ge=1, le=32)        # vk_api blocks: its calls run in these threads
     longpoll_state_file: str = ""                   # "" keeps the long-poll ts beside the database
+    # Broadcasts: messages.send with peer_ids, paced to requests_per_second by the broadcast sender.
+    broadcast_peers_per_call: int = Field(100, ge=1, le=100)  # VK takes at most 100 peer_ids a call
+    # VK's message intent for residents who have not written within 24 hours (see config.yaml).
+    broadcast_intent: Literal["default", "non_promo_newsletter", "confirmed_notification",
+                              "promo_newsletter"] = "non_promo_newsletter"
+    broadcast_subscribe_id: int | None = Field(None, ge=0, le=100, validate_default=True)  # required for confirmed_notification
+    rate_limit_pause_seconds: float = Field(1.0, gt=0)  # error 6/9 (VK names no wait): retry after this
+    intent_limit_pause_seconds: float = Field(3600.0, gt=0)  # error 944, the intent's quota is used up
+
+    @field_validator("broadcast_subscribe_id")
+    @classmethod
+    def _confirmed_needs_a_subscription(cls, value: int | None, info) -> int | None:
+        if value is None and info.data.get("broadcast_intent") == "confirmed_notification":
+            raise ValueError("vk.broadcast_intent confirmed_notification needs vk.broadcast_subscribe_id")
+        return value
 
 
 class MaxSettings(Section):
@@ -198,6 +237,7 @@ class MaxSettings(Section):
     requests_per_second: float = Field(30.0, gt=0)
     polls_per_second: float = Field(2.0, gt=0)
     max_connections: int = Field(100, ge=1)
+    rate_limit_pause_seconds: float = Field(1.0, gt=0)  # a broadcast send answered 429 waits this long
 
     @field_validator("webhook_secret")
     @classmethod
@@ -214,6 +254,30 @@ class MaxSettings(Section):
         return value
 
 
+class PosterSettings(Section):
+    """Names for the deep links on QR posters (the panel's «Плакаты»); "" leaves that link out."""
+
+    telegram_bot: str = Field("", pattern=r"^[A-Za-z0-9_]{0,64}$")   # t.me/<telegram_bot>?start=<source>
+    vk_group: str = Field("", pattern=r"^[A-Za-z0-9_.]{0,64}$")      # vk.me/<vk_group>?ref=<source>
+    max_bot: str = Field("", pattern=r"^[A-Za-z0-9_]{0,64}$")        # max.ru/<max_bot>?start=<source>
+
+
+class ReportSettings(Section):
+    """The weekly «срез мнений»: written to the panel, and sent to these staff residents."""
+
+    recipients: tuple[str, ...] = ()                 # "<channel>:<id in that channel>", e.g. "telegram:12345"
+    check_every_seconds: float = Field(3600.0, gt=0)  # how often a finished week without a report is looked for
+
+    @field_validator("recipients")
+    @classmethod
+    def _channel_and_id(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            channel, colon, external_id = item.partition(":")
+            if not (channel and colon and external_id):
+                raise ValueError(f"{item!r}: write a recipient as <channel>:<id>, e.g. telegram:12345")
+        return value
+
+
 class Settings(Section):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -223,10 +287,14 @@ class Settings(Section):
     proposals: ProposalSettings = ProposalSettings()
     subscriptions: SubscriptionSettings = SubscriptionSettings()
     polls: PollSettings = PollSettings()
+    episodes: EpisodeSettings = EpisodeSettings()
+    broadcasts: BroadcastSettings = BroadcastSettings()
     webchat: WebchatSettings = WebchatSettings()
     telegram: TelegramSettings = TelegramSettings()
     vk: VkSettings = VkSettings()
     max: MaxSettings = MaxSettings()
+    posters: PosterSettings = PosterSettings()
+    reports: ReportSettings = ReportSettings()
 
 
 class ConfigError(Exception):

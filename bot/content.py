@@ -1,4 +1,4 @@
-"""Polls, quizzes, surveys and contests as staff define them in a content file (YAML).
+"""Polls, quizzes, surveys, contests and episode series as staff define them in a content file (YAML).
 
 The file is validated as a whole before anything is stored, and an error names the file, the
 line and the field (``content.yaml:14: polls[0].options: at least 2 options``), because the
@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from storage.content import StoredItem
+from storage.episodes import StoredEpisode, StoredSeries
 
 Key = Field(pattern=r"^[a-z0-9_]{1,24}$")
 
@@ -213,16 +215,81 @@ class Contest(Scheduled):
         return self.voting_opens <= now < self.voting_closes
 
 
+class Episode(Model):
+    """One episode of a series: announced once, at ``air_at``, to the series' subscribers."""
+
+    number: int = Field(ge=1, le=10000)
+    title: dict[str, str] = Field(min_length=1)
+    description: dict[str, str] = {}
+    video_url: str = ""  # a link to the video (https://…)
+    file_key: str = ""   # or a video file, as a path inside storage.attachments_dir
+    air_at: datetime
+
+    @field_validator("air_at")
+    @classmethod
+    def _with_zone(cls, value: datetime) -> datetime:
+        return _aware(value)
+
+    @field_validator("video_url")
+    @classmethod
+    def _a_web_link(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/]+\S*", value):
+            raise ValueError("give a web link starting with https:// (or http://), without spaces")
+        return value
+
+    @field_validator("file_key")
+    @classmethod
+    def _inside_the_attachments(cls, value: str) -> str:
+        if value and not re.fullmatch(r"(?:[\w\-]+/)*[\w\-]+\.[A-Za-z0-9]+", value):
+            raise ValueError("give a file name inside the attachments folder, e.g. episodes/01.mp4 (no .. or /)")
+        return value
+
+    @model_validator(mode="after")
+    def _watchable(self) -> "Episode":
+        if not self.video_url and not self.file_key:
+            raise ValueError("an episode needs a video_url (https://…) or a file_key (a file in the attachments)")
+        return self
+
+
+class Series(Model):
+    key: str = Key
+    title: dict[str, str] = Field(min_length=1)
+    topic: str = Field("episodes", pattern=r"^[a-z0-9_]{1,24}$")  # subscribers of this topic get each episode
+    episodes: list[Episode] = Field(min_length=1, max_length=500)
+
+    @field_validator("topic")
+    @classmethod
+    def _a_configured_topic(cls, value: str, info: ValidationInfo) -> str:
+        topics = (info.context or {}).get("topics")
+        if topics is not None and value not in topics:
+            raise ValueError(f"{value!r} is not a subscription topic in the configuration "
+                             f"(subscriptions.topics: {', '.join(sorted(topics)) or 'none'}), so nobody could get it")
+        return value
+
+    @model_validator(mode="after")
+    def _numbered_once(self) -> "Series":
+        numbers = [e.number for e in self.episodes]
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        if repeated:
+            raise ValueError(f"episode numbers must be unique; repeated: {', '.join(map(str, repeated))}")
+        return self
+
+    def episode(self, number: int) -> Episode | None:
+        return next((e for e in self.episodes if e.number == number), None)
+
+
 class ContentFile(Model):
     polls: list[Poll] = []
     quizzes: list[Quiz] = []
     surveys: list[Survey] = []
     contests: list[Contest] = []
+    series: list[Series] = []
 
     @model_validator(mode="after")
     def _unique(self) -> "ContentFile":
         for name in ("polls", "quizzes", "surveys", "contests"):
             _unique_keys(getattr(self, name), name[:-1] if name != "quizzes" else "quiz")
+        _unique_keys(self.series, "series")
         return self
 
 
@@ -242,7 +309,9 @@ class ContentError(Exception):
     """What is wrong with a content file, one problem a line, each with its file and line."""
 
 
-def load_content(path: Path | str) -> ContentFile:
+def load_content(path: Path | str, topics: set[str] | None = None) -> ContentFile:
+    """The checked file; with ``topics`` (the configured subscription topics), a series must
+    name one of them."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -256,9 +325,9 @@ def load_content(path: Path | str) -> ContentFile:
         line = f":{mark.line + 1}" if mark else ""
         raise ContentError(f"{path}{line}: not valid YAML: {getattr(error, 'problem', error)}") from None
     if not isinstance(data, dict):
-        raise ContentError(f"{path}:1: the top level must hold polls:, quizzes:, surveys: and contests:")
+        raise ContentError(f"{path}:1: the top level must hold polls:, quizzes:, surveys:, contests: and series:")
     try:
-        return ContentFile.model_validate(data)
+        return ContentFile.model_validate(data, context={"topics": topics})
     except ValidationError as error:
         problems = []
         for problem in error.errors():
@@ -302,3 +371,11 @@ def storable(content: ContentFile) -> list[StoredItem]:
                           "voting_opens_at": utc(c.voting_opens), "voting_closes_at": utc(c.voting_closes)})
               for c in content.contests]
     return items
+
+
+def storable_series(content: ContentFile) -> list[StoredSeries]:
+    """The series and their episodes as ``storage.episodes`` keeps them (``tx.episodes.store``)."""
+    return [StoredSeries(s.key, s.topic, s.model_dump_json(include={"key", "title", "topic"}),
+                         tuple(StoredEpisode(e.number, e.model_dump_json(exclude={"number", "air_at"}), utc(e.air_at))
+                               for e in s.episodes))
+            for s in content.series]

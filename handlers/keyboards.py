@@ -24,7 +24,9 @@ async def main_menu(ctx: Context) -> list[list[Button]]:
     open_now = await ctx.db.content.open_counts(utc(datetime.now(timezone.utc)))
     happening = [item(kind, f"participation.{kind}") for kind in PARTICIPATION if open_now.get(kind)]
     pairs = [happening[i:i + 2] for i in range(0, len(happening), 2)]
-    return [[item("propose")], *pairs, [item("mine")], [item("subscriptions")],
+    aired = await ctx.db.episodes.latest_aired(utc(datetime.now(timezone.utc)))
+    episode = [[item("episode", "episodes.menu")]] if aired else []
+    return [[item("propose")], *pairs, *episode, [item("mine")], [item("subscriptions")],
             [item("about"), item("privacy")], [item("language")]]
 
 

@@ -3,16 +3,22 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.broadcasts import Broadcasts
 from storage.cache import ReadCache
 from storage.content import Content
 from storage.contests import Contests
+from storage.episodes import Episodes
+from storage.exports import Exports
 from storage.inbox import Inbox
+from storage.moderation import Moderation
 from storage.outbox import Outbox
 from storage.polls import Polls
 from storage.privacy import Privacy
 from storage.proposals import Proposals
 from storage.quizzes import Quizzes
 from storage.residents import Residents
+from storage.statistics import Statistics
+from storage.staff import Staff
 from storage.subscriptions import Subscriptions
 from storage.surveys import Surveys
 
@@ -30,3 +36,9 @@ class Repositories:
         self.quizzes = Quizzes(connection)
         self.contests = Contests(connection)
         self.surveys = Surveys(connection)
+        self.broadcasts = Broadcasts(connection)
+        self.episodes = Episodes(connection)
+        self.staff = Staff(connection)
+        self.moderation = Moderation(connection)
+        self.exports = Exports(connection)
+        self.statistics = Statistics(connection)

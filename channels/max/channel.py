@@ -15,9 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channel import Channel, DeliveryError, Inbound, Outgoing
+from bot.channel import Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
 from bot.events import Photo, ResidentRef
+from bot.replies import Reply
+from channels.max import bulk
 from channels.max.client import MaxApi
 from channels.max.parse import NAME, parse_update
 from channels.max.polling import Poller
@@ -104,6 +106,31 @@ class MaxChannel(Channel):
         for outgoing in messages:
             for message in layout(outgoing.reply):
                 await self.api.send(user_id, message)
+
+    def throughput(self) -> Throughput:
+        return Throughput(calls_per_second=self.config.requests_per_second, recipients_per_call=1)
+
+    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+        """One ``POST /messages`` per resident (MAX has no multi-recipient send), one attempt;
+        errors as ``channels.max.bulk`` maps them."""
+        failures: dict[ResidentRef, DeliveryError] = {}
+        messages = layout(reply)
+        for ref in refs:
+            try:
+                user_id = int(ref.external_id)
+            except ValueError:
+                failures[ref] = DeliveryError(f"{ref.external_id!r} is not a MAX user id", permanent=True)
+                continue
+            for message in messages:
+                try:
+                    await self.api.send_once(user_id, message)
+                except DeliveryError as error:  # the channel has stopped
+                    failures[ref] = error
+                    break
+                except Exception as error:  # each failure is the sender's to judge
+                    failures[ref] = bulk.classify(self.config, f"send to {user_id}", error)
+                    break
+        return failures
 
     async def download(self, photo: Photo) -> bytes:
         return await self.api.download(photo.remote_id, self.settings.proposals.max_photo_bytes)

@@ -153,6 +153,15 @@ class MaxApi:
         await self._call(f"send to {user_id}", lambda: self._sender.send_message(
             user_id=user_id, text=message.text or None, attachments=list(message.attachments) or None))
 
+    async def send_once(self, user_id: int, message: Message) -> None:
+        """One ``POST /messages`` for a broadcast: no retry here (the broadcast sender decides),
+        but within the bot's request limiter, which replies share. maxapi's own exceptions are
+        raised as they are, for ``channels.max.bulk`` to classify."""
+        await self.open()
+        await self.limiter.wait()
+        await self._sender.send_message(user_id=user_id, text=message.text or None,
+                                        attachments=list(message.attachments) or None)
+
     async def answer(self, callback_id: str) -> None:
         """Tell MAX the press arrived, so the client stops showing it as pending: an empty answer,
         the one maxapi's ``MessageCallback.ack()`` sends (no notification, message unchanged)."""

@@ -23,11 +23,12 @@ from aiogram.methods import AnswerCallbackQuery, GetFile, SetWebhook
 from aiogram.types import FSInputFile, InputFile
 from aiohttp import web
 
-from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing
+from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
 from bot.events import Photo, ResidentRef
 from bot.rendering import fit
-from bot.replies import Media
+from bot.replies import Media, Reply
+from channels.telegram import bulk
 from channels.telegram.calls import Caller
 from channels.telegram.intake import Poller, Webhook
 from channels.telegram.parse import ALLOWED_UPDATES, NAME, callback_query_id, parse_update
@@ -54,7 +55,8 @@ class TelegramChannel(Channel):
         # The settings checked that the token is set and well-formed (TelegramSettings).
         assert self.settings.token is not None
         session = AiohttpSession(api=TelegramAPIServer.from_base(self.settings.api_url),
-                                 timeout=self.settings.request_timeout_seconds)
+                                 timeout=self.settings.request_timeout_seconds,
+                                 limit=self.settings.max_connections)
         self.bot = Bot(token=self.settings.token.get_secret_value(), session=session)
         self.call = Caller(self.bot, self.settings)
         self._core: Inbound | None = None
@@ -155,6 +157,43 @@ class TelegramChannel(Channel):
                 for reply in fit(outgoing.reply, self.capabilities):
                     for method in render(chat_id, reply, self._media_source):
                         await self.call(method)
+        finally:
+            self._sending -= 1
+            if self._sending == 0:
+                self._idle.set()
+
+    def throughput(self) -> Throughput:
+        return Throughput(calls_per_second=self.settings.broadcast_per_second, recipients_per_call=1)
+
+    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+        """One attempt per resident (``recipients_per_call`` is 1), errors as ``channels.telegram.bulk``
+        maps them. A reply that takes several Bot API calls (media, then the text) stops at the
+        first failure; the sender sees that failure."""
+        failures: dict[ResidentRef, DeliveryError] = {}
+        parts = fit(reply, self.capabilities)
+        for ref in refs:
+            if self._stopped:
+                failures[ref] = DeliveryError("the telegram channel is stopping")
+                continue
+            if not ref.external_id.lstrip("-").isdigit():
+                failures[ref] = DeliveryError(f"{ref.external_id!r} is not a Telegram chat id", permanent=True)
+                continue
+            error = await self._send_parts(int(ref.external_id), parts)
+            if error is not None:
+                failures[ref] = error
+        return failures
+
+    async def _send_parts(self, chat_id: int, parts: list[Reply]) -> DeliveryError | None:
+        self._sending += 1
+        self._idle.clear()
+        try:
+            for part in parts:
+                for method in render(chat_id, part, self._media_source):
+                    try:
+                        await self.bot(method, request_timeout=self.settings.request_timeout_seconds)
+                    except Exception as error:  # each failure is the sender's to judge
+                        return bulk.classify(type(method).__name__, error)
+            return None
         finally:
             self._sending -= 1
             if self._sending == 0:

@@ -18,10 +18,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing
+from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
 from bot.events import Photo, ResidentRef
-from channels.vk import parse, render
+from bot.replies import Reply
+from channels.vk import bulk, parse, render
 from channels.vk.callback import CallbackEndpoint
 from channels.vk.client import VkClient
 from channels.vk.longpoll import LongPoll
@@ -118,6 +119,34 @@ class VkChannel(Channel):
                 if message.keyboard is not None:
                     values["keyboard"] = message.keyboard
                 await self.client.call("messages.send", **values)
+
+    def throughput(self) -> Throughput:
+        return Throughput(calls_per_second=self.vk.requests_per_second,
+                          recipients_per_call=self.vk.broadcast_peers_per_call, idempotent=True)
+
+    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+        """One ``messages.send`` with ``peer_ids`` (see ``channels.vk.bulk``). Residents' clients
+        differ, and one call carries one keyboard: it is the normal keyboard every client with
+        keyboards shows. A reply longer than one message is one call per part, each part with
+        its own ``random_id``."""
+        failures: dict[ResidentRef, DeliveryError] = {}
+        valid: list[ResidentRef] = []
+        for ref in refs:
+            if ref.external_id.lstrip("-").isdigit():
+                valid.append(ref)
+            else:
+                failures[ref] = DeliveryError(f"{ref.external_id!r} is not a VK peer id", permanent=True)
+        parts = render.render(0, reply, parse.ClientSupport())
+        for index, message in enumerate(parts):
+            if not valid:
+                break
+            part_key = key if index == 0 else f"{key}:{index}"
+            values = bulk.send_values(self.vk, [int(r.external_id) for r in valid], message.text,
+                                      message.keyboard, part_key)
+            failed = await bulk.send(self.client, valid, values)
+            failures.update(failed)
+            valid = [r for r in valid if r not in failed]
+        return failures
 
     async def download(self, photo: Photo) -> bytes:
         if not photo.remote_id.startswith(("https://", "http://")):

@@ -13,9 +13,11 @@ from collections import defaultdict
 
 from aiohttp import web
 
-from bot.channel import Capabilities, Channel, Inbound, Outgoing
+from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
 from bot.events import ResidentRef
+from bot.rendering import fit
+from bot.replies import Reply
 from storage.attachments import AttachmentStore
 from storage.database import Database
 
@@ -54,6 +56,26 @@ class WebChatChannel(Channel):
     async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
         for event in self._waiters.get(ref.external_id, ()):
             event.set()
+
+    def throughput(self) -> Throughput:
+        webchat = self.settings.webchat
+        return Throughput(calls_per_second=webchat.broadcast_batches_per_second,
+                          recipients_per_call=webchat.broadcast_batch)
+
+    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+        """A broadcast reaches the web chat as outbox rows, which the page reads: one transaction
+        writes them for every resident given, then their waiting long polls are woken."""
+        parts = [part.model_dump_json() for part in fit(reply, self.capabilities)]
+        rows = [(NAME, ref.external_id, None, payload, True) for ref in refs for payload in parts]
+        try:
+            async with self.db.transaction() as tx:
+                await tx.outbox.add_many(rows)
+        except Exception as error:  # nothing was written: the transaction rolled back
+            raise DeliveryError(f"web chat outbox not written: {type(error).__name__}: {error}") from error
+        for ref in refs:
+            for event in self._waiters.get(ref.external_id, ()):
+                event.set()
+        return {}
 
     async def wait_for_replies(self, ref: ResidentRef, after: int, timeout: float) -> list:
         """Replies after ``after``; when there are none yet, wait up to ``timeout`` for one."""

@@ -11,6 +11,10 @@ Faults are switched per route (``"POST /messages"``, ``"GET /updates"``, …) wi
 comes after ``slow_seconds``; the call still takes effect, as a real time-out may),
 ``not_ready`` (400 ``attachment.not.ready``). ``block(user_id)`` makes sends to that user fail
 with 403 ``chat.denied``, as MAX answers for a resident who stopped the bot.
+
+``ceiling`` enforces MAX's requests a second per bot over a sliding one-second window (every
+route counts): a request beyond it is answered 429 ``too.many.requests`` and counted in
+``rate_limited``.
 """
 from __future__ import annotations
 
@@ -56,6 +60,9 @@ class FakeMax:
     blocked: set[int] = field(default_factory=set)
     images: dict[str, bytes] = field(default_factory=dict)
     port: int = 0
+    ceiling: float | None = None   # requests a second per token; None: not enforced
+    rate_limited: int = 0          # requests answered 429 because of the ceiling
+    accepted_at: list[float] = field(default_factory=list)  # monotonic times of calls within it
 
     def __post_init__(self) -> None:
         self._faults: dict[str, deque[str]] = defaultdict(deque)
@@ -65,6 +72,7 @@ class FakeMax:
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._window: dict[str, deque[float]] = defaultdict(deque)
 
     # -- what a test does --------------------------------------------------------------------
 
@@ -148,6 +156,9 @@ class FakeMax:
         self.calls.append(Call(request.method, request.path, dict(request.query), body))
         if request.headers.get("Authorization") != self.token:
             return body, web.json_response(fixture("error_verify_token.json"), status=401)
+        if self._over_ceiling(self.token):
+            self.rate_limited += 1
+            return body, _error(429, "too.many.requests", "The number of requests is exceeded")
         faults = self._faults.get(f"{request.method} {request.path}")
         kind = faults.popleft() if faults else ""
         match kind:
@@ -160,6 +171,19 @@ class FakeMax:
             case "timeout":
                 await asyncio.sleep(self.slow_seconds)
         return body, None
+
+    def _over_ceiling(self, token: str) -> bool:
+        if self.ceiling is None:
+            return False
+        now = time.monotonic()
+        window = self._window[token]
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self.ceiling:
+            return True
+        window.append(now)
+        self.accepted_at.append(now)
+        return False
 
     async def _get_updates(self, request: web.Request) -> web.Response:
         _, refused = await self._enter(request)

@@ -7,13 +7,19 @@ it; a set webhook receives updates by POST with the secret token header instead)
 call, and can be told to fail: 429 with ``retry_after``, 5xx, a proxy's HTML 502, an answer
 slower than the client waits, and "bot was blocked by the user". Error bodies are the recorded
 ones in ``tests/fixtures/telegram``.
+
+``ceiling`` enforces Telegram's broadcast limit the way Telegram does: more messages than that
+within any one second (a sliding window over the send methods, per bot token) are answered 429
+with ``retry_after``, and counted in ``rate_limited``.
 """
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -76,6 +82,9 @@ class FakeTelegram:
     webhook_answers: list[int] = field(default_factory=list)
     confirmed: int = 0           # every update below this id was acknowledged by an offset
     on_confirm: Callable[[int], None] | None = None
+    ceiling: float | None = None   # messages a second per token; None: not enforced
+    rate_limited: int = 0          # sends answered 429 because of the ceiling
+    accepted_at: list[float] = field(default_factory=list)  # monotonic times of calls within it
 
     def __post_init__(self) -> None:
         self.queue: list[dict[str, Any]] = []
@@ -87,6 +96,7 @@ class FakeTelegram:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._window: deque[float] = deque()
         self.url = ""
 
     # -- the test's side --------------------------------------------------------------------
@@ -154,6 +164,13 @@ class FakeTelegram:
         params = await _params(request)
         call = Call(method, params)
         self.calls.append(call)
+        wait = self._over_ceiling() if method in SEND_METHODS else None
+        if wait is not None:
+            self.rate_limited += 1
+            call.status = 429
+            return _answer(429, {"ok": False, "error_code": 429,
+                                 "description": f"Too Many Requests: retry after {wait}",
+                                 "parameters": {"retry_after": wait}})
         fault = self._fault_for(method, params.get("chat_id"))
         if fault == "timeout":
             call.status = 0  # the client gives up before the answer comes
@@ -171,6 +188,19 @@ class FakeTelegram:
         if status != 200:
             return _answer(status, result)
         return _answer(200, {"ok": True, "result": result})
+
+    def _over_ceiling(self) -> int | None:
+        """``None`` when this send is within the ceiling, else the seconds to wait (at least 1)."""
+        if self.ceiling is None:
+            return None
+        now = time.monotonic()
+        while self._window and self._window[0] <= now - 1.0:
+            self._window.popleft()
+        if len(self._window) >= self.ceiling:
+            return max(1, math.ceil(self._window[0] + 1.0 - now))
+        self._window.append(now)
+        self.accepted_at.append(now)
+        return None
 
     def _fault_for(self, method: str, chat_id: Any) -> str | None:
         if method in SEND_METHODS and chat_id in self.blocked:

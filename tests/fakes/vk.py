@@ -8,6 +8,12 @@ and ``random_id`` (a second send with the same one is not delivered again, as at
 Faults are switched per method with ``fail(method, kind, times)``: ``rate`` (error 6),
 ``flood`` (error 9), ``5xx`` (HTTP 500), ``timeout`` (the answer comes after ``slow_seconds``,
 and the call still takes effect, as a real time-out may); ``block(user)`` gives error 901.
+
+``messages.send`` with ``peer_ids`` (at most 100) answers one item per peer, as VK does:
+``{peer_id, message_id, conversation_message_id}`` or ``{peer_id, error: {code, description}}``.
+
+``ceiling`` enforces VK's calls a second per token the way VK does, over a sliding one-second
+window: a call beyond it is answered error 6 and counted in ``rate_limited``.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ import asyncio
 import itertools
 import json
 import uuid
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +58,9 @@ class FakeVk:
     photos: dict[str, bytes] = field(default_factory=dict)
     key: str = "key-1"
     port: int = 0
+    ceiling: float | None = None   # API calls a second per token; None: not enforced
+    rate_limited: int = 0          # calls answered error 6 because of the ceiling
+    accepted_at: list[float] = field(default_factory=list)  # monotonic times of calls within it
 
     def __post_init__(self) -> None:
         # Called with (requested ts, updates about to be returned) as each poll is answered:
@@ -62,6 +72,8 @@ class FakeVk:
         self._message_ids = itertools.count(1000)
         self._wakeup = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._window: dict[str, deque[float]] = defaultdict(deque)
+        self.intents: list[tuple[str, str]] = []   # (intent, subscribe_id) of every send, "" if none
 
     # -- what tests use -------------------------------------------------------------------------
 
@@ -134,6 +146,9 @@ class FakeVk:
     async def _answer(self, name: str, params: dict[str, str]) -> web.Response:
         if params.get("access_token") != self.token:
             return _error(5, "User authorization failed: invalid access_token (4).")
+        if self._over_ceiling(params["access_token"]):
+            self.rate_limited += 1
+            return web.json_response(fixture(ERRORS["rate"]))
         fault = self._faults[name].popleft() if self._faults[name] else ""
         if fault in ("rate", "flood"):
             return web.json_response(fixture(ERRORS[fault]))
@@ -155,7 +170,23 @@ class FakeVk:
                 return _ok(1)
         return _error(3, "Unknown method passed.")
 
+    def _over_ceiling(self, token: str) -> bool:
+        if self.ceiling is None:
+            return False
+        now = time.monotonic()
+        window = self._window[token]
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self.ceiling:
+            return True
+        window.append(now)
+        self.accepted_at.append(now)
+        return False
+
     def _send(self, params: dict[str, str]) -> web.Response:
+        self.intents.append((params.get("intent", ""), params.get("subscribe_id", "")))
+        if params.get("peer_ids"):
+            return self._send_many(params)
         peer = int(params.get("peer_id") or params.get("user_id") or 0)
         if peer in self.blocked:
             return web.json_response(fixture(ERRORS["blocked"]))
@@ -175,6 +206,37 @@ class FakeVk:
         self.sent.append({"peer_id": peer, "message": params.get("message", ""), "keyboard": keyboard,
                           "random_id": int(params["random_id"]), "message_id": message_id})
         return _ok(message_id)
+
+    def _send_many(self, params: dict[str, str]) -> web.Response:
+        try:
+            peers = [int(p) for p in params["peer_ids"].split(",")]
+        except ValueError:
+            return _error(100, "One of the parameters specified was missing or invalid: peer_ids")
+        if len(peers) > 100:
+            return _error(100, "One of the parameters specified was missing or invalid: peer_ids is too long")
+        if "random_id" not in params:
+            return _error(100, "One of the parameters specified was missing or invalid: random_id is required")
+        if len(params.get("message", "")) > 4096:
+            return web.json_response(fixture(ERRORS["too_long"]))
+        keyboard = json.loads(params["keyboard"]) if params.get("keyboard") else None
+        problem = keyboard_problem(keyboard) if keyboard is not None else ""
+        if problem:
+            return _error(911, f"Keyboard format is invalid: {problem}")
+        items = []
+        for peer in peers:
+            if peer in self.blocked:
+                denied = fixture(ERRORS["blocked"])["error"]
+                items.append({"peer_id": peer, "error": {"code": denied["error_code"],
+                                                         "description": denied["error_msg"]}})
+                continue
+            known = self._by_random_id.get((str(peer), params["random_id"]))
+            if known is None:
+                known = next(self._message_ids)
+                self._by_random_id[(str(peer), params["random_id"])] = known
+                self.sent.append({"peer_id": peer, "message": params.get("message", ""), "keyboard": keyboard,
+                                  "random_id": int(params["random_id"]), "message_id": known})
+            items.append({"peer_id": peer, "message_id": known, "conversation_message_id": known})
+        return _ok(items)
 
     # -- the long poll and files ----------------------------------------------------------------
 

@@ -1,0 +1,167 @@
+"""The staff panel at /admin: a sub-application of the bot's own aiohttp server.
+
+The API a page module uses (all of it):
+
+    from admin.app import panel, render, redirect
+    from admin.roles import require, current_user, can
+    from admin.audit import record
+
+    routes = web.RouteTableDef()           # paths relative to /admin
+
+    @routes.get("/exports")
+    @require("exports")                    # any of the named permissions (admin/roles.py)
+    async def exports_page(request):
+        db = panel(request).db             # also .dispatcher, .settings, .texts, .attachments
+        return render(request, "exports_index.html", rows=...)
+
+and the module's name added to ``PAGES`` below. Templates extend "base.html" (a title block and
+a content block) and put ``{{ csrf_field() }}`` in every form that POSTs: the middleware here
+refuses a POST without the session's token before the handler runs, and sends a request
+without a live session to the login page. In templates, ``user`` is the logged-in StaffUser and
+``can("exports")`` tells what they may do. ``redirect(path, notice=KEY)`` after a POST shows one
+of NOTICES on the next page.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from admin import auth, csrf
+from admin.roles import USER_KEY, can, current_user, login_redirect
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.i18n import Texts
+from storage.attachments import AttachmentStore
+from storage.database import Database
+
+HERE = Path(__file__).parent
+PAGES = (  # modules with a `routes` table; D's first, then E's
+    "admin.login", "admin.home", "admin.users", "admin.audit", "admin.settings_page", "admin.proposals",
+    "admin.proposal_actions", "admin.answer_templates", "admin.operator",
+    "admin.downloads", "admin.stats", "admin.posters", "admin.content_forms", "admin.broadcast_forms",
+)
+
+CSRF_KEY = web.RequestKey("admin.csrf", str) if hasattr(web, "RequestKey") else "admin.csrf"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What every page may use; built once by ``setup_admin``."""
+
+    db: Database
+    dispatcher: Dispatcher
+    settings: Settings
+    texts: Texts
+    templates: jinja2.Environment
+    secure_cookies: bool
+    paths: frozenset[str]  # every path the panel serves, to show only the menu items that exist
+
+    @property
+    def attachments(self) -> AttachmentStore:
+        return self.dispatcher.attachments
+
+
+PANEL = web.AppKey("admin.panel", Panel)
+
+# (permission, path, title): the menu, in the order staff see it; an item shows only when its
+# page exists and the person may use it.
+MENU = (
+    (("proposals", "opinions"), "/admin/proposals", "Предложения"),
+    (("proposals",), "/admin/operator", "Принять обращение"),
+    (("content",), "/admin/content", "Опросы и конкурсы"),
+    (("broadcasts",), "/admin/broadcasts", "Рассылки"),
+    (("statistics",), "/admin/stats", "Статистика"),
+    (("exports",), "/admin/exports", "Выгрузки"),
+    (("content",), "/admin/posters", "QR-плакаты"),
+    (("users",), "/admin/users", "Сотрудники"),
+    (("settings",), "/admin/settings", "Настройки"),
+    (("audit",), "/admin/audit", "Журнал действий"),
+)
+
+NOTICES = {
+    "saved": "Сохранено.",
+    "created": "Создано.",
+    "sent": "Отправлено автору.",
+    "status": "Статус изменён, автор получил уведомление.",
+    "opinion": "Заключение записано.",
+    "bulk": "Готово: действие применено к отмеченным предложениям.",
+    "password": "Пароль изменён.",
+}
+
+
+def panel(request: web.Request) -> Panel:
+    return request.config_dict[PANEL]
+
+
+def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
+    """Render a page of the panel with what every page shows: the menu, the user, the notice."""
+    p = panel(request)
+    user = current_user(request)
+    token = request.get(CSRF_KEY, "")
+    menu = [(path, title) for permissions, path, title in MENU
+            if path in p.paths and any(can(user, permission) for permission in permissions)]
+    html = p.templates.get_template(template).render(
+        request=request, user=user, can=lambda permission: can(user, permission),
+        csrf_field=lambda: csrf.hidden_field(token), csrf_token=token, menu=menu,
+        notice=NOTICES.get(request.query.get("notice", "")), project=p.settings.project.name.get("ru", ""),
+        **context)
+    return web.Response(text=html, content_type="text/html", status=status)
+
+
+def redirect(path: str, notice: str = "") -> web.HTTPSeeOther:
+    """After a POST: see the result with GET (a reload does not repeat the action)."""
+    if notice:
+        path += ("&" if "?" in path else "?") + "notice=" + notice
+    return web.HTTPSeeOther(path)
+
+
+@web.middleware
+async def staff_session(request: web.Request, handler):
+    """Find the session; refuse any POST without a live session and its CSRF token."""
+    p = panel(request)
+    session = await auth.session_of(p.db, request)
+    if session is not None:
+        request[USER_KEY] = session.user
+        request[CSRF_KEY] = session.csrf
+    if request.method == "POST" and request.path != "/admin/login":
+        if session is None:
+            raise login_redirect(request)
+        if not csrf.matches(session.csrf, await csrf.submitted_token(request)):
+            raise csrf.forbidden()
+    response = await handler(request)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline';"
+                                " frame-ancestors 'none'; form-action 'self'")
+    if response.content_type == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def templates() -> jinja2.Environment:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                                     autoescape=True, undefined=jinja2.StrictUndefined,
+                                     trim_blocks=True, lstrip_blocks=True)
+    environment.filters["when"] = lambda stamp: (stamp or "")[:16].replace("T", " ")
+    return environment
+
+
+def setup_admin(web_app: web.Application, db: Database, dispatcher: Dispatcher, settings: Settings,
+                texts: Texts) -> None:
+    """Mount the panel on the bot's web app (before it starts): every /admin route is added here."""
+    sub = web.Application(middlewares=[staff_session])
+    for name in PAGES:
+        sub.router.add_routes(importlib.import_module(name).routes)
+    sub.router.add_static("/static", HERE / "static")
+    paths = frozenset("/admin" + (resource.canonical or "") for resource in sub.router.resources())
+    sub[PANEL] = Panel(db, dispatcher, settings, texts, templates(),
+                       settings.server.public_url.startswith("https://"), paths)
+    web_app.router.add_get("/admin", lambda request: web.HTTPFound("/admin/"))
+    web_app.add_subapp("/admin", sub)

@@ -1,0 +1,87 @@
+"""Operator entry: proposals received by phone, at a reception point or on paper.
+
+An operator types a proposal in on a resident's behalf. It joins the others as channel
+"operator", with how it came (the source: phone, reception, paper) and where (the point, e.g.
+"Библиотека, ул. Ленина 3") recorded, so statistics per source and point include the campaign's
+offline reception. The person's name and contact are personal data: stored on the proposal,
+shown only to those who may see personal data, and never sent anywhere.
+"""
+from __future__ import annotations
+
+from aiohttp import web
+
+from admin.app import panel, redirect, render
+from admin.audit import record
+from admin.roles import PROPOSALS, current_user, require
+from storage.attachments import NotAnImage
+from storage.proposals import NewProposal
+
+routes = web.RouteTableDef()
+SOURCES = {"phone": "по телефону", "reception": "в пункте приёма", "paper": "на бумаге"}
+
+
+def _page(request: web.Request, *, status: int = 200, error: str = "", form=None) -> web.Response:
+    settings = panel(request).settings.proposals
+    return render(request, "operator.html", status=status, error=error, form=form or {}, sources=SOURCES,
+                  categories=[(c.key, c.title_in("ru")) for c in settings.categories], max_photos=settings.max_photos)
+
+
+@routes.get("/operator")
+@require(PROPOSALS)
+async def entry_form(request: web.Request) -> web.StreamResponse:
+    return _page(request)
+
+
+def _coordinate(value: str, limit: float) -> float | None:
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError:
+        return None
+    return number if -limit <= number <= limit else None
+
+
+@routes.post("/operator")
+@require(PROPOSALS)
+async def enter(request: web.Request) -> web.StreamResponse:
+    p = panel(request)
+    settings = p.settings.proposals
+    form = await request.post()
+    fields = {k: str(form.get(k, "")).strip() for k in
+              ("source", "point", "category", "text", "address", "latitude", "longitude", "author_name",
+               "author_contact")}
+    text = fields["text"]
+    if fields["source"] not in SOURCES:
+        return _page(request, status=400, error="Укажите, как получено предложение.", form=fields)
+    if fields["category"] not in {c.key for c in settings.categories}:
+        return _page(request, status=400, error="Выберите раздел.", form=fields)
+    if not settings.text_min_length <= len(text) <= settings.text_max_length:
+        return _page(request, status=400, form=fields,
+                     error=f"Текст — от {settings.text_min_length} до {settings.text_max_length} знаков.")
+    latitude, longitude = None, None
+    if fields["latitude"] or fields["longitude"]:
+        latitude, longitude = _coordinate(fields["latitude"], 90), _coordinate(fields["longitude"], 180)
+        if latitude is None or longitude is None:
+            return _page(request, status=400, error="Координаты: широта и долгота числами, например 50.0979 и 118.0372.",
+                         form=fields)
+    photos = []
+    for upload in [f for f in form.getall("photo", []) if hasattr(f, "file")][:settings.max_photos]:
+        data = upload.file.read()
+        if not data:
+            continue
+        try:
+            photos.append(await p.attachments.put_image(data))
+        except NotAnImage:
+            return _page(request, status=400, error=f"Файл «{upload.filename}» — не фотография (JPEG, PNG, WebP).",
+                         form=fields)
+    operator = current_user(request).username
+    async with p.db.transaction() as tx:
+        proposal_id = await tx.proposals.create(NewProposal(
+            resident_id=None, channel="operator", source=fields["source"], category=fields["category"], text=text,
+            address=fields["address"][:settings.address_max_length], latitude=latitude, longitude=longitude,
+            photos=photos))
+        await tx.moderation.record_entry(proposal_id, point=fields["point"][:200],
+                                         author_name=fields["author_name"][:200],
+                                         author_contact=fields["author_contact"][:200], operator=operator)
+        await record(tx, request, "proposal.enter", f"{settings.receipt_prefix}{proposal_id}",
+                     {"source": fields["source"], "point": fields["point"][:200]})
+    raise redirect(f"/admin/proposals/{proposal_id}", "created")

@@ -1,0 +1,129 @@
+"""Moderation steps on proposals: status, answer, question to the author, expert opinion, bulk.
+
+Every step ends with a redirect to the page it came from (so a reload does not repeat it); a
+step that cannot be done gets a 400 page that says why and changes nothing.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode
+
+from aiohttp import web
+
+from admin import notices
+from admin.app import panel, redirect, render
+from admin.audit import record
+from admin.roles import OPINIONS, PROPOSALS, current_user, require
+from storage.moderation import STATUSES, VERDICTS
+
+routes = web.RouteTableDef()
+MAX_TEXT = 4000
+BULK_LIMIT = 500
+NUMBER = re.compile(r"(\d+)\s*$")
+
+
+def refused(request: web.Request, message: str, back: str) -> web.Response:
+    return render(request, "error.html", status=400, message=message, back=back)
+
+
+def _proposal_id(request: web.Request) -> int:
+    return int(request.match_info["proposal_id"])
+
+
+async def _existing(request: web.Request, proposal_id: int) -> None:
+    if not await panel(request).db.reader.moderation.existing([proposal_id]):
+        raise web.HTTPNotFound(text="Такого предложения нет.")
+
+
+async def _status_arguments(request: web.Request, form, ids: list[int]) -> tuple[str, str, int | None] | str:
+    """(status, reason, duplicate of) from a form, or what is wrong with it."""
+    status, reason = str(form.get("status", "")), str(form.get("reason", "")).strip()[:1000]
+    if status not in STATUSES:
+        return "Выберите статус из списка."
+    if status == "not_feasible" and not reason:
+        return "Для статуса «невозможно реализовать» напишите причину: автор её увидит."
+    target = None
+    if status == "duplicate":
+        match = NUMBER.search(str(form.get("duplicate_of", "")))
+        target = int(match.group(1)) if match else None
+        if target is None or target in ids or not await panel(request).db.reader.moderation.existing([target]):
+            return "Для дубликата укажите номер другого, существующего предложения."
+    return status, reason, target
+
+
+@routes.post("/proposals/{proposal_id:\\d+}/status")
+@require(PROPOSALS)
+async def set_status(request: web.Request) -> web.StreamResponse:
+    proposal_id = _proposal_id(request)
+    await _existing(request, proposal_id)
+    back = f"/admin/proposals/{proposal_id}"
+    arguments = await _status_arguments(request, await request.post(), [proposal_id])
+    if isinstance(arguments, str):
+        return refused(request, arguments, back)
+    status, reason, target = arguments
+    await notices.change_status(panel(request), request, [proposal_id], status, reason=reason, duplicate_of=target)
+    raise redirect(back, "status")
+
+
+@routes.post("/proposals/{proposal_id:\\d+}/answer")
+@require(PROPOSALS)
+async def answer(request: web.Request) -> web.StreamResponse:
+    proposal_id = _proposal_id(request)
+    await _existing(request, proposal_id)
+    back = f"/admin/proposals/{proposal_id}"
+    text = str((await request.post()).get("text", "")).strip()
+    if not text or len(text) > MAX_TEXT:
+        return refused(request, f"Ответ не может быть пустым или длиннее {MAX_TEXT} знаков.", back)
+    delivered = await notices.answer(panel(request), request, proposal_id, text)
+    raise redirect(back, "sent" if delivered else "saved")
+
+
+@routes.post("/proposals/{proposal_id:\\d+}/question")
+@require(PROPOSALS)
+async def question(request: web.Request) -> web.StreamResponse:
+    proposal_id = _proposal_id(request)
+    await _existing(request, proposal_id)
+    back = f"/admin/proposals/{proposal_id}"
+    text = str((await request.post()).get("question", "")).strip()
+    if not text or len(text) > MAX_TEXT:
+        return refused(request, f"Вопрос не может быть пустым или длиннее {MAX_TEXT} знаков.", back)
+    delivered = await notices.ask_correction(panel(request), request, proposal_id, text)
+    raise redirect(back, "sent" if delivered else "saved")
+
+
+@routes.post("/proposals/{proposal_id:\\d+}/opinion")
+@require(OPINIONS)
+async def opinion(request: web.Request) -> web.StreamResponse:
+    proposal_id = _proposal_id(request)
+    await _existing(request, proposal_id)
+    back = f"/admin/proposals/{proposal_id}"
+    form = await request.post()
+    verdict, comment = str(form.get("verdict", "")), str(form.get("comment", "")).strip()
+    if verdict not in VERDICTS:
+        return refused(request, "Выберите заключение: возможно, невозможно или нужна доработка.", back)
+    if len(comment) > MAX_TEXT or (verdict != "possible" and not comment):
+        return refused(request, "Напишите комментарий: что мешает или что нужно исправить.", back)
+    user = current_user(request)
+    p = panel(request)
+    async with p.db.transaction() as tx:
+        await tx.moderation.give_opinion(proposal_id, user.id, user.username, verdict, comment)
+        await record(tx, request, "proposal.opinion", f"{p.settings.proposals.receipt_prefix}{proposal_id}",
+                     {"verdict": verdict})
+    raise redirect(back, "opinion")
+
+
+@routes.post("/proposals/bulk")
+@require(PROPOSALS)
+async def bulk(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    back = "/admin/proposals?" + urlencode(parse_qsl(str(form.get("query", ""))))
+    ids = sorted({int(v) for v in form.getall("id", []) if isinstance(v, str) and v.isdigit()})[:BULK_LIMIT]
+    if not ids:
+        return refused(request, "Отметьте хотя бы одно предложение.", back)
+    arguments = await _status_arguments(request, form, ids)
+    if isinstance(arguments, str):
+        return refused(request, arguments, back)
+    status, reason, target = arguments
+    existing = await panel(request).db.reader.moderation.existing(ids)
+    await notices.change_status(panel(request), request, existing, status, reason=reason, duplicate_of=target)
+    raise redirect(back, "bulk")

@@ -1,0 +1,115 @@
+"""Proposals for moderators and experts: the list with its filters, and a page per proposal.
+
+The list's filters live in the query string (``filters_from``), so a filtered list can be
+bookmarked, sent to a colleague, and exported as it is shown. Proposals hidden as spam appear
+only when that status is chosen. The changes (status, answers, questions, opinions, bulk
+actions) are in admin/proposal_actions.py.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Mapping
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from admin.app import panel, render
+from admin.roles import OPINIONS, PERSONAL_DATA, PROPOSALS, can, current_user, require
+from storage.moderation import STATUSES, VERDICTS, ProposalFilter
+
+routes = web.RouteTableDef()
+PAGE_SIZE = 50
+
+STATUS_TITLES = {
+    "new": "новое", "in_review": "на рассмотрении", "with_experts": "у экспертов",
+    "accepted": "принято в проект", "partly_accepted": "принято частично",
+    "not_feasible": "невозможно реализовать", "duplicate": "дубликат (объединено)", "spam": "спам (скрыто)",
+}
+VERDICT_TITLES = {"possible": "возможно", "impossible": "невозможно", "needs_correction": "нужна доработка"}
+CHANNEL_TITLES = {"webchat": "веб-чат", "telegram": "Telegram", "vk": "ВКонтакте", "max": "MAX",
+                  "operator": "через оператора"}
+EVENT_TITLES = {"status": "статус", "answer": "ответ автору", "question": "вопрос автору",
+                "correction": "исправление от автора", "opinion": "заключение эксперта",
+                "merged": "присоединён дубликат", "entered": "принято оператором"}
+assert set(STATUS_TITLES) == set(STATUSES) and set(VERDICT_TITLES) == set(VERDICTS)
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def filters_from(query: Mapping[str, str], categories: set[str] | None = None) -> ProposalFilter:
+    """The list's filters from a query string; anything unknown is ignored, never an error."""
+    status = query.get("status", "")
+    category = query.get("category", "")
+    return ProposalFilter(
+        status=status if status in STATUSES else "",
+        category=category if categories is None or category in categories else "",
+        channel=query.get("channel", "")[:32], source=query.get("source", "")[:64],
+        date_from=_date(query.get("from", "")), date_to=_date(query.get("to", "")),
+        with_photo=query.get("photo") == "1", with_location=query.get("location") == "1",
+        search=query.get("q", "")[:200])
+
+
+def category_titles(request: web.Request) -> dict[str, str]:
+    return {c.key: c.title_in("ru") for c in panel(request).settings.proposals.categories}
+
+
+def titles(request: web.Request) -> dict[str, dict[str, str]]:
+    return {"status": STATUS_TITLES, "verdict": VERDICT_TITLES, "channel": CHANNEL_TITLES,
+            "event": EVENT_TITLES, "category": category_titles(request)}
+
+
+@routes.get("/proposals")
+@require(PROPOSALS, OPINIONS)
+async def proposal_list(request: web.Request) -> web.StreamResponse:
+    p = panel(request)
+    categories = category_titles(request)
+    filters = filters_from(request.query, set(categories))
+    page = max(int(request.query["page"]) if request.query.get("page", "").isdigit() else 1, 1)
+    rows, total = await p.db.reader.moderation.search(filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    query = defaultdict(str, {k: v for k, v in request.query.items() if k not in ("page", "notice") and v})
+    return render(request, "proposals_list.html", rows=rows, total=total, page=page,
+                  pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), query=query, query_string=urlencode(query),
+                  facets=await p.db.reader.moderation.facets(), titles=titles(request),
+                  statuses=STATUSES, prefix=p.settings.proposals.receipt_prefix,
+                  exports_here="/admin/exports" in p.paths and can(current_user(request), "exports"))
+
+
+@routes.get("/proposals/{proposal_id:\\d+}")
+@require(PROPOSALS, OPINIONS)
+async def proposal_page(request: web.Request) -> web.StreamResponse:
+    p = panel(request)
+    proposal_id = int(request.match_info["proposal_id"])
+    card = await p.db.reader.moderation.card(proposal_id)
+    if card is None:
+        raise web.HTTPNotFound(text="Такого предложения нет.")
+    user = current_user(request)
+    author = None
+    if can(user, PERSONAL_DATA) and card.resident_id is not None:
+        author = await p.db.reader.residents.get(card.resident_id)
+    templates = await p.db.reader.moderation.templates() if can(user, PROPOSALS) else []
+    chosen = request.query.get("template", "")
+    prefill = next((t.text for t in templates if str(t.id) == chosen), "")
+    mine = next((o for o in card.opinions if o.user_id == user.id), None)
+    suggested_question = next((o.comment for o in card.opinions if o.verdict == "needs_correction" and o.comment), "")
+    return render(request, "proposal_page.html", card=card, author=author, templates=templates, prefill=prefill,
+                  my_opinion=mine, suggested_question=suggested_question, titles=titles(request),
+                  statuses=STATUSES, verdicts=VERDICTS, number=f"{p.settings.proposals.receipt_prefix}{card.id}",
+                  prefix=p.settings.proposals.receipt_prefix)
+
+
+@routes.get("/photos/{key:[0-9a-f]{2}/[0-9a-f]{64}\\.[a-z]{3,4}}")
+@require(PROPOSALS, OPINIONS)
+async def photo(request: web.Request) -> web.StreamResponse:
+    try:
+        path = panel(request).attachments.path_of(request.match_info["key"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})

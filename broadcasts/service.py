@@ -1,0 +1,102 @@
+"""The broadcast service the application runs: one ``ChannelSender`` per running channel, and a
+tick every ``broadcasts.check_every_seconds`` that starts scheduled broadcasts whose time has
+come and marks finished ones done.
+
+At start, deliveries left 'sending' by a crash or a stop cut short were in flight; they go back
+to pending and are sent again (at most a sender's window per channel: README, "Broadcasts").
+Broadcasts made by another process (the CLI, the staff panel) are found by the senders' idle
+look at the database, so nothing needs to tell the running bot about them.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Mapping
+
+from bot.channel import Channel
+from bot.config import Settings
+from bot.i18n import Texts
+from broadcasts.sender import ChannelSender
+from broadcasts.templates import neutral_name
+from storage.clock import now
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+NEUTRAL_NAME_KEY = "broadcasts.neutral_name"
+
+
+class BroadcastService:
+    def __init__(self, db: Database, channels: Mapping[str, Channel], texts: Texts, settings: Settings) -> None:
+        self.db = db
+        self.channels = channels
+        self.texts = texts
+        self.settings = settings
+        self.senders: dict[str, ChannelSender] = {}
+        self._ticker: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
+
+    def _neutral_name(self, language: str) -> str:
+        """A form of address for residents without a display name: the locale's, if it has one."""
+        if NEUTRAL_NAME_KEY in self.texts.keys(self.texts.default):
+            return self.texts.get(self.texts.resolve(language), NEUTRAL_NAME_KEY)
+        return neutral_name(language)
+
+    async def start(self) -> None:
+        async with self.db.transaction() as tx:
+            in_flight = await tx.broadcasts.release_in_flight()
+        if in_flight:
+            log.warning("%d broadcast deliveries were in flight when the bot stopped; they are sent again",
+                        in_flight)
+        for name, channel in self.channels.items():
+            sender = ChannelSender(self.db, channel, self.settings.broadcasts,
+                                   default_language=self.settings.languages.default,
+                                   neutral_name=self._neutral_name)
+            sender.start()
+            self.senders[name] = sender
+            log.info("broadcasts on %s: %.1f calls/s, %d recipients a call, at most %d in flight",
+                     name, sender.calls_per_second, sender.per_call, sender.window)
+        self._ticker = asyncio.create_task(self._tick_forever(), name="broadcasts-tick")
+
+    async def tick(self) -> tuple[list[int], list[int]]:
+        """Start what is due, finish what is done; returns (started, done) broadcast ids."""
+        moment = now()
+        if not await self.db.reader.broadcasts.anything_to_tick(moment):
+            return [], []
+        async with self.db.transaction() as tx:
+            started = await tx.broadcasts.start_due(moment)
+            done = await tx.broadcasts.finish_done()
+        for broadcast_id in started:
+            log.info("broadcast %d: its time has come, sending", broadcast_id)
+        for broadcast_id in done:
+            log.info("broadcast %d: done", broadcast_id)
+        if started:
+            self.wake()
+        return started, done
+
+    def wake(self) -> None:
+        for sender in self.senders.values():
+            sender.wake()
+
+    async def _tick_forever(self) -> None:
+        interval = self.settings.broadcasts.check_every_seconds
+        while not self._stopping.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("the broadcast tick failed; it runs again in %.1f s", interval)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), interval)
+            except asyncio.TimeoutError:
+                pass
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._ticker is not None:
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        grace = self.settings.broadcasts.stop_grace_seconds
+        results = await asyncio.gather(*(sender.stop(grace) for sender in self.senders.values()),
+                                       return_exceptions=True)
+        for name, result in zip(self.senders, results):
+            if isinstance(result, BaseException):
+                log.error("the %s broadcast sender did not stop cleanly: %r", name, result)

@@ -1,0 +1,141 @@
+"""Broadcast sends to VK: one ``messages.send`` with ``peer_ids`` reaches up to 100 residents.
+
+One attempt per call and no pause of our own: the broadcast sender paces calls to
+``vk.requests_per_second`` and decides about retries. vk_api's ``VkApi.method`` is not used here:
+it holds one lock across the whole HTTP request and sleeps ``RPS_DELAY`` after the previous
+answer, so calls could neither overlap nor reach the ceiling (the rate would be
+1 / (delay + round trip)). The call goes through the channel's own ``requests`` session (the one
+that routes to ``vk.api_url``) in the channel's thread pool, and its answer is read here.
+
+``random_id`` is derived from the broadcast's delivery key, so a call repeated after a time-out
+carries the same one and VK drops the repeat (VK checks it per dialogue, over the last hour).
+That makes an unknown outcome safe to retry: the channel declares ``idempotent=True``.
+
+The answer to ``peer_ids`` is a list with one item per peer: ``{peer_id, message_id,
+conversation_message_id}`` or ``{peer_id, error: {code, description}}`` (VK API schema
+``messages_send_user_ids_response_item``). Failures are reported per resident.
+
+Writing after 24 hours: VK lets a community write freely only within 24 hours of the resident's
+last message; later messages name an intent (``vk.broadcast_intent``, default
+``non_promo_newsletter`` for a municipal newsletter; ``confirmed_notification`` goes with a
+``subscribe_id``). A resident who has not allowed the community's messages, or who blocked it,
+comes back as 901 (or 900/902) and is reported as permanently unreachable.
+``messages.isMessagesFromGroupAllowed`` would tell this beforehand, but at one call per resident
+it would take up to 100 times the calls of the broadcast itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import requests
+
+from bot.channel import DeliveryError
+from bot.config import VkSettings
+from bot.events import ResidentRef
+from channels.vk.client import LIBRARY_BASE, RATE_LIMITED, TRANSIENT, UNREACHABLE, VkClient
+
+INT32 = 2**31 - 1
+INTENT_CANNOT_USE = 943            # the community may not use this intent
+INTENT_LIMIT = 944                 # the intent's quota is spent for now
+
+
+def random_id(key: str) -> int:
+    """A positive int32 that is the same for the same key, every time and in every process."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % INT32 + 1
+
+
+def send_values(settings: VkSettings, peers: list[int], text: str, keyboard: str | None,
+                key: str) -> dict[str, Any]:
+    values: dict[str, Any] = {"peer_ids": ",".join(str(p) for p in peers), "message": text,
+                              "random_id": random_id(key)}
+    if keyboard is not None:
+        values["keyboard"] = keyboard
+    if settings.broadcast_intent != "default":
+        values["intent"] = settings.broadcast_intent
+        if settings.broadcast_subscribe_id is not None:
+            values["subscribe_id"] = settings.broadcast_subscribe_id
+    return values
+
+
+async def send(client: VkClient, refs: list[ResidentRef], values: dict[str, Any]) -> dict[ResidentRef, DeliveryError]:
+    """One ``messages.send`` call; the failures per resident, or ``DeliveryError`` for the call."""
+    answer = await client.run(_post, client, "messages.send", values)
+    if "error" in answer:
+        raise call_error(client.settings, answer["error"])
+    items = answer.get("response")
+    if not isinstance(items, list):
+        raise DeliveryError(f"VK messages.send answered without a list: {str(answer)[:200]}", unknown=True)
+    by_peer = {item.get("peer_id"): item for item in items if isinstance(item, dict)}
+    failures: dict[ResidentRef, DeliveryError] = {}
+    for ref in refs:
+        item = by_peer.get(int(ref.external_id))
+        if item is None:  # not mentioned: it may or may not have been sent
+            failures[ref] = DeliveryError(f"VK did not report on peer {ref.external_id}", unknown=True)
+        elif item.get("error"):
+            failures[ref] = peer_error(client.settings, item["error"])
+        elif not item.get("message_id") and not item.get("conversation_message_id"):
+            failures[ref] = DeliveryError(f"VK reported no message for peer {ref.external_id}", unknown=True)
+    return failures
+
+
+def _post(client: VkClient, method: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The HTTP request, in a worker thread; the JSON answer, or ``DeliveryError``."""
+    settings = client.settings
+    data = {**values, "v": settings.api_version, "access_token": settings.token.get_secret_value()}
+    try:
+        response = client.http.post(LIBRARY_BASE + method, data=data, headers={"Cookie": ""})
+    except requests.ConnectTimeout as error:  # nothing was sent
+        raise DeliveryError(f"VK {method}: connecting timed out: {error}") from error
+    except requests.Timeout as error:  # the request left; VK may have acted on it
+        raise DeliveryError(f"VK {method}: no answer in time: {error}", unknown=True) from error
+    except requests.ConnectionError as error:
+        # Refused before sending is the common case; a connection dropped after the request left
+        # is indistinguishable here, and VK's random_id makes the repeat harmless either way.
+        raise DeliveryError(f"VK {method}: {type(error).__name__}: {error}") from error
+    if response.status_code == 429 or response.status_code >= 500:
+        raise DeliveryError(f"VK {method}: HTTP {response.status_code}",
+                            retry_after=settings.rate_limit_pause_seconds if response.status_code == 429 else None)
+    if response.status_code != 200:
+        raise DeliveryError(f"VK {method}: HTTP {response.status_code}")
+    try:
+        answer = response.json()
+    except (ValueError, json.JSONDecodeError) as error:
+        raise DeliveryError(f"VK {method}: the answer is not JSON ({error})", unknown=True) from error
+    if not isinstance(answer, dict):
+        raise DeliveryError(f"VK {method}: an unexpected answer {str(answer)[:200]}", unknown=True)
+    return answer
+
+
+def call_error(settings: VkSettings, error: Any) -> DeliveryError:
+    """The whole call was refused (``{"error": {error_code, error_msg}}``)."""
+    code = error.get("error_code") if isinstance(error, dict) else None
+    message = error.get("error_msg", "") if isinstance(error, dict) else str(error)
+    return _classify(settings, code, f"VK messages.send: error {code} {message}".strip())
+
+
+def peer_error(settings: VkSettings, error: Any) -> DeliveryError:
+    """One resident's item in a ``peer_ids`` answer: ``{code, description}`` (or a bare string)."""
+    if isinstance(error, dict):
+        code = error.get("code", error.get("error_code"))
+        message = error.get("description", error.get("error_msg", ""))
+    else:
+        code, message = None, str(error)
+    return _classify(settings, code, f"VK peer error {code} {message}".strip())
+
+
+def _classify(settings: VkSettings, code: Any, text: str) -> DeliveryError:
+    if code in UNREACHABLE:           # blacklisted, messages not allowed, privacy settings
+        return DeliveryError(text, permanent=True)
+    if code in RATE_LIMITED:          # 6 too many requests a second, 9 flood control
+        return DeliveryError(text, retry_after=settings.rate_limit_pause_seconds)
+    if code == INTENT_LIMIT:
+        return DeliveryError(text, retry_after=settings.intent_limit_pause_seconds)
+    if code in TRANSIENT:
+        return DeliveryError(text)
+    # 943 (intent not allowed), 914 (too long), 5 (token) and the like: the operator's problem,
+    # not the resident's, so never "permanent" (that would mark residents unreachable).
+    return DeliveryError(text)
+

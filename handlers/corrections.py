@@ -1,0 +1,70 @@
+"""Corrections: a moderator asked the author to correct a proposal; the answer comes back into it.
+
+    panel "needs correction" ─▶ question in the author's chat + button "✏️ Исправить П-17"
+        author at the main menu: already in correction:text ─┐
+        author elsewhere: presses the button ─▶ correction:text
+    correction:text ─text─▶ proposal's text replaced, old text kept in its history ─▶ (menu)
+                    ─cancel─▶ (menu), the question stays open (the button still works)
+
+The panel puts the author into the step itself only when they are idle (admin/notices.py), so a
+flow they are in the middle of is never cut short.
+"""
+from __future__ import annotations
+
+from bot.events import Kind
+from bot.filters import button, kind, state_is
+from bot.routing import Context, Router
+from handlers.keyboards import back_cancel
+
+router = Router("corrections")
+
+AWAITING = "correction:text"
+FIX = "fix"  # button payload fix:<proposal id>
+
+
+def _receipt(ctx: Context, proposal_id: int) -> str:
+    return f"{ctx.settings.proposals.receipt_prefix}{proposal_id}"
+
+
+@router.on(button(FIX))
+async def start(ctx: Context, payload) -> None:
+    arg = payload.arg(0)
+    proposal_id = int(arg) if arg.isdigit() else 0
+    if proposal_id not in await ctx.db.moderation.open_questions_of(ctx.resident.id):
+        ctx.say(ctx.t("moderation.correction_not_open"))
+        ctx.goto("")
+        return
+    ctx.goto(AWAITING, clear=True)
+    ctx.data["proposal"] = proposal_id
+
+
+@router.prompt(AWAITING)
+async def ask(ctx: Context) -> None:
+    limits = ctx.settings.proposals
+    ctx.say(ctx.t("moderation.correction_prompt", receipt=_receipt(ctx, ctx.data.get("proposal", 0)),
+                  min=limits.text_min_length, max=limits.text_max_length), [back_cancel(ctx, back=False)])
+
+
+@router.on(state_is(AWAITING), button("nav", "cancel"))
+async def cancel(ctx: Context, payload) -> None:
+    ctx.say(ctx.t("moderation.correction_cancelled"))
+    ctx.goto("", clear=True)
+
+
+@router.on(state_is(AWAITING), kind(Kind.TEXT))
+async def corrected(ctx: Context) -> None:
+    text = (ctx.event.text or "").strip()
+    limits = ctx.settings.proposals
+    if len(text) < limits.text_min_length:
+        ctx.say(ctx.t("proposal.text_too_short", length=len(text), min=limits.text_min_length))
+        return
+    if len(text) > limits.text_max_length:
+        ctx.say(ctx.t("proposal.text_too_long", length=len(text), max=limits.text_max_length))
+        return
+    proposal_id = ctx.data.get("proposal", 0)
+    still_open = proposal_id in await ctx.db.moderation.open_questions_of(ctx.resident.id)
+    if not still_open or not await ctx.db.moderation.correct(proposal_id, ctx.resident.id, text):
+        ctx.say(ctx.t("moderation.correction_not_open"))
+    else:
+        ctx.say(ctx.t("moderation.correction_received", receipt=_receipt(ctx, proposal_id)))
+    ctx.goto("", clear=True)

@@ -1,0 +1,129 @@
+"""The counts behind the panel's statistics page and the weekly «срез мнений».
+
+All aggregation happens in SQLite (GROUP BY, json_each over survey answers), so a page of
+statistics costs a few queries whatever the number of residents; only the tag cloud reads the
+proposal texts themselves, page by page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import AsyncIterator
+
+import aiosqlite
+
+from storage.clock import now
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Residents of one channel or source: how many, how many subscribe, how many we can reach."""
+
+    key: str
+    residents: int
+    consented: int
+    subscribers: int
+    reachable: int
+
+
+class Statistics:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def _reach(self, column: str) -> list[Reach]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT coalesce({column}, ''), count(*), count(consent_at),"  # column: one of two names below
+            " sum(EXISTS (SELECT 1 FROM subscriptions s WHERE s.resident_id = r.id)),"
+            " sum(reachable) FROM residents r GROUP BY 1 ORDER BY 2 DESC, 1")
+        return [Reach(r[0], r[1], r[2], r[3] or 0, r[4] or 0) for r in rows]
+
+    async def reach_by_channel(self) -> list[Reach]:
+        return await self._reach("channel")
+
+    async def reach_by_source(self) -> list[Reach]:
+        return await self._reach("first_source")
+
+    async def proposals_by_week(self, since: str = "") -> list[tuple[str, int]]:
+        """(Monday of the week as YYYY-MM-DD, proposals) in time order."""
+        rows = await self._db.execute_fetchall(
+            "SELECT date(created_at, 'weekday 0', '-6 days'), count(*) FROM proposals"
+            " WHERE created_at >= ? GROUP BY 1 ORDER BY 1", (since,))
+        return [(r[0], r[1]) for r in rows]
+
+    async def proposals_by_category(self, since: str = "", until: str = "9") -> list[tuple[str, int]]:
+        rows = await self._db.execute_fetchall(
+            "SELECT category, count(*) FROM proposals WHERE created_at >= ? AND created_at < ?"
+            " GROUP BY 1 ORDER BY 2 DESC, 1", (since, until))
+        return [(r[0], r[1]) for r in rows]
+
+    async def proposals_by_status(self) -> list[tuple[str, int]]:
+        rows = await self._db.execute_fetchall(
+            "SELECT status, count(*) FROM proposals GROUP BY 1 ORDER BY 2 DESC, 1")
+        return [(r[0], r[1]) for r in rows]
+
+    async def new_residents(self, since: str, until: str = "9") -> int:
+        rows = await self._db.execute_fetchall(
+            "SELECT count(*) FROM residents WHERE created_at >= ? AND created_at < ?", (since, until))
+        return rows[0][0]
+
+    async def polls(self) -> list[tuple[str, str]]:
+        """(key, definition JSON) of every poll, newest first."""
+        rows = await self._db.execute_fetchall("SELECT key, definition FROM polls ORDER BY opens_at DESC, id DESC")
+        return [(r[0], r[1]) for r in rows]
+
+    async def poll_tally(self, key: str) -> tuple[int, dict[str, tuple[int, int]]]:
+        """(ballots, {option: (times chosen, sum of scores)}) of one poll."""
+        ballots = await self._db.execute_fetchall(
+            "SELECT count(*) FROM ballots b JOIN polls p ON p.id = b.poll_id WHERE p.key = ?", (key,))
+        rows = await self._db.execute_fetchall(
+            "SELECT c.option_key, count(*), sum(c.score) FROM ballot_choices c"
+            " JOIN ballots b ON b.id = c.ballot_id JOIN polls p ON p.id = b.poll_id"
+            " WHERE p.key = ? GROUP BY 1", (key,))
+        return ballots[0][0], {r[0]: (r[1], r[2]) for r in rows}
+
+    async def surveys(self) -> list[tuple[int, str, str]]:
+        rows = await self._db.execute_fetchall("SELECT id, key, definition FROM surveys ORDER BY opens_at DESC, id DESC")
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def survey_counts(self, survey_id: int) -> tuple[int, int]:
+        """(responses started, responses completed)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT count(*), count(completed_at) FROM survey_responses WHERE survey_id = ?", (survey_id,))
+        return rows[0][0], rows[0][1]
+
+    async def survey_answers(self, survey_id: int, question: str) -> dict[str, int]:
+        """How often each answer was given to one question; a multiple-choice list counts each
+        of its options (json_each walks a list, and yields a single answer as itself)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT CAST(j.value AS TEXT), count(*) FROM survey_responses s, json_each(s.answers, ?) j"
+            " WHERE s.survey_id = ? GROUP BY 1 ORDER BY 2 DESC",
+            ('$."' + question.replace('"', "") + '"', survey_id))
+        return {r[0]: r[1] for r in rows if r[0] is not None}
+
+    async def proposal_texts(self, since: str = "", until: str = "9", page: int = 2000) -> AsyncIterator[list[str]]:
+        """Pages of proposal texts (hidden spam left out) for the tag cloud."""
+        last = 0
+        while True:
+            rows = await self._db.execute_fetchall(
+                "SELECT id, text FROM proposals WHERE id > ? AND created_at >= ? AND created_at < ?"
+                " AND status != 'spam' ORDER BY id LIMIT ?", (last, since, until, page))
+            if not rows:
+                return
+            yield [r[1] for r in rows]
+            last = rows[-1][0]
+
+    async def add_report(self, week: str, body: str) -> bool:
+        """Keep a week's report; False when that week has one already (nothing is changed)."""
+        cursor = await self._db.execute(
+            "INSERT INTO weekly_reports (week, body, created_at) VALUES (?, ?, ?) ON CONFLICT (week) DO NOTHING",
+            (week, body, now()))
+        return cursor.rowcount == 1
+
+    async def has_report(self, week: str) -> bool:
+        rows = await self._db.execute_fetchall("SELECT 1 FROM weekly_reports WHERE week = ?", (week,))
+        return bool(rows)
+
+    async def reports(self, limit: int = 12) -> list[tuple[str, str]]:
+        """(week, body) of the latest reports, newest first."""
+        rows = await self._db.execute_fetchall(
+            "SELECT week, body FROM weekly_reports ORDER BY week DESC LIMIT ?", (limit,))
+        return [(r[0], r[1]) for r in rows]

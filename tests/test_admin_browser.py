@@ -1,0 +1,89 @@
+"""The staff panel in a real browser (Playwright driving Debian's headless Chromium): a member of
+staff logs in, answers a resident's proposal and the answer reaches the resident's web chat,
+downloads an export and opens it, and sends a broadcast whose live progress bar fills up."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from admin.auth import create_account
+from tests.drivers import eventually
+from tests.drivers.webchat import world as webchat_world
+from tests.journey import all_text, onboard, propose
+
+playwright_api = pytest.importorskip("playwright.async_api")
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+PASSWORD = "a long browser password"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=".ci/run installs Debian's chromium")
+
+
+@pytest.fixture
+async def world(tmp_path):
+    async with webchat_world(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def page(world):
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            context = await browser.new_context(accept_downloads=True, locale="ru-RU")
+            context.set_default_timeout(15_000)
+            yield await context.new_page()
+        finally:
+            await browser.close()
+
+
+async def test_staff_moderate_export_and_broadcast_in_a_browser(world, page, tmp_path):
+    base = f"http://127.0.0.1:{world.app.port}"
+    resident = world.resident()
+    await onboard(resident)
+    receipt = await propose(resident, text="Поставить скамейки у пруда и фонарь", photo=False)
+    await create_account(world.app.db, "ольга", "admin", PASSWORD, personal_data=True)
+
+    await page.goto(base + "/admin/")
+    assert page.url.startswith(base + "/admin/login")
+    await page.fill("input[name=username]", "ольга")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("form[action='/admin/login'] button[type=submit]")
+    await page.wait_for_selector("text=Здравствуйте, ольга")
+
+    await page.goto(f"{base}/admin/proposals/{receipt.removeprefix('П-')}")
+    await page.fill("#answer textarea[name=text]", "Спасибо! Скамейки у пруда поставим весной.")
+    await page.click("#answer button[type=submit]")
+    await page.wait_for_selector("text=Отправлено автору.")
+    answered = await eventually(resident.later)
+    assert "Скамейки у пруда поставим весной" in all_text(answered)
+
+    await page.goto(base + "/admin/exports")
+    await page.select_option("#export-form select[name=format]", "csv")
+    async with page.expect_download() as started:
+        await page.click("#export-form button[type=submit]")
+    download = await started.value
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    assert saved.name == "proposals.csv"
+    header, *rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert [row[header.index("Текст")] for row in rows] == ["Поставить скамейки у пруда и фонарь"]
+
+    await page.goto(base + "/admin/broadcasts")
+    await page.fill("input[name=title]", "Субботник")
+    await page.fill("textarea[name=text_ru]", "{{ name }}, приходите в субботу на субботник в парке!")
+    await page.click("button[name=action][value=preview]")
+    await page.wait_for_selector("#audience-count")
+    assert await page.inner_text("#audience-count") == "1"
+    await page.click("button[name=action][value=send]")
+    await page.wait_for_selector("text=Рассылка №")
+    # The bar is refreshed by the page's script, not by reloading: wait for it to fill up.
+    await playwright_api.expect(page.locator("#progress-sent")).to_have_text("1")
+    await playwright_api.expect(page.locator("#progress-status")).to_have_text("завершена")
+    assert await page.eval_on_selector("#progress-bar", "bar => bar.value === bar.max")
+    broadcast = await eventually(resident.later)
+    assert "приходите в субботу на субботник" in all_text(broadcast)
