@@ -239,6 +239,8 @@ def report(rates: dict[str, Any], memory: list[dict[str, Any]]) -> str:
     lines.append(f"  total     {rates['seconds']:6.1f} s against a theoretical minimum of {rates['minimum']:.1f} s "
                  f"(slowest channel's recipients / its ceiling): ratio {rates['minimum'] / rates['seconds']:.3f}; "
                  f"sent {progress.sent}, failed {progress.failed}, unknown {progress.unknown}")
+    if not memory:
+        return "\n".join(lines)
     lines.append(f"sender's peak Python memory (tracemalloc), ceilings raised {MEMORY_CEILING_FACTOR}× so these "
                  f"runs take seconds (the sender's seconds in flight cut as much, so it claims as many rows at "
                  f"once as at the real ceilings; {POOL} connections per platform client):")
