@@ -15,6 +15,7 @@ import importlib
 import logging
 import signal
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -26,6 +27,9 @@ from bot.maintenance import keep_tidy
 from bot.scheduler import Scheduler
 from storage.attachments import AttachmentStore
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from broadcasts.service import BroadcastService
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +67,11 @@ class Application:
     port: int | None = None
     housekeeping: asyncio.Task | None = None
     scheduler: Scheduler | None = None
-    broadcasts: "BroadcastService | None" = None
+    broadcasts: BroadcastService | None = None
 
     async def start(self) -> None:
         from admin.app import setup_admin
+        from broadcasts.service import BroadcastService
         from handlers import LOCALES, get_routers
 
         settings = self.settings
@@ -93,8 +98,6 @@ class Application:
         self.port = self.runner.addresses[0][1]
         for channel in self.channels.values():
             await channel.start(self.dispatcher)
-        from broadcasts.service import BroadcastService
-
         self.broadcasts = BroadcastService(self.db, self.channels, texts, settings)
         await self.broadcasts.start()
         self.housekeeping = asyncio.create_task(
@@ -103,8 +106,8 @@ class Application:
         log.info("Souchastie is running on port %s with channels: %s", self.port, ", ".join(self.channels))
 
     def _schedule(self, texts: Texts) -> Scheduler:
-        from broadcasts.episodes import EpisodeAnnouncer
         from admin.report import send_weekly_report
+        from broadcasts.episodes import EpisodeAnnouncer
         from handlers.polls import announce_due_results
 
         scheduler = Scheduler()

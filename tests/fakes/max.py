@@ -31,6 +31,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.ceiling import SlidingWindows
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "max"
 SPECIAL = {"link", "request_geo_location", "request_contact", "open_app"}
 
@@ -72,7 +74,7 @@ class FakeMax:
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
-        self._window: dict[str, deque[float]] = defaultdict(deque)
+        self._windows = SlidingWindows()
 
     # -- what a test does --------------------------------------------------------------------
 
@@ -173,17 +175,7 @@ class FakeMax:
         return body, None
 
     def _over_ceiling(self, token: str) -> bool:
-        if self.ceiling is None:
-            return False
-        now = time.monotonic()
-        window = self._window[token]
-        while window and window[0] <= now - 1.0:
-            window.popleft()
-        if len(window) >= self.ceiling:
-            return True
-        window.append(now)
-        self.accepted_at.append(now)
-        return False
+        return self._windows.admit(token, self.ceiling, self.accepted_at) is not None
 
     async def _get_updates(self, request: web.Request) -> web.Response:
         _, refused = await self._enter(request)

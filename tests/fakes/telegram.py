@@ -19,13 +19,14 @@ import itertools
 import json
 import math
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import aiohttp
 from aiohttp import web
+
+from tests.fakes.ceiling import SlidingWindows
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Souchastie", "username": "souchastie_bot"}
@@ -96,7 +97,7 @@ class FakeTelegram:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
-        self._window: deque[float] = deque()
+        self._windows = SlidingWindows()
         self.url = ""
 
     # -- the test's side --------------------------------------------------------------------
@@ -191,16 +192,8 @@ class FakeTelegram:
 
     def _over_ceiling(self) -> int | None:
         """``None`` when this send is within the ceiling, else the seconds to wait (at least 1)."""
-        if self.ceiling is None:
-            return None
-        now = time.monotonic()
-        while self._window and self._window[0] <= now - 1.0:
-            self._window.popleft()
-        if len(self._window) >= self.ceiling:
-            return max(1, math.ceil(self._window[0] + 1.0 - now))
-        self._window.append(now)
-        self.accepted_at.append(now)
-        return None
+        wait = self._windows.admit("", self.ceiling, self.accepted_at)
+        return None if wait is None else max(1, math.ceil(wait))
 
     def _fault_for(self, method: str, chat_id: Any) -> str | None:
         if method in SEND_METHODS and chat_id in self.blocked:

@@ -21,13 +21,14 @@ import asyncio
 import itertools
 import json
 import uuid
-import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from aiohttp import web
+
+from tests.fakes.ceiling import SlidingWindows
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vk"
 ERRORS = {"rate": "error_6_too_many_requests_assembled.json", "flood": "error_9_flood_control_assembled.json",
@@ -72,7 +73,7 @@ class FakeVk:
         self._message_ids = itertools.count(1000)
         self._wakeup = asyncio.Event()
         self._runner: web.AppRunner | None = None
-        self._window: dict[str, deque[float]] = defaultdict(deque)
+        self._windows = SlidingWindows()
         self.intents: list[tuple[str, str]] = []   # (intent, subscribe_id) of every send, "" if none
 
     # -- what tests use -------------------------------------------------------------------------
@@ -171,17 +172,7 @@ class FakeVk:
         return _error(3, "Unknown method passed.")
 
     def _over_ceiling(self, token: str) -> bool:
-        if self.ceiling is None:
-            return False
-        now = time.monotonic()
-        window = self._window[token]
-        while window and window[0] <= now - 1.0:
-            window.popleft()
-        if len(window) >= self.ceiling:
-            return True
-        window.append(now)
-        self.accepted_at.append(now)
-        return False
+        return self._windows.admit(token, self.ceiling, self.accepted_at) is not None
 
     def _send(self, params: dict[str, str]) -> web.Response:
         self.intents.append((params.get("intent", ""), params.get("subscribe_id", "")))
