@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -36,11 +37,23 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_browser() -> None:
+    """The staff panel's browser test drives Debian's Chromium; install it where we can."""
+    if Path("/usr/bin/chromium").exists() or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("installing Chromium for the browser tests (apt-get)…", flush=True)
+    quiet = {"stdout": subprocess.DEVNULL}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, **quiet)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(f"usage: python3 tasks.py {{{'|'.join(COMMANDS)}}} [args...]", file=sys.stderr)
         return 2
     ensure_environment()
+    if argv[0] == "test":
+        ensure_browser()
     command = [str(PYTHON), *COMMANDS[argv[0]], *argv[1:]]
     os.chdir(ROOT)
     return subprocess.call(command)
