@@ -94,6 +94,9 @@ class Channel(ABC):
     async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
         """Send replies to one resident, in order; raise ``DeliveryError`` on failure."""
 
+    def replies_written(self, ref: ResidentRef) -> None:
+        """For pull-delivery channels: replies to ``ref`` are now in the outbox (wake readers)."""
+
     def throughput(self) -> Throughput:
         """The ceiling broadcasts are paced to; channels override it from their settings."""
         return Throughput(calls_per_second=1.0)

@@ -187,7 +187,9 @@ class Dispatcher:
                     changed.append(resident)
                 outgoing.extend((work, inbox_id, reply) for reply in ctx.replies)
             await tx.residents.save_states(changed)
-            await tx.inbox.mark_processed_many([inbox_id for _, inbox_id in live])
+            stored_before = [inbox_id for work, inbox_id in live if work.inbox_id is not None]
+            if stored_before:
+                await tx.inbox.mark_processed_many(stored_before)
             ids = await tx.outbox.add_many(
                 [(w.event.ref.channel, w.event.ref.external_id, inbox_id, r.model_dump_json(),
                   self._pulls(w.event.ref.channel)) for w, inbox_id, r in outgoing])
@@ -201,10 +203,12 @@ class Dispatcher:
 
     async def _store_and_filter(self, tx: Repositories,
                                 batch: list[Work]) -> tuple[list[tuple[Work, int]], list[Work]]:
-        """Store what is not stored yet; return the events to process and the duplicates."""
+        """Store what is not stored yet; return the events to process and the duplicates.
+        Events stored here are processed in this same transaction, so they are stored as
+        processed, without a payload: they commit together or not at all."""
         fresh = [w for w in batch if w.inbox_id is None]
         stored = await tx.inbox.store_many(
-            [(w.event.ref.channel, w.event.update_id, w.event.model_dump_json()) for w in fresh])
+            [(w.event.ref.channel, w.event.update_id, None) for w in fresh], processed=True)
         known = [w.inbox_id for w in batch if w.inbox_id is not None]
         still_open = await tx.inbox.still_unprocessed(known) if known else set()
         live, duplicates = [], []
@@ -283,7 +287,7 @@ class Dispatcher:
         if channel is None:
             log.warning("no channel %r is running; %d replies stay pending", ref.channel, len(outgoing))
         elif channel.capabilities.pull_delivery:
-            self._track(channel.deliver(ref, outgoing))
+            channel.replies_written(ref)
         else:
             self._track(self._push(channel, ref, outgoing))
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from bot.content import utc
 from bot.payloads import encode
 from bot.replies import Button
+from bot.i18n import Texts
 from bot.routing import Context
 
 MENU = "menu"
@@ -15,19 +17,27 @@ NAV = "nav"
 PARTICIPATION = ("polls", "surveys", "quizzes", "contests")
 
 
-async def main_menu(ctx: Context) -> list[list[Button]]:
+async def main_menu(ctx: Context) -> tuple[tuple[Button, ...], ...]:
     """The menu shows only what exists and is open now."""
-    def item(key: str, label_key: str | None = None) -> Button:
-        return Button(label=ctx.t(label_key or f"menu.{key}"), payload=encode(MENU, key))
     if not ctx.resident.has_consent:
-        return [[item("about")], [item("consent")], [item("privacy")], [item("language")]]
+        return _menu(ctx.texts, ctx.language, None)
     open_now = await ctx.db.content.open_counts(utc(datetime.now(timezone.utc)))
-    happening = [item(kind, f"participation.{kind}") for kind in PARTICIPATION if open_now.get(kind)]
-    pairs = [happening[i:i + 2] for i in range(0, len(happening), 2)]
-    aired = await ctx.db.episodes.latest_aired(utc(datetime.now(timezone.utc)))
-    episode = [[item("episode", "episodes.menu")]] if aired else []
-    return [[item("propose")], *pairs, *episode, [item("mine")], [item("subscriptions")],
-            [item("about"), item("privacy")], [item("language")]]
+    return _menu(ctx.texts, ctx.language, tuple(kind for kind in (*PARTICIPATION, "episodes") if open_now.get(kind)))
+
+
+@lru_cache(maxsize=256)
+def _menu(texts: Texts, language: str, happening: tuple[str, ...] | None) -> tuple[tuple[Button, ...], ...]:
+    """The menu's buttons, built once per language and situation: it is shown after most steps.
+    ``happening`` is None for a resident without consent, else what is open or has aired."""
+    def item(key: str, label_key: str | None = None) -> Button:
+        return Button(label=texts.get(language, label_key or f"menu.{key}"), payload=encode(MENU, key))
+    if happening is None:
+        return ((item("about"),), (item("consent"),), (item("privacy"),), (item("language"),))
+    open_items = [item(kind, f"participation.{kind}") for kind in PARTICIPATION if kind in happening]
+    pairs = tuple(tuple(open_items[i:i + 2]) for i in range(0, len(open_items), 2))
+    episode = ((item("episode", "episodes.menu"),),) if "episodes" in happening else ()
+    return ((item("propose"),), *pairs, *episode, (item("mine"),), (item("subscriptions"),),
+            (item("about"), item("privacy")), (item("language"),))
 
 
 def back_cancel(ctx: Context, *, back: bool = True) -> list[Button]:

@@ -69,13 +69,15 @@ class Content:
         return [row[0] for row in rows]
 
     async def open_counts(self, moment: str) -> dict[str, int]:
-        """How many of each kind are open at ``moment``: one query, for the main menu."""
+        """How many of each kind are open at ``moment`` (and how many episodes have aired):
+        one query, cached briefly, because the main menu asks on every showing."""
         cached = self._cache.get(("open", moment[:16]))  # to the minute
         if cached is not MISSING:
             return cached
         parts = [f"SELECT '{table}', count(*) FROM {table} WHERE opens_at <= :at AND :at < closes_at"
                  + (" OR (voting_opens_at <= :at AND :at < voting_closes_at)" if table == "contests" else "")
                  for table in TABLES]
+        parts.append("SELECT 'episodes', count(*) FROM episodes WHERE air_at <= :at")  # aired ones
         rows = await self._db.execute_fetchall(" UNION ALL ".join(parts), {"at": moment})
         return self._cache.put(("open", moment[:16]), {row[0]: row[1] for row in rows})
 

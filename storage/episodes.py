@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.cache import ReadCache
 from storage.clock import now
 
 
@@ -53,11 +54,13 @@ CREATED_BY = "episode:"
 
 
 class Episodes:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, cache: ReadCache | None = None) -> None:
         self._db = connection
+        self._cache = cache or ReadCache(ttl=0)
 
     async def store(self, series: list[StoredSeries]) -> None:
         """Insert or update every series by key and every episode by (series, number)."""
+        self._cache.clear()  # the main menu's "what is on" counts aired episodes
         stamp = now()
         for item in series:
             await self._db.execute(

@@ -10,17 +10,20 @@ class Inbox:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
 
-    async def store_many(self, rows: list[tuple[str, str, str]]) -> dict[tuple[str, str], int]:
-        """Keep several (channel, update id, payload) at once; returns the ids of the new ones."""
+    async def store_many(self, rows: list[tuple[str, str, str | None]],
+                         processed: bool = False) -> dict[tuple[str, str], int]:
+        """Keep several (channel, update id, payload) at once; returns the ids of the new ones.
+        ``processed``: stored by the transaction that processes them (no payload is kept)."""
         if not rows:
             return {}
         stamp = now()
-        values = ", ".join(["(?, ?, ?, ?)"] * len(rows))
+        done = stamp if processed else None
+        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
         params: list[object] = []
         for channel, update_id, payload in rows:
-            params += [channel, update_id, payload, stamp]
+            params += [channel, update_id, None if processed else payload, stamp, done]
         stored = await self._db.execute_fetchall(
-            f"INSERT INTO inbox (channel, update_id, payload, received_at) VALUES {values}"
+            f"INSERT INTO inbox (channel, update_id, payload, received_at, processed_at) VALUES {values}"
             " ON CONFLICT (channel, update_id) DO NOTHING RETURNING id, channel, update_id", params)
         return {(row[1], row[2]): row[0] for row in stored}
 

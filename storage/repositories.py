@@ -37,7 +37,7 @@ class Repositories:
         self.contests = Contests(connection)
         self.surveys = Surveys(connection)
         self.broadcasts = Broadcasts(connection)
-        self.episodes = Episodes(connection)
+        self.episodes = Episodes(connection, cache)
         self.staff = Staff(connection)
         self.moderation = Moderation(connection)
         self.exports = Exports(connection)

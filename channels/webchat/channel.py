@@ -54,6 +54,9 @@ class WebChatChannel(Channel):
                 event.set()
 
     async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+        self.replies_written(ref)
+
+    def replies_written(self, ref: ResidentRef) -> None:
         for event in self._waiters.get(ref.external_id, ()):
             event.set()
 
