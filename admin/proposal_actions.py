@@ -68,26 +68,24 @@ async def set_status(request: web.Request) -> web.StreamResponse:
 @routes.post("/proposals/{proposal_id:\\d+}/answer")
 @require(PROPOSALS)
 async def answer(request: web.Request) -> web.StreamResponse:
-    proposal_id = _proposal_id(request)
-    await _existing(request, proposal_id)
-    back = f"/admin/proposals/{proposal_id}"
-    text = str((await request.post()).get("text", "")).strip()
-    if not text or len(text) > MAX_TEXT:
-        return refused(request, f"Ответ не может быть пустым или длиннее {MAX_TEXT} знаков.", back)
-    delivered = await notices.answer(panel(request), request, proposal_id, text)
-    raise redirect(back, "sent" if delivered else "saved")
+    return await _write_to_author(request, "text", "Ответ", notices.answer)
 
 
 @routes.post("/proposals/{proposal_id:\\d+}/question")
 @require(PROPOSALS)
 async def question(request: web.Request) -> web.StreamResponse:
+    return await _write_to_author(request, "question", "Вопрос", notices.ask_correction)
+
+
+async def _write_to_author(request: web.Request, field: str, what: str, send) -> web.StreamResponse:
+    """An answer or a question to the proposal's author, from the form's ``field``."""
     proposal_id = _proposal_id(request)
     await _existing(request, proposal_id)
     back = f"/admin/proposals/{proposal_id}"
-    text = str((await request.post()).get("question", "")).strip()
+    text = str((await request.post()).get(field, "")).strip()
     if not text or len(text) > MAX_TEXT:
-        return refused(request, f"Вопрос не может быть пустым или длиннее {MAX_TEXT} знаков.", back)
-    delivered = await notices.ask_correction(panel(request), request, proposal_id, text)
+        return refused(request, f"{what} не может быть пустым или длиннее {MAX_TEXT} знаков.", back)
+    delivered = await send(panel(request), request, proposal_id, text)
     raise redirect(back, "sent" if delivered else "saved")
 
 
