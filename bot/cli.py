@@ -108,6 +108,8 @@ async def moderate_entry(settings: Settings, action: str, entry_id: int) -> bool
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler reports every run of every job at INFO: keep only its warnings.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(arguments.log_level)))
     try:
         settings = settings_from(arguments)
     except ConfigError as error:
