@@ -254,6 +254,122 @@ class MaxSettings(Section):
         return value
 
 
+class GatewaySettings(Section):
+    """The generic JSON-over-HTTP gateway (docs/gateway.md); every field is described in config.yaml."""
+
+    enabled: bool = False
+    secret: SecretStr | None = Field(None, validate_default=True)  # the shared HMAC-SHA256 key
+    inbound_path: str = Field("/api/gateway/events", pattern=r"^/[A-Za-z0-9_\-/]*$")
+    outbound_url: str = Field("", validate_default=True)   # where replies are POSTed
+    request_timeout_seconds: float = Field(10.0, gt=0)
+    send_attempts: int = Field(4, ge=1, le=20)
+    retry_backoff_seconds: float = Field(1.0, ge=0)
+    messages_per_second: float = Field(20.0, gt=0)
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_when_enabled(cls, secret: SecretStr | None, info) -> SecretStr | None:
+        if secret is None:
+            if info.data.get("enabled"):
+                raise ValueError("gateway is enabled but SOUCHASTIE_GATEWAY_SECRET is not set")
+            return None
+        if len(secret.get_secret_value()) < 16:
+            raise ValueError("SOUCHASTIE_GATEWAY_SECRET must be at least 16 characters")
+        return secret
+
+    @field_validator("outbound_url")
+    @classmethod
+    def _url_when_enabled(cls, url: str, info) -> str:
+        if info.data.get("enabled") and not url.startswith(("http://", "https://")):
+            raise ValueError("gateway is enabled: set gateway.outbound_url to the gateway's http(s) URL")
+        return url
+
+
+class WhatsappTemplate(Section):
+    """An approved message template (WhatsApp Manager) for broadcasts outside the 24-hour window."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,512}$")
+    language: str = "ru"
+    # The template's body has one {{1}} that carries the broadcast's text (flattened to one line).
+    text_parameter: bool = True
+
+
+class WhatsappSettings(Section):
+    enabled: bool = False
+    token: SecretStr | None = Field(None, validate_default=True)  # a system user's access token
+    app_secret: SecretStr | None = None             # signs webhook POSTs (X-Hub-Signature-256)
+    verify_token: SecretStr | None = None           # echoed by Meta when the webhook is verified
+    phone_number_id: str = Field("", pattern=r"^[0-9]{0,32}$")  # the sender number's id, not the number
+    graph_url: str = "https://graph.facebook.com"  # or the tests' fake
+    graph_version: str = Field("v21.0", pattern=r"^v[0-9]+\.[0-9]+$")
+    webhook_path: str = Field("/webhook/whatsapp", pattern=r"^/[A-Za-z0-9_\-/]*$")
+    request_timeout_seconds: float = Field(30.0, gt=0)
+    send_attempts: int = Field(4, ge=1, le=10)      # tries per call on 130429, 5xx and time-outs
+    retry_backoff_seconds: float = Field(1.0, ge=0)  # first pause; then doubled
+    messages_per_second: float = Field(80.0, gt=0)  # Cloud API throughput: 80 a second by default
+    service_window_hours: float = Field(24.0, gt=0)  # WhatsApp's customer-service window
+    broadcast_template: WhatsappTemplate | None = None  # outside the window; none → skipped, counted
+
+    @field_validator("phone_number_id", mode="before")
+    @classmethod
+    def _digits_as_text(cls, value: Any) -> Any:
+        # The environment is read as YAML, where an all-digit id is a number.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("token")
+    @classmethod
+    def _complete(cls, token: SecretStr | None, info) -> SecretStr | None:
+        if token is None and info.data.get("enabled"):
+            raise ValueError("whatsapp is enabled but SOUCHASTIE_WHATSAPP_TOKEN is not set")
+        return token
+
+    def missing(self) -> list[str]:
+        """What an enabled channel still lacks: without them webhooks cannot be trusted."""
+        needed = {"app_secret": self.app_secret, "verify_token": self.verify_token,
+                  "phone_number_id": self.phone_number_id}
+        return [key for key, value in needed.items() if not value]
+
+
+class OkSettings(Section):
+    """Odnoklassniki's Bot API for groups (docs/ok.md); every field is described in config.yaml.
+
+    OK signs no webhook, so the sender's network is the only proof a webhook came from OK:
+    ``allowed_networks`` is checked against the connection's address (or, behind one of the
+    ``trusted_proxies``, the address that proxy saw)."""
+
+    enabled: bool = False
+    token: SecretStr | None = Field(None, validate_default=True)  # the group's access token
+    api_url: str = "https://api.ok.ru"
+    webhook_path: str = Field("/webhook/ok", pattern=r"^/[A-Za-z0-9_\-/]*$")
+    allowed_networks: tuple[str, ...] = ()          # OK publishes no list: see config.yaml
+    trusted_proxies: tuple[str, ...] = ()           # reverse proxies whose X-Forwarded-For is believed
+    request_timeout_seconds: float = Field(30.0, gt=0)
+    send_attempts: int = Field(4, ge=1, le=10)
+    retry_backoff_seconds: float = Field(1.0, ge=0)
+    rate_limit_pause_seconds: float = Field(1.0, gt=0)
+    requests_per_second: float = Field(10.0, gt=0)
+    max_connections: int = Field(100, ge=1)
+
+    @field_validator("token")
+    @classmethod
+    def _token_when_enabled(cls, token: SecretStr | None, info) -> SecretStr | None:
+        if token is None and info.data.get("enabled"):
+            raise ValueError("ok is enabled but SOUCHASTIE_OK_TOKEN is not set")
+        return token
+
+    @field_validator("allowed_networks", "trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as error:
+                raise ValueError(f"{item!r} is not an address or network (a.b.c.d/nn)") from error
+        return value
+
+
 class PosterSettings(Section):
     """Names for the deep links on QR posters (the panel's «Плакаты»); "" leaves that link out."""
 
@@ -293,6 +409,9 @@ class Settings(Section):
     telegram: TelegramSettings = TelegramSettings()
     vk: VkSettings = VkSettings()
     max: MaxSettings = MaxSettings()
+    ok: OkSettings = OkSettings()
+    whatsapp: WhatsappSettings = WhatsappSettings()
+    gateway: GatewaySettings = GatewaySettings()
     posters: PosterSettings = PosterSettings()
     reports: ReportSettings = ReportSettings()
 

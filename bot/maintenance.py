@@ -18,8 +18,10 @@ PRUNE_EVERY_SECONDS = 6 * 3600
 
 async def prune_processed_updates(db: Database, retention_days: int) -> int:
     cutoff = (datetime.now(timezone.utc) - timedelta(days=retention_days)).isoformat(timespec="microseconds")
+    window_closed = (datetime.now(timezone.utc) - timedelta(hours=24)).isoformat(timespec="microseconds")
     async with db.transaction() as tx:
         removed = await tx.inbox.prune_processed(cutoff)
+        await tx.whatsapp.forget_orphans(window_closed)
     if removed:
         log.info("forgot %d update ids older than %d days", removed, retention_days)
     return removed

@@ -8,4 +8,7 @@ REGISTRY: dict[str, str] = {
     "telegram": "channels.telegram.channel:TelegramChannel",
     "vk": "channels.vk.channel:VkChannel",
     "max": "channels.max.channel:MaxChannel",
+    "whatsapp": "channels.whatsapp.channel:WhatsappChannel",
+    "gateway": "channels.gateway.channel:GatewayChannel",
+    "ok": "channels.ok.channel:OkChannel",
 }

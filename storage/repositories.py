@@ -21,6 +21,7 @@ from storage.statistics import Statistics
 from storage.staff import Staff
 from storage.subscriptions import Subscriptions
 from storage.surveys import Surveys
+from storage.whatsapp import WhatsappHousekeeping
 
 
 class Repositories:
@@ -42,3 +43,4 @@ class Repositories:
         self.moderation = Moderation(connection)
         self.exports = Exports(connection)
         self.statistics = Statistics(connection)
+        self.whatsapp = WhatsappHousekeeping(connection)

@@ -27,3 +27,24 @@ async def test_forgetting_removes_the_resident_from_broadcast_deliveries_and_eve
             rows = await db.execute_fetchall(f"SELECT count({column}) FROM {table}")
             assert rows[0][0] == 0, table
         assert (await db.execute_fetchall("SELECT count(*) FROM proposals WHERE resident_id IS NULL"))[0][0] == 1
+
+
+async def test_forgetting_a_whatsapp_resident_removes_their_number_from_the_whatsapp_tables(tmp_path):
+    from tests.drivers import load_world
+
+    async with load_world("whatsapp")(tmp_path) as world:
+        resident = world.resident(7)
+        await resident.send_text("/start")
+        await resident.press("consent:yes")
+        await resident.press("lang:ru")
+        db = world.app.db.reader.residents._db
+        assert (await db.execute_fetchall("SELECT count(*) FROM whatsapp_contacts"))[0][0] == 1
+        await resident.send_text("/forget")
+        done = await resident.press("priv:confirm")
+        assert any("удалены" in m.text for m in done)  # the confirmation still reaches them
+        assert (await db.execute_fetchall("SELECT count(*) FROM residents"))[0][0] == 0
+        assert (await db.execute_fetchall("SELECT count(*) FROM whatsapp_statuses"))[0][0] == 0
+        # Once the 24-hour window has closed, the housekeeping forgets the number too.
+        async with world.app.db.transaction() as tx:
+            assert await tx.whatsapp.forget_orphans("9999-01-01T00:00:00+00:00") == 1
+        assert (await db.execute_fetchall("SELECT count(*) FROM whatsapp_contacts"))[0][0] == 0

@@ -17,7 +17,7 @@ from bot.app import Application
 from bot.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-JOURNEY_CHANNELS = ["webchat", "vk", "telegram", "max"]
+JOURNEY_CHANNELS = ["webchat", "vk", "telegram", "max", "whatsapp", "gateway", "ok"]
 
 
 @dataclass

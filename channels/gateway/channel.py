@@ -1,0 +1,182 @@
+"""The generic gateway channel: signed JSON over HTTP both ways (docs/gateway.md).
+
+There is no platform SDK to lean on: the protocol is ours, so the transport is plain aiohttp,
+the library the bot's web server already runs on. Inbound events arrive at ``inbound_path`` on
+the bot's shared web app; the signature is checked before the body is even parsed (a forged or
+missing one gets 401 and nothing is read or stored), the event is stored, the 200 is written,
+and only then is processing started, so a 200 always means "stored". Replies are POSTed to
+``outbound_url`` through one reused ``ClientSession``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+import aiohttp
+from aiohttp import web
+
+from bot.channel import (
+    Capabilities,
+    Channel,
+    DeliveryError,
+    Inbound,
+    Outgoing,
+    Throughput,
+)
+from bot.config import Settings
+from bot.events import Photo, ResidentRef
+from bot.rendering import fit
+from bot.replies import Reply
+from channels.gateway import render
+from channels.gateway.parse import NAME, BadEvent, parse_event
+from channels.gateway.protocol import SIGNATURE_HEADER, verify
+from channels.gateway.send import Poster
+from storage.attachments import AttachmentStore
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class GatewayChannel(Channel):
+    name = NAME
+    # The gateway decides how to show buttons (and has fallback_text when it cannot), so the
+    # limits are generous ones that any JSON consumer can handle.
+    capabilities = Capabilities(max_text_length=4096, max_buttons_per_row=3, max_button_rows=10,
+                                max_button_label=64, inline_buttons=True, request_location=True,
+                                request_contact=True)
+
+    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+        self.settings = settings.gateway
+        self.app_settings = settings
+        self.attachments = attachments
+        if self.settings.secret is None or not self.settings.outbound_url:
+            raise ValueError("the gateway channel needs SOUCHASTIE_GATEWAY_SECRET and gateway.outbound_url")
+        self._secret = self.settings.secret.get_secret_value()
+        self._session: aiohttp.ClientSession | None = None
+        self._poster: Poster | None = None
+        self._core: Inbound | None = None
+        self._stopped = False
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def setup_routes(self, app: web.Application, core: Inbound) -> None:
+        self._core = core
+        app.router.add_post(self.settings.inbound_path, self.receive)
+
+    async def start(self, core: Inbound) -> None:
+        self._core = core
+        self._client()
+
+    def _client(self) -> Poster:
+        """The one session for every send; made on first use, since recovery may send replies
+        left pending by a crash before ``start``."""
+        if self._poster is None:
+            self._session = aiohttp.ClientSession()
+            self._poster = Poster(self._session, self.settings)
+        return self._poster
+
+    async def receive(self, request: web.Request) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > self.settings.max_body_bytes:
+            return _refuse(413, "too_large", f"events are at most {self.settings.max_body_bytes} bytes")
+        try:
+            body = await _read_at_most(request, self.settings.max_body_bytes + 1)
+        except (TimeoutError, aiohttp.ClientError):
+            return _refuse(400, "unreadable", "the body could not be read")
+        if len(body) > self.settings.max_body_bytes:
+            return _refuse(413, "too_large", f"events are at most {self.settings.max_body_bytes} bytes")
+        if not verify(self._secret, body, request.headers.get(SIGNATURE_HEADER)):
+            log.warning("gateway: an event without a valid signature from %s", request.remote)
+            return _refuse(401, "bad_signature", f"{SIGNATURE_HEADER} must be sha256=<HMAC-SHA256 of the body>")
+        try:
+            event = parse_event(json.loads(body))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _refuse(400, "malformed_json", "the body is not JSON")
+        except BadEvent as error:
+            return _refuse(422, "bad_event", str(error))
+        if self._core is None or self._stopped:
+            return _refuse(503, "starting", "the bot is not receiving yet; send the event again")
+        # A failure to store answers 500 on purpose: the gateway sends the event again.
+        inbox_id = await self._core.accept(event)
+        response = web.json_response({"ok": True, "id": event.update_id, "duplicate": inbox_id is None})
+        await response.prepare(request)
+        await response.write_eof()
+        if inbox_id is not None:
+            self._core.process_in_background(inbox_id)
+        return response
+
+    async def stop(self) -> None:
+        self._stopped = True
+        if self._session is not None:
+            await self._session.close()
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def _read_file(self, key: str) -> bytes:
+        return self.attachments.path_of(key).read_bytes()
+
+    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+        if self._stopped:
+            raise DeliveryError("the gateway channel is stopping")
+        poster = self._client()
+        for outgoing in messages:
+            for index, part in enumerate(fit(outgoing.reply, self.capabilities)):
+                # The outbox id is the reply's idempotency key; a split reply numbers its parts.
+                key = f"reply-{outgoing.id}-{index}"
+                await poster.send(key, render.body(key, ref.external_id, part, self._read_file))
+
+    def throughput(self) -> Throughput:
+        return Throughput(calls_per_second=self.settings.messages_per_second, recipients_per_call=1,
+                          idempotent=True)
+
+    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+        """One POST per resident and part, no retries; the broadcast sender decides about those.
+        ``key`` plus the resident and part is the idempotency key, so a repeat is dropped."""
+        failures: dict[ResidentRef, DeliveryError] = {}
+        parts = fit(reply, self.capabilities)
+        for ref in refs:
+            if self._stopped:
+                failures[ref] = DeliveryError("the gateway channel is stopping")
+                continue
+            for index, part in enumerate(parts):
+                part_key = f"broadcast-{key}-{ref.external_id}-{index}"
+                error = await self._client().once(part_key, render.body(part_key, ref.external_id, part,
+                                                                      self._read_file))
+                if error is not None:
+                    failures[ref] = error
+                    break
+        return failures
+
+    async def download(self, photo: Photo) -> bytes:
+        """GET ``photo_url`` (only a signed event can name one), within the size limit."""
+        self._client()
+        assert self._session is not None
+        limit = self.app_settings.proposals.max_photo_bytes
+        timeout = aiohttp.ClientTimeout(total=self.settings.request_timeout_seconds)
+        try:
+            async with self._session.get(photo.remote_id, timeout=timeout) as response:
+                if response.status >= 400:
+                    raise DeliveryError(f"photo {photo.remote_id}: the gateway answered {response.status}",
+                                        permanent=400 <= response.status < 500 and response.status != 429)
+                data = await response.content.read(limit + 1)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise DeliveryError(f"downloading {photo.remote_id} failed: {error!r}") from error
+        if len(data) > limit:
+            raise DeliveryError(f"the photo is over {limit} bytes", permanent=True)
+        return data
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
+    """The body, or its first ``limit`` bytes when it is longer (chunked bodies name no length)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await request.content.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _refuse(status: int, error: str, reason: str) -> web.Response:
+    return web.json_response({"ok": False, "error": error, "reason": reason}, status=status)

@@ -1,0 +1,1 @@
+"""Odnoklassniki: the Bot API for groups (apiok.ru), by webhook only."""

@@ -1,0 +1,95 @@
+"""The webhook: only OK's own networks are heard, and a webhook is stored before it is answered.
+
+OK signs nothing and has no secret to set when subscribing, so where the request comes from is
+the only proof it is OK's. The address is the connection's (``request.remote``); a header
+(``X-Forwarded-For``) is believed only when the connection comes from one of the operator's
+``trusted_proxies``, and then the right-most address in it that is not such a proxy counts, so
+a caller cannot claim OK's address by writing the header himself. An address outside
+``allowed_networks`` gets 403, nothing is read, and the address is logged (OK publishes no list
+of its senders; the log is how an operator finds them).
+
+A webhook from OK is parsed, stored (``core.accept``), answered 200, and only then handed to
+processing. A failure to store answers 500 on purpose, so that OK delivers it again.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from typing import Iterable
+
+from aiohttp import web
+
+from bot.channel import Inbound
+from bot.config import OkSettings
+from channels.ok.parse import NotAWebhook, parse_webhook
+
+log = logging.getLogger(__name__)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def networks(items: Iterable[str]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+
+
+def _address(text: str | None) -> Address | None:
+    try:
+        address = ipaddress.ip_address((text or "").strip())
+    except ValueError:
+        return None
+    return address.ipv4_mapped or address if isinstance(address, ipaddress.IPv6Address) else address
+
+
+def _within(address: Address, nets: tuple[Network, ...]) -> bool:
+    return any(address.version == net.version and address in net for net in nets)
+
+
+def caller(request: web.Request, proxies: tuple[Network, ...]) -> Address | None:
+    """The address the request came from, seen through the trusted proxies only."""
+    address = _address(request.remote)
+    if address is None or not _within(address, proxies):
+        return address
+    hops = [h for value in request.headers.getall("X-Forwarded-For", []) for h in value.split(",")]
+    for hop in reversed(hops):
+        hop_address = _address(hop)
+        if hop_address is None:
+            return None
+        if not _within(hop_address, proxies):
+            return hop_address
+    return address
+
+
+class Webhook:
+    def __init__(self, settings: OkSettings, core: Inbound) -> None:
+        self.settings = settings
+        self.core = core
+        self.allowed = networks(settings.allowed_networks)
+        self.proxies = networks(settings.trusted_proxies)
+        if not self.allowed:
+            log.warning("ok.allowed_networks is empty: every OK webhook will be refused")
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_post(self.settings.webhook_path, self.receive)
+
+    async def receive(self, request: web.Request) -> web.StreamResponse:
+        address = caller(request, self.proxies)
+        if address is None or not _within(address, self.allowed):
+            log.warning("ok webhook: refused a request from %s (not in ok.allowed_networks)",
+                        address or request.remote)
+            return web.json_response({"error": "forbidden", "reason": "not from OK's networks"}, status=403)
+        try:
+            webhook = json.loads(await request.read())
+            event = parse_webhook(webhook)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return web.json_response({"error": "malformed_json", "reason": "the body is not JSON"}, status=400)
+        except NotAWebhook as error:
+            return web.json_response({"error": "bad_webhook", "reason": str(error)}, status=400)
+        inbox_id = await self.core.accept(event) if event is not None else None
+        response = web.json_response({"success": True})
+        await response.prepare(request)
+        await response.write_eof()
+        if inbox_id is not None:
+            self.core.process_in_background(inbox_id)
+        return response

@@ -1,0 +1,1 @@
+"""The WhatsApp Cloud API channel (Meta's Graph API, webhooks only)."""
