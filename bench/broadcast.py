@@ -1,15 +1,17 @@
-"""One announcement to the campaign's 29,378 residents — 60 % VK, 30 % Telegram, 10 % MAX —
-through the real broadcast path (``broadcasts.outbox.create`` writes the deliveries, the
+"""One announcement to the campaign's 29,378 residents — 50 % VK, 20 % Telegram, 10 % MAX,
+10 % OK, 5 % WhatsApp, 5 % the generic gateway — through the real broadcast path (``broadcasts.outbox.create`` writes the deliveries, the
 ``BroadcastService`` runs one paced sender per channel, the channels' ``send_once`` call the
 real client libraries) against the fake platforms enforcing the platforms' ceilings:
-VK 20 calls/s (100 residents a call), Telegram 30 messages/s, MAX 30 requests/s.
+VK 20 calls/s (100 residents a call), Telegram 30 messages/s, MAX 30 requests/s, OK 10
+requests/s, WhatsApp 80 messages/s, the gateway 20 messages/s. The WhatsApp residents wrote to the
+bot an hour ago, so all of them are inside the 24-hour window and get the free-form message.
 
 Printed per channel: the rate the fake saw, divided by the ceiling (target ≥ 0.95), and how many
 rate-limit answers (429, VK error 6) the fake gave (target 0); the total time against the
 theoretical minimum (the slowest channel's recipients / its ceiling in messages a second); and the
 sender process's peak Python memory (tracemalloc) at 10,000 and 100,000 recipients.
 
-At the real ceilings Telegram's 8,813 residents take about five minutes, so ``--scale N`` divides
+At the real ceilings OK's 2,938 residents take about five minutes, so ``--scale N`` divides
 every count by N (default 20, so ``make bench`` stays near two minutes). The rate ratios and
 the 429 count do not depend on the scale; only the absolute times do. The memory runs use
 ceilings raised a hundredfold so that they finish in seconds, with the sender's seconds in flight
@@ -30,6 +32,7 @@ import tempfile
 import time
 import tracemalloc
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -37,10 +40,14 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 CAMPAIGN = 29_378
-SHARES = {"vk": 0.6, "telegram": 0.3, "max": 0.1}
-CEILINGS = {"vk": 20.0, "telegram": 30.0, "max": 30.0}   # the channels' default settings
-PER_CALL = {"vk": 100, "telegram": 1, "max": 1}
-FIRST_ID = {"vk": 100_000_000, "telegram": 200_000_000, "max": 300_000_000}
+SHARES = {"vk": 0.5, "telegram": 0.2, "max": 0.1, "ok": 0.1, "whatsapp": 0.05, "gateway": 0.05}
+CEILINGS = {"vk": 20.0, "telegram": 30.0, "max": 30.0,   # the channels' default settings
+            "ok": 10.0, "whatsapp": 80.0, "gateway": 20.0}
+PER_CALL = {"vk": 100, "telegram": 1, "max": 1, "ok": 1, "whatsapp": 1, "gateway": 1}
+FIRST_ID = {"vk": 100_000_000, "telegram": 200_000_000, "max": 300_000_000, "ok": 400_000_000,
+            "whatsapp": 79_140_000_000, "gateway": 600_000_000}
+SPLIT = " / ".join(f"{share * 100:g} % {label}" for share, label in zip(SHARES.values(), (
+    "VK", "Telegram", "MAX", "OK", "WhatsApp", "gateway")))
 MEMORY_SIZES = (10_000, 100_000)
 MEMORY_CEILING_FACTOR = 100
 POOL = 10                       # open connections per platform client in the benchmark
@@ -50,7 +57,7 @@ BUTTONS = [[{"label": "Смотреть", "url": "https://example.org/parku-byt/
 
 
 def split(total: int) -> dict[str, int]:
-    """60 / 30 / 10 per cent, rounded so that the parts add up to the total."""
+    """The ``SHARES`` per cent, rounded so that the parts add up to the total."""
     counts = {name: round(total * share) for name, share in SHARES.items()}
     counts["vk"] += total - sum(counts.values())
     return counts
@@ -61,8 +68,8 @@ def split(total: int) -> dict[str, int]:
 @asynccontextmanager
 async def platforms(ceilings: dict[str, float]) -> AsyncIterator[dict[str, Any]]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.platforms", str(ceilings["vk"]), str(ceilings["telegram"]),
-        str(ceilings["max"]), cwd=ROOT, stdout=asyncio.subprocess.PIPE, env={**os.environ})
+        sys.executable, "-m", "bench.platforms",
+        *(str(ceilings[name]) for name in ("vk", "telegram", "max", "ok", "whatsapp", "gateway")), cwd=ROOT, stdout=asyncio.subprocess.PIPE, env={**os.environ})
     try:
         line = await asyncio.wait_for(process.stdout.readline(), 30)
         if not line:
@@ -96,12 +103,16 @@ def environment(info: dict[str, Any], folder: Path, ceilings: dict[str, float], 
         # raised ceilings, pauses of the shared CPU leave more calls overlapping, and each client's
         # pool keeps what it opened (up to 100). Capped, so the memory runs measure the sender.
         "SOUCHASTIE_TELEGRAM_MAX_CONNECTIONS": str(POOL), "SOUCHASTIE_MAX_MAX_CONNECTIONS": str(POOL),
+        "SOUCHASTIE_OK_MAX_CONNECTIONS": str(POOL),
         # Each request leaves a time-out timer in the event loop until its time passes, so a
         # client holds (requests a second × time-out) of them: short time-outs make that steady
         # within a second instead of after half a minute, for short and long runs alike.
         **({name: "2" for name in ("SOUCHASTIE_TELEGRAM_REQUEST_TIMEOUT_SECONDS",
                                    "SOUCHASTIE_MAX_REQUEST_TIMEOUT_SECONDS",
-                                   "SOUCHASTIE_VK_REQUEST_TIMEOUT_SECONDS")} if factor > 1 else {}),
+                                   "SOUCHASTIE_VK_REQUEST_TIMEOUT_SECONDS",
+                                   "SOUCHASTIE_OK_REQUEST_TIMEOUT_SECONDS",
+                                   "SOUCHASTIE_WHATSAPP_REQUEST_TIMEOUT_SECONDS",
+                                   "SOUCHASTIE_GATEWAY_REQUEST_TIMEOUT_SECONDS")} if factor > 1 else {}),
         "SOUCHASTIE_STORAGE_PATH": str(folder / "bench.db"),
         "SOUCHASTIE_STORAGE_ATTACHMENTS_DIR": str(folder / "attachments"),
         "SOUCHASTIE_VK_TOKEN": info["vk"]["token"], "SOUCHASTIE_VK_API_URL": info["vk"]["url"],
@@ -111,19 +122,42 @@ def environment(info: dict[str, Any], folder: Path, ceilings: dict[str, float], 
         "SOUCHASTIE_TELEGRAM_BROADCAST_PER_SECOND": str(ceilings["telegram"]),
         "SOUCHASTIE_MAX_TOKEN": info["max"]["token"], "SOUCHASTIE_MAX_API_URL": info["max"]["url"],
         "SOUCHASTIE_MAX_REQUESTS_PER_SECOND": str(ceilings["max"]),
+        "SOUCHASTIE_OK_TOKEN": info["ok"]["token"], "SOUCHASTIE_OK_API_URL": info["ok"]["url"],
+        "SOUCHASTIE_OK_REQUESTS_PER_SECOND": str(ceilings["ok"]),
+        "SOUCHASTIE_WHATSAPP_TOKEN": info["whatsapp"]["token"],
+        "SOUCHASTIE_WHATSAPP_APP_SECRET": info["whatsapp"]["app_secret"],
+        "SOUCHASTIE_WHATSAPP_VERIFY_TOKEN": info["whatsapp"]["verify_token"],
+        "SOUCHASTIE_WHATSAPP_PHONE_NUMBER_ID": info["whatsapp"]["phone_number_id"],
+        "SOUCHASTIE_WHATSAPP_GRAPH_URL": info["whatsapp"]["url"],
+        "SOUCHASTIE_WHATSAPP_GRAPH_VERSION": info["whatsapp"]["version"],
+        "SOUCHASTIE_WHATSAPP_MESSAGES_PER_SECOND": str(ceilings["whatsapp"]),
+        "SOUCHASTIE_GATEWAY_SECRET": info["gateway"]["secret"],
+        "SOUCHASTIE_GATEWAY_OUTBOUND_URL": info["gateway"]["url"],
+        "SOUCHASTIE_GATEWAY_MESSAGES_PER_SECOND": str(ceilings["gateway"]),
     }
 
 
+def external_id(channel: str, n: int) -> str:
+    """The platform's form of a resident's id: OK's are chat ids ("chat:C<hex>"), WhatsApp's the
+    phone numbers (wa_id), the others numbers."""
+    number = FIRST_ID[channel] + n
+    return f"chat:C{number:x}" if channel == "ok" else str(number)
+
+
 def seed(path: Path, counts: dict[str, int]) -> None:
-    """Residents who agreed and can be written to, straight into SQLite (schema already made)."""
+    """Residents who agreed and can be written to, straight into SQLite (schema already made).
+    The WhatsApp ones wrote an hour ago (``whatsapp_contacts.last_inbound_at``, as
+    ``storage.whatsapp.touch_window`` records it), so their 24-hour window is open."""
     stamp = "2026-11-01T00:00:00.000000+00:00"
+    wrote = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="microseconds")
     with sqlite3.connect(path) as db:
         for channel, count in counts.items():
-            first = FIRST_ID[channel]
             db.executemany(
                 "INSERT INTO residents (channel, external_id, display_name, language, consent_version,"
                 " consent_at, reachable, created_at) VALUES (?, ?, ?, 'ru', '2026-11-01', ?, 1, ?)",
-                ((channel, str(first + n), f"Житель {n}", stamp, stamp) for n in range(count)))
+                ((channel, external_id(channel, n), f"Житель {n}", stamp, stamp) for n in range(count)))
+        db.executemany("INSERT INTO whatsapp_contacts (wa_id, last_inbound_at) VALUES (?, ?)",
+                       ((external_id("whatsapp", n), wrote) for n in range(counts.get("whatsapp", 0))))
 
 
 async def broadcast(info: dict[str, Any], counts: dict[str, int], ceilings: dict[str, float],
@@ -133,9 +167,12 @@ async def broadcast(info: dict[str, Any], counts: dict[str, int], ceilings: dict
     from broadcasts import outbox
     from broadcasts.audience import Audience
     from broadcasts.service import BroadcastService
+    from channels.gateway.channel import GatewayChannel
     from channels.max.channel import MaxChannel
+    from channels.ok.channel import OkChannel
     from channels.telegram.channel import TelegramChannel
     from channels.vk.channel import VkChannel
+    from channels.whatsapp.channel import WhatsappChannel
     from handlers import LOCALES
     from storage.attachments import AttachmentStore
     from storage.database import Database
@@ -149,7 +186,9 @@ async def broadcast(info: dict[str, Any], counts: dict[str, int], ceilings: dict
         db = await Database.open(settings.storage.path)
         attachments = AttachmentStore(settings.storage.attachments_dir)
         channels = {"vk": VkChannel(settings, db, attachments), "telegram": TelegramChannel(settings, db, attachments),
-                    "max": MaxChannel(settings, db, attachments)}
+                    "max": MaxChannel(settings, db, attachments), "ok": OkChannel(settings, db, attachments),
+                    "whatsapp": WhatsappChannel(settings, db, attachments),
+                    "gateway": GatewayChannel(settings, db, attachments)}
         texts = Texts.load(LOCALES, settings.languages.default)
         broadcast_id, recipients = await outbox.create(
             db, outbox.BroadcastSpec(title="ПАРКУ БЫТЬ! — серия 4", texts=TEXTS, audience=Audience(),
@@ -175,6 +214,8 @@ async def broadcast(info: dict[str, Any], counts: dict[str, int], ceilings: dict
             channels["vk"].client.close()
             await channels["telegram"].bot.session.close()
             await channels["max"].api.close()
+            for name in ("ok", "whatsapp", "gateway"):
+                await channels[name].stop()
             await db.close()
     return {"seconds": seconds, "progress": progress, "peak_bytes": peak,
             "calls": {name: sender.calls_made for name, sender in service.senders.items()}}
@@ -226,7 +267,7 @@ def bytes_per_held_row(count: int = 10_000) -> float:
 
 
 def report(rates: dict[str, Any], memory: list[dict[str, Any]]) -> str:
-    lines = [f"one announcement to {CAMPAIGN:,} residents, 60 % VK / 30 % Telegram / 10 % MAX, "
+    lines = [f"one announcement to {CAMPAIGN:,} residents, {SPLIT}, "
              f"counts divided by --scale {rates['scale']}: {rates['counts']}",
              "(the rate ratios and the 429 counts do not depend on the scale; the times do, and the start "
              "(the first claim, about a second) weighs more in the total the larger the scale)"]

@@ -1,8 +1,9 @@
-"""The fake VK, Telegram and MAX of the tests, with their ceilings enforced, in a process of
-their own: the broadcast benchmark's process then holds only the bot's side, so its CPU time and
+"""The fake VK, Telegram, MAX, OK, WhatsApp and gateway of the tests, with their ceilings
+enforced, in a process of their own: the broadcast benchmark's process then holds only the bot's side, so its CPU time and
 its memory (the peak measured at 10,000 and 100,000 recipients) are the sender's, not the fakes'.
 
-``python -m bench.platforms VK TELEGRAM MAX`` (calls / messages / requests a second) prints one
+``python -m bench.platforms VK TELEGRAM MAX OK WHATSAPP GATEWAY`` (calls / messages / requests a
+second; the last three may be left out, and those fakes then enforce no ceiling) prints one
 JSON line with the fakes' URLs and tokens, then serves until SIGTERM. ``GET /stats`` on the
 control port tells, per platform, how many calls were answered within the ceiling, when the
 first and the last of them came, and how many were refused with the platform's rate-limit answer.
@@ -16,9 +17,12 @@ import sys
 
 from aiohttp import web
 
+from tests.fakes.gateway import FakeGateway
 from tests.fakes.max import FakeMax
+from tests.fakes.ok import FakeOk
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.vk import FakeVk
+from tests.fakes.whatsapp import PHONE_NUMBER_ID, FakeGraph
 
 
 def stats(fake) -> dict:
@@ -27,15 +31,22 @@ def stats(fake) -> dict:
             "rate_limited": fake.rate_limited}
 
 
-async def main(vk_ceiling: float, telegram_ceiling: float, max_ceiling: float) -> None:
+async def main(vk_ceiling: float, telegram_ceiling: float, max_ceiling: float, ok_ceiling: float | None = None,
+               whatsapp_ceiling: float | None = None, gateway_ceiling: float | None = None) -> None:
     vk, telegram = FakeVk(ceiling=vk_ceiling), FakeTelegram(ceiling=telegram_ceiling)
     max_ = FakeMax(ceiling=max_ceiling)
+    ok, whatsapp = FakeOk(ceiling=ok_ceiling), FakeGraph(ceiling=whatsapp_ceiling)
+    gateway = FakeGateway(ceiling=None if gateway_ceiling is None else int(gateway_ceiling))
     await vk.start()
     await telegram.start()
     await max_.start()
+    await ok.start()
+    await whatsapp.start()
+    await gateway.start()
 
     async def report(request: web.Request) -> web.Response:
-        return web.json_response({"vk": stats(vk), "telegram": stats(telegram), "max": stats(max_)})
+        return web.json_response({"vk": stats(vk), "telegram": stats(telegram), "max": stats(max_),
+                                  "ok": stats(ok), "whatsapp": stats(whatsapp), "gateway": stats(gateway)})
 
     control = web.Application()
     control.router.add_get("/stats", report)
@@ -46,7 +57,12 @@ async def main(vk_ceiling: float, telegram_ceiling: float, max_ceiling: float) -
     print(json.dumps({"control": f"http://127.0.0.1:{runner.addresses[0][1]}",
                       "vk": {"url": vk.api_url, "token": vk.token, "group_id": vk.group_id},
                       "telegram": {"url": telegram.url, "token": telegram.token},
-                      "max": {"url": max_.url, "token": max_.token}}), flush=True)
+                      "max": {"url": max_.url, "token": max_.token},
+                      "ok": {"url": ok.url, "token": ok.token},
+                      "whatsapp": {"url": whatsapp.url, "token": whatsapp.token, "version": whatsapp.version,
+                                   "app_secret": whatsapp.app_secret, "verify_token": whatsapp.verify_token,
+                                   "phone_number_id": PHONE_NUMBER_ID},
+                      "gateway": {"url": gateway.outbound_url, "secret": gateway.secret}}), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
@@ -56,7 +72,10 @@ async def main(vk_ceiling: float, telegram_ceiling: float, max_ceiling: float) -
     await vk.stop()
     await telegram.close()
     await max_.stop()
+    await ok.close()
+    await whatsapp.close()
+    await gateway.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*(float(value) for value in sys.argv[1:4])))
+    asyncio.run(main(*(float(value) for value in sys.argv[1:7])))

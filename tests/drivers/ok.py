@@ -67,6 +67,11 @@ class OkResident:
         fresh, self.seen = sent[self.seen:], len(sent)
         return [as_bot_message(m) for m in fresh]
 
+    async def later(self, timeout: float = 10) -> list[BotMessage]:
+        """What the bot sent this resident on its own (not in reply to an action of theirs)
+        since the last look, waiting up to ``timeout`` seconds for at least one message."""
+        return await eventually(self.new_messages, timeout)
+
     async def send_text(self, text: str) -> list[BotMessage]:
         return await self.act(self.message(text=text))
 

@@ -86,6 +86,11 @@ class VkResident:
         fresh, self.seen = sent[self.seen:], len(sent)
         return [to_bot_message(m) for m in fresh]
 
+    async def later(self, timeout: float = 10) -> list[BotMessage]:
+        """What the bot sent this resident on its own (not in reply to an action of theirs)
+        since the last look, waiting up to ``timeout`` seconds for at least one message."""
+        return await eventually(self.new_messages, timeout)
+
     async def send_text(self, text: str) -> list[BotMessage]:
         return await self.send(self.message_new(text))
 
