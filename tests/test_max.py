@@ -80,7 +80,7 @@ async def test_the_same_update_delivered_twice_is_answered_once(tmp_path):
         w.fake.push(update)
         w.fake.push(resident.message("/help"))
         await eventually(lambda: len(w.fake.sent_to(resident.user_id)) > resident.seen)
-        assert len(resident.news()) == 1  # the /help menu only, not a second answer to /menu
+        assert len(resident.new_messages()) == 1  # the /help menu only, not a second answer to /menu
         assert await rows(w.app, "SELECT count(*) FROM inbox WHERE update_id = ?",
                           "msg:" + update["message"]["body"]["mid"]) == [(1,)]
 

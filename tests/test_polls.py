@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import ContentError, load_content, storable
+from bot.content import ContentError, load_content
+from tests.drivers import load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
 
@@ -15,8 +16,7 @@ CONTENT = Path(__file__).parent / "fixtures" / "content" / "polls.yaml"
 
 
 async def load(app, path: Path = CONTENT) -> None:
-    async with app.db.transaction() as tx:
-        await tx.content.store(storable(load_content(path)))
+    await load_content_into(app, path)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import load_content, storable
+from tests.drivers import load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
 
@@ -16,8 +16,7 @@ STALE = "прошлого сообщения"
 
 
 async def load(app, path: Path = CONTENT) -> None:
-    async with app.db.transaction() as tx:
-        await tx.content.store(storable(load_content(path)))
+    await load_content_into(app, path)
 
 
 @pytest.fixture

@@ -43,6 +43,27 @@ class Resident(Protocol):
     async def send_photo(self, data: bytes) -> list[BotMessage]: ...
 
 
+class RepliesFromFake:
+    """For drivers whose fake records what the bot sent: the driver says how to read the new
+    messages (``new_messages``); ``later`` waits for replies the bot sent on its own."""
+
+    def new_messages(self) -> list[BotMessage]:
+        raise NotImplementedError
+
+    async def later(self, timeout: float = 10) -> list[BotMessage]:
+        """What the bot sent this resident on its own (not in reply to an action of theirs)
+        since the last look, waiting up to ``timeout`` seconds for at least one message."""
+        return await eventually(self.new_messages, timeout)
+
+
+async def load_content_into(app: Application, path: Path) -> None:
+    """Store a content file's polls, quizzes, surveys and contests, as `content load` does."""
+    from bot.content import load_content, storable
+
+    async with app.db.transaction() as tx:
+        await tx.content.store(storable(load_content(path)))
+
+
 class World(Protocol):
     app: Application
 

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from bot.app import Application
-from tests.drivers import BotMessage, eventually, test_settings, wait_handled
+from tests.drivers import BotMessage, RepliesFromFake, test_settings, wait_handled
 from tests.fakes.gateway import FakeGateway, signed
 
 CHANNEL = "gateway"
@@ -27,7 +27,7 @@ def as_bot_message(message: dict[str, Any]) -> BotMessage:
 
 
 @dataclass
-class GatewayResident:
+class GatewayResident(RepliesFromFake):
     world: GatewayWorld
     user_id: str
     name: str
@@ -55,11 +55,6 @@ class GatewayResident:
         sent = self.world.fake.sent_to(self.user_id)
         fresh, self.seen = sent[self.seen:], len(sent)
         return [as_bot_message(m) for m in fresh]
-
-    async def later(self, timeout: float = 10) -> list[BotMessage]:
-        """What the bot sent this resident on its own (not in reply to an action of theirs)
-        since the last look, waiting up to ``timeout`` seconds for at least one message."""
-        return await eventually(self.new_messages, timeout)
 
     async def send_text(self, text: str) -> list[BotMessage]:
         return await self.act(self.event(text=text))

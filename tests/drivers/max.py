@@ -17,7 +17,7 @@ from typing import Any, AsyncIterator
 
 from bot.app import Application
 from channels.max.parse import parse_update
-from tests.drivers import BotMessage, eventually, test_settings, wait_handled
+from tests.drivers import BotMessage, RepliesFromFake, test_settings, wait_handled
 from tests.fakes.max import FakeMax
 
 REQUESTS = {"request_geo_location": "location", "request_contact": "contact"}
@@ -48,7 +48,7 @@ def _button(button: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
-class MaxResident:
+class MaxResident(RepliesFromFake):
     world: "MaxWorld"
     user_id: int
     name: str
@@ -96,17 +96,12 @@ class MaxResident:
         update_id = parse_update(update)[-1].update_id
         self.world.fake.push(update)
         await wait_handled(self.world.app, "max", update_id, timeout=20)
-        return self.news()
+        return self.new_messages()
 
-    def news(self) -> list[BotMessage]:
+    def new_messages(self) -> list[BotMessage]:
         sent = self.world.fake.sent_to(self.user_id)
         fresh, self.seen = sent[self.seen:], len(sent)
         return [bot_message(m) for m in fresh]
-
-    async def later(self, timeout: float = 10) -> list[BotMessage]:
-        """What the bot sent this resident on its own (not in reply to an action of theirs)
-        since the last look, waiting up to ``timeout`` seconds for at least one message."""
-        return await eventually(self.news, timeout)
 
     async def send_text(self, text: str) -> list[BotMessage]:
         head, _, argument = text.strip().partition(" ")

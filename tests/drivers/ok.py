@@ -15,7 +15,7 @@ from typing import Any, AsyncIterator
 
 from bot.app import Application
 from channels.ok.parse import update_id
-from tests.drivers import BotMessage, eventually, test_settings, wait_handled
+from tests.drivers import BotMessage, RepliesFromFake, eventually, test_settings, wait_handled
 from tests.fakes.ok import FakeOk
 from tests.process import free_port
 
@@ -38,7 +38,7 @@ def as_bot_message(sent: dict[str, Any]) -> BotMessage:
 
 
 @dataclass
-class OkResident:
+class OkResident(RepliesFromFake):
     world: "OkWorld"
     user_id: int
     name: str
@@ -66,11 +66,6 @@ class OkResident:
         sent = self.world.fake.sent_to(self.chat_id)
         fresh, self.seen = sent[self.seen:], len(sent)
         return [as_bot_message(m) for m in fresh]
-
-    async def later(self, timeout: float = 10) -> list[BotMessage]:
-        """What the bot sent this resident on its own (not in reply to an action of theirs)
-        since the last look, waiting up to ``timeout`` seconds for at least one message."""
-        return await eventually(self.new_messages, timeout)
 
     async def send_text(self, text: str) -> list[BotMessage]:
         return await self.act(self.message(text=text))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from bot.app import Application
-from tests.drivers import BotMessage, eventually, test_settings, wait_handled
+from tests.drivers import BotMessage, RepliesFromFake, test_settings, wait_handled
 from tests.fakes.telegram import FakeTelegram
 
 CHANNEL = "telegram"
@@ -38,7 +38,7 @@ def as_bot_message(sent: dict[str, Any]) -> BotMessage:
 
 
 @dataclass
-class TelegramResident:
+class TelegramResident(RepliesFromFake):
     world: "TelegramWorld"
     user_id: int
     first_name: str
@@ -72,11 +72,6 @@ class TelegramResident:
         sent = self.world.fake.sent_to(self.chat_id)
         fresh, self.seen = sent[self.seen:], len(sent)
         return [as_bot_message(m) for m in fresh]
-
-    async def later(self, timeout: float = 10) -> list[BotMessage]:
-        """What the bot sent this resident on its own (not in reply to an action of theirs)
-        since the last look, waiting up to ``timeout`` seconds for at least one message."""
-        return await eventually(self.new_messages, timeout)
 
     async def send_text(self, text: str) -> list[BotMessage]:
         content: dict[str, Any] = {"text": text}

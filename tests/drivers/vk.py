@@ -18,7 +18,7 @@ from typing import Any, AsyncIterator
 import aiohttp
 
 from bot.app import Application
-from tests.drivers import BotMessage, eventually, test_settings, wait_handled
+from tests.drivers import BotMessage, RepliesFromFake, eventually, test_settings, wait_handled
 from tests.fakes.vk import FakeVk
 
 SECRET = "callback-secret-1"
@@ -50,7 +50,7 @@ def to_bot_message(sent: dict[str, Any]) -> BotMessage:
 
 
 @dataclass
-class VkResident:
+class VkResident(RepliesFromFake):
     world: "VkWorld"
     user_id: int
     client_info: dict[str, Any] = field(default_factory=lambda: dict(MODERN_CLIENT))
@@ -85,11 +85,6 @@ class VkResident:
         sent = self.world.fake.sent_to(self.user_id)
         fresh, self.seen = sent[self.seen:], len(sent)
         return [to_bot_message(m) for m in fresh]
-
-    async def later(self, timeout: float = 10) -> list[BotMessage]:
-        """What the bot sent this resident on its own (not in reply to an action of theirs)
-        since the last look, waiting up to ``timeout`` seconds for at least one message."""
-        return await eventually(self.new_messages, timeout)
 
     async def send_text(self, text: str) -> list[BotMessage]:
         return await self.send(self.message_new(text))

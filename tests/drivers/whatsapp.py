@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from bot.app import Application
-from tests.drivers import BotMessage, eventually, test_settings, wait_handled
+from tests.drivers import BotMessage, RepliesFromFake, test_settings, wait_handled
 from tests.fakes.whatsapp import DISPLAY_NUMBER, PHONE_NUMBER_ID, FakeGraph
 
 CHANNEL = "whatsapp"
@@ -63,7 +63,7 @@ def webhook_body(messages: list[dict[str, Any]] = (), statuses: list[dict[str, A
 
 
 @dataclass
-class WhatsappResident:
+class WhatsappResident(RepliesFromFake):
     world: "WhatsappWorld"
     wa_id: str
     name: str
@@ -91,11 +91,6 @@ class WhatsappResident:
         sent = self.world.fake.sent_to(self.wa_id)
         fresh, self.seen = sent[self.seen:], len(sent)
         return [as_bot_message(m) for m in fresh]
-
-    async def later(self, timeout: float = 10) -> list[BotMessage]:
-        """What the bot sent this resident on its own (not in reply to an action of theirs)
-        since the last look, waiting up to ``timeout`` seconds for at least one message."""
-        return await eventually(self.new_messages, timeout)
 
     async def send_text(self, text: str) -> list[BotMessage]:
         return await self.act(self.message("text", text={"body": text}))
