@@ -168,7 +168,8 @@ async def _read_form(request: web.Request) -> None:
     except web.HTTPException:
         raise  # 413: too large
     except Exception as error:  # aiohttp's parsers raise ValueError, LookupError, RuntimeError…
-        log.info("staff panel: an unreadable form from %s (%s: %s)", request.remote, type(error).__name__, error)
+        log.info("staff panel: an unreadable form from %s (%s: %s)", address_of(request),
+                 type(error).__name__, error)
         raise web.HTTPBadRequest(text="Форма не прочитана: обновите страницу и отправьте её снова.",
                                  content_type="text/plain") from None
 

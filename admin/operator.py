@@ -21,7 +21,8 @@ SOURCES = {"phone": "по телефону", "reception": "в пункте пр�
 FIELDS = ("source", "point", "category", "text", "address", "latitude", "longitude", "author_name", "author_contact")
 
 
-def _page(request: web.Request, *, status: int = 200, error: str = "", form: dict[str, str] | None = None) -> web.Response:
+def _page(request: web.Request, *, status: int = 200, error: str = "",
+          form: dict[str, str] | None = None) -> web.Response:
     """The form, empty or as the operator filled it in: every field is there (the template's
     StrictUndefined refuses a missing one)."""
     settings = panel(request).settings.proposals

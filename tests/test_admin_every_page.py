@@ -3,10 +3,13 @@
 The routes come from the running bot's own router, so a page added later is visited without
 changing this test. Path parameters are filled with real ids from a seeded campaign and with
 garbage (huge numbers, unicode digits, bytes that are not UTF-8); a parameter name this test has
-no real values for fails it, naming the parameter. The query parameters and form fields tried are
-those the pages' own modules read (found in their source), each with odd values, alone and all at
-once. Forms are POSTed with the session's valid CSRF token. A 403 for a page a role may not see
-is fine, and a request without a session is sent to the login page.
+no real values for fails it, naming the parameter. Query strings with real values (content items
+by kind and key, the list's filters, every export format and kind) go to each page that reads
+them. The query parameters and form fields tried with odd values are those the pages' own
+modules read (found in their source and their templates' forms), all at once and, for the admin
+who may open every page, each alone. Forms are POSTed with the session's valid CSRF token, also
+as bodies that are no readable form at all. A 403 for a page a role may not see is fine, and a
+request without a session must be sent to the login page.
 """
 from __future__ import annotations
 
@@ -23,9 +26,12 @@ from PIL import Image
 from yarl import URL
 
 from admin.app import HERE as ADMIN_DIR
+from admin.app import NOTICES
+from admin.exports import FORMATS
 from bot.content import load_content, storable, storable_series
 from broadcasts import outbox
 from broadcasts.audience import Audience
+from storage.moderation import STATUSES
 from storage.proposals import NewProposal
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world
@@ -76,6 +82,21 @@ VALID_FORMS = {
     "/admin/broadcasts": {"title": "Новости", "text_ru": "Привет, {{ name }}!", "action": "preview"},
     "/admin/content": {"yaml": "polls: []\n", "action": "preview"},
 }
+
+
+def real_queries(template_id: int) -> list[str]:
+    """Query strings with real values (content items, filters, export kinds); each is tried on
+    every page that reads all of its names."""
+    content = [f"kind={kind}&key={key}" for kind, key in (
+        ("polls", "park_name"), ("quizzes", "park"), ("surveys", "opinion"), ("contests", "drawings"),
+        ("series", "park"), ("polls", "nosuch"), ("series", "nosuch"), ("nosuch", "park"))]
+    exports = [f"format={fmt}&kind={kind}{personal}" for fmt in FORMATS
+               for kind in ("proposals", "all", "survey:opinion", "residents") for personal in ("", "&personal=1")]
+    filters = [f"status={status}" for status in STATUSES] + [
+        "status=with_experts&category=tree&channel=webchat&source=poster_12&from=2020-01-01&to=2099-12-31"
+        "&photo=1&location=1&q=%D1%81%D0%BA%D0%B0%D0%BC%D0%B5%D0%B9%D0%BA%D0%B8", "page=2", "page=1"]
+    return [*content, *exports, *filters, f"template={template_id}", "before=3", "user=root&action=login",
+            "since=2020-01-01", "source=poster_12", "next=/admin/users", *(f"notice={n}" for n in NOTICES)]
 
 
 def jpeg() -> bytes:
@@ -136,6 +157,7 @@ async def seed_campaign(app) -> dict[str, list[str]]:
         "kind": ["svg", "png"],
         "key": [photo[0]],
         "name": [path.name for path in (ADMIN_DIR / "static").iterdir()],  # the panel's styles and scripts
+        "?": real_queries(template_id),
     }
 
 
@@ -230,7 +252,8 @@ class Crawl:
             self.problems.append(f"{who}: {method} {path[:160]} -> {response.status} {body[:200]!r}")
         if who == "nobody" and not path.startswith(("/admin/login", "/admin/static")):
             target = response.headers.get("Location", "")
-            if response.status not in (302, 303) or not target.startswith(("/admin/login", "/admin/?")) and target != "/admin/":
+            sent_on = target.startswith("/admin/login") or target == "/admin/"  # /admin is /admin/
+            if response.status not in (302, 303) or not sent_on:
                 self.problems.append(f"nobody: {method} {path[:160]} -> {response.status}, not sent to log in")
         return response.status
 
@@ -239,6 +262,9 @@ class Crawl:
             found = paths(route, self.values, thorough)
             for path in found:
                 await self.request(browser, who, "GET", path)
+            for query in self.values["?"]:
+                if {pair.partition("=")[0] for pair in query.split("&")} <= set(route.reads):
+                    await self.request(browser, who, "GET", f"{found[0]}?{query}")
             for odd in ODD if route.reads else ():  # every parameter at once, then each alone
                 await self.request(browser, who, "GET", found[0] + "?" + "&".join(f"{n}={odd}" for n in route.reads))
                 for name in route.reads if thorough else ():
@@ -302,3 +328,22 @@ async def test_no_page_of_the_panel_answers_5xx_to_any_role_or_input(tmp_path):
                 await crawl.request(browser, name, "POST", "/admin/logout", data={"csrf": browser.csrf})
         assert not crawl.problems, f"{len(crawl.problems)} of {crawl.requests} requests:\n" + "\n".join(
             sorted(set(crawl.problems))[:80])
+
+
+async def test_the_issues_panel_errors_are_a_form_a_404_and_the_first_page(tmp_path):
+    async with world(tmp_path) as w:
+        await make_staff(w.app, "mila", "moderator")
+        async with w.app.db.transaction() as tx:
+            for number in range(3):
+                await tx.proposals.create(NewProposal(None, "operator", "phone", "idea", f"Скамейка номер {number}"))
+        async with StaffBrowser.of(w.app) as mila:
+            await mila.login("mila")
+            entry = await mila.get("/admin/operator")
+            assert entry.status == 200 and 'name="author_contact" value=""' in entry.text
+            assert (await mila.get("/admin/proposals/99999999999999999999")).status == 404
+            assert (await mila.get("/admin/proposals/9223372036854775808")).status == 404
+            assert (await mila.get("/admin/proposals/%D9%A3")).status == 404  # an Arabic-Indic 3 is not proposal 3
+            assert "Скамейка номер 2" in (await mila.get("/admin/proposals/3")).text
+            for page in ("%C2%B2", "%D9%A3", "99999999999999999999", "-1"):
+                listed = await mila.get(f"/admin/proposals?page={page}")
+                assert listed.status == 200 and "Скамейка номер 0" in listed.text, page  # the first page
