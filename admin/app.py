@@ -24,6 +24,7 @@ of NOTICES on the next page.
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,15 @@ from aiohttp import web
 
 from admin import auth, csrf
 from admin.roles import USER_KEY, can, current_user, login_redirect
+from admin.throttle import LoginThrottle
+from bot.addresses import Network, client_address, networks
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Texts
 from storage.attachments import AttachmentStore
 from storage.database import Database
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 PAGES = (  # modules with a `routes` table; D's first, then E's
     "admin.login", "admin.home", "admin.users", "admin.audit", "admin.settings_page", "admin.proposals",
@@ -60,6 +64,8 @@ class Panel:
     templates: jinja2.Environment
     secure_cookies: bool
     paths: frozenset[str]  # every path the panel serves, to show only the menu items that exist
+    trusted_proxies: tuple[Network, ...]
+    throttle: LoginThrottle
 
     @property
     def attachments(self) -> AttachmentStore:
@@ -98,6 +104,11 @@ def panel(request: web.Request) -> Panel:
     return request.config_dict[PANEL]
 
 
+def address_of(request: web.Request) -> str:
+    """The client's address: behind one of ``server.trusted_proxies``, the one the proxy saw."""
+    return client_address(request, panel(request).trusted_proxies)
+
+
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
     """Render a page of the panel with what every page shows: the menu, the user, the notice."""
     p = panel(request)
@@ -131,8 +142,11 @@ async def staff_session(request: web.Request, handler):
     if request.method == "POST" and request.path != "/admin/login":
         if session is None:
             raise login_redirect(request)
+        await _read_form(request)
         if not csrf.matches(session.csrf, await csrf.submitted_token(request)):
             raise csrf.forbidden()
+    elif request.method == "POST":
+        await _read_form(request)
     response = await handler(request)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -145,6 +159,21 @@ async def staff_session(request: web.Request, handler):
     return response
 
 
+async def _read_form(request: web.Request) -> None:
+    """Parse a POST's form once, here (aiohttp keeps it for the page): a body that is no readable
+    form — bytes that are not UTF-8, a broken multipart, an unknown charset — is a 400 with a
+    reason, not an error in whichever page reads the form next."""
+    try:
+        await request.post()
+    except web.HTTPException:
+        raise  # 413: too large
+    except Exception as error:  # aiohttp's parsers raise ValueError, LookupError, RuntimeError…
+        log.info("staff panel: an unreadable form from %s (%s: %s)", address_of(request),
+                 type(error).__name__, error)
+        raise web.HTTPBadRequest(text="Форма не прочитана: обновите страницу и отправьте её снова.",
+                                 content_type="text/plain") from None
+
+
 def templates() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                      autoescape=True, undefined=jinja2.StrictUndefined,
@@ -153,15 +182,29 @@ def templates() -> jinja2.Environment:
     return environment
 
 
+STATIC = {path.name: path for path in (HERE / "static").iterdir() if path.is_file()}
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """The panel's own styles and scripts, by name from a fixed list, so that no name a client
+    makes up reaches the file system (aiohttp's static handler answered a name too long for the
+    file system with 500)."""
+    path = STATIC.get(request.match_info["name"])
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
+
+
 def setup_admin(web_app: web.Application, db: Database, dispatcher: Dispatcher, settings: Settings,
                 texts: Texts) -> None:
     """Mount the panel on the bot's web app (before it starts): every /admin route is added here."""
     sub = web.Application(middlewares=[staff_session])
     for name in PAGES:
         sub.router.add_routes(importlib.import_module(name).routes)
-    sub.router.add_static("/static", HERE / "static")
+    sub.router.add_get("/static/{name}", static_file)
     paths = frozenset("/admin" + (resource.canonical or "") for resource in sub.router.resources())
     sub[PANEL] = Panel(db, dispatcher, settings, texts, templates(),
-                       settings.server.public_url.startswith("https://"), paths)
+                       settings.server.public_url.startswith("https://"), paths,
+                       networks(settings.server.trusted_proxies), LoginThrottle(settings.admin))
     web_app.router.add_get("/admin", lambda request: web.HTTPFound("/admin/"))
     web_app.add_subapp("/admin", sub)

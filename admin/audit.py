@@ -11,15 +11,18 @@ from typing import Any
 
 from aiohttp import web
 
+from admin.numbers import whole_number
 from admin.roles import AUDIT, current_user, require
 from storage.repositories import Repositories
 
 
 async def record(tx: Repositories, request: web.Request, action: str, subject: str = "",
                  details: dict[str, Any] | None = None) -> None:
+    from admin.app import address_of
+
     user = current_user(request)
     await tx.staff.audit(user.id if user else None, user.username if user else "", action, subject,
-                         details or {}, request.remote or "")
+                         details or {}, address_of(request))
 
 
 routes = web.RouteTableDef()
@@ -33,8 +36,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 
     username = request.query.get("user", "").strip()
     action = request.query.get("action", "").strip()
-    before = request.query.get("before", "")
     entries = await panel(request).db.reader.staff.audit_entries(
-        username=username, action=action, before_id=int(before) if before.isdigit() else None, limit=PAGE)
+        username=username, action=action, before_id=whole_number(request.query.get("before")), limit=PAGE)
     older = entries[-1].id if len(entries) == PAGE else None
     return render(request, "audit.html", entries=entries, user_filter=username, action_filter=action, older=older)

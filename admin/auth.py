@@ -6,11 +6,10 @@
 - A session is a random token in a cookie (HttpOnly, SameSite=Strict, Secure when the public
   address is https, path /admin); the database keeps only its SHA-256, the user, the CSRF token
   and the expiry, SESSION_HOURS after login. Logging out deletes the row.
-- Failed logins are counted per user name and per address. After FREE_FAILURES of them a further
-  attempt is refused until a delay has passed since the last failure, doubling from one second
-  up to MAX_DELAY: a guesser slows down to a crawl, a person who mistyped waits a second.
-  A successful login clears the count of that name and address; a count nobody added to for
-  FORGET_FAILURES_AFTER starts again, and successful logins tidy expired sessions away.
+- Failed logins are counted per name from one address and per address over all names, never
+  per name alone, so that guessing slows the guesser down without keeping the real person out
+  (admin/throttle.py). The address is the client's (bot/addresses.py: X-Forwarded-For only from
+  ``server.trusted_proxies``). Successful logins tidy expired sessions and old counts away.
 
 Passwords and tokens are never logged, not even in part.
 """
@@ -26,14 +25,12 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from admin.throttle import LoginThrottle
 from storage.database import Database
 from storage.staff import StaffSession, StaffUser
 
 SESSION_COOKIE = "souchastie_staff"
 SESSION_HOURS = 12
-FREE_FAILURES = 5
-MAX_DELAY = timedelta(minutes=15)
-FORGET_FAILURES_AFTER = timedelta(days=1)
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()
@@ -60,17 +57,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _throttle_keys(username: str, address: str) -> list[str]:
-    return [f"user:{username.strip().lower()}", f"address:{address}"]
-
-
-def delay_after(failures: int) -> timedelta:
-    """How long after the last failure the next attempt is heard."""
-    if failures < FREE_FAILURES:
-        return timedelta(0)
-    return min(timedelta(seconds=2 ** min(failures - FREE_FAILURES, 20)), MAX_DELAY)
-
-
 @dataclass(frozen=True)
 class LoginResult:
     user: StaffUser | None = None
@@ -78,38 +64,24 @@ class LoginResult:
     wait_seconds: int = 0  # > 0: refused without checking the password, try again later
 
 
-async def log_in(db: Database, username: str, password: str, address: str) -> LoginResult:
-    keys = _throttle_keys(username, address)
-    wait = await _wait_needed(db, keys)
+async def log_in(db: Database, throttle: LoginThrottle, username: str, password: str, address: str) -> LoginResult:
+    async with db.transaction() as tx:
+        wait = await throttle.admit(tx.staff, username, address)  # heard now: counted as a failure already
     if wait > 0:
         return LoginResult(wait_seconds=wait)
     user = await db.reader.staff.user_by_name(username.strip())
     valid = await _verify(user.password_hash if user else _NOBODY, password)
     if user is None or not valid or not user.active:
-        async with db.transaction() as tx:
-            await tx.staff.add_failure(keys, _ago(FORGET_FAILURES_AFTER))
         return LoginResult()
     token = secrets.token_urlsafe(32)
     expires = datetime.now(timezone.utc) + timedelta(hours=SESSION_HOURS)
     async with db.transaction() as tx:
-        await tx.staff.clear_failures(keys)
-        await tx.staff.tidy(_ago(FORGET_FAILURES_AFTER))
+        await throttle.succeeded(tx.staff, username, address)
+        await tx.staff.tidy(throttle.forget_before())
         await tx.staff.open_session(token_hash(token), user.id, secrets.token_urlsafe(32), address,
                                     expires.isoformat(timespec="microseconds"))
         await tx.staff.audit(user.id, user.username, "login", "", {}, address)
     return LoginResult(user=user, token=token)
-
-
-def _ago(period: timedelta) -> str:
-    return (datetime.now(timezone.utc) - period).isoformat(timespec="microseconds")
-
-
-async def _wait_needed(db: Database, keys: list[str]) -> int:
-    worst = 0.0
-    for failures, last_at in await db.reader.staff.failures(keys):
-        until = datetime.fromisoformat(last_at) + delay_after(failures)
-        worst = max(worst, (until - datetime.now(timezone.utc)).total_seconds())
-    return int(worst) + 1 if worst > 0 else 0
 
 
 async def session_of(db: Database, request: web.Request) -> StaffSession | None:
@@ -119,14 +91,14 @@ async def session_of(db: Database, request: web.Request) -> StaffSession | None:
     return await db.reader.staff.session(token_hash(token))
 
 
-async def log_out(db: Database, request: web.Request, user: StaffUser | None) -> None:
+async def log_out(db: Database, request: web.Request, user: StaffUser | None, address: str) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return
     async with db.transaction() as tx:
         await tx.staff.close_session(token_hash(token))
         if user is not None:
-            await tx.staff.audit(user.id, user.username, "logout", "", {}, request.remote or "")
+            await tx.staff.audit(user.id, user.username, "logout", "", {}, address)
 
 
 def set_session_cookie(response: web.StreamResponse, token: str, secure: bool) -> None:

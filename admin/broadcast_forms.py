@@ -14,6 +14,7 @@ from aiohttp import web
 
 from admin.app import panel, redirect, render
 from admin.audit import record
+from admin.numbers import path_id
 from admin.roles import BROADCASTS, current_user, require
 from broadcasts import outbox
 from broadcasts.audience import Audience
@@ -87,7 +88,7 @@ async def broadcasts_create(request: web.Request) -> web.StreamResponse:
 
 
 async def _progress(request: web.Request) -> tuple[object, outbox.Progress]:
-    broadcast_id = int(request.match_info["id"])
+    broadcast_id = path_id(request, "id")
     db = panel(request).db
     row = await db.reader.broadcasts.get(broadcast_id)
     progress = await outbox.progress(db, broadcast_id)
@@ -96,7 +97,7 @@ async def _progress(request: web.Request) -> tuple[object, outbox.Progress]:
     return row, progress
 
 
-@routes.get(r"/broadcasts/{id:\d+}")
+@routes.get("/broadcasts/{id:[0-9]+}")
 @require(BROADCASTS)
 async def broadcast_page(request: web.Request) -> web.StreamResponse:
     row, progress = await _progress(request)
@@ -104,7 +105,7 @@ async def broadcast_page(request: web.Request) -> web.StreamResponse:
                   audience=Audience(**row.audience).describe())
 
 
-@routes.get(r"/broadcasts/{id:\d+}/progress")
+@routes.get("/broadcasts/{id:[0-9]+}/progress")
 @require(BROADCASTS)
 async def broadcast_progress(request: web.Request) -> web.StreamResponse:
     _, progress = await _progress(request)
@@ -112,10 +113,10 @@ async def broadcast_progress(request: web.Request) -> web.StreamResponse:
                               "status_title": STATUS_TITLES.get(progress.status, progress.status)})
 
 
-@routes.post(r"/broadcasts/{id:\d+}/{action:(pause|resume|cancel)}")
+@routes.post("/broadcasts/{id:[0-9]+}/{action:(pause|resume|cancel)}")
 @require(BROADCASTS)
 async def broadcast_control(request: web.Request) -> web.StreamResponse:
-    broadcast_id, action = int(request.match_info["id"]), request.match_info["action"]
+    broadcast_id, action = path_id(request, "id"), request.match_info["action"]
     db = panel(request).db
     changed = await getattr(outbox, action)(db, broadcast_id)
     if changed not in (None, False):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from admin import auth, csrf
-from admin.app import panel, render
+from admin.app import address_of, panel, render
 from admin.roles import current_user
 
 routes = web.RouteTableDef()
@@ -37,10 +37,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_page(request, status=403, error="Страница входа устарела. Попробуйте ещё раз.")
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     p = panel(request)
-    result = await auth.log_in(p.db, username, password, request.remote or "")
+    result = await auth.log_in(p.db, p.throttle, username, password, address_of(request))
     if result.wait_seconds:
-        return _login_page(request, status=429, username=username,
-                           error=f"Слишком много неудачных попыток. Повторите через {result.wait_seconds} с.")
+        response = _login_page(request, status=429, username=username,
+                               error=f"Слишком много неудачных попыток. Повторите через {result.wait_seconds} с.")
+        response.headers["Retry-After"] = str(result.wait_seconds)
+        return response
     if result.user is None:
         return _login_page(request, status=401, username=username, error="Неверное имя или пароль.")
     response = web.HTTPSeeOther(_safe_next(str(form.get("next", "/admin/"))))
@@ -51,7 +53,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
-    await auth.log_out(panel(request).db, request, current_user(request))
+    await auth.log_out(panel(request).db, request, current_user(request), address_of(request))
     response = web.HTTPSeeOther("/admin/login")
     auth.clear_session_cookie(response)
     raise response

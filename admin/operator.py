@@ -18,11 +18,16 @@ from storage.proposals import NewProposal
 
 routes = web.RouteTableDef()
 SOURCES = {"phone": "по телефону", "reception": "в пункте приёма", "paper": "на бумаге"}
+FIELDS = ("source", "point", "category", "text", "address", "latitude", "longitude", "author_name", "author_contact")
 
 
-def _page(request: web.Request, *, status: int = 200, error: str = "", form=None) -> web.Response:
+def _page(request: web.Request, *, status: int = 200, error: str = "",
+          form: dict[str, str] | None = None) -> web.Response:
+    """The form, empty or as the operator filled it in: every field is there (the template's
+    StrictUndefined refuses a missing one)."""
     settings = panel(request).settings.proposals
-    return render(request, "operator.html", status=status, error=error, form=form or {}, sources=SOURCES,
+    form = {**dict.fromkeys(FIELDS, ""), **(form or {})}
+    return render(request, "operator.html", status=status, error=error, form=form, sources=SOURCES,
                   categories=[(c.key, c.title_in("ru")) for c in settings.categories], max_photos=settings.max_photos)
 
 
@@ -46,9 +51,7 @@ async def enter(request: web.Request) -> web.StreamResponse:
     p = panel(request)
     settings = p.settings.proposals
     form = await request.post()
-    fields = {k: str(form.get(k, "")).strip() for k in
-              ("source", "point", "category", "text", "address", "latitude", "longitude", "author_name",
-               "author_contact")}
+    fields = {k: str(form.get(k, "")).strip() for k in FIELDS}
     text = fields["text"]
     if fields["source"] not in SOURCES:
         return _page(request, status=400, error="Укажите, как получено предложение.", form=fields)

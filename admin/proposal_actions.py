@@ -13,13 +13,14 @@ from aiohttp import web
 from admin import notices
 from admin.app import panel, redirect, render
 from admin.audit import record
+from admin.numbers import path_id, whole_number
 from admin.roles import OPINIONS, PROPOSALS, current_user, require
 from storage.moderation import STATUSES, VERDICTS
 
 routes = web.RouteTableDef()
 MAX_TEXT = 4000
 BULK_LIMIT = 500
-NUMBER = re.compile(r"(\d+)\s*$")
+NUMBER = re.compile(r"([0-9]+)\s*\Z")  # the number at the end of "П-17"
 
 
 def refused(request: web.Request, message: str, back: str) -> web.Response:
@@ -27,7 +28,7 @@ def refused(request: web.Request, message: str, back: str) -> web.Response:
 
 
 def _proposal_id(request: web.Request) -> int:
-    return int(request.match_info["proposal_id"])
+    return path_id(request, "proposal_id")
 
 
 async def _existing(request: web.Request, proposal_id: int) -> None:
@@ -45,13 +46,13 @@ async def _status_arguments(request: web.Request, form, ids: list[int]) -> tuple
     target = None
     if status == "duplicate":
         match = NUMBER.search(str(form.get("duplicate_of", "")))
-        target = int(match.group(1)) if match else None
+        target = whole_number(match.group(1)) if match else None
         if target is None or target in ids or not await panel(request).db.reader.moderation.existing([target]):
             return "Для дубликата укажите номер другого, существующего предложения."
     return status, reason, target
 
 
-@routes.post("/proposals/{proposal_id:\\d+}/status")
+@routes.post("/proposals/{proposal_id:[0-9]+}/status")
 @require(PROPOSALS)
 async def set_status(request: web.Request) -> web.StreamResponse:
     proposal_id = _proposal_id(request)
@@ -65,13 +66,13 @@ async def set_status(request: web.Request) -> web.StreamResponse:
     raise redirect(back, "status")
 
 
-@routes.post("/proposals/{proposal_id:\\d+}/answer")
+@routes.post("/proposals/{proposal_id:[0-9]+}/answer")
 @require(PROPOSALS)
 async def answer(request: web.Request) -> web.StreamResponse:
     return await _write_to_author(request, "text", "Ответ", notices.answer)
 
 
-@routes.post("/proposals/{proposal_id:\\d+}/question")
+@routes.post("/proposals/{proposal_id:[0-9]+}/question")
 @require(PROPOSALS)
 async def question(request: web.Request) -> web.StreamResponse:
     return await _write_to_author(request, "question", "Вопрос", notices.ask_correction)
@@ -89,7 +90,7 @@ async def _write_to_author(request: web.Request, field: str, what: str, send) ->
     raise redirect(back, "sent" if delivered else "saved")
 
 
-@routes.post("/proposals/{proposal_id:\\d+}/opinion")
+@routes.post("/proposals/{proposal_id:[0-9]+}/opinion")
 @require(OPINIONS)
 async def opinion(request: web.Request) -> web.StreamResponse:
     proposal_id = _proposal_id(request)
@@ -115,7 +116,7 @@ async def opinion(request: web.Request) -> web.StreamResponse:
 async def bulk(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     back = "/admin/proposals?" + urlencode(parse_qsl(str(form.get("query", ""))))
-    ids = sorted({int(v) for v in form.getall("id", []) if isinstance(v, str) and v.isdigit()})[:BULK_LIMIT]
+    ids = sorted({n for n in map(whole_number, form.getall("id", [])) if n is not None})[:BULK_LIMIT]
     if not ids:
         return refused(request, "Отметьте хотя бы одно предложение.", back)
     arguments = await _status_arguments(request, form, ids)

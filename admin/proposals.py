@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from admin.app import panel, render
+from admin.numbers import page_number, path_id
 from admin.roles import OPINIONS, PERSONAL_DATA, PROPOSALS, can, current_user, require
 from storage.moderation import STATUSES, VERDICTS, ProposalFilter
 
@@ -70,7 +71,7 @@ async def proposal_list(request: web.Request) -> web.StreamResponse:
     p = panel(request)
     categories = category_titles(request)
     filters = filters_from(request.query, set(categories))
-    page = max(int(request.query["page"]) if request.query.get("page", "").isdigit() else 1, 1)
+    page = page_number(request, PAGE_SIZE)
     rows, total = await p.db.reader.moderation.search(filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     query = defaultdict(str, {k: v for k, v in request.query.items() if k not in ("page", "notice") and v})
     return render(request, "proposals_list.html", rows=rows, total=total, page=page,
@@ -80,11 +81,11 @@ async def proposal_list(request: web.Request) -> web.StreamResponse:
                   exports_here="/admin/exports" in p.paths and can(current_user(request), "exports"))
 
 
-@routes.get("/proposals/{proposal_id:\\d+}")
+@routes.get("/proposals/{proposal_id:[0-9]+}")
 @require(PROPOSALS, OPINIONS)
 async def proposal_page(request: web.Request) -> web.StreamResponse:
     p = panel(request)
-    proposal_id = int(request.match_info["proposal_id"])
+    proposal_id = path_id(request, "proposal_id")
     card = await p.db.reader.moderation.card(proposal_id)
     if card is None:
         raise web.HTTPNotFound(text="Такого предложения нет.")

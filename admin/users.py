@@ -13,6 +13,7 @@ from aiohttp import web
 from admin import auth
 from admin.app import panel, redirect, render
 from admin.audit import record
+from admin.numbers import path_id
 from admin.roles import ROLE_TITLES, USERS, current_user, require
 from storage.staff import ROLES
 
@@ -51,11 +52,11 @@ async def create_user(request: web.Request) -> web.StreamResponse:
     raise redirect("/admin/users", "created")
 
 
-@routes.post("/users/{user_id:\\d+}")
+@routes.post("/users/{user_id:[0-9]+}")
 @require(USERS)
 async def update_user(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    user_id = int(request.match_info["user_id"])
+    user_id = path_id(request, "user_id")
     db = panel(request).db
     target = await db.reader.staff.user(user_id)
     if target is None:

@@ -37,11 +37,27 @@ class Titled(Section):
         return self.title.get(language) or self.title.get(fallback) or self.key
 
 
+def _networks(value: tuple[str, ...]) -> tuple[str, ...]:
+    import ipaddress
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as error:
+            raise ValueError(f"{item!r} is not an address or network (a.b.c.d/nn)") from error
+    return value
+
+
 class ServerSettings(Section):
     host: str = "0.0.0.0"
     port: int = Field(8080, ge=0, le=65535)
     public_url: str = "http://localhost:8080"
     shutdown_grace_seconds: float = Field(10.0, gt=0)
+    trusted_proxies: tuple[str, ...] = ()  # reverse proxies whose X-Forwarded-For is believed (bot/addresses.py)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _networks(value)
 
 
 class StorageSettings(Section):
@@ -394,8 +410,20 @@ class ReportSettings(Section):
         return value
 
 
+class AdminSettings(Section):
+    """The staff panel's login throttle; admin/throttle.py says why these numbers."""
+
+    login_free_failures: int = Field(5, ge=1, le=1000)             # per name from one address, then delays
+    login_address_free_failures: int = Field(100, ge=1)            # per address over all names, then delays
+    login_first_delay_seconds: float = Field(1.0, gt=0)            # the first delay; doubled after each failure
+    login_max_delay_seconds: float = Field(900.0, gt=0)            # the longest delay
+    login_forget_hours: float = Field(24.0, gt=0)                  # a name's count from one address starts again
+    login_address_forget_minutes: float = Field(60.0, gt=0)        # an address's count starts again
+
+
 class Settings(Section):
     server: ServerSettings = ServerSettings()
+    admin: AdminSettings = AdminSettings()
     storage: StorageSettings = StorageSettings()
     project: ProjectSettings = ProjectSettings()
     privacy: PrivacySettings = PrivacySettings()

@@ -297,6 +297,15 @@ class _Yaml12Loader(yaml.SafeLoader):
     """YAML as staff expect it: "yes", "no", "on" and "off" stay words (a poll's options are
     often exactly that); only true and false are booleans, as in YAML 1.2."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML's own constructors raise plain errors for some scalars (2026-13-45: ValueError,
+        # "!!int x", "!!timestamp x"); as a YAMLError they name the line like any other mistake.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, AttributeError, OverflowError) as error:
+            raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} cannot be read: {error}",
+                                                    node.start_mark) from None
+
 
 _Yaml12Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
@@ -324,6 +333,8 @@ def load_content(path: Path | str, topics: set[str] | None = None) -> ContentFil
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise ContentError(f"{path}{line}: not valid YAML: {getattr(error, 'problem', error)}") from None
+    except RecursionError:  # PyYAML reads nested brackets recursively
+        raise ContentError(f"{path}: not valid YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise ContentError(f"{path}:1: the top level must hold polls:, quizzes:, surveys:, contests: and series:")
     try:

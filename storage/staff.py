@@ -111,12 +111,12 @@ class Staff:
 
     # -- failed logins -------------------------------------------------------------------------
 
-    async def failures(self, keys: list[str]) -> list[tuple[int, str]]:
-        """(failures, last failure) for each key that has any."""
+    async def failures(self, keys: list[str]) -> dict[str, tuple[int, str]]:
+        """(failures, last failure) of each key that has any."""
         marks = ", ".join("?" for _ in keys)
         rows = await self._db.execute_fetchall(
-            f"SELECT failures, last_at FROM login_failures WHERE key IN ({marks})", keys)
-        return [(r[0], r[1]) for r in rows]
+            f"SELECT key, failures, last_at FROM login_failures WHERE key IN ({marks})", keys)
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     async def add_failure(self, keys: list[str], forget_before: str) -> None:
         """Count one more failure; a count whose last failure is older than ``forget_before``
@@ -127,6 +127,11 @@ class Staff:
             " ON CONFLICT (key) DO UPDATE SET last_at = excluded.last_at,"
             " failures = CASE WHEN login_failures.last_at < ? THEN 1 ELSE login_failures.failures + 1 END",
             [(key, stamp, forget_before) for key in keys])
+
+    async def take_back_failure(self, key: str) -> None:
+        """Uncount one failure (a try counted before its password was checked, which was right)."""
+        await self._db.execute("UPDATE login_failures SET failures = failures - 1 WHERE key = ?", (key,))
+        await self._db.execute("DELETE FROM login_failures WHERE key = ? AND failures <= 0", (key,))
 
     async def tidy(self, forget_before: str) -> None:
         """Drop expired sessions and failure counts nobody added to for long."""

@@ -122,7 +122,9 @@ async def test_an_expired_session_asks_to_log_in_again_and_logout_ends_the_sessi
 
 
 async def test_repeated_failed_logins_are_slowed_down_even_with_the_right_password(tmp_path):
-    async with world(tmp_path) as w:
+    # The first delay is ten minutes here, so "still within it" does not depend on the machine's speed;
+    # tests/test_admin_login_throttle.py shows who else is (not) slowed down.
+    async with world(tmp_path, SOUCHASTIE_ADMIN_LOGIN_FIRST_DELAY_SECONDS="600") as w:
         await make_staff(w.app, "anna", "admin")
         async with StaffBrowser.of(w.app) as browser:
             for _ in range(5):
@@ -130,9 +132,6 @@ async def test_repeated_failed_logins_are_slowed_down_even_with_the_right_passwo
             slowed = await browser.login("anna")
             assert slowed.status == 429 and "Повторите через" in slowed.text
             assert "/admin/login" in (await browser.get("/admin/users")).url
-            # the address is slowed down too: guessing another name from it does not help
-            await make_staff(w.app, "boris", "staff")
-            assert (await browser.login("boris")).status == 429
             async with w.app.db.transaction() as tx:  # the delay has passed
                 await tx.staff._db.execute("UPDATE login_failures SET last_at = '2020-01-01T00:00:00+00:00'")
             assert (await browser.login("anna")).status == 200

@@ -2,7 +2,10 @@
 
 ``await make_staff(app, "mila", "moderator")`` creates an account the way the CLI does;
 ``StaffBrowser`` logs in through the login form, keeps the session cookie, and adds the CSRF
-token of the session to every POST, as the panel's own forms do.
+token of the session to every POST, as the panel's own forms do. ``StaffBrowser.of(app,
+address="127.0.0.2")`` connects from another loopback address (Linux answers on all of
+127.0.0.0/8), so tests can play people at different addresses; ``headers`` go with every request
+(a reverse proxy's ``X-Forwarded-For``).
 """
 from __future__ import annotations
 
@@ -38,17 +41,21 @@ class StaffBrowser:
     base: str
     http: aiohttp.ClientSession = field(default=None)  # type: ignore[assignment]
     csrf: str = ""
+    address: str = ""  # the local address to connect from; "" = the system's choice
+    headers: dict[str, str] = field(default_factory=dict)
 
     async def __aenter__(self) -> "StaffBrowser":
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        connector = aiohttp.TCPConnector(local_addr=(self.address, 0)) if self.address else None
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector,
+                                          headers=self.headers)
         return self
 
     async def __aexit__(self, *exc) -> None:
         await self.http.close()
 
     @classmethod
-    def of(cls, app: Application) -> "StaffBrowser":
-        return cls(f"http://127.0.0.1:{app.port}")
+    def of(cls, app: Application, *, address: str = "", headers: dict[str, str] | None = None) -> "StaffBrowser":
+        return cls(f"http://127.0.0.1:{app.port}", address=address, headers=headers or {})
 
     async def get(self, path: str, **kwargs) -> Page:
         async with self.http.get(self.base + path, **kwargs) as response:
