@@ -11,7 +11,7 @@ from bot.filters import button, command
 from bot.routing import Context, Router
 from handlers.deeplinks import follow, remember
 
-router = Router("commands")
+router = Router("commands", open_before_consent=True)  # they lead to steps; each step keeps its own rule
 
 SOURCE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
