@@ -19,7 +19,7 @@ from storage.moderation import STATUSES, VERDICTS
 routes = web.RouteTableDef()
 MAX_TEXT = 4000
 BULK_LIMIT = 500
-NUMBER = re.compile(r"(\d+)\s*$")
+NUMBER = re.compile(r"(\d+)\s*\Z")  # the number a receipt ends with
 
 
 def refused(request: web.Request, message: str, back: str) -> web.Response:

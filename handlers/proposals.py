@@ -25,7 +25,7 @@ router = Router("proposals")
 CATEGORY, TEXT, PHOTOS, LOCATION, REVIEW = (
     "proposal:category", "proposal:text", "proposal:photos", "proposal:location", "proposal:review")
 PREVIOUS = {TEXT: CATEGORY, PHOTOS: TEXT, LOCATION: PHOTOS, REVIEW: LOCATION}
-COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+COORDINATES = re.compile(r"\A\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*\Z")
 
 
 def receipt(ctx: Context, proposal_id: int) -> str:
