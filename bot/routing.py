@@ -192,7 +192,8 @@ def steps_needing_consent(routers: Iterable[Router]) -> set[str]:
 
 def prompts_of(routers: Iterable[Router]) -> dict[str, PromptFunction]:
     """Every step's prompt; a step that needs consent shows the consent gate to a resident
-    without it (a step reached by an open handler, or a state set before consent was withdrawn)."""
+    without it (a step an open handler leads to, or a state stored earlier), so nobody without
+    consent ever stays in such a step."""
     routers = tuple(routers)
     gate = consent_gate_of(routers)
     prompts: dict[str, PromptFunction] = {}
