@@ -23,7 +23,7 @@ from aiohttp import web
 from admin.roles import CONTENT, require
 from bot.config import Settings
 
-SOURCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # Telegram's start parameter: the strictest platform
+SOURCE = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")  # Telegram's start parameter: the strictest platform
 CHANNEL_TITLES = {"telegram": "Telegram", "vk": "ВКонтакте", "max": "MAX", "webchat": "Чат на сайте"}
 
 

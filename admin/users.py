@@ -18,7 +18,7 @@ from admin.roles import ROLE_TITLES, USERS, current_user, require
 from storage.staff import ROLES
 
 routes = web.RouteTableDef()
-USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+USERNAME = re.compile(r"\A[A-Za-z0-9_.@-]{2,64}\Z")  # \Z, not $: "$" also matches before a final newline
 
 
 async def _page(request: web.Request, *, status: int = 200, error: str = "") -> web.Response:

@@ -30,6 +30,8 @@ class Section(BaseModel):
 class Titled(Section):
     """A configurable item shown to residents: a stable key and a title per language."""
 
+    # pydantic-core's Rust regex: "$" is the very end of the text, so "idea\n" is refused
+    # (tests/test_input_patterns.py); "\Z" does not exist there.
     key: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
     title: dict[str, str]
 

@@ -19,6 +19,8 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
 from storage.content import StoredItem
 from storage.episodes import StoredEpisode, StoredSeries
 
+# pydantic-core matches patterns with Rust's regex, where "$" is the very end of the text (a
+# trailing newline is refused; tests/test_input_patterns.py) and "\Z" does not exist.
 Key = Field(pattern=r"^[a-z0-9_]{1,24}$")
 
 
@@ -311,7 +313,7 @@ _Yaml12Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 _Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"\A(?:true|True|TRUE|false|False|FALSE)\Z"), list("tTfF"))
 
 
 class ContentError(Exception):

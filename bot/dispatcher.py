@@ -37,7 +37,7 @@ from bot.events import Event, Photo, ResidentRef
 from bot.i18n import Texts
 from bot.locks import KeyedLocks
 from bot.replies import Reply
-from bot.routing import Context, Router, route
+from bot.routing import Context, Router, prompts_of, route
 from storage.attachments import AttachmentStore, NotAnImage
 from storage.database import Database
 from storage.repositories import Repositories
@@ -74,9 +74,7 @@ class Dispatcher:
         self.routers = tuple(routers)
         self.channels = channels
         self.attachments = attachments
-        self.prompts = {state: fn for router in self.routers for state, fn in router.prompts.items()}
-        if "" not in self.prompts:
-            raise ValueError("one router must register the prompt of the empty state (the main menu)")
+        self.prompts = prompts_of(self.routers)  # steps that need consent show the consent gate instead
         self._resident_locks = KeyedLocks()
         self._delivery_locks = KeyedLocks()  # one resident's replies leave in the order written
         self._queue: asyncio.Queue[Work] = asyncio.Queue()

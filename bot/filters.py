@@ -2,6 +2,7 @@
 
 Filters that only ever match one kind of event (or one payload namespace) say so in ``kinds``
 (and ``namespace``), which lets a router skip handlers that cannot match without calling them.
+Consent is not a filter: the routing layer enforces it for every handler (``bot.routing``).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def command(*names: str) -> Callable[[Context], dict[str, Any] | bool]:
         if ctx.event.kind is Kind.COMMAND and ctx.event.command in wanted:
             return {"argument": ctx.event.argument}
         return False
+    check.commands = frozenset(wanted)  # what the bot understands, for tests and help texts
     return declares(check, {Kind.COMMAND})
 
 
@@ -54,7 +56,3 @@ def button(namespace: str, *first_args: str) -> Callable[[Context], dict[str, An
             return False
         return {"payload": payload}
     return declares(check, {Kind.BUTTON}, namespace)
-
-
-def has_consent(ctx: Context) -> bool:
-    return ctx.resident.has_consent

@@ -7,11 +7,18 @@ dict whose items become keyword arguments of the handler. Routers are tried in t
 Each conversation step also registers a *prompt*: the message that asks for the step's input.
 ``ctx.goto(step)`` shows it, and the fallback shows it again when input does not fit, so a
 resident always sees what is expected now.
+
+Consent is enforced here, once, for every router (152-FZ: nothing personal is stored before
+it). A handler and a step's prompt need the resident's consent unless their router, or the
+handler or prompt itself, is declared ``open_before_consent``. When a resident without consent
+meets a handler or a step that needs it, the one *consent gate* (registered by one router with
+``@router.consent_gate``) runs instead: the handler never does. Payloads are forged easily, so
+this is the only rule that holds whatever a client sends.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from bot.config import Settings
 from bot.events import Event, Kind
@@ -90,6 +97,7 @@ class Context:
 class Handler:
     filters: tuple[Filter, ...]
     function: HandlerFunction
+    needs_consent: bool = True
 
     def could_match(self, kind: Kind, namespace: str | None) -> bool:
         """False when a filter declares that this kind of event (or payload) never matches."""
@@ -114,12 +122,23 @@ class Handler:
 
 
 class Router:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, open_before_consent: bool = False) -> None:
+        """``open_before_consent``: every handler and step here works for a resident without
+        consent (commands, privacy, onboarding, the fallback). Leave it off for anything that
+        stores what a resident sends: off is the safe default."""
         self.name = name
+        self.open_before_consent = open_before_consent
         self.handlers: list[Handler] = []
         self.prompts: dict[str, PromptFunction] = {}
+        self.open_steps: set[str] = set()
+        self.gate: PromptFunction | None = None
         self._candidates: dict[tuple[Kind, str | None], list[Handler]] = {}
         self._namespaces: set[str] = set()
+
+    @property
+    def namespaces(self) -> frozenset[str]:
+        """The payload namespaces this router's button filters name."""
+        return frozenset(self._namespaces)
 
     def candidates(self, kind: Kind, namespace: str | None) -> list[Handler]:
         """The handlers that could match this kind of event, in registration order."""
@@ -130,29 +149,83 @@ class Router:
             self._candidates[key] = [h for h in self.handlers if h.could_match(kind, namespace)]
         return self._candidates[key]
 
-    def on(self, *filters: Filter) -> Callable[[HandlerFunction], HandlerFunction]:
+    def on(self, *filters: Filter,
+           open_before_consent: bool | None = None) -> Callable[[HandlerFunction], HandlerFunction]:
+        """Register a handler; it needs consent unless it or its router is declared open."""
+        is_open = self.open_before_consent if open_before_consent is None else open_before_consent
+
         def register(function: HandlerFunction) -> HandlerFunction:
-            self.handlers.append(Handler(filters, function))
+            self.handlers.append(Handler(filters, function, needs_consent=not is_open))
             self._namespaces.update(getattr(f, "namespace", None) for f in filters)
             self._namespaces.discard(None)
             self._candidates.clear()
             return function
         return register
 
-    def prompt(self, state: str) -> Callable[[PromptFunction], PromptFunction]:
+    def prompt(self, state: str, *,
+               open_before_consent: bool | None = None) -> Callable[[PromptFunction], PromptFunction]:
+        """Register the prompt of ``state``; the step needs consent unless declared open."""
         def register(function: PromptFunction) -> PromptFunction:
             self.prompts[state] = function
+            if self.open_before_consent if open_before_consent is None else open_before_consent:
+                self.open_steps.add(state)
             return function
         return register
 
+    def consent_gate(self, function: PromptFunction) -> PromptFunction:
+        """Register what a resident without consent gets instead of a handler or a step that
+        needs consent. It must leave the resident at a step that is open before consent."""
+        self.gate = function
+        return function
 
-async def route(routers: Iterable[Router], ctx: Context) -> bool:
+
+def consent_gate_of(routers: Iterable[Router]) -> PromptFunction:
+    gates = [router.gate for router in routers if router.gate is not None]
+    if len(gates) != 1:
+        raise ValueError(f"exactly one router must register the consent gate, not {len(gates)}")
+    return gates[0]
+
+
+def steps_needing_consent(routers: Iterable[Router]) -> set[str]:
+    return {state for router in routers for state in router.prompts if state not in router.open_steps}
+
+
+def prompts_of(routers: Iterable[Router]) -> dict[str, PromptFunction]:
+    """Every step's prompt; a step that needs consent shows the consent gate to a resident
+    without it (a step an open handler leads to, or a state stored earlier), so nobody without
+    consent ever stays in such a step."""
+    routers = tuple(routers)
+    gate = consent_gate_of(routers)
+    prompts: dict[str, PromptFunction] = {}
+    for router in routers:
+        for state, prompt in router.prompts.items():
+            prompts[state] = prompt if state in router.open_steps else _behind_gate(prompt, gate)
+    if "" not in prompts:
+        raise ValueError("one router must register the prompt of the empty state (the main menu)")
+    if "" in steps_needing_consent(routers):
+        raise ValueError("the main menu must be open before consent: the consent gate leads back to it")
+    return prompts
+
+
+def _behind_gate(prompt: PromptFunction, gate: PromptFunction) -> PromptFunction:
+    async def show(ctx: Context) -> None:
+        await (prompt if ctx.resident.has_consent else gate)(ctx)
+    return show
+
+
+async def route(routers: Sequence[Router], ctx: Context) -> bool:
+    """Run the first handler that matches, or the consent gate in its place when the handler
+    needs a consent the resident has not given. False when nothing matched."""
     payload = ctx.payload
     namespace = payload.namespace if payload else None
     for router in routers:
         for handler in router.candidates(ctx.event.kind, namespace):
             arguments = handler.match(ctx)
-            if arguments is not None:
+            if arguments is None:
+                continue
+            if handler.needs_consent and not ctx.resident.has_consent:
+                await consent_gate_of(routers)(ctx)
+            else:
                 await handler.function(ctx, **arguments)
-                return True
+            return True
     return False

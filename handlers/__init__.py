@@ -2,6 +2,11 @@
 
 The order matters and is read here: platform notices first, then commands that work from any
 step, then the features, and the catch-all last.
+
+Consent is not checked in the features: the routing layer runs every handler and step behind
+the consent gate (``handlers.onboarding.consent_needed``) unless its router or the handler is
+declared ``open_before_consent``, as system, commands, episodes, privacy, onboarding, the
+menu's about/consent/language buttons and the fallback are.
 """
 from pathlib import Path
 

@@ -11,15 +11,17 @@ from bot.filters import button, command
 from bot.routing import Context, Router
 from handlers.deeplinks import follow, remember
 
-router = Router("commands")
+router = Router("commands", open_before_consent=True)  # they lead to steps; each step keeps its own rule
 
-SOURCE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+SOURCE = re.compile(r"\A[A-Za-z0-9_\-]{1,64}\Z")  # \Z, not $: "$" also matches before a final newline
 
 
 @router.on(command("start"))
 async def start(ctx: Context, argument: str) -> None:
-    source = argument.strip()
-    if source and SOURCE.match(source):
+    # Taken as it came (a typed command is stripped already): a link's parameter that is not
+    # exactly a source we hand out is no source at all, neither recorded nor followed.
+    source = argument if SOURCE.match(argument) else ""
+    if source:
         await ctx.db.residents.set_first_source(ctx.resident.id, source)
         ctx.resident.first_source = ctx.resident.first_source or source
     ctx.say(ctx.t("greeting", project=ctx.settings.project.name.get(ctx.language)

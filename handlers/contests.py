@@ -143,10 +143,7 @@ async def cancel(ctx: Context, payload) -> None:
 
 @router.on(state_is(PAGE), button("cpage"), of_this_contest, action("enter"))
 async def begin_entry(ctx: Context, payload) -> None:
-    if not ctx.resident.has_consent:  # a work is personal data: the same rule as for proposals
-        ctx.say(ctx.t("consent.needed"))
-        ctx.goto("onboarding:consent", clear=True)
-    elif (found := await current(ctx)) and not found[1].accepting_entries(utc_now()):
+    if (found := await current(ctx)) and not found[1].accepting_entries(utc_now()):
         ctx.say(ctx.t("contests.entries_closed", title=title(ctx, found[1])))
         ctx.goto(PAGE)
     elif found:

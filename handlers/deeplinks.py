@@ -3,6 +3,7 @@ leads straight to the vote. The link is the resident's source too; when the resi
 consented yet, it is kept and followed right after the consent and the language choice."""
 from __future__ import annotations
 
+from bot.payloads import Payload
 from bot.routing import Context
 
 PENDING = "then"
@@ -22,4 +23,11 @@ async def follow(ctx: Context, source: str) -> bool:
 def remember(ctx: Context, source: str) -> None:
     if source.partition("-")[0] in ("poll",):
         ctx.data[PENDING] = source
+
+
+def target_of(payload: Payload) -> str:
+    """The deep link that opens what a button opens (``poll:<key>`` → ``poll-<key>``), or ""."""
+    if payload.namespace == "poll" and payload.arg(0):
+        return f"poll-{payload.arg(0)}"
+    return ""
 

@@ -16,7 +16,7 @@ from bot.routing import Context, Router
 from broadcasts.episodes import episode_of, episode_text, utc_now
 from handlers.keyboards import to_menu
 
-router = Router("episodes")
+router = Router("episodes", open_before_consent=True)  # shows the latest episode, stores nothing
 
 
 @router.on(command("episode"))

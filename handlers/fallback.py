@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.events import Kind
 from bot.routing import Context, Router
 
-router = Router("fallback")
+router = Router("fallback", open_before_consent=True)
 
 ANSWERS = {
     Kind.BUTTON: "fallback.stale_button",

@@ -1,4 +1,7 @@
-"""The main menu (the empty state) and what its buttons open."""
+"""The main menu (the empty state) and what its buttons open.
+
+The menu and these buttons are open before consent, one by one; a button added here needs
+consent unless declared open too."""
 from __future__ import annotations
 
 from bot.filters import button, state_is
@@ -11,22 +14,22 @@ router = Router("menu")
 MENU = ""
 
 
-@router.prompt(MENU)
+@router.prompt(MENU, open_before_consent=True)
 async def show_menu(ctx: Context) -> None:
     ctx.say(ctx.t("menu.prompt"), await main_menu(ctx))
 
 
-@router.on(state_is(MENU), button("menu", "consent"))
+@router.on(state_is(MENU), button("menu", "consent"), open_before_consent=True)
 async def consent(ctx: Context, payload) -> None:
     ctx.goto("onboarding:consent")
 
 
-@router.on(state_is(MENU), button("menu", "language"))
+@router.on(state_is(MENU), button("menu", "language"), open_before_consent=True)
 async def language(ctx: Context, payload) -> None:
     ctx.goto("onboarding:language")
 
 
-@router.on(state_is(MENU), button("menu", "about"))
+@router.on(state_is(MENU), button("menu", "about"), open_before_consent=True)
 async def about(ctx: Context, payload) -> None:
     project = ctx.settings.project
     name = project.name.get(ctx.language) or next(iter(project.name.values()), "")

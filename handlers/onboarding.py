@@ -1,4 +1,5 @@
-"""Consent to personal-data processing (152-FZ), then the choice of language.
+"""Consent to personal-data processing (152-FZ), then the choice of language; and the consent
+gate that the routing layer runs in place of any handler or step that needs consent.
 
 Nothing personal is stored before consent: the resident row holds only the channel's
 opaque id (and the poster they came from). The display name is written at consent, together
@@ -10,12 +11,24 @@ from bot.filters import button, state_is
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
-from handlers.deeplinks import PENDING, follow
+from handlers.deeplinks import PENDING, follow, remember, target_of
 
-router = Router("onboarding")
+router = Router("onboarding", open_before_consent=True)
 
 CONSENT = "onboarding:consent"
 LANGUAGE = "onboarding:language"
+
+
+@router.consent_gate
+async def consent_needed(ctx: Context) -> None:
+    """Said once, in place of what needs consent: the resident is asked for it, and what they
+    were opening (a poll, or a poster's link from before) is opened right after it."""
+    pending = ctx.data.get(PENDING, "")
+    target = target_of(ctx.payload) if ctx.payload else ""
+    ctx.say(ctx.t("consent.needed"))
+    ctx.goto(CONSENT, clear=True)  # nothing of a flow that needed consent is kept
+    remember(ctx, target or pending)
+    await ctx.finish()  # at once: the gate may stand in for a prompt, after the step was applied
 
 
 @router.prompt(CONSENT)

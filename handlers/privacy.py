@@ -7,7 +7,7 @@ from bot.replies import Button
 from bot.routing import Context, Router
 from handlers.keyboards import to_menu
 
-router = Router("privacy")
+router = Router("privacy", open_before_consent=True)  # seeing and erasing one's data needs no consent
 
 PRIVACY = "privacy"
 CONFIRM = "privacy:confirm"

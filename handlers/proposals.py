@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from bot.events import Kind
-from bot.filters import button, has_consent, kind, state_in, state_is
+from bot.filters import button, kind, state_in, state_is
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
@@ -25,7 +25,7 @@ router = Router("proposals")
 CATEGORY, TEXT, PHOTOS, LOCATION, REVIEW = (
     "proposal:category", "proposal:text", "proposal:photos", "proposal:location", "proposal:review")
 PREVIOUS = {TEXT: CATEGORY, PHOTOS: TEXT, LOCATION: PHOTOS, REVIEW: LOCATION}
-COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+COORDINATES = re.compile(r"\A\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*\Z")
 
 
 def receipt(ctx: Context, proposal_id: int) -> str:
@@ -41,15 +41,9 @@ def category_title(ctx: Context, key: str) -> str:
 
 # -- entering and leaving ------------------------------------------------------------------
 
-@router.on(state_is(""), button("menu", "propose"), has_consent)
+@router.on(state_is(""), button("menu", "propose"))
 async def begin(ctx: Context, payload) -> None:
     ctx.goto(CATEGORY, clear=True)
-
-
-@router.on(state_is(""), button("menu", "propose"))
-async def begin_without_consent(ctx: Context, payload) -> None:
-    ctx.say(ctx.t("consent.needed"))
-    ctx.goto("onboarding:consent")
 
 
 @router.on(state_in("proposal:"), button("nav", "cancel"))

@@ -2,7 +2,7 @@
 pressed to toggle. /stop (in handlers.commands) leaves them all."""
 from __future__ import annotations
 
-from bot.filters import button, has_consent, state_is
+from bot.filters import button, state_is
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
@@ -13,15 +13,9 @@ router = Router("subscriptions")
 SUBSCRIPTIONS = "subscriptions"
 
 
-@router.on(state_is(""), button("menu", "subscriptions"), has_consent)
+@router.on(state_is(""), button("menu", "subscriptions"))
 async def open_subscriptions(ctx: Context, payload) -> None:
     ctx.goto(SUBSCRIPTIONS)
-
-
-@router.on(state_is(""), button("menu", "subscriptions"))
-async def subscriptions_need_consent(ctx: Context, payload) -> None:
-    ctx.say(ctx.t("consent.needed"))
-    ctx.goto("onboarding:consent")
 
 
 @router.prompt(SUBSCRIPTIONS)

@@ -9,7 +9,7 @@ from bot.events import Kind
 from bot.filters import kind
 from bot.routing import Context, Router
 
-router = Router("system")
+router = Router("system", open_before_consent=True)  # platform notices, whoever sends them
 
 
 @router.on(kind(Kind.REACHABILITY))

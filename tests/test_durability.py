@@ -117,7 +117,7 @@ async def test_a_failing_handler_answers_its_resident_and_spares_the_rest_of_its
     from bot.filters import command
     from bot.routing import Router
 
-    broken = Router("broken")
+    broken = Router("broken", open_before_consent=True)  # its residents never consent
 
     @broken.on(command("boom"))
     async def explode(ctx, argument):

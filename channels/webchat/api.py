@@ -27,8 +27,9 @@ from storage.attachments import NotAnImage
 
 log = logging.getLogger(__name__)
 
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
-LANGUAGE = re.compile(r"^[a-z]{2}$")
+# \A…\Z, not ^…$: "$" also matches before a final newline.
+CLIENT_ID = re.compile(r"\A[A-Za-z0-9_\-]{1,64}\Z")
+LANGUAGE = re.compile(r"\A[a-z]{2}\Z")
 
 
 class BadRequest(Exception):

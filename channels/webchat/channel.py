@@ -22,7 +22,7 @@ from storage.attachments import AttachmentStore
 from storage.database import Database
 
 NAME = "webchat"
-SESSION = re.compile(r"^[0-9a-f]{32,128}$")
+SESSION = re.compile(r"\A[0-9a-f]{32,128}\Z")  # \Z, not $: "$" also matches before a final newline
 
 
 def session_ref(session: str) -> ResidentRef:
