@@ -9,9 +9,12 @@ platform puts the raw JSON escape on the wire, as a platform would pass it on.
 """
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from tests.drivers import JOURNEY_CHANNELS, load_world
+from tests.drivers.webchat import API, world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
 
 SENT = "Скамейки у пруда \ud800 и фонарь\u0000 у входа\u0007"
@@ -55,3 +58,24 @@ def test_every_string_of_an_event_is_repaired_so_it_can_always_be_dumped_and_rea
     assert (event.ref.external_id, event.update_id, event.contact.phone, event.photos[0].remote_id,
             event.display_name) == ("7", "u\ufffd", "+7 914", "https://x/\ufffd", "Аня[31m")
     assert event.raw == {"k\ufffd": [{"t": "ok\t\n\r"}, ["😀"]]}
+
+
+@pytest.mark.parametrize("button", ['"\\ud800"', '"menu:\\udc00x"', '"меню"',
+                                    '"menu:about\\u0000"', '"menu:\\u001b"', '""', '"x"'],
+                         ids=["lone-surrogate", "surrogate-inside", "cyrillic", "nul", "escape", "empty", "ok"])
+async def test_a_web_chat_button_that_no_bot_button_carries_gets_400_and_stores_nothing(tmp_path, button):
+    """Payloads the bot sends are printable ASCII; a press of anything else is refused with a reason
+    (before the fix "\\ud800" reached a byte count and answered 500)."""
+    session = secrets.token_hex(16)
+    body = f'{{"session": "{session}", "button": {button}}}'.encode()
+    async with webchat_world(tmp_path) as world:
+        async with world.http.post(world.base + API, data=body,
+                                   headers={"Content-Type": "application/json"}) as response:
+            answer = await response.json()
+        stored = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM inbox")
+    if button == '"x"':  # the control case: a printable ASCII press that matches nothing is answered
+        assert response.status == 200 and answer["replies"] and stored[0][0] == 1
+        return
+    assert response.status == 400, answer
+    assert answer["error"] == "bad_button" and "printable ASCII" in answer["reason"]
+    assert stored[0][0] == 0

@@ -131,8 +131,12 @@ class WebChatApi:
                 return text_event(ref, update_id, text, **extra)
             case "button":
                 payload = data["button"]
-                if not isinstance(payload, str) or not payload or len(payload.encode()) > MAX_PAYLOAD_BYTES:
-                    raise BadRequest("bad_button", f"button must be a string of 1 to {MAX_PAYLOAD_BYTES} bytes")
+                # Every payload the bot sends is printable ASCII (bot.payloads); anything else was
+                # not pressed on one of its buttons, and must not reach a byte count or the store.
+                if (not isinstance(payload, str) or not 1 <= len(payload) <= MAX_PAYLOAD_BYTES
+                        or not (payload.isascii() and payload.isprintable())):
+                    raise BadRequest("bad_button", f"button must be the payload of a button the bot sent:"
+                                                   f" 1 to {MAX_PAYLOAD_BYTES} printable ASCII characters")
                 return Event(ref=ref, update_id=update_id, kind=Kind.BUTTON, payload=payload, **extra)
             case _:
                 return Event(ref=ref, update_id=update_id, kind=Kind.LOCATION,
