@@ -3,7 +3,10 @@
 ``POST /api/webchat/messages`` turns one request into one event, which the core stores and
 processes before the HTTP answer (so the answer is the acknowledgement); the answer carries
 the replies. A client that did not get the answer may send the same ``id`` again: the event is
-recognised and the same replies are returned, nothing is processed twice.
+recognised and the same replies are returned, nothing is processed twice. When not even a
+failure could be written (the database refused every write), nothing is stored and the answer
+is 503 ``not_processed`` with the plain reason, so the page shows it and the message may be sent
+again.
 """
 from __future__ import annotations
 
@@ -85,6 +88,9 @@ class WebChatApi:
         except BadRequest as problem:
             return _error(problem)
         handled = await self.core.handle(event)
+        if handled.not_processed is not None:  # nothing was stored: the same message may come again
+            return web.json_response({"error": "not_processed", "reason": handled.not_processed.text},
+                                     status=503, headers={"Retry-After": "1"})
         return web.json_response({"replies": [reply_json(o.id, o.reply) for o in handled.replies],
                                   "duplicate": handled.duplicate})
 
