@@ -79,3 +79,12 @@ async def test_a_web_chat_button_that_no_bot_button_carries_gets_400_and_stores_
     assert response.status == 400, answer
     assert answer["error"] == "bad_button" and "printable ASCII" in answer["reason"]
     assert stored[0][0] == 0
+
+
+async def test_a_web_chat_text_of_nothing_but_control_characters_is_empty(tmp_path):
+    body = f'{{"session": "{secrets.token_hex(16)}", "text": " \\u0000\\u0007 "}}'.encode()
+    async with webchat_world(tmp_path) as world:
+        async with world.http.post(world.base + API, data=body,
+                                   headers={"Content-Type": "application/json"}) as response:
+            answer = await response.json()
+    assert response.status == 400 and answer["error"] == "empty_text"

@@ -25,6 +25,7 @@ from bot.channel import Inbound
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
 from bot.replies import Reply
+from bot.storable import storable_text
 from channels.webchat.channel import SESSION, WebChatChannel, session_ref
 from storage.attachments import NotAnImage
 
@@ -132,7 +133,7 @@ class WebChatApi:
                 text = data["text"]
                 if not isinstance(text, str):
                     raise BadRequest("bad_text", "text must be a string")
-                if not text.strip():
+                if not storable_text(text).strip():  # NUL and other controls are dropped
                     raise BadRequest("empty_text", "text is empty")
                 return text_event(ref, update_id, text, **extra)
             case "button":
