@@ -48,6 +48,7 @@ PAGES = (  # modules with a `routes` table; D's first, then E's
     "admin.login", "admin.home", "admin.users", "admin.audit", "admin.settings_page", "admin.proposals",
     "admin.proposal_actions", "admin.answer_templates", "admin.operator",
     "admin.downloads", "admin.stats", "admin.posters", "admin.content_forms", "admin.broadcast_forms",
+    "admin.dead_letters",
 )
 
 CSRF_KEY = web.RequestKey("admin.csrf", str) if hasattr(web, "RequestKey") else "admin.csrf"
@@ -87,6 +88,7 @@ MENU = (
     (("users",), "/admin/users", "Сотрудники"),
     (("settings",), "/admin/settings", "Настройки"),
     (("audit",), "/admin/audit", "Журнал действий"),
+    (("inbox",), "/admin/dead-letters", "Необработанные сообщения"),
 )
 
 NOTICES = {
@@ -97,6 +99,8 @@ NOTICES = {
     "opinion": "Заключение записано.",
     "bulk": "Готово: действие применено к отмеченным предложениям.",
     "password": "Пароль изменён.",
+    "retried": "Сообщение снова передано на обработку.",
+    "discarded": "Сообщение убрано из списка, его текст удалён.",
 }
 
 

@@ -4,7 +4,7 @@ Pages ask for permissions, never for roles (``require("exports")``), so that wha
 is read in one place, here:
 
     admin      users, settings, audit log — and everything else
-    staff      content, broadcasts, statistics, exports
+    staff      content, broadcasts, statistics, exports, messages the bot could not process
     moderator  proposals (moderation, answers, operator entry), exports
     expert     opinions on proposals, nothing else
 
@@ -24,11 +24,12 @@ from storage.staff import ROLES, StaffUser
 USERS, SETTINGS, AUDIT = "users", "settings", "audit"
 CONTENT, BROADCASTS, STATISTICS, EXPORTS = "content", "broadcasts", "statistics", "exports"
 PROPOSALS, OPINIONS, PERSONAL_DATA = "proposals", "opinions", "personal_data"
+INBOX = "inbox"  # dead letters: messages the bot could not process (their text needs PERSONAL_DATA too)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({USERS, SETTINGS, AUDIT, CONTENT, BROADCASTS, STATISTICS, EXPORTS, PROPOSALS, OPINIONS,
-                        PERSONAL_DATA}),
-    "staff": frozenset({CONTENT, BROADCASTS, STATISTICS, EXPORTS}),
+                        PERSONAL_DATA, INBOX}),
+    "staff": frozenset({CONTENT, BROADCASTS, STATISTICS, EXPORTS, INBOX}),
     "moderator": frozenset({PROPOSALS, EXPORTS}),
     "expert": frozenset({OPINIONS}),
 }

@@ -111,6 +111,9 @@ class Application:
         from handlers.polls import announce_due_results
 
         scheduler = Scheduler()
+        # Stored events left unprocessed (a failed background processing, a crash mid-way) are
+        # tried again while the bot runs, not only by ``recover`` at the next start.
+        scheduler.every(self.settings.inbox.retry_every_seconds, "inbox retries", self.dispatcher.retry_stored)
         scheduler.every(self.settings.polls.check_every_seconds, "poll results",
                         lambda: announce_due_results(self.dispatcher, texts))
         episodes = EpisodeAnnouncer(self.db, scheduler, texts, self.settings.episodes, wake=self.broadcasts.wake)

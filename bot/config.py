@@ -70,6 +70,14 @@ class StorageSettings(Section):
     processed_update_retention_days: int = Field(30, ge=1)
 
 
+class InboxSettings(Section):
+    """Stored events that were not processed (bot/dispatcher.py): retried while the bot runs."""
+
+    retry_every_seconds: float = Field(30.0, gt=0)      # how often open rows are looked for and tried again
+    retry_older_than_seconds: float = Field(10.0, ge=0)  # only rows stored at least this long ago
+    max_attempts: int = Field(5, ge=1, le=100)           # tries per event (the first included), then a dead letter
+
+
 class ProjectSettings(Section):
     name: dict[str, str] = {"ru": "Парк культуры и отдыха", "en": "The Culture and Leisure Park"}
     appeals_url: str = "https://www.gosuslugi.ru/10091/1"
@@ -427,6 +435,7 @@ class Settings(Section):
     server: ServerSettings = ServerSettings()
     admin: AdminSettings = AdminSettings()
     storage: StorageSettings = StorageSettings()
+    inbox: InboxSettings = InboxSettings()
     project: ProjectSettings = ProjectSettings()
     privacy: PrivacySettings = PrivacySettings()
     languages: LanguageSettings = LanguageSettings()

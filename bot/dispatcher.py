@@ -10,7 +10,8 @@ The path of every event, whatever its channel:
 2. Processed, in one transaction with the storing or after it: the resident is found or created,
    the handler for the resident's current step runs, the new state and every reply are written,
    and the inbox row is marked processed. A crash before the commit leaves the event stored and
-   unprocessed; ``recover`` processes it at the next start. After the commit nothing is redone.
+   unprocessed; ``recover`` processes it at the next start, and ``retry_stored`` (a periodic
+   pass) while the bot runs. After the commit nothing is redone.
 3. Delivered: replies are handed to the channel after the commit and marked sent when it
    succeeds; those left pending are sent again at the next start.
 
@@ -21,6 +22,14 @@ number of handler queries, but the fixed costs (begin, commit, inbox and outbox 
 writes) are paid once per batch. If any handler in a batch fails, the batch is rolled back and
 its events are processed again one by one, so one bad event cannot take others down with it.
 
+An event whose processing fails fails alone: its resident hears a plain "could not process, try
+again" (``errors.internal``) and its inbox row is closed with the reason. Recording that never
+raises: if even its transaction fails, the failure is logged, the caller learns that the event
+was not processed (``Handled.not_processed``), and a stored event stays open for the next
+attempt. Attempts at a stored event are counted before they are made (``inbox.attempts``), so an
+event that keeps failing, or keeps crashing the process, becomes a dead letter after
+``inbox.max_attempts`` instead of being tried forever; staff see dead letters in the panel.
+
 Events of one resident are handled one at a time and in order: a lock per resident is held
 from loading the event to the end of its processing.
 """
@@ -29,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable, Iterable, Mapping
 
 from bot.channel import Channel, DeliveryError, Outgoing
@@ -38,6 +48,7 @@ from bot.i18n import Texts
 from bot.locks import KeyedLocks
 from bot.replies import Reply
 from bot.routing import Context, Router, prompts_of, route
+from bot.storable import storable_text
 from storage.attachments import AttachmentStore, NotAnImage
 from storage.database import Database
 from storage.repositories import Repositories
@@ -45,6 +56,8 @@ from storage.repositories import Repositories
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
+# Why an event whose attempts were all used up without ending is a dead letter (staff read it).
+CRASHED = "обработка прервалась и не была завершена (сбой или остановка процесса)"
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,9 @@ class Handled:
     inbox_id: int | None
     duplicate: bool
     replies: list[Outgoing]
+    # Set when the event could not be processed and not even its failure could be written:
+    # nothing is stored, the resident should send it again. The reply says so; it has no id.
+    not_processed: Reply | None = None
 
 
 @dataclass
@@ -63,6 +79,8 @@ class Work:
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     replies: list[Outgoing] = field(default_factory=list)
     duplicate: bool = False
+    # Why the event is neither processed nor closed as failed ("" when it is one of them).
+    unfinished: str = ""
 
 
 class Dispatcher:
@@ -80,6 +98,8 @@ class Dispatcher:
         self._queue: asyncio.Queue[Work] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._in_hand: set[int] = set()  # inbox ids being attempted now: the retry pass leaves them be
+        self._stopping = False
 
     # -- the channel-facing side -------------------------------------------------------------
 
@@ -102,26 +122,103 @@ class Dispatcher:
             earlier = await self.db.reader.inbox.find(event.ref.channel, event.update_id)
             rows = await self.db.reader.outbox.for_inbox(earlier) if earlier else []
             return Handled(earlier, True, [Outgoing(r.id, Reply.model_validate_json(r.payload)) for r in rows])
+        if work.unfinished:
+            return Handled(work.inbox_id, False, [], not_processed=self._could_not_process(event.language_hint))
         return Handled(work.inbox_id, False, work.replies)
 
     def process_in_background(self, inbox_id: int) -> None:
-        self._track(self._process_logged(inbox_id))
+        """The first attempt at an event just stored by ``accept`` (counted when it was stored)."""
+        self._in_hand.add(inbox_id)
+        self._track(self._attempt(inbox_id, None))
 
-    async def process(self, inbox_id: int) -> list[Outgoing]:
-        """Process a stored event (no-op when it was processed already)."""
-        payload = await self.db.reader.inbox.load_unprocessed(inbox_id)
-        if payload is None:
-            return []
-        event = Event.model_validate_json(payload)
-        async with self._resident_locks.hold(event.ref):
-            work = await self._submit(Work(await self._fetch_photos(event), inbox_id))
-        return work.replies
+    def retry_in_background(self, inbox_id: int) -> None:
+        """One more attempt at a stored event (staff revived a dead letter), counted first."""
+        self._in_hand.add(inbox_id)
+        self._track(self._attempt_counted([inbox_id]))
 
-    async def _process_logged(self, inbox_id: int) -> None:
+    # -- attempts at stored events --------------------------------------------------------------
+
+    async def retry_stored(self) -> int:
+        """The periodic pass: try again every open inbox row stored a while ago and not in hand
+        (a background processing that failed, a crash mid-way). Returns how many were tried."""
+        settle = timedelta(seconds=self.settings.inbox.retry_older_than_seconds)
+        cutoff = (datetime.now(timezone.utc) - settle).isoformat(timespec="microseconds")
+        return await self._retry_open(cutoff)
+
+    async def _retry_open(self, received_before: str | None) -> int:
+        ids = [i for i in await self.db.reader.inbox.retryable_ids(received_before) if i not in self._in_hand]
+        for start in range(0, len(ids), MAX_BATCH):
+            if self._stopping:
+                break
+            chunk = ids[start:start + MAX_BATCH]
+            self._in_hand.update(chunk)
+            await self._attempt_counted(chunk)
+        if ids:
+            log.info("tried again %d stored events", len(ids))
+        return len(ids)
+
+    async def _attempt_counted(self, ids: list[int]) -> None:
+        """Count an attempt at each row in its own transaction, then make it (at once for all,
+        so they share batches). Rows that had all their attempts become dead letters untried:
+        an attempt counted but never ended is one the process died during."""
         try:
-            await self.process(inbox_id)
+            try:
+                async with self.db.transaction() as tx:
+                    spent = await tx.inbox.bury_spent(ids, self.settings.inbox.max_attempts, CRASHED)
+                    counted = await tx.inbox.count_attempts(ids)
+            except Exception:
+                log.exception("counting attempts at inbox rows %s failed; they are tried at the next pass", ids)
+                return
+            for inbox_id in spent:
+                log.error("inbox row %s is a dead letter: %s", inbox_id, CRASHED)
+            await asyncio.gather(*(self._attempt(i, counted[i]) for i in counted))
+        finally:
+            self._in_hand.difference_update(ids)
+
+    async def _attempt(self, inbox_id: int, counted: tuple[int, str | None] | None) -> None:
+        """One attempt at a stored event; never raises. ``counted``: its attempts so far and its
+        payload, or None for the first attempt, whose count was stored with the row."""
+        attempts = 1
+        try:
+            try:
+                if counted is None:
+                    payload = await self.db.reader.inbox.load_unprocessed(inbox_id)
+                else:
+                    attempts, payload = counted
+                if payload is None:
+                    return  # processed meanwhile, or stored without a payload to process
+                event = Event.model_validate_json(payload)
+                async with self._resident_locks.hold(event.ref):
+                    work = await self._submit(Work(await self._fetch_photos(event), inbox_id))
+                if not work.unfinished:
+                    return
+                reason = work.unfinished
+            except Exception as error:
+                log.exception("inbox row %s could not be processed (attempt %d)", inbox_id, attempts)
+                reason = describe(error)
+            if attempts >= self.settings.inbox.max_attempts:
+                await self._bury(inbox_id, reason, attempts)
+            else:
+                await self._note(inbox_id, reason)
+        finally:
+            self._in_hand.discard(inbox_id)
+
+    async def _note(self, inbox_id: int, reason: str) -> None:
+        try:
+            async with self.db.transaction() as tx:
+                await tx.inbox.note_failure(inbox_id, reason)
         except Exception:
-            log.exception("processing inbox row %s failed; it stays in the inbox for the next start", inbox_id)
+            log.exception("inbox row %s failed (%s) and even that could not be written", inbox_id, reason)
+
+    async def _bury(self, inbox_id: int, reason: str, attempts: int) -> None:
+        """No more attempts: the row becomes a dead letter, for staff to look at in the panel."""
+        try:
+            async with self.db.transaction() as tx:
+                await tx.inbox.bury(inbox_id, reason)
+        except Exception:
+            log.exception("inbox row %s could not be made a dead letter; it is tried again later", inbox_id)
+            return
+        log.error("inbox row %s is a dead letter after %d attempts: %s", inbox_id, attempts, reason)
 
     def _track(self, coroutine) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -144,29 +241,40 @@ class Dispatcher:
                 batch.append(self._queue.get_nowait())
             try:
                 await self._run_batch(batch)
-            except Exception as error:  # never leave a caller waiting
-                log.exception("a batch of %d events failed outside the handlers", len(batch))
+            except BaseException as error:
+                # Not reached by a failing handler (that is recorded); never leave a caller waiting.
+                if not isinstance(error, asyncio.CancelledError):
+                    log.exception("a batch of %d events failed outside the handlers", len(batch))
                 for work in batch:
                     if not work.done.done():
-                        work.done.set_exception(error)
+                        work.unfinished = work.unfinished or describe(error)
+                        work.done.set_result(work)
+                if not isinstance(error, Exception):
+                    raise
 
     async def _run_batch(self, batch: list[Work]) -> None:
         try:
             await self._process_batch(batch)
         except Exception as error:
             if len(batch) > 1:
-                log.warning("a batch of %d failed (%s: %s); processing its events one by one",
-                            len(batch), type(error).__name__, error)
+                log.warning("a batch of %d failed (%s); processing its events one by one", len(batch), describe(error))
                 for work in batch:
                     await self._run_batch([work])
                 return
             log.exception("handler failed on %s update %s", batch[0].event.ref.channel, batch[0].event.update_id)
             await self._record_failure(batch[0], error)
         for work in batch:
+            self._finish(work)
+
+    def _finish(self, work: Work) -> None:
+        """Hand the replies to the channel and the outcome to whoever waits for it."""
+        try:
             if work.replies:
                 self._deliver(work.event.ref, work.replies)
-            if not work.done.done():
-                work.done.set_result(work)
+        except Exception:
+            log.exception("replies to %s could not be handed over; they stay pending", work.event.ref)
+        if not work.done.done():
+            work.done.set_result(work)
 
     async def _process_batch(self, batch: list[Work]) -> None:
         async with self.db.transaction() as tx:
@@ -222,21 +330,35 @@ class Dispatcher:
         return live, duplicates
 
     async def _record_failure(self, work: Work, error: Exception) -> None:
-        """Never silence: the resident hears that something went wrong; the event is closed."""
+        """Never silence: the resident hears "could not process, try again"; the event is closed
+        with the reason. Never raises: if this cannot be written either, the work is left
+        ``unfinished`` (a stored event stays open for the next attempt) and the reason logged."""
         event = work.event
-        language = self.texts.resolve(event.language_hint or self.texts.default)
-        reply = Reply(text=self.texts.get(language, "errors.internal"))
-        async with self.db.transaction() as tx:
-            if work.inbox_id is None:
-                stored = await tx.inbox.store_many([(event.ref.channel, event.update_id, event.model_dump_json())])
-                work.inbox_id = stored.get((event.ref.channel, event.update_id))
-                if work.inbox_id is None:
-                    work.duplicate = True
-                    return
-            await tx.inbox.mark_processed(work.inbox_id, error=f"{type(error).__name__}: {error}"[:500])
-            ids = await tx.outbox.add_many([(event.ref.channel, event.ref.external_id, work.inbox_id,
-                                             reply.model_dump_json(), self._pulls(event.ref.channel))])
+        reason = describe(error)
+        try:
+            resident = await self.db.reader.residents.find(event.ref.channel, event.ref.external_id)
+            reply = self._could_not_process(resident.language if resident else event.language_hint)
+            async with self.db.transaction() as tx:
+                inbox_id = work.inbox_id
+                if inbox_id is None:
+                    stored = await tx.inbox.store_many([(event.ref.channel, event.update_id, event.model_dump_json())])
+                    inbox_id = stored.get((event.ref.channel, event.update_id))
+                    if inbox_id is None:
+                        work.duplicate = True
+                        return
+                await tx.inbox.mark_processed(inbox_id, error=reason)
+                ids = await tx.outbox.add_many([(event.ref.channel, event.ref.external_id, inbox_id,
+                                                 reply.model_dump_json(), self._pulls(event.ref.channel))])
+        except Exception:
+            log.exception("the failure of %s update %s (%s) could not be recorded either",
+                          event.ref.channel, event.update_id, reason)
+            work.unfinished = reason
+            return
+        work.inbox_id = inbox_id
         work.replies = [Outgoing(ids[0], reply)]
+
+    def _could_not_process(self, language: str) -> Reply:
+        return Reply(text=self.texts.get(self.texts.resolve(language or self.texts.default), "errors.internal"))
 
     async def _fetch_photos(self, event: Event) -> Event:
         """Bring photos still on the platform into the attachment store before the handler."""
@@ -315,22 +437,21 @@ class Dispatcher:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def recover(self) -> int:
-        """Process what was stored but not processed before the last stop; send what is pending."""
-        ids = await self.db.reader.inbox.unprocessed_ids()
-        for inbox_id in ids:
-            await self._process_logged(inbox_id)
+        """Process what was stored but not processed before the last stop; send what is pending.
+        Each such event counts one more attempt, so one that crashes the process at every start
+        becomes a dead letter instead of a crash loop."""
+        tried = await self._retry_open(None)
         for name, channel in self.channels.items():
             if channel.capabilities.pull_delivery:
                 continue
             for row in await self.db.reader.outbox.pending(name):
                 ref = ResidentRef(channel=name, external_id=row.external_id)
                 await self._push(channel, ref, [Outgoing(row.id, Reply.model_validate_json(row.payload))])
-        if ids:
-            log.info("recovered %d stored events", len(ids))
-        return len(ids)
+        return tried
 
     async def drain(self, timeout: float) -> None:
         """Wait for events in flight and deliveries under way to finish (graceful shutdown)."""
+        self._stopping = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while self._tasks and loop.time() < deadline:
@@ -343,3 +464,12 @@ class Dispatcher:
                 await self._worker
             except asyncio.CancelledError:
                 pass
+
+
+def describe(error: BaseException) -> str:
+    """The reason stored with a failure: never raises, and always storable."""
+    try:
+        text = f"{type(error).__name__}: {error}"
+    except Exception:  # an exception whose message cannot even be rendered
+        text = f"{type(error).__name__} (its message could not be rendered)"
+    return storable_text(text)[:500]

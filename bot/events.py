@@ -3,6 +3,11 @@
 An event is stored in the inbox as JSON before its channel acknowledges it, and handlers read
 only this type, so a handler never learns which platform a press or a photo came from. The
 platform's own payload travels along in ``raw`` for diagnostics.
+
+Every string an event (or a part of it) is built from is made storable first (``bot.storable``):
+this type is the one door every channel's parser goes through, so text that UTF-8 or SQLite
+cannot hold (a lone surrogate, NUL) is repaired here once, and an event can always be dumped to
+JSON and stored.
 """
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bot.storable import storable_strings, storable_text
 
 
 class Kind(StrEnum):
@@ -27,6 +34,12 @@ class Kind(StrEnum):
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        # Nested models given as instances were repaired when they were built.
+        return storable_strings(data) if isinstance(data, dict) else data
 
 
 class ResidentRef(Frozen):
@@ -75,6 +88,7 @@ class Event(Frozen):
 
 def text_event(ref: ResidentRef, update_id: str, text: str, **fields: Any) -> Event:
     """Build a text or command event from what a resident typed; commands start with "/"."""
+    text = storable_text(text)  # so that a command is recognised in the text that is stored
     stripped = text.strip()
     if stripped.startswith("/") and len(stripped) > 1:
         head, _, argument = stripped[1:].partition(" ")

@@ -1,9 +1,30 @@
-"""The inbox: updates stored before they are acknowledged, processed from here exactly once."""
+"""The inbox: updates stored before they are acknowledged, processed from here exactly once.
+
+A row is open while ``processed_at`` and ``dead_at`` are both empty: it is (about to be) processed,
+or waits for the next attempt. Every attempt is counted in ``attempts`` before it is made (the
+first one by the transaction that stores the row), so a row whose processing keeps crashing the
+process is still counted. A row that used up its attempts becomes a dead letter: ``dead_at`` set,
+the payload and the last ``error`` kept for staff to look at, retry or discard.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import aiosqlite
 
 from storage.clock import now
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    channel: str
+    update_id: str
+    received_at: str
+    attempts: int
+    error: str
+    dead_at: str
+    payload: str | None
 
 
 class Inbox:
@@ -13,30 +34,31 @@ class Inbox:
     async def store_many(self, rows: list[tuple[str, str, str | None]],
                          processed: bool = False) -> dict[tuple[str, str], int]:
         """Keep several (channel, update id, payload) at once; returns the ids of the new ones.
-        ``processed``: stored by the transaction that processes them (no payload is kept)."""
+        ``processed``: stored by the transaction that processes them (no payload is kept).
+        Either way the first attempt at processing follows at once, so it is counted here."""
         if not rows:
             return {}
         stamp = now()
         done = stamp if processed else None
-        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
+        values = ", ".join(["(?, ?, ?, ?, ?, 1)"] * len(rows))
         params: list[object] = []
         for channel, update_id, payload in rows:
             params += [channel, update_id, None if processed else payload, stamp, done]
         stored = await self._db.execute_fetchall(
-            f"INSERT INTO inbox (channel, update_id, payload, received_at, processed_at) VALUES {values}"
+            f"INSERT INTO inbox (channel, update_id, payload, received_at, processed_at, attempts) VALUES {values}"
             " ON CONFLICT (channel, update_id) DO NOTHING RETURNING id, channel, update_id", params)
         return {(row[1], row[2]): row[0] for row in stored}
 
     async def still_unprocessed(self, ids: list[int]) -> set[int]:
         marks = ", ".join("?" * len(ids))
         rows = await self._db.execute_fetchall(
-            f"SELECT id FROM inbox WHERE id IN ({marks}) AND processed_at IS NULL", ids)
+            f"SELECT id FROM inbox WHERE id IN ({marks}) AND processed_at IS NULL AND dead_at IS NULL", ids)
         return {row[0] for row in rows}
 
     async def mark_processed_many(self, ids: list[int]) -> None:
         stamp = now()
         await self._db.executemany(
-            "UPDATE inbox SET processed_at = ?, payload = NULL WHERE id = ?", [(stamp, i) for i in ids])
+            "UPDATE inbox SET processed_at = ?, payload = NULL, error = NULL WHERE id = ?", [(stamp, i) for i in ids])
 
     async def find(self, channel: str, update_id: str) -> int | None:
         rows = await self._db.execute_fetchall(
@@ -45,7 +67,7 @@ class Inbox:
 
     async def load_unprocessed(self, inbox_id: int) -> str | None:
         rows = await self._db.execute_fetchall(
-            "SELECT payload FROM inbox WHERE id = ? AND processed_at IS NULL", (inbox_id,))
+            "SELECT payload FROM inbox WHERE id = ? AND processed_at IS NULL AND dead_at IS NULL", (inbox_id,))
         return rows[0][0] if rows else None
 
     async def mark_processed(self, inbox_id: int, error: str | None = None) -> None:
@@ -54,11 +76,89 @@ class Inbox:
             "UPDATE inbox SET processed_at = ?, payload = NULL, error = ? WHERE id = ?",
             (now(), error, inbox_id))
 
-    async def unprocessed_ids(self) -> list[int]:
-        rows = await self._db.execute_fetchall("SELECT id FROM inbox WHERE processed_at IS NULL ORDER BY id")
-        return [row[0] for row in rows]
-
     async def prune_processed(self, before: str) -> int:
         cursor = await self._db.execute(
             "DELETE FROM inbox WHERE processed_at IS NOT NULL AND processed_at < ?", (before,))
         return cursor.rowcount
+
+    # -- attempts and dead letters -------------------------------------------------------------
+
+    async def retryable_ids(self, received_before: str | None = None) -> list[int]:
+        """Open rows (neither processed nor dead letters), oldest first; with ``received_before``
+        only those stored before that moment."""
+        if received_before is None:
+            rows = await self._db.execute_fetchall(
+                "SELECT id FROM inbox WHERE processed_at IS NULL AND dead_at IS NULL ORDER BY id")
+        else:
+            rows = await self._db.execute_fetchall(
+                "SELECT id FROM inbox WHERE processed_at IS NULL AND dead_at IS NULL AND received_at < ?"
+                " ORDER BY id", (received_before,))
+        return [row[0] for row in rows]
+
+    async def count_attempts(self, ids: list[int]) -> dict[int, tuple[int, str | None]]:
+        """Count one more attempt at each open row of ``ids``, before it is made; returns each
+        counted row's attempts so far and payload. Rows closed meanwhile are left out."""
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        rows = await self._db.execute_fetchall(
+            f"UPDATE inbox SET attempts = attempts + 1 WHERE id IN ({marks})"
+            " AND processed_at IS NULL AND dead_at IS NULL RETURNING id, attempts, payload", ids)
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    async def bury_spent(self, ids: list[int], max_attempts: int, error: str) -> list[int]:
+        """Of ``ids``, make the open rows that already had ``max_attempts`` attempts dead letters
+        (their last attempt never ended: the process died); ``error`` goes before any earlier one."""
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = await self._db.execute_fetchall(
+            f"UPDATE inbox SET dead_at = ?, error = ? || coalesce('; ' || error, '') WHERE id IN ({marks})"
+            " AND processed_at IS NULL AND dead_at IS NULL AND attempts >= ? RETURNING id",
+            [now(), error, *ids, max_attempts])
+        return [row[0] for row in rows]
+
+    async def note_failure(self, inbox_id: int, error: str) -> None:
+        """Why the last attempt at an open row failed; the row stays open for the next one."""
+        await self._db.execute(
+            "UPDATE inbox SET error = ? WHERE id = ? AND processed_at IS NULL AND dead_at IS NULL", (error, inbox_id))
+
+    async def bury(self, inbox_id: int, error: str | None = None) -> bool:
+        """Make an open row a dead letter: no more attempts; payload and reason kept for staff."""
+        cursor = await self._db.execute(
+            "UPDATE inbox SET dead_at = ?, error = coalesce(?, error)"
+            " WHERE id = ? AND processed_at IS NULL AND dead_at IS NULL", (now(), error, inbox_id))
+        return cursor.rowcount == 1
+
+    async def dead_letters(self, limit: int, before_id: int | None = None) -> list[DeadLetter]:
+        """Every dead letter, whatever made it one, newest first."""
+        rows = await self._db.execute_fetchall(
+            "SELECT id, channel, update_id, received_at, attempts, coalesce(error, ''), dead_at, payload"
+            " FROM inbox WHERE dead_at IS NOT NULL AND id < ? ORDER BY id DESC LIMIT ?",
+            (before_id if before_id is not None else 2**63 - 1, limit))
+        return [DeadLetter(*row) for row in rows]
+
+    async def dead_letter(self, inbox_id: int) -> DeadLetter | None:
+        rows = await self._db.execute_fetchall(
+            "SELECT id, channel, update_id, received_at, attempts, coalesce(error, ''), dead_at, payload"
+            " FROM inbox WHERE id = ? AND dead_at IS NOT NULL", (inbox_id,))
+        return DeadLetter(*rows[0]) if rows else None
+
+    async def count_dead_letters(self) -> int:
+        rows = await self._db.execute_fetchall("SELECT count(*) FROM inbox WHERE dead_at IS NOT NULL")
+        return rows[0][0]
+
+    async def revive(self, inbox_id: int) -> bool:
+        """A dead letter becomes an open row with no attempts counted (staff asked to retry it)."""
+        cursor = await self._db.execute(
+            "UPDATE inbox SET dead_at = NULL, attempts = 0, error = NULL"
+            " WHERE id = ? AND dead_at IS NOT NULL AND processed_at IS NULL AND payload IS NOT NULL", (inbox_id,))
+        return cursor.rowcount == 1
+
+    async def discard(self, inbox_id: int) -> bool:
+        """Close a dead letter without processing it: the payload (personal data) goes, the key
+        stays until pruned, so that a platform's late retry of the update is still recognised."""
+        cursor = await self._db.execute(
+            "UPDATE inbox SET dead_at = NULL, payload = NULL, processed_at = ? WHERE id = ? AND dead_at IS NOT NULL",
+            (now(), inbox_id))
+        return cursor.rowcount == 1

@@ -3,7 +3,10 @@
 ``POST /api/webchat/messages`` turns one request into one event, which the core stores and
 processes before the HTTP answer (so the answer is the acknowledgement); the answer carries
 the replies. A client that did not get the answer may send the same ``id`` again: the event is
-recognised and the same replies are returned, nothing is processed twice.
+recognised and the same replies are returned, nothing is processed twice. When not even a
+failure could be written (the database refused every write), nothing is stored and the answer
+is 503 ``not_processed`` with the plain reason, so the page shows it and the message may be sent
+again.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from bot.channel import Inbound
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
 from bot.replies import Reply
+from bot.storable import storable_text
 from channels.webchat.channel import SESSION, WebChatChannel, session_ref
 from storage.attachments import NotAnImage
 
@@ -86,6 +90,9 @@ class WebChatApi:
         except BadRequest as problem:
             return _error(problem)
         handled = await self.core.handle(event)
+        if handled.not_processed is not None:  # nothing was stored: the same message may come again
+            return web.json_response({"error": "not_processed", "reason": handled.not_processed.text},
+                                     status=503, headers={"Retry-After": "1"})
         return web.json_response({"replies": [reply_json(o.id, o.reply) for o in handled.replies],
                                   "duplicate": handled.duplicate})
 
@@ -127,13 +134,17 @@ class WebChatApi:
                 text = data["text"]
                 if not isinstance(text, str):
                     raise BadRequest("bad_text", "text must be a string")
-                if not text.strip():
+                if not storable_text(text).strip():  # NUL and other controls are dropped
                     raise BadRequest("empty_text", "text is empty")
                 return text_event(ref, update_id, text, **extra)
             case "button":
                 payload = data["button"]
-                if not isinstance(payload, str) or not payload or len(payload.encode()) > MAX_PAYLOAD_BYTES:
-                    raise BadRequest("bad_button", f"button must be a string of 1 to {MAX_PAYLOAD_BYTES} bytes")
+                # Every payload the bot sends is printable ASCII (bot.payloads); anything else was
+                # not pressed on one of its buttons, and must not reach a byte count or the store.
+                if (not isinstance(payload, str) or not 1 <= len(payload) <= MAX_PAYLOAD_BYTES
+                        or not (payload.isascii() and payload.isprintable())):
+                    raise BadRequest("bad_button", f"button must be the payload of a button the bot sent:"
+                                                   f" 1 to {MAX_PAYLOAD_BYTES} printable ASCII characters")
                 return Event(ref=ref, update_id=update_id, kind=Kind.BUTTON, payload=payload, **extra)
             case _:
                 return Event(ref=ref, update_id=update_id, kind=Kind.LOCATION,

@@ -128,5 +128,6 @@ class FakeGateway:
 
 def signed(secret: str, event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     """An event's body and headers as a gateway sends them."""
-    body = json.dumps(event, ensure_ascii=False).encode()
+    # A lone surrogate cannot be UTF-8: it goes as the JSON escape "\ud800", as senders write it.
+    body = json.dumps(event, ensure_ascii=False).encode("utf-8", "backslashreplace")
     return body, {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)}

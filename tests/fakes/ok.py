@@ -105,7 +105,9 @@ class FakeOk:
         if source not in self._http:
             connector = aiohttp.TCPConnector(local_addr=(source, 0))
             self._http[source] = aiohttp.ClientSession(connector=connector)
-        data = webhook if isinstance(webhook, bytes) else json.dumps(webhook, ensure_ascii=False).encode()
+        # A lone surrogate cannot be UTF-8: it goes as the JSON escape "\ud800", as senders write it.
+        data = webhook if isinstance(webhook, bytes) else (
+            json.dumps(webhook, ensure_ascii=False).encode("utf-8", "backslashreplace"))
         async with self._http[source].post(self.subscriptions[-1], data=data, headers={
                 "Content-Type": "application/json;charset=utf-8", **(headers or {})}) as response:
             await response.read()
