@@ -179,6 +179,7 @@ class TelegramSettings(Section):
     max_retry_after_seconds: float = Field(60.0, ge=0)  # a longer 429 wait leaves the reply for later
     broadcast_per_second: float = Field(30.0, gt=0)  # broadcast messages a second (Telegram: about 30)
     max_connections: int = Field(100, ge=1)         # open connections to the Bot API at most
+    webhook_max_body_bytes: int = Field(1_048_576, ge=1024)  # a larger webhook body gets 413
 
     @field_validator("token")
     @classmethod
@@ -233,6 +234,7 @@ class VkSettings(Section):
     broadcast_subscribe_id: int | None = Field(None, ge=0, le=100, validate_default=True)  # required for confirmed_notification
     rate_limit_pause_seconds: float = Field(1.0, gt=0)  # error 6/9 (VK names no wait): retry after this
     intent_limit_pause_seconds: float = Field(3600.0, gt=0)  # error 944, the intent's quota is used up
+    callback_max_body_bytes: int = Field(262_144, ge=1024)  # a larger Callback API body gets 413
 
     @field_validator("broadcast_subscribe_id")
     @classmethod
@@ -264,6 +266,7 @@ class MaxSettings(Section):
     polls_per_second: float = Field(2.0, gt=0)
     max_connections: int = Field(100, ge=1)
     rate_limit_pause_seconds: float = Field(1.0, gt=0)  # a broadcast send answered 429 waits this long
+    webhook_max_body_bytes: int = Field(1_048_576, ge=1024)  # a larger webhook body gets 413
 
     @field_validator("webhook_secret")
     @classmethod
@@ -336,6 +339,7 @@ class WhatsappSettings(Section):
     messages_per_second: float = Field(80.0, gt=0)  # Cloud API throughput: 80 a second by default
     service_window_hours: float = Field(24.0, gt=0)  # WhatsApp's customer-service window
     broadcast_template: WhatsappTemplate | None = None  # outside the window; none → skipped, counted
+    webhook_max_body_bytes: int = Field(3_145_728, ge=1024)  # Meta's bodies reach 3 MB; larger gets 413
 
     @field_validator("phone_number_id", mode="before")
     @classmethod
@@ -376,6 +380,7 @@ class OkSettings(Section):
     rate_limit_pause_seconds: float = Field(1.0, gt=0)
     requests_per_second: float = Field(10.0, gt=0)
     max_connections: int = Field(100, ge=1)
+    webhook_max_body_bytes: int = Field(1_048_576, ge=1024)  # a larger webhook body gets 413
 
     @field_validator("token")
     @classmethod

@@ -114,6 +114,17 @@ class Dispatcher:
                 [(e.ref.channel, e.update_id, e.model_dump_json()) for e in events])
         return [stored.get((e.ref.channel, e.update_id)) for e in events]
 
+    async def accept_unparseable(self, channel: str, body: bytes | str, reason: str) -> int | None:
+        """Keep a signed body that the channel's parser cannot read as a dead letter staff can
+        see; ``None`` when the same body was kept before. The channel then answers so that the
+        platform stops retrying (a 500 would bring the same body back for days)."""
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        async with self.db.transaction() as tx:
+            inbox_id = await tx.inbox.store_unparseable(channel, text, reason)
+        log.warning("%s: тело запроса с верной подписью не разобрано (%s); %s", channel, reason[:200],
+                    f"сохранено для разбора, inbox {inbox_id}" if inbox_id else "уже сохранено ранее")
+        return inbox_id
+
     async def handle(self, event: Event) -> Handled:
         """Store and process at once, for channels that answer in the same request."""
         async with self._resident_locks.hold(event.ref):

@@ -22,6 +22,7 @@ async def prune_processed_updates(db: Database, retention_days: int) -> int:
     async with db.transaction() as tx:
         removed = await tx.inbox.prune_processed(cutoff)
         await tx.whatsapp.forget_orphans(window_closed)
+        await tx.gateway.prune(cutoff)
     if removed:
         log.info("forgot %d update ids older than %d days", removed, retention_days)
     return removed

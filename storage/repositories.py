@@ -9,6 +9,7 @@ from storage.content import Content
 from storage.contests import Contests
 from storage.episodes import Episodes
 from storage.exports import Exports
+from storage.gateway import GatewayEventIds
 from storage.inbox import Inbox
 from storage.moderation import Moderation
 from storage.outbox import Outbox
@@ -44,3 +45,4 @@ class Repositories:
         self.exports = Exports(connection)
         self.statistics = Statistics(connection)
         self.whatsapp = WhatsappHousekeeping(connection)
+        self.gateway = GatewayEventIds(connection)

@@ -13,6 +13,7 @@ from channels.gateway.protocol import SIGNATURE_HEADER, sign
 from tests.drivers import eventually, wait_handled
 from tests.drivers.gateway import CHANNEL
 from tests.drivers.gateway import world as gateway_world
+from tests.fakes.gateway import FakeGateway
 from tests.journey import last_buttons, onboard
 
 
@@ -64,14 +65,40 @@ async def test_events_with_a_forged_or_missing_signature_are_refused_and_not_sto
     assert world.fake.sent_to(resident.user_id) == []
 
 
-async def test_malformed_events_get_a_4xx_with_a_reason(world):
+async def test_malformed_events_get_a_4xx_with_a_reason_and_are_kept_only_as_dead_letters(world):
     secret = world.fake.secret
     for body, status in ((b"not json", 400), (b'{"id": "1", "user": {"id": "u"}}', 422), (b"[]", 422)):
         async with world.http.post(world.inbound_url, data=body,
                                    headers={SIGNATURE_HEADER: sign(secret, body)}) as response:
             assert response.status == status
             assert (await response.json())["reason"]
-    assert await inbox_count(world) == 0
+    assert await inbox_count(world) == 3
+    assert (await sql(world, "SELECT count(*) FROM inbox WHERE dead_at IS NULL"))[0][0] == 0
+
+
+async def test_an_event_id_used_again_for_another_event_is_refused_with_409_even_after_a_restart(tmp_path):
+    fake = await FakeGateway().start()
+    try:
+        async with gateway_world(tmp_path, fake=fake) as world:
+            resident = world.resident(11)
+            event = resident.event(text="/start")
+            greeting = await resident.act(event)
+            assert "consent:yes" in last_buttons(greeting)
+            reordered = dict(reversed(list(event.items())))  # the same event, its keys in another order
+            status, answer = await resident.post(reordered)
+            assert (status, answer["duplicate"]) == (200, True)
+            status, answer = await resident.post({**event, "text": "/about"})
+            assert (status, answer["error"]) == (409, "id_reused") and event["id"] in answer["reason"]
+        async with gateway_world(tmp_path, fake=fake) as world:
+            resident = world.resident(11)
+            status, answer = await resident.post({**event, "text": "/privacy"})
+            assert (status, answer["error"]) == (409, "id_reused")
+            status, answer = await resident.post(event)
+            assert (status, answer["duplicate"]) == (200, True)
+            assert await inbox_count(world) == 1
+            assert resident.new_messages() == greeting
+    finally:
+        await fake.close()
 
 
 async def test_the_same_event_sent_twice_is_processed_once(world):

@@ -151,3 +151,14 @@ async def test_a_bot_set_up_without_the_community_id_finds_it_from_its_token(tmp
         greeting = await vk.resident(9).send_text("/start")
         assert "consent:yes" in last_buttons(greeting)
         assert len(vk.fake.calls_of("groups.getById")) == 1
+
+
+async def test_an_update_the_long_poll_cannot_read_is_kept_as_a_dead_letter_and_polling_goes_on(vk, tmp_path):
+    resident = vk.resident(40)
+    broken = resident.message_new("Привет")
+    broken["object"]["message"]["attachments"] = 5  # not the list VK documents
+    vk.fake.push(broken)
+    greeting = await resident.send_text("/start")
+    assert "consent:yes" in last_buttons(greeting)
+    [(payload, error)] = rows(tmp_path, "SELECT payload, error FROM inbox WHERE dead_at IS NOT NULL")
+    assert json.loads(payload)["event_id"] == broken["event_id"] and "TypeError" in error

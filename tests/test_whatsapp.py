@@ -45,8 +45,6 @@ async def test_a_forged_or_unsigned_post_is_refused_and_nothing_is_stored(tmp_pa
             json.dumps(body).encode(), secret="not-the-app-secret")) == 403
         assert await count(running, "SELECT count(*) FROM inbox") == 0
         assert await count(running, "SELECT count(*) FROM whatsapp_contacts") == 0
-        assert await running.fake.post_webhook(b"not json") == 400
-        assert await running.fake.post_webhook({"object": "page", "entry": []}) == 400
         assert await running.fake.post_webhook(body) == 200
         assert await count(running, "SELECT count(*) FROM inbox") == 1
         # The fixture was written in 2023: its window closed long ago, so the greeting waits.

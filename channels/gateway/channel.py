@@ -2,14 +2,17 @@
 
 There is no platform SDK to lean on: the protocol is ours, so the transport is plain aiohttp,
 the library the bot's web server already runs on. Inbound events arrive at ``inbound_path`` on
-the bot's shared web app; the signature is checked before the body is even parsed (a forged or
-missing one gets 401 and nothing is read or stored), the event is stored, the 200 is written,
-and only then is processing started, so a 200 always means "stored". Replies are POSTed to
-``outbound_url`` through one reused ``ClientSession``.
+the bot's shared web app; the body is read whole (``channels.body``) and its signature checked
+before it is parsed (a forged or missing one gets 401 and nothing is stored), the event is
+stored, the 200 is written, and only then is processing started, so a 200 always means
+"stored". A signed body that is not an event gets 400/422 with the reason, as the protocol
+promises, and is kept as a dead letter for staff to see. An event id already used by another
+event gets 409: the id is the idempotency key, so a second event under it would otherwise be
+taken for a retry and silently dropped. Replies are POSTed to ``outbound_url`` through one
+reused ``ClientSession``.
 """
 from __future__ import annotations
 
-import json
 import logging
 
 import aiohttp
@@ -27,8 +30,9 @@ from bot.config import Settings
 from bot.events import Photo, ResidentRef
 from bot.rendering import fit
 from bot.replies import Reply
+from channels.body import BodyRefused, read_body
 from channels.gateway import render
-from channels.gateway.parse import NAME, BadEvent, parse_event
+from channels.gateway.parse import NAME, BadEvent, NotJson, fingerprint, read_event
 from channels.gateway.protocol import SIGNATURE_HEADER, verify
 from channels.gateway.send import Poster
 from storage.attachments import AttachmentStore
@@ -48,6 +52,7 @@ class GatewayChannel(Channel):
     def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
         self.settings = settings.gateway
         self.app_settings = settings
+        self.db = db
         self.attachments = attachments
         if self.settings.secret is None or not self.settings.outbound_url:
             raise ValueError("the gateway channel needs SOUCHASTIE_GATEWAY_SECRET and gateway.outbound_url")
@@ -76,32 +81,36 @@ class GatewayChannel(Channel):
         return self._poster
 
     async def receive(self, request: web.Request) -> web.StreamResponse:
-        if request.content_length is not None and request.content_length > self.settings.max_body_bytes:
-            return _refuse(413, "too_large", f"events are at most {self.settings.max_body_bytes} bytes")
         try:
-            body = await _read_at_most(request, self.settings.max_body_bytes + 1)
-        except (TimeoutError, aiohttp.ClientError):
-            return _refuse(400, "unreadable", "the body could not be read")
-        if len(body) > self.settings.max_body_bytes:
-            return _refuse(413, "too_large", f"events are at most {self.settings.max_body_bytes} bytes")
+            body = await read_body(request, self.settings.max_body_bytes)
+        except BodyRefused as refused:
+            return _refuse(refused.status, refused.error, refused.reason)
         if not verify(self._secret, body, request.headers.get(SIGNATURE_HEADER)):
             log.warning("gateway: an event without a valid signature from %s", request.remote)
             return _refuse(401, "bad_signature", f"{SIGNATURE_HEADER} must be sha256=<HMAC-SHA256 of the body>")
-        try:
-            event = parse_event(json.loads(body))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _refuse(400, "malformed_json", "the body is not JSON")
-        except BadEvent as error:
-            return _refuse(422, "bad_event", str(error))
-        if self._core is None or self._stopped:
+        core = self._core
+        if core is None or self._stopped:
             return _refuse(503, "starting", "the bot is not receiving yet; send the event again")
+        try:
+            event = read_event(body)
+        except BadEvent as error:
+            await core.accept_unparseable(NAME, body, str(error))
+            if isinstance(error, NotJson):
+                return _refuse(400, "malformed_json", str(error))
+            return _refuse(422, "bad_event", str(error))
+        async with self.db.transaction() as tx:
+            claimed = await tx.gateway.claim(event.update_id, fingerprint(event))
+        if not claimed:
+            log.warning("gateway: event id %r came again with another event; refused", event.update_id)
+            return _refuse(409, "id_reused", f"the id {event.update_id!r} was used for another event; "
+                                             "a new event needs a new id")
         # A failure to store answers 500 on purpose: the gateway sends the event again.
-        inbox_id = await self._core.accept(event)
+        inbox_id = await core.accept(event)
         response = web.json_response({"ok": True, "id": event.update_id, "duplicate": inbox_id is None})
         await response.prepare(request)
         await response.write_eof()
         if inbox_id is not None:
-            self._core.process_in_background(inbox_id)
+            core.process_in_background(inbox_id)
         return response
 
     async def stop(self) -> None:
@@ -163,19 +172,6 @@ class GatewayChannel(Channel):
         if len(data) > limit:
             raise DeliveryError(f"the photo is over {limit} bytes", permanent=True)
         return data
-
-
-async def _read_at_most(request: web.Request, limit: int) -> bytes:
-    """The body, or its first ``limit`` bytes when it is longer (chunked bodies name no length)."""
-    chunks: list[bytes] = []
-    size = 0
-    while size < limit:
-        chunk = await request.content.read(limit - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
 
 
 def _refuse(status: int, error: str, reason: str) -> web.Response:

@@ -3,15 +3,22 @@
 An event names the resident (``user.id``, a string the gateway keeps stable per person), its own
 ``id`` (the idempotency key: the inbox's update id, so a re-sent event is processed once) and
 exactly one thing the resident did. What cannot be read is refused with a reason the gateway's
-developer can act on (``BadEvent``), never half-stored: the gateway then knows to fix it rather
-than retry it.
+developer can act on (``BadEvent``; ``NotJson`` when the body is not JSON at all), never
+half-stored as an event: the gateway then knows to fix it rather than retry it. ``read_event`` is
+the one way in, where whatever a wrong shape trips is told apart.
+
+``fingerprint`` is what tells a retry (the same id, the same event) from another event sent
+under an id already used.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
+from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe, load_json
 from channels.gateway.protocol import VERSION
 
 NAME = "gateway"
@@ -19,8 +26,36 @@ ACTIONS = ("text", "button", "location", "photo_url", "contact", "start", "reach
 MAX_ID_LENGTH = 128
 
 
-class BadEvent(ValueError):
-    """The body is JSON but not a version-1 event; the message says what is wrong."""
+class BadEvent(Unparseable):
+    """The body is not a version-1 event; the message says what is wrong (answered 422)."""
+
+
+class NotJson(BadEvent):
+    """The body is not JSON at all (answered 400)."""
+
+
+def read_event(body: bytes) -> Event:
+    """The event of a signed body; ``BadEvent`` (or ``NotJson``) with the reason otherwise."""
+    try:
+        value = load_json(body)
+    except Unparseable as error:
+        raise NotJson(str(error)) from None
+    try:
+        check_depth(value)
+        return parse_event(value)
+    except BadEvent:
+        raise
+    except Unparseable as error:
+        raise BadEvent(str(error)) from None
+    except SHAPE_ERRORS as error:
+        raise BadEvent(describe(error)) from None
+
+
+def fingerprint(event: Event) -> str:
+    """The event as the gateway sent it, whatever its key order or spacing: a SHA-256 of the body's
+    canonical JSON (nothing of it readable)."""
+    canonical = json.dumps(event.raw, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def parse_event(body: Any) -> Event:

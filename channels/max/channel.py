@@ -1,8 +1,10 @@
 """The MAX channel: long polling by default, a webhook when ``max.mode`` is ``webhook``.
 
-Both ways in end in ``_take``: parse the update, ``core.accept`` each event, process it in the
+Both ways in end in ``_store``: ``core.accept`` each event of an update, process it in the
 background, and, for a button press, answer the callback (``POST /answers``) so the resident's
 client stops showing the press as pending. The answer is sent only after the press is stored.
+An update that cannot be read (``parse.NotAnUpdate``) is kept as a dead letter instead, so that
+neither a webhook retry nor the next poll brings it back.
 
 Residents are MAX users (``user_id``), written to with ``POST /messages?user_id=…``: a dialog
 with the bot is the only place this bot talks (see ``channels.max.parse``).
@@ -10,6 +12,7 @@ with the bot is the only place this bot talks (see ``channels.max.parse``).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -17,11 +20,11 @@ from aiohttp import web
 
 from bot.channel import Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
-from bot.events import Photo, ResidentRef
+from bot.events import Event, Photo, ResidentRef
 from bot.replies import Reply
 from channels.max import bulk
 from channels.max.client import MaxApi
-from channels.max.parse import NAME, parse_update
+from channels.max.parse import NAME, NotAnUpdate, parse_update, update_from_body
 from channels.max.polling import Poller
 from channels.max.render import CAPABILITIES, layout
 from channels.max.webhook import WebhookRoute
@@ -29,9 +32,6 @@ from storage.attachments import AttachmentStore
 from storage.database import Database
 
 log = logging.getLogger(__name__)
-
-# A MAX update is a few kilobytes; a webhook body larger than this is not one.
-MAX_WEBHOOK_BYTES = 1024 * 1024
 
 
 class MaxChannel(Channel):
@@ -52,7 +52,8 @@ class MaxChannel(Channel):
         if self.config.mode != "webhook":
             return
         self._core = core
-        route = WebhookRoute(self.config.webhook_secret.get_secret_value(), self._take, MAX_WEBHOOK_BYTES)
+        route = WebhookRoute(self.config.webhook_secret.get_secret_value(), self._take_body,
+                             self.config.webhook_max_body_bytes)
         app.router.add_post(self.config.webhook_path, route.handle)
 
     async def start(self, core: Inbound) -> None:
@@ -79,9 +80,28 @@ class MaxChannel(Channel):
             await asyncio.wait(set(self._answers), timeout=self.config.request_timeout_seconds)
         await self.api.close()
 
+    async def _take_body(self, body: bytes) -> None:
+        """A webhook's body: one update, or a dead letter when it is not one."""
+        try:
+            update = update_from_body(body)
+            events = parse_update(update)
+        except NotAnUpdate as error:
+            await self._core.accept_unparseable(NAME, body, str(error))
+            return
+        await self._store(update, events)
+
     async def _take(self, update: Any) -> None:
+        """An update of a long-poll batch, or a dead letter when it cannot be read."""
+        try:
+            events = parse_update(update)
+        except NotAnUpdate as error:
+            await self._core.accept_unparseable(NAME, json.dumps(update, ensure_ascii=False), str(error))
+            return
+        await self._store(update, events)
+
+    async def _store(self, update: dict[str, Any], events: list[Event]) -> None:
         core = self._core
-        for event in parse_update(update):
+        for event in events:
             inbox_id = await core.accept(event)
             if inbox_id is not None:
                 core.process_in_background(inbox_id)

@@ -21,6 +21,7 @@ from maxapi.utils.vcf import parse_vcf_info
 from pydantic import ValidationError
 
 from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
+from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe, load_json
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,25 @@ UPDATE_TYPES = ("message_created", "message_callback", "bot_started", "bot_stopp
 TEXT_COMPANIONS = {"share", "inline_keyboard"}
 
 
-class NotAnUpdate(ValueError):
-    """The JSON is not a MAX update (no ``update_type``, wrong shapes): a bad request."""
+class NotAnUpdate(Unparseable):
+    """The body is not a MAX update (not JSON, no ``update_type``, wrong shapes)."""
+
+
+def update_from_body(body: bytes) -> Any:
+    """A webhook body's JSON; ``NotAnUpdate`` when it is not JSON a platform would send."""
+    try:
+        return load_json(body)
+    except Unparseable as error:
+        raise NotAnUpdate(str(error)) from None
 
 
 def parse_update(update: Any) -> list[Event]:
+    """The events of one update; ``NotAnUpdate`` for anything not shaped as MAX documents it,
+    whichever part of the parser it trips (the one place such errors are told apart)."""
     if not isinstance(update, dict) or not isinstance(update.get("update_type"), str):
         raise NotAnUpdate("an update is a JSON object with an update_type")
     try:
+        check_depth(update)
         match update["update_type"]:
             case "message_created":
                 return _message(update)
@@ -53,10 +65,10 @@ def parse_update(update: Any) -> list[Event]:
             case other:
                 log.debug("MAX update %s is not about a resident's dialog; dropped", other)
                 return []
-    except ValidationError as error:
-        raise NotAnUpdate(f"the update does not fit its type: {error.errors()[0]['msg']}") from None
-    except (KeyError, TypeError, AttributeError) as error:
-        raise NotAnUpdate(f"the update lacks a field: {error}") from None
+    except Unparseable as error:
+        raise NotAnUpdate(str(error)) from None
+    except SHAPE_ERRORS as error:
+        raise NotAnUpdate(f"the update does not fit its type: {describe(error)}") from None
 
 
 def _user(value: Any) -> dict[str, Any]:

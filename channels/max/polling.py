@@ -17,9 +17,9 @@ from typing import Any, Awaitable, Callable
 
 from bot.config import MaxSettings
 from channels.max.client import MaxApi, RateLimiter
-from channels.max.parse import NotAnUpdate
 
-# Stores one update (parse, core.accept, process in background); raises NotAnUpdate.
+# Stores one update (parse, core.accept, process in background; one that cannot be read as a
+# dead letter); raises only when storing fails, and then the batch is offered again.
 Take = Callable[[Any], Awaitable[None]]
 
 log = logging.getLogger(__name__)
@@ -82,10 +82,7 @@ class Poller:
         if not isinstance(batch, dict):
             raise TypeError(f"GET /updates answered {type(batch).__name__}, not an object")
         for update in batch.get("updates") or []:
-            try:
-                await self.take(update)
-            except NotAnUpdate as error:
-                log.warning("MAX: an update that cannot be read is skipped: %s", error)
+            await self.take(update)
         marker = batch.get("marker")
         if isinstance(marker, int):
             self.marker = marker

@@ -8,13 +8,14 @@ a caller cannot claim OK's address by writing the header himself. An address out
 ``allowed_networks`` gets 403, nothing is read, and the address is logged (OK publishes no list
 of its senders; the log is how an operator finds them).
 
-A webhook from OK is parsed, stored (``core.accept``), answered 200, and only then handed to
-processing. A failure to store answers 500 on purpose, so that OK delivers it again.
+A webhook from OK is read whole (``channels.body``), parsed, stored (``core.accept``), answered
+200, and only then handed to processing. A failure to store answers 500 on purpose, so that OK
+delivers it again. A body from OK's networks that is not a webhook is kept as a dead letter and
+answered 200 as well, since OK would otherwise repeat it.
 """
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 from typing import Iterable
 
@@ -22,7 +23,8 @@ from aiohttp import web
 
 from bot.channel import Inbound
 from bot.config import OkSettings
-from channels.ok.parse import NotAWebhook, parse_webhook
+from channels.body import BodyRefused, read_body
+from channels.ok.parse import NAME, NotAWebhook, read_webhook
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +82,14 @@ class Webhook:
                         address or request.remote)
             return web.json_response({"error": "forbidden", "reason": "not from OK's networks"}, status=403)
         try:
-            webhook = json.loads(await request.read())
-            event = parse_webhook(webhook)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return web.json_response({"error": "malformed_json", "reason": "the body is not JSON"}, status=400)
+            body = await read_body(request, self.settings.webhook_max_body_bytes)
+        except BodyRefused as refused:
+            return web.json_response({"error": refused.error, "reason": refused.reason}, status=refused.status)
+        try:
+            event = read_webhook(body)
         except NotAWebhook as error:
-            return web.json_response({"error": "bad_webhook", "reason": str(error)}, status=400)
+            await self.core.accept_unparseable(NAME, body, str(error))
+            return web.json_response({"success": True})
         inbox_id = await self.core.accept(event) if event is not None else None
         response = web.json_response({"success": True})
         await response.prepare(request)

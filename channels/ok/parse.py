@@ -13,6 +13,9 @@ way OK documents answering, and a person writes to the group in exactly one such
 ``update_id`` is what OK sends again when it re-delivers: the message's ``mid`` (or its chat and
 ``seq``), the press's ``callbackId``. A webhook without either falls back to a digest of the
 body, which a re-delivery of the same bytes repeats.
+
+``read_webhook`` is the one way in for a body: what is not JSON, not a webhook, or has fields of
+other types than OK documents is ``NotAWebhook`` there, and the channel keeps it as a dead letter.
 """
 from __future__ import annotations
 
@@ -21,14 +24,28 @@ import json
 from typing import Any
 
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
+from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe, load_json
 
 NAME = "ok"
 MESSAGE = "MESSAGE_CREATED"
 CALLBACK = "MESSAGE_CALLBACK"
 
 
-class NotAWebhook(ValueError):
-    """The body is JSON but not an OK webhook a resident caused (answered 400)."""
+class NotAWebhook(Unparseable):
+    """The body is not an OK webhook (not JSON, no webhookType, fields of other types)."""
+
+
+def read_webhook(body: bytes) -> Event | None:
+    """The event of a webhook's body (``None`` for notices no resident caused); ``NotAWebhook``
+    for anything not shaped as OK documents it, whichever part of the parser it trips."""
+    try:
+        webhook = load_json(body)
+        check_depth(webhook)
+        return parse_webhook(webhook)
+    except Unparseable as error:
+        raise NotAWebhook(str(error)) from None
+    except SHAPE_ERRORS as error:
+        raise NotAWebhook(describe(error)) from None
 
 
 def chat_id(webhook: dict[str, Any]) -> str | None:
@@ -47,7 +64,7 @@ def update_id(webhook: dict[str, Any]) -> str:
             return f"mid:{mid}"
     if isinstance(message.get("seq"), int):
         return f"seq:{chat_id(webhook)}:{message['seq']}"
-    canonical = json.dumps(webhook, sort_keys=True, ensure_ascii=False).encode()
+    canonical = json.dumps(webhook, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
     return "sha256:" + hashlib.sha256(canonical).hexdigest()[:32]
 
 

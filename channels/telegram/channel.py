@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 from typing import Any
 
@@ -31,7 +32,7 @@ from bot.replies import Media, Reply
 from channels.telegram import bulk
 from channels.telegram.calls import Caller
 from channels.telegram.intake import Poller, Webhook
-from channels.telegram.parse import ALLOWED_UPDATES, NAME, callback_query_id, parse_update
+from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, callback_query_id, read_update
 from channels.telegram.render import render
 from storage.attachments import AttachmentStore
 from storage.database import Database
@@ -83,9 +84,14 @@ class TelegramChannel(Channel):
             self._receiver = asyncio.create_task(poller.run(), name="telegram-polling")
 
     async def _store(self, update: dict[str, Any]) -> int | None:
-        """Put one update in the inbox; ``None`` when it is a repeat or nothing a resident did."""
+        """Put one update in the inbox; ``None`` when it is a repeat or nothing a resident did.
+        An update that cannot be read is kept as a dead letter (``None`` too)."""
         assert self._core is not None
-        event = parse_update(update)
+        try:
+            event = read_update(update)
+        except NotAnUpdate as error:
+            await self._core.accept_unparseable(NAME, json.dumps(update, ensure_ascii=False), str(error))
+            return None
         inbox_id = await self._core.accept(event) if event is not None else None
         if event is None:
             log.debug("telegram update %s is no resident's private conversation; acknowledged, not stored",

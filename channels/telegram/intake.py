@@ -14,13 +14,14 @@ one update that the model cannot read would fail the whole batch, every time, an
 
 The webhook checks ``X-Telegram-Bot-Api-Secret-Token`` first (a constant-time comparison with
 the secret given to ``setWebhook``): a forged or missing one gets 403 and nothing is read. The
-update is stored, the 200 is written, and only then is processing started.
+body is read whole (``channels.body``); the update is stored, the 200 is written, and only then
+is processing started. A body with the right secret that is not an Update is kept as a dead
+letter and answered 200 too: Telegram would otherwise send it again and again.
 """
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -31,7 +32,8 @@ from aiohttp import web
 
 from bot.channel import Inbound
 from bot.config import TelegramSettings
-from channels.telegram.parse import ALLOWED_UPDATES, update_id
+from channels.body import BodyRefused, read_body
+from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, update_from_body, update_id
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +122,15 @@ class Webhook:
             return web.json_response({"error": "forbidden", "reason": "wrong or missing secret token"},
                                      status=403)
         try:
-            update = json.loads(await request.read())
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return web.json_response({"error": "malformed_json", "reason": "the body is not JSON"}, status=400)
-        if not isinstance(update, dict) or update_id(update) is None:
-            return web.json_response({"error": "bad_update", "reason": "not an Update with an update_id"},
-                                     status=400)
+            body = await read_body(request, self.settings.webhook_max_body_bytes)
+        except BodyRefused as refused:
+            return web.json_response({"error": refused.error, "reason": refused.reason}, status=refused.status)
         # A failure to store answers 500 on purpose: Telegram then delivers the update again.
+        try:
+            update = update_from_body(body)
+        except NotAnUpdate as error:
+            await self.core.accept_unparseable(NAME, body, str(error))
+            return web.json_response({"ok": True})
         inbox_id = await self.store(update)
         response = web.json_response({"ok": True})
         await response.prepare(request)

@@ -7,6 +7,10 @@ what the inbox keeps, and a field that aiogram's version marks as required but a
 
 Only private chats are residents' conversations. Updates from groups and channels, and updates
 without a person behind them, give ``None``: the channel acknowledges them without storing.
+
+``update_from_body`` and ``read_update`` are the ways in: a body that is not an Update, or one
+whose fields have other types than the Bot API documents, is ``NotAnUpdate`` there, and the
+channel keeps it as a dead letter.
 """
 from __future__ import annotations
 
@@ -14,12 +18,40 @@ from typing import Any
 
 from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
+from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe, load_json
 
 NAME = "telegram"
 # The update types the bot asks for (getUpdates / setWebhook ``allowed_updates``); Telegram
 # then never sends edits, reactions or channel posts, which a resident's dialogue has no use for.
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
+
+
+class NotAnUpdate(Unparseable):
+    """The body is not a Telegram Update."""
+
+
+def update_from_body(body: bytes) -> dict[str, Any]:
+    """A webhook body's Update; ``NotAnUpdate`` unless it is a JSON object with an update_id."""
+    try:
+        update = load_json(body)
+        check_depth(update)
+    except Unparseable as error:
+        raise NotAnUpdate(str(error)) from None
+    if not isinstance(update, dict) or update_id(update) is None:
+        raise NotAnUpdate("an Update is a JSON object with an integer update_id")
+    return update
+
+
+def read_update(update: dict[str, Any]) -> Event | None:
+    """``parse_update``, with whatever a wrong shape trips in it told apart as ``NotAnUpdate``."""
+    try:
+        check_depth(update)
+        return parse_update(update)
+    except Unparseable as error:
+        raise NotAnUpdate(str(error)) from None
+    except SHAPE_ERRORS as error:
+        raise NotAnUpdate(describe(error)) from None
 
 
 def update_id(update: dict[str, Any]) -> int | None:

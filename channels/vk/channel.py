@@ -12,6 +12,7 @@ with keyboards can show.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -76,18 +77,25 @@ class VkChannel(Channel):
     async def receive(self, updates: list[dict[str, Any]]) -> None:
         """Store a batch, every update before VK learns it arrived; then process the new ones.
 
-        Raises when storing fails (VK then sends the batch again); what was stored before the
-        failure is processed all the same, since a second delivery would be seen as a duplicate.
+        An update that cannot be read is kept as a dead letter, so that neither a callback retry
+        nor the long poll's next round brings it back. Raises when storing fails (VK then sends
+        the batch again); what was stored before the failure is processed all the same, since a
+        second delivery would be seen as a duplicate.
         """
         if self.core is None:
             raise RuntimeError("the VK channel receives only after start()")
         stored: list[int] = []
         try:
             for update in updates:
-                known = parse.client_support(update)
-                if known is not None:
-                    self.support[known[0]] = known[1]
-                event = parse.to_event(update)
+                try:
+                    reading = parse.read_update(update)
+                except parse.NotAnUpdate as error:
+                    body = json.dumps(update, ensure_ascii=False)
+                    await self.core.accept_unparseable(self.name, body, str(error))
+                    continue
+                if reading.support is not None:
+                    self.support[reading.support[0]] = reading.support[1]
+                event = reading.event
                 if event is None:
                     continue
                 inbox_id = await self.core.accept(event)

@@ -6,6 +6,10 @@ Button payloads arrive as JSON strings (keyboard ``text`` buttons) or objects (`
 buttons); ours are wrapped as ``{"p": "<payload>"}``, and VK's own "Начать" button sends
 ``{"command": "start"}``. Payloads come from residents' clients and are untrusted: anything
 unrecognised is treated as what the resident typed, never as an error.
+
+``read_update`` is the one way in: an update whose fields have other types or shapes than VK
+documents is ``NotAnUpdate`` there, whatever part of the parser it trips, and the channel keeps
+it as a dead letter instead of failing on it again at every retry or long poll.
 """
 from __future__ import annotations
 
@@ -16,10 +20,16 @@ from typing import Any
 
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
+from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe
 
 NAME = "vk"
 CHAT_PEER_OFFSET = 2_000_000_000          # peer ids of group chats start here
 LANGUAGES = {0: "ru", 3: "en"}            # VK's lang_id values for the languages we have texts in
+RESIDENT_TYPES = ("message_new", "message_event", "message_allow", "message_deny")  # what to_event maps
+
+
+class NotAnUpdate(Unparseable):
+    """The JSON is not an update as VK sends them."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,32 @@ class ClientSupport:
                    inline=bool(info.get("inline_keyboard")) and "callback" in actions)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the channel takes from one update: the event, and what the sender's client can show."""
+
+    event: Event | None
+    support: tuple[str, ClientSupport] | None
+
+
+def read_update(update: Any) -> Reading:
+    """The event (``None`` when no resident did anything) and the client's abilities of one
+    update; ``NotAnUpdate`` when it does not have the shape VK gives its updates."""
+    if not isinstance(update, dict):
+        raise NotAnUpdate("an update is a JSON object")
+    if not isinstance(update.get("type"), str) or not update["type"]:
+        raise NotAnUpdate("an update has a type")
+    if update["type"] in RESIDENT_TYPES and not isinstance(update.get("object"), dict):
+        raise NotAnUpdate(f"a {update['type']} update has an object")
+    try:
+        check_depth(update)
+        return Reading(to_event(update), client_support(update))
+    except Unparseable as error:
+        raise NotAnUpdate(str(error)) from None
+    except SHAPE_ERRORS as error:
+        raise NotAnUpdate(describe(error)) from None
+
+
 def update_id(update: dict[str, Any]) -> str:
     """The same id whenever VK delivers this update again (a long-poll replay, a callback retry).
 
@@ -54,7 +90,8 @@ def update_id(update: dict[str, Any]) -> str:
     peer = message.get("peer_id") or message.get("from_id") or message.get("user_id")
     if number and peer:
         return f"{group}:{kind}:{number}:{peer}"
-    digest = hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    canonical = json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(canonical).hexdigest()
     return f"{group}:{kind}:{digest[:32]}"
 
 
@@ -171,7 +208,7 @@ def _json_object(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # a resident's client wrote it: treated as typed text
             return {}
     return value if isinstance(value, dict) else {}
 

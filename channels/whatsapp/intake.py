@@ -4,24 +4,25 @@
 is ours (a constant-time comparison); anything else gets 403.
 
 Every ``POST`` must carry ``X-Hub-Signature-256: sha256=<hex>``, the HMAC-SHA256 of the raw body
-keyed with the app secret, checked before the body is even parsed: a forged or missing one gets
-403 and nothing is read or stored. Then the residents' messages are put in the inbox, their
-24-hour windows moved and the delivery receipts recorded, and only then is 200 written; a failure
-to store answers 500, and Meta delivers the batch again (the inbox recognises the repeats by
-wamid). Processing starts after the 200.
+(read whole, ``channels.body``) keyed with the app secret, checked before the body is even
+parsed: a forged or missing one gets 403 and nothing is stored. Then the residents' messages are
+put in the inbox, their 24-hour windows moved and the delivery receipts recorded, and only then
+is 200 written; a failure to store answers 500, and Meta delivers the batch again (the inbox
+recognises the repeats by wamid). Processing starts after the 200. A signed body that cannot be
+read is kept as a dead letter and answered 200: Meta would otherwise retry it for days.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 
 from aiohttp import web
 
 from bot.channel import Inbound
 from bot.config import WhatsappSettings
-from channels.whatsapp.parse import Malformed, parse_body
+from channels.body import BodyRefused, read_body
+from channels.whatsapp.parse import NAME, Malformed, read_webhook
 from storage import whatsapp as records
 from storage.database import Database
 
@@ -56,7 +57,10 @@ class Webhook:
         return web.Response(text=query.get("hub.challenge", ""))
 
     async def receive(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        try:
+            body = await read_body(request, self.settings.webhook_max_body_bytes)
+        except BodyRefused as refused:
+            return web.json_response({"error": refused.error, "reason": refused.reason}, status=refused.status)
         secret = self.settings.app_secret
         given = request.headers.get(SIGNATURE_HEADER, "")
         if secret is None or not hmac.compare_digest(given.encode(),
@@ -64,9 +68,10 @@ class Webhook:
             log.warning("whatsapp webhook: a POST without a valid %s from %s", SIGNATURE_HEADER, request.remote)
             return web.json_response({"error": "forbidden", "reason": "wrong or missing signature"}, status=403)
         try:
-            parsed = parse_body(json.loads(body), self.settings.phone_number_id)
-        except (UnicodeDecodeError, json.JSONDecodeError, Malformed) as error:
-            return web.json_response({"error": "bad_body", "reason": str(error)}, status=400)
+            parsed = read_webhook(body, self.settings.phone_number_id)
+        except Malformed as error:
+            await self.core.accept_unparseable(NAME, body, str(error))
+            return web.json_response({"ok": True})
         if parsed.inbound or parsed.receipts:
             async with self.db.transaction() as tx:
                 connection = tx.residents._db

@@ -6,6 +6,10 @@ delivers the same message again, which is what makes a repeat recognisable in th
 
 ``statuses`` are not residents' actions: they become ``Receipt``s, recorded by the channel.
 Changes for another phone number of the same app (``metadata.phone_number_id``) are skipped.
+
+``read_webhook`` is the one way in for a body: what is not JSON, not a WhatsApp Business Account
+webhook, or has fields of other types than Meta documents is ``Malformed`` there, and the
+channel keeps the body as a dead letter.
 """
 from __future__ import annotations
 
@@ -15,13 +19,14 @@ from typing import Any
 
 from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
+from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe, load_json
 from storage.whatsapp import Receipt
 
 NAME = "whatsapp"
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
-class Malformed(ValueError):
+class Malformed(Unparseable):
     """Not a WhatsApp Business Account webhook body."""
 
 
@@ -31,6 +36,19 @@ class Parsed:
     receipts: list[Receipt] = field(default_factory=list)
     # wa_id → when the resident wrote (for the 24-hour window)
     inbound: dict[str, str] = field(default_factory=dict)
+
+
+def read_webhook(body: bytes, phone_number_id: str = "") -> Parsed:
+    """``parse_body`` of a webhook's bytes, with whatever a wrong shape trips told apart as
+    ``Malformed``."""
+    try:
+        value = load_json(body)
+        check_depth(value)
+        return parse_body(value, phone_number_id)
+    except Unparseable as error:
+        raise Malformed(str(error)) from None
+    except SHAPE_ERRORS as error:
+        raise Malformed(describe(error)) from None
 
 
 def parse_body(body: Any, phone_number_id: str = "") -> Parsed:
@@ -66,7 +84,7 @@ def parse_body(body: Any, phone_number_id: str = "") -> Parsed:
 def _when(timestamp: Any) -> datetime:
     try:
         return datetime.fromtimestamp(int(timestamp), timezone.utc)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):  # OSError: beyond the platform's time_t
         return datetime.now(timezone.utc)
 
 

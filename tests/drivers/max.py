@@ -92,9 +92,12 @@ class MaxResident(RepliesFromFake):
     # -- the Resident interface --------------------------------------------------------------
 
     async def deliver(self, update: dict[str, Any]) -> list[BotMessage]:
-        """Push one update and return the bot's replies to it."""
+        """Push one update (or post it, when the bot takes webhooks) and return the bot's replies."""
         update_id = parse_update(update)[-1].update_id
-        self.world.fake.push(update)
+        if self.world.app.settings.max.mode == "webhook":
+            assert await self.world.fake.post_webhook(update) == 200
+        else:
+            self.world.fake.push(update)
         await wait_handled(self.world.app, "max", update_id, timeout=20)
         return self.new_messages()
 
