@@ -7,6 +7,7 @@ recognised and the same replies are returned, nothing is processed twice.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -175,8 +176,10 @@ class WebChatApi:
             raise BadRequest("bad_id", "id must be 1 to 64 letters, digits, '-' or '_'")
         language = data.get("language")
         extra = {"language_hint": language} if isinstance(language, str) and LANGUAGE.match(language) else {}
-        # Client ids are only unique per browser: the session's hash makes them unique per channel.
-        return ref, f"{ref.external_id[:32]}:{client_id}", extra
+        # Client ids are only unique per browser: hashed with the session's hash they are unique per
+        # channel, and the update id does not carry the resident's id (nothing is left of it in the
+        # inbox once the resident is forgotten).
+        return ref, hashlib.sha256(f"{ref.external_id}:{client_id}".encode()).hexdigest(), extra
 
 
 def _session(value: Any) -> str:
