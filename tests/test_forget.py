@@ -3,6 +3,7 @@ any row or the attachment store, whichever way they chose — and they still hea
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,9 +13,10 @@ import pytest
 from bot.maintenance import forget_leftovers
 from channels.gateway.parse import parse_event
 from channels.webchat.channel import session_ref
+from storage.database import Database
 from storage.file_references import FILE_KEY
 from storage.privacy import encoded
-from tests.drivers import eventually, load_content_into, load_world
+from tests.drivers import ROOT, eventually, load_content_into, load_world
 from tests.drivers.webchat import API
 from tests.drivers.webchat import world as webchat_world
 from tests.drivers.whatsapp import webhook_body
@@ -294,3 +296,52 @@ async def test_a_dead_letter_of_the_forgotten_resident_loses_its_text(tmp_path):
         row = (await rows_of(world).execute_fetchall(
             "SELECT payload, error, processed_at IS NOT NULL FROM inbox WHERE update_id = 'dead-1'"))[0]
         assert tuple(row) == (None, "ValueError", 1)
+
+
+async def test_receipts_for_a_number_no_resident_has_are_not_kept(tmp_path):
+    async with load_world("whatsapp")(tmp_path) as world:
+        receipt = {"id": "wamid.confirmation", "status": "read", "timestamp": "1767225600",
+                   "recipient_id": "79140000042"}
+        assert await world.fake.post_webhook(webhook_body(statuses=[receipt])) == 200
+        assert await everywhere(world, "79140000042") == []
+
+
+async def test_upgrading_keeps_every_inbox_and_outbox_row_and_never_gives_an_id_twice(tmp_path):
+    path = tmp_path / "souchastie.db"
+    old = sqlite3.connect(path)
+    for script in sorted((ROOT / "storage" / "migrations").glob("00*.sql")):
+        if int(script.name[:4]) <= 12:
+            old.executescript(script.read_text(encoding="utf-8"))
+    old.execute("PRAGMA user_version = 12")
+    old.executemany("INSERT INTO inbox (id, channel, update_id, payload, received_at, processed_at, error, attempts,"
+                    " dead_at) VALUES (?, 'vk', ?, ?, '2026-01-01', ?, ?, ?, ?)",
+                    [(1, "u1", None, "2026-01-01", None, 1, None), (2, "u2", '{"x": 1}', None, "boom", 3, "2026-01-02"),
+                     (3, "u3", '{"y": 2}', None, None, 0, None)])
+    old.executemany("INSERT INTO outbox (id, channel, external_id, inbox_id, payload, status, attempts, error,"
+                    " created_at, sent_at) VALUES (?, 'vk', '42', ?, ?, ?, ?, ?, '2026-01-01', ?)",
+                    [(1, 1, "{}", "sent", 1, None, "2026-01-01"), (2, 1, "{}", "failed", 2, "no", None),
+                     (3, 3, "{}", "pending", 0, None, None)])
+    old.commit()
+    before = {table: old.execute(f"SELECT * FROM {table} ORDER BY id").fetchall() for table in ("inbox", "outbox")}
+    old.close()
+
+    db = await Database.open(path)
+    try:
+        async with db.transaction() as tx:
+            connection = tx.outbox._db
+            for table, rows in before.items():
+                columns = len(rows[0])
+                after = await connection.execute_fetchall(f"SELECT * FROM {table} ORDER BY id")
+                assert [tuple(row)[:columns] for row in after] == rows
+            indexes = {row[0] for row in await connection.execute_fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+            assert {"outbox_by_recipient", "outbox_pending", "outbox_by_inbox", "inbox_unprocessed",
+                    "inbox_dead"} <= indexes
+            with pytest.raises(sqlite3.IntegrityError):  # the constraints came along
+                await connection.execute("INSERT INTO inbox (channel, update_id, received_at) VALUES ('vk', 'u1', 'x')")
+            await connection.execute("DELETE FROM outbox WHERE id = 3")
+            await connection.execute("DELETE FROM inbox WHERE id = 3")
+            assert await tx.outbox.add_many([("vk", "42", None, "{}", False)]) == [4]
+            assert await tx.inbox.store_many([("vk", "u4", "{}")]) == {("vk", "u4"): 4}
+    finally:
+        await db.close()
