@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.maintenance import forget_leftovers
-from channels.gateway.parse import parse_event
+from bot.events import text_event
 from channels.webchat.channel import session_ref
 from storage.database import Database
 from storage.file_references import FILE_KEY
@@ -280,18 +280,19 @@ async def test_a_photo_another_resident_also_sent_stays_until_neither_needs_it(t
 # -- 5. what waits in the inbox ------------------------------------------------------------------
 
 async def test_a_dead_letter_of_the_forgotten_resident_loses_its_text(tmp_path):
-    async with load_world("gateway")(tmp_path) as world:
-        resident = world.resident(4)
+    async with webchat_world(tmp_path) as world:
+        resident = world.resident()
         await onboard(resident)
         # As the retry pass leaves an event that kept failing: stored, never processed, given up on.
-        assert await world.app.dispatcher.accept(parse_event(resident.event("dead-1", text=f"Мой адрес {SECRET}")))
+        ref = session_ref(resident.session)
+        assert await world.app.dispatcher.accept(text_event(ref, "dead-1", f"Мой адрес {SECRET}"))
         async with world.app.db.transaction() as tx:
             await tx.residents._db.execute(
                 "UPDATE inbox SET attempts = 5, dead_at = ?, error = ? WHERE update_id = 'dead-1'",
                 (datetime.now(timezone.utc).isoformat(), f"ValueError: cannot store {SECRET}"))
         assert await everywhere(world, PIECE) == ["inbox.payload", "inbox.error"]
         await resident.send_text("/forget")
-        assert "удалены" in await _confirm_forgetting("gateway", world, resident)
+        assert "удалены" in all_text(await resident.press("priv:confirm"))
         assert await everywhere(world, PIECE) == []
         row = (await rows_of(world).execute_fetchall(
             "SELECT payload, error, processed_at IS NOT NULL FROM inbox WHERE update_id = 'dead-1'"))[0]
