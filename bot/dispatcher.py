@@ -210,14 +210,15 @@ class Dispatcher:
         if forgotten:
             await self._after_erasure([key for ctx in forgotten for key in ctx.erased_files])
 
-    async def _after_erasure(self, files: list[str]) -> None:
+    async def _after_erasure(self, files: Iterable[str] = ()) -> None:
         """Committed: delete the files nothing names any more, and clear the write-ahead log,
-        which still holds the erased rows as they were."""
+        which still holds the erased rows as they were. A failure here is logged, never raised:
+        the erasure itself is done, and the housekeeping checkpoints again."""
         try:
             await self.attachments.delete(files)
-        except OSError:
-            log.exception("файлы удалённого по его просьбе жителя не удалены; они останутся без ссылок на них")
-        await self.db.checkpoint()
+            await self.db.checkpoint()
+        except Exception:
+            log.exception("после удаления данных жителя не удалось удалить его файлы или очистить журнал WAL")
 
     async def _store_and_filter(self, tx: Repositories,
                                 batch: list[Work]) -> tuple[list[tuple[Work, int]], list[Work]]:
@@ -325,7 +326,8 @@ class Dispatcher:
                     if resident is not None:
                         await tx.residents.set_reachable(resident.id, False)
             else:
-                log.warning("replies to %s stay pending: %s", ref, error)
+                # The channel, not the resident: a log outlives an erasure of their id.
+                log.warning("%d replies on %s stay pending: %s", len(outgoing), ref.channel, error)
             return
         except Exception:
             log.exception("channel %s failed to deliver; replies stay pending", channel.name)
@@ -334,7 +336,7 @@ class Dispatcher:
             await tx.outbox.mark_sent([o.id for o in outgoing])
             erased = await tx.outbox.erase_delivered([o.id for o in outgoing])
         if erased:
-            await self.db.checkpoint()
+            await self._after_erasure()
 
     # -- lifecycle -------------------------------------------------------------------------
 
