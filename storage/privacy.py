@@ -101,7 +101,7 @@ class Privacy:
                     "proposals_kept_as": "category, channel, source, status and dates, without text, place or photos",
                     **kept, "contest_entries_without_author": 0}
         else:
-            erased |= {"names_and_phones_in_kept_texts": erasure.hidden_names_and_phones}
+            erased |= {"names_phones_and_emails_hidden_in_kept_texts": erasure.hidden_names_and_phones}
             kept = {"proposals_without_author": erasure.anonymised_proposals, **kept}
         await self._db.execute(
             "INSERT INTO deletions (resident_id, channel, deleted_at, what, kept) VALUES (?, ?, ?, ?, ?)",

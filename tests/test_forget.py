@@ -210,7 +210,7 @@ async def test_kept_proposals_stay_without_the_authors_name_and_phone(tmp_path):
         assert await everywhere(world, "Петров") == [] and await everywhere(world, "555-12-34") == []
         assert await files_on_disk(world) == photos and await scalar(world, "SELECT count(*) FROM proposal_attachments") == 1
         what, left = await deletion_record(world)
-        assert what["mode"] == "keep" and what["names_and_phones_in_kept_texts"] == 3
+        assert what["mode"] == "keep" and what["names_phones_and_emails_hidden_in_kept_texts"] == 3
         assert left["proposals_without_author"] == 1
 
 
@@ -344,5 +344,21 @@ async def test_upgrading_keeps_every_inbox_and_outbox_row_and_never_gives_an_id_
             await connection.execute("DELETE FROM inbox WHERE id = 3")
             assert await tx.outbox.add_many([("vk", "42", None, "{}", False)]) == [4]
             assert await tx.inbox.store_many([("vk", "u4", "{}")]) == {("vk", "u4"): 4}
+    finally:
+        await db.close()
+
+
+async def test_update_ids_that_carry_the_erased_id_are_renamed_and_no_others(tmp_path):
+    db = await Database.open(tmp_path / "souchastie.db")
+    try:
+        async with db.transaction() as tx:
+            stored = await tx.inbox.store_many([("gateway", key, None) for key in ("gw-3-17", "gw-31-2", "x:gw-3", "evt-9")]
+                                               + [("ok", "seq:gw-3:4", None)], processed=True)
+            renamed = await tx.inbox.rename_keys_naming("gateway", "gw-3", encoded("gw-3"))
+            keys = {row[0]: row[1] for row in await tx.inbox._db.execute_fetchall("SELECT id, update_id FROM inbox")}
+        assert renamed == 2
+        assert {keys[stored[("gateway", key)]] for key in ("gw-31-2", "evt-9")} == {"gw-31-2", "evt-9"}
+        assert keys[stored[("gateway", "gw-3-17")]] == f"erased:{stored[('gateway', 'gw-3-17')]}"
+        assert keys[stored[("ok", "seq:gw-3:4")]] == "seq:gw-3:4"  # another channel's resident
     finally:
         await db.close()
