@@ -95,7 +95,8 @@ def redact_json(value: Any, own_name: str = "", own_phone: str = "", keep: re.Pa
 
 
 def _without_phones(text: str, own_phone: str) -> tuple[str, int]:
-    spans = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(text, REGION, leniency=phonenumbers.Leniency.VALID)]
+    matcher = phonenumbers.PhoneNumberMatcher(text, REGION, leniency=phonenumbers.Leniency.VALID)
+    spans = [(m.start, m.end) for m in matcher]
     spans += [m.span() for m in LOCAL_PHONE.finditer(text)]
     digits = "".join(ch for ch in own_phone if ch.isdigit())
     if len(digits) >= 5:

@@ -89,7 +89,8 @@ async def forget_orphans(db: aiosqlite.Connection, before: str) -> int:
     needs the window; once neither does, or once the window has closed (the last message is
     older than ``before``), it goes. Receipts of such numbers go at once."""
     cursor = await db.execute(
-        "DELETE FROM whatsapp_contacts WHERE wa_id NOT IN (SELECT external_id FROM residents WHERE channel = 'whatsapp')"
+        "DELETE FROM whatsapp_contacts"
+        " WHERE wa_id NOT IN (SELECT external_id FROM residents WHERE channel = 'whatsapp')"
         " AND (last_inbound_at < ?"
         "      OR (wa_id NOT IN (SELECT external_id FROM outbox WHERE channel = 'whatsapp')"
         "          AND NOT EXISTS (SELECT 1 FROM inbox WHERE processed_at IS NULL AND payload IS NOT NULL"

@@ -10,8 +10,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.maintenance import forget_leftovers
 from bot.events import text_event
+from bot.maintenance import forget_leftovers
 from channels.webchat.channel import session_ref
 from storage.database import Database
 from storage.file_references import FILE_KEY
@@ -208,7 +208,8 @@ async def test_kept_proposals_stay_without_the_authors_name_and_phone(tmp_path):
         assert kept == ("Меня зовут [имя скрыто], телефон [телефон скрыт], [почта скрыта]."
                         " Нужна лавочка на улице Карла Маркса")
         assert await everywhere(world, "Петров") == [] and await everywhere(world, "555-12-34") == []
-        assert await files_on_disk(world) == photos and await scalar(world, "SELECT count(*) FROM proposal_attachments") == 1
+        assert await files_on_disk(world) == photos
+        assert await scalar(world, "SELECT count(*) FROM proposal_attachments") == 1
         what, left = await deletion_record(world)
         assert what["mode"] == "keep" and what["names_phones_and_emails_hidden_in_kept_texts"] == 3
         assert left["proposals_without_author"] == 1
@@ -352,8 +353,9 @@ async def test_update_ids_that_carry_the_erased_id_are_renamed_and_no_others(tmp
     db = await Database.open(tmp_path / "souchastie.db")
     try:
         async with db.transaction() as tx:
-            stored = await tx.inbox.store_many([("gateway", key, None) for key in ("gw-3-17", "gw-31-2", "x:gw-3", "evt-9")]
-                                               + [("ok", "seq:gw-3:4", None)], processed=True)
+            given = ("gw-3-17", "gw-31-2", "x:gw-3", "evt-9")
+            stored = await tx.inbox.store_many([("gateway", key, None) for key in given] + [("ok", "seq:gw-3:4", None)],
+                                               processed=True)
             renamed = await tx.inbox.rename_keys_naming("gateway", "gw-3", encoded("gw-3"))
             keys = {row[0]: row[1] for row in await tx.inbox._db.execute_fetchall("SELECT id, update_id FROM inbox")}
         assert renamed == 2
