@@ -43,12 +43,13 @@ async def keep_tidy(db: Database, retention_days: int) -> None:
 
 async def forget_leftovers(db: Database, moment: datetime | None = None) -> int:
     """Delete erasure confirmations whose time is up and what WhatsApp kept for forgotten numbers;
-    then checkpoint, so the deleted rows are not left in the write-ahead log either."""
+    then checkpoint, so the deleted rows are not left in the write-ahead log either (also when an
+    earlier checkpoint after an erasure could not truncate the log)."""
     moment = moment or datetime.now(timezone.utc)
     window_closed = (moment - timedelta(hours=24)).isoformat(timespec="microseconds")
     async with db.transaction() as tx:
         removed = await tx.outbox.erase_expired(moment.isoformat(timespec="microseconds"))
         removed += await tx.whatsapp.forget_orphans(window_closed)
-    if removed:
+    if removed or db.checkpoint_owed:
         await db.checkpoint()
     return removed

@@ -94,6 +94,7 @@ class Database:
         self._writer = writer
         self._reader_connection = reader
         self._write_lock = asyncio.Lock()
+        self.checkpoint_owed = False  # a checkpoint after an erasure could not truncate the log yet
         self.cache = ReadCache()
         self.reader = Repositories(reader, self.cache)
 
@@ -127,9 +128,10 @@ class Database:
     async def checkpoint(self) -> bool:
         """Move everything in the write-ahead log into the database file and truncate the log to
         zero bytes, so that what was just deleted survives in neither; False when a reader kept
-        the log from being truncated (it is then truncated by a later checkpoint)."""
+        the log from being truncated (``checkpoint_owed``: the housekeeping tries again)."""
         async with self._write_lock:
             busy, _, _ = (await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))[0]
+        self.checkpoint_owed = bool(busy)
         if busy:
             log.warning("журнал WAL не удалось очистить сразу: его читали; повторим при следующей очистке")
         return not busy
