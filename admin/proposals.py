@@ -32,7 +32,8 @@ CHANNEL_TITLES = {"webchat": "веб-чат", "telegram": "Telegram", "vk": "В�
                   "operator": "через оператора"}
 EVENT_TITLES = {"status": "статус", "answer": "ответ автору", "question": "вопрос автору",
                 "correction": "исправление от автора", "opinion": "заключение эксперта",
-                "merged": "присоединён дубликат", "entered": "принято оператором"}
+                "merged": "присоединён дубликат", "entered": "принято оператором",
+                "erased": "текст, место и фото удалены по просьбе автора"}
 assert set(STATUS_TITLES) == set(STATUSES) and set(VERDICT_TITLES) == set(VERDICTS)
 
 

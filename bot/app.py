@@ -23,7 +23,7 @@ from bot.channel import Channel
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Texts
-from bot.maintenance import keep_tidy
+from bot.maintenance import forget_leftovers, keep_tidy
 from bot.scheduler import Scheduler
 from storage.attachments import AttachmentStore
 from storage.database import Database
@@ -120,6 +120,8 @@ class Application:
         scheduler.every(self.settings.episodes.check_every_seconds, "episodes", episodes.check)
         scheduler.every(self.settings.reports.check_every_seconds, "weekly report",
                         lambda: send_weekly_report(self.dispatcher, self.settings))
+        scheduler.every(self.settings.privacy.cleanup_every_seconds, "erasure leftovers",
+                        lambda: forget_leftovers(self.db))
         scheduler.start()
         return scheduler
 

@@ -89,6 +89,10 @@ class PrivacySettings(Section):
     operator: str = "Администрация городского поселения"
     retention_months: int = Field(36, ge=1)
     contact_email: str = "privacy@example.org"
+    # The confirmation of an erasure is deleted once delivered; one not delivered (the web chat,
+    # whose browser fetches its replies, or a platform that is down) is deleted after this long.
+    confirmation_keep_minutes: float = Field(60, gt=0)
+    cleanup_every_seconds: float = Field(60, gt=0)  # how often leftovers of erasures are looked for
 
 
 class LanguageSettings(Section):

@@ -292,7 +292,7 @@ class Dispatcher:
             live, duplicates = await self._store_and_filter(tx, batch)
             residents = await tx.residents.get_or_create_many(
                 [(w.event.ref.channel, w.event.ref.external_id) for w, _ in live])
-            changed, outgoing = [], []
+            changed, outgoing, forgotten = [], [], []
             for work, inbox_id in live:
                 # One event per resident per batch: the resident lock is held until it is done.
                 resident = residents[(work.event.ref.channel, work.event.ref.external_id)]
@@ -300,23 +300,41 @@ class Dispatcher:
                               texts=self.texts, prompts=self.prompts)
                 await route(self.routers, ctx)
                 await ctx.finish()
-                if not ctx.forgotten:
+                if ctx.forgotten:
+                    forgotten.append(ctx)
+                else:
                     changed.append(resident)
-                outgoing.extend((work, inbox_id, reply) for reply in ctx.replies)
+                outgoing.extend((work, inbox_id, reply, ctx.forgotten) for reply in ctx.replies)
             await tx.residents.save_states(changed)
             stored_before = [inbox_id for work, inbox_id in live if work.inbox_id is not None]
             if stored_before:
                 await tx.inbox.mark_processed_many(stored_before)
             ids = await tx.outbox.add_many(
                 [(w.event.ref.channel, w.event.ref.external_id, inbox_id, r.model_dump_json(),
-                  self._pulls(w.event.ref.channel)) for w, inbox_id, r in outgoing])
+                  self._pulls(w.event.ref.channel)) for w, inbox_id, r, _ in outgoing])
+            # The confirmation of an erasure is the one row left that names the erased resident.
+            await tx.outbox.erase_after_delivery(
+                [outbox_id for (*_, gone), outbox_id in zip(outgoing, ids) if gone],
+                timedelta(minutes=self.settings.privacy.confirmation_keep_minutes))
         # Committed: only now do the callers learn the ids.
         for work, inbox_id in live:
             work.inbox_id = inbox_id
         for work in duplicates:
             work.duplicate = True
-        for (work, _, reply), outbox_id in zip(outgoing, ids):
+        for (work, _, reply, _), outbox_id in zip(outgoing, ids):
             work.replies.append(Outgoing(outbox_id, reply))
+        if forgotten:
+            await self._after_erasure([key for ctx in forgotten for key in ctx.erased_files])
+
+    async def _after_erasure(self, files: Iterable[str] = ()) -> None:
+        """Committed: delete the files nothing names any more, and clear the write-ahead log,
+        which still holds the erased rows as they were. A failure here is logged, never raised:
+        the erasure itself is done, and the housekeeping checkpoints again."""
+        try:
+            await self.attachments.delete(files)
+            await self.db.checkpoint()
+        except Exception:
+            log.exception("после удаления данных жителя не удалось удалить его файлы или очистить журнал WAL")
 
     async def _store_and_filter(self, tx: Repositories,
                                 batch: list[Work]) -> tuple[list[tuple[Work, int]], list[Work]]:
@@ -433,17 +451,22 @@ class Dispatcher:
             if error.permanent:
                 async with self.db.transaction() as tx:
                     await tx.outbox.mark_failed([o.id for o in outgoing], str(error))
+                    await tx.outbox.erase_delivered([o.id for o in outgoing])
                     resident = await tx.residents.find(ref.channel, ref.external_id)
                     if resident is not None:
                         await tx.residents.set_reachable(resident.id, False)
             else:
-                log.warning("replies to %s stay pending: %s", ref, error)
+                # The channel, not the resident: a log outlives an erasure of their id.
+                log.warning("%d replies on %s stay pending: %s", len(outgoing), ref.channel, error)
             return
         except Exception:
             log.exception("channel %s failed to deliver; replies stay pending", channel.name)
             return
         async with self.db.transaction() as tx:
             await tx.outbox.mark_sent([o.id for o in outgoing])
+            erased = await tx.outbox.erase_delivered([o.id for o in outgoing])
+        if erased:
+            await self._after_erasure()
 
     # -- lifecycle -------------------------------------------------------------------------
 

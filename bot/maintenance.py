@@ -1,7 +1,12 @@
-"""Housekeeping that runs beside the bot: forgetting old update ids.
+"""Housekeeping that runs beside the bot: forgetting old update ids, and what erasures leave.
 
 Update ids are kept only as long as a platform may re-deliver an update (days, not months):
 long enough to recognise every retry, short enough that the inbox does not grow forever.
+
+An erasure (/forget) leaves behind, for a short while, what it needs to tell the resident it is
+done: the confirmation in the outbox and, on WhatsApp, the number's 24-hour window. Both name the
+erased platform id, so ``forget_leftovers`` removes them (every ``privacy.cleanup_every_seconds``)
+once the confirmation is delivered or its time is up, and clears the write-ahead log after.
 """
 from __future__ import annotations
 
@@ -35,3 +40,17 @@ async def keep_tidy(db: Database, retention_days: int) -> None:
         except Exception:
             log.exception("pruning the inbox failed; trying again later")
         await asyncio.sleep(PRUNE_EVERY_SECONDS)
+
+
+async def forget_leftovers(db: Database, moment: datetime | None = None) -> int:
+    """Delete erasure confirmations whose time is up and what WhatsApp kept for forgotten numbers;
+    then checkpoint, so the deleted rows are not left in the write-ahead log either (also when an
+    earlier checkpoint after an erasure could not truncate the log)."""
+    moment = moment or datetime.now(timezone.utc)
+    window_closed = (moment - timedelta(hours=24)).isoformat(timespec="microseconds")
+    async with db.transaction() as tx:
+        removed = await tx.outbox.erase_expired(moment.isoformat(timespec="microseconds"))
+        removed += await tx.whatsapp.forget_orphans(window_closed)
+    if removed or db.checkpoint_owed:
+        await db.checkpoint()
+    return removed

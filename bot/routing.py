@@ -47,6 +47,7 @@ class Context:
     prompts: dict[str, PromptFunction]
     replies: list[Reply] = field(default_factory=list)
     forgotten: bool = False
+    erased_files: tuple[str, ...] = ()  # files to delete once the transaction is committed
     _next_state: Any = _KEEP
 
     @property

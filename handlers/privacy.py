@@ -1,4 +1,8 @@
-"""/privacy shows what is stored about the resident; /forget erases it after a confirmation."""
+"""/privacy shows what is stored about the resident; /forget erases it after a confirmation.
+
+The confirmation offers two ways: keep the resident's proposals, survey answers and contest works
+without them (the default, the first button), or erase their texts and photos too.
+"""
 from __future__ import annotations
 
 from bot.filters import button, command, state_is
@@ -6,6 +10,7 @@ from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
 from handlers.keyboards import to_menu
+from storage.privacy import ErasureMode
 
 router = Router("privacy", open_before_consent=True)  # seeing and erasing one's data needs no consent
 
@@ -53,17 +58,33 @@ async def forget_button(ctx: Context, payload) -> None:
 async def ask_confirmation(ctx: Context) -> None:
     ctx.say(ctx.t("privacy.confirm_prompt"),
             [[Button(label=ctx.t("privacy.confirm"), payload=encode("priv", "confirm"))],
+             [Button(label=ctx.t("privacy.erase_all"), payload=encode("priv", "erase"))],
              [Button(label=ctx.t("privacy.keep"), payload=encode("priv", "keep"))]])
 
 
 @router.on(state_is(CONFIRM), button("priv", "confirm"))
-async def forget(ctx: Context, payload) -> None:
+async def forget_keeping_proposals(ctx: Context, payload) -> None:
+    await forget(ctx, ErasureMode.KEEP)
+
+
+@router.on(state_is(CONFIRM), button("priv", "erase"))
+async def forget_everything(ctx: Context, payload) -> None:
+    await forget(ctx, ErasureMode.ERASE)
+
+
+async def forget(ctx: Context, mode: ErasureMode) -> None:
     language = ctx.language  # read before the profile that holds it is gone
-    erasure = await ctx.db.privacy.forget(ctx.resident)
+    erasure = await ctx.db.privacy.forget(ctx.resident, mode)
     ctx.forgotten = True
-    ctx.say(ctx.texts.get(language, "privacy.forgotten", subscriptions=erasure.deleted_subscriptions,
-                          messages=erasure.deleted_messages, proposals=erasure.anonymised_proposals),
-            [[Button(label=ctx.texts.get(language, "nav.start_again"), payload=encode("nav", "start"))]])
+    ctx.erased_files = erasure.files
+    if mode is ErasureMode.ERASE:
+        text = ctx.texts.get(language, "privacy.forgotten_erased", subscriptions=erasure.deleted_subscriptions,
+                             messages=erasure.deleted_messages, proposals=erasure.erased_proposals,
+                             answers=erasure.erased_survey_answers, works=erasure.erased_contest_entries)
+    else:
+        text = ctx.texts.get(language, "privacy.forgotten", subscriptions=erasure.deleted_subscriptions,
+                             messages=erasure.deleted_messages, proposals=erasure.anonymised_proposals)
+    ctx.say(text, [[Button(label=ctx.texts.get(language, "nav.start_again"), payload=encode("nav", "start"))]])
 
 
 @router.on(state_is(CONFIRM), button("priv", "keep"))

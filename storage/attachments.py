@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import uuid
 from pathlib import Path
+from typing import Iterable
 
 SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
@@ -50,6 +51,21 @@ class AttachmentStore:
         if self.root.resolve() not in path.parents:
             raise ValueError("attachment key escapes the store")
         return path
+
+    async def delete(self, keys: Iterable[str]) -> int:
+        """Delete these files (ones already gone are skipped); how many were deleted. The caller
+        has made sure nothing names them any more (``storage.file_references.still_named``)."""
+        return await asyncio.to_thread(self._delete, list(keys))
+
+    def _delete(self, keys: list[str]) -> int:
+        deleted = 0
+        for key in keys:
+            try:
+                self.path_of(key).unlink()
+                deleted += 1
+            except FileNotFoundError:
+                pass
+        return deleted
 
     def _write(self, key: str, data: bytes) -> None:
         path = self.path_of(key)

@@ -9,6 +9,11 @@ second connection (``Database.reader``), which WAL lets read while the writer wr
 
 ``synchronous=NORMAL`` in WAL mode survives a crash of the process (the case our crash tests
 kill with SIGKILL); ``FULL`` also survives a power cut, at the price of an fsync per commit.
+
+Erasing for real: ``secure_delete`` makes SQLite overwrite deleted content with zeros instead of
+leaving it in free space, and ``Database.checkpoint`` (run after a resident is forgotten) copies
+the write-ahead log into the database and truncates it, since the log keeps the pages as they
+were before the erasure.
 """
 from __future__ import annotations
 
@@ -44,6 +49,7 @@ async def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> aiosql
     await connection.execute("PRAGMA journal_mode=WAL")
     await connection.execute(f"PRAGMA synchronous={synchronous.upper()}")
     await connection.execute("PRAGMA foreign_keys=ON")
+    await connection.execute("PRAGMA secure_delete=ON")
     await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     return connection
 
@@ -88,6 +94,7 @@ class Database:
         self._writer = writer
         self._reader_connection = reader
         self._write_lock = asyncio.Lock()
+        self.checkpoint_owed = False  # a checkpoint after an erasure could not truncate the log yet
         self.cache = ReadCache()
         self.reader = Repositories(reader, self.cache)
 
@@ -117,6 +124,17 @@ class Database:
                 await self._writer.execute("ROLLBACK")
                 raise
             await self._writer.execute("COMMIT")
+
+    async def checkpoint(self) -> bool:
+        """Move everything in the write-ahead log into the database file and truncate the log to
+        zero bytes, so that what was just deleted survives in neither; False when a reader kept
+        the log from being truncated (``checkpoint_owed``: the housekeeping tries again)."""
+        async with self._write_lock:
+            busy, _, _ = (await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))[0]
+        self.checkpoint_owed = bool(busy)
+        if busy:
+            log.warning("журнал WAL не удалось очистить сразу: его читали; повторим при следующей очистке")
+        return not busy
 
     async def close(self) -> None:
         async with self._write_lock:

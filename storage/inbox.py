@@ -180,3 +180,45 @@ class Inbox:
             "UPDATE inbox SET dead_at = NULL, payload = NULL, processed_at = ? WHERE id = ? AND dead_at IS NOT NULL",
             (now(), inbox_id))
         return cursor.rowcount == 1
+
+    # -- forgetting a resident ----------------------------------------------------------------
+
+    async def erase_payloads_of(self, channel: str, external_id: str) -> list[str]:
+        """Erase the stored events of a resident being forgotten that processing has finished
+        with or given up on (failed tries, dead letters): their payload and the text of their
+        error go, the row stays so that a re-delivery is still recognised. Events never tried
+        yet stay: they came after, and are the resident writing again. Returns the payloads."""
+        rows = await self._db.execute_fetchall(
+            "SELECT id, payload FROM inbox WHERE channel = ? AND payload IS NOT NULL AND json_valid(payload)"
+            " AND json_extract(payload, '$.ref.channel') = ? AND json_extract(payload, '$.ref.external_id') = ?"
+            " AND (processed_at IS NOT NULL OR dead_at IS NOT NULL OR attempts > 0)",
+            (channel, channel, external_id))
+        stamp = now()
+        await self._db.executemany(
+            f"UPDATE inbox SET payload = NULL, error = {_ERROR_KIND_ONLY}, processed_at = coalesce(processed_at, ?)"
+            " WHERE id = ?", [(stamp, row[0]) for row in rows])
+        return [row[1] for row in rows]
+
+    async def erase_errors(self, ids: list[int]) -> None:
+        """Keep only the kind of each error (the text after it may quote what the resident wrote)."""
+        await self._db.executemany(f"UPDATE inbox SET error = {_ERROR_KIND_ONLY} WHERE id = ?", [(i,) for i in ids])
+
+    async def rename_keys_naming(self, channel: str, external_id: str, encoded: list[str]) -> int:
+        """Give update ids that embed an erased platform id a name that says nothing,
+        ``erased:<row id>``: the id itself between separators (an OK chat's ``seq:<chat>:<n>``,
+        a gateway's ``<user>-<n>``), or one of its ``encoded`` forms anywhere (a WhatsApp wamid
+        carries the number in base64). A platform that delivers such an update again is then
+        not recognised, which is the price of not keeping the id."""
+        pieces = [external_id, *encoded]
+        matches = " OR ".join("instr(update_id, ?) > 0" for _ in pieces)
+        rows = await self._db.execute_fetchall(
+            f"SELECT id, update_id FROM inbox WHERE channel = ? AND ({matches})", (channel, *pieces))
+        whole = re.compile(rf"(?<![0-9A-Za-z]){re.escape(external_id)}(?![0-9A-Za-z])")
+        renamed = [row[0] for row in rows if whole.search(row[1]) or any(piece in row[1] for piece in encoded)]
+        await self._db.executemany("UPDATE inbox SET update_id = 'erased:' || id WHERE id = ?",
+                                   [(i,) for i in renamed])
+        return len(renamed)
+
+
+# "ValueError: …the resident's text…" → "ValueError".
+_ERROR_KIND_ONLY = "CASE WHEN instr(error, ':') > 0 THEN substr(error, 1, instr(error, ':') - 1) ELSE error END"

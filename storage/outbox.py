@@ -1,7 +1,17 @@
-"""The outbox: every reply is a row, written in the transaction that produced it."""
+"""The outbox: every reply is a row, written in the transaction that produced it.
+
+Ids only grow (AUTOINCREMENT): the web chat reads "replies after id N" and the gateway takes
+"reply-<id>" as an idempotency key, so an id given twice would hide a reply from both.
+
+A reply to a resident who has just been forgotten (the confirmation of the erasure) is the one
+row left that names their platform id. It is marked ``erase_after``: deleted once delivered
+(``erase_delivered``), or when that time has passed (``erase_expired``) — the web chat, whose
+browser reads its replies itself, and a reply that cannot be delivered are removed that way.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 import aiosqlite
@@ -68,4 +78,27 @@ class Outbox:
     async def delete_for_recipient(self, channel: str, external_id: str) -> int:
         cursor = await self._db.execute(
             "DELETE FROM outbox WHERE channel = ? AND external_id = ?", (channel, external_id))
+        return cursor.rowcount
+
+    async def erase_after_delivery(self, ids: Iterable[int], keep_for: timedelta) -> None:
+        """Mark replies to a forgotten resident: delete them once delivered, at the latest
+        after ``keep_for``."""
+        until = (datetime.now(timezone.utc) + keep_for).isoformat(timespec="microseconds")
+        await self._db.executemany("UPDATE outbox SET erase_after = ? WHERE id = ?", [(until, i) for i in ids])
+
+    async def erase_delivered(self, ids: Iterable[int]) -> int:
+        """Delete those of ``ids`` that were marked to be erased (they have just been delivered,
+        or have failed for good)."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        marks = ", ".join("?" * len(ids))
+        cursor = await self._db.execute(
+            f"DELETE FROM outbox WHERE erase_after IS NOT NULL AND id IN ({marks})", ids)
+        return cursor.rowcount
+
+    async def erase_expired(self, moment: str) -> int:
+        """Delete every reply marked to be erased whose time has come, delivered or not."""
+        cursor = await self._db.execute(
+            "DELETE FROM outbox WHERE erase_after IS NOT NULL AND erase_after <= ?", (moment,))
         return cursor.rowcount

@@ -53,11 +53,15 @@ async def skipped_total(db: aiosqlite.Connection) -> int:
 
 
 async def record_receipt(db: aiosqlite.Connection, receipt: Receipt) -> None:
+    """Keep a receipt for a number a resident has. The receipts of the last message to a number
+    that was forgotten (the confirmation of the erasure) arrive after the erasure, and storing
+    them would write the number back into the database."""
     await db.execute(
         "INSERT OR IGNORE INTO whatsapp_statuses (message_id, status, recipient_id, error_code, error_title, at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS"
+        " (SELECT 1 FROM residents WHERE channel = 'whatsapp' AND external_id = ?)",
         (receipt.message_id, receipt.status, receipt.recipient_id, receipt.error_code, receipt.error_title,
-         receipt.at))
+         receipt.at, receipt.recipient_id))
 
 
 async def receipts(db: aiosqlite.Connection, message_id: str | None = None) -> list[Receipt]:
@@ -78,9 +82,23 @@ class WhatsappHousekeeping:
 
 
 async def forget_orphans(db: aiosqlite.Connection, before: str) -> int:
-    """Delete window rows of numbers no resident has any more (they asked to be forgotten) once
-    their last message is older than ``before``: the window for a last reply has closed."""
+    """Delete what is kept about numbers no resident has any more (they asked to be forgotten).
+
+    A window row is kept while the last reply to the number (the confirmation of the erasure)
+    still waits in the outbox or an event of the number still waits in the inbox, since sending
+    needs the window; once neither does, or once the window has closed (the last message is
+    older than ``before``), it goes. Receipts of such numbers go at once."""
     cursor = await db.execute(
-        "DELETE FROM whatsapp_contacts WHERE last_inbound_at < ? AND wa_id NOT IN"
-        " (SELECT external_id FROM residents WHERE channel = 'whatsapp')", (before,))
-    return cursor.rowcount
+        "DELETE FROM whatsapp_contacts"
+        " WHERE wa_id NOT IN (SELECT external_id FROM residents WHERE channel = 'whatsapp')"
+        " AND (last_inbound_at < ?"
+        "      OR (wa_id NOT IN (SELECT external_id FROM outbox WHERE channel = 'whatsapp')"
+        "          AND NOT EXISTS (SELECT 1 FROM inbox WHERE processed_at IS NULL AND payload IS NOT NULL"
+        "                          AND json_valid(payload)"
+        "                          AND json_extract(payload, '$.ref.channel') = 'whatsapp'"
+        "                          AND json_extract(payload, '$.ref.external_id') = wa_id)))", (before,))
+    contacts = cursor.rowcount
+    cursor = await db.execute(
+        "DELETE FROM whatsapp_statuses WHERE recipient_id NOT IN"
+        " (SELECT external_id FROM residents WHERE channel = 'whatsapp')")
+    return contacts + cursor.rowcount

@@ -11,6 +11,7 @@ import aiohttp
 
 from bot.app import Application
 from bot.events import text_event
+from channels.webchat.api import message_key
 from channels.webchat.channel import session_ref
 from tests.drivers import test_settings
 from tests.drivers.webchat import API, WebChatResident, world as webchat_world
@@ -90,7 +91,7 @@ async def test_killed_with_sigkill_under_load_loses_no_acknowledged_message(tmp_
     processed = {row[0] for row in db.execute("SELECT update_id FROM inbox")}
     for session, message_id in acknowledged:
         ref = session_ref(session)
-        assert f"{ref.external_id[:32]}:{message_id}" in processed
+        assert message_key(ref, message_id) in processed
     # Processed once: every stored message produced exactly one greeting and one consent request.
     counts = db.execute("SELECT inbox_id, count(*) FROM outbox GROUP BY inbox_id").fetchall()
     assert counts and all(n == 2 for _, n in counts)

@@ -66,6 +66,8 @@ async def test_the_same_message_delivered_twice_is_answered_once(tmp_path):
 
 async def test_delivery_receipts_are_recorded_once_each_with_the_failure_code(tmp_path):
     async with world(tmp_path) as running:
+        async with running.app.db.transaction() as tx:  # receipts are kept for a resident's number
+            await tx.residents.get_or_create("whatsapp", "972987654321")
         for name in ("webhook_status_sent.json", "webhook_status_delivered.json", "webhook_status_read.json",
                      "webhook_status_failed.json", "webhook_status_read.json"):
             assert await running.fake.post_webhook(fixture(name)) == 200

@@ -10,6 +10,7 @@ again.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -187,8 +188,14 @@ class WebChatApi:
             raise BadRequest("bad_id", "id must be 1 to 64 letters, digits, '-' or '_'")
         language = data.get("language")
         extra = {"language_hint": language} if isinstance(language, str) and LANGUAGE.match(language) else {}
-        # Client ids are only unique per browser: the session's hash makes them unique per channel.
-        return ref, f"{ref.external_id[:32]}:{client_id}", extra
+        return ref, message_key(ref, client_id), extra
+
+
+def message_key(ref: ResidentRef, client_id: str) -> str:
+    """The inbox key of a browser's message. Client ids are only unique per browser: hashed with
+    the session's hash they are unique per channel, and the key does not carry the resident's id,
+    so nothing is left of it in the inbox once the resident is forgotten."""
+    return hashlib.sha256(f"{ref.external_id}:{client_id}".encode()).hexdigest()
 
 
 def _session(value: Any) -> str:

@@ -7,6 +7,7 @@ read back from the fake's record.
 """
 from __future__ import annotations
 
+import base64
 import itertools
 import time
 from contextlib import asynccontextmanager
@@ -62,6 +63,14 @@ def webhook_body(messages: list[dict[str, Any]] = (), statuses: list[dict[str, A
             "entry": [{"id": "1234567890987654321", "changes": [{"value": value, "field": "messages"}]}]}
 
 
+def wamid(wa_id: str) -> str:
+    """A message id shaped like WhatsApp's: base64 of a small record that holds the number the
+    message was exchanged with ("wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQz…" holds 16503879439)."""
+    record = (b"\x1c\x18" + bytes([len(wa_id)]) + wa_id.encode() + b"\x15\x02\x00\x12\x18\x14"
+              + f"{next(_wamids):020X}".encode() + b"\x00")
+    return "wamid." + base64.b64encode(record).decode()
+
+
 @dataclass
 class WhatsappResident(RepliesFromFake):
     world: "WhatsappWorld"
@@ -70,7 +79,7 @@ class WhatsappResident(RepliesFromFake):
     seen: int = 0
 
     def message(self, kind: str, **content: Any) -> dict[str, Any]:
-        return {"from": self.wa_id, "id": f"wamid.HBgL{self.wa_id}{next(_wamids):08d}",
+        return {"from": self.wa_id, "id": wamid(self.wa_id),
                 "timestamp": str(int(time.time())), "type": kind, **content}
 
     def body(self, message: dict[str, Any]) -> dict[str, Any]:
