@@ -89,7 +89,7 @@ async def test_an_attempt_is_counted_before_it_is_made(tmp_path):
     """So an event that crashes the process while it is processed still uses up its attempts:
     the count is committed while its handler is still running."""
     entered, release = asyncio.Event(), asyncio.Event()
-    slow = Router("slow")
+    slow = Router("slow", open_before_consent=True)  # its residents never consent
 
     @slow.on(command("slow"))
     async def take_time(ctx, argument):
