@@ -38,9 +38,10 @@ from bot.i18n import Texts
 from bot.locks import KeyedLocks
 from bot.replies import Reply
 from bot.routing import Context, Router, route
-from storage.attachments import AttachmentStore, NotAnImage
+from storage.attachments import AttachmentStore, ImageTooLarge, NotAnImage, QuotaExceeded
 from storage.database import Database
 from storage.repositories import Repositories
+from storage.residents import Resident
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class Dispatcher:
         self.prompts = {state: fn for router in self.routers for state, fn in router.prompts.items()}
         if "" not in self.prompts:
             raise ValueError("one router must register the prompt of the empty state (the main menu)")
+        self.photo_steps = {state: rule for router in self.routers for state, rule in router.photo_steps.items()}
         self._resident_locks = KeyedLocks()
         self._delivery_locks = KeyedLocks()  # one resident's replies leave in the order written
         self._queue: asyncio.Queue[Work] = asyncio.Queue()
@@ -241,22 +243,54 @@ class Dispatcher:
         work.replies = [Outgoing(ids[0], reply)]
 
     async def _fetch_photos(self, event: Event) -> Event:
-        """Bring photos still on the platform into the attachment store before the handler."""
+        """The one gate for residents' photos, whatever the channel (held under the resident lock).
+
+        A photo is fetched from the platform and stored only for a resident who consented, at a
+        step that asks for photos (``Router.prompt(..., photos=...)``). Otherwise it stays where
+        it is, unread, and the handlers answer as they would for any photo there ("not needed
+        here", or consent first). The store checks the picture and strips its metadata; when it
+        refuses one, ``Photo.refused`` says why, for the handler to explain."""
         if not any(photo.remote_id and not photo.file_key for photo in event.photos):
             return event
+        resident = await self.db.reader.residents.find(event.ref.channel, event.ref.external_id)
+        if resident is None or not resident.has_consent or not self._asks_for_photos(resident):
+            return event
         channel = self.channels.get(event.ref.channel)
+        room = max(1, self.settings.proposals.max_photos)  # no step takes more from one message
         fetched: list[Photo] = []
         for photo in event.photos:
-            if photo.file_key or channel is None:
+            if photo.file_key or not photo.remote_id or channel is None or room == 0:
                 fetched.append(photo)
                 continue
-            try:
-                data = await channel.download(photo)
-                key, mime = await self.attachments.put_image(data)
-                fetched.append(photo.model_copy(update={"file_key": key, "mime_type": mime, "size": len(data)}))
-            except (DeliveryError, NotAnImage, OSError) as error:
-                log.warning("photo %s from %s not fetched: %s", photo.remote_id, event.ref.channel, error)
+            room -= 1
+            fetched.append(await self._store_photo(channel, event, photo))
         return event.model_copy(update={"photos": tuple(fetched)})
+
+    def _asks_for_photos(self, resident: Resident) -> bool:
+        rule = self.photo_steps.get(resident.state)
+        return rule is not None and rule(resident)
+
+    async def _store_photo(self, channel: Channel, event: Event, photo: Photo) -> Photo:
+        try:
+            data = await channel.download(photo)
+            key, mime = await self.attachments.put_image(data)
+        except DeliveryError as error:
+            log.warning("photo %s from %s not fetched: %s", photo.remote_id, event.ref.channel, error)
+            return photo.model_copy(update={"refused": "unavailable"})
+        except NotAnImage as error:
+            log.info("фото из %s отклонено: %s", event.ref.channel, error)
+            return photo.model_copy(update={"refused": "not_an_image"})
+        except ImageTooLarge as error:
+            log.warning("фото из %s отклонено: %s", event.ref.channel, error)
+            return photo.model_copy(update={"refused": "too_large"})
+        except QuotaExceeded as error:
+            log.warning("квота вложений исчерпана (storage.attachments_quota_mb), фото из %s не сохранено: %s",
+                        event.ref.channel, error)
+            return photo.model_copy(update={"refused": "quota"})
+        except OSError as error:
+            log.error("фото из %s не записано на диск: %s", event.ref.channel, error)
+            return photo.model_copy(update={"refused": "unavailable"})
+        return photo.model_copy(update={"file_key": key, "mime_type": mime, "size": len(data)})
 
     # -- notices that no event asked for -------------------------------------------------------
 

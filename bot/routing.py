@@ -6,7 +6,9 @@ dict whose items become keyword arguments of the handler. Routers are tried in t
 
 Each conversation step also registers a *prompt*: the message that asks for the step's input.
 ``ctx.goto(step)`` shows it, and the fallback shows it again when input does not fit, so a
-resident always sees what is expected now.
+resident always sees what is expected now. A step that asks for a photo says so in its prompt
+(``router.prompt(STEP, photos=True)``, or a rule on the resident when only some visits to the
+step ask for one): the dispatcher stores a resident's photo only at such a step.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from storage.residents import Resident
 Filter = Callable[["Context"], Any]
 HandlerFunction = Callable[..., Awaitable[None]]
 PromptFunction = Callable[["Context"], Awaitable[None]]
+PhotoRule = Callable[[Resident], bool]  # does this resident's current visit to the step ask for a photo?
 
 _KEEP = object()
 
@@ -118,6 +121,7 @@ class Router:
         self.name = name
         self.handlers: list[Handler] = []
         self.prompts: dict[str, PromptFunction] = {}
+        self.photo_steps: dict[str, PhotoRule] = {}
         self._candidates: dict[tuple[Kind, str | None], list[Handler]] = {}
         self._namespaces: set[str] = set()
 
@@ -139,11 +143,18 @@ class Router:
             return function
         return register
 
-    def prompt(self, state: str) -> Callable[[PromptFunction], PromptFunction]:
+    def prompt(self, state: str, *, photos: bool | PhotoRule = False) -> Callable[[PromptFunction], PromptFunction]:
+        """Register the prompt of ``state``; ``photos`` declares that the step asks for photos."""
         def register(function: PromptFunction) -> PromptFunction:
             self.prompts[state] = function
+            if photos:
+                self.photo_steps[state] = photos if callable(photos) else _always
             return function
         return register
+
+
+def _always(resident: Resident) -> bool:
+    return True
 
 
 async def route(routers: Iterable[Router], ctx: Context) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.attachment_references import AttachmentReferences
 from storage.broadcasts import Broadcasts
 from storage.cache import ReadCache
 from storage.content import Content
@@ -44,3 +45,4 @@ class Repositories:
         self.exports = Exports(connection)
         self.statistics = Statistics(connection)
         self.whatsapp = WhatsappHousekeeping(connection)
+        self.attachment_references = AttachmentReferences(connection)
