@@ -204,3 +204,33 @@ async def test_the_city_site_named_in_the_settings_may_frame_the_chat(tmp_path):
 def test_a_frame_ancestor_that_could_smuggle_a_directive_is_refused():
     with pytest.raises(ConfigError, match="frame_ancestors"):
         load_settings(None, {"SOUCHASTIE_WEBCHAT_FRAME_ANCESTORS": "['https://x.example; script-src *']"})
+
+
+async def test_photos_being_received_at_once_are_bounded_in_memory(tmp_path):
+    async with webchat_world(tmp_path, SOUCHASTIE_WEBCHAT_UPLOADS_IN_MEMORY_MB="1") as world:
+        # One upload of 0.7 MB arrives slowly: its room is taken while its bytes come in.
+        reader, writer = await asyncio.open_connection("127.0.0.1", world.app.port)
+        boundary = "slowupload"
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n"
+                f"Content-Type: image/jpeg\r\n\r\n").encode()
+        writer.write((f"POST {API} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Session: {secrets.token_hex(16)}\r\n"
+                      f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                      f"Content-Length: 700000\r\n\r\n").encode() + head + b"\xff\xd8\xff" + bytes(1000))
+        await writer.drain()
+        staged = world.app.channels["webchat"].uploads
+        await eventually(lambda: staged.reserved == 700_000)
+        status, headers, body = await upload(world, secrets.token_hex(16), b"\xff\xd8\xff" + bytes(600_000))
+        assert status == 429 and body["error"] == "busy" and int(headers["Retry-After"]) >= 1
+        writer.close()
+        await eventually(lambda: staged.reserved == 0)  # a dropped upload gives its room back
+        assert (await upload(world, secrets.token_hex(16), b"\xff\xd8\xff" + bytes(600_000)))[0] == 200
+
+
+async def test_a_form_with_fields_beyond_the_few_it_may_hold_is_refused_at_once(tmp_path):
+    async with webchat_world(tmp_path) as world:
+        form = aiohttp.FormData()
+        form.add_field("junk", b"x" * 1_000_000, filename="junk.bin")
+        form.add_field("photo", b"\xff\xd8\xff" + bytes(100), filename="a.jpg", content_type="image/jpeg")
+        async with world.http.post(world.base + API, data=form, headers={"X-Session": secrets.token_hex(16)}) as response:
+            body = await response.json()
+        assert response.status == 400 and body["error"] == "malformed_form"

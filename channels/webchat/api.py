@@ -45,6 +45,7 @@ SESSION_HEADER = "X-Session"
 _WHAT = {"messages": "сообщений", "uploads": "байт фото"}
 _WHO = {"session": "сеанса", "address": "адреса"}
 FORM_OVERHEAD = 64 * 1024  # the form's other fields and boundaries around the photo
+FORM_FIELDS = ("session", "id", "language")
 
 
 class BadRequest(Exception):
@@ -128,7 +129,8 @@ class WebChatApi:
                     staged = Photo(remote_id=staged_id, mime_type=event.photos[0].mime_type, size=len(photo))
                     return await self._answer(event.model_copy(update={"photos": (staged,)}))
         except NoRoom:
-            raise BadRequest("busy", self._say(request, "busy"), 503, retry_after=60) from None
+            log.warning("веб-чат: ответ 429 — принимается слишком много фото сразу (webchat.uploads_in_memory_mb)")
+            raise BadRequest("busy", self._say(request, "busy"), 429, retry_after=60) from None
 
     async def _answer(self, event: Event) -> web.Response:
         handled = await self.core.handle(event)
@@ -238,8 +240,11 @@ class WebChatApi:
                     if photo is not None:
                         raise BadRequest("bad_photo", "send one photo per request")
                     photo = await _read_part(part, limit)
-                elif part.name in ("session", "id", "language"):
+                elif part.name in FORM_FIELDS and part.name not in fields:
                     fields[part.name] = (await _read_part(part, 1024)).decode("utf-8", "replace")[:200]
+                else:  # refused at once rather than read and thrown away, however long it is
+                    raise BadRequest("malformed_form", f"the form may hold photo, {', '.join(FORM_FIELDS)}, "
+                                                       "each once")
         except (ValueError, AssertionError) as error:
             raise BadRequest("malformed_form", f"the multipart form could not be read: {error}") from None
         if photo is None:

@@ -97,7 +97,7 @@
             body: JSON.stringify(Object.assign({ id: id, language: language }, body)) });
         }
         const data = await response.json();
-        if (response.status === 429 || response.status === 503) {
+        if (response.status === 429) {
           statusLine.textContent = "";
           notice(data.reason || "Слишком много сообщений. Подождите немного.");
           return;
