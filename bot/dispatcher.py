@@ -7,7 +7,9 @@ The path of every event, whatever its channel:
    update arrived. The web chat calls ``handle``, which stores and processes in one transaction
    before the HTTP answer, the answer being its acknowledgement. A (channel, update id) seen
    before is recognised and not processed again.
-2. Processed, in one transaction with the storing or after it: the resident is found or created,
+2. Processed, in one transaction with the storing or after it (photos still on the platform are
+   fetched and stored first, under the resident lock, but only for a resident who consented and
+   is at a step that asks for photos: ``_fetch_photos``): the resident is found or created,
    the handler for the resident's current step runs, the new state and every reply are written,
    and the inbox row is marked processed. A crash before the commit leaves the event stored and
    unprocessed; ``recover`` processes it at the next start. After the commit nothing is redone.

@@ -32,6 +32,7 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 # The names this store gives its files; nothing else in the folder is ever deleted by it.
 KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}\.(?:jpg|png|webp)")
+LEFT_BY_A_CRASH = re.compile(KEY.pattern + r"\.[0-9a-f]{32}\.part")  # a write cut short
 
 
 class QuotaExceeded(OSError):
@@ -77,14 +78,15 @@ class AttachmentStore:
             return self._usage()
 
     def stored_keys(self, older_than_seconds: float) -> list[str]:
-        """Keys of this store's own files last written (or stored again) longer ago than given."""
+        """Keys of this store's own files last written (or stored again) longer ago than given,
+        and of writes a crash cut short (no row can refer to those)."""
         cutoff = time.time() - older_than_seconds
         found = []
         if not self.root.is_dir():
             return found
         for path in self.root.glob("??/*"):
             key = f"{path.parent.name}/{path.name}"
-            if KEY.fullmatch(key) and _modified(path) < cutoff:
+            if (KEY.fullmatch(key) or LEFT_BY_A_CRASH.fullmatch(key)) and _modified(path) < cutoff:
                 found.append(key)
         return found
 

@@ -20,6 +20,8 @@ THREE_DAYS = 3 * 24 * 3600
 def pictures_by_size(root: Path) -> dict[tuple[int, int], Path]:
     found = {}
     for path in root.glob("??/*"):
+        if path.suffix == ".part":
+            continue
         with Image.open(path) as image:
             found[image.size] = path
     return found
@@ -67,18 +69,21 @@ async def test_only_photos_nothing_refers_to_are_deleted_and_only_after_the_grac
         staff_file = root / "episodes" / "intro.mp4"  # put there by staff for an episode: not the store's
         staff_file.parent.mkdir()
         staff_file.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+        cut_short = root / "ab" / f"{'ab' * 32}.jpg.{'0' * 32}.part"  # a write a crash interrupted
+        cut_short.parent.mkdir(exist_ok=True)
+        cut_short.write_bytes(b"\xff\xd8\xff half a photo")
         stored = pictures_by_size(root)
         assert set(stored) == {(64, 48), (70, 50), (90, 60), (30, 30), (44, 33), (55, 22)}
         long_ago = time.time() - THREE_DAYS
-        for path in [*stored.values(), staff_file]:
+        for path in [*stored.values(), staff_file, cut_short]:
             if path != stored[(55, 22)]:  # the latecomer's photo is younger than the grace period
                 os.utime(path, (long_ago, long_ago))
         store = world.app.dispatcher.attachments
-        used_before, gone = store.used_bytes(), stored[(44, 33)].stat().st_size
+        used_before, gone = store.used_bytes(), stored[(44, 33)].stat().st_size + cut_short.stat().st_size
 
         removed = await remove_unreferenced_attachments(world.app.db, store, grace_hours=24)
 
-        assert removed == 1
+        assert removed == 2 and not cut_short.exists()
         assert set(pictures_by_size(root)) == {(64, 48), (70, 50), (90, 60), (30, 30), (55, 22)}
         assert staff_file.exists()
         assert store.used_bytes() == used_before - gone  # the quota counts what is left
