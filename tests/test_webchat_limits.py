@@ -72,18 +72,24 @@ async def test_the_reason_is_in_the_language_the_browser_asked_for(tmp_path):
         assert status == 429 and "Please wait" in body["reason"] and headers["Retry-After"]
 
 
-async def test_one_address_is_limited_across_its_sessions(tmp_path):
+def proxy_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "server.trusted_proxies" in r.getMessage()]
+
+
+async def test_one_address_is_limited_across_its_sessions(tmp_path, caplog):
     async with webchat_world(tmp_path, SOUCHASTIE_WEBCHAT_MESSAGES_PER_MINUTE_PER_ADDRESS="5") as world:
         for _ in range(5):
             assert (await post(world, secrets.token_hex(16), {"text": "/start"}))[0] == 200
         status, headers, body = await post(world, secrets.token_hex(16), {"text": "/start"})
         assert refused_with_a_wait(status, headers, body, 60)
         # Writing X-Forwarded-For oneself changes nothing: 127.0.0.1 is no trusted proxy here.
-        status, _, _ = await post(world, secrets.token_hex(16), {"text": "/start"}, **{"X-Forwarded-For": "203.0.113.9"})
-        assert status == 429
+        for spoofed in ("203.0.113.9", "203.0.113.10"):
+            status, _, _ = await post(world, secrets.token_hex(16), {"text": "/start"}, **{"X-Forwarded-For": spoofed})
+            assert status == 429
+        assert len(proxy_warnings(caplog)) == 1  # the operator hears once of a proxy the settings do not name
 
 
-async def test_behind_a_trusted_proxy_the_address_the_proxy_saw_is_the_one_counted(tmp_path):
+async def test_behind_a_trusted_proxy_the_address_the_proxy_saw_is_the_one_counted(tmp_path, caplog):
     async with webchat_world(tmp_path, SOUCHASTIE_WEBCHAT_MESSAGES_PER_MINUTE_PER_ADDRESS="2",
                              SOUCHASTIE_SERVER_TRUSTED_PROXIES="[127.0.0.1/32]") as world:
         behind = {"X-Forwarded-For": "203.0.113.7"}
@@ -93,6 +99,7 @@ async def test_behind_a_trusted_proxy_the_address_the_proxy_saw_is_the_one_count
         # Another resident behind the same proxy has an address, and a limit, of his own.
         other = {"X-Forwarded-For": "198.51.100.23"}
         assert (await post(world, secrets.token_hex(16), {"text": "/start"}, **other))[0] == 200
+        assert proxy_warnings(caplog) == []
 
 
 async def test_upload_bytes_are_limited_per_browser_and_per_address(tmp_path):

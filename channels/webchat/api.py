@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.addresses import client_address, limit_key, networks, within
+from bot.addresses import Address, client_address, limit_key, networks, parse_address, within
 from bot.channel import Inbound
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
@@ -165,14 +165,21 @@ class WebChatApi:
     # -- who and in which language ------------------------------------------------------------
 
     def _address(self, request: web.Request) -> str:
-        address = client_address(request, self.proxies)
-        if (address is not None and "X-Forwarded-For" in request.headers and not within(address, self.proxies)
-                and len(self._unbelieved_proxies) < 16 and str(address) not in self._unbelieved_proxies):
-            self._unbelieved_proxies.add(str(address))
-            log.warning("веб-чат: запросы с %s несут X-Forwarded-For, но этого адреса нет в server.trusted_proxies; "
-                        "если это ваш обратный прокси, добавьте его туда, иначе все жители за ним — один адрес "
-                        "для ограничений", address)
-        return limit_key(address)
+        """The key the per-address limits count this request under."""
+        if "X-Forwarded-For" in request.headers:
+            self._note_unbelieved_proxy(parse_address(request.remote))
+        return limit_key(client_address(request, self.proxies))
+
+    def _note_unbelieved_proxy(self, connection: Address | None) -> None:
+        """A proxy the settings do not name makes every resident behind it one address: say so
+        once per such address (at most 16, whatever a caller writes in the header)."""
+        if (connection is None or within(connection, self.proxies) or len(self._unbelieved_proxies) >= 16
+                or str(connection) in self._unbelieved_proxies):
+            return
+        self._unbelieved_proxies.add(str(connection))
+        log.warning("веб-чат: запросы с %s несут X-Forwarded-For, но этого адреса нет в server.trusted_proxies; "
+                    "если это ваш обратный прокси, добавьте его туда, иначе все жители за ним считаются одним "
+                    "адресом для ограничений", connection)
 
     def _say(self, request: web.Request, key: str, hint: str = "", **fields: Any) -> str:
         texts = self.core.texts
