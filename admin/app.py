@@ -110,7 +110,8 @@ def panel(request: web.Request) -> Panel:
 
 def address_of(request: web.Request) -> str:
     """The client's address: behind one of ``server.trusted_proxies``, the one the proxy saw."""
-    return client_address(request, panel(request).trusted_proxies)
+    address = client_address(request, panel(request).trusted_proxies)
+    return str(address) if address is not None else (request.remote or "unknown")
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:

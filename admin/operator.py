@@ -13,7 +13,7 @@ from aiohttp import web
 from admin.app import panel, redirect, render
 from admin.audit import record
 from admin.roles import PROPOSALS, current_user, require
-from storage.attachments import NotAnImage
+from storage.attachments import ImageTooLarge, NotAnImage, QuotaExceeded
 from storage.proposals import NewProposal
 
 routes = web.RouteTableDef()
@@ -76,6 +76,12 @@ async def enter(request: web.Request) -> web.StreamResponse:
         except NotAnImage:
             return _page(request, status=400, error=f"Файл «{upload.filename}» — не фотография (JPEG, PNG, WebP).",
                          form=fields)
+        except ImageTooLarge:
+            return _page(request, status=400, form=fields,
+                         error=f"Снимок «{upload.filename}» слишком велик по числу точек (storage.max_image_pixels).")
+        except QuotaExceeded:
+            return _page(request, status=400, form=fields,
+                         error="Место для фото закончилось (storage.attachments_quota_mb): сохраните предложение без фото.")
     operator = current_user(request).username
     async with p.db.transaction() as tx:
         proposal_id = await tx.proposals.create(NewProposal(

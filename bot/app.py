@@ -77,7 +77,9 @@ class Application:
         settings = self.settings
         self.db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
                                       synchronous=settings.storage.synchronous)
-        attachments = AttachmentStore(settings.storage.attachments_dir)
+        files = settings.storage
+        attachments = AttachmentStore(files.attachments_dir, quota_bytes=files.attachments_quota_mb * 1024 * 1024,
+                                      max_pixels=files.max_image_pixels)
         texts = Texts.load(LOCALES, settings.languages.default)
         self.channels = {name: load_channel(name, settings, self.db, attachments)
                          for name in enabled_channels(settings)}
@@ -101,7 +103,7 @@ class Application:
         self.broadcasts = BroadcastService(self.db, self.channels, texts, settings)
         await self.broadcasts.start()
         self.housekeeping = asyncio.create_task(
-            keep_tidy(self.db, settings.storage.processed_update_retention_days))
+            keep_tidy(self.db, files.processed_update_retention_days, attachments, files.attachments_grace_hours))
         self.scheduler = self._schedule(texts)
         log.info("Souchastie is running on port %s with channels: %s", self.port, ", ".join(self.channels))
 

@@ -18,6 +18,7 @@ from bot.replies import Reply
 
 if TYPE_CHECKING:
     from bot.dispatcher import Handled
+    from bot.i18n import Texts
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ class Throughput:
 
 
 class Inbound(Protocol):
-    """The core, as a channel sees it."""
+    """The core, as a channel sees it (``texts``: for a channel's own answers, e.g. HTTP errors)."""
+
+    texts: "Texts"
 
     async def accept(self, event: Event) -> int | None: ...
 

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.logfilter import install_repeat_filter
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"configuration error:\n{error}", file=sys.stderr)
         return 2
+    install_repeat_filter(settings.server.log_repeat_seconds)
     if arguments.command == "db":
         applied = asyncio.run(upgrade_database(settings))
         print("applied: " + ", ".join(applied) if applied else "the database is up to date")

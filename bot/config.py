@@ -39,7 +39,8 @@ class Titled(Section):
         return self.title.get(language) or self.title.get(fallback) or self.key
 
 
-def _networks(value: tuple[str, ...]) -> tuple[str, ...]:
+def _check_networks(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Every item an address or a network (a.b.c.d/nn, IPv6 too)."""
     import ipaddress
     for item in value:
         try:
@@ -54,12 +55,13 @@ class ServerSettings(Section):
     port: int = Field(8080, ge=0, le=65535)
     public_url: str = "http://localhost:8080"
     shutdown_grace_seconds: float = Field(10.0, gt=0)
-    trusted_proxies: tuple[str, ...] = ()  # reverse proxies whose X-Forwarded-For is believed (bot/addresses.py)
+    trusted_proxies: tuple[str, ...] = ()            # reverse proxies whose X-Forwarded-For is believed
+    log_repeat_seconds: float = Field(60.0, ge=0)    # identical log lines within this window: one, then a count
 
     @field_validator("trusted_proxies")
     @classmethod
-    def _proxies_are_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _networks(value)
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_networks(value)
 
 
 class StorageSettings(Section):
@@ -68,6 +70,9 @@ class StorageSettings(Section):
     busy_timeout_ms: int = Field(5000, ge=0)
     synchronous: Literal["full", "normal"] = "normal"
     processed_update_retention_days: int = Field(30, ge=1)
+    attachments_quota_mb: int = Field(2048, ge=1)        # residents' photos on disk at most; then refused
+    attachments_grace_hours: float = Field(24.0, gt=0)   # a photo no row refers to is deleted this much later
+    max_image_pixels: int = Field(50_000_000, ge=10_000, le=150_000_000)  # width × height a photo may declare (50 Mpx)
 
 
 class InboxSettings(Section):
@@ -160,12 +165,46 @@ class BroadcastSettings(Section):
     stop_grace_seconds: float = Field(5.0, ge=0)            # at stop, how long sends in flight may finish
 
 
+FRAME_ANCESTOR = r"^('self'|'none'|https?://(\*\.)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?)\Z"
+
+
 class WebchatSettings(Section):
+    """The built-in web chat; what one browser (session) and one address may send is limited
+    here (README, "What a resident may send"); every field is described in config.yaml."""
+
     enabled: bool = True
     poll_timeout_seconds: float = Field(25.0, gt=0, le=60)
     max_json_bytes: int = Field(512 * 1024, ge=1024)
     broadcast_batch: int = Field(500, ge=1, le=2000)  # broadcast recipients written per transaction
     broadcast_batches_per_second: float = Field(20.0, gt=0)  # leaves the one writer free for residents
+    messages_per_minute_per_session: int = Field(40, ge=1)
+    messages_per_minute_per_address: int = Field(300, ge=1)
+    upload_mb_per_hour_per_session: int = Field(60, ge=1)
+    upload_mb_per_hour_per_address: int = Field(300, ge=1)
+    uploads_in_memory_mb: int = Field(100, ge=1)      # photo bytes held at once while being received
+    long_polls_per_session: int = Field(3, ge=1)
+    long_polls_per_address: int = Field(100, ge=1)
+    long_polls_total: int = Field(500, ge=1)
+    frame_ancestors: tuple[str, ...] = Field(("'self'",), min_length=1)  # who may show /chat in a frame
+
+    @field_validator("frame_ancestors", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        # YAML reads ['self'] as the word self: the quotes CSP wants are put back.
+        if isinstance(value, (list, tuple)):
+            return tuple(f"'{item}'" if item in ("self", "none") else item for item in value)
+        return value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+        for item in value:
+            if not re.match(FRAME_ANCESTOR, item):
+                raise ValueError(f"{item!r}: write 'self', 'none' or an origin such as https://city.example.ru")
+        if "'none'" in value and len(value) > 1:
+            raise ValueError("'none' cannot be combined with other frame ancestors")
+        return value
 
 
 class TelegramSettings(Section):
@@ -396,13 +435,7 @@ class OkSettings(Section):
     @field_validator("allowed_networks", "trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        import ipaddress
-        for item in value:
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError as error:
-                raise ValueError(f"{item!r} is not an address or network (a.b.c.d/nn)") from error
-        return value
+        return _check_networks(value)
 
 
 class PosterSettings(Section):

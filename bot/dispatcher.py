@@ -7,7 +7,9 @@ The path of every event, whatever its channel:
    update arrived. The web chat calls ``handle``, which stores and processes in one transaction
    before the HTTP answer, the answer being its acknowledgement. A (channel, update id) seen
    before is recognised and not processed again.
-2. Processed, in one transaction with the storing or after it: the resident is found or created,
+2. Processed, in one transaction with the storing or after it (photos still on the platform are
+   fetched and stored first, under the resident lock, but only for a resident who consented and
+   is at a step that asks for photos: ``_fetch_photos``): the resident is found or created,
    the handler for the resident's current step runs, the new state and every reply are written,
    and the inbox row is marked processed. A crash before the commit leaves the event stored and
    unprocessed; ``recover`` processes it at the next start, and ``retry_stored`` (a periodic
@@ -49,9 +51,10 @@ from bot.locks import KeyedLocks
 from bot.replies import Reply
 from bot.routing import Context, Router, prompts_of, route
 from bot.storable import storable_text
-from storage.attachments import AttachmentStore, NotAnImage
+from storage.attachments import AttachmentStore, ImageTooLarge, NotAnImage, QuotaExceeded
 from storage.database import Database
 from storage.repositories import Repositories
+from storage.residents import Resident
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,7 @@ class Dispatcher:
         self.channels = channels
         self.attachments = attachments
         self.prompts = prompts_of(self.routers)  # steps that need consent show the consent gate instead
+        self.photo_steps = {state: rule for router in self.routers for state, rule in router.photo_steps.items()}
         self._resident_locks = KeyedLocks()
         self._delivery_locks = KeyedLocks()  # one resident's replies leave in the order written
         self._queue: asyncio.Queue[Work] = asyncio.Queue()
@@ -390,22 +394,54 @@ class Dispatcher:
         return Reply(text=self.texts.get(self.texts.resolve(language or self.texts.default), "errors.internal"))
 
     async def _fetch_photos(self, event: Event) -> Event:
-        """Bring photos still on the platform into the attachment store before the handler."""
+        """The one gate for residents' photos, whatever the channel (held under the resident lock).
+
+        A photo is fetched from the platform and stored only for a resident who consented, at a
+        step that asks for photos (``Router.prompt(..., photos=...)``). Otherwise it stays where
+        it is, unread, and the handlers answer as they would for any photo there ("not needed
+        here", or consent first). The store checks the picture and strips its metadata; when it
+        refuses one, ``Photo.refused`` says why, for the handler to explain."""
         if not any(photo.remote_id and not photo.file_key for photo in event.photos):
             return event
+        resident = await self.db.reader.residents.find(event.ref.channel, event.ref.external_id)
+        if resident is None or not resident.has_consent or not self._asks_for_photos(resident):
+            return event
         channel = self.channels.get(event.ref.channel)
+        room = max(1, self.settings.proposals.max_photos)  # no step takes more from one message
         fetched: list[Photo] = []
         for photo in event.photos:
-            if photo.file_key or channel is None:
+            if photo.file_key or not photo.remote_id or channel is None or room == 0:
                 fetched.append(photo)
                 continue
-            try:
-                data = await channel.download(photo)
-                key, mime = await self.attachments.put_image(data)
-                fetched.append(photo.model_copy(update={"file_key": key, "mime_type": mime, "size": len(data)}))
-            except (DeliveryError, NotAnImage, OSError) as error:
-                log.warning("photo %s from %s not fetched: %s", photo.remote_id, event.ref.channel, error)
+            room -= 1
+            fetched.append(await self._store_photo(channel, event, photo))
         return event.model_copy(update={"photos": tuple(fetched)})
+
+    def _asks_for_photos(self, resident: Resident) -> bool:
+        rule = self.photo_steps.get(resident.state)
+        return rule is not None and rule(resident)
+
+    async def _store_photo(self, channel: Channel, event: Event, photo: Photo) -> Photo:
+        try:
+            data = await channel.download(photo)
+            key, mime = await self.attachments.put_image(data)
+        except DeliveryError as error:
+            log.warning("photo %s from %s not fetched: %s", photo.remote_id, event.ref.channel, error)
+            return photo.model_copy(update={"refused": "unavailable"})
+        except NotAnImage as error:
+            log.info("фото из %s отклонено: %s", event.ref.channel, error)
+            return photo.model_copy(update={"refused": "not_an_image"})
+        except ImageTooLarge as error:
+            log.warning("фото из %s отклонено: %s", event.ref.channel, error)
+            return photo.model_copy(update={"refused": "too_large"})
+        except QuotaExceeded as error:
+            log.warning("квота вложений исчерпана (storage.attachments_quota_mb), фото из %s не сохранено: %s",
+                        event.ref.channel, error)
+            return photo.model_copy(update={"refused": "quota"})
+        except OSError as error:
+            log.error("фото из %s не записано на диск: %s", event.ref.channel, error)
+            return photo.model_copy(update={"refused": "unavailable"})
+        return photo.model_copy(update={"file_key": key, "mime_type": mime, "size": len(data)})
 
     # -- notices that no event asked for -------------------------------------------------------
 

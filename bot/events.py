@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -49,12 +49,15 @@ class ResidentRef(Frozen):
 
 class Photo(Frozen):
     """A photo already placed in the attachment store (``file_key``), or one still on the
-    platform (``remote_id``) that the channel fetches before the handler runs."""
+    platform (``remote_id``). The dispatcher fetches and stores it before the handler runs, but
+    only for a resident who consented, at a step that asks for a photo; when it refused to
+    store one there, ``refused`` says why, so the handler can tell the resident."""
 
     file_key: str = ""
     remote_id: str = ""
     mime_type: str = "image/jpeg"
     size: int = 0
+    refused: Literal["", "not_an_image", "too_large", "quota", "unavailable"] = ""
 
 
 class Location(Frozen):

@@ -1,4 +1,5 @@
-"""Housekeeping that runs beside the bot: forgetting old update ids, and what erasures leave.
+"""Housekeeping that runs beside the bot: forgetting old update ids, deleting orphaned photos,
+and what erasures leave.
 
 Update ids are kept only as long as a platform may re-deliver an update (days, not months):
 long enough to recognise every retry, short enough that the inbox does not grow forever.
@@ -7,6 +8,11 @@ An erasure (/forget) leaves behind, for a short while, what it needs to tell the
 done: the confirmation in the outbox and, on WhatsApp, the number's 24-hour window. Both name the
 erased platform id, so ``forget_leftovers`` removes them (every ``privacy.cleanup_every_seconds``)
 once the confirmation is delivered or its time is up, and clears the write-ahead log after.
+
+A photo is stored when it arrives, before the proposal, contest work or survey answer that
+will refer to it is committed; a resident may also abandon a draft. Files that no row refers to
+are deleted once they are older than ``storage.attachments_grace_hours``, so the disk holds
+only what residents actually sent in (and the quota is not spent on abandoned drafts).
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 
+from storage.attachments import AttachmentStore
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -33,12 +40,34 @@ async def prune_processed_updates(db: Database, retention_days: int) -> int:
     return removed
 
 
-async def keep_tidy(db: Database, retention_days: int) -> None:
+async def remove_unreferenced_attachments(db: Database, store: AttachmentStore, grace_hours: float) -> int:
+    """Delete stored photos older than the grace period that no row refers to."""
+    grace = grace_hours * 3600
+    candidates = await asyncio.to_thread(store.stored_keys, grace)
+    if not candidates:
+        return 0
+    # Listed first, references read second: a file referenced after this read was stored (or
+    # stored again) after the listing, so it is younger than the grace period and is kept.
+    referenced = await db.reader.attachment_references.keys()
+    orphans = [key for key in candidates if key not in referenced]
+    removed = await asyncio.to_thread(store.remove_stale, orphans, grace)
+    if removed:
+        log.info("удалено %d фото, на которые ничто не ссылается дольше %g ч", removed, grace_hours)
+    return removed
+
+
+async def keep_tidy(db: Database, retention_days: int, store: AttachmentStore | None = None,
+                    grace_hours: float = 24.0) -> None:
     while True:
         try:
             await prune_processed_updates(db, retention_days)
         except Exception:
             log.exception("pruning the inbox failed; trying again later")
+        if store is not None:
+            try:
+                await remove_unreferenced_attachments(db, store, grace_hours)
+            except Exception:
+                log.exception("не удалось убрать фото без ссылок; попробуем позже")
         await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
 

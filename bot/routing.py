@@ -6,7 +6,9 @@ dict whose items become keyword arguments of the handler. Routers are tried in t
 
 Each conversation step also registers a *prompt*: the message that asks for the step's input.
 ``ctx.goto(step)`` shows it, and the fallback shows it again when input does not fit, so a
-resident always sees what is expected now.
+resident always sees what is expected now. A step that asks for a photo says so in its prompt
+(``router.prompt(STEP, photos=True)``, or a rule on the resident when only some visits to the
+step ask for one): the dispatcher stores a resident's photo only at such a step.
 
 Consent is enforced here, once, for every router (152-FZ: nothing personal is stored before
 it). A handler and a step's prompt need the resident's consent unless their router, or the
@@ -31,6 +33,7 @@ from storage.residents import Resident
 Filter = Callable[["Context"], Any]
 HandlerFunction = Callable[..., Awaitable[None]]
 PromptFunction = Callable[["Context"], Awaitable[None]]
+PhotoRule = Callable[[Resident], bool]  # does this resident's current visit to the step ask for a photo?
 
 _KEEP = object()
 
@@ -133,6 +136,7 @@ class Router:
         self.prompts: dict[str, PromptFunction] = {}
         self.open_steps: set[str] = set()
         self.gate: PromptFunction | None = None
+        self.photo_steps: dict[str, PhotoRule] = {}
         self._candidates: dict[tuple[Kind, str | None], list[Handler]] = {}
         self._namespaces: set[str] = set()
 
@@ -163,13 +167,16 @@ class Router:
             return function
         return register
 
-    def prompt(self, state: str, *,
-               open_before_consent: bool | None = None) -> Callable[[PromptFunction], PromptFunction]:
-        """Register the prompt of ``state``; the step needs consent unless declared open."""
+    def prompt(self, state: str, *, open_before_consent: bool | None = None,
+               photos: bool | PhotoRule = False) -> Callable[[PromptFunction], PromptFunction]:
+        """Register the prompt of ``state``; the step needs consent unless declared open, and
+        ``photos`` declares that the step asks for photos."""
         def register(function: PromptFunction) -> PromptFunction:
             self.prompts[state] = function
             if self.open_before_consent if open_before_consent is None else open_before_consent:
                 self.open_steps.add(state)
+            if photos:
+                self.photo_steps[state] = photos if callable(photos) else _always
             return function
         return register
 
@@ -212,6 +219,10 @@ def _behind_gate(prompt: PromptFunction, gate: PromptFunction) -> PromptFunction
     async def show(ctx: Context) -> None:
         await (prompt if ctx.resident.has_consent else gate)(ctx)
     return show
+
+
+def _always(resident: Resident) -> bool:
+    return True
 
 
 async def route(routers: Sequence[Router], ctx: Context) -> bool:

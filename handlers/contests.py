@@ -24,6 +24,7 @@ from bot.replies import Button
 from bot.routing import Context, Router
 from handlers.content_items import load, open_items, utc_now
 from handlers.keyboards import back_cancel, to_menu
+from handlers.photos import not_kept
 from storage.contests import Standing
 from storage.repositories import Repositories
 
@@ -188,7 +189,7 @@ async def chose(ctx: Context, options: str, field: str, then: str) -> None:
     ctx.goto(then)
 
 
-@router.prompt(PHOTO)
+@router.prompt(PHOTO, photos=True)
 async def ask_photo(ctx: Context) -> None:
     key = ctx.data.get("contest", "")
     ctx.say(ctx.t("contests.photo_prompt"),
@@ -199,7 +200,7 @@ async def ask_photo(ctx: Context) -> None:
 async def got_photo(ctx: Context) -> None:
     usable = [p for p in ctx.event.photos if p.file_key]
     if not usable:
-        ctx.say(ctx.t("contests.photo_failed"))
+        ctx.say(not_kept(ctx))
         ctx.goto(PHOTO)
         return
     ctx.data["file_key"] = usable[0].file_key

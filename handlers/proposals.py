@@ -18,6 +18,7 @@ from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
 from handlers.keyboards import back_cancel
+from handlers.photos import not_kept, refusal
 from storage.proposals import NewProposal
 
 router = Router("proposals")
@@ -109,7 +110,7 @@ async def not_text(ctx: Context) -> None:
 
 # -- photos --------------------------------------------------------------------------------
 
-@router.prompt(PHOTOS)
+@router.prompt(PHOTOS, photos=True)
 async def ask_photos(ctx: Context) -> None:
     maximum = ctx.settings.proposals.max_photos
     ctx.say(ctx.t("proposal.photos_prompt", max=maximum, count=len(ctx.data.get("photos", []))),
@@ -122,9 +123,11 @@ async def got_photos(ctx: Context) -> None:
     photos: list[list[str]] = ctx.data.setdefault("photos", [])
     usable = [p for p in ctx.event.photos if p.file_key]
     if not usable:
-        ctx.say(ctx.t("proposal.photo_failed"))
+        ctx.say(not_kept(ctx))
         await ask_photos(ctx)
         return
+    if (some_refused := refusal(ctx)) is not None:
+        ctx.say(some_refused)
     room = maximum - len(photos)
     photos.extend([p.file_key, p.mime_type] for p in usable[:room])
     if len(usable) > room:

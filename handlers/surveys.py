@@ -19,7 +19,9 @@ from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
 from handlers.content_items import load, show_open, utc_now
+from handlers.photos import not_kept
 from storage.repositories import Repositories
+from storage.residents import Resident
 from storage.surveys import Response
 
 router = Router("surveys")
@@ -80,7 +82,12 @@ async def current(ctx: Context) -> tuple[Survey, Response, SurveyQuestion] | Non
     return (survey, response, question) if question and not response.completed else None
 
 
-@router.prompt(QUESTION)
+def asks_for_photo(resident: Resident) -> bool:
+    """Only a photo question asks for a photo (``ask`` notes the type of the question shown)."""
+    return resident.state_data.get("question_type") == "photo"
+
+
+@router.prompt(QUESTION, photos=asks_for_photo)
 async def ask(ctx: Context) -> None:
     found = await current(ctx)
     if found is None:
@@ -88,6 +95,7 @@ async def ask(ctx: Context) -> None:
         return
     survey, response, question = found
     position = survey.questions.index(question)
+    ctx.data["question_type"] = question.type
 
     def answer_button(label: str, value: str) -> Button:
         return Button(label=label, payload=encode("sa", survey.key, position, value))
@@ -197,6 +205,9 @@ async def typed(ctx: Context) -> None:
             await record(ctx, survey, response, question, number)
         case "photo", Kind.PHOTOS if any(p.file_key for p in event.photos):
             await record(ctx, survey, response, question, [p.file_key for p in event.photos if p.file_key][0])
+        case "photo", Kind.PHOTOS:
+            ctx.say(not_kept(ctx))
+            await ask(ctx)
         case "location", Kind.LOCATION:
             point = event.location
             await record(ctx, survey, response, question, {"latitude": point.latitude, "longitude": point.longitude})

@@ -1,50 +1,72 @@
-"""Files residents send (photos), kept on disk under their SHA-256 so a repeat costs nothing.
+"""Files residents send (photos), kept on disk under the SHA-256 of what is stored.
 
-Only images are accepted, recognised by their first bytes rather than by what the client
-claims, so that a renamed executable cannot be stored as a "photo".
+What is stored is never the bytes as sent: ``storage.images.clean_image`` checks the picture
+from its header, refuses decompression bombs, and re-encodes it without metadata (GPS, device).
+The store keeps the whole folder under a quota, and it can delete files that nothing refers to
+any more (``remove_stale``), which the housekeeping job does after a grace period.
+
+Writes and deletions of one store take one lock: a picture stored again while the cleaner looks
+at its old copy either refreshes the copy's time before the cleaner's check (and it stays) or
+finds it already gone and writes it anew, never a row pointing at a deleted file.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import re
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Iterable
 
-SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-    (b"GIF87a", "image/gif", "gif"),
-    (b"GIF89a", "image/gif", "gif"),
+from storage.images import CleanImage, ImageTooLarge, NotAnImage, clean_image
+
+__all__ = ["AttachmentStore", "ImageTooLarge", "NotAnImage", "QuotaExceeded", "KEY", "sniff_image"]
+
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
 )
+# The names this store gives its files; nothing else in the folder is ever deleted by it.
+KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}\.(?:jpg|png|webp)")
+LEFT_BY_A_CRASH = re.compile(KEY.pattern + r"\.[0-9a-f]{32}\.part")  # a write cut short
 
 
-class NotAnImage(ValueError):
-    pass
+class QuotaExceeded(OSError):
+    """Storing this picture would take the folder over ``storage.attachments_quota_mb``."""
 
 
-def sniff_image(data: bytes) -> tuple[str, str]:
-    for magic, mime, extension in SIGNATURES:
+def sniff_image(data: bytes) -> str:
+    """A first look by the leading bytes (no decoding), for refusing an obvious non-image early;
+    returns the MIME type the bytes claim. ``clean_image`` makes the real check."""
+    for magic, mime in SIGNATURES:
         if data.startswith(magic):
-            return mime, extension
+            return mime
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp", "webp"
-    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1"):
-        return "image/heic", "heic"
-    raise NotAnImage("not a JPEG, PNG, GIF, WebP or HEIC image")
+        return "image/webp"
+    raise NotAnImage("not a JPEG, PNG, GIF or WebP image")
 
 
 class AttachmentStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, quota_bytes: int | None = None, max_pixels: int = 50_000_000) -> None:
         self.root = Path(root)
+        self.quota_bytes = quota_bytes
+        self.max_pixels = max_pixels
+        self._lock = threading.Lock()
+        self._used: int | None = None  # bytes in the folder; counted on first use
 
     async def put_image(self, data: bytes) -> tuple[str, str]:
-        """Store image bytes; return (file_key, mime_type). Raises ``NotAnImage``."""
-        mime, extension = sniff_image(data)
-        digest = hashlib.sha256(data).hexdigest()
-        key = f"{digest[:2]}/{digest}.{extension}"
-        await asyncio.to_thread(self._write, key, data)
-        return key, mime
+        """Store a cleaned copy of the picture; return (file_key, mime_type).
+        Raises ``NotAnImage``, ``ImageTooLarge`` or ``QuotaExceeded``; nothing is written then."""
+        clean = await asyncio.to_thread(clean_image, data, self.max_pixels)
+        digest = hashlib.sha256(clean.data).hexdigest()
+        key = f"{digest[:2]}/{digest}.{clean.extension}"
+        await asyncio.to_thread(self._write, key, clean)
+        return key, clean.mime_type
 
     def path_of(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -52,27 +74,82 @@ class AttachmentStore:
             raise ValueError("attachment key escapes the store")
         return path
 
+    def used_bytes(self) -> int:
+        with self._lock:
+            return self._usage()
+
+    def stored_keys(self, older_than_seconds: float) -> list[str]:
+        """Keys of this store's own files last written (or stored again) longer ago than given,
+        and of writes a crash cut short (no row can refer to those)."""
+        cutoff = time.time() - older_than_seconds
+        found = []
+        if not self.root.is_dir():
+            return found
+        for path in self.root.glob("??/*"):
+            key = f"{path.parent.name}/{path.name}"
+            if (KEY.fullmatch(key) or LEFT_BY_A_CRASH.fullmatch(key)) and _modified(path) < cutoff:
+                found.append(key)
+        return found
+
     async def delete(self, keys: Iterable[str]) -> int:
-        """Delete these files (ones already gone are skipped); how many were deleted. The caller
-        has made sure nothing names them any more (``storage.file_references.still_named``)."""
-        return await asyncio.to_thread(self._delete, list(keys))
+        """Delete these files now, whatever their age (an erasure); how many were deleted. The
+        caller has made sure nothing names them any more."""
+        return await asyncio.to_thread(self._remove, list(keys), None)
 
-    def _delete(self, keys: list[str]) -> int:
-        deleted = 0
-        for key in keys:
-            try:
-                self.path_of(key).unlink()
-                deleted += 1
-            except FileNotFoundError:
-                pass
-        return deleted
+    def remove_stale(self, keys: list[str], older_than_seconds: float) -> int:
+        """Delete these files if they are still older than given (not stored again meanwhile)."""
+        return self._remove(keys, older_than_seconds)
 
-    def _write(self, key: str, data: bytes) -> None:
+    def _remove(self, keys: list[str], older_than_seconds: float | None) -> int:
+        removed = 0
+        with self._lock:
+            cutoff = None if older_than_seconds is None else time.time() - older_than_seconds
+            for key in keys:
+                path = self.path_of(key)
+                try:
+                    status = path.stat()
+                    if cutoff is not None and status.st_mtime >= cutoff:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                removed += 1
+                if self._used is not None:
+                    self._used -= status.st_size
+        return removed
+
+    def _write(self, key: str, clean: CleanImage) -> None:
         path = self.path_of(key)
-        if path.exists():
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A name of its own: two residents may send the same picture at the same moment.
-        temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
-        temporary.write_bytes(data)
-        temporary.replace(path)
+        with self._lock:
+            if path.exists():
+                os.utime(path)  # stored again: a fresh grace period for the cleaner
+                return
+            used = self._usage()
+            if self.quota_bytes is not None and used + len(clean.data) > self.quota_bytes:
+                raise QuotaExceeded(f"the attachments folder holds {used} bytes; {len(clean.data)} more would "
+                                    f"pass the quota of {self.quota_bytes}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # A name of its own: another process (the panel's CLI) may write the same picture.
+            temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
+            temporary.write_bytes(clean.data)
+            temporary.replace(path)
+            self._used = used + len(clean.data)
+
+    def _usage(self) -> int:
+        if self._used is None:
+            self._used = sum(_size(p) for p in self.root.rglob("*")) if self.root.is_dir() else 0
+        return self._used
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return time.time()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except FileNotFoundError:
+        return 0

@@ -20,7 +20,7 @@ import aiosqlite
 
 from storage.clock import now
 from storage.contributions import Contributions
-from storage.file_references import keys_in, still_named
+from storage.attachment_references import AttachmentReferences, keys_in
 from storage.inbox import Inbox
 from storage.outbox import Outbox
 from storage.proposals import Proposals
@@ -71,7 +71,7 @@ class Privacy:
         await self._db.execute("DELETE FROM residents WHERE id = ?", (resident.id,))
         if mode is ErasureMode.ERASE or outcome.redacted.total:
             await contributions.compact_search_index()
-        unnamed = tuple(sorted(files - await still_named(self._db, files)))
+        unnamed = tuple(sorted(files - await AttachmentReferences(self._db).still_named(files)))
         erasure = Erasure(mode, subscriptions, messages, anonymised, outcome.proposals if mode is ErasureMode.ERASE
                           else 0, outcome.survey_answers, outcome.contest_entries, outcome.redacted.total, unnamed)
         await self._record(resident, erasure, kept, outcome.photos)

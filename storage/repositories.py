@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.attachment_references import AttachmentReferences
 from storage.broadcasts import Broadcasts
 from storage.cache import ReadCache
 from storage.content import Content
@@ -46,3 +47,4 @@ class Repositories:
         self.statistics = Statistics(connection)
         self.whatsapp = WhatsappHousekeeping(connection)
         self.gateway = GatewayEventIds(connection)
+        self.attachment_references = AttachmentReferences(connection)

@@ -1,10 +1,33 @@
 """The resident's whole proposal journey, written once and run on every channel."""
 from __future__ import annotations
 
+import io
+
+from PIL import Image
+
 from tests.drivers import BotMessage, Resident
 
-# The smallest valid JPEG header is enough for the attachment store's check; the rest is data.
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF\x00" + bytes(range(256)) * 4
+
+def picture(width: int = 64, height: int = 48, image_format: str = "JPEG", **options) -> bytes:
+    """A real picture (the attachment store decodes every photo): a gradient with a red corner,
+    so that a stored copy can be recognised after it was re-encoded."""
+    image = Image.new("RGB", (width, height), (40, 140, 60))
+    for x in range(width):
+        image.putpixel((x, height // 2), (x * 255 // width, 80, 200))
+    image.paste((230, 20, 20), (0, 0, width // 4, height // 4))
+    out = io.BytesIO()
+    image.save(out, image_format, **options)
+    return out.getvalue()
+
+
+def same_picture(stored: bytes, sent: bytes) -> bool:
+    """The stored file shows the picture sent: the same size and the red corner where it was."""
+    with Image.open(io.BytesIO(stored)) as mine, Image.open(io.BytesIO(sent)) as theirs:
+        red, green, blue = mine.convert("RGB").getpixel((1, 1))[:3]
+        return mine.size == theirs.size and red > 180 and green < 80 and blue < 80
+
+
+JPEG = picture()
 
 
 def last_buttons(messages: list[BotMessage]) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.drivers import ROOT
+from tests.drivers import ONE_ADDRESS_FOR_ALL, ROOT
 
 
 def free_port() -> int:
@@ -29,6 +29,7 @@ class BotProcess:
             "SOUCHASTIE_STORAGE_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
             "SOUCHASTIE_SERVER_HOST": "127.0.0.1",
             "SOUCHASTIE_SERVER_PORT": str(self.port),
+            **ONE_ADDRESS_FOR_ALL,
             **environment,
         }
         self.log = tmp_path / "bot.log"

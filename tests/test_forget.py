@@ -14,7 +14,7 @@ from bot.events import text_event
 from bot.maintenance import forget_leftovers
 from channels.webchat.channel import session_ref
 from storage.database import Database
-from storage.file_references import FILE_KEY
+from storage.attachment_references import FILE_KEY
 from storage.privacy import encoded
 from tests.drivers import ROOT, eventually, load_content_into, load_world
 from tests.drivers.webchat import API

@@ -10,7 +10,7 @@ from channels.ok.parse import NotAWebhook, parse_webhook, update_id
 from tests.drivers import wait_handled
 from tests.drivers.ok import CHANNEL, world as ok_world
 from tests.fakes.ok import fixture
-from tests.journey import JPEG, last_buttons, onboard
+from tests.journey import JPEG, last_buttons, onboard, same_picture
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ async def test_the_photo_stored_is_the_one_at_the_attachment_url(world):
     await resident.send_photo(JPEG)
     root = world.app.settings.storage.attachments_dir
     stored = [p.read_bytes() for p in Path(root).rglob("*") if p.is_file()]
-    assert JPEG in stored
+    assert len(stored) == 1 and same_picture(stored[0], JPEG)
 
 
 @pytest.mark.parametrize("source", ["127.0.0.2", "127.0.0.3"])

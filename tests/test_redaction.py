@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.file_references import FILE_KEY
+from storage.attachment_references import FILE_KEY
 from storage.redaction import NAME_NOTE, PHONE_NOTE, redact, redact_json
 
 

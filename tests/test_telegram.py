@@ -10,9 +10,9 @@ from bot.config import ConfigError, load_settings
 from bot.events import ResidentRef
 from bot.replies import Button, Media, Reply
 from tests.drivers import eventually, wait_handled
-from tests.drivers.telegram import CHANNEL, THUMBNAIL, world as telegram_world
+from tests.drivers.telegram import CHANNEL, world as telegram_world
 from tests.fakes.telegram import FakeTelegram, fixture
-from tests.journey import JPEG, all_text, last_buttons, onboard
+from tests.journey import JPEG, all_text, last_buttons, onboard, same_picture
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ async def test_the_photo_stored_is_the_largest_size_fetched_through_getfile(worl
     fetched = world.fake.calls_of("file")
     assert len(fetched) == 1
     stored = list((world.app.settings.storage.attachments_dir).rglob("*.jpg"))
-    assert [path.read_bytes() for path in stored] == [JPEG] and THUMBNAIL not in stored[0].read_bytes()
+    assert len(stored) == 1 and same_picture(stored[0].read_bytes(), JPEG)  # the preview is no picture at all
 
 
 async def test_location_is_asked_with_a_reply_keyboard_and_other_choices_stay_inline(world):
@@ -279,4 +279,5 @@ async def test_a_stored_photo_in_a_reply_is_uploaded_before_its_text(world):
     ref = ResidentRef(channel=CHANNEL, external_id=str(resident.user_id))
     await world.app.channels[CHANNEL].deliver(ref, [Outgoing(1, reply)])
     assert [c.method for c in world.fake.calls if c.method.startswith("send")] == ["sendphoto", "sendmessage"]
-    assert world.fake.calls_of("sendPhoto")[0].params["photo"] == JPEG
+    stored = world.app.dispatcher.attachments.path_of(key).read_bytes()
+    assert world.fake.calls_of("sendPhoto")[0].params["photo"] == stored

@@ -1,10 +1,9 @@
 """The webhook: only OK's own networks are heard, and a webhook is stored before it is answered.
 
 OK signs nothing and has no secret to set when subscribing, so where the request comes from is
-the only proof it is OK's. The address is the connection's (``request.remote``); a header
-(``X-Forwarded-For``) is believed only when the connection comes from one of the operator's
-``trusted_proxies``, and then the right-most address in it that is not such a proxy counts, so
-a caller cannot claim OK's address by writing the header himself. An address outside
+the only proof it is OK's. The address is the connection's, seen through the operator's
+``trusted_proxies`` only (``bot.addresses.client_address``), so a caller cannot claim OK's
+address by writing ``X-Forwarded-For`` himself. An address outside
 ``allowed_networks`` gets 403, nothing is read, and the address is logged (OK publishes no list
 of its senders; the log is how an operator finds them).
 
@@ -15,53 +14,17 @@ answered 200 as well, since OK would otherwise repeat it.
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
-from typing import Iterable
 
 from aiohttp import web
 
+from bot.addresses import client_address, networks, within
 from bot.channel import Inbound
 from bot.config import OkSettings
 from channels.body import BodyRefused, read_body
 from channels.ok.parse import NAME, NotAWebhook, read_webhook
 
 log = logging.getLogger(__name__)
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def networks(items: Iterable[str]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(item, strict=False) for item in items)
-
-
-def _address(text: str | None) -> Address | None:
-    try:
-        address = ipaddress.ip_address((text or "").strip())
-    except ValueError:
-        return None
-    return address.ipv4_mapped or address if isinstance(address, ipaddress.IPv6Address) else address
-
-
-def _within(address: Address, nets: tuple[Network, ...]) -> bool:
-    return any(address.version == net.version and address in net for net in nets)
-
-
-def caller(request: web.Request, proxies: tuple[Network, ...]) -> Address | None:
-    """The address the request came from, seen through the trusted proxies only."""
-    address = _address(request.remote)
-    if address is None or not _within(address, proxies):
-        return address
-    hops = [h for value in request.headers.getall("X-Forwarded-For", []) for h in value.split(",")]
-    for hop in reversed(hops):
-        hop_address = _address(hop)
-        if hop_address is None:
-            return None
-        if not _within(hop_address, proxies):
-            return hop_address
-    return address
-
 
 class Webhook:
     def __init__(self, settings: OkSettings, core: Inbound) -> None:
@@ -76,8 +39,8 @@ class Webhook:
         app.router.add_post(self.settings.webhook_path, self.receive)
 
     async def receive(self, request: web.Request) -> web.StreamResponse:
-        address = caller(request, self.proxies)
-        if address is None or not _within(address, self.allowed):
+        address = client_address(request, self.proxies)
+        if address is None or not within(address, self.allowed):
             log.warning("ok webhook: refused a request from %s (not in ok.allowed_networks)",
                         address or request.remote)
             return web.json_response({"error": "forbidden", "reason": "not from OK's networks"}, status=403)

@@ -7,6 +7,13 @@ recognised and the same replies are returned, nothing is processed twice. When n
 failure could be written (the database refused every write), nothing is stored and the answer
 is 503 ``not_processed`` with the plain reason, so the page shows it and the message may be sent
 again.
+
+The session token travels in the ``X-Session`` header (a POST may carry it in its body instead,
+``session``); a GET never takes it from the query string, which proxies and logs keep. What one
+session and one address may send is limited (``Throttle``, ``LongPolls``): over a limit the
+answer is 429 with ``Retry-After`` and a reason in the resident's language, which the page shows.
+A photo is not written here: it is staged in memory and handed to the core, whose photo gate
+stores it only for a consenting resident at a step that asks for one.
 """
 from __future__ import annotations
 
@@ -20,27 +27,37 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
+from bot.addresses import Address, client_address, limit_key, networks, parse_address, within
 from bot.channel import Inbound
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
 from bot.replies import Reply
 from bot.storable import storable_text
 from channels.webchat.channel import SESSION, WebChatChannel, session_ref
-from storage.attachments import NotAnImage
+from channels.webchat.staging import NoRoom
+from channels.webchat.throttle import Refusal, Throttle
+from storage.attachments import NotAnImage, sniff_image
 
 log = logging.getLogger(__name__)
 
 # \A…\Z, not ^…$: "$" also matches before a final newline.
 CLIENT_ID = re.compile(r"\A[A-Za-z0-9_\-]{1,64}\Z")
 LANGUAGE = re.compile(r"\A[a-z]{2}\Z")
+WHOLE_NUMBER = re.compile(r"\A[0-9]{1,19}\Z")
+LARGEST_ID = 2**63 - 1  # SQLite's largest integer: outbox ids are compared with it
+SESSION_HEADER = "X-Session"
+_WHAT = {"messages": "сообщений", "uploads": "байт фото"}
+_WHO = {"session": "сеанса", "address": "адреса"}
+FORM_OVERHEAD = 64 * 1024  # the form's other fields and boundaries around the photo
+FORM_FIELDS = ("session", "id", "language")
 
 
 class BadRequest(Exception):
-    def __init__(self, error: str, reason: str, status: int = 400) -> None:
+    def __init__(self, error: str, reason: str, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(reason)
-        self.error, self.reason, self.status = error, reason, status
+        self.error, self.reason, self.status, self.retry_after = error, reason, status, retry_after
 
 
 def reply_json(message_id: int, reply: Reply) -> dict[str, Any]:
@@ -61,6 +78,12 @@ class WebChatApi:
         self.channel = channel
         self.core = core
         self.settings = channel.settings
+        webchat = self.settings.webchat
+        self.proxies = networks(self.settings.server.trusted_proxies)
+        self.throttle = Throttle(webchat)
+        self.long_polls = channel.long_polls
+        self.page_headers = page_headers(webchat.frame_ancestors)
+        self._unbelieved_proxies: set[str] = set()
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/chat", self.page)
@@ -72,24 +95,50 @@ class WebChatApi:
 
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(text=_static("chat.html"), content_type="text/html", charset="utf-8",
-                            headers={"Cache-Control": "no-cache"})
+                            headers={"Cache-Control": "no-cache", **self.page_headers})
 
     async def asset(self, request: web.Request) -> web.Response:
         name = request.match_info["asset"]
         kind = "application/javascript" if name.endswith(".js") else "text/css"
         return web.Response(text=_static(name), content_type=kind, charset="utf-8",
-                            headers={"Cache-Control": "no-cache"})
+                            headers={"Cache-Control": "no-cache", **self.page_headers})
 
     # -- the API -------------------------------------------------------------------------------
 
     async def post_message(self, request: web.Request) -> web.Response:
+        address = self._address(request)
         try:
+            if refused := await self.throttle.address_may_send(address):
+                raise self._rate_limited(request, refused)
             if request.content_type.startswith("multipart/"):
-                event = await self._photo_event(request)
-            else:
-                event = await self._json_event(request)
+                return await self._post_photo(request, address)
+            event = await self._json_event(request)
+            if refused := await self.throttle.message(event.ref.external_id, address):
+                raise self._rate_limited(request, refused, event.language_hint)
         except BadRequest as problem:
             return _error(problem)
+        return await self._answer(event)
+
+    async def _post_photo(self, request: web.Request, address: str) -> web.Response:
+        largest = self.settings.proposals.max_photo_bytes + FORM_OVERHEAD
+        declared = min(request.content_length or largest, largest)
+        if refused := await self.throttle.address_may_upload(address, declared - FORM_OVERHEAD):
+            raise self._rate_limited(request, refused)
+        try:
+            with self.channel.uploads.room(declared):
+                event, photo = await self._photo_event(request)
+                refused = (await self.throttle.message(event.ref.external_id, address)
+                           or await self.throttle.upload(event.ref.external_id, address, len(photo)))
+                if refused:
+                    raise self._rate_limited(request, refused, event.language_hint)
+                with self.channel.uploads.staged(photo) as staged_id:
+                    staged = Photo(remote_id=staged_id, mime_type=event.photos[0].mime_type, size=len(photo))
+                    return await self._answer(event.model_copy(update={"photos": (staged,)}))
+        except NoRoom:
+            log.warning("веб-чат: ответ 429 — принимается слишком много фото сразу (webchat.uploads_in_memory_mb)")
+            raise BadRequest("busy", self._say(request, "busy"), 429, retry_after=60) from None
+
+    async def _answer(self, event: Event) -> web.Response:
         handled = await self.core.handle(event)
         if handled.not_processed is not None:  # nothing was stored: the same message may come again
             return web.json_response({"error": "not_processed", "reason": handled.not_processed.text},
@@ -99,15 +148,60 @@ class WebChatApi:
 
     async def get_messages(self, request: web.Request) -> web.Response:
         try:
-            session = _session(request.query.get("session"))
-            after = _int(request.query.get("after", "0"), "after", minimum=0)
+            if "session" in request.query:
+                raise BadRequest("bad_session", f"send the session in the {SESSION_HEADER} header, not in the address")
+            session = _session(request.headers.get(SESSION_HEADER))
+            after = _int(request.query.get("after", "0"), "after", maximum=LARGEST_ID)
             limit = self.settings.webchat.poll_timeout_seconds
-            timeout = min(float(_int(request.query.get("timeout", str(int(limit))), "timeout", 0)), limit)
+            timeout = min(float(_int(request.query.get("timeout", str(int(limit))), "timeout", LARGEST_ID)), limit)
         except BadRequest as problem:
             return _error(problem)
-        rows = await self.channel.wait_for_replies(session_ref(session), after, timeout)
-        return web.json_response(
-            {"replies": [reply_json(r.id, Reply.model_validate_json(r.payload)) for r in rows]})
+        ref = session_ref(session)
+        if timeout == 0:  # a look, not a wait: it holds nothing open
+            return _replies(await self.channel.wait_for_replies(ref, after, 0))
+        address = self._address(request)
+        if not self.long_polls.enter(ref.external_id, address):
+            log.warning("веб-чат: ответ 429 — слишком много ожидающих запросов (webchat.long_polls_*)")
+            response = _error(BadRequest("rate_limited", self._say(request, "too_many_polls"), 429,
+                                         retry_after=math.ceil(limit)))
+            response.force_close()  # the connection is not kept either: it is a file held open
+            return response
+        try:
+            return _replies(await self.channel.wait_for_replies(ref, after, timeout))
+        finally:
+            self.long_polls.leave(ref.external_id, address)
+
+    # -- who and in which language ------------------------------------------------------------
+
+    def _address(self, request: web.Request) -> str:
+        """The key the per-address limits count this request under."""
+        if "X-Forwarded-For" in request.headers:
+            self._note_unbelieved_proxy(parse_address(request.remote))
+        return limit_key(client_address(request, self.proxies))
+
+    def _note_unbelieved_proxy(self, connection: Address | None) -> None:
+        """A proxy the settings do not name makes every resident behind it one address: say so
+        once per such address (at most 16, whatever a caller writes in the header)."""
+        if (connection is None or within(connection, self.proxies) or len(self._unbelieved_proxies) >= 16
+                or str(connection) in self._unbelieved_proxies):
+            return
+        self._unbelieved_proxies.add(str(connection))
+        log.warning("веб-чат: запросы с %s несут X-Forwarded-For, но этого адреса нет в server.trusted_proxies; "
+                    "если это ваш обратный прокси, добавьте его туда, иначе все жители за ним считаются одним "
+                    "адресом для ограничений", connection)
+
+    def _say(self, request: web.Request, key: str, hint: str = "", **fields: Any) -> str:
+        texts = self.core.texts
+        wanted = hint or request.headers.get("Accept-Language", "")[:2].lower()
+        return texts.get(texts.resolve(wanted or texts.default), f"webchat.{key}", **fields)
+
+    def _rate_limited(self, request: web.Request, refused: Refusal, hint: str = "") -> BadRequest:
+        log.warning("веб-чат: ответ 429 — слишком много %s с одного %s", _WHAT[refused.what], _WHO[refused.who])
+        if refused.what == "uploads":
+            reason = self._say(request, "too_many_uploads", hint, minutes=math.ceil(refused.retry_after / 60))
+        else:
+            reason = self._say(request, "too_many_messages", hint, seconds=refused.retry_after)
+        return BadRequest("rate_limited", reason, 429, retry_after=refused.retry_after)
 
     # -- parsing -------------------------------------------------------------------------------
 
@@ -126,7 +220,7 @@ class WebChatApi:
             raise BadRequest("malformed_json", f"the body is not valid JSON: {error}") from None
         if not isinstance(data, dict):
             raise BadRequest("malformed_json", "the body must be a JSON object")
-        ref, update_id, extra = self._common(data)
+        ref, update_id, extra = self._common(request, data)
         given = [key for key in ("text", "button", "location") if key in data]
         if len(given) != 1:
             raise BadRequest("bad_message", "send exactly one of: text, button, location")
@@ -151,35 +245,43 @@ class WebChatApi:
                 return Event(ref=ref, update_id=update_id, kind=Kind.LOCATION,
                              location=_location(data["location"]), **extra)
 
-    async def _photo_event(self, request: web.Request) -> Event:
+    async def _photo_event(self, request: web.Request) -> tuple[Event, bytes]:
+        """The form's fields and its photo, read in pieces so that no more than the photo limit is
+        ever held; the event names the photo's type but not yet where it is (``_post_photo`` does)."""
         fields: dict[str, Any] = {}
         photo: bytes | None = None
         limit = self.settings.proposals.max_photo_bytes
         try:
             reader = await request.multipart()
             async for part in reader:
+                if not isinstance(part, BodyPartReader):
+                    raise BadRequest("malformed_form", "a form inside the form is not accepted")
                 if part.name == "photo":
                     if photo is not None:
                         raise BadRequest("bad_photo", "send one photo per request")
-                    photo = await part.read(decode=False)
-                    if len(photo) > limit:
-                        raise BadRequest("too_large", f"the photo is over {limit} bytes", 413)
-                elif part.name in ("session", "id", "language"):
-                    fields[part.name] = (await part.text())[:200]
+                    photo = await _read_part(part, limit)
+                elif part.name in FORM_FIELDS and part.name not in fields:
+                    fields[part.name] = (await _read_part(part, 1024)).decode("utf-8", "replace")[:200]
+                else:  # refused at once rather than read and thrown away, however long it is
+                    raise BadRequest("malformed_form", f"the form may hold photo, {', '.join(FORM_FIELDS)}, "
+                                                       "each once")
         except (ValueError, AssertionError) as error:
             raise BadRequest("malformed_form", f"the multipart form could not be read: {error}") from None
         if photo is None:
             raise BadRequest("bad_photo", "the form has no 'photo' file")
-        ref, update_id, extra = self._common(fields)
+        ref, update_id, extra = self._common(request, fields)
         try:
-            key, mime = await self.channel.attachments.put_image(photo)
+            mime = sniff_image(photo)  # a first look only; the photo gate decodes and checks it
         except NotAnImage as error:
             raise BadRequest("not_an_image", str(error), 415) from None
         return Event(ref=ref, update_id=update_id, kind=Kind.PHOTOS,
-                     photos=(Photo(file_key=key, mime_type=mime, size=len(photo)),), **extra)
+                     photos=(Photo(mime_type=mime, size=len(photo)),), **extra), photo
 
-    def _common(self, data: dict[str, Any]) -> tuple[ResidentRef, str, dict[str, Any]]:
-        session = _session(data.get("session"))
+    def _common(self, request: web.Request, data: dict[str, Any]) -> tuple[ResidentRef, str, dict[str, Any]]:
+        header, in_body = request.headers.get(SESSION_HEADER), data.get("session")
+        if header is not None and in_body is not None and header != in_body:
+            raise BadRequest("bad_session", f"the {SESSION_HEADER} header and the body name different sessions")
+        session = _session(header if header is not None else in_body)
         ref = session_ref(session)
         client_id = data.get("id")
         if client_id is None:
@@ -198,20 +300,51 @@ def message_key(ref: ResidentRef, client_id: str) -> str:
     return hashlib.sha256(f"{ref.external_id}:{client_id}".encode()).hexdigest()
 
 
+def page_headers(frame_ancestors: tuple[str, ...]) -> dict[str, str]:
+    """The page runs only its own script and style (no inline code), talks only to this server,
+    and may be framed only by the sites in ``webchat.frame_ancestors``. X-Frame-Options, for
+    browsers without CSP, can only say "same site" or "nobody": with other sites allowed it is
+    left out, since it would forbid them (browsers with CSP follow frame-ancestors anyway)."""
+    headers = {
+        "Content-Security-Policy": "; ".join((
+            "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob:",
+            "connect-src 'self'", "base-uri 'none'", "form-action 'none'",
+            "frame-ancestors " + " ".join(frame_ancestors))),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    if frame_ancestors == ("'self'",):
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+    elif frame_ancestors == ("'none'",):
+        headers["X-Frame-Options"] = "DENY"
+    return headers
+
+
+async def _read_part(part: BodyPartReader, limit: int) -> bytes:
+    """A form part's bytes, refused as soon as they pass ``limit`` (``part.read()`` has no limit)."""
+    data = bytearray()
+    while chunk := await part.read_chunk(64 * 1024):
+        data += chunk
+        if len(data) > limit:
+            raise BadRequest("too_large", f"the {part.name or 'form'} field is over {limit} bytes", 413)
+    return bytes(data)
+
+
+def _replies(rows: list) -> web.Response:
+    return web.json_response({"replies": [reply_json(r.id, Reply.model_validate_json(r.payload)) for r in rows]})
+
+
 def _session(value: Any) -> str:
     if not isinstance(value, str) or not SESSION.match(value):
         raise BadRequest("bad_session", "session must be 32 to 128 lower-case hex characters (128+ random bits)")
     return value
 
 
-def _int(value: str, name: str, minimum: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise BadRequest("bad_parameter", f"{name} must be a whole number") from None
-    if number < minimum:
-        raise BadRequest("bad_parameter", f"{name} must be at least {minimum}")
-    return number
+def _int(value: str, name: str, maximum: int) -> int:
+    """A whole number from 0 to ``maximum`` written in plain digits (no sign, spaces or '_')."""
+    if not WHOLE_NUMBER.match(value) or int(value) > maximum:
+        raise BadRequest("bad_parameter", f"{name} must be a whole number from 0 to {maximum}")
+    return int(value)
 
 
 def _location(value: Any) -> Location:
@@ -227,7 +360,12 @@ def _location(value: Any) -> Location:
 
 
 def _error(problem: BadRequest) -> web.Response:
-    return web.json_response({"error": problem.error, "reason": problem.reason}, status=problem.status)
+    body: dict[str, Any] = {"error": problem.error, "reason": problem.reason}
+    headers = {}
+    if problem.retry_after is not None:
+        body["retry_after"] = problem.retry_after
+        headers["Retry-After"] = str(problem.retry_after)
+    return web.json_response(body, status=problem.status, headers=headers)
 
 
 @cache

@@ -1,8 +1,12 @@
 """The web chat channel. Its delivery is the outbox itself: the browser reads replies with a
 long poll (``GET /api/webchat/messages?after=N``), so ``deliver`` only wakes the waiting polls.
 
-A session token (at least 128 random bits, made by the page) identifies the browser. Only its
-SHA-256 is stored as the resident's external id, so the database never holds a live token.
+A session token (at least 128 random bits, made by the page) identifies the browser; it travels
+in the ``X-Session`` header, never in an address that proxies and logs keep. Only its SHA-256 is
+stored as the resident's external id, so the database never holds a live token.
+
+A photo upload is held in memory (``StagedUploads``) for its request only; ``download`` is how
+the dispatcher's photo gate takes it, as it fetches a messenger's photo from the platform.
 """
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ from aiohttp import web
 
 from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
-from bot.events import ResidentRef
+from bot.events import Photo, ResidentRef
 from bot.rendering import fit
 from bot.replies import Reply
+from channels.webchat.longpolls import LongPolls
+from channels.webchat.staging import StagedUploads
 from storage.attachments import AttachmentStore
 from storage.database import Database
 
@@ -39,6 +45,10 @@ class WebChatChannel(Channel):
         self.db = db
         self.attachments = attachments
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        webchat = settings.webchat
+        self.uploads = StagedUploads(webchat.uploads_in_memory_mb * 1024 * 1024)
+        self.long_polls = LongPolls(webchat.long_polls_per_session, webchat.long_polls_per_address,
+                                    webchat.long_polls_total)
 
     def setup_routes(self, app: web.Application, core: Inbound) -> None:
         from channels.webchat.api import WebChatApi
@@ -59,6 +69,13 @@ class WebChatChannel(Channel):
     def replies_written(self, ref: ResidentRef) -> None:
         for event in self._waiters.get(ref.external_id, ()):
             event.set()
+
+    async def download(self, photo: Photo) -> bytes:
+        """The staged upload of the request being handled (the photo gate decided to store it)."""
+        data = self.uploads.take(photo.remote_id)
+        if data is None:
+            raise DeliveryError("the upload is no longer held (its request has ended)", permanent=True)
+        return data
 
     def throughput(self) -> Throughput:
         webchat = self.settings.webchat

@@ -70,6 +70,15 @@ class World(Protocol):
     def resident(self, number: int) -> Resident: ...
 
 
+# Every simulated resident comes from 127.0.0.1, as if all lived behind one NAT: the web chat's
+# per-address ceilings are lifted (the tests of those ceilings set their own); per-session stay.
+ONE_ADDRESS_FOR_ALL = {
+    "SOUCHASTIE_WEBCHAT_MESSAGES_PER_MINUTE_PER_ADDRESS": "1000000",
+    "SOUCHASTIE_WEBCHAT_UPLOAD_MB_PER_HOUR_PER_ADDRESS": "1000000",
+    "SOUCHASTIE_WEBCHAT_LONG_POLLS_PER_ADDRESS": "100000",
+}
+
+
 def test_settings(tmp_path: Path, **environment: str) -> Settings:
     """The shipped config.yaml with a private database, files and a free port."""
     base = {
@@ -78,6 +87,7 @@ def test_settings(tmp_path: Path, **environment: str) -> Settings:
         "SOUCHASTIE_SERVER_HOST": "127.0.0.1",
         "SOUCHASTIE_SERVER_PORT": "0",
         "SOUCHASTIE_SERVER_SHUTDOWN_GRACE_SECONDS": "3",
+        **ONE_ADDRESS_FOR_ALL,
     }
     return load_settings(ROOT / "config.yaml", {**base, **environment})
 

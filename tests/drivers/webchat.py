@@ -1,4 +1,5 @@
-"""The web chat driver: a resident is a browser session talking to the real HTTP API."""
+"""The web chat driver: a resident is a browser session talking to the real HTTP API, its
+session token in the ``X-Session`` header as the page sends it."""
 from __future__ import annotations
 
 import secrets
@@ -23,9 +24,13 @@ class WebChatResident:
     session: str = field(default_factory=lambda: secrets.token_hex(16))
     last_id: int = 0
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-Session": self.session}
+
     async def post(self, body: dict[str, Any], message_id: str | None = None) -> dict[str, Any]:
-        body = {"session": self.session, "id": message_id or uuid.uuid4().hex, **body}
-        async with self.http.post(self.base + API, json=body) as response:
+        body = {"id": message_id or uuid.uuid4().hex, **body}
+        async with self.http.post(self.base + API, json=body, headers=self.headers) as response:
             data = await response.json()
             assert response.status == 200, data
             return data
@@ -46,18 +51,17 @@ class WebChatResident:
 
     async def send_photo(self, data: bytes) -> list[BotMessage]:
         form = aiohttp.FormData()
-        form.add_field("session", self.session)
         form.add_field("id", uuid.uuid4().hex)
         form.add_field("photo", data, filename="photo.jpg", content_type="image/jpeg")
-        async with self.http.post(self.base + API, data=form) as response:
+        async with self.http.post(self.base + API, data=form, headers=self.headers) as response:
             body = await response.json()
             assert response.status == 200, body
             return self._messages(body)
 
     async def later(self, timeout: int = 0) -> list[BotMessage]:
         """Replies sent to this browser after the ones it has seen (the long poll)."""
-        query = {"session": self.session, "after": str(self.last_id), "timeout": str(timeout)}
-        async with self.http.get(self.base + API, params=query) as response:
+        query = {"after": str(self.last_id), "timeout": str(timeout)}
+        async with self.http.get(self.base + API, params=query, headers=self.headers) as response:
             return self._messages(await response.json())
 
 

@@ -1,5 +1,7 @@
-// The web chat page. No framework: a session token in localStorage, one POST per message
-// (retried with the same id, so nothing is sent twice), and a long poll for later replies.
+// The web chat page. No framework: a session token in localStorage, sent in the X-Session header
+// (never in an address), one POST per message (retried with the same id, so nothing is sent
+// twice), and a long poll for later replies. Over a limit the server answers 429 with a reason,
+// shown in the chat, and Retry-After, which the long poll waits out.
 (function () {
   "use strict";
   const API = "/api/webchat/messages";
@@ -31,6 +33,15 @@
     log.appendChild(item);
     item.scrollIntoView({ block: "end" });
     return item;
+  }
+
+  function notice(text) {
+    add("notice", text);
+  }
+
+  function retryAfter(response) {
+    const seconds = parseInt(response.headers.get("Retry-After") || "", 10);
+    return (seconds > 0 ? Math.min(seconds, 3600) : 5) * 1000;
   }
 
   function disableOldButtons() {
@@ -79,12 +90,18 @@
         let response;
         if (isForm) {
           body.set("id", id);
-          response = await fetch(API, { method: "POST", body: body });
+          response = await fetch(API, { method: "POST", headers: { "X-Session": session }, body: body });
         } else {
-          response = await fetch(API, { method: "POST", headers: { "Content-Type": "application/json" },
-            body: JSON.stringify(Object.assign({ session: session, id: id, language: language }, body)) });
+          response = await fetch(API, { method: "POST",
+            headers: { "Content-Type": "application/json", "X-Session": session },
+            body: JSON.stringify(Object.assign({ id: id, language: language }, body)) });
         }
         const data = await response.json();
+        if (response.status === 429) {
+          statusLine.textContent = "";
+          notice(data.reason || "Слишком много сообщений. Подождите немного.");
+          return;
+        }
         if (!response.ok) { statusLine.textContent = data.reason || "Ошибка"; return; }
         statusLine.textContent = "";
         show(data.replies);
@@ -129,7 +146,7 @@
     img.className = "sent"; img.alt = "Ваше фото"; img.src = URL.createObjectURL(file);
     add("me", "", img);
     const body = new FormData();
-    body.set("session", session); body.set("language", language); body.set("photo", file);
+    body.set("language", language); body.set("photo", file);
     photoInput.value = "";
     post(body, true);
   });
@@ -137,9 +154,9 @@
   async function poll() {
     for (;;) {
       try {
-        const response = await fetch(API + "?session=" + session + "&after=" + lastId);
+        const response = await fetch(API + "?after=" + lastId, { headers: { "X-Session": session } });
         if (response.ok) show((await response.json()).replies);
-        else await new Promise((r) => setTimeout(r, 5000));
+        else await new Promise((r) => setTimeout(r, response.status === 429 ? retryAfter(response) : 5000));
       } catch (e) {
         await new Promise((r) => setTimeout(r, 5000));
       }
@@ -148,7 +165,7 @@
 
   async function begin() {
     // Show what this browser already has, then greet a newcomer with /start and the poster source.
-    const response = await fetch(API + "?session=" + session + "&after=0&timeout=0");
+    const response = await fetch(API + "?after=0&timeout=0", { headers: { "X-Session": session } });
     const earlier = response.ok ? (await response.json()).replies : [];
     if (earlier.length) show(earlier);
     else {
