@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from tests.drivers.panel import PASSWORD, StaffBrowser, make_staff
+from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world
 
 SLOW = {"SOUCHASTIE_ADMIN_LOGIN_FIRST_DELAY_SECONDS": "600"}
