@@ -402,8 +402,6 @@ async def test_the_gate_keeps_a_posters_link_while_it_asks_for_consent(tmp_path)
         assert "vote:zones:playground" in last_buttons(ballot)
 
 
-@pytest.mark.xfail(strict=True, reason="until issue 10 point 2 (branch 'uploads'): a photo is written to disk when it "
-                                       "arrives, before routing; drop this mark when that branch is merged")
 @pytest.mark.parametrize("channel", ["webchat", "telegram"])
 async def test_no_photo_file_is_kept_for_a_resident_without_consent(tmp_path, channel):
     async with load_world(channel)(tmp_path) as world:
