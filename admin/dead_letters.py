@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from admin.app import panel, redirect, render
 from admin.audit import record
+from admin.numbers import path_id, whole_number
 from admin.roles import INBOX, PERSONAL_DATA, can, current_user, require
 from bot.events import Event, Kind
 from storage.inbox import DeadLetter
@@ -72,8 +73,7 @@ def _content(event: Event) -> str:
 @require(INBOX)
 async def dead_letters_page(request: web.Request) -> web.StreamResponse:
     db = panel(request).db
-    before = request.query.get("before", "")
-    before_id = int(before) if before.isdigit() and len(before) < 19 else None
+    before_id = whole_number(request.query.get("before", ""))
     letters = await db.reader.inbox.dead_letters(PAGE, before_id)
     older = letters[-1].id if len(letters) == PAGE else None
     return render(request, "dead_letters.html", letters=[shown(letter) for letter in letters], older=older,
@@ -81,7 +81,7 @@ async def dead_letters_page(request: web.Request) -> web.StreamResponse:
                   personal=can(current_user(request), PERSONAL_DATA))
 
 
-@routes.post("/dead-letters/{inbox_id:\\d{1,18}}/retry")
+@routes.post("/dead-letters/{inbox_id:[0-9]+}/retry")
 @require(INBOX)
 async def retry(request: web.Request) -> web.StreamResponse:
     p = panel(request)
@@ -98,7 +98,7 @@ async def retry(request: web.Request) -> web.StreamResponse:
     raise redirect("/admin/dead-letters", "retried")
 
 
-@routes.post("/dead-letters/{inbox_id:\\d{1,18}}/discard")
+@routes.post("/dead-letters/{inbox_id:[0-9]+}/discard")
 @require(INBOX)
 async def discard(request: web.Request) -> web.StreamResponse:
     letter = await _letter(request)
@@ -109,7 +109,7 @@ async def discard(request: web.Request) -> web.StreamResponse:
 
 
 async def _letter(request: web.Request) -> DeadLetter:
-    letter = await panel(request).db.reader.inbox.dead_letter(int(request.match_info["inbox_id"]))
+    letter = await panel(request).db.reader.inbox.dead_letter(path_id(request, "inbox_id"))
     if letter is None:
         raise web.HTTPNotFound(text="Такого необработанного сообщения нет: его уже повторили или удалили.")
     return letter

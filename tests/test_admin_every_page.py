@@ -29,6 +29,7 @@ from admin.app import HERE as ADMIN_DIR
 from admin.app import NOTICES
 from admin.exports import FORMATS
 from bot.content import load_content, storable, storable_series
+from bot.events import ResidentRef, text_event
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from storage.moderation import STATUSES
@@ -140,6 +141,11 @@ async def seed_campaign(app) -> dict[str, list[str]]:
                                          author_contact="+7 914 000-00-00", operator="mila")
         template_id = await tx.moderation.save_template(None, "Спасибо", "Спасибо, учтём.")
         await tx.statistics.add_report("2026-06-01", "Срез мнений: 6 предложений, чаще всего «скамейка».")
+        # Dead letters: an event that used up its attempts, and a signed body no parser could read.
+        stuck = text_event(ResidentRef(channel="webchat", external_id="resident0"), "stuck-1", "Скамейки у фонтана")
+        dead_ids = list((await tx.inbox.store_many([("webchat", "stuck-1", stuck.model_dump_json())])).values())
+        await tx.inbox.bury(dead_ids[0], "RuntimeError: проверка")
+        dead_ids.append(await tx.inbox.store_unparseable("vk", "{не JSON", "the body is not JSON"))
     broadcasts = []
     for status in ("draft", "sending", "draft"):
         spec = outbox.BroadcastSpec(title=f"Новости {status}", texts={"ru": "Привет, {{ name }}!"},
@@ -150,6 +156,7 @@ async def seed_campaign(app) -> dict[str, list[str]]:
         "proposal_id": [str(p) for p in proposals[:4]],
         "user_id": [str(u) for u in user_ids],
         "template_id": [str(template_id)],
+        "inbox_id": [str(i) for i in dead_ids],
         "id": [str(b) for b in broadcasts],
         "action": ["pause", "resume", "cancel"],
         "source": ["poster_12"],

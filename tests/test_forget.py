@@ -177,8 +177,8 @@ async def test_the_web_chat_long_poll_shows_the_confirmation_after_the_erasure(t
         assert "удалены" in all_text(answered)
         # The page's long poll asks for what came after the last reply it showed.
         async with aiohttp.ClientSession() as page:
-            query = {"session": resident.session, "after": str(seen), "timeout": "0"}
-            async with page.get(world.base + API, params=query) as poll:
+            query = {"after": str(seen), "timeout": "0"}
+            async with page.get(world.base + API, params=query, headers={"X-Session": resident.session}) as poll:
                 replies = (await poll.json())["replies"]
         assert len(replies) == 1 and replies[0]["id"] > seen and "удалены" in replies[0]["text"]
 

@@ -14,7 +14,6 @@ import aiohttp
 import pytest
 
 from bot.config import ConfigError, load_settings
-from channels.webchat.channel import session_ref
 from tests.drivers import eventually
 from tests.drivers.webchat import API, world as webchat_world
 
@@ -38,10 +37,10 @@ async def poll(world, session: str, timeout: int = 20, **query: str) -> tuple[in
         return response.status, dict(response.headers), await response.json()
 
 
-async def stored_events(world, session: str) -> int:
-    prefix = session_ref(session).external_id[:32] + ":%"
+async def stored_events(world) -> int:
+    """Web-chat events stored so far (their keys are hashes: count them all, one sender at a time)."""
     rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT count(*) FROM inbox WHERE channel = 'webchat' AND update_id LIKE ?", (prefix,))
+        "SELECT count(*) FROM inbox WHERE channel = 'webchat'")
     return rows[0][0]
 
 
@@ -59,7 +58,7 @@ async def test_the_41st_message_in_a_minute_from_one_browser_is_refused_and_anot
         status, headers, body = await post(world, flooder, {"text": "сорок первое"})
         assert refused_with_a_wait(status, headers, body, 60)
         assert "Подождите" in body["reason"]  # the resident's language: Russian by default
-        assert await stored_events(world, flooder) == 40  # the refused one was not taken in
+        assert await stored_events(world) == 40  # the refused one was not taken in (nobody else sent yet)
         status, _, _ = await post(world, neighbour, {"text": "/start"})
         assert status == 200
 
