@@ -30,6 +30,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from admin import auth, csrf
 from admin.roles import USER_KEY, can, current_user, login_redirect
@@ -120,18 +121,33 @@ def redirect(path: str, notice: str = "") -> web.HTTPSeeOther:
     return web.HTTPSeeOther(path)
 
 
+async def read_form(request: web.Request) -> None:
+    """Read a POSTed form once, before the CSRF check and the handler (aiohttp keeps it for
+    both): a form that cannot be read is the sender's mistake, answered 400, not a crash in
+    whichever handler reads it first."""
+    try:
+        await request.post()
+    # Bytes that are no UTF-8 or an unknown charset; a part's broken headers; an unknown
+    # Content-Transfer-Encoding, which aiohttp reports as a RuntimeError.
+    except (ValueError, LookupError, HttpProcessingError, RuntimeError):
+        raise web.HTTPBadRequest(text="Форма пришла повреждённой, её нельзя прочитать. Обновите страницу и "
+                                      "отправьте форму ещё раз.", content_type="text/plain") from None
+
+
 @web.middleware
 async def staff_session(request: web.Request, handler):
-    """Find the session; refuse any POST without a live session and its CSRF token."""
+    """Find the session; refuse any POST without a live session and its CSRF token, or whose
+    form cannot be read."""
     p = panel(request)
     session = await auth.session_of(p.db, request)
     if session is not None:
         request[USER_KEY] = session.user
         request[CSRF_KEY] = session.csrf
-    if request.method == "POST" and request.path != "/admin/login":
-        if session is None:
+    if request.method == "POST":
+        if request.path != "/admin/login" and session is None:
             raise login_redirect(request)
-        if not csrf.matches(session.csrf, await csrf.submitted_token(request)):
+        await read_form(request)
+        if request.path != "/admin/login" and not csrf.matches(session.csrf, await csrf.submitted_token(request)):
             raise csrf.forbidden()
     response = await handler(request)
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.channel import Inbound
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
@@ -93,7 +94,8 @@ class WebChatApi:
             session = _session(request.query.get("session"))
             after = _int(request.query.get("after", "0"), "after", minimum=0)
             limit = self.settings.webchat.poll_timeout_seconds
-            timeout = min(float(_int(request.query.get("timeout", str(int(limit))), "timeout", 0)), limit)
+            # Compared before converting: a whole number past float's range is simply "the limit".
+            timeout = float(min(_int(request.query.get("timeout", str(int(limit))), "timeout", 0), limit))
         except BadRequest as problem:
             return _error(problem)
         rows = await self.channel.wait_for_replies(session_ref(session), after, timeout)
@@ -113,7 +115,7 @@ class WebChatApi:
                 raise BadRequest("too_large", f"the body is over {limit} bytes", 413)
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except ValueError as error:  # not UTF-8, not JSON, or a number of over 4,300 digits
             raise BadRequest("malformed_json", f"the body is not valid JSON: {error}") from None
         if not isinstance(data, dict):
             raise BadRequest("malformed_json", "the body must be a JSON object")
@@ -152,8 +154,9 @@ class WebChatApi:
                     if len(photo) > limit:
                         raise BadRequest("too_large", f"the photo is over {limit} bytes", 413)
                 elif part.name in ("session", "id", "language"):
-                    fields[part.name] = (await part.text())[:200]
-        except (ValueError, AssertionError) as error:
+                    # As sent: a form's transfer encoding or charset is nothing a browser uses here.
+                    fields[part.name] = (await part.read(decode=False)).decode()[:200]
+        except (ValueError, AssertionError, HttpProcessingError) as error:  # the last: a part's bad headers
             raise BadRequest("malformed_form", f"the multipart form could not be read: {error}") from None
         if photo is None:
             raise BadRequest("bad_photo", "the form has no 'photo' file")
@@ -200,7 +203,8 @@ def _location(value: Any) -> Location:
         raise BadRequest("bad_location", "location must be an object with latitude and longitude")
     latitude, longitude = value.get("latitude"), value.get("longitude")
     for number in (latitude, longitude):
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+        if isinstance(number, bool) or not isinstance(number, (int, float)) \
+                or isinstance(number, float) and not math.isfinite(number):  # an int may be too big for a float
             raise BadRequest("bad_location", "latitude and longitude must be numbers")
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise BadRequest("bad_location", "latitude must be within ±90 and longitude within ±180")
