@@ -8,7 +8,10 @@ so a test can tell in advance whether a body would make the webhook raise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Callable
+
+from hypothesis import strategies as st
 
 from bot.events import Event
 from channels.gateway.parse import BadEvent, parse_event
@@ -18,7 +21,7 @@ from channels.telegram.parse import callback_query_id, parse_update as telegram_
 from channels.vk.parse import client_support, to_event
 from channels.whatsapp.parse import Malformed, parse_body
 from tests.fakes.whatsapp import PHONE_NUMBER_ID
-from tests.fuzz.strategies import DEAD_URL, documented
+from tests.fuzz.strategies import DEAD_URL, documented, json_values, mutated
 
 USER = {"id": "79001234567", "name": "Анна Петрова", "language": "ru"}
 # The gateway's own documentation (docs/gateway.md): one event per action.
@@ -97,3 +100,11 @@ def reading_fails(platform: Platform, body: Any) -> bool:
     except Exception as error:  # noqa: BLE001 — which exception is exactly the question
         return platform.refusal is None or not isinstance(error, platform.refusal)
     return False
+
+
+@cache  # built once per platform: a strategy is validated when first drawn from
+def payloads(name: str, huge: bool = True) -> st.SearchStrategy[Any]:
+    """What reaches ``name``'s channel: mostly a documented payload mutated, sometimes any JSON
+    (``huge``: with numbers of more digits than ``json.loads`` takes, for raw bodies)."""
+    documents = PLATFORMS[name].documented
+    return st.one_of(mutated(documents, huge=huge), mutated(documents, huge=huge), json_values(huge=huge))

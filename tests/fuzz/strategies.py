@@ -151,15 +151,6 @@ def _text(value: Any, escaped: bool) -> str:
     return json.dumps(value, ensure_ascii=escaped)
 
 
-def bodies(values: st.SearchStrategy[Any]) -> st.SearchStrategy[bytes]:
-    """``values`` serialised either way, or raw bytes that may be no JSON at all."""
-    return st.one_of(
-        st.builds(dumps, values, st.booleans()),
-        st.binary(max_size=200),
-        st.builds(lambda body, cut: body[:cut], st.builds(dumps, values, st.booleans()), st.integers(0, 60)),
-    )
-
-
 # -- documented payloads, mutated ---------------------------------------------------------------
 
 def documented(platform: str, prefixes: tuple[str, ...]) -> list[Any]:

@@ -12,8 +12,8 @@ from hypothesis import assume, given, strategies as st
 
 from tests.fuzz.budget import budget
 from tests.fuzz.known import known
-from tests.fuzz.platforms import PLATFORMS
-from tests.fuzz.strategies import dumps, json_values, mutated, single_changes, without_surrogates
+from tests.fuzz.platforms import PLATFORMS, payloads
+from tests.fuzz.strategies import dumps, single_changes, without_surrogates
 
 
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
@@ -21,8 +21,7 @@ from tests.fuzz.strategies import dumps, json_values, mutated, single_changes, w
 @given(data=st.data())
 def test_a_parser_returns_storable_events_or_its_own_refusal(name, data):
     platform = PLATFORMS[name]
-    drawn = data.draw(st.one_of(mutated(platform.documented, huge=False), mutated(platform.documented, huge=False),
-                                json_values(huge=False)), "payload")
+    drawn = data.draw(payloads(name, huge=False), "payload")
     if known("core: lone surrogate"):
         drawn = without_surrogates(drawn)
     payload = json.loads(dumps(drawn))  # as the channel gets it: NaN, 1e999 and -0 decoded

@@ -279,3 +279,16 @@ async def test_odd_long_polls_get_an_answer_below_500(bot, query, headers):
 async def test_the_page_answers_odd_requests_below_500(bot, target, query, headers):
     answer = await bot.request("GET", f"{target}?{query}", headers=headers, source=bot.next_address())
     assert answer.status < 500, (answer.status, answer.text[:300])
+
+
+PATHS = [WEBCHAT, "/chat", "/chat/chat.js", "/", "/healthz", "/webhook/vk", "/webhook/telegram", "/webhook/max",
+         "/webhook/whatsapp", "/webhook/ok", "/api/gateway/events", "/admin", "/admin/", "/admin/login",
+         "/admin/proposals", "/admin/static/panel.css", "/nowhere", "//", "/%2e%2e/%2e%2e/etc/passwd"]
+
+
+@budget(25)
+@given(method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND"]),
+       path=st.sampled_from(PATHS), body=st.one_of(st.just(b""), st.binary(max_size=40)))
+async def test_any_method_on_any_path_answers_below_500(bot, method, path, body):
+    answer = await bot.request(method, path, body or None, source=bot.next_address())
+    assert answer.status < 500, (method, path, answer.status, answer.text[:300])
