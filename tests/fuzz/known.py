@@ -19,8 +19,8 @@ KNOWN_UNTIL_MERGE: frozenset[str] = frozenset({
     # (/admin/proposals/99999999999999999999 and every other {id} route, the bulk form's ids,
     # duplicate_of, an answer template's id) answers 500 (OverflowError in the query).
     "admin: id past SQLite's range",
-    # admin: a query number in unicode digits passes ``str.isdigit`` and fails ``int``:
-    # /admin/proposals?page=² and /admin/audit?before=² answer 500.
+    # admin: a number in digits that pass ``str.isdigit`` and fail ``int`` (²) answers 500:
+    # /admin/proposals?page=², /admin/audit?before=², the answers form's id=², the bulk form's id=².
     "admin: unicode digits as numbers",
     # admin: GET /admin/operator always answers 500 ('dict object' has no attribute 'source').
     "admin: GET /admin/operator",
