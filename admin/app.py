@@ -31,6 +31,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from admin import auth, csrf
 from admin.roles import USER_KEY, can, current_user, login_redirect
@@ -136,22 +137,36 @@ def redirect(path: str, notice: str = "") -> web.HTTPSeeOther:
     return web.HTTPSeeOther(path)
 
 
+async def read_form(request: web.Request) -> None:
+    """Read a POSTed form once, before the CSRF check and the handler (aiohttp keeps it for
+    both): a form that cannot be read is the sender's mistake, answered 400, not a crash in
+    whichever handler reads it first."""
+    try:
+        await request.post()
+    # Bytes that are no UTF-8 or an unknown charset; a part's broken headers; an unknown
+    # Content-Transfer-Encoding, which aiohttp reports as a RuntimeError.
+    except (ValueError, LookupError, HttpProcessingError, RuntimeError) as error:
+        log.info("staff panel: an unreadable form from %s (%s: %s)", address_of(request),
+                 type(error).__name__, error)
+        raise web.HTTPBadRequest(text="Форма пришла повреждённой, её нельзя прочитать. Обновите страницу и "
+                                      "отправьте форму ещё раз.", content_type="text/plain") from None
+
+
 @web.middleware
 async def staff_session(request: web.Request, handler):
-    """Find the session; refuse any POST without a live session and its CSRF token."""
+    """Find the session; refuse any POST without a live session and its CSRF token, or whose
+    form cannot be read."""
     p = panel(request)
     session = await auth.session_of(p.db, request)
     if session is not None:
         request[USER_KEY] = session.user
         request[CSRF_KEY] = session.csrf
-    if request.method == "POST" and request.path != "/admin/login":
-        if session is None:
+    if request.method == "POST":
+        if request.path != "/admin/login" and session is None:
             raise login_redirect(request)
-        await _read_form(request)
-        if not csrf.matches(session.csrf, await csrf.submitted_token(request)):
+        await read_form(request)
+        if request.path != "/admin/login" and not csrf.matches(session.csrf, await csrf.submitted_token(request)):
             raise csrf.forbidden()
-    elif request.method == "POST":
-        await _read_form(request)
     response = await handler(request)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -162,21 +177,6 @@ async def staff_session(request: web.Request, handler):
     if response.content_type == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
-
-
-async def _read_form(request: web.Request) -> None:
-    """Parse a POST's form once, here (aiohttp keeps it for the page): a body that is no readable
-    form — bytes that are not UTF-8, a broken multipart, an unknown charset — is a 400 with a
-    reason, not an error in whichever page reads the form next."""
-    try:
-        await request.post()
-    except web.HTTPException:
-        raise  # 413: too large
-    except Exception as error:  # aiohttp's parsers raise ValueError, LookupError, RuntimeError…
-        log.info("staff panel: an unreadable form from %s (%s: %s)", address_of(request),
-                 type(error).__name__, error)
-        raise web.HTTPBadRequest(text="Форма не прочитана: обновите страницу и отправьте её снова.",
-                                 content_type="text/plain") from None
 
 
 def templates() -> jinja2.Environment:

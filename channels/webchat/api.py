@@ -28,6 +28,7 @@ from importlib import resources
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.addresses import Address, client_address, limit_key, networks, parse_address, within
 from bot.channel import Inbound
@@ -216,7 +217,7 @@ class WebChatApi:
                 raise BadRequest("too_large", f"the body is over {limit} bytes", 413)
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except ValueError as error:  # not UTF-8, not JSON, or a number of over 4,300 digits
             raise BadRequest("malformed_json", f"the body is not valid JSON: {error}") from None
         if not isinstance(data, dict):
             raise BadRequest("malformed_json", "the body must be a JSON object")
@@ -265,7 +266,7 @@ class WebChatApi:
                 else:  # refused at once rather than read and thrown away, however long it is
                     raise BadRequest("malformed_form", f"the form may hold photo, {', '.join(FORM_FIELDS)}, "
                                                        "each once")
-        except (ValueError, AssertionError) as error:
+        except (ValueError, AssertionError, HttpProcessingError) as error:  # the last: a part's bad headers
             raise BadRequest("malformed_form", f"the multipart form could not be read: {error}") from None
         if photo is None:
             raise BadRequest("bad_photo", "the form has no 'photo' file")
@@ -352,7 +353,8 @@ def _location(value: Any) -> Location:
         raise BadRequest("bad_location", "location must be an object with latitude and longitude")
     latitude, longitude = value.get("latitude"), value.get("longitude")
     for number in (latitude, longitude):
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+        if isinstance(number, bool) or not isinstance(number, (int, float)) \
+                or isinstance(number, float) and not math.isfinite(number):  # an int may be too big for a float
             raise BadRequest("bad_location", "latitude and longitude must be numbers")
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise BadRequest("bad_location", "latitude must be within ±90 and longitude within ±180")
