@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.storable import storable_strings, storable_text
+from bot.storable import storable_values, storable_text
 
 
 class Kind(StrEnum):
@@ -39,7 +39,7 @@ class Frozen(BaseModel):
     @classmethod
     def _storable(cls, data: Any) -> Any:
         # Nested models given as instances were repaired when they were built.
-        return storable_strings(data) if isinstance(data, dict) else data
+        return storable_values(data) if isinstance(data, dict) else data
 
 
 class ResidentRef(Frozen):

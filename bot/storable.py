@@ -9,6 +9,7 @@ that something was there), NUL and the other C0 controls except tab and line bre
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -24,14 +25,18 @@ def storable_text(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def storable_strings(value: Any) -> Any:
-    """Every string in ``value`` repaired, through dicts (keys too), lists and tuples."""
+def storable_values(value: Any) -> Any:
+    """Every string in ``value`` repaired, through dicts (keys too), lists and tuples; a number
+    JSON cannot carry (an infinity or NaN that a lenient decoder let through) becomes None, which
+    is what storing it would make of it, so that an event reads back as it was built."""
     if isinstance(value, str):
         return storable_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
-        return {storable_strings(key): storable_strings(item) for key, item in value.items()}
+        return {storable_values(key): storable_values(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [storable_strings(item) for item in value]
+        return [storable_values(item) for item in value]
     if isinstance(value, tuple):
-        return tuple(storable_strings(item) for item in value)
+        return tuple(storable_values(item) for item in value)
     return value

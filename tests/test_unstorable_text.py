@@ -60,6 +60,17 @@ def test_every_string_of_an_event_is_repaired_so_it_can_always_be_dumped_and_rea
     assert event.raw == {"k\ufffd": [{"t": "ok\t\n\r"}, ["😀"]]}
 
 
+def test_a_number_json_cannot_carry_reads_back_as_it_is_stored():
+    """A lenient decoder (a long poll's client library) turns 1e999 into infinity; stored as JSON
+    it comes back as null, so the event is built with null and reads back unchanged."""
+    from bot.events import Event, Kind, ResidentRef
+
+    event = Event(ref=ResidentRef(channel="vk", external_id="7"), update_id="1", kind=Kind.TEXT, text="x",
+                  raw={"key": float("inf"), "nested": [float("nan"), 1.5]})
+    assert event.raw == {"key": None, "nested": [None, 1.5]}
+    assert Event.model_validate_json(event.model_dump_json()) == event
+
+
 @pytest.mark.parametrize("button", ['"\\ud800"', '"menu:\\udc00x"', '"меню"',
                                     '"menu:about\\u0000"', '"menu:\\u001b"', '""', '"x"'],
                          ids=["lone-surrogate", "surrogate-inside", "cyrillic", "nul", "escape", "empty", "ok"])

@@ -11,27 +11,19 @@ import pytest_asyncio
 from hypothesis import example, given, strategies as st
 from yarl import URL
 
+from admin.content_forms import EXAMPLE
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import WebChatResident
 from tests.fuzz.budget import budget
 from tests.fuzz.strategies import odd_text
-from tests.fuzz.world import Everything, everything
+from tests.fuzz.world import Everything
 from tests.journey import JPEG, onboard, propose
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"),
               pytest.mark.filterwarnings("ignore::UserWarning:maxapi")]
 
 ADMIN = "fuzz-admin"
-CONTENT = """polls:
-  - key: park_name
-    title: {ru: "Как назвать парк?"}
-    kind: single
-    opens: 2026-06-01T09:00:00+09:00
-    closes: 2026-06-30T21:00:00+09:00
-    options:
-      - {key: urguy, title: {ru: "Ургуй"}}
-      - {key: detsky, title: {ru: "Детский"}}
-"""
+CONTENT = EXAMPLE  # what the content form offers as its example: a poll that loads
 
 
 class Panel:
@@ -56,22 +48,21 @@ class Panel:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def panel(tmp_path_factory):
-    async with everything(tmp_path_factory.mktemp("fuzz-panel")) as bot:
-        author = WebChatResident(bot.client("127.0.0.1"), bot.base)
-        await onboard(author)
-        receipt = await propose(author, photo=False, point=None)
-        await make_staff(bot.app, ADMIN, "admin", personal_data=True)
-        colleague = await make_staff(bot.app, "fuzz-colleague", "moderator")
-        async with StaffBrowser.of(bot.app) as browser:
-            assert (await browser.login(ADMIN)).status == 200
-            made = await browser.post("/admin/broadcasts", {"title": "Новости", "text_ru": "Привет", "action": "draft"})
-            saved = await browser.post("/admin/answers", {"title": "Спасибо", "text": "Спасибо за предложение!"})
-            assert made.status == 200 and saved.status == 200, (made.status, saved.status)
-            broadcast = made.url.rstrip("/").split("?")[0].rsplit("/", 1)[1]
-            template = str((await bot.app.db.reader.moderation.templates())[0].id)
-            yield Panel(bot, browser, {"proposal": receipt.split("-")[1], "broadcast": broadcast,
-                                       "template": template, "user": str(colleague)})
+async def panel(bot):
+    author = WebChatResident(bot.client("127.0.0.1"), bot.base)
+    await onboard(author)
+    receipt = await propose(author, photo=False, point=None)
+    await make_staff(bot.app, ADMIN, "admin", personal_data=True)
+    colleague = await make_staff(bot.app, "fuzz-colleague", "moderator")
+    async with StaffBrowser.of(bot.app) as browser:
+        assert (await browser.login(ADMIN)).status == 200
+        made = await browser.post("/admin/broadcasts", {"title": "Новости", "text_ru": "Привет", "action": "draft"})
+        saved = await browser.post("/admin/answers", {"title": "Спасибо", "text": "Спасибо за предложение!"})
+        assert made.status == 200 and saved.status == 200, (made.status, saved.status)
+        broadcast = made.url.rstrip("/").split("?")[0].rsplit("/", 1)[1]
+        template = str((await bot.app.db.reader.moderation.templates())[0].id)
+        yield Panel(bot, browser, {"proposal": receipt.split("-")[1], "broadcast": broadcast,
+                                   "template": template, "user": str(colleague)})
 
 
 @pytest_asyncio.fixture(autouse=True, loop_scope="module")

@@ -10,6 +10,7 @@ import traceback
 import pytest
 from hypothesis import given, strategies as st
 
+from bot.events import Event
 from tests.fuzz.budget import budget
 from tests.fuzz.platforms import PLATFORMS, payloads
 from tests.fuzz.strategies import dumps, single_changes
@@ -26,10 +27,11 @@ def test_a_parser_returns_storable_events_or_its_own_refusal(name, data):
         events = platform.reading(payload)
     except Exception as error:  # noqa: BLE001 — which exception is exactly the question
         if platform.refusal is not None and isinstance(error, platform.refusal):
+            assert str(error), "a refusal says why (it is logged and kept with the dead letter)"
             return
         raise
-    for event in events:
-        event.model_dump_json()  # what the inbox stores
+    for event in events:  # what the inbox stores, and what the worker reads back
+        assert Event.model_validate_json(event.model_dump_json()) == event
 
 
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
@@ -42,7 +44,7 @@ def test_every_field_of_every_documented_payload_may_have_any_shape(name):
         for changed, path, shape in single_changes(document):
             try:
                 for event in platform.reading(changed):
-                    event.model_dump_json()
+                    assert Event.model_validate_json(event.model_dump_json()) == event
             except Exception as error:  # noqa: BLE001 — which exception is exactly the question
                 if platform.refusal is not None and isinstance(error, platform.refusal):
                     continue

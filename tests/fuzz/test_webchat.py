@@ -8,16 +8,15 @@ import string
 from urllib.parse import quote_from_bytes
 
 import pytest
-import pytest_asyncio
 from hypothesis import example, given, strategies as st
 
 from tests.fuzz.budget import budget
 from tests.fuzz.strategies import (
     Raw, dumps, json_values, odd_numbers, odd_text)
-from tests.fuzz.world import WEBCHAT, everything
+from tests.fuzz.world import WEBCHAT
 from tests.journey import JPEG
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"),
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("still_answering"),
               pytest.mark.filterwarnings("ignore::UserWarning:maxapi")]
 
 HEX = "0123456789abcdef"
@@ -49,17 +48,6 @@ STEPS = {
 }
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def bot(tmp_path_factory):
-    async with everything(tmp_path_factory.mktemp("fuzz-webchat")) as world:
-        yield world
-
-
-@pytest_asyncio.fixture(autouse=True, loop_scope="module")
-async def still_answering(bot):
-    """After each test's examples: a new resident is still answered."""
-    yield
-    await bot.alive()
 
 
 # -- strategies -------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import Callable
 from urllib.parse import quote_from_bytes
 
 import pytest
-import pytest_asyncio
 from hypothesis import given, strategies as st
 
 from tests.drivers.vk import SECRET as VK_SECRET
@@ -17,24 +16,13 @@ from tests.fakes.vk import FakeVk
 from tests.fuzz.budget import budget
 from tests.fuzz.platforms import payloads
 from tests.fuzz.strategies import dumps, odd_text
-from tests.fuzz.world import Everything, everything
+from tests.fuzz.world import Everything
 
 VK_GROUP = FakeVk.group_id  # the community the bot serves in the tests
-pytestmark = [pytest.mark.asyncio(loop_scope="module"),
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("still_answering"),
               pytest.mark.filterwarnings("ignore::UserWarning:maxapi")]
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def bot(tmp_path_factory):
-    async with everything(tmp_path_factory.mktemp("fuzz-webhooks")) as world:
-        yield world
-
-
-@pytest_asyncio.fixture(autouse=True, loop_scope="module")
-async def still_answering(bot):
-    """After each test's examples: a new resident is still answered."""
-    yield
-    await bot.alive()
 
 
 @dataclass(frozen=True)
