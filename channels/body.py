@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import traceback
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import aiohttp
 from aiohttp import web
@@ -100,6 +101,21 @@ def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
         if depth > limit:
             raise Unparseable(f"the body is nested deeper than {limit} levels")
         pending.extend((child, depth + 1) for child in children)
+
+
+@contextmanager
+def refused_as(refusal: type[Unparseable]) -> Iterator[None]:
+    """Around a channel's reading of a body or an update (code that does no I/O): any
+    ``Unparseable`` and whatever a wrong shape trips (``SHAPE_ERRORS``) leave as ``refusal``,
+    with a reason that quotes nothing of the body — the one place a channel tells them apart."""
+    try:
+        yield
+    except refusal:
+        raise
+    except Unparseable as error:
+        raise refusal(str(error)) from None
+    except SHAPE_ERRORS as error:
+        raise refusal(describe(error)) from None
 
 
 def describe(error: BaseException) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
-from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe, load_json
+from channels.body import Unparseable, check_depth, load_json, refused_as
 from channels.gateway.protocol import VERSION
 
 NAME = "gateway"
@@ -36,19 +36,11 @@ class NotJson(BadEvent):
 
 def read_event(body: bytes) -> Event:
     """The event of a signed body; ``BadEvent`` (or ``NotJson``) with the reason otherwise."""
-    try:
+    with refused_as(NotJson):
         value = load_json(body)
-    except Unparseable as error:
-        raise NotJson(str(error)) from None
-    try:
+    with refused_as(BadEvent):
         check_depth(value)
         return parse_event(value)
-    except BadEvent:
-        raise
-    except Unparseable as error:
-        raise BadEvent(str(error)) from None
-    except SHAPE_ERRORS as error:
-        raise BadEvent(describe(error)) from None
 
 
 def fingerprint(event: Event) -> str:

@@ -21,7 +21,7 @@ from maxapi.utils.vcf import parse_vcf_info
 from pydantic import ValidationError
 
 from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
-from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe, load_json
+from channels.body import Unparseable, check_depth, load_json, refused_as
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,8 @@ class NotAnUpdate(Unparseable):
 
 def update_from_body(body: bytes) -> Any:
     """A webhook body's JSON; ``NotAnUpdate`` when it is not JSON a platform would send."""
-    try:
+    with refused_as(NotAnUpdate):
         return load_json(body)
-    except Unparseable as error:
-        raise NotAnUpdate(str(error)) from None
 
 
 def parse_update(update: Any) -> list[Event]:
@@ -49,7 +47,7 @@ def parse_update(update: Any) -> list[Event]:
     whichever part of the parser it trips (the one place such errors are told apart)."""
     if not isinstance(update, dict) or not isinstance(update.get("update_type"), str):
         raise NotAnUpdate("an update is a JSON object with an update_type")
-    try:
+    with refused_as(NotAnUpdate):
         check_depth(update)
         match update["update_type"]:
             case "message_created":
@@ -65,10 +63,6 @@ def parse_update(update: Any) -> list[Event]:
             case other:
                 log.debug("MAX update %s is not about a resident's dialog; dropped", other)
                 return []
-    except Unparseable as error:
-        raise NotAnUpdate(str(error)) from None
-    except SHAPE_ERRORS as error:
-        raise NotAnUpdate(f"the update does not fit its type: {describe(error)}") from None
 
 
 def _user(value: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import json
 from typing import Any
 
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
-from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe, load_json
+from channels.body import Unparseable, check_depth, load_json, refused_as
 
 NAME = "ok"
 MESSAGE = "MESSAGE_CREATED"
@@ -38,14 +38,10 @@ class NotAWebhook(Unparseable):
 def read_webhook(body: bytes) -> Event | None:
     """The event of a webhook's body (``None`` for notices no resident caused); ``NotAWebhook``
     for anything not shaped as OK documents it, whichever part of the parser it trips."""
-    try:
+    with refused_as(NotAWebhook):
         webhook = load_json(body)
         check_depth(webhook)
         return parse_webhook(webhook)
-    except Unparseable as error:
-        raise NotAWebhook(str(error)) from None
-    except SHAPE_ERRORS as error:
-        raise NotAWebhook(describe(error)) from None
 
 
 def chat_id(webhook: dict[str, Any]) -> str | None:

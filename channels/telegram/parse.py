@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
-from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe, load_json
+from channels.body import Unparseable, check_depth, load_json, refused_as
 
 NAME = "telegram"
 # The update types the bot asks for (getUpdates / setWebhook ``allowed_updates``); Telegram
@@ -33,11 +33,9 @@ class NotAnUpdate(Unparseable):
 
 def update_from_body(body: bytes) -> dict[str, Any]:
     """A webhook body's Update; ``NotAnUpdate`` unless it is a JSON object with an update_id."""
-    try:
+    with refused_as(NotAnUpdate):
         update = load_json(body)
         check_depth(update)
-    except Unparseable as error:
-        raise NotAnUpdate(str(error)) from None
     if not isinstance(update, dict) or update_id(update) is None:
         raise NotAnUpdate("an Update is a JSON object with an integer update_id")
     return update
@@ -45,13 +43,9 @@ def update_from_body(body: bytes) -> dict[str, Any]:
 
 def read_update(update: dict[str, Any]) -> Event | None:
     """``parse_update``, with whatever a wrong shape trips in it told apart as ``NotAnUpdate``."""
-    try:
+    with refused_as(NotAnUpdate):
         check_depth(update)
         return parse_update(update)
-    except Unparseable as error:
-        raise NotAnUpdate(str(error)) from None
-    except SHAPE_ERRORS as error:
-        raise NotAnUpdate(describe(error)) from None
 
 
 def update_id(update: dict[str, Any]) -> int | None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
-from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe
+from channels.body import Unparseable, check_depth, refused_as
 
 NAME = "vk"
 CHAT_PEER_OFFSET = 2_000_000_000          # peer ids of group chats start here
@@ -65,13 +65,9 @@ def read_update(update: Any) -> Reading:
         raise NotAnUpdate("an update has a type")
     if update["type"] in RESIDENT_TYPES and not isinstance(update.get("object"), dict):
         raise NotAnUpdate(f"a {update['type']} update has an object")
-    try:
+    with refused_as(NotAnUpdate):
         check_depth(update)
         return Reading(to_event(update), client_support(update))
-    except Unparseable as error:
-        raise NotAnUpdate(str(error)) from None
-    except SHAPE_ERRORS as error:
-        raise NotAnUpdate(describe(error)) from None
 
 
 def update_id(update: dict[str, Any]) -> str:

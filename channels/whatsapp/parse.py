@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
-from channels.body import SHAPE_ERRORS, Unparseable, check_depth, describe, load_json
+from channels.body import Unparseable, check_depth, load_json, refused_as
 from storage.whatsapp import Receipt
 
 NAME = "whatsapp"
@@ -41,14 +41,10 @@ class Parsed:
 def read_webhook(body: bytes, phone_number_id: str = "") -> Parsed:
     """``parse_body`` of a webhook's bytes, with whatever a wrong shape trips told apart as
     ``Malformed``."""
-    try:
+    with refused_as(Malformed):
         value = load_json(body)
         check_depth(value)
         return parse_body(value, phone_number_id)
-    except Unparseable as error:
-        raise Malformed(str(error)) from None
-    except SHAPE_ERRORS as error:
-        raise Malformed(describe(error)) from None
 
 
 def parse_body(body: Any, phone_number_id: str = "") -> Parsed:
