@@ -2,7 +2,8 @@
 
 `python3 tasks.py run|test|bench` creates `.venv` on first use, installs the project with
 its test extras there (again only when pyproject.toml changes), then runs the command inside
-it. Kept in the standard library on purpose: it has to work before anything is installed.
+it (the process becomes that command, so signals reach it). Kept in the standard library on
+purpose: it has to work before anything is installed.
 """
 from __future__ import annotations
 
@@ -56,7 +57,13 @@ def main(argv: list[str]) -> int:
         ensure_browser()
     command = [str(PYTHON), *COMMANDS[argv[0]], *argv[1:]]
     os.chdir(ROOT)
-    return subprocess.call(command)
+    # Become the command instead of waiting for it: a signal sent to this PID (Ctrl+C, kill, a
+    # supervisor stopping the service) then reaches the bot itself, which shuts down cleanly,
+    # and no orphan is left holding the port.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(PYTHON, command)
+    return 0  # not reached
 
 
 if __name__ == "__main__":

@@ -7,13 +7,19 @@ imported only when that channel is enabled.
 Shutdown on SIGTERM/SIGINT, in this order: channels stop receiving; the web server stops
 listening and lets requests in flight finish; events being processed finish; the database
 closes. Anything acknowledged but not processed by then is in the inbox for the next start.
+
+A start that fails half-way stops what it had started, in the same order, before the failure
+goes up as a ``StartupError``: left open, the database's two connection threads would keep the
+process from ever exiting.
 """
 from __future__ import annotations
 
 import asyncio
+import errno
 import importlib
 import logging
 import signal
+import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +38,10 @@ if TYPE_CHECKING:
     from broadcasts.service import BroadcastService
 
 log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start; the text, one line for staff, names the setting or the file."""
 
 
 def enabled_channels(settings: Settings) -> list[str]:
@@ -70,19 +80,37 @@ class Application:
     broadcasts: BroadcastService | None = None
 
     async def start(self) -> None:
+        """Start everything, or, when a part cannot start, stop what had started and raise."""
+        try:
+            await self._start()
+        except BaseException:
+            try:
+                await self.stop()
+            except Exception as error:  # the failure to start is what staff must see
+                log.warning("после неудачного запуска не всё остановилось чисто: %r", error)
+            raise
+
+    async def _start(self) -> None:
         from admin.app import setup_admin
         from broadcasts.service import BroadcastService
         from handlers import LOCALES, get_routers
 
         settings = self.settings
-        self.db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                                      synchronous=settings.storage.synchronous)
+        path = settings.storage.path
+        try:
+            self.db = await Database.open(path, busy_timeout_ms=settings.storage.busy_timeout_ms,
+                                          synchronous=settings.storage.synchronous)
+        except (OSError, sqlite3.Error) as error:
+            raise StartupError(f"база данных {path} (storage.path) не открывается: {error}") from error
         files = settings.storage
         attachments = AttachmentStore(files.attachments_dir, quota_bytes=files.attachments_quota_mb * 1024 * 1024,
                                       max_pixels=files.max_image_pixels)
         texts = Texts.load(LOCALES, settings.languages.default)
-        self.channels = {name: load_channel(name, settings, self.db, attachments)
-                         for name in enabled_channels(settings)}
+        for name in enabled_channels(settings):
+            try:
+                self.channels[name] = load_channel(name, settings, self.db, attachments)
+            except ValueError as error:  # the settings check each channel's section; this is a last guard
+                raise StartupError(f"канал {name}: {error}") from error
         self.dispatcher = Dispatcher(self.db, settings, texts, get_routers(), self.channels, attachments)
         # The largest body is a photo upload; JSON bodies are limited by the web chat itself.
         self.web = web.Application(client_max_size=settings.proposals.max_photo_bytes + 64 * 1024)
@@ -96,10 +124,18 @@ class Application:
                                     access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, settings.server.host, settings.server.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            reason = "занят" if error.errno == errno.EADDRINUSE else f"недоступен ({error.strerror or error})"
+            raise StartupError(f"адрес {settings.server.host}:{settings.server.port} (server.host, server.port) "
+                               f"{reason}") from error
         self.port = self.runner.addresses[0][1]
         for channel in self.channels.values():
-            await channel.start(self.dispatcher)
+            try:
+                await channel.start(self.dispatcher)
+            except Exception as error:
+                raise StartupError(f"канал {channel.name} не запустился: {error}") from error
         self.broadcasts = BroadcastService(self.db, self.channels, texts, settings)
         await self.broadcasts.start()
         self.housekeeping = asyncio.create_task(

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.limits import raise_open_files_limit
 from bot.logfilter import install_repeat_filter
+from bot.logs import configure_logging
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -58,10 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(arguments: argparse.Namespace) -> Settings:
-    path = arguments.config or Path(os.environ.get("SOUCHASTIE_CONFIG", DEFAULT_CONFIG))
-    if arguments.config is None and not path.exists():
-        return load_settings(None)  # the embedded defaults
-    return load_settings(path)
+    """A file named by --config or SOUCHASTIE_CONFIG must exist; only the default one may be
+    absent, and then the embedded defaults (the same values) are used."""
+    named = arguments.config or os.environ.get("SOUCHASTIE_CONFIG") or None
+    if named is None and not DEFAULT_CONFIG.exists():
+        return load_settings(None)
+    return load_settings(Path(named) if named is not None else DEFAULT_CONFIG)
 
 
 async def upgrade_database(settings: Settings) -> list[str]:
@@ -108,13 +111,11 @@ async def moderate_entry(settings: Settings, action: str, entry_id: int) -> bool
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler reports every run of every job at INFO: keep only its warnings.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(arguments.log_level)))
+    configure_logging(arguments.log_level)
     try:
         settings = settings_from(arguments)
     except ConfigError as error:
-        print(f"configuration error:\n{error}", file=sys.stderr)
+        print(f"Ошибка в настройках: {error}", file=sys.stderr)
         return 2
     install_repeat_filter(settings.server.log_repeat_seconds)
     if arguments.command == "db":
@@ -149,11 +150,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"work {arguments.entry_id}: {arguments.action}d")
         return 0
-    from bot.app import serve
+    from bot.app import StartupError, serve
 
+    raise_open_files_limit(settings.server.open_files)
     try:
         asyncio.run(serve(settings))
-    except OSError as error:
-        print(f"cannot start: {error}", file=sys.stderr)
+    except StartupError as error:
+        print(f"Бот не запущен: {error}", file=sys.stderr)
         return 1
     return 0

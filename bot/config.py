@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "SOUCHASTIE_"
 RESERVED_ENV = {"SOUCHASTIE_CONFIG"}
@@ -57,6 +57,7 @@ class ServerSettings(Section):
     shutdown_grace_seconds: float = Field(10.0, gt=0)
     trusted_proxies: tuple[str, ...] = ()            # reverse proxies whose X-Forwarded-For is believed
     log_repeat_seconds: float = Field(60.0, ge=0)    # identical log lines within this window: one, then a count
+    open_files: int = Field(65536, ge=0)  # the soft open-files limit is raised to this (≤ the hard one); 0: left
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -156,7 +157,7 @@ class BroadcastSettings(Section):
     claim_size: int = Field(500, ge=1, le=10_000)           # deliveries claimed per transaction at most
     in_flight_seconds: float = Field(2.0, gt=0)             # a channel has at most this many seconds of sending claimed
     flush_seconds: float = Field(0.5, gt=0)                 # outcomes are written at least this often, in one transaction
-    pace_fraction: float = Field(0.97, gt=0, le=1)          # calls are paced to this fraction of the channel's ceiling
+    pace_fraction: float = Field(0.97, gt=0, le=1)          # of the ceiling, ⌊this × ceiling⌋ calls in any second
     max_attempts: int = Field(8, ge=1, le=100)              # tries per recipient on transient errors, then failed
     backoff_seconds: float = Field(5.0, ge=0)               # pause before the first retry; doubled after each
     backoff_max_seconds: float = Field(300.0, ge=0)         # the longest pause between retries
@@ -279,6 +280,20 @@ class VkSettings(Section):
     intent_limit_pause_seconds: float = Field(3600.0, gt=0)  # error 944, the intent's quota is used up
     callback_max_body_bytes: int = Field(262_144, ge=1024)  # a larger Callback API body gets 413
 
+    @model_validator(mode="after")
+    def _complete_when_used(self) -> "VkSettings":
+        """Checked at load, so that a channel that cannot work stops the bot before anything starts."""
+        if not (self.enabled or self.token is not None):
+            return self
+        missing = [] if self.token is not None else ["SOUCHASTIE_VK_TOKEN"]
+        if self.mode == "callback":
+            missing += [name for name, value in (("SOUCHASTIE_VK_CALLBACK_SECRET", self.callback_secret),
+                                                 ("vk.confirmation_code", self.confirmation_code)) if not value]
+        if missing:
+            raise ValueError(f"канал VK{' в режиме callback' if self.mode == 'callback' else ''} не настроен до конца, "
+                             f"не задано: {', '.join(missing)}")
+        return self
+
     @field_validator("broadcast_subscribe_id")
     @classmethod
     def _confirmed_needs_a_subscription(cls, value: int | None, info) -> int | None:
@@ -310,6 +325,12 @@ class MaxSettings(Section):
     max_connections: int = Field(100, ge=1)
     rate_limit_pause_seconds: float = Field(1.0, gt=0)  # a broadcast send answered 429 waits this long
     webhook_max_body_bytes: int = Field(1_048_576, ge=1024)  # a larger webhook body gets 413
+
+    @model_validator(mode="after")
+    def _token_when_enabled(self) -> "MaxSettings":
+        if self.enabled and self.token is None:
+            raise ValueError("канал MAX включён, но не задано: SOUCHASTIE_MAX_TOKEN")
+        return self
 
     @field_validator("webhook_secret")
     @classmethod
@@ -390,16 +411,17 @@ class WhatsappSettings(Section):
         # The environment is read as YAML, where an all-digit id is a number.
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
-    @field_validator("token")
-    @classmethod
-    def _complete(cls, token: SecretStr | None, info) -> SecretStr | None:
-        if token is None and info.data.get("enabled"):
-            raise ValueError("whatsapp is enabled but SOUCHASTIE_WHATSAPP_TOKEN is not set")
-        return token
+    @model_validator(mode="after")
+    def _complete_when_used(self) -> "WhatsappSettings":
+        """A token alone turns the channel on; without the rest webhooks cannot be trusted."""
+        if (self.enabled or self.token is not None) and (missing := self.missing()):
+            raise ValueError("канал WhatsApp не настроен до конца, не задано: "
+                             + ", ".join(f"SOUCHASTIE_WHATSAPP_{key.upper()}" for key in missing))
+        return self
 
     def missing(self) -> list[str]:
-        """What an enabled channel still lacks: without them webhooks cannot be trusted."""
-        needed = {"app_secret": self.app_secret, "verify_token": self.verify_token,
+        """What the channel needs and has not got."""
+        needed = {"token": self.token, "app_secret": self.app_secret, "verify_token": self.verify_token,
                   "phone_number_id": self.phone_number_id}
         return [key for key, value in needed.items() if not value]
 
@@ -498,7 +520,8 @@ class Settings(Section):
 
 
 class ConfigError(Exception):
-    """A setting is missing, misspelt or has a value of the wrong kind; the text says which."""
+    """A setting is missing, misspelt or has a value of the wrong kind; the text, one line for
+    staff, names the setting or the file."""
 
 
 def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -507,13 +530,13 @@ def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | N
     if path is not None:
         path = Path(path)
         if not path.exists():
-            raise ConfigError(f"{path}: no such configuration file")
+            raise ConfigError(f"{path}: файл настроек не найден")
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
-            raise ConfigError(f"{path}: not valid YAML: {error}") from error
+            raise ConfigError(f"{path}: это не YAML: {' '.join(str(error).split())}") from error
         if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: the top level must be a mapping of sections")
+            raise ConfigError(f"{path}: на верхнем уровне должны быть разделы (server:, storage: …)")
         _refuse_secrets_in_file(raw, Settings, str(path))
     _apply_environment(raw, environ)
     try:
@@ -530,7 +553,7 @@ def _refuse_secrets_in_file(raw: dict[str, Any], model: type[BaseModel], where: 
         dotted = f"{prefix}{name}"
         if annotation is not None and "SecretStr" in str(annotation):
             env = ENV_PREFIX + dotted.replace(".", "_", 1).replace(".", "__").upper()
-            raise ConfigError(f"{where}: {dotted} is a secret; set it in the environment as {env}, not in the file")
+            raise ConfigError(f"{where}: {dotted} — секрет, его задают только в окружении ({env}), не в файле")
         if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(raw[name], dict):
             _refuse_secrets_in_file(raw[name], annotation, where, f"{dotted}.")
 
@@ -543,7 +566,7 @@ def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
         rest = variable[len(ENV_PREFIX):].lower()
         section, _, key = rest.partition("_")
         if section not in sections or not key:
-            raise ConfigError(f"{variable}: no such setting (the rule is SOUCHASTIE_<SECTION>_<KEY>)")
+            raise ConfigError(f"{variable}: такой настройки нет (правило: SOUCHASTIE_<РАЗДЕЛ>_<КЛЮЧ>)")
         target = raw.setdefault(section, {})
         *parents, leaf = key.split("__")
         for parent in parents:
@@ -560,9 +583,11 @@ def _parse_scalar(value: str) -> Any:
 
 
 def _explain(error: ValidationError, path: Path | None) -> str:
+    """Every problem found, on one line: staff fix them all in one go."""
     where = f"{path}: " if path else ""
-    lines = []
+    problems = []
     for problem in error.errors():
         dotted = ".".join(str(part) for part in problem["loc"])
-        lines.append(f"{where}{dotted}: {problem['msg']}")
-    return "\n".join(lines)
+        message = problem["msg"].removeprefix("Value error, ")
+        problems.append(f"{dotted}: {message}")
+    return where + "; ".join(problems)

@@ -8,13 +8,11 @@ The loop, per channel:
   are 'sending' at once: ``max(recipients_per_call, ⌈calls_per_second × recipients_per_call ×
   in_flight_seconds⌉)``. After a crash exactly those rows are sent again, so that is the bound on
   duplicates (README, "Broadcasts").
-- **Pace**: call *i* is due at t0 + i / (pace_fraction × calls_per_second), and it also waits
-  until the call ⌊calls_per_second⌋ before it started more than a second (+ ``MARGIN``) ago. The
-  second rule is what keeps every one-second window at or under the ceiling even when the event
-  loop stalls and the schedule catches up (a lag of more than ``CATCH_UP`` seconds is forgiven,
-  not made up); the first keeps the rate at ``pace_fraction`` of the ceiling. Calls run
-  concurrently (a slow answer does not hold up the next one). A 429's ``retry_after`` holds the
-  whole channel.
+- **Pace** (``broadcasts.pacing``): calls evenly spaced at ``pace_fraction × calls_per_second``,
+  never more than ⌊that⌋ starting in any sliding second; after a lag (a restart, an event-loop
+  stall, a 429's pause) the schedule starts again from now instead of catching up in a burst.
+  Calls run concurrently (a slow answer does not hold up the next one). A 429's ``retry_after``
+  holds the whole channel.
 - **Record** outcomes in batches: a background task writes them every ``flush_seconds`` (and
   claims the next page in the same transaction), never one commit per message.
 
@@ -37,6 +35,7 @@ from typing import TYPE_CHECKING, Callable
 from bot.channel import Channel, DeliveryError
 from bot.events import ResidentRef
 from bot.replies import Reply
+from broadcasts.pacing import Pacer
 from broadcasts.templates import TemplateProblem, build_reply, pick, render, uses_name
 from storage.broadcasts import BroadcastRow, Claimed
 from storage.clock import now
@@ -46,9 +45,6 @@ if TYPE_CHECKING:
     from bot.config import BroadcastSettings
 
 log = logging.getLogger(__name__)
-
-MARGIN = 0.03     # seconds added to the one-second window: jitter between our clock and the platform's
-CATCH_UP = 0.25   # a schedule behind by more than this restarts from now instead of catching up
 
 Outcome = tuple[int, str, str | None, str | None, int]  # delivery id, status, not_before, error, attempts
 
@@ -70,7 +66,7 @@ class ChannelSender:
         self.per_call = max(1, throughput.recipients_per_call)
         self.calls_per_second = throughput.calls_per_second
         self.idempotent = throughput.idempotent
-        self.interval = 1.0 / (settings.pace_fraction * throughput.calls_per_second)
+        self.pacer = Pacer(throughput.calls_per_second, settings.pace_fraction)
         per_second = throughput.calls_per_second * self.per_call
         # The most rows of this channel marked 'sending' at once: the bound on duplicates.
         self.window = max(self.per_call, math.ceil(per_second * settings.in_flight_seconds))
@@ -86,7 +82,6 @@ class ChannelSender:
         self._personal: dict[int, bool] = {}
         self._replies: dict[tuple, Reply | TemplateProblem] = {}
         self._calls: set[asyncio.Task] = set()
-        self._hold_until = 0.0
         self._last_write = 0.0
         self._quiet_until = 0.0
         self._stopping = asyncio.Event()
@@ -95,8 +90,6 @@ class ChannelSender:
         self._sync_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         self.calls_made = 0
-        # When the last ⌊calls_per_second⌋ calls started (loop time): the one-second window.
-        self._starts: deque[float] = deque(maxlen=max(1, math.floor(throughput.calls_per_second)))
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -131,7 +124,6 @@ class ChannelSender:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        next_slot = loop.time()
         while not self._stopping.is_set():
             # Ask for the next page early, but only when a page fits in the window: outcomes alone
             # wait for the timer, so results are written in batches.
@@ -151,27 +143,19 @@ class ChannelSender:
                 if self._again:
                     wait = min(wait, self._again[0][0] - loop.time())
                 await self._wait(self._filled, wait)
-                next_slot = loop.time()  # after a pause for want of work there is nothing to catch up
                 continue
-            next_slot = max(next_slot, loop.time() - CATCH_UP)
-            slot = self._earliest(next_slot)
+            slot = self.pacer.next_start()
             while slot > loop.time() and not self._stopping.is_set():
                 await self._wait(self._stopping, slot - loop.time())
-                slot = self._earliest(slot)  # a 429 may have come in meanwhile
+                slot = self.pacer.next_start()  # a 429 may have come in meanwhile
             if self._stopping.is_set():
                 self._queue.extendleft(reversed(chunk))
                 break
-            next_slot += self.interval
+            self.pacer.started(loop.time())
             task = asyncio.create_task(self._call(chunk, reply, key))
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
-            await asyncio.sleep(0)  # let it start (and stamp its start) before the next is timed
-
-    def _earliest(self, slot: float) -> float:
-        slot = max(slot, self._hold_until)
-        if len(self._starts) == self._starts.maxlen:
-            slot = max(slot, self._starts[0] + 1.0 + MARGIN)
-        return slot
+            await asyncio.sleep(0)  # let it send before the next is timed
 
     @staticmethod
     async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -238,7 +222,6 @@ class ChannelSender:
         failures: dict[ResidentRef, DeliveryError] = {}
         whole: DeliveryError | None = None
         self.calls_made += 1
-        self._starts.append(asyncio.get_running_loop().time())
         try:
             failures = await self.channel.send_once(refs, reply, key)
         except DeliveryError as error:
@@ -266,7 +249,7 @@ class ChannelSender:
     def _pause(self, attempts: int, error: DeliveryError | None) -> float:
         if error is not None and error.retry_after is not None:
             wait = float(error.retry_after)
-            self._hold_until = max(self._hold_until, asyncio.get_running_loop().time() + wait)
+            self.pacer.hold(asyncio.get_running_loop().time() + wait)
             return wait
         return min(self.settings.backoff_seconds * 2 ** (attempts - 1), self.settings.backoff_max_seconds)
 

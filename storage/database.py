@@ -45,13 +45,30 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 async def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> aiosqlite.Connection:
     connection = await aiosqlite.connect(path, isolation_level=None)
-    connection.row_factory = sqlite3.Row
-    await connection.execute("PRAGMA journal_mode=WAL")
-    await connection.execute(f"PRAGMA synchronous={synchronous.upper()}")
-    await connection.execute("PRAGMA foreign_keys=ON")
-    await connection.execute("PRAGMA secure_delete=ON")
-    await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    try:
+        connection.row_factory = sqlite3.Row
+        # The first statement is where a file that is no database, or cannot be written, fails.
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        await connection.execute("PRAGMA foreign_keys=ON")
+        await connection.execute("PRAGMA secure_delete=ON")
+        await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    except BaseException:
+        await connection.close()  # its thread would otherwise keep the process from exiting
+        raise
     return connection
+
+
+def _check_openable(path: Path) -> None:
+    """Raise ``sqlite3.Error`` if ``path`` cannot be opened as a database (a directory, no
+    permission, a file that is no SQLite database). Tried with plain sqlite3 first because
+    aiosqlite, when its connect fails, stops its thread without waiting for it, and a thread
+    still finishing when the event loop closes fails noisily instead of the clear error."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA schema_version").fetchone()
+    finally:
+        connection.close()
 
 
 async def upgrade(connection: aiosqlite.Connection) -> list[str]:
@@ -103,10 +120,15 @@ class Database:
                    synchronous: str = "normal", migrate: bool = True) -> "Database":
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(_check_openable, path)
         writer = await _connect(path, busy_timeout_ms, synchronous)
-        if migrate:
-            await upgrade(writer)
-        reader = await _connect(path, busy_timeout_ms, synchronous)
+        try:
+            if migrate:
+                await upgrade(writer)
+            reader = await _connect(path, busy_timeout_ms, synchronous)
+        except BaseException:
+            await writer.close()
+            raise
         return cls(writer, reader)
 
     async def upgrade(self) -> list[str]:

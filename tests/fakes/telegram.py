@@ -10,7 +10,8 @@ ones in ``tests/fixtures/telegram``.
 
 ``ceiling`` enforces Telegram's broadcast limit the way Telegram does: more messages than that
 within any one second (a sliding window over the send methods, per bot token) are answered 429
-with ``retry_after``, and counted in ``rate_limited``.
+with ``retry_after``, and counted in ``rate_limited``. ``strict`` counts every send that arrived in
+the last second, refused ones too, stamped on arrival (``tests.fakes.ceiling``).
 """
 from __future__ import annotations
 
@@ -84,6 +85,7 @@ class FakeTelegram:
     confirmed: int = 0           # every update below this id was acknowledged by an offset
     on_confirm: Callable[[int], None] | None = None
     ceiling: float | None = None   # messages a second per token; None: not enforced
+    strict: bool = False           # every send counts, refused ones too, stamped on arrival
     rate_limited: int = 0          # sends answered 429 because of the ceiling
     accepted_at: list[float] = field(default_factory=list)  # monotonic times of calls within it
 
@@ -97,7 +99,7 @@ class FakeTelegram:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
-        self._windows = SlidingWindows()
+        self._windows = SlidingWindows(self.strict)
         self.url = ""
 
     # -- the test's side --------------------------------------------------------------------
@@ -159,13 +161,14 @@ class FakeTelegram:
     # -- the Bot API side -------------------------------------------------------------------
 
     async def _method(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         if request.match_info["token"] != self.token:
             return _answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         method = request.match_info["method"].lower()
         params = await _params(request)
         call = Call(method, params)
         self.calls.append(call)
-        wait = self._over_ceiling() if method in SEND_METHODS else None
+        wait = self._over_ceiling(arrived) if method in SEND_METHODS else None
         if wait is not None:
             self.rate_limited += 1
             call.status = 429
@@ -190,9 +193,9 @@ class FakeTelegram:
             return _answer(status, result)
         return _answer(200, {"ok": True, "result": result})
 
-    def _over_ceiling(self) -> int | None:
+    def _over_ceiling(self, arrived: float) -> int | None:
         """``None`` when this send is within the ceiling, else the seconds to wait (at least 1)."""
-        wait = self._windows.admit("", self.ceiling, self.accepted_at)
+        wait = self._windows.admit("", self.ceiling, self.accepted_at, arrived)
         return None if wait is None else max(1, math.ceil(wait))
 
     def _fault_for(self, method: str, chat_id: Any) -> str | None:
