@@ -17,7 +17,9 @@ from tests.fuzz.world import WEBCHAT
 from tests.journey import JPEG
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("still_answering"),
-              pytest.mark.filterwarnings("ignore::UserWarning:maxapi")]
+              pytest.mark.filterwarnings("ignore::UserWarning:maxapi"),
+              # aiohttp warns of the odd Content-Disposition headers these tests send on purpose.
+              pytest.mark.filterwarnings("ignore::aiohttp.multipart.BadContentDispositionHeader")]
 
 HEX = "0123456789abcdef"
 NAMESPACES = ["consent", "lang", "menu", "nav", "cat", "prop", "poll", "vote", "survey", "sa", "quiz", "qa",
