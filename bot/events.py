@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bot.storable import storable_values, storable_text
 
@@ -32,19 +32,18 @@ class Kind(StrEnum):
     REACHABILITY = "reachability"
 
 
+# Every string field, and everything in ``raw``, repaired as the field is validated.
+Text = Annotated[str, AfterValidator(storable_text)]
+Raw = Annotated[dict[str, Any], AfterValidator(storable_values)]
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _storable(cls, data: Any) -> Any:
-        # Nested models given as instances were repaired when they were built.
-        return storable_values(data) if isinstance(data, dict) else data
-
 
 class ResidentRef(Frozen):
-    channel: str
-    external_id: str
+    channel: Text
+    external_id: Text
 
 
 class Photo(Frozen):
@@ -53,9 +52,9 @@ class Photo(Frozen):
     only for a resident who consented, at a step that asks for a photo; when it refused to
     store one there, ``refused`` says why, so the handler can tell the resident."""
 
-    file_key: str = ""
-    remote_id: str = ""
-    mime_type: str = "image/jpeg"
+    file_key: Text = ""
+    remote_id: Text = ""
+    mime_type: Text = "image/jpeg"
     size: int = 0
     refused: Literal["", "not_an_image", "too_large", "quota", "unavailable"] = ""
 
@@ -66,27 +65,27 @@ class Location(Frozen):
 
 
 class Contact(Frozen):
-    phone: str
+    phone: Text
     # True only when the platform vouches that the phone belongs to the sender.
     verified: bool = False
 
 
 class Event(Frozen):
     ref: ResidentRef
-    update_id: str
+    update_id: Text
     kind: Kind
-    text: str = ""
-    command: str = ""
-    argument: str = ""
-    payload: str = ""
+    text: Text = ""
+    command: Text = ""
+    argument: Text = ""
+    payload: Text = ""
     photos: tuple[Photo, ...] = ()
     location: Location | None = None
     contact: Contact | None = None
     reachable: bool | None = None
-    display_name: str = ""
-    language_hint: str = ""
+    display_name: Text = ""
+    language_hint: Text = ""
     received_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
-    raw: dict[str, Any] = Field(default_factory=dict)
+    raw: Raw = Field(default_factory=dict)
 
 
 def text_event(ref: ResidentRef, update_id: str, text: str, **fields: Any) -> Event:

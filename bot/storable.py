@@ -15,10 +15,13 @@ from typing import Any
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_EITHER = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def storable_text(text: str) -> str:
     """``text`` with lone surrogates replaced and control characters (but \\t \\n \\r) removed."""
+    if not _EITHER.search(text):  # nearly every text: nothing to repair, nothing copied
+        return text
     if _SURROGATE.search(text):
         # A well-formed pair written as two escapes becomes its character; a lone half, U+FFFD.
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

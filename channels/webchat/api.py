@@ -23,7 +23,7 @@ import logging
 import math
 import re
 import uuid
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -109,12 +109,12 @@ class WebChatApi:
     async def post_message(self, request: web.Request) -> web.Response:
         address = self._address(request)
         try:
-            if refused := await self.throttle.address_may_send(address):
+            if refused := self.throttle.address_may_send(address):
                 raise self._rate_limited(request, refused)
             if request.content_type.startswith("multipart/"):
                 return await self._post_photo(request, address)
             event = await self._json_event(request)
-            if refused := await self.throttle.message(event.ref.external_id, address):
+            if refused := self.throttle.message(event.ref.external_id, address):
                 raise self._rate_limited(request, refused, event.language_hint)
         except BadRequest as problem:
             return _error(problem)
@@ -123,13 +123,13 @@ class WebChatApi:
     async def _post_photo(self, request: web.Request, address: str) -> web.Response:
         largest = self.settings.proposals.max_photo_bytes + FORM_OVERHEAD
         declared = min(request.content_length or largest, largest)
-        if refused := await self.throttle.address_may_upload(address, declared - FORM_OVERHEAD):
+        if refused := self.throttle.address_may_upload(address, declared - FORM_OVERHEAD):
             raise self._rate_limited(request, refused)
         try:
             with self.channel.uploads.room(declared):
                 event, photo = await self._photo_event(request)
-                refused = (await self.throttle.message(event.ref.external_id, address)
-                           or await self.throttle.upload(event.ref.external_id, address, len(photo)))
+                refused = (self.throttle.message(event.ref.external_id, address)
+                           or self.throttle.upload(event.ref.external_id, address, len(photo)))
                 if refused:
                     raise self._rate_limited(request, refused, event.language_hint)
                 with self.channel.uploads.staged(photo) as staged_id:
@@ -176,8 +176,9 @@ class WebChatApi:
 
     def _address(self, request: web.Request) -> str:
         """The key the per-address limits count this request under."""
-        if "X-Forwarded-For" in request.headers:
-            self._note_unbelieved_proxy(parse_address(request.remote))
+        if "X-Forwarded-For" not in request.headers:
+            return _key_of(request.remote)  # every request pays for this: parsed once per address
+        self._note_unbelieved_proxy(parse_address(request.remote))
         return limit_key(client_address(request, self.proxies))
 
     def _note_unbelieved_proxy(self, connection: Address | None) -> None:
@@ -292,6 +293,11 @@ class WebChatApi:
         language = data.get("language")
         extra = {"language_hint": language} if isinstance(language, str) and LANGUAGE.match(language) else {}
         return ref, message_key(ref, client_id), extra
+
+
+@lru_cache(maxsize=65_536)
+def _key_of(remote: str | None) -> str:
+    return limit_key(parse_address(remote))
 
 
 def message_key(ref: ResidentRef, client_id: str) -> str:
