@@ -73,6 +73,10 @@ class Inbound(Protocol):
 
     async def accept(self, event: Event) -> int | None: ...
 
+    async def accept_many(self, events: list[Event]) -> list[int | None]:
+        """Store several events in one commit; ``None`` marks those stored before."""
+        ...
+
     async def accept_unparseable(self, channel: str, body: bytes | str, reason: str) -> int | None:
         """Keep a signed body that cannot be parsed as a dead letter; ``None`` if kept before."""
         ...

@@ -161,3 +161,24 @@ async def test_messages_for_another_business_number_are_not_ours(tmp_path):
         body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999" + PHONE_NUMBER_ID
         assert await running.fake.post_webhook(body) == 200
         assert await count(running, "SELECT count(*) FROM inbox") == 0
+
+
+async def test_a_new_numbers_window_is_written_only_once_its_message_is_stored(tmp_path):
+    """The housekeeping deletes the window of a number that no resident has and no stored event
+    names (a forgotten number). A window written before its first message is stored could be
+    taken away in between, and the replies would then wait for a window that never reopens.
+    The moment each window row is written, a trigger notes whether its message is stored yet."""
+    async with world(tmp_path) as running:
+        db = running.app.db
+        async with db.transaction() as tx:
+            connection = tx.residents._db
+            await connection.execute("CREATE TABLE window_written (wa_id TEXT, message_stored INTEGER)")
+            await connection.execute(
+                "CREATE TRIGGER note_window AFTER INSERT ON whatsapp_contacts BEGIN"
+                " INSERT INTO window_written SELECT NEW.wa_id, EXISTS (SELECT 1 FROM inbox WHERE channel = 'whatsapp'"
+                "   AND json_extract(payload, '$.ref.external_id') = NEW.wa_id); END")
+        newcomer = running.resident(11)
+        greeting = await newcomer.act(newcomer.message("text", text={"body": "/start"}))
+        rows = await db.reader.residents._db.execute_fetchall("SELECT wa_id, message_stored FROM window_written")
+        assert [tuple(row) for row in rows] == [(newcomer.wa_id, 1)]
+        assert "consent:yes" in last_buttons(greeting)
