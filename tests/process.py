@@ -58,6 +58,16 @@ class BotProcess:
                 await asyncio.sleep(0.05)
         raise AssertionError(f"the bot did not start:\n{self.log.read_text()[-3000:]}")
 
+    async def cli(self, *arguments: str) -> str:
+        """``python -m bot …`` beside the running bot, on its database and settings, as staff run
+        it; its standard output (the test fails with its error output if it fails)."""
+        command = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(ROOT / "config.yaml"), *arguments, cwd=str(ROOT),
+            env=self.environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await command.communicate()
+        assert command.returncode == 0, err.decode()
+        return out.decode()
+
     async def kill(self) -> None:
         """SIGKILL: no shutdown code runs, exactly like a power-less crash of the process."""
         assert self.process is not None

@@ -25,7 +25,6 @@ import gc
 import math
 import signal
 import sqlite3
-import sys
 import time
 from contextlib import contextmanager
 
@@ -34,7 +33,7 @@ from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec, create
 from broadcasts.sender import ChannelSender
 from storage.database import Database
-from tests.drivers import ROOT, eventually, test_settings
+from tests.drivers import eventually, test_settings
 from tests.drivers.telegram import bot_environment
 from tests.fakes.telegram import FakeTelegram
 from tests.process import BotProcess
@@ -76,13 +75,8 @@ async def telegram_residents_with_consent(path, count: int) -> list[int]:
 
 
 async def create_broadcast(bot: BotProcess) -> None:
-    made = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(ROOT / "config.yaml"), "broadcast", "create",
-        "--text-ru", TEXT, "--channel", "telegram", cwd=str(ROOT), env=bot.environment,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await made.communicate()
-    assert made.returncode == 0, err.decode()
-    assert f"recipients: {RECIPIENTS}" in out.decode()
+    out = await bot.cli("broadcast", "create", "--text-ru", TEXT, "--channel", "telegram")
+    assert f"recipients: {RECIPIENTS}" in out
 
 
 def broadcast_status(path) -> str | None:

@@ -8,17 +8,15 @@ is at most the sender's window (README, "Broadcasts").
 """
 from __future__ import annotations
 
-import asyncio
 import math
 import secrets
 import sqlite3
-import sys
 
 import aiohttp
 
 from channels.webchat.channel import session_ref
 from storage.database import Database
-from tests.drivers import ROOT, eventually
+from tests.drivers import eventually
 from tests.drivers.webchat import WebChatResident
 from tests.process import BotProcess
 
@@ -58,13 +56,8 @@ async def test_a_broadcast_killed_midway_reaches_everyone_after_a_restart_with_b
     bot = BotProcess(tmp_path, **ENVIRONMENT)
     await bot.start()
     try:
-        made = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(ROOT / "config.yaml"), "broadcast", "create",
-            "--text-ru", TEXT, "--channel", "webchat", cwd=str(ROOT), env=bot.environment,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await made.communicate()
-        assert made.returncode == 0, err.decode()
-        assert f"recipients: {RECIPIENTS}" in out.decode()
+        out = await bot.cli("broadcast", "create", "--text-ru", TEXT, "--channel", "webchat")
+        assert f"recipients: {RECIPIENTS}" in out
 
         def sent() -> int:
             return query(path, "SELECT count(*) FROM deliveries WHERE status = 'sent'")[0][0]
