@@ -1,10 +1,12 @@
 """A webhook's body as the platform sent it: read whole within a size limit, then read as JSON.
 
-One way for every webhook. Why whole: a body longer than one TCP segment (1,448 bytes on a
-typical path) reaches the server in several reads, and one ``content.read(n)`` returns only what
-has arrived so far: a 3 KB Cyrillic event was cut and refused as "not JSON" on every retry.
-``read_body`` reads aiohttp's stream to its end (aiohttp undoes chunked transfer encoding
-itself) and refuses with 413 as soon as the declared length or the bytes received pass the limit.
+One way for every webhook, and for every photo a channel downloads. Why whole: a body longer
+than one TCP segment (1,448 bytes on a typical path) arrives in several reads, and one
+``content.read(n)`` returns only what has arrived so far: a 3 KB Cyrillic event was cut and
+refused as "not JSON" on every retry, and a photo sent slowly was cut to its first piece.
+``read_whole`` reads aiohttp's stream to its end (aiohttp undoes chunked transfer encoding
+itself) and stops as soon as the bytes received pass the limit; ``read_body`` adds the webhook's
+answers (413 also when the declared length is over it).
 
 Why the JSON rules: ``json.loads`` fails in more ways than ``JSONDecodeError`` (bytes that are not
 UTF-8, a UTF-8-encoded lone surrogate among them; a number of more than 4,300 digits; nesting
@@ -56,16 +58,25 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     too_large = BodyRefused(413, "too_large", f"the body is over {limit} bytes")
     if request.content_length is not None and request.content_length > limit:
         raise too_large
-    chunks: list[bytes] = []
-    size = 0
     try:
-        async for chunk in request.content.iter_any():
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
+        body = await read_whole(request.content, limit)
     except (aiohttp.ClientError, ConnectionError, TimeoutError) as error:
         raise BodyRefused(400, "unreadable", f"the body could not be read: {type(error).__name__}") from None
+    if body is None:
+        raise too_large
+    return body
+
+
+async def read_whole(stream: aiohttp.StreamReader, limit: int) -> bytes | None:
+    """Everything ``stream`` holds, to its end, however many pieces it arrives in; ``None`` as
+    soon as it passes ``limit`` bytes (the rest is not read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream.iter_any():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
     return b"".join(chunks)
 
 

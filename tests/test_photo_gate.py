@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import struct
 import zlib
 from pathlib import Path
 
+import pytest
 from PIL import ExifTags, Image
 
-from tests.drivers import load_content_into
+from tests.drivers import JOURNEY_CHANNELS, load_content_into, load_world
 from tests.drivers.telegram import world as telegram_world
 from tests.drivers.webchat import world as webchat_world
+from tests.fakes import PIECE
 from tests.journey import JPEG, all_text, last_buttons, onboard, picture, same_picture
 
 SURVEY = Path(__file__).parent / "fixtures" / "content" / "survey.yaml"
@@ -86,6 +89,30 @@ async def test_web_chat_photos_before_consent_or_outside_a_photo_step_write_noth
         assert "Фото добавлено (1 из 5)" in all_text(added)
         [stored] = stored_files(world)
         assert same_picture(stored.read_bytes(), JPEG)
+
+
+def large_photo() -> bytes:
+    """A photo of some 130 KB (noise does not compress), with the red corner ``same_picture`` looks for."""
+    image = Image.frombytes("RGB", (400, 300), os.urandom(400 * 300 * 3))
+    image.paste((230, 20, 20), (0, 0, 100, 75))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("channel", [name for name in JOURNEY_CHANNELS if name != "webchat"])
+async def test_a_large_photo_that_arrives_slowly_is_stored_whole(tmp_path, channel):
+    """The fakes send files in 16 KB pieces with pauses, as a slow network does: a download that
+    took only what had arrived kept the first piece, which is no picture."""
+    photo = large_photo()
+    assert len(photo) > 4 * PIECE
+    async with load_world(channel)(tmp_path) as world:
+        resident = world.resident(1)
+        await at_the_photo_step(resident)
+        added = await resident.send_photo(photo)
+        assert "prop:next" in last_buttons(added) and "1 из" in all_text(added), all_text(added)
+        [stored] = stored_files(world)
+        assert same_picture(stored.read_bytes(), photo)
 
 
 async def test_telegram_photos_before_consent_are_not_even_downloaded(tmp_path):

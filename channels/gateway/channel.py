@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.events import Photo, ResidentRef
 from bot.rendering import fit
 from bot.replies import Reply
-from channels.body import BodyRefused, read_body
+from channels.body import BodyRefused, read_body, read_whole
 from channels.gateway import render
 from channels.gateway.parse import NAME, BadEvent, NotJson, fingerprint, read_event
 from channels.gateway.protocol import SIGNATURE_HEADER, verify
@@ -166,10 +166,10 @@ class GatewayChannel(Channel):
                 if response.status >= 400:
                     raise DeliveryError(f"photo {photo.remote_id}: the gateway answered {response.status}",
                                         permanent=400 <= response.status < 500 and response.status != 429)
-                data = await response.content.read(limit + 1)
+                data = await read_whole(response.content, limit)
         except (TimeoutError, aiohttp.ClientError) as error:
             raise DeliveryError(f"downloading {photo.remote_id} failed: {error!r}") from error
-        if len(data) > limit:
+        if data is None:
             raise DeliveryError(f"the photo is over {limit} bytes", permanent=True)
         return data
 

@@ -39,6 +39,7 @@ from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection
 
 from bot.channel import DeliveryError
 from bot.config import MaxSettings
+from channels.body import read_whole
 from channels.max.parse import UPDATE_TYPES
 from channels.max.render import Message
 
@@ -141,8 +142,8 @@ class MaxApi:
             async with self._files.get(url) as response:
                 if response.status >= 400:
                     raise MaxApiError(code=response.status, raw=await response.text())
-                data = await response.content.read(limit + 1)
-            if len(data) > limit:
+                data = await read_whole(response.content, limit)
+            if data is None:
                 raise DeliveryError(f"the photo is over {limit} bytes", permanent=True)
             return data
         return await self._call("download a photo", fetch)

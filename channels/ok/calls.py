@@ -32,6 +32,7 @@ import aiohttp
 
 from bot.channel import DeliveryError
 from bot.config import OkSettings
+from channels.body import read_whole
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +125,10 @@ class OkApi:
                 if (response.content_length or 0) > limit:
                     raise DeliveryError(f"the photo is {response.content_length} bytes, over {limit}",
                                         permanent=True)
-                data = await response.content.read(limit + 1)
+                data = await read_whole(response.content, limit)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise DeliveryError(f"ok photo download failed: {type(error).__name__}") from error
-        if len(data) > limit:
+        if data is None:
             raise DeliveryError(f"the photo is over {limit} bytes", permanent=True)
         return data
 

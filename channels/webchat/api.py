@@ -36,6 +36,7 @@ from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.payloads import MAX_PAYLOAD_BYTES
 from bot.replies import Reply
 from bot.storable import storable_text
+from channels.body import BodyRefused, read_body
 from channels.webchat.channel import SESSION, WebChatChannel, session_ref
 from channels.webchat.staging import NoRoom
 from channels.webchat.throttle import Refusal, Throttle
@@ -208,14 +209,10 @@ class WebChatApi:
     # -- parsing -------------------------------------------------------------------------------
 
     async def _json_event(self, request: web.Request) -> Event:
-        limit = self.settings.webchat.max_json_bytes
-        if request.content_length is not None and request.content_length > limit:
-            raise BadRequest("too_large", f"the body is over {limit} bytes", 413)
-        body = bytearray()
-        async for chunk in request.content.iter_any():
-            body += chunk
-            if len(body) > limit:
-                raise BadRequest("too_large", f"the body is over {limit} bytes", 413)
+        try:
+            body = await read_body(request, self.settings.webchat.max_json_bytes)
+        except BodyRefused as refused:
+            raise BadRequest(refused.error, refused.reason, refused.status) from None
         try:
             data = json.loads(body)
         except ValueError as error:  # not UTF-8, not JSON, or a number of over 4,300 digits

@@ -26,6 +26,7 @@ import aiohttp
 
 from bot.channel import DeliveryError
 from bot.config import WhatsappSettings
+from channels.body import read_whole
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +154,8 @@ class Graph:
             try:
                 async with self.session.get(url) as response:
                     if response.status == 200:
-                        data = await response.content.read(limit + 1)
-                        if len(data) > limit:
+                        data = await read_whole(response.content, limit)
+                        if data is None:
                             raise DeliveryError(f"media {media_id} is over {limit} bytes", permanent=True)
                         return data
                     problem = f"HTTP {response.status}"

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from channels.gateway.protocol import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign, verify
+from tests.fakes import in_pieces
 from tests.fakes.ceiling import SlidingWindows
 
 SECRET = "gateway-test-secret-0123456789"
@@ -123,7 +124,7 @@ class FakeGateway:
         data = self.photos.get(request.match_info["name"])
         if data is None:
             return web.Response(status=404)
-        return web.Response(body=data, content_type="image/jpeg")
+        return await in_pieces(request, data, "image/jpeg")
 
 
 def signed(secret: str, event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:

@@ -31,6 +31,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes import in_pieces
 from tests.fakes.ceiling import SlidingWindows
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "max"
@@ -257,7 +258,7 @@ class FakeMax:
         data = self.images.get(request.query.get("r", ""))
         if data is None:
             return web.Response(status=404)
-        return web.Response(body=data, content_type="image/jpeg")
+        return await in_pieces(request, data, "image/jpeg")
 
 
 def _check_message(body: Any) -> str:

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import aiohttp
 from aiohttp import web
 
+from tests.fakes import in_pieces
 from tests.fakes.ceiling import SlidingWindows
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ok"
@@ -174,7 +175,7 @@ class FakeOk:
         data = self.images.get(request.match_info["name"])
         if data is None:
             return web.Response(status=404)
-        return web.Response(body=data, content_type="image/jpeg")
+        return await in_pieces(request, data, "image/jpeg")
 
 
 async def _json(request: web.Request) -> Any:

@@ -27,6 +27,7 @@ from typing import Any, Callable
 import aiohttp
 from aiohttp import web
 
+from tests.fakes import in_pieces
 from tests.fakes.ceiling import SlidingWindows
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
@@ -269,7 +270,7 @@ class FakeTelegram:
         self.calls.append(Call("file", {"path": request.match_info["path"]}))
         for path, data in self.files.values():
             if path == request.match_info["path"]:
-                return web.Response(body=data, content_type="application/octet-stream")
+                return await in_pieces(request, data, "application/octet-stream")
         return web.Response(status=404)
 
     def _record(self, params: dict[str, Any], **content: Any) -> tuple[int, Any]:

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from tests.fakes import in_pieces
 from tests.fakes.ceiling import SlidingWindows
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vk"
@@ -264,7 +265,7 @@ class FakeVk:
         data = self.photos.get(request.match_info["name"])
         if data is None:
             return web.Response(status=404, text="Not Found")
-        return web.Response(body=data, content_type="image/jpeg")
+        return await in_pieces(request, data, "image/jpeg")
 
 
 def keyboard_problem(keyboard: dict[str, Any]) -> str:

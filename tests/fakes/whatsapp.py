@@ -26,6 +26,7 @@ from typing import Any, Callable
 import aiohttp
 from aiohttp import web
 
+from tests.fakes import in_pieces
 from tests.fakes.ceiling import SlidingWindows
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "whatsapp"
@@ -219,4 +220,4 @@ class FakeGraph:
         if media_id not in self.media:
             return web.Response(status=404)
         data, mime = self.media[media_id]
-        return web.Response(body=data, content_type=mime)
+        return await in_pieces(request, data, mime)
