@@ -8,13 +8,14 @@ agree on wins — «парк», «парка», «парку», «парке» a
 """
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
 from typing import Iterable
 
 from markupsafe import Markup, escape
+
+from storage.morphology import analyzer
 
 WORD = re.compile(r"[а-яёa-z]+(?:-[а-яёa-z]+)?", re.IGNORECASE)
 # Parts of speech that carry no opinion: prepositions, conjunctions, particles, interjections,
@@ -28,13 +29,6 @@ STOP_WORDS = frozenset("""
 MIN_LENGTH = 3
 
 
-@functools.lru_cache(maxsize=1)
-def _morph():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
-
-
 def count_forms(texts: Iterable[str], forms: Counter | None = None) -> Counter:
     """Lower-cased word forms and how often each occurs (call again to add more texts)."""
     forms = Counter() if forms is None else forms
@@ -45,7 +39,7 @@ def count_forms(texts: Iterable[str], forms: Counter | None = None) -> Counter:
 
 def _candidates(form: str) -> list[str]:
     """The lemmas of a form's most likely parses; [] when the form carries no opinion."""
-    parses = _morph().parse(form)
+    parses = analyzer().parse(form)
     if not parses:
         return []
     best = parses[0].score

@@ -122,9 +122,9 @@ class Dispatcher:
         """Keep a signed body that the channel's parser cannot read as a dead letter staff can
         see; ``None`` when the same body was kept before. The channel then answers so that the
         platform stops retrying (a 500 would bring the same body back for days)."""
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        text = storable_text(body.decode("utf-8", "replace") if isinstance(body, bytes) else body)
         async with self.db.transaction() as tx:
-            inbox_id = await tx.inbox.store_unparseable(channel, text, reason)
+            inbox_id = await tx.inbox.store_unparseable(channel, text, storable_text(reason))
         log.warning("%s: тело запроса с верной подписью не разобрано (%s); %s", channel, reason[:200],
                     f"сохранено для разбора, inbox {inbox_id}" if inbox_id else "уже сохранено ранее")
         return inbox_id

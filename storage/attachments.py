@@ -62,10 +62,13 @@ class AttachmentStore:
     async def put_image(self, data: bytes) -> tuple[str, str]:
         """Store a cleaned copy of the picture; return (file_key, mime_type).
         Raises ``NotAnImage``, ``ImageTooLarge`` or ``QuotaExceeded``; nothing is written then."""
-        clean = await asyncio.to_thread(clean_image, data, self.max_pixels)
+        return await asyncio.to_thread(self._put, data)
+
+    def _put(self, data: bytes) -> tuple[str, str]:
+        clean = clean_image(data, self.max_pixels)
         digest = hashlib.sha256(clean.data).hexdigest()
         key = f"{digest[:2]}/{digest}.{clean.extension}"
-        await asyncio.to_thread(self._write, key, clean)
+        self._write(key, clean)
         return key, clean.mime_type
 
     def path_of(self, key: str) -> Path:

@@ -42,8 +42,6 @@ class CleanImage:
     data: bytes
     mime_type: str
     extension: str
-    width: int
-    height: int
 
 
 def clean_image(data: bytes, max_pixels: int) -> CleanImage:
@@ -91,4 +89,4 @@ def _encode(picture: Image.Image, target: str, mime: str, extension: str) -> Cle
     out = io.BytesIO()
     options = {"quality": JPEG_QUALITY} if target in ("JPEG", "WEBP") else {"optimize": True}
     picture.save(out, target, **options, **keep)
-    return CleanImage(out.getvalue(), mime, extension, picture.width, picture.height)
+    return CleanImage(out.getvalue(), mime, extension)

@@ -16,10 +16,6 @@ import aiosqlite
 
 from storage.clock import now
 
-# Lone surrogates cannot be encoded to UTF-8 and NUL ends a C string: neither is kept as is.
-_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
-
-
 @dataclass(frozen=True)
 class DeadLetter:
     id: int
@@ -85,13 +81,12 @@ class Inbox:
         """Keep a signed body that no parser could read as a dead letter, so staff see what
         arrived: processed and dead at once, never handed to a handler. Its update id is a digest
         of the body, so the platform's retry of the same body is kept once (``None`` then)."""
-        text = _UNSTORABLE.sub("\ufffd", body_text)
-        update_id = "unparseable:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+        update_id = "unparseable:" + hashlib.sha256(body_text.encode()).hexdigest()[:32]
         stamp = now()
         rows = await self._db.execute_fetchall(
             "INSERT INTO inbox (channel, update_id, payload, received_at, processed_at, error, dead_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, update_id) DO NOTHING RETURNING id",
-            (channel, update_id, text, stamp, stamp, _UNSTORABLE.sub("\ufffd", reason)[:500], stamp))
+            (channel, update_id, body_text, stamp, stamp, reason[:500], stamp))
         return rows[0][0] if rows else None
 
     async def prune_processed(self, before: str) -> int:

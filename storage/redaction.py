@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import phonenumbers
+
+from storage.morphology import analyzer
 
 REGION = "RU"
 PHONE_NOTE = "[телефон скрыт]"
@@ -49,13 +50,6 @@ class Redacted:
     @property
     def total(self) -> int:
         return self.phones + self.names + self.emails
-
-
-@cache
-def _morph():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
 
 
 def redact(text: str, own_name: str = "", own_phone: str = "") -> tuple[str, Redacted]:
@@ -111,7 +105,7 @@ def _without_names(text: str, own_name: str) -> tuple[str, int]:
     own = {w.casefold() for w in re.findall(r"\w{2,}", own_name)}
     if own:
         spans += [m.span() for m in re.finditer(r"\w+", text) if m.group().casefold() in own]
-    morph = _morph()
+    morph = analyzer()
     for run in CAPITALISED_RUN.finditer(text):
         before = text[:run.start()].rstrip().rstrip(".").rsplit(maxsplit=1)
         if before and before[-1].casefold() in PLACE_WORDS:
