@@ -9,8 +9,9 @@ from aiohttp import web
 
 from admin.app import panel, redirect, render
 from admin.audit import record
-from admin.numbers import path_id, whole_number
+from admin.numbers import path_id
 from admin.roles import PROPOSALS, require
+from bot.numbers import whole_number
 
 routes = web.RouteTableDef()
 

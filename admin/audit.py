@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from admin.numbers import whole_number
 from admin.roles import AUDIT, current_user, require
+from bot.numbers import whole_number
 from storage.repositories import Repositories
 
 

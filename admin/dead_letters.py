@@ -16,9 +16,10 @@ from pydantic import ValidationError
 
 from admin.app import panel, redirect, render
 from admin.audit import record
-from admin.numbers import path_id, whole_number
+from admin.numbers import path_id
 from admin.roles import INBOX, PERSONAL_DATA, can, current_user, require
 from bot.events import Event, Kind
+from bot.numbers import whole_number
 from storage.inbox import DeadLetter
 
 routes = web.RouteTableDef()

@@ -1,29 +1,14 @@
-"""Whole numbers from requests: ASCII digits only, and only as large as SQLite can store.
+"""Ids and page numbers from the panel's requests, through ``bot.numbers.whole_number``.
 
 Every id, page number or other whole number the panel reads from a path, a query string or a
-form goes through ``whole_number``. Why not ``int()``: ``str.isdigit()`` and ``int()`` take
-digits a person does not type ('²' passes ``isdigit`` and then fails ``int``; '٣' and '１' pass
-both) and make numbers of any size, which SQLite refuses with OverflowError — each was a 500.
-Routes match ids with "[0-9]+", not "\\d+", which matches the digits of every script.
+form goes through ``whole_number`` (ASCII digits, at most SQLite's largest integer). Routes
+match ids with "[0-9]+", not "\\d+", which matches the digits of every script.
 """
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from aiohttp import web
 
-INT64_MAX = 2 ** 63 - 1  # the largest INTEGER SQLite stores
-_DIGITS = re.compile(r"[0-9]{1,19}")
-
-
-def whole_number(value: Any, maximum: int = INT64_MAX) -> int | None:
-    """``value`` as a number from 0 to ``maximum``, or None for anything else (signs, spaces,
-    other scripts' digits, a file upload, too large)."""
-    if not isinstance(value, str) or not _DIGITS.fullmatch(value):
-        return None
-    number = int(value)
-    return number if number <= maximum else None
+from bot.numbers import INT64_MAX, whole_number
 
 
 def path_id(request: web.Request, name: str) -> int:

@@ -13,8 +13,9 @@ from aiohttp import web
 from admin import notices
 from admin.app import panel, redirect, render
 from admin.audit import record
-from admin.numbers import path_id, whole_number
+from admin.numbers import path_id
 from admin.roles import OPINIONS, PROPOSALS, current_user, require
+from bot.numbers import whole_number
 from storage.moderation import STATUSES, VERDICTS
 
 routes = web.RouteTableDef()

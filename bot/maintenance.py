@@ -56,18 +56,16 @@ async def remove_unreferenced_attachments(db: Database, store: AttachmentStore, 
     return removed
 
 
-async def keep_tidy(db: Database, retention_days: int, store: AttachmentStore | None = None,
-                    grace_hours: float = 24.0) -> None:
+async def keep_tidy(db: Database, retention_days: int, store: AttachmentStore, grace_hours: float) -> None:
     while True:
         try:
             await prune_processed_updates(db, retention_days)
         except Exception:
             log.exception("pruning the inbox failed; trying again later")
-        if store is not None:
-            try:
-                await remove_unreferenced_attachments(db, store, grace_hours)
-            except Exception:
-                log.exception("не удалось убрать фото без ссылок; попробуем позже")
+        try:
+            await remove_unreferenced_attachments(db, store, grace_hours)
+        except Exception:
+            log.exception("не удалось убрать фото без ссылок; попробуем позже")
         await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
 

@@ -33,6 +33,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from bot.addresses import Address, client_address, limit_key, networks, parse_address, within
 from bot.channel import Inbound
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
+from bot.numbers import INT64_MAX, whole_number
 from bot.payloads import MAX_PAYLOAD_BYTES
 from bot.replies import Reply
 from bot.storable import storable_text
@@ -47,8 +48,6 @@ log = logging.getLogger(__name__)
 # \A…\Z, not ^…$: "$" also matches before a final newline.
 CLIENT_ID = re.compile(r"\A[A-Za-z0-9_\-]{1,64}\Z")
 LANGUAGE = re.compile(r"\A[a-z]{2}\Z")
-WHOLE_NUMBER = re.compile(r"\A[0-9]{1,19}\Z")
-LARGEST_ID = 2**63 - 1  # SQLite's largest integer: outbox ids are compared with it
 SESSION_HEADER = "X-Session"
 _WHAT = {"messages": "сообщений", "uploads": "байт фото"}
 _WHO = {"session": "сеанса", "address": "адреса"}
@@ -153,9 +152,9 @@ class WebChatApi:
             if "session" in request.query:
                 raise BadRequest("bad_session", f"send the session in the {SESSION_HEADER} header, not in the address")
             session = _session(request.headers.get(SESSION_HEADER))
-            after = _int(request.query.get("after", "0"), "after", maximum=LARGEST_ID)
+            after = _int(request.query.get("after", "0"), "after")
             limit = self.settings.webchat.poll_timeout_seconds
-            timeout = min(float(_int(request.query.get("timeout", str(int(limit))), "timeout", LARGEST_ID)), limit)
+            timeout = min(float(_int(request.query.get("timeout", str(int(limit))), "timeout")), limit)
         except BadRequest as problem:
             return _error(problem)
         ref = session_ref(session)
@@ -344,11 +343,12 @@ def _session(value: Any) -> str:
     return value
 
 
-def _int(value: str, name: str, maximum: int) -> int:
+def _int(value: str, name: str, maximum: int = INT64_MAX) -> int:
     """A whole number from 0 to ``maximum`` written in plain digits (no sign, spaces or '_')."""
-    if not WHOLE_NUMBER.match(value) or int(value) > maximum:
+    number = whole_number(value, maximum)
+    if number is None:
         raise BadRequest("bad_parameter", f"{name} must be a whole number from 0 to {maximum}")
-    return int(value)
+    return number
 
 
 def _location(value: Any) -> Location:
