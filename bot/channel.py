@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
@@ -77,8 +77,9 @@ class Inbound(Protocol):
         """Store several events in one commit; ``None`` marks those stored before."""
         ...
 
-    async def accept_unparseable(self, channel: str, body: bytes | str, reason: str) -> int | None:
-        """Keep a signed body that cannot be parsed as a dead letter; ``None`` if kept before."""
+    async def accept_unparseable(self, channel: str, body: bytes | str | Any, reason: str) -> int | None:
+        """Keep a signed body (or a long poll's decoded update) that cannot be parsed as a dead
+        letter; ``None`` if kept before."""
         ...
 
     def process_in_background(self, inbox_id: int) -> None: ...

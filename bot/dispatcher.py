@@ -38,10 +38,11 @@ from loading the event to the end of its processing.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from bot.channel import Channel, DeliveryError, Outgoing
 from bot.config import Settings
@@ -118,11 +119,16 @@ class Dispatcher:
                 [(e.ref.channel, e.update_id, e.model_dump_json()) for e in events])
         return [stored.get((e.ref.channel, e.update_id)) for e in events]
 
-    async def accept_unparseable(self, channel: str, body: bytes | str, reason: str) -> int | None:
-        """Keep a signed body that the channel's parser cannot read as a dead letter staff can
-        see; ``None`` when the same body was kept before. The channel then answers so that the
-        platform stops retrying (a 500 would bring the same body back for days)."""
-        text = storable_text(body.decode("utf-8", "replace") if isinstance(body, bytes) else body)
+    async def accept_unparseable(self, channel: str, body: bytes | str | Any, reason: str) -> int | None:
+        """Keep a signed body (or a decoded update from a long poll) that the channel's parser
+        cannot read as a dead letter staff can see; ``None`` when the same body was kept before.
+        The channel then answers so that the platform stops retrying (a 500 would bring the same
+        body back for days)."""
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "replace")
+        elif not isinstance(body, str):
+            body = json.dumps(body, ensure_ascii=False, default=str)
+        text = storable_text(body)
         async with self.db.transaction() as tx:
             inbox_id = await tx.inbox.store_unparseable(channel, text, storable_text(reason))
         log.warning("%s: тело запроса с верной подписью не разобрано (%s); %s", channel, reason[:200],

@@ -12,7 +12,6 @@ with the bot is the only place this bot talks (see ``channels.max.parse``).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -95,7 +94,7 @@ class MaxChannel(Channel):
         try:
             events = parse_update(update)
         except NotAnUpdate as error:
-            await self._core.accept_unparseable(NAME, json.dumps(update, ensure_ascii=False), str(error))
+            await self._core.accept_unparseable(NAME, update, str(error))
             return
         await self._store(update, events)
 

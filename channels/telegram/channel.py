@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 from typing import Any
 
@@ -90,7 +89,7 @@ class TelegramChannel(Channel):
         try:
             event = read_update(update)
         except NotAnUpdate as error:
-            await self._core.accept_unparseable(NAME, json.dumps(update, ensure_ascii=False), str(error))
+            await self._core.accept_unparseable(NAME, update, str(error))
             return None
         inbox_id = await self._core.accept(event) if event is not None else None
         if event is None:

@@ -12,7 +12,6 @@ with keyboards can show.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -90,8 +89,7 @@ class VkChannel(Channel):
                 try:
                     reading = parse.read_update(update)
                 except parse.NotAnUpdate as error:
-                    body = json.dumps(update, ensure_ascii=False)
-                    await self.core.accept_unparseable(self.name, body, str(error))
+                    await self.core.accept_unparseable(self.name, update, str(error))
                     continue
                 if reading.support is not None:
                     self.support[reading.support[0]] = reading.support[1]
