@@ -293,7 +293,7 @@ class Dispatcher:
             if work.replies:
                 self._deliver(work.event.ref, work.replies)
         except Exception:
-            log.exception("replies to %s could not be handed over; they stay pending", work.event.ref)
+            log.exception("replies on %s could not be handed over; they stay pending", work.event.ref.channel)
         if not work.done.done():
             work.done.set_result(work)
 
