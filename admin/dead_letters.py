@@ -18,6 +18,7 @@ from admin.app import panel, redirect, render
 from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import INBOX, PERSONAL_DATA, can, current_user, require
+from admin.titles import CHANNEL_TITLES
 from bot.events import Event, Kind
 from bot.numbers import whole_number
 from storage.inbox import DeadLetter
@@ -26,8 +27,6 @@ routes = web.RouteTableDef()
 PAGE = 50
 SHOWN_CHARACTERS = 2000  # of a body that could not be read: enough to see what it was
 
-CHANNEL_TITLES = {"webchat": "веб-чат", "telegram": "Telegram", "vk": "ВКонтакте", "max": "MAX",
-                  "ok": "Одноклассники", "whatsapp": "WhatsApp", "gateway": "шлюз"}
 KIND_TITLES = {Kind.TEXT: "текст", Kind.COMMAND: "команда", Kind.BUTTON: "кнопка", Kind.PHOTOS: "фото",
                Kind.LOCATION: "точка на карте", Kind.CONTACT: "контакт", Kind.UNSUPPORTED: "другое",
                Kind.REACHABILITY: "доступность"}

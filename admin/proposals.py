@@ -17,6 +17,7 @@ from aiohttp import web
 from admin.app import panel, render
 from admin.numbers import page_number, path_id
 from admin.roles import OPINIONS, PERSONAL_DATA, PROPOSALS, can, current_user, require
+from admin.titles import CHANNEL_TITLES
 from storage.moderation import STATUSES, VERDICTS, ProposalFilter
 
 routes = web.RouteTableDef()
@@ -28,8 +29,6 @@ STATUS_TITLES = {
     "not_feasible": "невозможно реализовать", "duplicate": "дубликат (объединено)", "spam": "спам (скрыто)",
 }
 VERDICT_TITLES = {"possible": "возможно", "impossible": "невозможно", "needs_correction": "нужна доработка"}
-CHANNEL_TITLES = {"webchat": "веб-чат", "telegram": "Telegram", "vk": "ВКонтакте", "max": "MAX",
-                  "operator": "через оператора"}
 EVENT_TITLES = {"status": "статус", "answer": "ответ автору", "question": "вопрос автору",
                 "correction": "исправление от автора", "opinion": "заключение эксперта",
                 "merged": "присоединён дубликат", "entered": "принято оператором",

@@ -24,11 +24,10 @@ from bot.content import ContentFile, load_content
 from bot.routing import steps_needing_consent
 from channels.webchat.channel import session_ref
 from handlers import get_routers
-from tests.drivers import ROOT, load_content_into, load_world
+from tests.drivers import CAMPAIGN, ROOT, load_content_into, load_world
 from tests.journey import JPEG, all_text, last_buttons, onboard, propose
 from tests.stored import personal_fields, rows_not_of, rows_of
 
-CAMPAIGN = ROOT / "content" / "campaign.yaml"
 SOURCES = ("bot", "handlers", "admin", "broadcasts", "channels")  # wherever a button is made
 IDEA = "Поставить скамейки у пруда и фонарь"
 ACTIONS_PER_STRANGER = 20

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image
 
-from tests.drivers import JOURNEY_CHANNELS, load_content_into, load_world
+from tests.drivers import CAMPAIGN, JOURNEY_CHANNELS, load_content_into, load_world, with_campaign
 from tests.drivers.telegram import world as telegram_world
 from tests.drivers.webchat import world as webchat_world
 from tests.fakes import PIECE
@@ -100,13 +100,16 @@ def large_photo() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("channel", [name for name in JOURNEY_CHANNELS if name != "webchat"])
-async def test_a_large_photo_that_arrives_slowly_is_stored_whole(tmp_path, channel):
+@pytest.mark.parametrize("channel_and_campaign", with_campaign([name for name in JOURNEY_CHANNELS if name != "webchat"]))
+async def test_a_large_photo_that_arrives_slowly_is_stored_whole(tmp_path, channel_and_campaign):
     """The fakes send files in 16 KB pieces with pauses, as a slow network does: a download that
     took only what had arrived kept the first piece, which is no picture."""
     photo = large_photo()
     assert len(photo) > 4 * PIECE
+    channel, campaign = channel_and_campaign
     async with load_world(channel)(tmp_path) as world:
+        if campaign:
+            await load_content_into(world.app, CAMPAIGN)
         resident = world.resident(1)
         await at_the_photo_step(resident)
         added = await resident.send_photo(photo)

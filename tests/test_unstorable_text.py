@@ -13,7 +13,7 @@ import secrets
 
 import pytest
 
-from tests.drivers import JOURNEY_CHANNELS, load_world
+from tests.drivers import CAMPAIGN, JOURNEY_CHANNELS, load_content_into, load_world, with_campaign
 from tests.drivers.webchat import API, world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
 
@@ -21,9 +21,12 @@ SENT = "Скамейки у пруда \ud800 и фонарь\u0000 у вход�
 STORED = "Скамейки у пруда \ufffd и фонарь у входа"
 
 
-@pytest.fixture(params=JOURNEY_CHANNELS)
+@pytest.fixture(params=with_campaign(JOURNEY_CHANNELS))
 async def world(request, tmp_path):
-    async with load_world(request.param)(tmp_path) as running:
+    channel, campaign = request.param
+    async with load_world(channel)(tmp_path) as running:
+        if campaign:
+            await load_content_into(running.app, CAMPAIGN)
         yield running
 
 

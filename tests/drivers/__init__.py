@@ -17,6 +17,25 @@ from bot.app import Application
 from bot.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
+CAMPAIGN = ROOT / "content" / "campaign.yaml"  # what a town runs: the end-to-end tests load it
+
+
+def with_campaign(channels: list[str]) -> list:
+    """(channel, whether the shipped campaign is loaded) for a test run on every channel with the
+    campaign. Where a known defect stops a channel with it, that channel runs without it too, so
+    what the test checks is still checked there, and the defect is marked where it stands."""
+    import pytest
+
+    too_many = pytest.mark.xfail(strict=True, reason="issue 11: the campaign's main menu has 11 buttons, VK's "
+                                 "inline keyboard takes 10, and the menu degrades to numbered text")
+    params = []
+    for name in channels:
+        if name == "vk":
+            params += [pytest.param((name, False), id="vk-no-content"),
+                       pytest.param((name, True), id="vk-campaign", marks=too_many)]
+        else:
+            params.append(pytest.param((name, True), id=name))
+    return params
 JOURNEY_CHANNELS = ["webchat", "vk", "telegram", "max", "whatsapp", "gateway", "ok"]
 
 
