@@ -26,12 +26,20 @@ class Capabilities:
     max_text_length: int = 4096
     max_buttons_per_row: int = 3
     max_button_rows: int = 10
+    # Buttons in one keyboard, where the platform counts them apart from its grid (VK: 10 inline,
+    # 40 in a normal keyboard); 0 means the grid's rows × columns.
+    max_buttons: int = 0
     max_button_label: int = 64
     inline_buttons: bool = True
     request_location: bool = True
     request_contact: bool = True
     # Replies are read by the client from the outbox (the web chat) instead of being pushed.
     pull_delivery: bool = False
+
+    @property
+    def button_capacity(self) -> int:
+        grid = self.max_buttons_per_row * self.max_button_rows
+        return min(self.max_buttons, grid) if self.max_buttons else grid
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,10 @@ class Channel(ABC):
     @abstractmethod
     async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
         """Send replies to one resident, in order; raise ``DeliveryError`` on failure."""
+
+    def capabilities_for(self, ref: ResidentRef) -> Capabilities:
+        """What this resident's client can show; channels whose clients differ override it."""
+        return self.capabilities
 
     def replies_written(self, ref: ResidentRef) -> None:
         """For pull-delivery channels: replies to ``ref`` are now in the outbox (wake readers)."""

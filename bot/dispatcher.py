@@ -38,13 +38,15 @@ from loading the event to the end of its processing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
-from bot.channel import Channel, DeliveryError, Outgoing
+from bot import keyboard_memory
+from bot.channel import Capabilities, Channel, DeliveryError, Outgoing
 from bot.config import Settings
 from bot.events import Event, Photo, ResidentRef
 from bot.i18n import Texts
@@ -306,10 +308,7 @@ class Dispatcher:
             for work, inbox_id in live:
                 # One event per resident per batch: the resident lock is held until it is done.
                 resident = residents[(work.event.ref.channel, work.event.ref.external_id)]
-                ctx = Context(event=work.event, resident=resident, db=tx, settings=self.settings,
-                              texts=self.texts, prompts=self.prompts)
-                await route(self.routers, ctx)
-                await ctx.finish()
+                ctx = await self._respond(tx, work.event, resident)
                 if ctx.forgotten:
                     forgotten.append(ctx)
                 else:
@@ -335,6 +334,35 @@ class Dispatcher:
             work.replies.append(Outgoing(outbox_id, reply))
         if forgotten:
             await self._after_erasure([key for ctx in forgotten for key in ctx.erased_files])
+
+    async def _respond(self, tx: Repositories, event: Event, resident: Resident) -> Context:
+        """Run the handler for the event (or turn the page of a long keyboard) and lay the
+        replies out for the resident's client, remembering the buttons it will show."""
+        caps = self._capabilities(event.ref)
+        shown = keyboard_memory.Shown.load(resident.keyboard)
+        ctx = Context(event=keyboard_memory.pressed(event, shown), resident=resident, db=tx,
+                      settings=self.settings, texts=self.texts, prompts=self.prompts, capabilities=caps)
+        page = keyboard_memory.page_asked(ctx.event)
+        turned = None if page is None else keyboard_memory.turn_page(
+            shown, page, caps, self._page_labels(ctx.language))
+        if turned is not None:
+            reply, shown = turned
+            ctx.replies.append(reply)
+        else:
+            await route(self.routers, ctx)
+            await ctx.finish()
+            ctx.replies, shown = keyboard_memory.lay_out(ctx.replies, caps, self._page_labels(ctx.language), shown)
+        resident.keyboard = shown.dump()
+        return ctx
+
+    def _capabilities(self, ref: ResidentRef) -> Capabilities:
+        channel = self.channels.get(ref.channel)
+        return channel.capabilities_for(ref) if channel is not None else Capabilities()
+
+    def _page_labels(self, language: str) -> keyboard_memory.PageLabels:
+        text = functools.partial(self.texts.get, language)
+        return keyboard_memory.PageLabels(more=text("keyboard.more"), back=text("keyboard.back"),
+                                          heading=text("keyboard.heading"))
 
     async def _after_erasure(self, files: Iterable[str] = ()) -> None:
         """Committed: delete the files nothing names any more, and clear the write-ahead log,

@@ -1,13 +1,19 @@
 """Fit a neutral reply into a platform's limits, degrading instead of failing.
 
 Long text is split at paragraph or line breaks; button rows are re-flowed to the platform's
-row width; labels are shortened with an ellipsis; and when the buttons still do not fit, or
-the platform has none, they become numbered lines of text (``degrade_to_text``).
+row width, and neighbouring rows are put side by side when there are more rows than the
+platform allows (a tall menu fits VK's ten rows as pairs); labels are shortened with an
+ellipsis; a button asking for something the platform cannot give (a phone number on VK) is left
+out rather than shown broken. When the buttons still do not fit, or the platform has none, they
+become numbered lines of text (``degrade_to_text``): the last resort, since the core pages a
+long keyboard («Ещё…», ``bot.keyboard_memory``) before it reaches a channel.
 """
 from __future__ import annotations
 
 from bot.channel import Capabilities
 from bot.replies import Button, Reply, degrade_to_text
+
+Rows = tuple[tuple[Button, ...], ...]
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -30,7 +36,7 @@ def shorten(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: max(limit - 1, 1)] + "…"
 
 
-def reflow(rows: tuple[tuple[Button, ...], ...], per_row: int, label_limit: int) -> tuple[tuple[Button, ...], ...]:
+def reflow(rows: Rows, per_row: int, label_limit: int) -> Rows:
     flowed: list[tuple[Button, ...]] = []
     for row in rows:
         fitted = [b.model_copy(update={"label": shorten(b.label, label_limit)}) for b in row]
@@ -39,15 +45,56 @@ def reflow(rows: tuple[tuple[Button, ...], ...], per_row: int, label_limit: int)
     return tuple(flowed)
 
 
+def usable(rows: Rows, caps: Capabilities) -> Rows:
+    """The rows without buttons that ask for what the platform cannot give."""
+    def can(button: Button) -> bool:
+        return not ((button.request == "location" and not caps.request_location)
+                    or (button.request == "contact" and not caps.request_contact))
+    kept = (tuple(b for b in row if can(b)) for row in rows)
+    return tuple(row for row in kept if row)
+
+
+def arrange(rows: Rows, caps: Capabilities) -> Rows | None:
+    """The rows as the platform can show them, or None when they cannot be shown as buttons."""
+    if not caps.inline_buttons:
+        return None
+    rows = reflow(rows, caps.max_buttons_per_row, caps.max_button_label)
+    if sum(len(row) for row in rows) > caps.button_capacity:
+        return None
+    for width in range(1, caps.max_buttons_per_row + 1):
+        merged = _side_by_side(rows, width) if width > 1 else rows
+        if len(merged) <= caps.max_button_rows:
+            return merged
+    flat = [b for row in rows for b in row]
+    per_row = caps.max_buttons_per_row
+    packed = tuple(tuple(flat[i:i + per_row]) for i in range(0, len(flat), per_row))
+    return packed if len(packed) <= caps.max_button_rows else None
+
+
+def _side_by_side(rows: Rows, width: int) -> Rows:
+    """Neighbouring rows joined while the joined row is at most ``width`` buttons wide."""
+    merged: list[tuple[Button, ...]] = []
+    for row in rows:
+        if merged and len(merged[-1]) + len(row) <= width:
+            merged[-1] = merged[-1] + row
+        else:
+            merged.append(row)
+    return tuple(merged)
+
+
+def degrades(reply: Reply, caps: Capabilities) -> bool:
+    """Would ``fit`` show this reply's buttons as numbered text?"""
+    rows = usable(reply.buttons, caps)
+    return bool(rows) and arrange(rows, caps) is None
+
+
 def fit(reply: Reply, caps: Capabilities) -> list[Reply]:
     """The reply as one or more replies that the platform can show; buttons go on the last."""
-    buttons = reflow(reply.buttons, caps.max_buttons_per_row, caps.max_button_label)
-    unusable = any(
-        (b.request == "location" and not caps.request_location)
-        or (b.request == "contact" and not caps.request_contact) for row in buttons for b in row)
     text = reply.text
-    if not caps.inline_buttons or len(buttons) > caps.max_button_rows or unusable:
-        text, buttons = degrade_to_text(reply), ()
+    rows = usable(reply.buttons, caps)
+    buttons = arrange(rows, caps) if rows else ()
+    if buttons is None:
+        text, buttons = degrade_to_text(reply.model_copy(update={"buttons": rows})), ()
     menu = reflow(reply.menu, caps.max_buttons_per_row, caps.max_button_label)[: caps.max_button_rows]
     chunks = split_text(text, caps.max_text_length) or [""]
     replies = [Reply(text=chunk) for chunk in chunks[:-1]]

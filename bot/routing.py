@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
+from bot.channel import Capabilities
 from bot.config import Settings
 from bot.events import Event, Kind
 from bot.i18n import Texts
@@ -48,6 +49,8 @@ class Context:
     settings: Settings
     texts: Texts
     prompts: dict[str, PromptFunction]
+    # What the resident's client can show: a step can offer what it cannot ask for otherwise.
+    capabilities: Capabilities = field(default_factory=Capabilities)
     replies: list[Reply] = field(default_factory=list)
     forgotten: bool = False
     erased_files: tuple[str, ...] = ()  # files to delete once the transaction is committed

@@ -26,6 +26,7 @@ class Resident:
     reachable: bool = True
     state: str = ""
     state_data: dict[str, Any] = field(default_factory=dict)
+    keyboard: dict[str, Any] = field(default_factory=dict)  # what bot.keyboard_memory keeps
     created_at: str = ""
 
     @property
@@ -36,6 +37,7 @@ class Resident:
     def from_row(cls, row: Any) -> "Resident":
         values = dict(row)
         values["state_data"] = json.loads(values["state_data"] or "{}")
+        values["keyboard"] = json.loads(values.get("keyboard") or "{}")
         values["phone_verified"] = bool(values["phone_verified"])
         values["reachable"] = bool(values["reachable"])
         return cls(**values)
@@ -86,8 +88,9 @@ class Residents:
 
     async def save_states(self, residents: list[Resident]) -> None:
         await self._db.executemany(
-            "UPDATE residents SET state = ?, state_data = ? WHERE id = ?",
-            [(r.state, json.dumps(r.state_data, ensure_ascii=False), r.id) for r in residents])
+            "UPDATE residents SET state = ?, state_data = ?, keyboard = ? WHERE id = ?",
+            [(r.state, json.dumps(r.state_data, ensure_ascii=False),
+              json.dumps(r.keyboard, ensure_ascii=False), r.id) for r in residents])
 
     async def set_language(self, resident_id: int, language: str) -> None:
         await self._db.execute("UPDATE residents SET language = ? WHERE id = ?", (language, resident_id))

@@ -54,13 +54,21 @@ async def test_modern_clients_get_inline_callback_buttons_and_a_normal_keyboard_
     assert "prop:confirm" in last_buttons(review)
 
 
-def test_a_reply_too_big_for_a_keyboard_becomes_numbered_text_and_labels_are_shortened():
+def test_a_reply_too_big_for_an_inline_keyboard_gets_a_normal_one_and_numbers_only_without_keyboards():
     many = tuple(tuple(Button(label=f"Вариант {row}{col}", payload=f"poll:{row}{col}") for col in range(4))
                  for row in range(3))
-    inline = render.render(9, Reply(text="Выберите", buttons=many), parse.ClientSupport(inline=True))
-    assert inline[-1].keyboard is None and "12. Вариант 23" in inline[-1].text
-    normal = render.render(9, Reply(text="Выберите", buttons=many), parse.ClientSupport(inline=False))
-    assert normal[-1].keyboard is not None and not keyboard_problem(json.loads(normal[-1].keyboard))
+    for support in (parse.ClientSupport(inline=True), parse.ClientSupport(inline=False)):
+        shown = render.render(9, Reply(text="Выберите", buttons=many), support)
+        board = json.loads(shown[-1].keyboard)
+        assert board["inline"] is False and not keyboard_problem(board)
+        assert sum(len(row) for row in board["buttons"]) == 12
+    few = render.render(9, Reply(text="Выберите", buttons=many[:2]), parse.ClientSupport(inline=True))
+    assert json.loads(few[-1].keyboard)["inline"] is True
+    tall = tuple((Button(label=f"Пункт {n}", payload=f"menu:{n}"),) for n in range(11))
+    board = json.loads(render.render(9, Reply(text="Меню", buttons=tall), parse.ClientSupport(inline=True))[-1].keyboard)
+    assert len(board["buttons"]) <= render.NORMAL_ROWS and not keyboard_problem(board)
+    plain = render.render(9, Reply(text="Выберите", buttons=many), parse.ClientSupport(keyboard=False, inline=False))
+    assert plain[-1].keyboard is None and "12. Вариант 23" in plain[-1].text
 
     long_label = Reply(text="?", buttons=((Button(label="Очень длинная подпись " * 4, payload="x:1"),),))
     board = json.loads(render.render(1, long_label, parse.ClientSupport(inline=True))[0].keyboard)

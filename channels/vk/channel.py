@@ -116,6 +116,9 @@ class VkChannel(Channel):
 
     # -- sending --------------------------------------------------------------------------------
 
+    def capabilities_for(self, ref: ResidentRef) -> Capabilities:
+        return render.capabilities(self.support.get(ref.external_id, parse.ClientSupport()))
+
     async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
         support = self.support.get(ref.external_id, parse.ClientSupport())
         for outgoing in messages:

@@ -5,8 +5,11 @@ of ``callback`` buttons when it can show one (pressing such a button sends ``mes
 and leaves no message in the dialogue), otherwise a normal keyboard of ``text`` buttons that
 hides after a press. A location request exists only as a ``location`` button of a normal
 keyboard, so a reply asking for a place always gets a normal keyboard. The limits differ
-between the two (VK keyboard docs); a reply is fitted to the one it will use, and when its
-buttons still do not fit they become numbered text (``bot.rendering.fit``).
+between the two (VK keyboard docs: inline 6 rows of 5, 10 buttons in all; normal 10 rows of 5,
+40 buttons), so a reply whose buttons do not fit an inline keyboard gets a normal one: the
+campaign's main menu of 11 buttons is a normal keyboard, not numbered text. The core pages
+bigger keyboards for the normal one (``capabilities_for``); numbered text is left for clients
+that show no keyboard at all.
 """
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channel import Capabilities
-from bot.rendering import fit
-from bot.replies import Button, Reply, degrade_to_text
+from bot.rendering import arrange, fit, usable
+from bot.replies import Button, Reply
 from channels.vk.parse import ClientSupport
 
 TEXT_LIMIT = 4096          # messages.send: longer text fails with error 914
@@ -29,10 +32,10 @@ RANDOM_ID_PARTS = 64       # parts a reply may be split into before random ids c
 INT32 = 2**31 - 1
 
 INLINE = Capabilities(max_text_length=TEXT_LIMIT, max_buttons_per_row=PER_ROW, max_button_rows=INLINE_ROWS,
-                      max_button_label=LABEL_LIMIT, inline_buttons=True, request_location=True,
+                      max_buttons=INLINE_BUTTONS, max_button_label=LABEL_LIMIT, inline_buttons=True, request_location=True,
                       request_contact=False)
 NORMAL = Capabilities(max_text_length=TEXT_LIMIT, max_buttons_per_row=PER_ROW, max_button_rows=NORMAL_ROWS,
-                      max_button_label=LABEL_LIMIT, inline_buttons=True, request_location=True,
+                      max_buttons=NORMAL_BUTTONS, max_button_label=LABEL_LIMIT, inline_buttons=True, request_location=True,
                       request_contact=False)
 NO_KEYBOARD = Capabilities(max_text_length=TEXT_LIMIT, inline_buttons=False, request_location=False,
                            request_contact=False)
@@ -52,19 +55,16 @@ def random_id(outgoing_id: int, part: int) -> int:
     return (outgoing_id * RANDOM_ID_PARTS + part) % INT32 + 1
 
 
+def capabilities(support: ClientSupport) -> Capabilities:
+    """The most a resident's client can show: what the core lays a reply out for."""
+    return NORMAL if support.keyboard else NO_KEYBOARD
+
+
 def render(outgoing_id: int, reply: Reply, support: ClientSupport) -> list[Message]:
-    inline = support.inline and not any(b.request for b in reply.all_buttons())
-    if not support.keyboard:
-        caps, total = NO_KEYBOARD, 0
-    elif inline:
-        caps, total = INLINE, INLINE_BUTTONS
-    else:
-        caps, total = NORMAL, NORMAL_BUTTONS
+    inline = support.inline and _fits_inline(reply)
+    caps = (INLINE if inline else NORMAL) if support.keyboard else NO_KEYBOARD
     parts = fit(reply, caps)
     last = parts[-1]
-    if sum(len(row) for row in last.buttons) > total:
-        parts = fit(Reply(text=degrade_to_text(reply), menu=reply.menu, media=reply.media), caps)
-        last = parts[-1]
     texts = [_with_links(part) for part in parts]
     keyboards: list[str | None] = [None] * len(parts)
     if last.buttons:
@@ -73,6 +73,14 @@ def render(outgoing_id: int, reply: Reply, support: ClientSupport) -> list[Messa
         keyboards[-1] = keyboard(last.menu[:NORMAL_ROWS], inline=False, one_time=False)
     return [Message(text or "…", board, random_id(outgoing_id, index))
             for index, (text, board) in enumerate(zip(texts, keyboards))]
+
+
+def _fits_inline(reply: Reply) -> bool:
+    """Inline buttons leave no message in the dialogue: used whenever the buttons fit them."""
+    if any(b.request == "location" for b in reply.all_buttons()):
+        return False  # a location button exists only in a normal keyboard
+    rows = usable(reply.buttons, INLINE)
+    return not rows or arrange(rows, INLINE) is not None
 
 
 def keyboard(rows: tuple[tuple[Button, ...], ...], *, inline: bool, one_time: bool = True) -> str:

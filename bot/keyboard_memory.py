@@ -1,0 +1,193 @@
+"""What a resident was last shown, kept with their state: so that a typed number or label
+presses a button, and a keyboard too big for the platform is shown in pages («Ещё…»).
+
+Where a platform (or a resident's client) cannot show buttons, they become numbered lines, and
+the resident answers "2" or types the label. That works only if the core knows what it showed,
+after a restart too, so the buttons shown are written with the resident's state, in the same
+transaction as the replies. A number presses a button only where numbers were shown: at a step
+that asks "how many times a month?" a typed "1" is an answer. A label presses its button
+wherever it was shown (case, emoji, punctuation and spacing ignored).
+
+A keyboard with more buttons than the platform holds is cut into pages that each fit, with
+«Ещё…» and «Назад» buttons (``kb:<page>``) that the core answers itself from the whole reply
+kept here, before any handler: paging changes nothing but what is on screen.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.channel import Capabilities
+from bot.events import Event, Kind
+from bot.payloads import decode, encode
+from bot.rendering import arrange, degrades, usable
+from bot.replies import Button, Reply
+
+PAGE = "kb"  # payload kb:<page>, answered by the core
+# A typed prefix of a label presses it only when it is this long and names one button.
+MIN_PREFIX = 4
+NUMBER = re.compile(r"^\s*(?:№|#)?\s*(\d{1,3})\s*[.)]?\s*$")
+
+
+class Shown(BaseModel):
+    """The buttons on a resident's screen, in the order they are numbered."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    choices: tuple[tuple[str, str], ...] = ()  # (label, payload)
+    numbered: bool = False
+    paged: Reply | None = None  # the whole reply, when it is shown in pages
+    page: int = 0
+
+    @classmethod
+    def load(cls, stored: dict[str, Any] | None) -> "Shown":
+        try:
+            return cls.model_validate(stored or {})
+        except ValidationError:
+            return cls()  # written by an older version: nothing to press by text
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+
+@dataclass(frozen=True)
+class PageLabels:
+    more: str
+    back: str
+    heading: str  # the text above the buttons of every page after the first
+
+
+# -- typed answers -------------------------------------------------------------------------------
+
+def pressed(event: Event, shown: Shown) -> Event:
+    """The event as the press of the button the resident typed, or as it came."""
+    if event.kind is not Kind.TEXT or not shown.choices:
+        return event
+    payload = _typed_choice(event.text, shown)
+    if payload is None:
+        return event
+    return event.model_copy(update={"kind": Kind.BUTTON, "payload": payload, "text": ""})
+
+
+def _typed_choice(text: str, shown: Shown) -> str | None:
+    number = NUMBER.match(text)
+    if number:
+        index = int(number.group(1))
+        if shown.numbered and 1 <= index <= len(shown.choices):
+            return shown.choices[index - 1][1]
+        return None
+    typed = normalised(text)
+    if not typed:
+        return None
+    labels = [(normalised(label), payload) for label, payload in shown.choices]
+    exact = [payload for label, payload in labels if label and label == typed]
+    if exact:
+        return exact[0]
+    if len(typed) >= MIN_PREFIX:
+        starting = {payload for label, payload in labels if label.startswith(typed)}
+        if len(starting) == 1:
+            return starting.pop()
+    return None
+
+
+def normalised(label: str) -> str:
+    """Letters and digits only, lower case, ё as е, single spaces: «✅ Да!» is «да»."""
+    kept = "".join(ch if unicodedata.category(ch)[0] in "LN" else " " for ch in label.casefold())
+    return " ".join(kept.replace("ё", "е").split())
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+def page_asked(event: Event) -> int | None:
+    if event.kind is not Kind.BUTTON:
+        return None
+    payload = decode(event.payload)
+    if payload is None or payload.namespace != PAGE or not payload.arg(0).isdigit():
+        return None
+    return int(payload.arg(0))
+
+
+def turn_page(shown: Shown, page: int, caps: Capabilities, labels: PageLabels) -> tuple[Reply, Shown] | None:
+    """Page ``page`` of the reply last shown in pages; None when there is no such page (an old
+    «Ещё…» pressed after the keyboard changed)."""
+    if shown.paged is None:
+        return None
+    pages = _pages(shown.paged, caps, labels)
+    if pages is None or not 0 <= page < len(pages):
+        return None
+    return pages[page], _shown(pages[page], caps, paged=shown.paged, page=page)
+
+
+def lay_out(replies: list[Reply], caps: Capabilities, labels: PageLabels,
+            kept: Shown) -> tuple[list[Reply], Shown]:
+    """Replies that fit the platform, with keyboards too big for it cut into pages, and what the
+    resident will see. Replies without buttons leave ``kept`` as it was only when nothing at all
+    was said: any answer replaces what is on screen."""
+    if not replies:
+        return replies, kept
+    laid = list(replies)
+    shown = Shown()
+    for index, reply in enumerate(laid):
+        if not any(b.payload for b in reply.all_buttons()):
+            continue
+        pages = _pages(reply, caps, labels) if degrades(reply, caps) else None
+        if pages and len(pages) > 1:
+            laid[index] = pages[0]
+            shown = _shown(pages[0], caps, paged=reply, page=0)
+        else:
+            shown = _shown(reply, caps)
+    return laid, shown
+
+
+def _shown(reply: Reply, caps: Capabilities, *, paged: Reply | None = None, page: int = 0) -> Shown:
+    visible = Reply(buttons=usable(reply.buttons, caps))
+    choices = tuple((b.label, b.payload) for b in visible.all_buttons() if b.payload)
+    return Shown(choices=choices, numbered=degrades(reply, caps), paged=paged, page=page)
+
+
+def _pages(reply: Reply, caps: Capabilities, labels: PageLabels) -> list[Reply] | None:
+    """The reply's buttons in pages that each fit, or None when not even one button fits
+    beside «Ещё…» and «Назад» (the channel then numbers them)."""
+    rows = usable(reply.buttons, caps)
+    if not caps.inline_buttons or not rows:
+        return None
+    placed = [(row_index, button) for row_index, row in enumerate(rows) for button in row]
+    pages: list[Reply] = []
+    while placed:
+        page_number = len(pages)
+        taken = 0
+        for count in range(1, len(placed) + 1):
+            last = count == len(placed)
+            if arrange(_page_rows(placed[:count], page_number, last, labels), caps) is None:
+                break
+            taken = count
+        if taken == 0:
+            return None
+        last = taken == len(placed)
+        text = reply.text if page_number == 0 else labels.heading
+        pages.append(Reply(text=text, buttons=_page_rows(placed[:taken], page_number, last, labels),
+                           menu=reply.menu, media=reply.media if page_number == 0 else ()))
+        placed = placed[taken:]
+    return pages
+
+
+def _page_rows(placed: list[tuple[int, Button]], page: int, last: bool, labels: PageLabels) -> tuple[tuple[Button, ...], ...]:
+    rows: list[list[Button]] = []
+    previous = None
+    for row_index, button in placed:
+        if row_index != previous:
+            rows.append([])
+            previous = row_index
+        rows[-1].append(button)
+    turn = []
+    if page > 0:
+        turn.append(Button(label=labels.back, payload=encode(PAGE, page - 1)))
+    if not last:
+        turn.append(Button(label=labels.more, payload=encode(PAGE, page + 1)))
+    if turn:
+        rows.append(turn)
+    return tuple(tuple(row) for row in rows)

@@ -1,0 +1,83 @@
+"""Every prompt can be answered whatever the content: keyboards too big for a platform come in
+pages («Ещё…»), and where buttons are numbered text, typing the number or the label presses
+the button, after a restart too. Run with the shipped campaign loaded, as a town runs it."""
+from __future__ import annotations
+
+from tests.drivers import CAMPAIGN, load_content_into
+from tests.drivers import vk as vk_driver
+from tests.drivers import whatsapp as whatsapp_driver
+from tests.drivers.webchat import world as webchat_world
+from tests.fakes.vk import FakeVk
+from tests.journey import all_text, last_buttons, onboard
+
+MENU = {"menu:propose", "menu:polls", "menu:surveys", "menu:quizzes", "menu:contests", "menu:mine",
+        "menu:subscriptions", "menu:about", "menu:privacy", "menu:language"}
+NO_KEYBOARD = {"button_actions": [], "keyboard": False, "inline_keyboard": False, "carousel": False, "lang_id": 0}
+
+
+async def test_whatsapp_shows_the_campaign_menu_in_pages_and_every_item_works(tmp_path):
+    async with whatsapp_driver.world(tmp_path) as world:
+        await load_content_into(world.app, CAMPAIGN)
+        resident = world.resident(1)
+        first = await onboard(resident)
+        menu = first[-1]
+        assert len(menu.payloads) <= 10 and "kb:1" in menu.payloads, menu
+        second = await resident.press("kb:1")
+        assert "kb:0" in last_buttons(second)
+        assert MENU <= set(menu.payloads) | set(last_buttons(second))
+        assert "Что мы храним о вас" in all_text(await resident.press("menu:privacy"))  # from page two: not stale
+
+        back = await resident.send_text("в меню")  # a label typed, case and emoji ignored
+        assert "kb:1" in last_buttons(back)
+        categories = await resident.send_text("предложить   ИДЕЮ")
+        assert "cat:idea" in last_buttons(categories), all_text(categories)
+        # Buttons are shown as buttons here, so a number is text, not a press.
+        assert "cat:idea" in last_buttons(await resident.send_text("1"))
+        assert "nav:cancel" in last_buttons(await resident.send_text("Идея для парка"))
+
+
+async def test_an_old_page_button_changes_nothing(tmp_path):
+    async with whatsapp_driver.world(tmp_path) as world:
+        await load_content_into(world.app, CAMPAIGN)
+        resident = world.resident(2)
+        await onboard(resident)
+        await resident.press("menu:propose")
+        stale = await resident.press("kb:1")
+        assert "уже не действует" in all_text(stale) and "cat:idea" in last_buttons(stale)
+        assert "уже не действует" in all_text(await resident.press("kb:99"))
+
+
+async def test_a_vk_client_without_keyboards_answers_by_number_and_label_after_a_restart(tmp_path):
+    fake = FakeVk()
+    async with vk_driver.world(tmp_path, fake=fake) as world:
+        await load_content_into(world.app, CAMPAIGN)
+        resident = world.resident(3, client_info=NO_KEYBOARD)
+        await resident.send_text("/start")
+        await resident.press("consent:yes")
+        menu = await resident.press("lang:ru")
+        assert menu[-1].buttons == [] and "1. 💡 Предложить идею" in menu[-1].text
+        categories = await resident.send_text("1")
+        assert "Идея для парка" in all_text(categories), all_text(categories)
+        number = next(line.split(".")[0] for line in categories[-1].text.splitlines()
+                      if line.endswith("Идея для парка"))
+        asked = await resident.send_text(f"{number}.")
+        assert "✖ Отмена" in all_text(asked) and "Слишком коротко" not in all_text(asked)
+    async with vk_driver.world(tmp_path, fake=fake) as world:
+        again = vk_driver.VkResident(world, resident.user_id, NO_KEYBOARD, seen=resident.seen)
+        cancelled = await again.send_text("отмена")
+        assert "Предложение отменено" in all_text(cancelled), all_text(cancelled)
+        async with world.app.db.transaction() as tx:
+            rows = await tx.proposals._db.execute_fetchall("SELECT count(*) FROM proposals")
+        assert rows[0][0] == 0
+
+
+async def test_a_number_is_text_where_numbers_were_not_shown(tmp_path):
+    async with webchat_world(tmp_path) as world:
+        resident = world.resident(4)
+        await onboard(resident)
+        await resident.press("menu:propose")
+        await resident.press("cat:idea")
+        short = await resident.send_text("1")
+        assert "Слишком коротко" in all_text(short) and "nav:cancel" in last_buttons(short)
+        cancelled = await resident.send_text("✖ ОТМЕНА")
+        assert "Предложение отменено" in all_text(cancelled)
