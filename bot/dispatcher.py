@@ -484,7 +484,7 @@ class Dispatcher:
         same transaction (so a notice is sent once, with whatever ``build`` recorded); deliver
         them after the commit. For results, status notices and other messages nobody asked for."""
         async with self.db.transaction() as tx:
-            messages = await build(tx)
+            messages = [(ref, await self._remember_shown(tx, ref, reply)) for ref, reply in await build(tx)]
             ids = await tx.outbox.add_many(
                 [(ref.channel, ref.external_id, None, reply.model_dump_json(), self._pulls(ref.channel))
                  for ref, reply in messages])
@@ -494,6 +494,20 @@ class Dispatcher:
         for ref, outgoing in by_resident.items():
             self._deliver(ref, outgoing)
         return len(messages)
+
+    async def _remember_shown(self, tx: Repositories, ref: ResidentRef, reply: Reply) -> Reply:
+        """A notice with buttons is laid out like any reply and becomes what the resident was last
+        shown: a number typed after it presses its buttons, not those of an older menu."""
+        if not any(b.payload for b in reply.all_buttons()):
+            return reply
+        resident = await tx.residents.find(ref.channel, ref.external_id)
+        if resident is None:
+            return reply
+        language = self.texts.resolve(resident.language or self.texts.default)
+        laid, shown = keyboard_memory.lay_out([reply], self._capabilities(ref), self._page_labels(language),
+                                              keyboard_memory.Shown.load(resident.keyboard))
+        await tx.residents.set_keyboard(resident.id, shown.dump())
+        return laid[0]
 
     # -- delivery --------------------------------------------------------------------------
 

@@ -92,6 +92,10 @@ class Residents:
             [(r.state, json.dumps(r.state_data, ensure_ascii=False),
               json.dumps(r.keyboard, ensure_ascii=False), r.id) for r in residents])
 
+    async def set_keyboard(self, resident_id: int, keyboard: dict[str, Any]) -> None:
+        await self._db.execute("UPDATE residents SET keyboard = ? WHERE id = ?",
+                               (json.dumps(keyboard, ensure_ascii=False), resident_id))
+
     async def set_language(self, resident_id: int, language: str) -> None:
         await self._db.execute("UPDATE residents SET language = ? WHERE id = ?", (language, resident_id))
 

@@ -3,6 +3,8 @@ pages («Ещё…»), and where buttons are numbered text, typing the number or
 the button, after a restart too. Run with the shipped campaign loaded, as a town runs it."""
 from __future__ import annotations
 
+from bot.events import ResidentRef
+from bot.replies import Button, Reply
 from tests.drivers import CAMPAIGN, load_content_into
 from tests.drivers import vk as vk_driver
 from tests.drivers import whatsapp as whatsapp_driver
@@ -81,3 +83,23 @@ async def test_a_number_is_text_where_numbers_were_not_shown(tmp_path):
         assert "Слишком коротко" in all_text(short) and "nav:cancel" in last_buttons(short)
         cancelled = await resident.send_text("✖ ОТМЕНА")
         assert "Предложение отменено" in all_text(cancelled)
+
+
+async def test_a_number_typed_after_a_notice_presses_the_notices_button_not_the_older_menus(tmp_path):
+    async with vk_driver.world(tmp_path) as world:
+        resident = world.resident(5, client_info=NO_KEYBOARD)
+        await resident.send_text("/start")
+        await resident.press("consent:yes")
+        menu = await resident.press("lang:ru")
+        assert "1. 💡 Предложить идею" in menu[-1].text
+        ref = ResidentRef(channel="vk", external_id=str(resident.user_id))
+
+        async def notice(tx):
+            return [(ref, Reply(text="Модератор просит уточнить П-7.",
+                                buttons=((Button(label="✏️ Исправить П-7", payload="fix:7"),),)))]
+        await world.app.dispatcher.notify(notice)
+        shown = await resident.later()
+        assert "1. ✏️ Исправить П-7" in all_text(shown)
+        answer = await resident.send_text("1")
+        assert "cat:idea" not in all_text(answer) and "Идея для парка" not in all_text(answer)
+        assert "исправление уже не ждут" in all_text(answer), all_text(answer)
