@@ -7,7 +7,8 @@
                     ─cancel─▶ (menu), the question stays open (the button still works)
 
 The panel puts the author into the step itself only when they are idle (admin/notices.py), so a
-flow they are in the middle of is never cut short.
+flow they are in the middle of is never cut short. When that flow waits for text and the author
+types some, ``handlers.which_text`` asks whether it is the correction or the flow's input.
 """
 from __future__ import annotations
 
@@ -61,10 +62,22 @@ async def corrected(ctx: Context) -> None:
     if len(text) > limits.text_max_length:
         ctx.say(ctx.t("proposal.text_too_long", length=len(text), max=limits.text_max_length))
         return
-    proposal_id = ctx.data.get("proposal", 0)
-    still_open = proposal_id in await ctx.db.moderation.open_questions_of(ctx.resident.id)
-    if not still_open or not await ctx.db.moderation.correct(proposal_id, ctx.resident.id, text):
-        ctx.say(ctx.t("moderation.correction_not_open"))
-    else:
-        ctx.say(ctx.t("moderation.correction_received", receipt=_receipt(ctx, proposal_id)))
+    await take(ctx, ctx.data.get("proposal", 0), text)
     ctx.goto("", clear=True)
+
+
+def could_be_a_correction(ctx: Context, text: str) -> bool:
+    """A text of a length the corrected text of a proposal may have."""
+    limits = ctx.settings.proposals
+    return limits.text_min_length <= len(text.strip()) <= limits.text_max_length
+
+
+async def take(ctx: Context, proposal_id: int, text: str) -> bool:
+    """The author's text replaces the proposal's, if its question is still open; tell them which
+    happened. Also used when the text came while another flow waited for one (``which_text``)."""
+    still_open = proposal_id in await ctx.db.moderation.open_questions_of(ctx.resident.id)
+    if not still_open or not await ctx.db.moderation.correct(proposal_id, ctx.resident.id, text.strip()):
+        ctx.say(ctx.t("moderation.correction_not_open"))
+        return False
+    ctx.say(ctx.t("moderation.correction_received", receipt=_receipt(ctx, proposal_id)))
+    return True

@@ -32,6 +32,7 @@ from tests.stored import personal_fields, rows_not_of, rows_of
 SOURCES = ("bot", "handlers", "admin", "broadcasts", "channels")  # wherever a button is made
 IDEA = "Поставить скамейки у пруда и фонарь"
 ACTIONS_PER_STRANGER = 20
+FORGED_QUESTION = "0a0b0c0d"  # the id on the buttons of a forged "which is this text?" question
 
 
 # -- what the bot knows, from its own code ------------------------------------------------------
@@ -193,6 +194,7 @@ def forged_buttons(c: Campaign) -> dict[str, list[str]]:
         "cmore": [f"cmore:{contest.key}:{offset}" for contest in contests for offset in (0, 10)],
         "sub": [f"sub:{topic.key}" for topic in c.settings.subscriptions.topics],
         "fix": [f"fix:{c.proposal}"],
+        "which": [f"which:{FORGED_QUESTION}:{c.proposal}", f"which:{FORGED_QUESTION}:flow"],
     }
 
 
@@ -227,6 +229,8 @@ def forged_steps(c: Campaign) -> dict[str, dict[str, Any]]:
         "contest:vote_category": {"contest": contest.key},
         "contest:vote": {"contest": contest.key, "category": work["category"], "offset": 0},
         "subscriptions": {}, "correction:text": {"proposal": c.proposal},
+        "correction:which": {"category": draft["category"],
+                             "which": {"text": IDEA, "step": "proposal:text", "id": FORGED_QUESTION}},
     }
 
 
