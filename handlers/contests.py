@@ -23,6 +23,7 @@ from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
 from handlers.content_items import load, open_items, utc_now
+from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept
 from storage.contests import Standing
@@ -80,7 +81,7 @@ def voter_key(ctx: Context) -> str:
 
 # -- the list and a contest's page -----------------------------------------------------------
 
-@router.on(state_is(""), button("menu", "contests"))
+@router.on(at_menu, button("menu", "contests"))
 async def show_list(ctx: Context, payload) -> None:
     ctx.goto(LIST, clear=True)
 

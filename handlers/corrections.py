@@ -15,11 +15,12 @@ from __future__ import annotations
 from bot.events import Kind
 from bot.filters import button, kind, state_is
 from bot.routing import Context, Router
+from handlers.idle import CORRECTION_WAIT
 from handlers.keyboards import back_cancel
 
 router = Router("corrections")
 
-AWAITING = "correction:text"
+AWAITING = CORRECTION_WAIT
 FIX = "fix"  # button payload fix:<proposal id>
 
 

@@ -10,10 +10,11 @@ Subscribers of the series' topic also get each episode pushed at its air time
 from __future__ import annotations
 
 from bot.content import utc
-from bot.filters import button, command, state_is
+from bot.filters import button, command
 from bot.replies import Media
 from bot.routing import Context, Router
 from broadcasts.episodes import episode_of, episode_text, utc_now
+from handlers.idle import at_menu
 from handlers.keyboards import to_menu
 
 router = Router("episodes", open_before_consent=True)  # shows the latest episode, stores nothing
@@ -25,7 +26,7 @@ async def latest_by_command(ctx: Context, argument: str) -> None:
     ctx.goto(ctx.state)  # ask again for whatever the resident was in the middle of
 
 
-@router.on(state_is(""), button("menu", "episode"))
+@router.on(at_menu, button("menu", "episode"))
 async def latest_from_menu(ctx: Context, payload) -> None:
     await show_latest(ctx)
     ctx.goto("")

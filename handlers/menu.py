@@ -4,9 +4,10 @@ The menu and these buttons are open before consent, one by one; a button added h
 consent unless declared open too."""
 from __future__ import annotations
 
-from bot.filters import button, state_is
+from bot.filters import button
 from bot.replies import Button
 from bot.routing import Context, Router
+from handlers.idle import at_menu
 from handlers.keyboards import main_menu
 
 router = Router("menu")
@@ -19,17 +20,17 @@ async def show_menu(ctx: Context) -> None:
     ctx.say(ctx.t("menu.prompt"), await main_menu(ctx))
 
 
-@router.on(state_is(MENU), button("menu", "consent"), open_before_consent=True)
+@router.on(at_menu, button("menu", "consent"), open_before_consent=True)
 async def consent(ctx: Context, payload) -> None:
     ctx.goto("onboarding:consent")
 
 
-@router.on(state_is(MENU), button("menu", "language"), open_before_consent=True)
+@router.on(at_menu, button("menu", "language"), open_before_consent=True)
 async def language(ctx: Context, payload) -> None:
     ctx.goto("onboarding:language")
 
 
-@router.on(state_is(MENU), button("menu", "about"), open_before_consent=True)
+@router.on(at_menu, button("menu", "about"), open_before_consent=True)
 async def about(ctx: Context, payload) -> None:
     project = ctx.settings.project
     name = project.name.get(ctx.language) or next(iter(project.name.values()), "")

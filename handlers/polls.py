@@ -20,6 +20,7 @@ from bot.payloads import encode
 from bot.replies import Button, Reply
 from bot.routing import Context, Router
 from handlers.content_items import load, show_open, utc_now
+from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from storage.polls import Tally
 from storage.repositories import Repositories
@@ -43,7 +44,7 @@ def voter_key(ctx: Context, poll: Poll) -> str | None:
 
 # -- the list and opening a poll ------------------------------------------------------------
 
-@router.on(state_is(""), button("menu", "polls"))
+@router.on(at_menu, button("menu", "polls"))
 async def show_list(ctx: Context, payload) -> None:
     ctx.goto(LIST)
 

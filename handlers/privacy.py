@@ -9,6 +9,7 @@ from bot.filters import button, command, state_is
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
+from handlers.idle import at_menu
 from handlers.keyboards import to_menu
 from storage.privacy import ErasureMode
 
@@ -23,7 +24,7 @@ async def privacy_command(ctx: Context, argument: str) -> None:
     ctx.goto(PRIVACY, clear=True)
 
 
-@router.on(state_is(""), button("menu", "privacy"))
+@router.on(at_menu, button("menu", "privacy"))
 async def privacy_button(ctx: Context, payload) -> None:
     ctx.goto(PRIVACY)
 

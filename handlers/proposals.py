@@ -10,6 +10,7 @@ restart; the proposal is written only on confirm, in the same transaction as the
 """
 from __future__ import annotations
 
+from handlers.idle import at_menu
 import re
 
 from bot.events import Kind
@@ -42,7 +43,7 @@ def category_title(ctx: Context, key: str) -> str:
 
 # -- entering and leaving ------------------------------------------------------------------
 
-@router.on(state_is(""), button("menu", "propose"))
+@router.on(at_menu, button("menu", "propose"))
 async def begin(ctx: Context, payload) -> None:
     ctx.goto(CATEGORY, clear=True)
 
@@ -217,7 +218,7 @@ async def confirm(ctx: Context, payload) -> None:
 
 # -- my proposals --------------------------------------------------------------------------
 
-@router.on(state_is(""), button("menu", "mine"))
+@router.on(at_menu, button("menu", "mine"))
 async def mine(ctx: Context, payload) -> None:
     limit = ctx.settings.proposals.list_limit
     found = await ctx.db.proposals.of_resident(ctx.resident.id, limit)

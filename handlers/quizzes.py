@@ -20,6 +20,7 @@ from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
 from handlers.content_items import load, show_open, utc_now
+from handlers.idle import at_menu
 from handlers.keyboards import to_menu
 from storage.quizzes import Attempt
 from storage.repositories import Repositories
@@ -49,7 +50,7 @@ def at_this_question(ctx: Context) -> bool:
 
 # -- the list and opening a quiz -------------------------------------------------------------
 
-@router.on(state_is(""), button("menu", "quizzes"))
+@router.on(at_menu, button("menu", "quizzes"))
 async def show_list(ctx: Context, payload) -> None:
     ctx.goto(LIST)
 

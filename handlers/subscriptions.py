@@ -6,6 +6,7 @@ from bot.filters import button, state_is
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
+from handlers.idle import at_menu
 from handlers.keyboards import to_menu
 
 router = Router("subscriptions")
@@ -13,7 +14,7 @@ router = Router("subscriptions")
 SUBSCRIPTIONS = "subscriptions"
 
 
-@router.on(state_is(""), button("menu", "subscriptions"))
+@router.on(at_menu, button("menu", "subscriptions"))
 async def open_subscriptions(ctx: Context, payload) -> None:
     ctx.goto(SUBSCRIPTIONS)
 

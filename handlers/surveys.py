@@ -10,6 +10,7 @@ the question's position, so a button from an earlier question is recognised as s
 """
 from __future__ import annotations
 
+from handlers.idle import at_menu
 from typing import Any
 
 from bot.content import END, Survey, SurveyQuestion, text_in
@@ -34,7 +35,7 @@ async def load_survey(db: Repositories, key: str) -> tuple[int, Survey] | None:
     return await load(db, "surveys", Survey, key)
 
 
-@router.on(state_is(""), button("menu", "surveys"))
+@router.on(at_menu, button("menu", "surveys"))
 async def show_list(ctx: Context, payload) -> None:
     ctx.goto(LIST)
 

@@ -302,3 +302,20 @@ async def test_a_contest_works_text_is_asked_about_and_can_be_the_work(tmp_path)
         rows = await w.app.db.reader.residents._db.execute_fetchall("SELECT text FROM contest_entries")
         assert [r[0] for r in rows] == [essay]
         assert (await card(w, number)).text == FIRST and (await card(w, number)).open_question == QUESTION
+
+
+async def test_an_idle_author_put_into_the_correction_wait_can_still_use_the_main_menu(tmp_path):
+    async with campaign_world(tmp_path) as w:
+        author = w.resident(1)
+        await onboard(author)
+        number = await proposed(author)  # back at the main menu: idle
+        await ask_about(w, author, number)
+        assert await state_of(w, number) == "correction:text"
+
+        categories = await author.press("menu:propose")  # from the menu shown before the question
+        assert STALE not in all_text(categories) and "cat:idea" in last_buttons(categories)
+        assert (await card(w, number)).open_question == QUESTION  # still waits for its button
+        fixing = await author.press(f"fix:{number}")
+        assert "nav:cancel" in last_buttons(fixing)
+        await author.send_text(ANSWER)
+        assert (await card(w, number)).text == ANSWER
