@@ -33,6 +33,9 @@ class Capabilities:
     inline_buttons: bool = True
     request_location: bool = True
     request_contact: bool = True
+    # The platform may show the numbered text of a reply instead of its buttons (the gateway's
+    # fallback_text): a typed number presses a button there whatever the keyboard.
+    numbers_shown: bool = False
     # Replies are read by the client from the outbox (the web chat) instead of being pushed.
     pull_delivery: bool = False
 

@@ -146,7 +146,8 @@ def lay_out(replies: list[Reply], caps: Capabilities, labels: PageLabels,
 def _shown(reply: Reply, caps: Capabilities, *, paged: Reply | None = None, page: int = 0) -> Shown:
     visible = Reply(buttons=usable(reply.buttons, caps))
     choices = tuple((b.label, b.payload) for b in visible.all_buttons() if b.payload)
-    return Shown(choices=choices, numbered=degrades(reply, caps), paged=paged, page=page)
+    numbered = bool(choices) and (caps.numbers_shown or degrades(reply, caps))
+    return Shown(choices=choices, numbered=numbered, paged=paged, page=page)
 
 
 def _pages(reply: Reply, caps: Capabilities, labels: PageLabels) -> list[Reply] | None:

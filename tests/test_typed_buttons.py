@@ -7,6 +7,7 @@ from bot.events import ResidentRef
 from bot.replies import Button, Reply
 from tests.drivers import CAMPAIGN, load_content_into
 from tests.drivers import vk as vk_driver
+from tests.drivers.gateway import world as gateway_world
 from tests.drivers import whatsapp as whatsapp_driver
 from tests.drivers.webchat import world as webchat_world
 from tests.fakes.vk import FakeVk
@@ -103,3 +104,14 @@ async def test_a_number_typed_after_a_notice_presses_the_notices_button_not_the_
         answer = await resident.send_text("1")
         assert "cat:idea" not in all_text(answer) and "Идея для парка" not in all_text(answer)
         assert "исправление уже не ждут" in all_text(answer), all_text(answer)
+
+
+async def test_a_gateway_that_shows_the_numbered_fallback_text_can_send_the_number_as_text(tmp_path):
+    async with gateway_world(tmp_path) as world:
+        await load_content_into(world.app, CAMPAIGN)
+        resident = world.resident(6)
+        await onboard(resident)
+        categories = await resident.send_text("1")  # "1. 💡 Предложить идею" of the fallback text
+        assert "cat:idea" in last_buttons(categories), all_text(categories)
+        asked = await resident.send_text("1")
+        assert "nav:cancel" in last_buttons(asked) and "Опишите вашу идею" in all_text(asked)

@@ -92,7 +92,9 @@ def test_four_buttons_or_a_long_label_make_a_list_of_rows_within_24_characters()
     assert message["interactive"]["type"] == "list"
     [longer] = shaped(Reply(text="Выберите", buttons=buttons(2, label="Очень длинная подпись кнопки")))
     assert longer["interactive"]["type"] == "list"
-    assert all(len(r["title"]) <= 24 for r in longer["interactive"]["action"]["sections"][0]["rows"])
+    rows = longer["interactive"]["action"]["sections"][0]["rows"]
+    assert all(len(r["title"]) <= 24 for r in rows)
+    assert all(r["description"].startswith("Очень длинная подпись кнопки") for r in rows)  # shown in full
 
 
 def test_more_than_ten_buttons_are_numbered_text():

@@ -52,7 +52,7 @@ class WhatsappChannel(Channel):
     # ``fit``; ``render`` picks reply buttons (≤ 3 of ≤ 20 characters) or a list (≤ 24). WhatsApp
     # can ask for a location (location_request_message) but not for the resident's phone.
     capabilities = Capabilities(max_text_length=4096, max_buttons_per_row=1, max_button_rows=10,
-                                max_button_label=24, inline_buttons=True, request_location=True,
+                                max_button_label=72, inline_buttons=True, request_location=True,
                                 request_contact=False)
 
     def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:

@@ -1,10 +1,12 @@
 """A fitted reply as WhatsApp Cloud API message objects, within WhatsApp's limits.
 
 WhatsApp has no keyboards of rows: a message carries at most 3 reply buttons of at most 20
-characters, or one list of at most 10 rows of at most 24 characters, and its body at most 1,024
-characters (4,096 for plain text). So the payload buttons of a reply become reply buttons when
-they fit, else a list, else numbered text (``bot.rendering.fit`` already turned more than 10
-buttons into numbered text: the channel declares one button a row and 10 rows). Link buttons
+characters, or one list of at most 10 rows (sections group rows but add none) with titles of at
+most 24 characters and descriptions of at most 72, and its body at most 1,024 characters (4,096
+for plain text). So the payload buttons of a reply become reply buttons when they fit, else a
+list whose rows show a long label in full as the description under its shortened title (the
+channel declares one button a row, 10 rows and 72-character labels: the core pages a longer
+keyboard with «Ещё…»), else numbered text. Link buttons
 become "label: url" lines, since a message has room for only one link button; a location
 request becomes a ``location_request_message`` of its own after the prompt. Text is sent as is
 (no ``preview_url``): a ``Reply`` is plain text by contract.
@@ -13,13 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.rendering import split_text
+from bot.rendering import shorten, split_text
 from bot.replies import Button, Reply, degrade_to_text
 
 MAX_REPLY_BUTTONS = 3
 MAX_BUTTON_TITLE = 20
 MAX_LIST_ROWS = 10
 MAX_ROW_TITLE = 24
+MAX_ROW_DESCRIPTION = 72
 MAX_BODY = 1024
 MAX_TEXT = 4096
 # Interactive messages need a body; this stands in when a reply is only buttons.
@@ -43,7 +46,7 @@ def render(reply: Reply) -> list[Message]:
     if links:
         text = "\n".join([text, *(f"{b.label}: {b.url}" for b in links)]).strip("\n")
     messages: list[Message] = []
-    if buttons and len(buttons) <= MAX_LIST_ROWS and all(len(b.label) <= MAX_ROW_TITLE for b in buttons):
+    if buttons and len(buttons) <= MAX_LIST_ROWS and all(len(b.label) <= MAX_ROW_DESCRIPTION for b in buttons):
         parts = split_text(text, MAX_BODY) if text.strip() else [BUTTONS_ONLY_TEXT]
         messages.extend(text_message(part) for part in parts[:-1])
         messages.append(_interactive(parts[-1], buttons))
@@ -68,9 +71,15 @@ def _interactive(body: str, buttons: list[Button]) -> Message:
         action = {"buttons": [{"type": "reply", "reply": {"id": b.payload, "title": b.label}} for b in buttons]}
         return {"type": "interactive", "interactive": {"type": "button", "body": {"text": body},
                                                        "action": action}}
-    rows = [{"id": b.payload, "title": b.label} for b in buttons]
+    rows = [_row(b) for b in buttons]
     action = {"button": LIST_BUTTON, "sections": [{"rows": rows}]}
     return {"type": "interactive", "interactive": {"type": "list", "body": {"text": body}, "action": action}}
+
+
+def _row(button: Button) -> dict[str, str]:
+    if len(button.label) <= MAX_ROW_TITLE:
+        return {"id": button.payload, "title": button.label}
+    return {"id": button.payload, "title": shorten(button.label, MAX_ROW_TITLE), "description": button.label}
 
 
 def media_message(kind: str, source: dict[str, str], caption: str = "") -> Message:
