@@ -71,6 +71,16 @@ async def at_new_proposal_text(author) -> None:
     assert "Опишите вашу идею" in all_text(asked)
 
 
+async def asked_while_proposing(w):
+    """An author with one proposal, asked about it while writing the text of a new one."""
+    author = w.resident(1)
+    await onboard(author)
+    number = await proposed(author)
+    await at_new_proposal_text(author)
+    await ask_about(w, author, number)
+    return author, number
+
+
 async def finish_proposal(w, author, text: str) -> int:
     """From the photos step of a draft with ``text`` to its receipt; returns its number."""
     place = await author.press("prop:next")
@@ -89,11 +99,7 @@ async def finish_proposal(w, author, text: str) -> int:
 @pytest.mark.parametrize("channel", ["webchat", "telegram"])
 async def test_an_answer_typed_while_proposing_corrects_the_proposal_when_the_author_says_so(tmp_path, channel):
     async with campaign_world(tmp_path, channel) as w:
-        author = w.resident(1)
-        await onboard(author)
-        number = await proposed(author)
-        await at_new_proposal_text(author)
-        await ask_about(w, author, number)
+        author, number = await asked_while_proposing(w)
 
         asked = await author.send_text(ANSWER)
         assert set(choices(asked)) == {str(number), "flow"}, all_text(asked)
@@ -116,11 +122,7 @@ async def test_an_answer_typed_while_proposing_corrects_the_proposal_when_the_au
 async def test_an_answer_typed_while_proposing_becomes_the_new_idea_and_the_question_waits_for_its_button(
         tmp_path, channel):
     async with campaign_world(tmp_path, channel) as w:
-        author = w.resident(1)
-        await onboard(author)
-        number = await proposed(author)
-        await at_new_proposal_text(author)
-        await ask_about(w, author, number)
+        author, number = await asked_while_proposing(w)
 
         asked = await author.send_text(NEW_IDEA)
         photos = await author.press(choices(asked)["flow"])
@@ -158,11 +160,7 @@ async def test_an_author_without_an_open_question_is_not_asked(tmp_path, channel
 
 async def test_only_a_text_that_either_could_take_is_asked_about(tmp_path):
     async with campaign_world(tmp_path) as w:
-        author = w.resident(1)
-        await onboard(author)
-        number = await proposed(author)
-        await at_new_proposal_text(author)
-        await ask_about(w, author, number)
+        author, number = await asked_while_proposing(w)
 
         short = await author.send_text("Каток")  # too short for a correction, and for an idea
         assert "Слишком коротко" in all_text(short) and not choices(short)
@@ -179,11 +177,7 @@ async def test_only_a_text_that_either_could_take_is_asked_about(tmp_path):
 
 async def test_a_cancel_leaves_the_author_where_they_were_with_nothing_changed(tmp_path):
     async with campaign_world(tmp_path) as w:
-        author = w.resident(1)
-        await onboard(author)
-        number = await proposed(author)
-        await at_new_proposal_text(author)
-        await ask_about(w, author, number)
+        author, number = await asked_while_proposing(w)
 
         asked = await author.send_text(ANSWER)
         cancelled = await author.press("nav:cancel")
@@ -225,11 +219,7 @@ async def test_with_several_open_questions_the_buttons_name_each_proposal(tmp_pa
 
 async def test_a_button_of_an_earlier_choice_changes_nothing(tmp_path):
     async with campaign_world(tmp_path) as w:
-        author = w.resident(1)
-        await onboard(author)
-        number = await proposed(author)
-        await at_new_proposal_text(author)
-        await ask_about(w, author, number)
+        author, number = await asked_while_proposing(w)
 
         first = await author.send_text(NEW_IDEA)
         await author.press(choices(first)["flow"])
