@@ -14,9 +14,11 @@ from bot.channel import DeliveryError, Outgoing
 from bot.replies import Button, Media, Reply
 from channels.vk import merge, parse, render
 from channels.vk.client import VkClient
+from channels.vk.execute import CallRefused, Waiting, outcomes
+from channels.vk.names import display_name
 from tests.drivers import eventually, load_content_into, test_settings, wait_handled
 from tests.drivers.vk import vk_environment, world
-from tests.fakes.vk import FakeVk
+from tests.fakes.vk import FakeVk, fixture
 from tests.journey import all_text, last_buttons
 
 POLLS = Path(__file__).parent / "fixtures" / "content" / "polls.yaml"
@@ -166,6 +168,22 @@ async def test_the_fake_runs_only_the_script_the_bot_writes():
                     assert (await answer.json())["error"]["error_code"] == expected
     finally:
         await fake.stop()
+
+
+def test_an_execute_answer_gives_each_call_its_own_result_or_error():
+    calls = [Waiting("messages.send", send(700 + n, "Итоги", 1), future=None) for n in range(3)]
+    results = outcomes(calls, fixture("execute_response_with_errors_assembled.json"))
+    assert results[0] == 1001 and results[2] == 1002
+    assert isinstance(results[1], CallRefused) and results[1].code == 901 and results[1].method == "messages.send"
+    whole = outcomes(calls, fixture("error_6_too_many_requests_assembled.json"))
+    assert all(isinstance(r, CallRefused) and r.code == 6 for r in whole)
+    short = outcomes(calls, {"response": [1001]})
+    assert all(isinstance(r, DeliveryError) and r.unknown for r in short)
+
+
+def test_users_get_items_become_display_names():
+    users = fixture("users_get_response_assembled.json")["response"]
+    assert [display_name(u) for u in users] == ["Анна Петрова", ""]
 
 
 # -- the ceiling ----------------------------------------------------------------------------------

@@ -247,14 +247,14 @@ class FakeVk:
             return _refusal(100, "One of the parameters specified was missing or invalid: user_ids")
         if len(ids) > 1000:
             return _refusal(100, "One of the parameters specified was missing or invalid: user_ids is too long")
+        alive, deleted = fixture("users_get_response_assembled.json")["response"]
         users = []
         for user in ids:
             if user in self.deleted:
-                users.append({"id": user, "first_name": "DELETED", "last_name": "", "deactivated": "deleted"})
+                users.append({**deleted, "id": user})
                 continue
             first, last = self.user_name(user)
-            users.append({"id": user, "first_name": first, "last_name": last, "can_access_closed": True,
-                          "is_closed": False})
+            users.append({**alive, "id": user, "first_name": first, "last_name": last})
         return {"response": users}
 
     def _over_ceiling(self, token: str) -> bool:
