@@ -8,6 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.channel import DeliveryError, Outgoing
@@ -159,7 +160,6 @@ async def test_the_fake_runs_only_the_script_the_bot_writes():
     fake = FakeVk()
     await fake.start()
     try:
-        import aiohttp
         async with aiohttp.ClientSession() as http:
             for code, expected in [("var a = API.users.get({}); return a;", 12),
                                    ("return [" + ",".join(['API.users.get({"user_ids":"1"})'] * 26) + "];", 13)]:
@@ -287,3 +287,15 @@ async def test_the_names_of_a_batchs_new_residents_are_asked_in_one_call(tmp_pat
             assert names[str(resident.user_id)] == f"{first} {last}"
         assert names[str(residents[4].user_id)] == ""  # a deleted page has no name
         assert len(vk.fake.calls_of("users.get")) == 1
+
+
+async def test_a_failed_name_look_up_holds_nothing_up_and_is_tried_again(tmp_path):
+    async with world(tmp_path) as vk:
+        resident = vk.resident(1)
+        vk.fake.names[resident.user_id] = ("Пётр", "Сидоров")
+        vk.fake.fail("users.get", "flood")
+        greeting = await resident.send_text("/start")
+        assert "consent:yes" in last_buttons(greeting)  # stored and answered without the name
+        await resident.press("consent:yes")
+        assert rows(tmp_path, "SELECT display_name FROM residents") == [("Пётр Сидоров",)]
+        assert len(vk.fake.calls_of("users.get")) == 2
