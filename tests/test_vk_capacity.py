@@ -207,7 +207,8 @@ async def test_sixty_voters_at_once_stay_within_twenty_requests_a_second(tmp_pat
         assert fake.rate_limited == 0
         presses = len(fake.calls_of("messages.sendMessageEventAnswer"))
         sends = len(fake.calls_of("messages.send"))
-        assert presses == 3 * 60 and sends == 4 * 60  # one message a step, one answer a press
+        callback_presses = len([u for u in fake.updates if u["type"] == "message_event"])
+        assert presses == callback_presses and sends == 4 * 60  # one answer a press, one message a step
         assert len(fake.calls_of("execute")) < (presses + sends) / 2  # calls went out together
 
 
