@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): every benchmark, one after another."""
 import asyncio
 
-from bench import broadcast, export, votes, webchat
+from bench import broadcast, export, votes, vk, webchat
 
 
 def main() -> None:
@@ -9,6 +9,8 @@ def main() -> None:
     print(webchat.report(asyncio.run(webchat.measure())), flush=True)
     print("\n== polls: votes per second through the whole core ==")
     print(votes.report(asyncio.run(votes.measure())), flush=True)
+    print("\n== VK: voters per second through the bot at VK's 20 requests a second ==")
+    print(vk.report(asyncio.run(vk.measure())), flush=True)
     print("\n== exports: proposals to CSV and XLSX, time and peak memory ==")
     print(export.report(asyncio.run(export.measure())), flush=True)
     print("\n== broadcasts: one announcement at the platforms' ceilings ==")

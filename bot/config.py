@@ -257,7 +257,7 @@ class VkSettings(Section):
     enabled: bool = False
     token: SecretStr | None = None                  # the community (group) token
     group_id: int = 0                               # 0: asked from VK with groups.getById at start
-    api_url: str = "https://api.vk.com/method"     # the tests point the real vk_api client at a fake
+    api_url: str = "https://api.vk.com/method"     # the tests point the channel's client at a fake
     api_version: str = "5.199"
     mode: Literal["longpoll", "callback"] = "longpoll"
     callback_path: str = "/webhook/vk"
@@ -268,7 +268,11 @@ class VkSettings(Section):
     requests_per_second: float = Field(20.0, gt=0)  # VK allows a community token 20 calls a second
     send_attempts: int = Field(4, ge=1, le=10)      # tries per message on errors 6/9, 5xx, time-outs
     retry_backoff_seconds: float = Field(1.0, ge=0)  # first pause; doubled after each failed try
-    api_threads: int = Field(4, ge=1, le=32)        # vk_api blocks: its calls run in these threads
+    api_threads: int = Field(4, ge=1, le=32)        # requests block: they run in these threads, at most this many at once
+    # Replies and other calls leave together in VK's execute (channels/vk/execute.py).
+    execute_calls: int = Field(25, ge=1, le=25)     # API calls one execute request carries at most (VK runs 25)
+    name_cache_size: int = Field(10_000, ge=1)      # residents whose VK name (users.get) is kept in memory
+    name_cache_seconds: float = Field(900.0, gt=0)  # ... and for how long, before it is asked again
     longpoll_state_file: str = ""                   # "" keeps the long-poll ts beside the database
     # Broadcasts: messages.send with peer_ids, paced to requests_per_second by the broadcast sender.
     broadcast_peers_per_call: int = Field(100, ge=1, le=100)  # VK takes at most 100 peer_ids a call

@@ -562,9 +562,16 @@ class Dispatcher:
         for name, channel in self.channels.items():
             if channel.capabilities.pull_delivery:
                 continue
+            # The replies of one event to one resident are handed over together, as they were the
+            # first time: a channel that joins a delivery's replies into one message (VK) then
+            # makes the same message, with the same idempotency key, and the platform drops it if
+            # it was sent before the stop.
+            together: dict[tuple[str, int | None], list[Outgoing]] = {}
             for row in await self.db.reader.outbox.pending(name):
-                ref = ResidentRef(channel=name, external_id=row.external_id)
-                await self._push(channel, ref, [Outgoing(row.id, Reply.model_validate_json(row.payload))])
+                key = (row.external_id, row.inbox_id if row.inbox_id is not None else -row.id)
+                together.setdefault(key, []).append(Outgoing(row.id, Reply.model_validate_json(row.payload)))
+            for (external_id, _), outgoing in together.items():
+                await self._push(channel, ResidentRef(channel=name, external_id=external_id), outgoing)
         return tried
 
     async def drain(self, timeout: float) -> None:

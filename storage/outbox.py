@@ -25,6 +25,7 @@ class OutboxRow:
     channel: str
     external_id: str
     payload: str
+    inbox_id: int | None = None  # the event it answers (set by ``pending``); None for notices
 
 
 class Outbox:
@@ -59,7 +60,7 @@ class Outbox:
 
     async def pending(self, channel: str, limit: int = 500) -> list[OutboxRow]:
         rows = await self._db.execute_fetchall(
-            "SELECT id, channel, external_id, payload FROM outbox"
+            "SELECT id, channel, external_id, payload, inbox_id FROM outbox"
             " WHERE channel = ? AND status = 'pending' ORDER BY id LIMIT ?", (channel, limit))
         return [OutboxRow(*row) for row in rows]
 

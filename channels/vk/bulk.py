@@ -1,11 +1,9 @@
 """Broadcast sends to VK: one ``messages.send`` with ``peer_ids`` reaches up to 100 residents.
 
-One attempt per call and no pause of our own: the broadcast sender paces calls to
-``vk.requests_per_second`` and decides about retries. vk_api's ``VkApi.method`` is not used here:
-it holds one lock across the whole HTTP request and sleeps ``RPS_DELAY`` after the previous
-answer, so calls could neither overlap nor reach the ceiling (the rate would be
-1 / (delay + round trip)). The call goes through the channel's own ``requests`` session (the one
-that routes to ``vk.api_url``) in the channel's thread pool, and its answer is read here.
+One attempt per call: the broadcast sender paces calls to ``vk.requests_per_second`` and decides
+about retries. The call is one request of the channel's client (``VkClient.request``), so it also
+takes a slot of the pace the whole token shares with the residents' replies; its answer is read
+here.
 
 ``random_id`` is derived from the broadcast's delivery key, so a call repeated after a time-out
 carries the same one and VK drops the repeat (VK checks it per dialogue, over the last hour).
@@ -26,15 +24,12 @@ it would take up to 100 times the calls of the broadcast itself.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
-
-import requests
 
 from bot.channel import DeliveryError
 from bot.config import VkSettings
 from bot.events import ResidentRef
-from channels.vk.client import LIBRARY_BASE, RATE_LIMITED, TRANSIENT, UNREACHABLE, VkClient
+from channels.vk.client import RATE_LIMITED, TRANSIENT, UNREACHABLE, VkClient
 
 INT32 = 2**31 - 1
 INTENT_CANNOT_USE = 943            # the community may not use this intent
@@ -62,7 +57,7 @@ def send_values(settings: VkSettings, peers: list[int], text: str, keyboard: str
 
 async def send(client: VkClient, refs: list[ResidentRef], values: dict[str, Any]) -> dict[ResidentRef, DeliveryError]:
     """One ``messages.send`` call; the failures per resident, or ``DeliveryError`` for the call."""
-    answer = await client.run(_post, client, "messages.send", values)
+    answer = await client.request("messages.send", values)
     if "error" in answer:
         raise call_error(client.settings, answer["error"])
     items = answer.get("response")
@@ -79,34 +74,6 @@ async def send(client: VkClient, refs: list[ResidentRef], values: dict[str, Any]
         elif not item.get("message_id") and not item.get("conversation_message_id"):
             failures[ref] = DeliveryError(f"VK reported no message for peer {ref.external_id}", unknown=True)
     return failures
-
-
-def _post(client: VkClient, method: str, values: dict[str, Any]) -> dict[str, Any]:
-    """The HTTP request, in a worker thread; the JSON answer, or ``DeliveryError``."""
-    settings = client.settings
-    data = {**values, "v": settings.api_version, "access_token": settings.token.get_secret_value()}
-    try:
-        response = client.http.post(LIBRARY_BASE + method, data=data, headers={"Cookie": ""})
-    except requests.ConnectTimeout as error:  # nothing was sent
-        raise DeliveryError(f"VK {method}: connecting timed out: {error}") from error
-    except requests.Timeout as error:  # the request left; VK may have acted on it
-        raise DeliveryError(f"VK {method}: no answer in time: {error}", unknown=True) from error
-    except requests.ConnectionError as error:
-        # Refused before sending is the common case; a connection dropped after the request left
-        # is indistinguishable here, and VK's random_id makes the repeat harmless either way.
-        raise DeliveryError(f"VK {method}: {type(error).__name__}: {error}") from error
-    if response.status_code == 429 or response.status_code >= 500:
-        raise DeliveryError(f"VK {method}: HTTP {response.status_code}",
-                            retry_after=settings.rate_limit_pause_seconds if response.status_code == 429 else None)
-    if response.status_code != 200:
-        raise DeliveryError(f"VK {method}: HTTP {response.status_code}")
-    try:
-        answer = response.json()
-    except (ValueError, json.JSONDecodeError) as error:
-        raise DeliveryError(f"VK {method}: the answer is not JSON ({error})", unknown=True) from error
-    if not isinstance(answer, dict):
-        raise DeliveryError(f"VK {method}: an unexpected answer {str(answer)[:200]}", unknown=True)
-    return answer
 
 
 def call_error(settings: VkSettings, error: Any) -> DeliveryError:

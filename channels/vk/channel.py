@@ -1,9 +1,11 @@
 """The VK channel: a community's messages, by Bots Long Poll (default) or the Callback API.
 
-Transport only: ``parse`` maps updates to events, ``render`` turns replies into messages with
-keyboards, ``client`` wraps vk_api (blocking, so run in threads), ``longpoll`` and ``callback``
-receive. Updates of both modes go through ``receive``, which stores each one before VK is told
-(the next ``ts``, or the ``ok``) and only then starts processing.
+Transport only: ``parse`` maps updates to events, ``names`` puts the senders' names on them,
+``render`` turns replies into messages with keyboards and ``merge`` joins a delivery's replies
+into as few messages as VK allows; ``client`` sends the API requests (blocking, so in threads,
+paced for the whole token) and ``execute`` gathers the calls waiting into one request;
+``longpoll`` and ``callback`` receive. Updates of both modes go through ``receive``, which stores
+each one before VK is told (the next ``ts``, or the ``ok``) and only then starts processing.
 
 What a resident's client can show is learnt from ``client_info`` on their messages and kept in
 memory; a resident not heard from since the start gets a normal keyboard, which every client
@@ -20,12 +22,14 @@ from aiohttp import web
 
 from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
-from bot.events import Photo, ResidentRef
+from bot.events import Kind, Photo, ResidentRef
 from bot.replies import Reply
-from channels.vk import bulk, parse, render
+from bot.storable import storable_text
+from channels.vk import bulk, merge, parse, render
 from channels.vk.callback import CallbackEndpoint
 from channels.vk.client import VkClient
 from channels.vk.longpoll import LongPoll
+from channels.vk.names import Names
 from storage.attachments import AttachmentStore
 from storage.database import Database
 
@@ -41,7 +45,8 @@ class VkChannel(Channel):
         self.vk = settings.vk
         self.db = db
         self.attachments = attachments
-        self.client = VkClient(self.vk)
+        self.client = VkClient(self.vk, settings.broadcasts.pace_fraction)
+        self.names = Names(self.client, self.vk)
         self.endpoint = CallbackEndpoint(self.vk, self.receive) if self.vk.mode == "callback" else None
         self.support: dict[str, parse.ClientSupport] = {}
         self.core: Inbound | None = None
@@ -76,26 +81,36 @@ class VkChannel(Channel):
     async def receive(self, updates: list[dict[str, Any]]) -> None:
         """Store a batch, every update before VK learns it arrived; then process the new ones.
 
-        An update that cannot be read is kept as a dead letter, so that neither a callback retry
-        nor the long poll's next round brings it back. Raises when storing fails (VK then sends
-        the batch again); what was stored before the failure is processed all the same, since a
-        second delivery would be seen as a duplicate.
+        The senders' names are looked up first (``names``) and put on their events. An update
+        that cannot be read is kept as a dead letter, so that neither a callback retry nor the
+        long poll's next round brings it back. Raises when storing fails (VK then sends the batch
+        again); what was stored before the failure is processed all the same, since a second
+        delivery would be seen as a duplicate.
         """
         if self.core is None:
             raise RuntimeError("the VK channel receives only after start()")
+        readings: list[tuple[dict[str, Any], parse.Reading | None, str]] = []
+        for update in updates:
+            try:
+                readings.append((update, parse.read_update(update), ""))
+            except parse.NotAnUpdate as error:
+                readings.append((update, None, str(error)))
+        names = await self.names.of(reading.event.ref.external_id for _, reading, _ in readings
+                                    if reading is not None and reading.event is not None
+                                    and reading.event.kind is not Kind.REACHABILITY)
         stored: list[int] = []
         try:
-            for update in updates:
-                try:
-                    reading = parse.read_update(update)
-                except parse.NotAnUpdate as error:
-                    await self.core.accept_unparseable(self.name, update, str(error))
+            for update, reading, problem in readings:
+                if reading is None:
+                    await self.core.accept_unparseable(self.name, update, problem)
                     continue
                 if reading.support is not None:
                     self.support[reading.support[0]] = reading.support[1]
                 event = reading.event
                 if event is None:
                     continue
+                if names.get(event.ref.external_id):
+                    event = event.model_copy(update={"display_name": storable_text(names[event.ref.external_id])})
                 inbox_id = await self.core.accept(event)
                 if inbox_id is None:
                     continue
@@ -107,7 +122,13 @@ class VkChannel(Channel):
                 self.core.process_in_background(inbox_id)
 
     async def _answer_press(self, press: dict[str, Any]) -> None:
-        """Stop the button's spinner; the reply itself comes as a message."""
+        """Stop the button's spinner; the reply itself comes as a message.
+
+        Only a ``callback`` button (``message_event``) needs this: VK's client spins on the
+        pressed button until the bot calls ``messages.sendMessageEventAnswer`` or the event
+        expires after a minute, and a message sent meanwhile does not stop it (vkbottle added
+        an empty answer for exactly this, PR #706). A text button sends a message and needs
+        nothing. The answer rides in the next ``execute`` with the replies waiting then."""
         try:
             await self.client.call("messages.sendMessageEventAnswer", event_id=press.get("event_id"),
                                    user_id=press.get("user_id"), peer_id=press.get("peer_id"))
@@ -120,14 +141,15 @@ class VkChannel(Channel):
         return render.capabilities(self.support.get(ref.external_id, parse.ClientSupport()))
 
     async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+        """The replies as few messages as VK allows (``merge``), one after another: a message
+        leaves only once the one before it was accepted, so they arrive in order."""
         support = self.support.get(ref.external_id, parse.ClientSupport())
-        for outgoing in messages:
-            for message in render.render(outgoing.id, outgoing.reply, support):
-                values: dict[str, Any] = {"peer_id": int(ref.external_id), "message": message.text,
-                                          "random_id": message.random_id}
-                if message.keyboard is not None:
-                    values["keyboard"] = message.keyboard
-                await self.client.call("messages.send", **values)
+        for message in merge.messages(messages, support):
+            values: dict[str, Any] = {"peer_id": int(ref.external_id), "message": message.text,
+                                      "random_id": message.random_id}
+            if message.keyboard is not None:
+                values["keyboard"] = message.keyboard
+            await self.client.call("messages.send", **values)
 
     def throughput(self) -> Throughput:
         return Throughput(calls_per_second=self.vk.requests_per_second,

@@ -1,72 +1,156 @@
-"""The VK API through vk_api, the maintained Python client, kept off the event loop.
+"""The VK API transport: paced requests for the whole community token, kept off the event loop.
 
-vk_api is blocking (``requests``), so every call runs in this channel's own thread pool: a
-slow VK call waits there without holding the event loop or the shared default executor that
-other channels (and aiohttp's DNS look-ups) use. The long poll gets a daemon thread of its
-own (``in_daemon_thread``) so that a poll waiting 25 s never delays a send or the shutdown.
+Requests block (``requests``), so each runs in this channel's own thread pool: a slow VK call
+waits there without holding the event loop or the shared default executor that other channels
+(and aiohttp's DNS look-ups) use. The long poll gets a daemon thread of its own
+(``in_daemon_thread``) so that a poll waiting 25 s never delays a send or the shutdown.
 
-Two things in vk_api are adjusted, each through a public seam:
+**One pace for the token.** VK counts a community token's requests a second, whoever makes them,
+so every API request of the channel — replies, button answers, name look-ups, the long poll's
+``groups.*`` calls and broadcast sends — takes a slot of one pacer (``broadcasts.pacing.Pacer``:
+at most ⌊``broadcasts.pace_fraction`` × ``vk.requests_per_second``⌋ requests in any sliding
+second, evenly spaced). A slot is taken only once a worker thread is free for it, so a request
+starts when its slot says: one queued behind a busy thread would start late and could bunch
+with later ones. Error 6 or 9 holds every request for ``vk.rate_limit_pause_seconds``.
 
-- the API base URL is fixed in ``VkApi.method`` (``https://api.vk.ru/method/{method}``); the
-  ``session`` that ``VkApi`` accepts is a ``requests.Session`` whose ``request`` replaces that
-  prefix with ``settings.api_url`` (and adds the time-out vk_api never passes);
-- vk_api answers error 6 by sleeping and retrying forever; its handler is removed from the
-  instance's ``error_handlers`` so the error reaches us and is retried a bounded number of
-  times, with the pause awaited on the loop rather than slept in a thread.
+**Calls go out together.** ``call`` hands a method call to the ``ExecuteBatcher``
+(``channels.vk.execute``), which sends whatever calls are waiting as one ``execute`` request, and
+retries it on rate limits, VK's internal errors, 5xx and time-outs, a bounded number of times.
+
+vk_api's ``VkApi.method`` is not used: it holds one lock across the whole HTTP request and sleeps
+``RPS_DELAY`` in the thread, so requests could neither overlap nor share a pace with the
+broadcast sends, and its error-6 handler sleeps and retries forever.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
 import requests
-from jconfig import MemoryConfig
-from vk_api import VkApiGroup
-from vk_api.exceptions import TOO_MANY_RPS_CODE, ApiError, ApiHttpError, VkApiError
 
 from bot.channel import DeliveryError
 from bot.config import VkSettings
+from broadcasts.pacing import Pacer
+from channels.vk.execute import CallRefused, ExecuteBatcher
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-LIBRARY_BASE = "https://api.vk.ru/method/"   # what vk_api 11 builds every method URL from
 RATE_LIMITED = {6, 9}                        # too many requests per second; flood control
 TRANSIENT = {1, 10}                          # unknown error; internal server error
 UNREACHABLE = {900, 901, 902}                # blacklisted; no permission; privacy settings
 
 
-class RoutedSession(requests.Session):
-    """A session that sends vk_api's method calls to ``api_url`` and never waits forever."""
-
-    def __init__(self, api_url: str, timeout: float) -> None:
-        super().__init__()
-        self.api_url = api_url.rstrip("/") + "/"
-        self.timeout = timeout
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        if isinstance(url, str) and url.startswith(LIBRARY_BASE):
-            url = self.api_url + url[len(LIBRARY_BASE):]
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
 class VkClient:
-    def __init__(self, settings: VkSettings) -> None:
+    def __init__(self, settings: VkSettings, pace_fraction: float = 1.0) -> None:
         if settings.token is None:
             raise ValueError("vk.token is not set (SOUCHASTIE_VK_TOKEN)")
         self.settings = settings
-        self.http = RoutedSession(settings.api_url, settings.request_timeout_seconds)
-        # MemoryConfig: a token needs no login state, so vk_api writes no vk_config.v2.json.
-        self.vk = VkApiGroup(token=settings.token.get_secret_value(), api_version=settings.api_version,
-                             session=self.http, config=MemoryConfig)
-        self.vk.RPS_DELAY = 1.0 / settings.requests_per_second
-        self.vk.error_handlers.pop(TOO_MANY_RPS_CODE, None)
+        self.api_url = settings.api_url.rstrip("/") + "/"
+        self.http = requests.Session()
         self.executor = ThreadPoolExecutor(max_workers=settings.api_threads, thread_name_prefix="vk-api")
+        self.threads = asyncio.Semaphore(settings.api_threads)  # free workers of ``executor``
+        self.pacer = Pacer(settings.requests_per_second, pace_fraction)
+        self.batcher = ExecuteBatcher(self, settings.execute_calls)
+
+    # -- calls (batched) ----------------------------------------------------------------------
+
+    async def call(self, method: str, **values: Any) -> Any:
+        """One API call, retried on rate limits, VK's internal errors, 5xx and time-outs;
+        ``DeliveryError`` when it cannot be made (``permanent`` when the resident is unreachable)."""
+        attempts = self.settings.send_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self.batcher.call(method, values)
+            except CallRefused as refused:
+                if refused.code not in RATE_LIMITED | TRANSIENT:
+                    raise refused_as_delivery_error(refused) from refused
+                problem = str(refused)
+            except DeliveryError as error:  # the request as a whole: 5xx, 429, a time-out, no connection
+                if error.permanent or self.batcher.closed:
+                    raise
+                problem = str(error)
+            if attempt < attempts:
+                pause = self.settings.retry_backoff_seconds * 2 ** (attempt - 1)
+                log.warning("VK %s failed (%s); try %d of %d in %.1f s", method, problem, attempt + 1,
+                            attempts, pause)
+                await asyncio.sleep(pause)
+        raise DeliveryError(f"VK {method} failed {attempts} times, last: {problem}")
+
+    async def call_once(self, method: str, **values: Any) -> Any:
+        """One attempt, for calls whose failure costs nothing but the answer (a name look-up)."""
+        try:
+            return await self.batcher.call(method, values)
+        except CallRefused as refused:
+            raise refused_as_delivery_error(refused) from refused
+
+    # -- requests (paced) ---------------------------------------------------------------------
+
+    async def request(self, method: str, values: dict[str, Any]) -> dict[str, Any]:
+        """One paced request: VK's JSON answer (its error answers too), or ``DeliveryError``
+        when none came (see ``post``)."""
+        async with self.threads:
+            await self.wait_for_slot()
+            self.pacer.started(asyncio.get_running_loop().time())
+            return await self.post_now(method, values)
+
+    async def wait_for_slot(self) -> None:
+        """Until the pacer allows a request. The caller marks it ``pacer.started`` before its next
+        ``await``, so two callers woken together cannot both take the slot."""
+        loop = asyncio.get_running_loop()
+        while (wait := self.pacer.next_start() - loop.time()) > 0:
+            await asyncio.sleep(wait)
+
+    async def post_now(self, method: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The request, in a worker thread reserved by the caller (``threads``), its slot taken."""
+        try:
+            answer = await self.run(self.post, method, values)
+        except DeliveryError as error:
+            if error.retry_after:
+                self.hold(error.retry_after)
+            raise
+        refused = answer.get("error")
+        if isinstance(refused, dict) and refused.get("error_code") in RATE_LIMITED:
+            self.hold(self.settings.rate_limit_pause_seconds)
+        return answer
+
+    def hold(self, seconds: float) -> None:
+        """No request for ``seconds``: VK said the token sends too much."""
+        self.pacer.hold(asyncio.get_running_loop().time() + seconds)
+
+    def post(self, method: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The HTTP request, in a worker thread; the JSON answer, or ``DeliveryError``."""
+        settings = self.settings
+        data = {**values, "v": settings.api_version, "access_token": settings.token.get_secret_value()}
+        try:
+            response = self.http.post(self.api_url + method, data=data, timeout=settings.request_timeout_seconds)
+        except requests.ConnectTimeout as error:  # nothing was sent
+            raise DeliveryError(f"VK {method}: connecting timed out: {error}") from error
+        except requests.Timeout as error:  # the request left; VK may have acted on it
+            raise DeliveryError(f"VK {method}: no answer in time: {error}", unknown=True) from error
+        except requests.ConnectionError as error:
+            # Refused before sending is the common case; a connection dropped after the request left
+            # is indistinguishable here, and VK's random_id makes the repeat harmless either way.
+            raise DeliveryError(f"VK {method}: {type(error).__name__}: {error}") from error
+        if response.status_code == 429 or response.status_code >= 500:
+            raise DeliveryError(f"VK {method}: HTTP {response.status_code}",
+                                retry_after=settings.rate_limit_pause_seconds if response.status_code == 429 else None)
+        if response.status_code != 200:
+            raise DeliveryError(f"VK {method}: HTTP {response.status_code}")
+        try:
+            answer = response.json()
+        except (ValueError, json.JSONDecodeError) as error:
+            raise DeliveryError(f"VK {method}: the answer is not JSON ({error})", unknown=True) from error
+        if not isinstance(answer, dict):
+            raise DeliveryError(f"VK {method}: an unexpected answer {str(answer)[:200]}", unknown=True)
+        return answer
+
+    # -- threads ------------------------------------------------------------------------------
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         try:
@@ -75,41 +159,13 @@ class VkClient:
             raise DeliveryError("the VK channel is stopping") from error
         return await future
 
-    async def call(self, method: str, **values: Any) -> Any:
-        """One API call, retried on rate limits, 5xx and time-outs; ``DeliveryError`` when not."""
-        attempts = self.settings.send_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self.run(self.vk.method, method, values)
-            except ApiError as error:
-                if error.code in UNREACHABLE:
-                    raise DeliveryError(f"VK {method}: {error}", permanent=True) from error
-                if error.code not in RATE_LIMITED | TRANSIENT:
-                    raise DeliveryError(f"VK {method}: {error}") from error
-                problem = str(error)
-            except ApiHttpError as error:
-                if error.response.status_code < 500 and error.response.status_code != 429:
-                    raise DeliveryError(f"VK {method}: {error}") from error
-                problem = str(error)
-            except VkApiError as error:  # a captcha or another answer a bot cannot act on
-                raise DeliveryError(f"VK {method}: {type(error).__name__}: {error}") from error
-            except requests.RequestException as error:  # time-outs, refused or broken connections
-                problem = f"{type(error).__name__}: {error}"
-            except (ValueError, KeyError) as error:  # a body that is not VK's JSON
-                problem = f"unreadable answer: {error}"
-            if attempt < attempts:
-                pause = self.settings.retry_backoff_seconds * 2 ** (attempt - 1)
-                log.warning("VK %s failed (%s); try %d of %d in %.1f s", method, problem, attempt + 1,
-                            attempts, pause)
-                await asyncio.sleep(pause)
-        raise DeliveryError(f"VK {method} failed {attempts} times, last: {problem}")
-
     async def download(self, url: str, limit: int) -> bytes:
-        return await self.run(self._download, url, limit)
+        async with self.threads:
+            return await self.run(self._download, url, limit)
 
     def _download(self, url: str, limit: int) -> bytes:
         try:
-            with self.http.get(url, stream=True) as response:
+            with self.http.get(url, stream=True, timeout=self.settings.request_timeout_seconds) as response:
                 if response.status_code != 200:
                     raise DeliveryError(f"VK photo {url}: HTTP {response.status_code}",
                                         permanent=response.status_code < 500)
@@ -125,7 +181,14 @@ class VkClient:
     def close(self) -> None:
         """Take no new calls; those under way finish (each within its time-out), so that replies
         of events still being processed when the bot stops are not cut off mid-send."""
+        self.batcher.close()
         self.executor.shutdown(wait=False)
+
+
+def refused_as_delivery_error(refused: CallRefused) -> DeliveryError:
+    """A call VK refused, as the core sees it: a resident who cannot be written to is permanent;
+    anything else (a bad token, a too long text) is the operator's problem, never the resident's."""
+    return DeliveryError(str(refused), permanent=refused.code in UNREACHABLE)
 
 
 async def in_daemon_thread(function: Callable[..., T], *args: Any) -> T:

@@ -3,7 +3,7 @@
 vk_api's ``VkBotLongPoll.check`` moves its ``ts`` forward as soon as an answer arrives, before
 the caller has seen the updates, and keeps it only in memory; after a crash, a fresh
 ``groups.getLongPollServer`` returns the current ``ts`` and whatever was received but not yet
-stored is skipped for good. So this loop is our own, on vk_api's API object (for
+stored is skipped for good. So this loop is our own, on the channel's client (for
 ``groups.getLongPollServer``) and a ``requests`` session (for the poll itself, as vk_api does):
 
 1. every update of an answer is handed to ``receive`` (which stores it in the inbox);

@@ -12,14 +12,29 @@ and the call still takes effect, as a real time-out may); ``block(user)`` gives 
 ``messages.send`` with ``peer_ids`` (at most 100) answers one item per peer, as VK does:
 ``{peer_id, message_id, conversation_message_id}`` or ``{peer_id, error: {code, description}}``.
 
-``ceiling`` enforces VK's calls a second per token the way VK does, over a sliding one-second
-window: a call beyond it is answered error 6 and counted in ``rate_limited``.
+``ceiling`` enforces VK's requests a second per token the way VK does, over a sliding one-second
+window: a request beyond it is answered error 6 and counted in ``rate_limited``. An ``execute``
+is one request, whatever it runs.
+
+``execute`` is understood in the one form the bot writes (``channels.vk.execute.script``),
+``return [API.<section>.<method>({<JSON object>}),…];`` with at most 25 calls; any other code is
+answered error 12 (unable to compile), more calls error 13. Each call inside runs as it would
+alone and is recorded in ``calls`` under its own method (so ``calls_of("messages.send")`` counts
+sends, batched or not); a refused one is ``false`` in ``response`` with its error in
+``execute_errors`` (``{method, error_code, error_msg}``), as VK answers. Faults switched on a
+method apply inside an execute too: ``rate`` and ``flood`` refuse that call alone; ``5xx`` and
+``timeout`` hit the whole request (nothing runs; everything runs late).
+
+``users.get`` answers each id as the documented user object (``fixtures/vk/users_get_response_assembled.json``):
+``{id, first_name, last_name, can_access_closed, is_closed}``, the name from ``names`` (or a made-up
+one), or ``{id, first_name: "DELETED", last_name: "", deactivated: "deleted"}`` for ``deleted`` ids.
 """
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import re
 import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -34,6 +49,9 @@ from tests.fakes.ceiling import SlidingWindows
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vk"
 ERRORS = {"rate": "error_6_too_many_requests_assembled.json", "flood": "error_9_flood_control_assembled.json",
           "blocked": "error_901_no_permission_assembled.json", "too_long": "error_914_message_too_long_assembled.json"}
+EXECUTE_CALLS = 25
+SCRIPT_CALL = re.compile(r"API\.([a-zA-Z]+\.[a-zA-Z]+)\(")
+FIRST_NAMES = ("Анна", "Иван", "Мария", "Пётр", "Ольга", "Сергей")
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -63,6 +81,8 @@ class FakeVk:
     ceiling: float | None = None   # API calls a second per token; None: not enforced
     rate_limited: int = 0          # calls answered error 6 because of the ceiling
     accepted_at: list[float] = field(default_factory=list)  # monotonic times of calls within it
+    names: dict[int, tuple[str, str]] = field(default_factory=dict)  # users.get: (first, last) by id
+    deleted: set[int] = field(default_factory=set)                    # users.get: deleted pages
 
     def __post_init__(self) -> None:
         # Called with (requested ts, updates about to be returned) as each poll is answered:
@@ -76,6 +96,8 @@ class FakeVk:
         self._runner: web.AppRunner | None = None
         self._windows = SlidingWindows()
         self.intents: list[tuple[str, str]] = []   # (intent, subscribe_id) of every send, "" if none
+        self.by_peer: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self._new_message = asyncio.Event()
 
     # -- what tests use -------------------------------------------------------------------------
 
@@ -108,7 +130,18 @@ class FakeVk:
         return f"{self.base}/photos/{name}.jpg"
 
     def sent_to(self, peer_id: int) -> list[dict[str, Any]]:
-        return [m for m in self.sent if m["peer_id"] == peer_id]
+        return list(self.by_peer.get(peer_id, ()))
+
+    def user_name(self, user_id: int) -> tuple[str, str]:
+        """(first, last) as users.get gives them: set in ``names``, else made up from the id."""
+        return self.names.get(user_id, (FIRST_NAMES[user_id % len(FIRST_NAMES)], f"Житель{user_id}"))
+
+    async def message_after(self, peer_id: int, seen: int) -> dict[str, Any]:
+        """The first message to ``peer_id`` after the ``seen`` ones, once it is sent."""
+        while len(self.by_peer.get(peer_id, ())) <= seen:
+            wakeup = self._new_message
+            await wakeup.wait()
+        return self.by_peer[peer_id][seen]
 
     def calls_of(self, method: str, answered: bool = False) -> list[Call]:
         return [c for c in (self.answered if answered else self.calls) if c.method == method]
@@ -139,81 +172,133 @@ class FakeVk:
         name = request.match_info["method"]
         params = {**request.query, **(await request.post())}
         call = Call(name, {k: str(v) for k, v in params.items()})
-        self.calls.append(call)
+        inner = self._inner_calls(call)
+        self.calls.extend([call, *inner])
         try:
-            return await self._answer(name, call.params)
+            return await self._answer(name, call.params, inner)
         finally:
-            self.answered.append(call)
+            self.answered.extend([call, *inner])
 
-    async def _answer(self, name: str, params: dict[str, str]) -> web.Response:
+    def _inner_calls(self, call: Call) -> list[Call]:
+        if call.method != "execute" or call.params.get("access_token") != self.token:
+            return []
+        try:
+            return [Call(method, values) for method, values in parse_script(call.params.get("code", ""))]
+        except ValueError:
+            return []
+
+    async def _answer(self, name: str, params: dict[str, str], inner: list[Call]) -> web.Response:
         if params.get("access_token") != self.token:
             return _error(5, "User authorization failed: invalid access_token (4).")
         if self._over_ceiling(params["access_token"]):
             self.rate_limited += 1
             return web.json_response(fixture(ERRORS["rate"]))
-        fault = self._faults[name].popleft() if self._faults[name] else ""
-        if fault in ("rate", "flood"):
-            return web.json_response(fixture(ERRORS[fault]))
-        if fault == "5xx":
+        faults = [self._fault(name)] + [self._fault(call.method) for call in inner]
+        if any(fault in ("rate", "flood") for fault in faults[:1]):
+            return web.json_response(fixture(ERRORS[faults[0]]))
+        if "5xx" in faults:
             return web.Response(status=500, text="Internal Server Error")
-        if fault == "timeout":
+        if "timeout" in faults:
             await asyncio.sleep(self.slow_seconds)
+        if name != "execute":
+            return web.json_response(self._result(name, params))
+        if not inner and not re.fullmatch(r"return \[\];", params.get("code", "").strip()):
+            return _error(12, "Unable to compile code")
+        if len(inner) > EXECUTE_CALLS:
+            return _error(13, "Runtime error occurred during code invocation: Too many API calls")
+        responses, errors = [], []
+        for call, fault in zip(inner, faults[1:]):
+            body = fixture(ERRORS[fault]) if fault in ("rate", "flood") else self._result(call.method, call.params)
+            if "response" in body:
+                responses.append(body["response"])
+            else:
+                responses.append(False)
+                errors.append({"method": call.method, "error_code": body["error"]["error_code"],
+                               "error_msg": body["error"]["error_msg"]})
+        return web.json_response({"response": responses, **({"execute_errors": errors} if errors else {})})
+
+    def _fault(self, method: str) -> str:
+        return self._faults[method].popleft() if self._faults[method] else ""
+
+    def _result(self, name: str, params: dict[str, str]) -> dict[str, Any]:
+        """What one call answers: ``{"response": …}`` or ``{"error": …}``."""
         match name:
             case "groups.getById":
-                return _ok({"groups": [{"id": self.group_id, "name": "Парку быть!", "type": "group"}]})
+                return {"response": {"groups": [{"id": self.group_id, "name": "Парку быть!", "type": "group"}]}}
             case "groups.getLongPollServer":
                 if params.get("group_id") != str(self.group_id):
-                    return _error(100, "One of the parameters specified was missing or invalid: group_id")
-                return _ok({"key": self.key, "server": f"{self.base}/longpoll/{self.group_id}",
-                            "ts": str(len(self.updates))})
+                    return _refusal(100, "One of the parameters specified was missing or invalid: group_id")
+                return {"response": {"key": self.key, "server": f"{self.base}/longpoll/{self.group_id}",
+                                     "ts": str(len(self.updates))}}
             case "messages.send":
                 return self._send(params)
             case "messages.sendMessageEventAnswer":
-                return _ok(1)
-        return _error(3, "Unknown method passed.")
+                if not params.get("event_id"):
+                    return _refusal(100, "One of the parameters specified was missing or invalid: event_id")
+                return {"response": 1}
+            case "users.get":
+                return self._users(params)
+        return _refusal(3, "Unknown method passed.")
+
+    def _users(self, params: dict[str, str]) -> dict[str, Any]:
+        try:
+            ids = [int(i) for i in params.get("user_ids", "").split(",") if i]
+        except ValueError:
+            return _refusal(100, "One of the parameters specified was missing or invalid: user_ids")
+        if len(ids) > 1000:
+            return _refusal(100, "One of the parameters specified was missing or invalid: user_ids is too long")
+        alive, deleted = fixture("users_get_response_assembled.json")["response"]
+        users = []
+        for user in ids:
+            if user in self.deleted:
+                users.append({**deleted, "id": user})
+                continue
+            first, last = self.user_name(user)
+            users.append({**alive, "id": user, "first_name": first, "last_name": last})
+        return {"response": users}
 
     def _over_ceiling(self, token: str) -> bool:
         return self._windows.admit(token, self.ceiling, self.accepted_at) is not None
 
-    def _send(self, params: dict[str, str]) -> web.Response:
+    def _send(self, params: dict[str, str]) -> dict[str, Any]:
         self.intents.append((params.get("intent", ""), params.get("subscribe_id", "")))
         if params.get("peer_ids"):
             return self._send_many(params)
         peer = int(params.get("peer_id") or params.get("user_id") or 0)
         if peer in self.blocked:
-            return web.json_response(fixture(ERRORS["blocked"]))
+            return fixture(ERRORS["blocked"])
         if "random_id" not in params:
-            return _error(100, "One of the parameters specified was missing or invalid: random_id is required")
+            return _refusal(100, "One of the parameters specified was missing or invalid: random_id is required")
         if len(params.get("message", "")) > 4096:
-            return web.json_response(fixture(ERRORS["too_long"]))
+            return fixture(ERRORS["too_long"])
         keyboard = json.loads(params["keyboard"]) if params.get("keyboard") else None
         problem = keyboard_problem(keyboard) if keyboard is not None else ""
         if problem:
-            return _error(911, f"Keyboard format is invalid: {problem}")
+            return _refusal(911, f"Keyboard format is invalid: {problem}")
         known = self._by_random_id.get((str(peer), params["random_id"]))
         if known is not None:
-            return _ok(known)  # VK: the same random_id again is the same message, not a new one
+            return {"response": known}  # VK: the same random_id again is the same message, not a new one
         message_id = next(self._message_ids)
         self._by_random_id[(str(peer), params["random_id"])] = message_id
-        self.sent.append({"peer_id": peer, "message": params.get("message", ""), "keyboard": keyboard,
-                          "random_id": int(params["random_id"]), "message_id": message_id})
-        return _ok(message_id)
+        self._record({"peer_id": peer, "message": params.get("message", ""), "keyboard": keyboard,
+                      "random_id": int(params["random_id"]), "message_id": message_id})
+        return {"response": message_id}
 
-    def _send_many(self, params: dict[str, str]) -> web.Response:
+    def _send_many(self, params: dict[str, str]) -> dict[str, Any]:
         try:
             peers = [int(p) for p in params["peer_ids"].split(",")]
         except ValueError:
-            return _error(100, "One of the parameters specified was missing or invalid: peer_ids")
+            return _refusal(100, "One of the parameters specified was missing or invalid: peer_ids")
         if len(peers) > 100:
-            return _error(100, "One of the parameters specified was missing or invalid: peer_ids is too long")
+            return _refusal(100, "One of the parameters specified was missing or invalid: peer_ids is too long")
         if "random_id" not in params:
-            return _error(100, "One of the parameters specified was missing or invalid: random_id is required")
+            return _refusal(100, "One of the parameters specified was missing or invalid: random_id is required")
         if len(params.get("message", "")) > 4096:
-            return web.json_response(fixture(ERRORS["too_long"]))
+            return fixture(ERRORS["too_long"])
         keyboard = json.loads(params["keyboard"]) if params.get("keyboard") else None
         problem = keyboard_problem(keyboard) if keyboard is not None else ""
         if problem:
-            return _error(911, f"Keyboard format is invalid: {problem}")
+            return _refusal(911, f"Keyboard format is invalid: {problem}")
         items = []
         for peer in peers:
             if peer in self.blocked:
@@ -225,10 +310,16 @@ class FakeVk:
             if known is None:
                 known = next(self._message_ids)
                 self._by_random_id[(str(peer), params["random_id"])] = known
-                self.sent.append({"peer_id": peer, "message": params.get("message", ""), "keyboard": keyboard,
-                                  "random_id": int(params["random_id"]), "message_id": known})
+                self._record({"peer_id": peer, "message": params.get("message", ""), "keyboard": keyboard,
+                              "random_id": int(params["random_id"]), "message_id": known})
             items.append({"peer_id": peer, "message_id": known, "conversation_message_id": known})
-        return _ok(items)
+        return {"response": items}
+
+    def _record(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+        self.by_peer[message["peer_id"]].append(message)
+        self._new_message.set()
+        self._new_message = asyncio.Event()
 
     # -- the long poll and files ----------------------------------------------------------------
 
@@ -291,9 +382,36 @@ def keyboard_problem(keyboard: dict[str, Any]) -> str:
     return ""
 
 
-def _ok(response: Any) -> web.Response:
-    return web.json_response({"response": response})
+def parse_script(code: str) -> list[tuple[str, dict[str, str]]]:
+    """The calls of ``return [API.a.b({…}),…];`` (the one form the bot writes), each call's
+    arguments as the strings a form-encoded call would carry; ``ValueError`` for anything else."""
+    code = code.strip()
+    if not (code.startswith("return [") and code.endswith("];")):
+        raise ValueError("not a return of a list")
+    body, position, decoder, calls = code[len("return ["):-2], 0, json.JSONDecoder(), []
+    while position < len(body):
+        match = SCRIPT_CALL.match(body, position)
+        if match is None:
+            raise ValueError(f"no API call at {position}")
+        values, end = decoder.raw_decode(body, match.end())
+        if not isinstance(values, dict) or body[end:end + 1] != ")":
+            raise ValueError("the arguments are not one object")
+        calls.append((match.group(1), {key: _as_form(value) for key, value in values.items()}))
+        position = end + 1
+        if position < len(body):
+            if body[position] != ",":
+                raise ValueError(f"no comma at {position}")
+            position += 1
+    return calls
+
+
+def _as_form(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _refusal(code: int, message: str) -> dict[str, Any]:
+    return {"error": {"error_code": code, "error_msg": message, "request_params": []}}
 
 
 def _error(code: int, message: str) -> web.Response:
-    return web.json_response({"error": {"error_code": code, "error_msg": message, "request_params": []}})
+    return web.json_response(_refusal(code, message))
