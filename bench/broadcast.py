@@ -268,9 +268,9 @@ def bytes_per_held_row(count: int = 10_000) -> float:
 
 
 def paced_ratio(name: str) -> float:
-    """What the sender may reach of a channel's ceiling: whole calls in any second (broadcasts.pacing)."""
+    """What the sender may reach of a channel's ceiling: whole calls in any second (bot.pacing)."""
     from bot.config import BroadcastSettings
-    from broadcasts.pacing import Pacer
+    from bot.pacing import Pacer
 
     return Pacer(CEILINGS[name], BroadcastSettings().pace_fraction).per_window / CEILINGS[name]
 

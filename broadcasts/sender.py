@@ -8,7 +8,7 @@ The loop, per channel:
   are 'sending' at once: ``max(recipients_per_call, ⌈calls_per_second × recipients_per_call ×
   in_flight_seconds⌉)``. After a crash exactly those rows are sent again, so that is the bound on
   duplicates (README, "Broadcasts").
-- **Pace** (``broadcasts.pacing``): calls evenly spaced at ``pace_fraction × calls_per_second``,
+- **Pace** (``bot.pacing``): calls evenly spaced at ``pace_fraction × calls_per_second``,
   never more than ⌊that⌋ starting in any sliding second; after a lag (a restart, an event-loop
   stall, a 429's pause) the schedule starts again from now instead of catching up in a burst.
   Calls run concurrently (a slow answer does not hold up the next one). A 429's ``retry_after``
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Callable
 from bot.channel import Channel, DeliveryError
 from bot.events import ResidentRef
 from bot.replies import Reply
-from broadcasts.pacing import Pacer
+from bot.pacing import Pacer
 from broadcasts.templates import TemplateProblem, build_reply, pick, render, uses_name
 from storage.broadcasts import BroadcastRow, Claimed
 from storage.clock import now

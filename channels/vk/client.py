@@ -7,7 +7,7 @@ waits there without holding the event loop or the shared default executor that o
 
 **One pace for the token.** VK counts a community token's requests a second, whoever makes them,
 so every API request of the channel — replies, button answers, name look-ups, the long poll's
-``groups.*`` calls and broadcast sends — takes a slot of one pacer (``broadcasts.pacing.Pacer``:
+``groups.*`` calls and broadcast sends — takes a slot of one pacer (``bot.pacing.Pacer``:
 at most ⌊``broadcasts.pace_fraction`` × ``vk.requests_per_second``⌋ requests in any sliding
 second, evenly spaced). A slot is taken only once a worker thread is free for it, so a request
 starts when its slot says: one queued behind a busy thread would start late and could bunch
@@ -34,7 +34,7 @@ import requests
 
 from bot.channel import DeliveryError
 from bot.config import VkSettings
-from broadcasts.pacing import Pacer
+from bot.pacing import Pacer
 from channels.vk.execute import CallRefused, ExecuteBatcher
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,6 @@
-"""When a broadcast sender's next call may start: evenly spaced, and never more than the pace in
-any sliding second, whatever the event loop or the process did in between.
+"""When the next call to a platform may start (a broadcast sender's; VK's one pace for a token):
+evenly spaced, and never more than the pace in any sliding second, whatever the event loop or
+the process did in between.
 
 The pace is ``pace_fraction × calls_per_second`` (29.1 of Telegram's 30). Two rules hold it:
 
