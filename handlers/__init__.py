@@ -17,8 +17,8 @@ LOCALES = Path(__file__).parent / "locales"
 
 def get_routers() -> list[Router]:
     from handlers import (commands, contest_voting, contests, corrections, episodes, fallback, menu, onboarding,
-                          polls, privacy, proposals, quizzes, subscriptions, surveys, system)
+                          phone_check, polls, privacy, proposals, quizzes, subscriptions, surveys, system)
 
     return [system.router, commands.router, episodes.router, privacy.router, onboarding.router, menu.router,
-            corrections.router, proposals.router, polls.router, surveys.router, quizzes.router,
+            corrections.router, proposals.router, polls.router, phone_check.router, surveys.router, quizzes.router,
             contests.router, contest_voting.router, subscriptions.router, fallback.router]
