@@ -472,7 +472,7 @@ class SmsSettings(Section):
     request_timeout_seconds: float = Field(10.0, gt=0)
     default_region: str = Field("RU", pattern=r"^[A-Z]{2}$")  # how a number without +country is read
     code_length: int = Field(6, ge=4, le=8)
-    code_ttl_seconds: float = Field(300.0, gt=0)    # a code works this long after it was asked for
+    code_ttl_seconds: float = Field(300.0, gt=0, le=86400)  # a code works this long after it was asked for
     attempts_per_code: int = Field(5, ge=1, le=20)  # wrong entries, then the code is void
     resend_after_seconds: float = Field(60.0, ge=0)  # a new code for the same resident not sooner
     codes_per_phone_per_day: int = Field(5, ge=1)   # codes sent to one number in 24 hours, all residents together

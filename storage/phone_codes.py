@@ -81,7 +81,6 @@ class PhoneCodes:
             " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (resident_id, phone, _hash(salt, phone, code), salt, _stamp(moment), _stamp(moment + lifetime)))
         code_id = rows[0][0]
-        await self._db.execute("DELETE FROM sms_sent WHERE sent_at < ?", (_stamp(moment - DAY),))
         rows = await self._db.execute_fetchall(
             "INSERT INTO sms_sent (phone_digest, sent_at) VALUES (?, ?) RETURNING id",
             (phone_digest(phone), _stamp(moment)))
@@ -128,6 +127,14 @@ class PhoneCodes:
         rows = await self._db.execute_fetchall(
             "UPDATE phone_codes SET status = 'unknown' WHERE status = 'pending' RETURNING resident_id")
         return sorted({row[0] for row in rows})
+
+    async def prune(self, moment: datetime) -> int:
+        """Delete codes and counted SMS older than a day: no limit looks further back, and a code
+        lives a day at most (``sms.code_ttl_seconds``)."""
+        since = _stamp(moment - DAY)
+        codes = await self._db.execute("DELETE FROM phone_codes WHERE created_at < ?", (since,))
+        sent = await self._db.execute("DELETE FROM sms_sent WHERE sent_at < ?", (since,))
+        return codes.rowcount + sent.rowcount
 
     async def _set(self, code_id: int, status: str) -> None:
         await self._db.execute("UPDATE phone_codes SET status = ? WHERE id = ?", (status, code_id))

@@ -171,6 +171,25 @@ async def test_codes_per_number_and_per_resident_are_limited_and_forget_resets_n
         assert fake.to("+79142221100") == []
 
 
+async def test_codes_and_counts_older_than_a_day_are_deleted_by_the_housekeeping(tmp_path):
+    from bot.maintenance import prune_processed_updates
+
+    async with sms_world(tmp_path) as (world, fake):
+        resident = world.resident()
+        await onboard(resident)
+        row = await world.app.db.reader.residents.find("webchat", resident_ref(resident))
+        moment = datetime.now(timezone.utc)
+        async with world.app.db.transaction() as tx:
+            await tx.phone_codes.issue(row.id, PHONE, "123456", moment - timedelta(days=2), timedelta(minutes=5))
+            await tx.phone_codes.issue(row.id, PHONE, "654321", moment, timedelta(minutes=5))
+        await prune_processed_updates(world.app.db, 30)
+        assert await phone_code_rows(world) == 1
+        usage = await world.app.db.reader.phone_codes.usage(row.id, PHONE, moment)
+        assert (usage.by_resident, usage.to_phone) == (1, 1)
+        sent = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM sms_sent")
+        assert sent[0][0] == 1
+
+
 async def phone_code_rows(world) -> int:
     return (await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM phone_codes"))[0][0]
 
