@@ -26,7 +26,8 @@ from handlers.sms_codes import CODE_STEP as CODE, SMS
 
 router = Router("phone_check")
 
-SEPARATORS = re.compile(r"[\s\-.]")
+SEPARATORS = re.compile(r"[ \t\-]")
+DIGITS = re.compile(r"[0-9]+")
 
 
 def _poll(ctx: Context) -> str:
@@ -113,11 +114,13 @@ async def ask_code(ctx: Context) -> None:
 
 @router.on(state_is(CODE), kind(Kind.TEXT))
 async def got_code(ctx: Context) -> None:
-    typed = SEPARATORS.sub("", ctx.event.text)
     length = ctx.settings.sms.code_length
-    if len(typed) != length or not (typed.isascii() and typed.isdigit()):
+    # "123 456", or the whole SMS pasted back: the one run of digits of the code's length.
+    runs = DIGITS.findall(SEPARATORS.sub("", ctx.event.text))
+    if len(runs) != 1 or len(runs[0]) != length:
         ctx.say(ctx.t("phone_check.code_format", length=length), _code_buttons(ctx))
         return
+    typed = runs[0]
     checked = await sms_codes.check_code(ctx, typed)
     match checked.outcome:
         case "right":
