@@ -35,6 +35,7 @@ from storage.attachments import AttachmentStore
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from bot.sms import SmsGateway
     from broadcasts.service import BroadcastService
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class Application:
     housekeeping: asyncio.Task | None = None
     scheduler: Scheduler | None = None
     broadcasts: BroadcastService | None = None
+    sms: SmsGateway | None = None
 
     async def start(self) -> None:
         """Start everything, or, when a part cannot start, stop what had started and raise."""
@@ -112,6 +114,12 @@ class Application:
             except ValueError as error:  # the settings check each channel's section; this is a last guard
                 raise StartupError(f"канал {name}: {error}") from error
         self.dispatcher = Dispatcher(self.db, settings, texts, get_routers(), self.channels, attachments)
+        if settings.sms.enabled:
+            from bot.sms import SmsGateway
+            from handlers.sms_codes import JOB, CodeSender
+
+            self.sms = SmsGateway(settings.sms)
+            self.dispatcher.on_commit(JOB, CodeSender(self.dispatcher, self.sms))
         # The largest body is a photo upload; JSON bodies are limited by the web chat itself.
         self.web = web.Application(client_max_size=settings.proposals.max_photo_bytes + 64 * 1024)
         self.web.router.add_get("/", lambda request: web.HTTPFound("/chat"))
@@ -120,6 +128,9 @@ class Application:
             channel.setup_routes(self.web, self.dispatcher)
         setup_admin(self.web, self.db, self.dispatcher, settings, texts)
         await self.dispatcher.recover()
+        from handlers.sms_codes import after_restart
+
+        await after_restart(self.dispatcher)  # codes whose SMS the last stop cut short
         self.runner = web.AppRunner(self.web, shutdown_timeout=settings.server.shutdown_grace_seconds,
                                     access_log=None)
         await self.runner.setup()
@@ -180,6 +191,8 @@ class Application:
             await self.runner.cleanup()
         if self.dispatcher is not None:
             await self.dispatcher.drain(grace)
+        if self.sms is not None:
+            await self.sms.close()
         if self.db is not None:
             await self.db.close()
 

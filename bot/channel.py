@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from aiohttp import web
 
@@ -38,6 +38,10 @@ class Capabilities:
     numbers_shown: bool = False
     # Replies are read by the client from the outbox (the web chat) instead of being pushed.
     pull_delivery: bool = False
+    # How the platform vouches for a resident's phone number: "contact", a shared contact card it
+    # marks as the sender's own (``Contact.verified``); "sender", the sender's id is the number
+    # itself (WhatsApp's wa_id); "" not at all (a one-time code by SMS is then the way).
+    phone_proof: Literal["", "contact", "sender"] = ""
 
     @property
     def button_capacity(self) -> int:

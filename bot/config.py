@@ -464,12 +464,61 @@ class OkSettings(Section):
         return _check_networks(value)
 
 
+class SmsSettings(Section):
+    """One-time codes by SMS (bot/sms.py), for phone-verified polls where the messenger cannot
+    share a verified contact (VK, OK, the web chat); every field is described in config.yaml."""
+
+    provider: Literal["", "smsru", "smsc", "smsaero", "json"] = ""  # "" = no SMS: such polls point to other channels
+    url: str = ""                                   # "" = the provider's own address
+    login: str = ""                                 # SMS Aero only: the account's e-mail (HTTP Basic)
+    token: SecretStr | None = Field(None, validate_default=True)  # SOUCHASTIE_SMS_TOKEN: api_id / API key / bearer
+    sender: str = Field("", max_length=11)          # the sender name registered with the provider
+    request_timeout_seconds: float = Field(10.0, gt=0)
+    default_region: str = Field("RU", pattern=r"^[A-Z]{2}$")  # how a number without +country is read
+    code_length: int = Field(6, ge=4, le=8)
+    code_ttl_seconds: float = Field(300.0, gt=0, le=86400)  # a code works this long after it was asked for
+    attempts_per_code: int = Field(5, ge=1, le=20)  # wrong entries, then the code is void
+    resend_after_seconds: float = Field(60.0, ge=0)  # a new code for the same resident not sooner
+    codes_per_phone_per_day: int = Field(5, ge=1)   # codes sent to one number in 24 hours, all residents together
+    codes_per_resident_per_day: int = Field(5, ge=1)  # codes one resident may ask for in 24 hours, all numbers
+
+    @field_validator("token")
+    @classmethod
+    def _token_when_used(cls, token: SecretStr | None, info) -> SecretStr | None:
+        if token is None and info.data.get("provider"):
+            raise ValueError(f"sms.provider is {info.data['provider']}: set SOUCHASTIE_SMS_TOKEN")
+        return token
+
+    @model_validator(mode="after")
+    def _complete_when_used(self) -> "SmsSettings":
+        if self.provider == "smsaero" and not self.login:
+            raise ValueError("sms.provider is smsaero: set sms.login (the account's e-mail)")
+        if self.provider == "json" and not self.url.startswith(("http://", "https://")):
+            raise ValueError("sms.provider is json: set sms.url to the gateway's http(s) address")
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError("sms.url must be an http(s) address")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.provider)
+
+
 class PosterSettings(Section):
-    """Names for the deep links on QR posters (the panel's «Плакаты»); "" leaves that link out."""
+    """The bot's public name in each messenger: deep links on QR posters (the panel's «Плакаты»),
+    and the links a resident is given to another channel (a phone check that this one cannot do);
+    "" leaves that link out."""
 
     telegram_bot: str = Field("", pattern=r"^[A-Za-z0-9_]{0,64}$")   # t.me/<telegram_bot>?start=<source>
     vk_group: str = Field("", pattern=r"^[A-Za-z0-9_.]{0,64}$")      # vk.me/<vk_group>?ref=<source>
     max_bot: str = Field("", pattern=r"^[A-Za-z0-9_]{0,64}$")        # max.ru/<max_bot>?start=<source>
+    whatsapp_number: str = Field("", pattern=r"^[0-9]{0,15}$")       # wa.me/<whatsapp_number> (digits, no +)
+
+    @field_validator("whatsapp_number", mode="before")
+    @classmethod
+    def _digits_as_text(cls, value: Any) -> Any:
+        # The environment is read as YAML, where an all-digit number is a number.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class ReportSettings(Section):
@@ -519,6 +568,7 @@ class Settings(Section):
     ok: OkSettings = OkSettings()
     whatsapp: WhatsappSettings = WhatsappSettings()
     gateway: GatewaySettings = GatewaySettings()
+    sms: SmsSettings = SmsSettings()
     posters: PosterSettings = PosterSettings()
     reports: ReportSettings = ReportSettings()
 

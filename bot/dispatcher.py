@@ -15,7 +15,8 @@ The path of every event, whatever its channel:
    unprocessed; ``recover`` processes it at the next start, and ``retry_stored`` (a periodic
    pass) while the bot runs. After the commit nothing is redone.
 3. Delivered: replies are handed to the channel after the commit and marked sent when it
-   succeeds; those left pending are sent again at the next start.
+   succeeds; those left pending are sent again at the next start. Jobs a handler asked for with
+   ``Context.after_commit`` (an SMS) start after the commit too; a rollback drops them.
 
 Why batches: SQLite takes one writer at a time and every statement is a hop to aiosqlite's
 thread, so one transaction per event caps the rate at the hop latency. A single worker takes
@@ -107,6 +108,11 @@ class Dispatcher:
         self._tasks: set[asyncio.Task] = set()
         self._in_hand: set[int] = set()  # inbox ids being attempted now: the retry pass leaves them be
         self._stopping = False
+        self._commit_jobs: dict[str, Callable[[Any], Awaitable[object]]] = {}
+
+    def on_commit(self, name: str, job: Callable[[Any], Awaitable[object]]) -> None:
+        """Register the job that ``Context.after_commit(name, argument)`` runs once committed."""
+        self._commit_jobs[name] = job
 
     # -- the channel-facing side -------------------------------------------------------------
 
@@ -304,11 +310,13 @@ class Dispatcher:
             live, duplicates = await self._store_and_filter(tx, batch)
             residents = await tx.residents.get_or_create_many(
                 [(w.event.ref.channel, w.event.ref.external_id) for w, _ in live])
-            changed, outgoing, forgotten = [], [], []
+            changed, outgoing, forgotten, jobs = [], [], [], []
+            capabilities = {name: channel.capabilities for name, channel in self.channels.items()}
             for work, inbox_id in live:
                 # One event per resident per batch: the resident lock is held until it is done.
                 resident = residents[(work.event.ref.channel, work.event.ref.external_id)]
-                ctx = await self._respond(tx, work.event, resident)
+                ctx = await self._respond(tx, work.event, resident, capabilities)
+                jobs.extend(ctx.committed_jobs)
                 if ctx.forgotten:
                     forgotten.append(ctx)
                 else:
@@ -334,14 +342,30 @@ class Dispatcher:
             work.replies.append(Outgoing(outbox_id, reply))
         if forgotten:
             await self._after_erasure([key for ctx in forgotten for key in ctx.erased_files])
+        for name, argument in jobs:
+            self._track(self._run_commit_job(name, argument))
 
-    async def _respond(self, tx: Repositories, event: Event, resident: Resident) -> Context:
+    async def _run_commit_job(self, name: str, argument: Any) -> None:
+        """A handler's job once its transaction is committed; a failure is logged, never raised
+        (the handler wrote in the transaction what the job's failure leaves to be done)."""
+        job = self._commit_jobs.get(name)
+        if job is None:
+            log.error("после фиксации транзакции нужно было выполнить «%s», но такое действие не подключено", name)
+            return
+        try:
+            await job(argument)
+        except Exception:
+            log.exception("действие «%s» после фиксации транзакции не удалось", name)
+
+    async def _respond(self, tx: Repositories, event: Event, resident: Resident,
+                       channels: Mapping[str, Capabilities]) -> Context:
         """Run the handler for the event (or turn the page of a long keyboard) and lay the
         replies out for the resident's client, remembering the buttons it will show."""
         caps = self._capabilities(event.ref)
         shown = keyboard_memory.Shown.load(resident.keyboard)
         ctx = Context(event=keyboard_memory.pressed(event, shown), resident=resident, db=tx,
-                      settings=self.settings, texts=self.texts, prompts=self.prompts, capabilities=caps)
+                      settings=self.settings, texts=self.texts, prompts=self.prompts,
+                      capabilities=caps if event.ref.channel in channels else None, channels=channels)
         page = keyboard_memory.page_asked(ctx.event)
         turned = None if page is None else keyboard_memory.turn_page(
             shown, page, caps, self._page_labels(ctx.language))

@@ -2,7 +2,8 @@
 and what erasures leave.
 
 Update ids are kept only as long as a platform may re-deliver an update (days, not months):
-long enough to recognise every retry, short enough that the inbox does not grow forever.
+long enough to recognise every retry, short enough that the inbox does not grow forever. Codes
+sent by SMS, and the count of SMS per number, are kept a day (``storage.phone_codes``).
 
 An erasure (/forget) leaves behind, for a short while, what it needs to tell the resident it is
 done: the confirmation in the outbox and, on WhatsApp, the number's 24-hour window. Both name the
@@ -35,6 +36,7 @@ async def prune_processed_updates(db: Database, retention_days: int) -> int:
         removed = await tx.inbox.prune_processed(cutoff)
         await tx.whatsapp.forget_orphans(window_closed)
         await tx.gateway.prune(cutoff)
+        await tx.phone_codes.prune(datetime.now(timezone.utc))
     if removed:
         log.info("forgot %d update ids older than %d days", removed, retention_days)
     return removed

@@ -20,7 +20,7 @@ this is the only rule that holds whatever a client sends.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable, Sequence
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
 
 from bot.channel import Capabilities
 from bot.config import Settings
@@ -49,11 +49,15 @@ class Context:
     settings: Settings
     texts: Texts
     prompts: dict[str, PromptFunction]
-    # What the resident's client can show: a step can offer what it cannot ask for otherwise.
-    capabilities: Capabilities = field(default_factory=Capabilities)
+    # What the resident's client can show and do (None when their channel is not running): a
+    # step can offer another way to what the client cannot ask for.
+    capabilities: Capabilities | None = None
     replies: list[Reply] = field(default_factory=list)
     forgotten: bool = False
     erased_files: tuple[str, ...] = ()  # files to delete once the transaction is committed
+    # The running channels' capabilities by name: what the resident's channel (or another) can do.
+    channels: Mapping[str, Capabilities] = field(default_factory=dict)
+    committed_jobs: list[tuple[str, Any]] = field(default_factory=list)  # see ``after_commit``
     _next_state: Any = _KEEP
 
     @property
@@ -79,6 +83,12 @@ class Context:
             menu: Iterable[Iterable[Button]] = (), media: Iterable[Media] = ()) -> None:
         self.replies.append(Reply(text=text, buttons=tuple(tuple(r) for r in buttons),
                                   menu=tuple(tuple(r) for r in menu), media=tuple(media)))
+
+    def after_commit(self, job: str, argument: Any) -> None:
+        """Run the dispatcher's job ``job`` with ``argument`` once this event's transaction is
+        committed, and never if it is rolled back: for what leaves the bot and cannot be taken
+        back (an SMS). What must survive a crash, the handler writes in the transaction too."""
+        self.committed_jobs.append((job, argument))
 
     def goto(self, state: str, *, clear: bool = False) -> None:
         """Move to ``state`` and show its prompt when the handler is done."""

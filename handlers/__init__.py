@@ -17,8 +17,10 @@ LOCALES = Path(__file__).parent / "locales"
 
 def get_routers() -> list[Router]:
     from handlers import (commands, contest_voting, contests, corrections, episodes, fallback, menu, onboarding,
-                          polls, privacy, proposals, quizzes, subscriptions, surveys, system, which_text)
+                          phone_check, polls, privacy, proposals, quizzes, subscriptions, surveys, system,
+                          which_text)
 
     return [system.router, commands.router, episodes.router, privacy.router, onboarding.router, menu.router,
-            corrections.router, which_text.router, proposals.router, polls.router, surveys.router, quizzes.router,
-            contests.router, contest_voting.router, subscriptions.router, fallback.router]
+            corrections.router, which_text.router, proposals.router, polls.router, phone_check.router,
+            surveys.router, quizzes.router, contests.router, contest_voting.router, subscriptions.router,
+            fallback.router]

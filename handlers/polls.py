@@ -1,6 +1,7 @@
 """Polls: single choice, multiple choice (at most k), scores for every option, or a top 3.
 
     (menu) ─polls─▶ list ─poll:<key>─▶ [phone check] ─▶ choose ─vote:<key>:…─▶ thanks ▶ (menu)
+    [phone check]: handlers.phone_check (a contact card, a code by SMS, or another channel).
     /start poll-<key> (a poster's QR code) opens the poll directly.
 
 A ballot is written only when it is complete, in one transaction; the database's UNIQUE
@@ -14,14 +15,14 @@ from __future__ import annotations
 
 from bot.content import Poll, text_in, utc
 from bot.events import ResidentRef
-from bot.events import Kind
-from bot.filters import button, kind, state_is
+from bot.filters import button, state_is
 from bot.payloads import encode
 from bot.replies import Button, Reply
 from bot.routing import Context, Router
+from handlers import verified_phone
 from handlers.content_items import load, show_open, utc_now
 from handlers.idle import at_menu
-from handlers.keyboards import back_cancel, to_menu
+from handlers.keyboards import back_cancel
 from storage.polls import Tally
 from storage.repositories import Repositories
 
@@ -77,9 +78,12 @@ async def open_poll(ctx: Context, key: str) -> None:
         ctx.goto("")
         return
     voter = voter_key(ctx, poll)
+    if voter is None and (phone := verified_phone.from_sender(ctx)) is not None:
+        await verified_phone.adopt(ctx, phone)  # WhatsApp: the sender's id is their number
+        voter = voter_key(ctx, poll)
     if voter is None:
         ctx.resident.state_data = {"poll": key}
-        ctx.goto(PHONE)
+        ctx.goto(PHONE)  # handlers.phone_check confirms the number, then opens the poll again
         return
     earlier = await ctx.db.polls.ballot(poll_id, voter)
     if earlier is not None and not poll.allow_change:
@@ -90,42 +94,6 @@ async def open_poll(ctx: Context, key: str) -> None:
         return
     ctx.resident.state_data = {"poll": key, "picked": [], "scores": {}}
     ctx.goto(CHOOSE)
-
-
-# -- a verified phone, when the poll asks for one -------------------------------------------
-
-@router.prompt(PHONE)
-async def ask_phone(ctx: Context) -> None:
-    if ctx.resident.channel == "webchat":
-        ctx.say(ctx.t("polls.phone_unavailable"), [to_menu(ctx)])
-        return
-    ctx.say(ctx.t("polls.phone_needed"),
-            [[Button(label=ctx.t("polls.phone_button"), request="contact")], back_cancel(ctx, back=False)])
-
-
-@router.on(state_is(PHONE), kind(Kind.CONTACT))
-async def got_phone(ctx: Context) -> None:
-    contact = ctx.event.contact
-    if not contact.verified:
-        ctx.say(ctx.t("polls.phone_unverified"))
-        await ask_phone(ctx)
-        return
-    phone = normalise_phone(contact.phone)
-    await ctx.db.residents.set_phone(ctx.resident.id, phone, True)
-    ctx.resident.phone, ctx.resident.phone_verified = phone, True
-    await open_poll(ctx, ctx.data.get("poll", ""))
-
-
-@router.on(state_is(PHONE, CHOOSE), button("nav", "cancel"))
-async def cancel(ctx: Context, payload) -> None:
-    ctx.goto("", clear=True)
-
-
-def normalise_phone(phone: str) -> str:
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) == 11 and digits[0] == "8":
-        digits = "7" + digits[1:]
-    return "+" + digits
 
 
 # -- choosing ------------------------------------------------------------------------------
@@ -164,6 +132,11 @@ async def ask_choice(ctx: Context) -> None:
         case "top3":
             rows = [[option_button(o)] for o in poll.options if o.key not in picked]
             ctx.say(ctx.t("polls.top3_prompt", title=title, place=len(picked) + 1), [*rows, back_cancel(ctx, back=False)])
+
+
+@router.on(state_is(CHOOSE), button("nav", "cancel"))
+async def cancel(ctx: Context, payload) -> None:
+    ctx.goto("", clear=True)
 
 
 @router.on(state_is(CHOOSE), button("vote"), lambda ctx: ctx.payload.arg(0) == ctx.data.get("poll"))

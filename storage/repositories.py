@@ -14,6 +14,7 @@ from storage.gateway import GatewayEventIds
 from storage.inbox import Inbox
 from storage.moderation import Moderation
 from storage.outbox import Outbox
+from storage.phone_codes import PhoneCodes
 from storage.polls import Polls
 from storage.privacy import Privacy
 from storage.proposals import Proposals
@@ -36,6 +37,7 @@ class Repositories:
         self.privacy = Privacy(connection)
         self.content = Content(connection, cache)
         self.polls = Polls(connection)
+        self.phone_codes = PhoneCodes(connection)
         self.quizzes = Quizzes(connection)
         self.contests = Contests(connection)
         self.surveys = Surveys(connection)

@@ -195,6 +195,7 @@ def forged_buttons(c: Campaign) -> dict[str, list[str]]:
         "sub": [f"sub:{topic.key}" for topic in c.settings.subscriptions.topics],
         "fix": [f"fix:{c.proposal}"],
         "which": [f"which:{FORGED_QUESTION}:{c.proposal}", f"which:{FORGED_QUESTION}:flow"],
+        "sms": [f"sms:{poll.key}:{action}" for poll in polls for action in ("resend", "number")],
     }
 
 
@@ -222,6 +223,7 @@ def forged_steps(c: Campaign) -> dict[str, dict[str, Any]]:
         "proposal:photos": {**draft, "photos": []}, "proposal:location": draft,
         "proposal:review": {**draft, "address": "у пруда"},
         "polls": {}, "poll:choose": {"poll": poll.key, "picked": [], "scores": {}}, "poll:phone": {"poll": poll.key},
+        "poll:code": {"poll": poll.key, "phone": "+79141234567"},
         "surveys": {}, "survey:question": {"survey": survey.key, "picked": []},
         "quizzes": {}, "quiz:question": {"quiz": quiz.key, "question": 0}, "quiz:leaderboard": {"quiz": quiz.key},
         "contests": {}, "contest:page": {"contest": contest.key}, "contest:category": {"contest": contest.key},

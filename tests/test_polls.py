@@ -120,11 +120,12 @@ async def test_scores_for_every_option_and_a_top_three(world):
     assert "В — 3 баллов" in all_text(podium) and "Г — 1 баллов" in all_text(podium)
 
 
-async def test_a_phone_poll_cannot_be_voted_in_the_web_chat(world):
+async def test_a_phone_poll_in_a_web_chat_alone_without_sms_says_so_and_leads_to_the_menu(world):
     resident = world.resident()
     await onboard(resident)
     answer = await resident.send_text("/start poll-by_phone")
-    assert "MAX, Telegram или WhatsApp" in all_text(answer)
+    assert "номер подтвердить нельзя, а других способов сейчас нет" in all_text(answer)
+    assert last_buttons(answer) == ["nav:menu"]
 
 
 async def test_concurrent_votes_of_one_resident_never_double_count(world):

@@ -47,7 +47,7 @@ class GatewayChannel(Channel):
     # limits are generous ones that any JSON consumer can handle.
     capabilities = Capabilities(max_text_length=4096, max_buttons_per_row=3, max_button_rows=10,
                                 max_button_label=64, inline_buttons=True, request_location=True,
-                                request_contact=True, numbers_shown=True)
+                                request_contact=True, numbers_shown=True, phone_proof="contact")
 
     def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
         self.settings = settings.gateway

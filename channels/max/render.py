@@ -36,7 +36,8 @@ MAX_LABEL = 128
 
 CAPABILITIES = Capabilities(max_text_length=MAX_TEXT, max_buttons_per_row=MAX_PER_ROW,
                             max_button_rows=MAX_ROWS, max_button_label=MAX_LABEL,
-                            inline_buttons=True, request_location=True, request_contact=True)
+                            inline_buttons=True, request_location=True, request_contact=True,
+                            phone_proof="contact")
 AS_TEXT = Capabilities(max_text_length=MAX_TEXT, inline_buttons=False)
 
 

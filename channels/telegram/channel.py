@@ -46,7 +46,7 @@ class TelegramChannel(Channel):
     # 4,096 characters a message; up to 8 inline buttons a row, but 3 stay readable on a phone.
     capabilities = Capabilities(max_text_length=4096, max_buttons_per_row=3, max_button_rows=20,
                                 max_button_label=64, inline_buttons=True, request_location=True,
-                                request_contact=True)
+                                request_contact=True, phone_proof="contact")
 
     def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
         self.settings = settings.telegram

@@ -48,12 +48,14 @@ MIME = {"photo": "image/jpeg", "video": "video/mp4", "document": "application/pd
 
 class WhatsappChannel(Channel):
     name = NAME
-    # One button a row and 10 rows: more than 10 buttons (a list's limit) become numbered text in
-    # ``fit``; ``render`` picks reply buttons (≤ 3 of ≤ 20 characters) or a list (≤ 24). WhatsApp
-    # can ask for a location (location_request_message) but not for the resident's phone.
+    # One button a row and 10 rows: more than 10 buttons (a list's limit) come in pages from the
+    # core; ``render`` picks reply buttons (≤ 3 of ≤ 20 characters) or a list (titles ≤ 24, a
+    # longer label in full as the row's description, ≤ 72). WhatsApp
+    # can ask for a location (location_request_message) but not for the resident's phone; it
+    # needs not: the sender's wa_id is the number WhatsApp registered with an SMS to it.
     capabilities = Capabilities(max_text_length=4096, max_buttons_per_row=1, max_button_rows=10,
                                 max_button_label=72, inline_buttons=True, request_location=True,
-                                request_contact=False)
+                                request_contact=False, phone_proof="sender")
 
     def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
         self.settings = settings.whatsapp
