@@ -38,10 +38,12 @@ def _is_chat(external_id: str) -> bool:
 class OkChannel(Channel):
     name = NAME
     # OK's message text is capped at 4,000 characters (as TamTam's, whose bot API OK's follows);
-    # its keyboards allow 7 buttons a row and 30 rows, 3 a row stay readable on a phone.
+    # its keyboards allow 7 buttons a row and 30 rows, 3 a row stay readable on a phone. A phone
+    # is not asked for: no contact that OK sends back is documented, so OK residents confirm a
+    # number by an SMS code, like VK's.
     capabilities = Capabilities(max_text_length=4000, max_buttons_per_row=3, max_button_rows=30,
                                 max_button_label=64, inline_buttons=True, request_location=True,
-                                request_contact=True)
+                                request_contact=False)
 
     def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
         self.settings = settings.ok
