@@ -383,6 +383,7 @@ class Dispatcher:
         channel = self.channels.get(ref.channel)
         return channel.capabilities_for(ref) if channel is not None else Capabilities()
 
+    @functools.lru_cache(maxsize=16)
     def _page_labels(self, language: str) -> keyboard_memory.PageLabels:
         text = functools.partial(self.texts.get, language)
         return keyboard_memory.PageLabels(more=text("keyboard.more"), back=text("keyboard.back"),

@@ -19,12 +19,12 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from bot.channel import Capabilities
 from bot.events import Event, Kind
 from bot.payloads import decode, encode
-from bot.rendering import arrange, degrades, usable
+from bot.rendering import Rows, arrange, usable
 from bot.replies import Button, Reply
 
 PAGE = "kb"  # payload kb:<page>, answered by the core
@@ -33,10 +33,10 @@ MIN_PREFIX = 4
 NUMBER = re.compile(r"^\s*(?:№|#)?\s*(\d{1,3})\s*[.)]?\s*$")
 
 
-class Shown(BaseModel):
-    """The buttons on a resident's screen, in the order they are numbered."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
+@dataclass(frozen=True)
+class Shown:
+    """The buttons on a resident's screen, in the order they are numbered. A plain dataclass
+    with its own JSON shape: it is read and written for every message a resident sends."""
 
     choices: tuple[tuple[str, str], ...] = ()  # (label, payload)
     numbered: bool = False
@@ -45,13 +45,26 @@ class Shown(BaseModel):
 
     @classmethod
     def load(cls, stored: dict[str, Any] | None) -> "Shown":
+        if not stored:
+            return cls()
         try:
-            return cls.model_validate(stored or {})
-        except ValidationError:
+            choices = tuple((str(label), str(payload)) for label, payload in stored.get("choices", ()))
+            paged = stored.get("paged")
+            return cls(choices=choices, numbered=bool(stored.get("numbered")),
+                       paged=Reply.model_validate(paged) if paged else None, page=int(stored.get("page", 0)))
+        except (TypeError, ValueError, ValidationError):
             return cls()  # written by an older version: nothing to press by text
 
     def dump(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_defaults=True)
+        stored: dict[str, Any] = {}
+        if self.choices:
+            stored["choices"] = [list(choice) for choice in self.choices]
+        if self.numbered:
+            stored["numbered"] = True
+        if self.paged is not None:
+            stored["paged"] = self.paged.model_dump(mode="json", exclude_defaults=True)
+            stored["page"] = self.page
+        return stored
 
 
 @dataclass(frozen=True)
@@ -125,29 +138,53 @@ def turn_page(shown: Shown, page: int, caps: Capabilities, labels: PageLabels) -
 def lay_out(replies: list[Reply], caps: Capabilities, labels: PageLabels,
             kept: Shown) -> tuple[list[Reply], Shown]:
     """Replies that fit the platform, with keyboards too big for it cut into pages, and what the
-    resident will see. Replies without buttons leave ``kept`` as it was only when nothing at all
-    was said: any answer replaces what is on screen."""
+    resident will see. Any answer replaces what is on screen; an event answered with nothing
+    (a platform notice) leaves ``kept``."""
     if not replies:
         return replies, kept
     laid = list(replies)
     shown = Shown()
     for index, reply in enumerate(laid):
-        if not any(b.payload for b in reply.all_buttons()):
+        if not reply.buttons:
             continue
-        pages = _pages(reply, caps, labels) if degrades(reply, caps) else None
+        choices, too_big = _plan(reply.buttons, caps)
+        if not choices:
+            continue
+        pages = _pages(reply, caps, labels) if too_big else None
         if pages and len(pages) > 1:
             laid[index] = pages[0]
             shown = _shown(pages[0], caps, paged=reply, page=0)
         else:
-            shown = _shown(reply, caps)
+            shown = Shown(choices=choices, numbered=too_big or caps.numbers_shown)
     return laid, shown
 
 
 def _shown(reply: Reply, caps: Capabilities, *, paged: Reply | None = None, page: int = 0) -> Shown:
-    visible = Reply(buttons=usable(reply.buttons, caps))
-    choices = tuple((b.label, b.payload) for b in visible.all_buttons() if b.payload)
-    numbered = bool(choices) and (caps.numbers_shown or degrades(reply, caps))
-    return Shown(choices=choices, numbered=numbered, paged=paged, page=page)
+    choices, too_big = _plan(reply.buttons, caps)
+    return Shown(choices=choices, numbered=bool(choices) and (too_big or caps.numbers_shown),
+                 paged=paged, page=page)
+
+
+# The same keyboards come again and again (the main menu is built once per language, and a
+# reply keeps its buttons' objects): what each shows is remembered by the identity of its
+# buttons, holding them so that their ids cannot be reused meanwhile.
+_PLANS: dict[tuple[tuple[int, ...], ...], tuple[Rows, Capabilities, tuple[tuple[tuple[str, str], ...], bool]]] = {}
+PLANS_KEPT = 512
+
+
+def _plan(rows: Rows, caps: Capabilities) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """The (label, payload) choices a keyboard shows, and whether it is too big for ``caps``."""
+    key = tuple(tuple(map(id, row)) for row in rows)
+    known = _PLANS.get(key)
+    if known is not None and known[1] == caps:
+        return known[2]
+    visible = usable(rows, caps)
+    plan = (tuple((b.label, b.payload) for row in visible for b in row if b.payload),
+            bool(visible) and arrange(visible, caps) is None)
+    if len(_PLANS) >= PLANS_KEPT:
+        _PLANS.clear()
+    _PLANS[key] = (rows, caps, plan)
+    return plan
 
 
 def _pages(reply: Reply, caps: Capabilities, labels: PageLabels) -> list[Reply] | None:

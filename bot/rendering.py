@@ -37,9 +37,12 @@ def shorten(label: str, limit: int) -> str:
 
 
 def reflow(rows: Rows, per_row: int, label_limit: int) -> Rows:
+    if all(len(row) <= per_row and all(len(b.label) <= label_limit for b in row) for row in rows):
+        return rows  # as it is: the common case, asked for every reply
     flowed: list[tuple[Button, ...]] = []
     for row in rows:
-        fitted = [b.model_copy(update={"label": shorten(b.label, label_limit)}) for b in row]
+        fitted = [b if len(b.label) <= label_limit else b.model_copy(update={"label": shorten(b.label, label_limit)})
+                  for b in row]
         for start in range(0, len(fitted), per_row):
             flowed.append(tuple(fitted[start:start + per_row]))
     return tuple(flowed)
@@ -47,6 +50,8 @@ def reflow(rows: Rows, per_row: int, label_limit: int) -> Rows:
 
 def usable(rows: Rows, caps: Capabilities) -> Rows:
     """The rows without buttons that ask for what the platform cannot give."""
+    if caps.request_location and caps.request_contact:
+        return rows
     def can(button: Button) -> bool:
         return not ((button.request == "location" and not caps.request_location)
                     or (button.request == "contact" and not caps.request_contact))

@@ -81,8 +81,7 @@ class Context:
 
     def say(self, text: str, buttons: Iterable[Iterable[Button]] = (), *,
             menu: Iterable[Iterable[Button]] = (), media: Iterable[Media] = ()) -> None:
-        self.replies.append(Reply(text=text, buttons=tuple(tuple(r) for r in buttons),
-                                  menu=tuple(tuple(r) for r in menu), media=tuple(media)))
+        self.replies.append(Reply(text=text, buttons=_rows(buttons), menu=_rows(menu), media=tuple(media)))
 
     def after_commit(self, job: str, argument: Any) -> None:
         """Run the dispatcher's job ``job`` with ``argument`` once this event's transaction is
@@ -108,6 +107,14 @@ class Context:
         self._next_state = _KEEP
         await self.show_prompt()
         return True
+
+
+def _rows(rows: Iterable[Iterable[Button]]) -> tuple[tuple[Button, ...], ...]:
+    """Rows as tuples; a keyboard built once (the main menu) stays the same object, which lets
+    what is worked out about it be remembered (``bot.keyboard_memory``)."""
+    if isinstance(rows, tuple) and all(isinstance(row, tuple) for row in rows):
+        return rows
+    return tuple(tuple(row) for row in rows)
 
 
 @dataclass(frozen=True)
