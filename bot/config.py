@@ -85,7 +85,8 @@ class InboxSettings(Section):
 
 
 class ProjectSettings(Section):
-    name: dict[str, str] = {"ru": "Парк культуры и отдыха", "en": "The Culture and Leisure Park"}
+    name: dict[str, str] = {"ru": "Парк культуры и отдыха", "en": "The Culture and Leisure Park",
+                            "zh": "文化休闲公园", "mn": "Соёл амралтын хүрээлэн"}
     appeals_url: str = "https://www.gosuslugi.ru/10091/1"
     website_url: str = ""
 
@@ -106,16 +107,22 @@ class LanguageSettings(Section):
 
 
 DEFAULT_CATEGORIES = (
-    Titled(key="idea", title={"ru": "Идея для парка", "en": "An idea for the park"}),
-    Titled(key="problem", title={"ru": "Проблема, которую надо решить", "en": "A problem to fix"}),
-    Titled(key="tree", title={"ru": "Дерево (Я-дендролог)", "en": "A tree (I am a dendrologist)"}),
-    Titled(key="lost", title={"ru": "Что было в парке раньше", "en": "Something the park has lost"}),
+    Titled(key="idea", title={"ru": "Идея для парка", "en": "An idea for the park",
+                              "zh": "给公园的想法", "mn": "Цэцэрлэгт хүрээлэнгийн санаа"}),
+    Titled(key="problem", title={"ru": "Проблема, которую надо решить", "en": "A problem to fix",
+                                 "zh": "需要解决的问题", "mn": "Шийдвэрлэх асуудал"}),
+    Titled(key="tree", title={"ru": "Дерево (Я-дендролог)", "en": "A tree (I am a dendrologist)",
+                              "zh": "树木（我是树木学家）", "mn": "Мод (Би дендрологич)"}),
+    Titled(key="lost", title={"ru": "Что было в парке раньше", "en": "Something the park has lost",
+                              "zh": "公园里以前有过的东西", "mn": "Өмнө нь байсан зүйл"}),
 )
 
 DEFAULT_TOPICS = (
-    Titled(key="episodes", title={"ru": "Мультсериал «ПАРКУ БЫТЬ!»", "en": "The cartoon \"ПАРКУ БЫТЬ!\""}),
-    Titled(key="news", title={"ru": "Новости проекта", "en": "Project news"}),
-    Titled(key="results", title={"ru": "Итоги голосований", "en": "Poll results"}),
+    Titled(key="episodes", title={"ru": "Мультсериал «ПАРКУ БЫТЬ!»", "en": "The cartoon \"ПАРКУ БЫТЬ!\"",
+                                  "zh": "动画片《ПАРКУ БЫТЬ!》", "mn": "«ПАРКУ БЫТЬ!» хүүхэлдэйн кино"}),
+    Titled(key="news", title={"ru": "Новости проекта", "en": "Project news", "zh": "项目新闻", "mn": "Төслийн мэдээ"}),
+    Titled(key="results", title={"ru": "Итоги голосований", "en": "Poll results", "zh": "投票结果",
+                                 "mn": "Санал хураалтын дүн"}),
 )
 
 

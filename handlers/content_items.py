@@ -21,6 +21,12 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def when(ctx: Context, moment: datetime) -> str:
+    """A poll's, quiz's or contest's date and time as the resident's locale writes them
+    (``formats.date_time``), in the time zone the content file gave."""
+    return moment.strftime(ctx.t("formats.date_time"))
+
+
 async def load(db: Repositories, table: str, model: type[Item], key: str) -> tuple[int, Item] | None:
     """The stored id and definition of ``key``, or None when there is no such item."""
     found = await db.content.get(table, key)

@@ -14,15 +14,13 @@ so a button of another contest or an old message falls through to the fallback a
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.content import Contest, Option, text_in, utc
 from bot.events import Kind
 from bot.filters import button, kind, state_in, state_is
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
-from handlers.content_items import load, open_items, utc_now
+from handlers.content_items import load, open_items, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept
@@ -71,10 +69,6 @@ def named(ctx: Context, options: list[Option], key: str) -> str:
     return next((title(ctx, o) for o in options if o.key == key), key)
 
 
-def when(moment: datetime) -> str:
-    return moment.strftime("%d.%m.%Y %H:%M")
-
-
 def voter_key(ctx: Context) -> str:
     return f"resident:{ctx.resident.id}"
 
@@ -117,13 +111,13 @@ async def show_page(ctx: Context) -> None:
     if contest.description:
         lines.append(text_in(contest.description, ctx.language))
     if contest.accepting_entries(now):
-        lines.append(ctx.t("contests.entries_open", date=when(contest.closes)))
+        lines.append(ctx.t("contests.entries_open", date=when(ctx, contest.closes)))
         rows.append([Button(label=ctx.t("contests.enter"), payload=encode("cpage", key, "enter"))])
     if contest.voting(now):
-        lines.append(ctx.t("contests.voting_open", date=when(contest.voting_closes)))
+        lines.append(ctx.t("contests.voting_open", date=when(ctx, contest.voting_closes)))
         rows.append([Button(label=ctx.t("contests.vote"), payload=encode("cpage", key, "vote"))])
     elif now < contest.voting_opens:
-        lines.append(ctx.t("contests.voting_later", date=when(contest.voting_opens)))
+        lines.append(ctx.t("contests.voting_later", date=when(ctx, contest.voting_opens)))
     else:
         lines.append(results_text(ctx, contest, await ctx.db.contests.results(contest_id)))
     ctx.say("\n\n".join(lines), [*rows, back_cancel(ctx)])

@@ -20,7 +20,7 @@ from bot.payloads import encode
 from bot.replies import Button, Reply
 from bot.routing import Context, Router
 from handlers import verified_phone
-from handlers.content_items import load, show_open, utc_now
+from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel
 from storage.polls import Tally
@@ -69,7 +69,7 @@ async def open_poll(ctx: Context, key: str) -> None:
     poll_id, poll = found
     title, now = text_in(poll.title, ctx.language), utc_now()
     if now < poll.opens:
-        ctx.say(ctx.t("polls.not_yet", title=title, date=poll.opens.strftime("%d.%m.%Y %H:%M")))
+        ctx.say(ctx.t("polls.not_yet", title=title, date=when(ctx, poll.opens)))
         ctx.goto("")
         return
     if now >= poll.closes:

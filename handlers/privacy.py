@@ -29,6 +29,13 @@ async def privacy_button(ctx: Context, payload) -> None:
     ctx.goto(PRIVACY)
 
 
+def channel_name(ctx: Context, channel: str) -> str:
+    """The channel as residents call it in their language; a channel without a name in the
+    locales (one added later) by its own."""
+    key = f"privacy.channel.{channel}"
+    return ctx.t(key) if key in ctx.texts.keys(ctx.texts.default) else channel
+
+
 @router.prompt(PRIVACY)
 async def show_stored(ctx: Context) -> None:
     resident = ctx.resident
@@ -36,8 +43,9 @@ async def show_stored(ctx: Context) -> None:
     consent = (ctx.t("privacy.consent_given", date=resident.consent_at[:16].replace("T", " "),
                      version=resident.consent_version)
                if resident.consent_at and resident.consent_version else ctx.t("privacy.consent_none"))
-    topics = sorted(await ctx.db.subscriptions.topics_of(resident.id))
-    ctx.say(ctx.t("privacy.summary", channel=resident.channel, name=resident.display_name or nothing,
+    titles = {topic.key: topic.title_in(ctx.language, ctx.texts.default) for topic in ctx.settings.subscriptions.topics}
+    topics = sorted(titles.get(key, key) for key in await ctx.db.subscriptions.topics_of(resident.id))
+    ctx.say(ctx.t("privacy.summary", channel=channel_name(ctx, resident.channel), name=resident.display_name or nothing,
                   language=ctx.texts.get(ctx.language, "language_name"),
                   phone=resident.phone or nothing, consent=consent, source=resident.first_source or nothing,
                   topics=", ".join(topics) or nothing,

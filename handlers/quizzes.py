@@ -19,7 +19,7 @@ from bot.filters import button, state_is
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
-from handlers.content_items import load, show_open, utc_now
+from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import to_menu
 from storage.quizzes import Attempt
@@ -79,7 +79,7 @@ async def open_quiz(ctx: Context, key: str) -> None:
         await after_score(ctx, quiz_id, quiz, earlier)
         return
     if now < quiz.opens:
-        ctx.say(ctx.t("quizzes.not_yet", title=title, date=quiz.opens.strftime("%d.%m.%Y %H:%M")))
+        ctx.say(ctx.t("quizzes.not_yet", title=title, date=when(ctx, quiz.opens)))
         ctx.goto("", clear=True)
         return
     if now >= quiz.closes:

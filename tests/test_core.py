@@ -6,25 +6,11 @@ import asyncio
 import pytest
 
 from bot.channel import Capabilities
-from bot.i18n import Texts
 from bot.payloads import PayloadTooLong, decode, encode
 from bot.rendering import fit, split_text
 from bot.replies import Button, Reply, button_by_number
 from handlers import LOCALES, get_routers
 from storage.database import Database
-
-
-def test_russian_and_english_texts_are_complete_and_fill_the_same_fields():
-    import string
-
-    texts = Texts.load(LOCALES, "ru")
-    assert set(texts.languages) >= {"ru", "en"}
-    assert texts.keys("ru") == texts.keys("en")
-    formatter = string.Formatter()
-    for key in texts.keys("ru"):
-        fields = {lang: {f for _, f, _, _ in formatter.parse(texts._catalogues[lang][key]) if f}
-                  for lang in ("ru", "en")}
-        assert fields["ru"] == fields["en"], key
 
 
 def test_every_state_a_handler_moves_to_has_a_prompt():

@@ -165,7 +165,7 @@ async def test_forget_erases_the_profile_keeps_the_idea_anonymously_and_records_
     await resident.press("nav:menu")
     await propose(resident)
     privacy = await resident.send_text("/privacy")
-    assert "poster_3" in all_text(privacy) and "episodes" in all_text(privacy)
+    assert "poster_3" in all_text(privacy) and "Подписки: Мультсериал «ПАРКУ БЫТЬ!»" in all_text(privacy)
     confirm = await resident.send_text("/forget")
     assert "priv:confirm" in last_buttons(confirm)
     gone = await resident.press("priv:confirm")
