@@ -9,7 +9,7 @@ import re
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
@@ -158,7 +158,7 @@ class Phone:
     async def write(self, text: str) -> None:
         before = await self.bot_messages()
         await self.page.locator("#text").fill(text)  # typing the idea is not counted
-        await self.page.get_by_role("button", name=self.word("send"), exact=True).tap()
+        await self.page.locator("#send").tap()
         self.actions.append("send the text")
         await self._answered(before)
 
@@ -174,7 +174,7 @@ class Phone:
     async def point_on_map(self, dx: float = 0, dy: float = 0) -> None:
         """Tap the live map (dx, dy pixels from its centre), then «send this place»."""
         area = self.live.locator(".map")
-        await area.locator(".leaflet-tile-loaded").first.wait_for()
+        await area.locator(".leaflet-tile-loaded").first.wait_for(state="attached")
         box = await area.bounding_box()
         await area.tap(position={"x": box["width"] / 2 + dx, "y": box["height"] / 2 + dy})
         self.actions.append("tap the map")
@@ -198,16 +198,22 @@ class Phone:
         found = self.page.locator("li.msg.bot").filter(has_text=self.receipt_pattern())
         return found.first if await found.count() else None
 
-    async def propose(self, idea: str, photo: bytes | None, on_map: bool = True, limit: int = 30) -> Any:
-        """From the page just opened to the receipt by whatever the bot asks, the way a resident
-        does: agree, (choose the language if asked), propose, write, choose the category, add the
-        photo, point at the place, go on, confirm. Returns the receipt's message."""
+    async def propose(self, idea: str, photo: bytes | None = None, on_map: bool = True) -> Any:
+        """From the page just opened to the receipt; returns the receipt's message."""
+        await self.walk(idea, photo, on_map, until=self.receipt)
+        return await self.receipt()
+
+    async def walk(self, idea: str, photo: bytes | None = None, on_map: bool = True,
+                   until: Callable[[], Awaitable[Any]] | None = None, limit: int = 30) -> None:
+        """Answer whatever the bot asks, the way a resident does (agree, choose the language if
+        asked, propose, write, choose the category, add the photo, point at the place, go on,
+        confirm) until ``until()`` is true or the receipt is shown."""
         languages = {self.texts.get(code, "language_name") for code in self.texts.languages}
         category = self.world.app.settings.proposals.categories[0].title_in(self.language, self.texts.default)
         wrote = photo_added = placed = chose = False
         for _ in range(limit):
-            if (found := await self.receipt()) is not None:
-                return found
+            if (until is not None and await until()) or await self.receipt() is not None:
+                return
             buttons = await self.live_buttons()
             if self.t("consent.accept") in buttons:
                 await self.tap(self.t("consent.accept"), "agree")
@@ -235,4 +241,4 @@ class Phone:
                 wrote = True
             else:
                 raise AssertionError(f"stuck: the page offers {buttons} after {self.actions}")
-        raise AssertionError(f"no receipt after {self.actions}")
+        raise AssertionError(f"not there after {self.actions}")
