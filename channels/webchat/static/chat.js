@@ -236,11 +236,14 @@
     const help = worded(document.createElement("p"), "map_hint");
     help.className = "map-hint";
     let chosen = null;
-    const send = button("send_place", () => {
+    const send = button("send_place", async () => {
       if (!chosen) return;
       const [latitude, longitude] = chosen;
+      send.disabled = true;  // a second tap would send the place twice
       mine(say("place_sent", { latitude: latitude.toFixed(5), longitude: longitude.toFixed(5) }));
-      post({ location: { latitude: latitude, longitude: longitude } });
+      if (!await post({ location: { latitude: latitude, longitude: longitude } }) && !send.closest(".faded")) {
+        send.disabled = false;
+      }
     });
     send.classList.add("send-place");
     send.disabled = true;
@@ -256,6 +259,7 @@
     return picker;
   }
 
+  // One message to the bot; true once it was taken (the replies are shown).
   async function post(body, isForm) {
     const id = newToken();
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -276,10 +280,10 @@
           // 429 and 503 carry a reason in the resident's language; other refusals, a code.
           const told = (response.status === 429 || response.status === 503) ? data.reason : "";
           notice(told || say("errors." + data.error) || say("errors.other"));
-          return;
+          return false;
         }
         show(data.replies, data.step);
-        return;
+        return true;
       } catch (e) {
         statusLine.textContent = say("retrying");
         await new Promise((r) => setTimeout(r, 1000 * (attempt + 1)));
@@ -287,6 +291,7 @@
     }
     statusLine.textContent = "";
     notice(say("not_sent"));
+    return false;
   }
 
   function hereNow() {
