@@ -28,6 +28,7 @@ class ChatPage:
         self.settings = settings
         self.core = core
         self.headers = page_headers(settings.webchat.frame_ancestors, settings.webchat.map_tiles_origin)
+        self.given = self._words_and_map()  # the locale files and settings are read once, at start
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/chat", self.page)
@@ -53,9 +54,8 @@ class ChatPage:
                             headers={"Cache-Control": "public, max-age=86400", **self.headers})
 
     async def words_and_map(self, request: web.Request) -> web.Response:
-        return web.json_response(self._words_and_map(), headers={"Cache-Control": "no-cache", **self.headers})
+        return web.json_response(self.given, headers={"Cache-Control": "no-cache", **self.headers})
 
-    @cache
     def _words_and_map(self) -> dict[str, Any]:
         texts = self.core.texts
         keys = sorted(key for key in texts.keys(texts.default) if key.startswith(TEXTS))
