@@ -81,6 +81,16 @@ class Throughput:
     idempotent: bool = False
 
 
+@dataclass(frozen=True)
+class Step:
+    """Where a resident stands, for a channel that draws its own page (the web chat): the language
+    they chose ("" until they choose one) and whether the step they are at takes photos, so the
+    page can show its own «add a photo» button there and speak the resident's language."""
+
+    language: str = ""
+    takes_photos: bool = False
+
+
 class Inbound(Protocol):
     """The core, as a channel sees it (``texts``: for a channel's own answers, e.g. HTTP errors)."""
 
@@ -100,6 +110,8 @@ class Inbound(Protocol):
     def process_in_background(self, inbox_id: int) -> None: ...
 
     async def handle(self, event: Event) -> "Handled": ...
+
+    async def step_of(self, ref: ResidentRef) -> Step: ...
 
 
 class Channel(ABC):

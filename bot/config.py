@@ -174,6 +174,9 @@ class BroadcastSettings(Section):
 
 
 FRAME_ANCESTOR = r"^('self'|'none'|https?://(\*\.)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?)\Z"
+# A tile server's address template: its origin goes into the page's CSP, so nothing but a plain
+# host (a "{s}." subdomain placeholder allowed) may stand before the path.
+TILES_URL = r"^(https?)://((\{s\}\.)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?)(/[^\s'\";,]*)\Z"
 
 
 class WebchatSettings(Section):
@@ -194,6 +197,46 @@ class WebchatSettings(Section):
     long_polls_per_address: int = Field(100, ge=1)
     long_polls_total: int = Field(500, ge=1)
     frame_ancestors: tuple[str, ...] = Field(("'self'",), min_length=1)  # who may show /chat in a frame
+    # The map on which a resident points at a place: tiles from this server ("" = no map, only the
+    # phone's position or a typed address); the page's CSP allows images from its host alone.
+    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "© OpenStreetMap contributors"      # shown on the map, as the tiles' licence asks
+    map_attribution_url: str = "https://www.openstreetmap.org/copyright"
+    map_centre: tuple[float, float] = (50.0965, 118.0335)       # where the map opens: the town (latitude, longitude)
+    map_zoom: int = Field(15, ge=1, le=19)
+    map_max_zoom: int = Field(19, ge=1, le=22)                   # the tile server's deepest level
+
+    @property
+    def map_tiles_origin(self) -> str:
+        """The tile server as a CSP source ("https://*.tile.example.org" for a "{s}." template)."""
+        import re
+        found = re.match(TILES_URL, self.map_tiles_url)
+        if found is None:
+            return ""
+        return f"{found[1]}://{found[2].replace('{s}.', '*.')}"
+
+    @field_validator("map_tiles_url")
+    @classmethod
+    def _tiles(cls, value: str) -> str:
+        import re
+        if value and not (re.match(TILES_URL, value) and all(f"{{{part}}}" in value for part in "zxy")):
+            raise ValueError(f"{value!r}: write a tile address such as https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png"
+                             " (http or https, a plain host, {z}, {x} and {y} in it), or \"\" for no map")
+        return value
+
+    @field_validator("map_attribution_url")
+    @classmethod
+    def _attribution_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r}: an http(s) address, or \"\"")
+        return value
+
+    @field_validator("map_centre")
+    @classmethod
+    def _centre(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+            raise ValueError("write [latitude, longitude]: latitude within ±90, longitude within ±180")
+        return value
 
     @field_validator("frame_ancestors", mode="before")
     @classmethod

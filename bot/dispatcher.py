@@ -47,7 +47,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from bot import keyboard_memory
-from bot.channel import Capabilities, Channel, DeliveryError, Outgoing
+from bot.channel import Capabilities, Channel, DeliveryError, Outgoing, Step
 from bot.config import Settings
 from bot.events import Event, Photo, ResidentRef
 from bot.i18n import Texts
@@ -475,6 +475,12 @@ class Dispatcher:
             room -= 1
             fetched.append(await self._store_photo(channel, event, photo))
         return event.model_copy(update={"photos": tuple(fetched)})
+
+    async def step_of(self, ref: ResidentRef) -> Step:
+        resident = await self.db.reader.residents.find(ref.channel, ref.external_id)
+        if resident is None:
+            return Step()
+        return Step(language=resident.language, takes_photos=resident.has_consent and self._asks_for_photos(resident))
 
     def _asks_for_photos(self, resident: Resident) -> bool:
         rule = self.photo_steps.get(resident.state)

@@ -2,18 +2,10 @@
 the session in an address, and a refusal over a limit is shown in the chat."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
+from tests.browser import ARGS, CHROMIUM, needs_chromium, playwright_api
 from tests.drivers.webchat import world as webchat_world
 
-playwright_api = pytest.importorskip("playwright.async_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=".ci/run installs Debian's chromium")
+pytestmark = needs_chromium
 
 
 async def test_the_page_works_under_its_policy_keeps_the_session_out_of_addresses_and_shows_a_refusal(tmp_path):

@@ -1,8 +1,9 @@
-"""HTTP side of the web chat: the page, and the JSON API documented in the README.
+"""The web chat's JSON API, documented in the README (the page itself: ``channels.webchat.page``).
 
 ``POST /api/webchat/messages`` turns one request into one event, which the core stores and
 processes before the HTTP answer (so the answer is the acknowledgement); the answer carries
-the replies. A client that did not get the answer may send the same ``id`` again: the event is
+the replies, and where the resident stands (``step``: their language, whether their step takes
+photos), so that the page speaks their language and offers a photo button where one is asked. A client that did not get the answer may send the same ``id`` again: the event is
 recognised and the same replies are returned, nothing is processed twice. When not even a
 failure could be written (the database refused every write), nothing is stored and the answer
 is 503 ``not_processed`` with the plain reason, so the page shows it and the message may be sent
@@ -23,15 +24,14 @@ import logging
 import math
 import re
 import uuid
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.addresses import Address, client_address, limit_key, networks, parse_address, within
-from bot.channel import Inbound
+from bot.channel import Inbound, Step
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.numbers import INT64_MAX, whole_number
 from bot.payloads import MAX_PAYLOAD_BYTES
@@ -61,6 +61,10 @@ class BadRequest(Exception):
         self.error, self.reason, self.status, self.retry_after = error, reason, status, retry_after
 
 
+def step_json(step: Step) -> dict[str, Any]:
+    return {"language": step.language, "takes_photos": step.takes_photos}
+
+
 def reply_json(message_id: int, reply: Reply) -> dict[str, Any]:
     def button(b) -> dict[str, str]:
         shown = {"label": b.label}
@@ -83,26 +87,11 @@ class WebChatApi:
         self.proxies = networks(self.settings.server.trusted_proxies)
         self.throttle = Throttle(webchat)
         self.long_polls = channel.long_polls
-        self.page_headers = page_headers(webchat.frame_ancestors)
         self._unbelieved_proxies: set[str] = set()
 
     def register(self, app: web.Application) -> None:
-        app.router.add_get("/chat", self.page)
-        app.router.add_get("/chat/{asset:chat\\.(js|css)}", self.asset)
         app.router.add_post("/api/webchat/messages", self.post_message)
         app.router.add_get("/api/webchat/messages", self.get_messages)
-
-    # -- the page ------------------------------------------------------------------------------
-
-    async def page(self, request: web.Request) -> web.Response:
-        return web.Response(text=_static("chat.html"), content_type="text/html", charset="utf-8",
-                            headers={"Cache-Control": "no-cache", **self.page_headers})
-
-    async def asset(self, request: web.Request) -> web.Response:
-        name = request.match_info["asset"]
-        kind = "application/javascript" if name.endswith(".js") else "text/css"
-        return web.Response(text=_static(name), content_type=kind, charset="utf-8",
-                            headers={"Cache-Control": "no-cache", **self.page_headers})
 
     # -- the API -------------------------------------------------------------------------------
 
@@ -145,7 +134,8 @@ class WebChatApi:
             return web.json_response({"error": "not_processed", "reason": handled.not_processed.text},
                                      status=503, headers={"Retry-After": "1"})
         return web.json_response({"replies": [reply_json(o.id, o.reply) for o in handled.replies],
-                                  "duplicate": handled.duplicate})
+                                  "duplicate": handled.duplicate,
+                                  "step": step_json(await self.core.step_of(event.ref))})
 
     async def get_messages(self, request: web.Request) -> web.Response:
         try:
@@ -159,7 +149,7 @@ class WebChatApi:
             return _error(problem)
         ref = session_ref(session)
         if timeout == 0:  # a look, not a wait: it holds nothing open
-            return _replies(await self.channel.wait_for_replies(ref, after, 0))
+            return await self._replies(ref, await self.channel.wait_for_replies(ref, after, 0))
         address = self._address(request)
         if not self.long_polls.enter(ref.external_id, address):
             log.warning("веб-чат: ответ 429 — слишком много ожидающих запросов (webchat.long_polls_*)")
@@ -168,9 +158,17 @@ class WebChatApi:
             response.force_close()  # the connection is not kept either: it is a file held open
             return response
         try:
-            return _replies(await self.channel.wait_for_replies(ref, after, timeout))
+            rows = await self.channel.wait_for_replies(ref, after, timeout)
         finally:
             self.long_polls.leave(ref.external_id, address)
+        return await self._replies(ref, rows)
+
+    async def _replies(self, ref: ResidentRef, rows: list) -> web.Response:
+        """Replies read from the outbox; with them (when there are any) where the resident stands."""
+        body: dict[str, Any] = {"replies": [reply_json(r.id, Reply.model_validate_json(r.payload)) for r in rows]}
+        if rows:
+            body["step"] = step_json(await self.core.step_of(ref))
+        return web.json_response(body)
 
     # -- who and in which language ------------------------------------------------------------
 
@@ -303,26 +301,6 @@ def message_key(ref: ResidentRef, client_id: str) -> str:
     return hashlib.sha256(f"{ref.external_id}:{client_id}".encode()).hexdigest()
 
 
-def page_headers(frame_ancestors: tuple[str, ...]) -> dict[str, str]:
-    """The page runs only its own script and style (no inline code), talks only to this server,
-    and may be framed only by the sites in ``webchat.frame_ancestors``. X-Frame-Options, for
-    browsers without CSP, can only say "same site" or "nobody": with other sites allowed it is
-    left out, since it would forbid them (browsers with CSP follow frame-ancestors anyway)."""
-    headers = {
-        "Content-Security-Policy": "; ".join((
-            "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob:",
-            "connect-src 'self'", "base-uri 'none'", "form-action 'none'",
-            "frame-ancestors " + " ".join(frame_ancestors))),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-    }
-    if frame_ancestors == ("'self'",):
-        headers["X-Frame-Options"] = "SAMEORIGIN"
-    elif frame_ancestors == ("'none'",):
-        headers["X-Frame-Options"] = "DENY"
-    return headers
-
-
 async def _read_part(part: BodyPartReader, limit: int) -> bytes:
     """A form part's bytes, refused as soon as they pass ``limit`` (``part.read()`` has no limit)."""
     data = bytearray()
@@ -331,10 +309,6 @@ async def _read_part(part: BodyPartReader, limit: int) -> bytes:
         if len(data) > limit:
             raise BadRequest("too_large", f"the {part.name or 'form'} field is over {limit} bytes", 413)
     return bytes(data)
-
-
-def _replies(rows: list) -> web.Response:
-    return web.json_response({"replies": [reply_json(r.id, Reply.model_validate_json(r.payload)) for r in rows]})
 
 
 def _session(value: Any) -> str:
@@ -371,8 +345,3 @@ def _error(problem: BadRequest) -> web.Response:
         body["retry_after"] = problem.retry_after
         headers["Retry-After"] = str(problem.retry_after)
     return web.json_response(body, status=problem.status, headers=headers)
-
-
-@cache
-def _static(name: str) -> str:
-    return (resources.files("channels.webchat") / "static" / name).read_text(encoding="utf-8")

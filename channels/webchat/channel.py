@@ -52,7 +52,9 @@ class WebChatChannel(Channel):
 
     def setup_routes(self, app: web.Application, core: Inbound) -> None:
         from channels.webchat.api import WebChatApi
+        from channels.webchat.page import ChatPage
 
+        ChatPage(self.settings, core).register(app)
         WebChatApi(self, core).register(app)
 
     async def start(self, core: Inbound) -> None:

@@ -252,14 +252,16 @@ async def test_odd_long_polls_get_an_answer_below_500(bot, query, headers, sessi
 
 
 @budget(15)
-@given(target=st.sampled_from(["/chat", "/chat/chat.js", "/chat/chat.css", "/", "/healthz"]), query=queries(),
+@given(target=st.sampled_from(["/chat", "/chat/chat.js", "/chat/chat.css", "/chat/map.js", "/chat/page.json",
+                               "/chat/vendor/leaflet/leaflet.js", "/chat/vendor/leaflet/images/%2e%2e/%2e%2e/page.py",
+                               "/", "/healthz"]), query=queries(),
        headers=HEADERS)
 async def test_the_page_answers_odd_requests_below_500(bot, target, query, headers):
     answer = await bot.request("GET", f"{target}?{query}", headers=headers, source=bot.next_address())
     assert answer.status < 500, (answer.status, answer.text[:300])
 
 
-PATHS = [WEBCHAT, "/chat", "/chat/chat.js", "/", "/healthz", "/webhook/vk", "/webhook/telegram", "/webhook/max",
+PATHS = [WEBCHAT, "/chat", "/chat/chat.js", "/chat/page.json", "/chat/vendor/leaflet/leaflet.css", "/", "/healthz", "/webhook/vk", "/webhook/telegram", "/webhook/max",
          "/webhook/whatsapp", "/webhook/ok", "/api/gateway/events", "/admin", "/admin/", "/admin/login",
          "/admin/proposals", "/admin/static/panel.css", "/nowhere", "//", "/%2e%2e/%2e%2e/etc/passwd"]
 

@@ -2,16 +2,70 @@
 // (never in an address), one POST per message (retried with the same id, so nothing is sent
 // twice), and a long poll for later replies. Over a limit the server answers 429 with a reason,
 // shown in the chat, and Retry-After, which the long poll waits out.
+//
+// Its words come from /chat/page.json (the locale files): the browser's first language the bot
+// speaks, then the resident's own once the bot has it (each answer's "step"). That language goes
+// with every message as the hint, so the bot need not ask it. Where the step takes photos the
+// page adds a labelled «add a photo» button; where a place is asked, a map to point at it.
 (function () {
   "use strict";
   const API = "/api/webchat/messages";
-  const log = document.getElementById("log");
-  const statusLine = document.getElementById("status");
-  const form = document.getElementById("composer");
-  const textBox = document.getElementById("text");
-  const photoInput = document.getElementById("photo");
+  const byId = (id) => document.getElementById(id);
+  const log = byId("log");
+  const scroller = byId("scroller");
+  const statusLine = byId("status");
+  const form = byId("composer");
+  const textBox = byId("text");
+  const sendButton = byId("send");
+  const photoInput = byId("photo");
   const shown = new Set();
   let lastId = 0;
+  let page = { default: "ru", texts: {}, map: null, max_photo_bytes: 0 };
+  let language = "ru";
+  let hint = "ru";
+
+  // -- words ------------------------------------------------------------------------------------
+
+  function say(key, fields) {
+    const own = (page.texts[language] || {})[key];
+    let text = own !== undefined ? own : (page.texts[page.default] || {})[key] || "";
+    if (fields) text = text.replace(/\{(\w+)\}/g, (whole, name) => (name in fields ? String(fields[name]) : whole));
+    return text;
+  }
+
+  // The browser's first language the bot speaks; the hint is that, or else what the browser says.
+  function browserLanguage() {
+    const wanted = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || ""];
+    const primary = wanted.map((tag) => String(tag).split("-")[0].toLowerCase()).filter((tag) => /^[a-z]{2}$/.test(tag));
+    const spoken = primary.find((tag) => tag in page.texts);
+    hint = spoken || primary[0] || page.default;
+    return spoken || page.default;
+  }
+
+  // Every word on the page in `wanted` (page-made controls carry data-word, so they change too).
+  function speak(wanted) {
+    language = wanted in page.texts ? wanted : page.default;
+    hint = language;
+    document.documentElement.lang = language;
+    document.title = say("title");
+    byId("title").textContent = say("title");
+    log.setAttribute("aria-label", say("conversation"));
+    byId("text-label").textContent = say("message_label");
+    textBox.placeholder = say("placeholder");
+    sendButton.setAttribute("aria-label", say("send"));
+    sendButton.title = say("send");
+    document.querySelectorAll("[data-word]").forEach((el) => { el.textContent = say(el.dataset.word); });
+    document.querySelectorAll("[data-word-label]").forEach((el) => { el.setAttribute("aria-label", say(el.dataset.wordLabel)); });
+    document.querySelectorAll("[data-word-title]").forEach((el) => { el.title = say(el.dataset.wordTitle); });
+  }
+
+  function worded(element, key) {
+    element.dataset.word = key;
+    element.textContent = say(key);
+    return element;
+  }
+
+  // -- the conversation -------------------------------------------------------------------------
 
   function newToken() {
     const bytes = new Uint8Array(16);
@@ -23,7 +77,6 @@
     session = newToken();
     localStorage.setItem("souchastie.session", session);
   }
-  const language = (navigator.language || "ru").slice(0, 2).toLowerCase();
 
   function add(kind, text, extra) {
     const item = document.createElement("li");
@@ -31,12 +84,28 @@
     if (text) item.appendChild(document.createTextNode(text));
     if (extra) item.appendChild(extra);
     log.appendChild(item);
-    item.scrollIntoView({ block: "end" });
     return item;
+  }
+
+  function toEnd() {
+    scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  function mine(text, extra) {
+    add("me", text, extra);
+    toEnd();
   }
 
   function notice(text) {
     add("notice", text);
+    toEnd();
+  }
+
+  // New replies are read from the first: when they are taller than the screen (a receipt and the
+  // menu after it), the first one's top is shown rather than the end of the last.
+  function reveal(first) {
+    const fromFirst = scroller.scrollHeight - first.offsetTop;
+    scroller.scrollTop = fromFirst <= scroller.clientHeight ? scroller.scrollHeight : first.offsetTop - 8;
   }
 
   function retryAfter(response) {
@@ -44,13 +113,32 @@
     return (seconds > 0 ? Math.min(seconds, 3600) : 5) * 1000;
   }
 
-  function disableOldButtons() {
-    log.querySelectorAll(".buttons button").forEach((b) => { b.disabled = true; });
+  // Buttons of earlier messages no longer work; each faded group says so beneath it.
+  function fadeOld() {
+    log.querySelectorAll(".answers:not(.faded)").forEach((box) => {
+      box.classList.add("faded");
+      const note = worded(document.createElement("p"), "faded");
+      note.className = "faded-note";
+      note.id = "faded-" + newToken().slice(0, 8);
+      box.querySelectorAll("button").forEach((b) => {
+        b.disabled = true;
+        b.dataset.wordTitle = "faded";
+        b.title = say("faded");
+        b.setAttribute("aria-describedby", note.id);
+      });
+      box.querySelectorAll(".map").forEach((m) => { m.inert = true; });
+      box.appendChild(note);
+    });
   }
 
-  function renderButtons(rows) {
-    const box = document.createElement("div");
-    box.className = "buttons";
+  function button(key, action) {
+    const el = worded(document.createElement("button"), key);
+    el.type = "button";
+    el.addEventListener("click", action);
+    return el;
+  }
+
+  function renderButtons(rows, box) {
     rows.forEach((row) => {
       const line = document.createElement("div");
       line.className = "row";
@@ -59,30 +147,119 @@
         if (b.url) {
           el = document.createElement("a");
           el.href = b.url; el.target = "_blank"; el.rel = "noopener";
+          el.textContent = b.label;
+        } else if (b.request === "location") {
+          el = document.createElement("button");  // the phone's own position; the map is the other way
+          el.type = "button";
+          el.textContent = b.label;
+          el.addEventListener("click", hereNow);
         } else {
           el = document.createElement("button");
           el.type = "button";
+          el.textContent = b.label;
           el.addEventListener("click", () => press(b));
         }
-        el.textContent = b.label;
         line.appendChild(el);
       });
       box.appendChild(line);
     });
-    return box;
   }
 
-  function show(replies) {
-    replies.forEach((r) => {
-      if (shown.has(r.id)) return;
+  function asksForPlace(rows) {
+    return rows.some((row) => row.some((b) => b.request === "location"));
+  }
+
+  function show(replies, step) {
+    const fresh = replies.filter((r) => !shown.has(r.id));
+    if (step && step.language && step.language !== language && step.language in page.texts) speak(step.language);
+    let first = null;
+    let asking = null;
+    fresh.forEach((r) => {
       shown.add(r.id);
       lastId = Math.max(lastId, r.id);
       const rows = (r.buttons || []).concat(r.menu || []);
-      if (rows.length) disableOldButtons();
-      add("bot", r.text, rows.length ? renderButtons(rows) : null);
+      let box = null;
+      if (rows.length) {
+        fadeOld();
+        box = document.createElement("div");
+        box.className = "answers";
+        if (asksForPlace(rows) && page.map) box.appendChild(placePicker());
+        const buttons = document.createElement("div");
+        buttons.className = "buttons";
+        renderButtons(rows, buttons);
+        box.appendChild(buttons);
+      }
+      const item = add("bot", r.text, box);
+      if (box) asking = item;
+      first = first || item;
     });
+    if (step && step.takes_photos) offerPhoto(asking);
+    if (first) reveal(first);
   }
 
+  // A labelled «add a photo» button on the message that asks for one (one live button at a time).
+  function offerPhoto(asking) {
+    let box = asking && asking.querySelector(".answers");
+    if (!box) {
+      if (log.querySelector(".answers:not(.faded) .add-photo")) return;
+      const last = Array.from(log.querySelectorAll("li.bot")).pop();
+      if (!last) return;
+      fadeOld();
+      box = document.createElement("div");
+      box.className = "answers";
+      last.appendChild(box);
+    }
+    const line = document.createElement("div");
+    line.className = "row";
+    const el = button("add_photo", () => photoInput.click());
+    el.classList.add("add-photo");
+    line.appendChild(el);
+    const buttons = box.querySelector(".buttons");
+    if (buttons) buttons.insertBefore(line, buttons.firstChild);
+    else {
+      const fresh = document.createElement("div");
+      fresh.className = "buttons";
+      fresh.appendChild(line);
+      box.appendChild(fresh);
+    }
+  }
+
+  // The map, its hint and «send this place» (usable once a place is tapped).
+  function placePicker() {
+    const picker = document.createElement("div");
+    picker.className = "place";
+    const area = document.createElement("div");
+    area.className = "map";
+    area.setAttribute("role", "application");
+    area.dataset.wordLabel = "map_label";
+    area.setAttribute("aria-label", say("map_label"));
+    const help = worded(document.createElement("p"), "map_hint");
+    help.className = "map-hint";
+    let chosen = null;
+    const send = button("send_place", async () => {
+      if (!chosen) return;
+      const [latitude, longitude] = chosen;
+      send.disabled = true;  // a second tap would send the place twice
+      mine(say("place_sent", { latitude: latitude.toFixed(5), longitude: longitude.toFixed(5) }));
+      if (!await post({ location: { latitude: latitude, longitude: longitude } }) && !send.closest(".faded")) {
+        send.disabled = false;
+      }
+    });
+    send.classList.add("send-place");
+    send.disabled = true;
+    picker.append(area, help, send);
+    requestAnimationFrame(() => {  // Leaflet measures the box: it must be on the page first
+      window.SouchastieMap.pick(area, page.map, (latitude, longitude) => {
+        chosen = [latitude, longitude];
+        if (!send.closest(".faded")) send.disabled = false;
+        help.dataset.word = "map_chosen";
+        help.textContent = say("map_chosen");
+      }).catch(() => { picker.remove(); });
+    });
+    return picker;
+  }
+
+  // One message to the bot; true once it was taken (the replies are shown).
   async function post(body, isForm) {
     const id = newToken();
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -90,42 +267,48 @@
         let response;
         if (isForm) {
           body.set("id", id);
+          body.set("language", hint);
           response = await fetch(API, { method: "POST", headers: { "X-Session": session }, body: body });
         } else {
           response = await fetch(API, { method: "POST",
             headers: { "Content-Type": "application/json", "X-Session": session },
-            body: JSON.stringify(Object.assign({ id: id, language: language }, body)) });
+            body: JSON.stringify(Object.assign({ id: id, language: hint }, body)) });
         }
         const data = await response.json();
-        if (response.status === 429) {
-          statusLine.textContent = "";
-          notice(data.reason || "Слишком много сообщений. Подождите немного.");
-          return;
-        }
-        if (!response.ok) { statusLine.textContent = data.reason || "Ошибка"; return; }
         statusLine.textContent = "";
-        show(data.replies);
-        return;
+        if (!response.ok) {
+          // 429 and 503 carry a reason in the resident's language; other refusals, a code.
+          const told = (response.status === 429 || response.status === 503) ? data.reason : "";
+          notice(told || say("errors." + data.error) || say("errors.other"));
+          return false;
+        }
+        show(data.replies, data.step);
+        return true;
       } catch (e) {
-        statusLine.textContent = "Нет связи, пробуем ещё раз…";
+        statusLine.textContent = say("retrying");
         await new Promise((r) => setTimeout(r, 1000 * (attempt + 1)));
       }
     }
-    statusLine.textContent = "Не удалось отправить. Проверьте интернет и попробуйте снова.";
+    statusLine.textContent = "";
+    notice(say("not_sent"));
+    return false;
   }
 
-  function press(button) {
-    if (button.request === "location") {
-      if (!navigator.geolocation) { statusLine.textContent = "Браузер не умеет определять место. Напишите адрес."; return; }
-      statusLine.textContent = "Определяем место…";
-      navigator.geolocation.getCurrentPosition(
-        (p) => { add("me", "📍 " + p.coords.latitude.toFixed(5) + ", " + p.coords.longitude.toFixed(5));
-                 post({ location: { latitude: p.coords.latitude, longitude: p.coords.longitude } }); },
-        () => { statusLine.textContent = "Не удалось определить место. Напишите адрес словами."; });
-      return;
-    }
-    add("me", button.label);
-    post({ button: button.payload });
+  function hereNow() {
+    if (!navigator.geolocation) { statusLine.textContent = say("no_geolocation"); return; }
+    statusLine.textContent = say("locating");
+    navigator.geolocation.getCurrentPosition(
+      (p) => {
+        statusLine.textContent = "";
+        mine(say("place_sent", { latitude: p.coords.latitude.toFixed(5), longitude: p.coords.longitude.toFixed(5) }));
+        post({ location: { latitude: p.coords.latitude, longitude: p.coords.longitude } });
+      },
+      () => { statusLine.textContent = say("geolocation_failed"); });
+  }
+
+  function press(b) {
+    mine(b.label);
+    post({ button: b.payload });
   }
 
   form.addEventListener("submit", (e) => {
@@ -133,7 +316,7 @@
     const text = textBox.value.trim();
     if (!text) return;
     textBox.value = "";
-    add("me", text);
+    mine(text);
     post({ text: text });
   });
   textBox.addEventListener("keydown", (e) => {
@@ -141,13 +324,17 @@
   });
   photoInput.addEventListener("change", () => {
     const file = photoInput.files[0];
-    if (!file) return;
-    const img = document.createElement("img");
-    img.className = "sent"; img.alt = "Ваше фото"; img.src = URL.createObjectURL(file);
-    add("me", "", img);
-    const body = new FormData();
-    body.set("language", language); body.set("photo", file);
     photoInput.value = "";
+    if (!file) return;
+    if (page.max_photo_bytes && file.size > page.max_photo_bytes) {  // refused here: no data spent on it
+      notice(say("photo_too_large", { megabytes: Math.floor(page.max_photo_bytes / 1048576) }));
+      return;
+    }
+    const img = document.createElement("img");
+    img.className = "sent"; img.alt = say("your_photo"); img.src = URL.createObjectURL(file);
+    mine("", img);
+    const body = new FormData();
+    body.set("photo", file);
     post(body, true);
   });
 
@@ -155,19 +342,34 @@
     for (;;) {
       try {
         const response = await fetch(API + "?after=" + lastId, { headers: { "X-Session": session } });
-        if (response.ok) show((await response.json()).replies);
-        else await new Promise((r) => setTimeout(r, response.status === 429 ? retryAfter(response) : 5000));
+        if (response.ok) {
+          const data = await response.json();
+          show(data.replies, data.step);
+        } else await new Promise((r) => setTimeout(r, response.status === 429 ? retryAfter(response) : 5000));
       } catch (e) {
         await new Promise((r) => setTimeout(r, 5000));
       }
     }
   }
 
+  async function words() {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await fetch("/chat/page.json");
+        if (response.ok) return await response.json();
+      } catch (e) { /* tried again below */ }
+      await new Promise((r) => setTimeout(r, Math.min(1000 * (attempt + 1), 10000)));
+    }
+  }
+
   async function begin() {
+    page = await words();
+    speak(browserLanguage());
+    hint = browserLanguage();  // speak() set it to the page's language; the browser may say more
     // Show what this browser already has, then greet a newcomer with /start and the poster source.
     const response = await fetch(API + "?after=0&timeout=0", { headers: { "X-Session": session } });
-    const earlier = response.ok ? (await response.json()).replies : [];
-    if (earlier.length) show(earlier);
+    const earlier = response.ok ? await response.json() : { replies: [] };
+    if (earlier.replies.length) show(earlier.replies, earlier.step);
     else {
       const source = new URLSearchParams(location.search).get("src") || "";
       post({ text: "/start" + (/^[A-Za-z0-9_-]{1,64}$/.test(source) ? " " + source : "") });
