@@ -19,6 +19,7 @@ import re
 
 from bot.events import Kind
 from bot.filters import button, kind, state_in, state_is
+from bot.keyboard_memory import normalised
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
@@ -241,10 +242,20 @@ async def got_point(ctx: Context) -> None:
     ctx.goto(DRAFT)
 
 
+def names_the_place_button(ctx: Context, text: str) -> bool:
+    """The label of «📍 Указать место» as text: what a client that cannot share a place sends
+    when the button is pressed. It is no address."""
+    return normalised(text) == normalised(ctx.t("proposal.add_place"))
+
+
 @router.on(state_is(DRAFT), kind(Kind.TEXT))
 async def got_address(ctx: Context) -> None:
     """A text on the draft is its place: an address, a landmark, or "lat, lon"."""
     text = ctx.event.text.strip()
+    if names_the_place_button(ctx, text):
+        ctx.say(ctx.t("proposal.place_how"))
+        ctx.goto(DRAFT)
+        return
     match = COORDINATES.match(text)
     if match and abs(float(match[1])) <= 90 and abs(float(match[2])) <= 180:
         ctx.data.update(latitude=float(match[1]), longitude=float(match[2]), address="")

@@ -112,6 +112,13 @@ class Screen:
     def showing(self, payload: str) -> bool:
         return any(payload in message.payloads for message in self.shown)
 
+    async def offers(self, payload: str) -> bool:
+        """Whether ``payload`` can be pressed from this screen without turning a page: its button,
+        or, where the buttons came as numbered lines, its line."""
+        if self.showing(payload):
+            return True
+        return not any(message.payloads for message in self.shown) and await self._number_of(payload) is not None
+
     async def tap(self, payload: str) -> list[BotMessage]:
         """Press ``payload`` as the resident can: its button on the screen, found through the
         pages of a long keyboard (back to the first, then on through «Ещё…») if need be, or the

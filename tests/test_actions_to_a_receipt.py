@@ -17,11 +17,14 @@ import pytest
 
 from storage.moderation import ProposalFilter
 from tests.drivers import CAMPAIGN, JOURNEY_CHANNELS, load_content_into, load_world
+from tests.drivers import telegram as telegram_driver
+from tests.drivers import vk as vk_driver
 from tests.journey import JPEG, all_text
 from tests.screen import DeadEnd, Screen, describe
 
 IDEA = "Поставить скамейки у пруда и фонарь"
 POND = (50.0958, 118.0317)
+ADDRESS = "Пруд, у старой ивы"
 RECEIPT = re.compile(r"П-\d+")
 MOST_ACTIONS = 20  # a journey longer than this is going round in circles
 
@@ -34,6 +37,7 @@ NOT_REPORTED = ["consent:yes", "lang:ru", "menu:propose", "text", "photo", "loca
 EXPECTED = {"webchat": REPORTED, "vk": REPORTED, "telegram": REPORTED, "max": REPORTED, "gateway": REPORTED,
             "whatsapp": NOT_REPORTED, "ok": NOT_REPORTED}
 MOST_IN_THE_WEB_CHAT = 7  # issue 12: from opening the page to the receipt, besides typing the idea
+NO_KEYBOARD = {"button_actions": [], "keyboard": False, "inline_keyboard": False, "carousel": False, "lang_id": 0}
 
 
 async def asks_for_a_photo(screen: Screen) -> bool:
@@ -56,15 +60,15 @@ async def to_a_receipt(screen: Screen) -> str:
     while len(screen.actions) < MOST_ACTIONS:
         if found := RECEIPT.search(all_text(screen.shown)):
             return found.group(0)
-        if screen.showing("consent:yes"):
+        if await screen.offers("consent:yes"):
             await screen.tap("consent:yes")
-        elif screen.showing("lang:ru"):
+        elif await screen.offers("lang:ru"):
             await screen.tap("lang:ru")
-        elif screen.showing("menu:propose") and "text" not in sent:
+        elif "text" not in sent and await screen.offers("menu:propose"):
             await screen.tap("menu:propose")
-        elif screen.showing("cat:idea"):
+        elif await screen.offers("cat:idea"):
             await screen.tap("cat:idea")
-        elif "text" not in sent and screen.showing("nav:cancel"):
+        elif "text" not in sent and await screen.offers("nav:cancel"):
             sent.add("text")
             await screen.say(IDEA)
         elif "photo" not in sent and await asks_for_a_photo(screen):
@@ -73,9 +77,10 @@ async def to_a_receipt(screen: Screen) -> str:
         elif "location" not in sent and offers_a_place(screen):
             sent.add("location")
             await screen.send_location(*POND)
-        elif screen.showing("prop:next"):
-            await screen.tap("prop:next")
-        elif screen.showing("prop:confirm"):
+        elif "location" not in sent and await screen.offers("prop:confirm"):
+            sent.add("location")  # no button for it on this screen: the place in words
+            await screen.say(ADDRESS)
+        elif await screen.offers("prop:confirm"):
             await screen.tap("prop:confirm")
         else:
             raise DeadEnd(f"nothing on the screen leads on to a receipt:\n{describe(screen.shown)}")
@@ -99,3 +104,28 @@ async def test_a_resident_reaches_the_receipt_of_an_idea_with_a_photo_and_a_plac
                       for row in page]
         assert (receipt, proposal["category"], proposal["text"], proposal["photos"], proposal["latitude"]) == \
             (f"П-{proposal['id']}", "idea", IDEA, 1, POND[0])
+
+
+async def test_a_vk_resident_whose_client_shows_no_keyboard_types_six_answers_and_the_idea(tmp_path):
+    """Numbers typed for buttons, and the place typed as an address: as many actions as with buttons."""
+    async with vk_driver.world(tmp_path) as world:
+        await load_content_into(world.app, CAMPAIGN)
+        screen = Screen(world, world.resident(1, client_info=NO_KEYBOARD))
+        receipt = await to_a_receipt(screen)
+
+        assert screen.actions == ["consent:yes", "menu:propose", "text", "photo", "text", "prop:confirm"], \
+            screen.actions
+        assert {how for _, how in screen.presses} == {"number"}
+        [proposal] = [row async for page in world.app.db.reader.exports.proposals(ProposalFilter(), personal=True)
+                      for row in page]
+        assert (receipt, proposal["address"], proposal["photos"]) == (f"П-{proposal['id']}", ADDRESS, 1)
+
+
+async def test_a_town_that_has_the_category_asked_pays_one_action_for_it(tmp_path):
+    async with telegram_driver.world(tmp_path, SOUCHASTIE_PROPOSALS_ASK_CATEGORY="true") as world:
+        await load_content_into(world.app, CAMPAIGN)
+        screen = Screen(world, world.resident(1))
+        await to_a_receipt(screen)
+
+        assert screen.actions == ["consent:yes", "menu:propose", "text", "cat:idea", "photo", "location",
+                                  "prop:confirm"], screen.actions
