@@ -69,22 +69,27 @@ async def cancel(ctx: Context, payload) -> None:
     ctx.goto("", clear=True)
 
 
+def has_a_draft(ctx: Context) -> bool:
+    return bool(ctx.data.get("text")) and bool(ctx.data.get("category"))
+
+
 @router.on(state_in("proposal:"), button("nav", "back"))
 async def back(ctx: Context, payload) -> None:
-    """From the draft to its text (a new text replaces the old, photos and place stay), and
-    from the text or the category back to the draft when there is one."""
-    ready = bool(ctx.data.get("text")) and bool(ctx.data.get("category"))
+    """From the draft to its text (a new text replaces the old, photos and place stay); from
+    the text or the category back to the draft when there is one, else the category's to the text."""
     if ctx.state == DRAFT:
         ctx.goto(TEXT)
-    elif ready:
+    elif has_a_draft(ctx):
         ctx.goto(DRAFT)
+    elif ctx.state == CATEGORY and ctx.data.get("text"):
+        ctx.goto(TEXT)
     else:
-        ctx.goto(TEXT if ctx.data.get("text") else "", clear=not ctx.data.get("text"))
+        ctx.goto("", clear=True)
 
 
 @router.on(state_is(*RETIRED))
 async def retired_step(ctx: Context) -> None:
-    if ctx.data.get("text") and ctx.data.get("category"):
+    if has_a_draft(ctx):
         to_draft(ctx)
     else:
         ctx.goto(TEXT, clear=True)
@@ -93,7 +98,7 @@ async def retired_step(ctx: Context) -> None:
 # -- text ----------------------------------------------------------------------------------
 
 def text_buttons(ctx: Context) -> list[Button]:
-    return back_cancel(ctx, back=bool(ctx.data.get("text")))  # back to the draft, when rewriting it
+    return back_cancel(ctx, back=has_a_draft(ctx))  # back to the draft, when its text is being rewritten
 
 
 @router.prompt(TEXT)
