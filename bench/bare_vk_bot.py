@@ -1,7 +1,7 @@
 """The VK benchmark's baseline: a bot that does nothing but answer each step of the vote at once.
 
 It long-polls the fake VK and answers every update with the one message the simulated voter
-waits for next (the consent button, the language button, the ballot, the thanks), one
+waits for next (the consent button, the ballot, the thanks), one
 ``messages.send`` each, as fast as they come and without a pace: with the fake's ceiling lifted,
 the voters per second it reaches are what the load generator itself can drive.
 
@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 BALLOT = [f"vote:bench_0:{option}" for option in ("urguy", "detsky", "solnechny", "raduga", "semeyny")]
-NEXT = {"consent:yes": ("Язык?", ["lang:ru"]), "lang:ru": ("Голосование", BALLOT)}
+NEXT = {"consent:yes": ("Голосование", BALLOT)}
 random_ids = itertools.count(1)
 
 

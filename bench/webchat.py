@@ -1,9 +1,9 @@
 """Web-chat messages per second through the whole core, against a bare aiohttp handler.
 
-Each simulated resident walks the real proposal journey over and over (menu → category →
-text → next → skip → confirm), one message in flight per resident, so every message is stored
-in the inbox, routed, changes persisted state, writes its replies, and every sixth creates a
-proposal. The same client then sends as many requests to the bare baseline.
+Each simulated resident walks the real proposal journey over and over (menu → text → the
+place typed on the draft → send), one message in flight per resident, so every message is
+stored in the inbox, routed, changes persisted state, writes its replies, and every fourth
+creates a proposal. The same client then sends as many requests to the bare baseline.
 """
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from pathlib import Path
 from bench.client import load
 from bench.servers import bare_server, bot_server, free_port
 
-JOURNEY = [{"button": "menu:propose"}, {"button": "cat:idea"},
-           {"text": "Поставить больше скамеек вдоль главной аллеи"}, {"button": "prop:next"},
-           {"button": "prop:skip"}, {"button": "prop:confirm"}]
+JOURNEY = [{"button": "menu:propose"}, {"text": "Поставить больше скамеек вдоль главной аллеи"},
+           {"text": "У главного входа"}, {"button": "prop:confirm"}]
 
 
 async def drive(base: str, residents: int, messages_each: int, onboard: bool) -> tuple[int, float]:

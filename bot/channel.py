@@ -33,6 +33,9 @@ class Capabilities:
     inline_buttons: bool = True
     request_location: bool = True
     request_contact: bool = True
+    # A button can open the client's own photo picker (the web chat's page); elsewhere a photo is
+    # sent with the messenger's attachment button, and a button asking for one is its payload.
+    request_photo: bool = False
     # The platform may show the numbered text of a reply instead of its buttons (the gateway's
     # fallback_text): a typed number presses a button there whatever the keyboard.
     numbers_shown: bool = False

@@ -128,6 +128,9 @@ DEFAULT_TOPICS = (
 
 class ProposalSettings(Section):
     categories: tuple[Titled, ...] = Field(DEFAULT_CATEGORIES, min_length=1)
+    # False: a new proposal is in the first category, which the resident sees and may change on
+    # its last screen (no question to answer); True: the category is asked right after the text.
+    ask_category: bool = False
     text_min_length: int = Field(10, ge=1)
     text_max_length: int = Field(2000, ge=10)
     address_max_length: int = Field(300, ge=10)

@@ -49,13 +49,20 @@ def reflow(rows: Rows, per_row: int, label_limit: int) -> Rows:
 
 
 def usable(rows: Rows, caps: Capabilities) -> Rows:
-    """The rows without buttons that ask for what the platform cannot give."""
-    if caps.request_location and caps.request_contact:
+    """The rows without buttons that ask for what the platform cannot give; a button asking for
+    a photo where no button can is kept as its payload (its handler tells how to send one)."""
+    if caps.request_location and caps.request_contact and caps.request_photo:
         return rows
-    def can(button: Button) -> bool:
-        return not ((button.request == "location" and not caps.request_location)
-                    or (button.request == "contact" and not caps.request_contact))
-    kept = (tuple(b for b in row if can(b)) for row in rows)
+    def fitted(button: Button) -> Button | None:
+        if button.request == "photo" and not caps.request_photo:
+            return button.model_copy(update={"request": ""}) if button.payload else None
+        if (button.request == "location" and not caps.request_location) or \
+                (button.request == "contact" and not caps.request_contact):
+            return None
+        return button
+    if not any(b.request for row in rows for b in row):
+        return rows
+    kept = (tuple(f for b in row if (f := fitted(b)) is not None) for row in rows)
     return tuple(row for row in kept if row)
 
 

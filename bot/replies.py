@@ -1,7 +1,8 @@
 """The neutral reply a handler produces; each channel renders it within its own limits.
 
 Buttons carry a payload (see ``bot.payloads``) or ask the platform for the resident's
-location or phone; a ``menu`` is the persistent keyboard a platform keeps under the input
+location or phone; a button asking for a photo opens the client's own picker where the client
+has one (the web chat) and is its payload elsewhere; a ``menu`` is the persistent keyboard a platform keeps under the input
 field where it has one. ``degrade_to_text`` is the last resort every renderer can fall back on:
 buttons become numbered lines that a resident can answer by number.
 """
@@ -20,7 +21,7 @@ class Button(Frozen):
     label: str
     payload: str = ""
     url: str = ""
-    request: Literal["", "location", "contact"] = ""
+    request: Literal["", "location", "contact", "photo"] = ""
 
 
 class Media(Frozen):

@@ -1,6 +1,6 @@
 """Deep links that open something directly: a poster's QR code ``…?start=poll-park_name``
 leads straight to the vote. The link is the resident's source too; when the resident has not
-consented yet, it is kept and followed right after the consent and the language choice."""
+consented yet, it is kept and followed right after the consent (and the language, where it is asked)."""
 from __future__ import annotations
 
 from bot.payloads import Payload

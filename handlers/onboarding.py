@@ -1,6 +1,15 @@
 """Consent to personal-data processing (152-FZ), then the choice of language; and the consent
 gate that the routing layer runs in place of any handler or step that needs consent.
 
+    /start ─▶ consent: a short summary, «Согласен(на)» · «Не согласен(на)» · «Подробнее» (the full text)
+        ─yes─▶ (menu), in the language the platform reports when we speak it
+               └─▶ language question, only when it reports none we speak ─▶ (menu)
+
+The language a platform reports (Telegram's language_code, VK's lang_id, MAX's locale, the
+browser's navigator.language, a gateway's field) is kept when we have texts in it and the
+resident has chosen none, so nobody is asked what their phone already says; «🌐 Язык» in the
+menu changes it. The interface language alone identifies nobody, so it is kept before consent.
+
 Nothing personal is stored before consent: the resident row holds only the channel's
 opaque id (and the poster they came from). The display name is written at consent, together
 with the version of the consent text the resident saw and the moment they agreed.
@@ -31,13 +40,34 @@ async def consent_needed(ctx: Context) -> None:
     await ctx.finish()  # at once: the gate may stand in for a prompt, after the step was applied
 
 
+async def adopt_reported_language(ctx: Context) -> None:
+    """Keep the language the resident's platform reports, when we speak it and they chose none."""
+    reported = ctx.event.language_hint
+    if not ctx.resident.language and reported in ctx.texts.languages:
+        ctx.resident.language = reported
+        await ctx.db.residents.set_language(ctx.resident.id, reported)
+
+
+def answers(ctx: Context) -> list[list[Button]]:
+    return [[Button(label=ctx.t("consent.accept"), payload=encode("consent", "yes"))],
+            [Button(label=ctx.t("consent.decline"), payload=encode("consent", "no"))]]
+
+
 @router.prompt(CONSENT)
 async def ask_consent(ctx: Context) -> None:
+    # Here, where /start and the gate lead: some platforms report the language only on a typed
+    # message (VK's client_info), not on the press that gives consent.
+    await adopt_reported_language(ctx)
+    privacy = ctx.settings.privacy
+    ctx.say(ctx.t("consent.summary", months=privacy.retention_months, operator=privacy.operator),
+            [*answers(ctx), [Button(label=ctx.t("consent.more"), payload=encode("consent", "more"))]])
+
+
+@router.on(state_is(CONSENT), button("consent", "more"))
+async def full_text(ctx: Context, payload) -> None:
     privacy = ctx.settings.privacy
     ctx.say(ctx.t("consent.text", months=privacy.retention_months, operator=privacy.operator,
-                  version=privacy.consent_version),
-            [[Button(label=ctx.t("consent.accept"), payload=encode("consent", "yes"))],
-             [Button(label=ctx.t("consent.decline"), payload=encode("consent", "no"))]])
+                  version=privacy.consent_version), answers(ctx))
 
 
 @router.on(state_is(CONSENT), button("consent", "yes"))
@@ -46,8 +76,13 @@ async def accepted(ctx: Context, payload) -> None:
     ctx.resident.consent_at = await ctx.db.residents.record_consent(
         ctx.resident.id, version, ctx.event.display_name[:200])
     ctx.resident.consent_version = version
-    ctx.say(ctx.t("consent.thanks"))
-    ctx.goto(LANGUAGE)
+    await adopt_reported_language(ctx)
+    if not ctx.resident.language:
+        ctx.say(ctx.t("consent.thanks"))
+        ctx.goto(LANGUAGE)
+        return
+    ctx.say(f"{ctx.t('consent.thanks')}\n{ctx.t('language.kept')}")
+    await onboarded(ctx)
 
 
 @router.on(state_is(CONSENT), button("consent", "no"))
@@ -74,6 +109,11 @@ async def chose_language(ctx: Context, payload) -> None:
     ctx.resident.language = language
     await ctx.db.residents.set_language(ctx.resident.id, language)
     ctx.say(ctx.t("language.set"))
+    await onboarded(ctx)
+
+
+async def onboarded(ctx: Context) -> None:
+    """To the menu, or straight to what the resident was opening when consent was asked."""
     pending = ctx.data.get(PENDING)
     ctx.goto("", clear=True)
     if pending and ctx.resident.has_consent:

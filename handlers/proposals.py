@@ -1,32 +1,42 @@
-"""The proposal journey: category → text → photos → place → review → receipt.
+"""The proposal journey: text → one screen that holds the rest → receipt.
 
-    (menu) ─propose─▶ category ─cat─▶ text ─text─▶ photos ─next─▶ location ─point/address/skip─▶ review
-                         ▲  back        ▲  back       ▲  back        ▲          back            │
-                         └──────────────┴─────────────┴──────────────┴──────────────────────────┘
-    every step: "cancel" ▶ (menu), nothing stored;  review ─confirm─▶ receipt ▶ (menu)
+    (menu) ─propose─▶ text ─text─▶ draft ─send─▶ receipt (the end: three buttons, no menu)
+                       ▲  back      │ ▲
+                       └────────────┤ └─ photo (sent, or «📷 Добавить фото») · place (📍 or an address typed)
+                                    └──«🏷 Другой раздел»──▶ category ─cat─▶ draft
+    every step: "cancel" ▶ (menu), nothing stored
 
-The draft lives in the conversation state, which is stored with every step, so a flow survives a
-restart; the proposal is written only on confirm, in the same transaction as the step.
+A resident is asked only what the bot cannot know: the idea's text. The category is the first
+configured one unless they change it on the draft (``proposals.ask_category`` asks it right after
+the text instead); photos and the place are optional and added on the draft itself, which shows
+all that will be sent, so its «✅ Отправить» is the one confirmation and the receipt ends the
+journey. The draft lives in the conversation state, stored with every step, so a flow survives a
+restart; the proposal is written only on send, in the same transaction as the step.
 """
 from __future__ import annotations
 
-from handlers.idle import at_menu
 import re
 
 from bot.events import Kind
 from bot.filters import button, kind, state_in, state_is
+from bot.keyboard_memory import normalised
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
-from handlers.keyboards import back_cancel
+from handlers.idle import at_menu
+from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept, refusal
 from storage.proposals import NewProposal
+from storage.residents import Resident
 
 router = Router("proposals")
 
-CATEGORY, TEXT, PHOTOS, LOCATION, REVIEW = (
-    "proposal:category", "proposal:text", "proposal:photos", "proposal:location", "proposal:review")
-PREVIOUS = {TEXT: CATEGORY, PHOTOS: TEXT, LOCATION: PHOTOS, REVIEW: LOCATION}
+TEXT, CATEGORY, DRAFT = "proposal:text", "proposal:category", "proposal:draft"
+# Steps of earlier versions (no longer steps: no prompt) a resident may still be in after an
+# upgrade: whatever they send takes them to the draft, which goes on.
+RETIRED = frozenset({"proposal:photos", "proposal:location", "proposal:review"})
+PROP = "prop"
+NO_MORE_PHOTOS = "photos_full"  # set in the draft once it holds as many photos as it may
 COORDINATES = re.compile(r"\A\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*\Z")
 
 
@@ -41,11 +51,16 @@ def category_title(ctx: Context, key: str) -> str:
     return key
 
 
+def takes_photos(resident: Resident) -> bool:
+    """The draft asks for photos until it holds as many as it may (the photo gate reads this)."""
+    return not resident.state_data.get(NO_MORE_PHOTOS)
+
+
 # -- entering and leaving ------------------------------------------------------------------
 
 @router.on(at_menu, button("menu", "propose"))
 async def begin(ctx: Context, payload) -> None:
-    ctx.goto(CATEGORY, clear=True)
+    ctx.goto(TEXT, clear=True)
 
 
 @router.on(state_in("proposal:"), button("nav", "cancel"))
@@ -54,9 +69,69 @@ async def cancel(ctx: Context, payload) -> None:
     ctx.goto("", clear=True)
 
 
+def has_a_draft(ctx: Context) -> bool:
+    return bool(ctx.data.get("text")) and bool(ctx.data.get("category"))
+
+
 @router.on(state_in("proposal:"), button("nav", "back"))
 async def back(ctx: Context, payload) -> None:
-    ctx.goto(PREVIOUS.get(ctx.state, ""), clear=ctx.state == CATEGORY)
+    """From the draft to its text (a new text replaces the old, photos and place stay); from
+    the text or the category back to the draft when there is one, else the category's to the text."""
+    if ctx.state == DRAFT:
+        ctx.goto(TEXT)
+    elif has_a_draft(ctx):
+        ctx.goto(DRAFT)
+    elif ctx.state == CATEGORY and ctx.data.get("text"):
+        ctx.goto(TEXT)
+    else:
+        ctx.goto("", clear=True)
+
+
+@router.on(state_is(*RETIRED))
+async def retired_step(ctx: Context) -> None:
+    if has_a_draft(ctx):
+        to_draft(ctx)
+    else:
+        ctx.goto(TEXT, clear=True)
+
+
+# -- text ----------------------------------------------------------------------------------
+
+def text_buttons(ctx: Context) -> list[Button]:
+    return back_cancel(ctx, back=has_a_draft(ctx))  # back to the draft, when its text is being rewritten
+
+
+@router.prompt(TEXT)
+async def ask_text(ctx: Context) -> None:
+    limits = ctx.settings.proposals
+    ctx.say(ctx.t("proposal.text_prompt", min=limits.text_min_length, max=limits.text_max_length),
+            [text_buttons(ctx)])
+
+
+@router.on(state_is(TEXT), kind(Kind.TEXT))
+async def got_text(ctx: Context) -> None:
+    limits = ctx.settings.proposals
+    text = ctx.event.text.strip()
+    if len(text) < limits.text_min_length:
+        ctx.say(ctx.t("proposal.text_too_short", length=len(text), min=limits.text_min_length),
+                [text_buttons(ctx)])
+        return
+    if len(text) > limits.text_max_length:
+        ctx.say(ctx.t("proposal.text_too_long", length=len(text), max=limits.text_max_length),
+                [text_buttons(ctx)])
+        return
+    ctx.data["text"] = text
+    if not ctx.data.get("category"):
+        if limits.ask_category:
+            ctx.goto(CATEGORY)
+            return
+        ctx.data["category"] = limits.categories[0].key
+    to_draft(ctx)
+
+
+@router.on(state_is(TEXT), kind(Kind.PHOTOS, Kind.LOCATION, Kind.CONTACT, Kind.UNSUPPORTED))
+async def not_text(ctx: Context) -> None:
+    ctx.say(ctx.t("proposal.text_expected"), [text_buttons(ctx)])
 
 
 # -- category ------------------------------------------------------------------------------
@@ -65,7 +140,7 @@ async def back(ctx: Context, payload) -> None:
 async def ask_category(ctx: Context) -> None:
     rows = [[Button(label=c.title_in(ctx.language, ctx.texts.default), payload=encode("cat", c.key))]
             for c in ctx.settings.proposals.categories]
-    ctx.say(ctx.t("proposal.category_prompt"), [*rows, back_cancel(ctx, back=False)])
+    ctx.say(ctx.t("proposal.category_prompt"), [*rows, back_cancel(ctx)])
 
 
 @router.on(state_is(CATEGORY), button("cat"))
@@ -76,116 +151,39 @@ async def chose_category(ctx: Context, payload) -> None:
         await ask_category(ctx)
         return
     ctx.data["category"] = key
-    ctx.goto(TEXT)
+    to_draft(ctx)
 
 
-# -- text ----------------------------------------------------------------------------------
-
-@router.prompt(TEXT)
-async def ask_text(ctx: Context) -> None:
-    limits = ctx.settings.proposals
-    ctx.say(ctx.t("proposal.text_prompt", min=limits.text_min_length, max=limits.text_max_length),
-            [back_cancel(ctx)])
+@router.on(state_is(DRAFT), button(PROP, "category"))
+async def change_category(ctx: Context, payload) -> None:
+    ctx.goto(CATEGORY)
 
 
-@router.on(state_is(TEXT), kind(Kind.TEXT))
-async def got_text(ctx: Context) -> None:
-    limits = ctx.settings.proposals
-    text = ctx.event.text.strip()
-    if len(text) < limits.text_min_length:
-        ctx.say(ctx.t("proposal.text_too_short", length=len(text), min=limits.text_min_length),
-                [back_cancel(ctx)])
-        return
-    if len(text) > limits.text_max_length:
-        ctx.say(ctx.t("proposal.text_too_long", length=len(text), max=limits.text_max_length),
-                [back_cancel(ctx)])
-        return
-    ctx.data["text"] = text
-    ctx.goto(PHOTOS if limits.max_photos else LOCATION)
+# -- the draft: all that will be sent, photos and the place added here ---------------------------
+
+def room_for_photos(ctx: Context) -> bool:
+    return not ctx.data.get(NO_MORE_PHOTOS) and len(ctx.data.get("photos", [])) < ctx.settings.proposals.max_photos
 
 
-@router.on(state_is(TEXT), kind(Kind.PHOTOS, Kind.LOCATION, Kind.CONTACT, Kind.UNSUPPORTED))
-async def not_text(ctx: Context) -> None:
-    ctx.say(ctx.t("proposal.text_expected"), [back_cancel(ctx)])
+def note_room(ctx: Context) -> None:
+    if not room_for_photos(ctx):
+        ctx.data[NO_MORE_PHOTOS] = True  # the photo gate keeps no more photos for this draft
 
 
-# -- photos --------------------------------------------------------------------------------
-
-@router.prompt(PHOTOS, photos=True)
-async def ask_photos(ctx: Context) -> None:
-    maximum = ctx.settings.proposals.max_photos
-    ctx.say(ctx.t("proposal.photos_prompt", max=maximum, count=len(ctx.data.get("photos", []))),
-            [[Button(label=ctx.t("proposal.next"), payload=encode("prop", "next"))], back_cancel(ctx)])
+def to_draft(ctx: Context) -> None:
+    note_room(ctx)
+    ctx.goto(DRAFT)
 
 
-@router.on(state_is(PHOTOS), kind(Kind.PHOTOS))
-async def got_photos(ctx: Context) -> None:
-    maximum = ctx.settings.proposals.max_photos
-    photos: list[list[str]] = ctx.data.setdefault("photos", [])
-    usable = [p for p in ctx.event.photos if p.file_key]
-    if not usable:
-        ctx.say(not_kept(ctx))
-        await ask_photos(ctx)
-        return
-    if (some_refused := refusal(ctx)) is not None:
-        ctx.say(some_refused)
-    room = maximum - len(photos)
-    photos.extend([p.file_key, p.mime_type] for p in usable[:room])
-    if len(usable) > room:
-        ctx.say(ctx.t("proposal.photos_limit", max=maximum))
-    if len(photos) >= maximum:
-        ctx.goto(LOCATION)
-        return
-    ctx.say(ctx.t("proposal.photo_added", count=len(photos), max=maximum),
-            [[Button(label=ctx.t("proposal.next"), payload=encode("prop", "next"))], back_cancel(ctx)])
+def draft_buttons(ctx: Context) -> list[list[Button]]:
+    rows = [[Button(label=ctx.t("proposal.add_photo"), request="photo", payload=encode(PROP, "photo"))]] \
+        if room_for_photos(ctx) else []
+    return [*rows,
+            [Button(label=ctx.t("proposal.add_place"), request="location")],
+            [Button(label=ctx.t("proposal.change_category"), payload=encode(PROP, "category"))],
+            [Button(label=ctx.t("proposal.confirm"), payload=encode(PROP, "confirm"))],
+            back_cancel(ctx)]
 
-
-@router.on(state_is(PHOTOS), button("prop", "next"))
-async def photos_done(ctx: Context, payload) -> None:
-    ctx.goto(LOCATION)
-
-
-# -- place ---------------------------------------------------------------------------------
-
-@router.prompt(LOCATION)
-async def ask_location(ctx: Context) -> None:
-    ctx.say(ctx.t("proposal.location_prompt"),
-            [[Button(label=ctx.t("proposal.send_location"), request="location")],
-             [Button(label=ctx.t("proposal.skip"), payload=encode("prop", "skip"))],
-             back_cancel(ctx)])
-
-
-@router.on(state_is(LOCATION), kind(Kind.LOCATION))
-async def got_point(ctx: Context) -> None:
-    point = ctx.event.location
-    ctx.data.update(latitude=point.latitude, longitude=point.longitude, address="")
-    ctx.goto(REVIEW)
-
-
-@router.on(state_is(LOCATION), kind(Kind.TEXT))
-async def got_address(ctx: Context) -> None:
-    text = ctx.event.text.strip()
-    match = COORDINATES.match(text)
-    if match and abs(float(match[1])) <= 90 and abs(float(match[2])) <= 180:
-        ctx.data.update(latitude=float(match[1]), longitude=float(match[2]), address="")
-        ctx.goto(REVIEW)
-        return
-    maximum = ctx.settings.proposals.address_max_length
-    if len(text) > maximum:
-        ctx.say(ctx.t("proposal.address_too_long", max=maximum))
-        await ask_location(ctx)
-        return
-    ctx.data.update(address=text, latitude=None, longitude=None)
-    ctx.goto(REVIEW)
-
-
-@router.on(state_is(LOCATION), button("prop", "skip"))
-async def skip_location(ctx: Context, payload) -> None:
-    ctx.data.update(address="", latitude=None, longitude=None)
-    ctx.goto(REVIEW)
-
-
-# -- review and receipt --------------------------------------------------------------------
 
 def describe_place(ctx: Context) -> str:
     if ctx.data.get("latitude") is not None:
@@ -193,27 +191,110 @@ def describe_place(ctx: Context) -> str:
     return ctx.data.get("address") or ctx.t("proposal.place_none")
 
 
-@router.prompt(REVIEW)
-async def ask_review(ctx: Context) -> None:
-    ctx.say(ctx.t("proposal.review_prompt", category=category_title(ctx, ctx.data.get("category", "")),
-                  text=ctx.data.get("text", ""), photos=len(ctx.data.get("photos", [])),
-                  place=describe_place(ctx)),
-            [[Button(label=ctx.t("proposal.confirm"), payload=encode("prop", "confirm"))], back_cancel(ctx)])
+@router.prompt(DRAFT, photos=takes_photos)
+async def show_draft(ctx: Context) -> None:
+    maximum = ctx.settings.proposals.max_photos
+    summary = ctx.t("proposal.draft", text=ctx.data.get("text", ""),
+                    category=category_title(ctx, ctx.data.get("category", "")),
+                    photos=ctx.t("proposal.draft_photos", count=len(ctx.data.get("photos", [])), max=maximum)
+                    if maximum else ctx.t("proposal.draft_no_photos"),
+                    place=describe_place(ctx))
+    hint = ctx.t("proposal.draft_hint" if room_for_photos(ctx) else "proposal.draft_hint_place")
+    ctx.say(f"{summary}\n\n{hint}", draft_buttons(ctx))
 
 
-@router.on(state_is(REVIEW), button("prop", "confirm"))
+def no_room(ctx: Context) -> str:
+    maximum = ctx.settings.proposals.max_photos
+    return ctx.t("proposal.photos_full", max=maximum) if maximum else ctx.t("fallback.photo_unexpected")
+
+
+@router.on(state_is(DRAFT), button(PROP, "photo"))
+async def how_to_add_a_photo(ctx: Context, payload) -> None:
+    """The «📷 Добавить фото» button where the client cannot open a picker itself: how to send one."""
+    ctx.say(ctx.t("proposal.photo_how", max=ctx.settings.proposals.max_photos) if room_for_photos(ctx)
+            else no_room(ctx))
+    to_draft(ctx)
+
+
+@router.on(state_is(DRAFT), kind(Kind.PHOTOS))
+async def got_photos(ctx: Context) -> None:
+    if not room_for_photos(ctx):
+        ctx.say(no_room(ctx))  # the photo gate kept none of them
+        to_draft(ctx)
+        return
+    maximum = ctx.settings.proposals.max_photos
+    photos: list[list[str]] = ctx.data.setdefault("photos", [])
+    usable = [p for p in ctx.event.photos if p.file_key]
+    if not usable:
+        ctx.say(not_kept(ctx))
+        to_draft(ctx)
+        return
+    if (some_refused := refusal(ctx)) is not None:
+        ctx.say(some_refused)
+    room = maximum - len(photos)
+    photos.extend([p.file_key, p.mime_type] for p in usable[:room])
+    if len(usable) > room:
+        ctx.say(ctx.t("proposal.photos_limit", max=maximum))
+    note_room(ctx)
+    # Short, with the draft's buttons: an album comes as one message per photo.
+    ctx.say(ctx.t("proposal.photo_added", count=len(photos), max=maximum), draft_buttons(ctx))
+
+
+@router.on(state_is(DRAFT), kind(Kind.LOCATION))
+async def got_point(ctx: Context) -> None:
+    point = ctx.event.location
+    ctx.data.update(latitude=point.latitude, longitude=point.longitude, address="")
+    ctx.goto(DRAFT)
+
+
+def names_the_place_button(ctx: Context, text: str) -> bool:
+    """The label of «📍 Указать место» as text: what a client that cannot share a place sends
+    when the button is pressed. It is no address."""
+    return normalised(text) == normalised(ctx.t("proposal.add_place"))
+
+
+@router.on(state_is(DRAFT), kind(Kind.TEXT))
+async def got_address(ctx: Context) -> None:
+    """A text on the draft is its place: an address, a landmark, or "lat, lon"."""
+    text = ctx.event.text.strip()
+    if names_the_place_button(ctx, text):
+        ctx.say(ctx.t("proposal.place_how"))
+        ctx.goto(DRAFT)
+        return
+    match = COORDINATES.match(text)
+    if match and abs(float(match[1])) <= 90 and abs(float(match[2])) <= 180:
+        ctx.data.update(latitude=float(match[1]), longitude=float(match[2]), address="")
+        ctx.goto(DRAFT)
+        return
+    maximum = ctx.settings.proposals.address_max_length
+    if len(text) > maximum:
+        ctx.say(ctx.t("proposal.address_too_long", max=maximum))
+        ctx.goto(DRAFT)
+        return
+    ctx.data.update(address=text, latitude=None, longitude=None)
+    ctx.goto(DRAFT)
+
+
+# -- the receipt ---------------------------------------------------------------------------
+
+@router.on(state_is(DRAFT), button(PROP, "confirm"))
 async def confirm(ctx: Context, payload) -> None:
     draft = ctx.data
     if not draft.get("category") or not draft.get("text"):
-        ctx.goto(CATEGORY, clear=True)  # a draft damaged by hand: start over rather than store junk
+        ctx.goto(TEXT, clear=True)  # a draft damaged by hand: start over rather than store junk
         return
     proposal_id = await ctx.db.proposals.create(NewProposal(
         resident_id=ctx.resident.id, channel=ctx.resident.channel, source=ctx.resident.first_source,
         category=draft["category"], text=draft["text"], address=draft.get("address", ""),
         latitude=draft.get("latitude"), longitude=draft.get("longitude"),
         photos=[tuple(p) for p in draft.get("photos", [])]))
-    ctx.say(ctx.t("proposal.accepted", receipt=receipt(ctx, proposal_id)))
-    ctx.goto("", clear=True)
+    # The receipt is the end, with a short keyboard rather than the whole menu below it, so that
+    # the number stays in view on a small screen; the resident is at the menu all the same.
+    ctx.say(ctx.t("proposal.accepted", receipt=receipt(ctx, proposal_id)),
+            [[Button(label=ctx.t("proposal.another"), payload=encode("menu", "propose"))],
+             [Button(label=ctx.t("menu.mine"), payload=encode("menu", "mine"))],
+             to_menu(ctx)])
+    ctx.resident.state, ctx.resident.state_data = "", {}
 
 
 # -- my proposals --------------------------------------------------------------------------

@@ -120,7 +120,7 @@ async def ask(ctx: Context) -> None:
         case "photo":
             hint = ctx.t("surveys.photo_hint")
         case "location":
-            rows = [[Button(label=ctx.t("proposal.send_location"), request="location")]]
+            rows = [[Button(label=ctx.t("proposal.add_place"), request="location")]]
     if not question.required:
         rows.append([answer_button(ctx.t("surveys.skip"), SKIP)])
     rows.append([Button(label=ctx.t("surveys.pause"), payload=encode("nav", "menu"))])

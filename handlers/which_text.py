@@ -53,8 +53,9 @@ class TextStep:
 
 STEPS = {
     proposals.TEXT: TextStep(proposals.got_text, "moderation.which_proposal", "moderation.which_doing_proposal"),
-    proposals.LOCATION: TextStep(proposals.got_address, "moderation.which_proposal", "moderation.which_doing_proposal",
-                                 lambda ctx, text: not proposals.COORDINATES.match(text)),
+    proposals.DRAFT: TextStep(proposals.got_address, "moderation.which_proposal", "moderation.which_doing_proposal",
+                                 lambda ctx, text: not proposals.COORDINATES.match(text)
+                                 and not proposals.names_the_place_button(ctx, text)),
     surveys.QUESTION: TextStep(surveys.typed, "moderation.which_survey", "moderation.which_doing_survey",
                                lambda ctx, text: ctx.data.get("question_type") == "text"),
     contests.TEXT: TextStep(contests.got_text, "moderation.which_contest", "moderation.which_doing_contest"),

@@ -206,8 +206,8 @@ class Phone:
     async def walk(self, idea: str, photo: bytes | None = None, on_map: bool = True,
                    until: Callable[[], Awaitable[Any]] | None = None, limit: int = 30) -> None:
         """Answer whatever the bot asks, the way a resident does (agree, choose the language if
-        asked, propose, write, choose the category, add the photo, point at the place, go on,
-        confirm) until ``until()`` is true or the receipt is shown."""
+        asked, propose, write, choose the category if asked, add the photo, point at the place,
+        send) until ``until()`` is true or the receipt is shown."""
         languages = {self.texts.get(code, "language_name") for code in self.texts.languages}
         category = self.world.app.settings.proposals.categories[0].title_in(self.language, self.texts.default)
         wrote = photo_added = placed = chose = False
@@ -230,10 +230,6 @@ class Phone:
             elif on_map and not placed and await self.live.locator(".map").count():
                 await self.point_on_map()
                 placed = True
-            elif self.t("proposal.next") in buttons:
-                await self.tap(self.t("proposal.next"), "go on")
-            elif not on_map and self.t("proposal.skip") in buttons:
-                await self.tap(self.t("proposal.skip"), "skip the place")
             elif self.t("proposal.confirm") in buttons:
                 await self.tap(self.t("proposal.confirm"), "confirm")
             elif not wrote:

@@ -71,6 +71,9 @@ class Screen:
     resident: Resident
     shown: list[BotMessage] = field(default_factory=list)
     presses: list[tuple[str, str]] = field(default_factory=list)  # (payload, "button" or "number")
+    # Everything the resident sent, one entry per action: a press by its payload (a page turn
+    # and a number typed for a button too), or "text", "photo", "location", "contact".
+    actions: list[str] = field(default_factory=list)
 
     async def stored(self) -> StoredResident:
         """The resident as the bot keeps them (read through the repository)."""
@@ -86,24 +89,35 @@ class Screen:
     # -- what a resident sends without a button ----------------------------------------------
 
     async def say(self, text: str) -> list[BotMessage]:
+        self.actions.append("text")
         return self._answered(await self.resident.send_text(text))
 
     async def send_photo(self, data: bytes) -> list[BotMessage]:
+        self.actions.append("photo")
         return self._answered(await self.resident.send_photo(data))
 
     async def send_location(self, latitude: float, longitude: float) -> list[BotMessage]:
+        self.actions.append("location")
         return self._answered(await self.resident.send_location(latitude, longitude))
 
     async def share_contact(self, phone: str) -> list[BotMessage]:
         """The messenger's own «share my number» button: only where the bot shows one."""
         if not any("contact" in message.requests() for message in self.shown):
             raise DeadEnd(f"no button to share a phone number on the screen:\n{describe(self.shown)}")
+        self.actions.append("contact")
         return self._answered(await self.resident.send_contact(phone))
 
     # -- pressing what is shown --------------------------------------------------------------
 
     def showing(self, payload: str) -> bool:
         return any(payload in message.payloads for message in self.shown)
+
+    async def offers(self, payload: str) -> bool:
+        """Whether ``payload`` can be pressed from this screen without turning a page: its button,
+        or, where the buttons came as numbered lines, its line."""
+        if self.showing(payload):
+            return True
+        return not any(message.payloads for message in self.shown) and await self._number_of(payload) is not None
 
     async def tap(self, payload: str) -> list[BotMessage]:
         """Press ``payload`` as the resident can: its button on the screen, found through the
@@ -113,6 +127,7 @@ class Screen:
         for _ in range(PRESSES_TO_FIND_A_BUTTON):
             if self.showing(payload):
                 self.presses.append((payload, "button"))
+                self.actions.append(payload)
                 return self._answered(await self.resident.press(payload))
             back, more = self._page_turns()
             if back is not None and not forward:
@@ -121,12 +136,14 @@ class Screen:
                 forward, turn = True, more
             else:
                 break
+            self.actions.append(turn)
             self._answered(await self.resident.press(turn))
         if not any(message.payloads for message in self.shown):
             number = await self._number_of(payload)
             if number is not None:
                 self.presses.append((payload, "number"))
-                return await self.say(str(number))
+                self.actions.append(payload)
+                return self._answered(await self.resident.send_text(str(number)))
         raise DeadEnd(f"«{payload}» cannot be pressed from what the resident sees:\n{describe(self.shown)}")
 
     def _page_turns(self) -> tuple[str | None, str | None]:

@@ -29,8 +29,7 @@ def pictures_by_size(root: Path) -> dict[tuple[int, int], Path]:
 
 async def at_the_photo_step(resident, text: str = "Сломана скамейка у фонтана, нужна замена") -> None:
     await resident.press("menu:propose")
-    await resident.press("cat:problem")
-    assert "prop:next" in last_buttons(await resident.send_text(text))
+    assert "prop:photo" in last_buttons(await resident.send_text(text))  # the draft, where photos are added
 
 
 async def test_only_photos_nothing_refers_to_are_deleted_and_only_after_the_grace_period(tmp_path):
@@ -88,8 +87,6 @@ async def test_only_photos_nothing_refers_to_are_deleted_and_only_after_the_grac
         assert staff_file.exists()
         assert store.used_bytes() == used_before - gone  # the quota counts what is left
         # The draft's photo still reaches its proposal, and its file is there.
-        await drafter.press("prop:next")
-        await drafter.press("prop:skip")
         assert "П-" in all_text(await drafter.press("prop:confirm"))
         rows = await world.app.db.reader.residents._db.execute_fetchall(
             "SELECT file_key FROM proposal_attachments ORDER BY id DESC LIMIT 1")

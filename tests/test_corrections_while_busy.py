@@ -66,8 +66,7 @@ async def state_of(w, number: int) -> str:
 
 
 async def at_new_proposal_text(author) -> None:
-    await author.press("menu:propose")
-    asked = await author.press("cat:idea")
+    asked = await author.press("menu:propose")
     assert "Опишите вашу идею" in all_text(asked)
 
 
@@ -82,11 +81,7 @@ async def asked_while_proposing(w):
 
 
 async def finish_proposal(w, author, text: str) -> int:
-    """From the photos step of a draft with ``text`` to its receipt; returns its number."""
-    place = await author.press("prop:next")
-    assert "prop:skip" in last_buttons(place)
-    review = await author.press("prop:skip")
-    assert text in all_text(review), all_text(review)
+    """From the draft with ``text`` to its receipt; returns its number."""
     done = await author.press("prop:confirm")
     receipt = next(word.rstrip(".") for word in all_text(done).split() if word.startswith("П-"))
     number = int(receipt.split("-")[1])
@@ -113,8 +108,8 @@ async def test_an_answer_typed_while_proposing_corrects_the_proposal_when_the_au
         assert (await card(w, number)).text == ANSWER and (await card(w, number)).open_question is None
         assert await state_of(w, number) == "proposal:text"
 
-        photos = await author.send_text(NEW_IDEA)  # the draft goes on, its category kept
-        assert "prop:next" in last_buttons(photos) and not choices(photos)
+        photos = await author.send_text(NEW_IDEA)  # the draft goes on
+        assert "prop:confirm" in last_buttons(photos) and not choices(photos)
         await finish_proposal(w, author, NEW_IDEA)
 
 
@@ -126,7 +121,7 @@ async def test_an_answer_typed_while_proposing_becomes_the_new_idea_and_the_ques
 
         asked = await author.send_text(NEW_IDEA)
         photos = await author.press(choices(asked)["flow"])
-        assert "prop:next" in last_buttons(photos), all_text(photos)  # as if typed at the text step
+        assert "prop:confirm" in last_buttons(photos), all_text(photos)  # as if typed at the text step
         new = await finish_proposal(w, author, NEW_IDEA)
         assert new != number
         assert (await card(w, number)).text == FIRST and (await card(w, number)).open_question == QUESTION
@@ -148,14 +143,14 @@ async def test_an_author_without_an_open_question_is_not_asked(tmp_path, channel
         number = await proposed(author)
         await at_new_proposal_text(author)
         photos = await author.send_text(NEW_IDEA)  # never asked anything
-        assert "prop:next" in last_buttons(photos) and not choices(photos)
+        assert "prop:confirm" in last_buttons(photos) and not choices(photos)
         await finish_proposal(w, author, NEW_IDEA)
 
         await ask_about(w, author, number)  # idle: the next text is the correction, as before
         assert "получен" in all_text(await author.send_text(ANSWER))
         await at_new_proposal_text(author)
         photos = await author.send_text("Посадить липы вдоль аллеи")  # answered: nothing open any more
-        assert "prop:next" in last_buttons(photos) and not choices(photos)
+        assert "prop:confirm" in last_buttons(photos) and not choices(photos)
 
 
 async def test_only_a_text_that_either_could_take_is_asked_about(tmp_path):
@@ -165,9 +160,8 @@ async def test_only_a_text_that_either_could_take_is_asked_about(tmp_path):
         short = await author.send_text("Каток")  # too short for a correction, and for an idea
         assert "Слишком коротко" in all_text(short) and not choices(short)
         asked = await author.send_text(NEW_IDEA)
-        await author.press(choices(asked)["flow"])
-        place = await author.press("prop:next")
-        assert "prop:skip" in last_buttons(place)
+        draft = await author.press(choices(asked)["flow"])
+        assert "prop:confirm" in last_buttons(draft), all_text(draft)
         review = await author.send_text("50.0958, 118.0317")  # a point typed as numbers: no answer to a question
         assert "prop:confirm" in last_buttons(review) and not choices(review)
         assert (await card(w, number)).open_question == QUESTION
@@ -214,7 +208,7 @@ async def test_with_several_open_questions_the_buttons_name_each_proposal(tmp_pa
         await author.press(choices(asked)[str(newer)])
         assert (await card(w, newer)).text == "Карусель поставить у главного входа"
         photos = await author.send_text(NEW_IDEA)  # nothing open any more
-        assert "prop:next" in last_buttons(photos) and not choices(photos)
+        assert "prop:confirm" in last_buttons(photos) and not choices(photos)
 
 
 async def test_a_button_of_an_earlier_choice_changes_nothing(tmp_path):
@@ -223,7 +217,6 @@ async def test_a_button_of_an_earlier_choice_changes_nothing(tmp_path):
 
         first = await author.send_text(NEW_IDEA)
         await author.press(choices(first)["flow"])
-        await author.press("prop:next")
         second = await author.send_text("У нижнего пруда, у лодочной станции")  # an address, or the answer?
         assert set(choices(second)) == {str(number), "flow"} and choices(second) != choices(first)
 
@@ -235,7 +228,7 @@ async def test_a_button_of_an_earlier_choice_changes_nothing(tmp_path):
         assert "У нижнего пруда, у лодочной станции" in all_text(review) and "prop:confirm" in last_buttons(review)
         stale = await author.press(choices(second)[str(number)])  # this choice is made: its buttons are old too
         assert STALE in all_text(stale) and "prop:confirm" in last_buttons(stale)
-        assert (await card(w, number)).text == FIRST and await state_of(w, number) == "proposal:review"
+        assert (await card(w, number)).text == FIRST and await state_of(w, number) == "proposal:draft"
 
 
 # -- the other flows that take free text -------------------------------------------------------------
@@ -302,8 +295,8 @@ async def test_an_idle_author_put_into_the_correction_wait_can_still_use_the_mai
         await ask_about(w, author, number)
         assert await state_of(w, number) == "correction:text"
 
-        categories = await author.press("menu:propose")  # from the menu shown before the question
-        assert STALE not in all_text(categories) and "cat:idea" in last_buttons(categories)
+        asked = await author.press("menu:propose")  # from the receipt's buttons, shown before the question
+        assert STALE not in all_text(asked) and "Опишите вашу идею" in all_text(asked), all_text(asked)
         assert (await card(w, number)).open_question == QUESTION  # still waits for its button
         fixing = await author.press(f"fix:{number}")
         assert "nav:cancel" in last_buttons(fixing)

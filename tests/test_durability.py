@@ -24,16 +24,17 @@ async def test_a_proposal_flow_continues_after_a_restart(tmp_path):
         resident = world.resident()
         await onboard(resident)
         await resident.press("menu:propose")
-        await resident.press("cat:tree")
         await resident.send_text("Старый тополь у входа нужно осмотреть")
+        await resident.press("prop:category")
+        draft = await resident.press("cat:tree")
+        assert "prop:confirm" in last_buttons(draft)
         session = resident.session
     async with webchat_world(tmp_path) as world:
         resident = world.resident()
         resident.session = session
-        place = await resident.press("prop:next")
-        assert "prop:skip" in last_buttons(place)
         review = await resident.send_text("Главный вход, у кассы")
-        assert "Старый тополь" in all_text(review) and "Главный вход" in all_text(review)
+        assert all(words in all_text(review) for words in ("Старый тополь", "Главный вход", "Дерево")), \
+            all_text(review)
         done = await resident.press("prop:confirm")
         assert "П-1" in all_text(done)
 

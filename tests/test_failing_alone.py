@@ -21,11 +21,12 @@ from tests.drivers.webchat import API, world as webchat_world
 from tests.journey import onboard
 
 SORRY = "не удалось обработать"
-# What each innocent sends, and a payload its answer must offer: the start of a proposal.
+# What each innocent sends, and a payload its answer must offer: the start of a proposal (their
+# browser reports no language, so it is asked).
 INNOCENT_STEPS = [({"text": "/start"}, "consent:yes"), ({"button": "consent:yes"}, "lang:ru"),
-                  ({"button": "lang:ru"}, "menu:propose"), ({"button": "menu:propose"}, "cat:idea"),
-                  ({"button": "cat:idea"}, "nav:cancel"),
-                  ({"text": "Поставить скамейки у пруда и фонарь"}, "prop:next")]
+                  ({"button": "lang:ru"}, "menu:propose"), ({"button": "menu:propose"}, "nav:cancel"),
+                  ({"text": "Поставить скамейки у пруда и фонарь"}, "prop:confirm"),
+                  ({"text": "У главного входа в парк"}, "prop:confirm")]
 
 
 async def post(world, session: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -66,10 +67,9 @@ async def test_a_lone_surrogate_in_a_proposal_disturbs_nobody_and_is_stored_repa
         attacker = world.resident()
         await onboard(attacker)
         await attacker.press("menu:propose")
-        await attacker.press("cat:idea")
         answers = await storm(world, attacker.session, {"text": "Сделайте \ud800 тут фонтан, пожалуйста"})
         assert all(status == 200 and SORRY not in texts(answer) for status, answer in answers), answers
-        assert "prop:next" in payloads(answers[0][1])  # the text was taken, repaired
+        assert "prop:confirm" in payloads(answers[0][1])  # the text was taken, repaired
         db = world.app.db.reader.residents._db
         errors = await db.execute_fetchall("SELECT count(*) FROM inbox WHERE error IS NOT NULL")
         assert errors[0][0] == 0

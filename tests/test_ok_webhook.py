@@ -84,7 +84,6 @@ async def test_the_photo_stored_is_the_one_at_the_attachment_url(world):
     resident = world.resident(2)
     await onboard(resident)
     await resident.press("menu:propose")
-    await resident.press("cat:idea")
     await resident.send_text("Поставить скамейки у пруда и фонарь")
     await resident.send_photo(JPEG)
     root = world.app.settings.storage.attachments_dir

@@ -30,9 +30,8 @@ def stored_files(world) -> list[Path]:
 async def at_the_photo_step(resident) -> None:
     await onboard(resident)
     await resident.press("menu:propose")
-    await resident.press("cat:problem")
     asked = await resident.send_text("Сломана скамейка у фонтана, нужна замена")
-    assert "prop:next" in last_buttons(asked)
+    assert "prop:photo" in last_buttons(asked), all_text(asked)  # the draft: photos and the place added here
 
 
 def camera_photo() -> bytes:
@@ -79,9 +78,8 @@ async def test_web_chat_photos_before_consent_or_outside_a_photo_step_write_noth
         at_menu = await resident.send_photo(JPEG)          # consented, but the menu asks for no photo
         assert "Фото сейчас не нужно" in all_text(at_menu)
         await resident.press("menu:propose")
-        await resident.press("cat:idea")
         at_text = await resident.send_photo(JPEG)          # the text step asks for text
-        assert "prop:next" not in last_buttons(at_text)
+        assert "Сейчас нужен текст" in all_text(at_text) and "prop:confirm" not in last_buttons(at_text)
         assert stored_files(world) == []
         assert len(world.app.channels["webchat"].uploads) == 0  # and no upload is still held in memory
         await resident.send_text("Поставить скамейки у пруда и фонарь")
@@ -113,7 +111,7 @@ async def test_a_large_photo_that_arrives_slowly_is_stored_whole(tmp_path, chann
         resident = world.resident(1)
         await at_the_photo_step(resident)
         added = await resident.send_photo(photo)
-        assert "prop:next" in last_buttons(added) and "1 из" in all_text(added), all_text(added)
+        assert "prop:confirm" in last_buttons(added) and "1 из" in all_text(added), all_text(added)
         [stored] = stored_files(world)
         assert same_picture(stored.read_bytes(), photo)
 
@@ -129,10 +127,9 @@ async def test_telegram_photos_before_consent_are_not_even_downloaded(tmp_path):
         await resident.send_photo(JPEG)
         assert stored_files(world) == [] and world.fake.calls_of("getFile") == []
         await resident.press("menu:propose")
-        await resident.press("cat:tree")
         await resident.send_text("Старый тополь у входа засыхает")
         added = await resident.send_photo(camera_photo())
-        assert "prop:next" in last_buttons(added)
+        assert "prop:confirm" in last_buttons(added)
         [stored] = stored_files(world)
         with Image.open(stored) as kept:
             assert not kept.getexif() and kept.size == (40, 80)  # messengers' photos are cleaned too
@@ -179,7 +176,7 @@ async def test_a_decompression_bomb_is_refused_unread_with_an_answer_and_the_ste
         resident = world.resident()
         await at_the_photo_step(resident)
         answer = await resident.send_photo(bomb())
-        assert "слишком большая" in all_text(answer) and "prop:next" in last_buttons(answer)
+        assert "слишком большая" in all_text(answer) and "prop:confirm" in last_buttons(answer)
         assert stored_files(world) == []
         added = await resident.send_photo(JPEG)
         assert "Фото добавлено (1 из 5)" in all_text(added)
@@ -200,7 +197,7 @@ async def test_a_file_that_only_starts_like_a_jpeg_is_refused_as_no_photo(tmp_pa
         resident = world.resident()
         await at_the_photo_step(resident)
         answer = await resident.send_photo(b"\xff\xd8\xff\xe0" + b"MZ\x90\x00 this is a program" * 100)
-        assert "не похоже на фотографию" in all_text(answer) and "prop:next" in last_buttons(answer)
+        assert "не похоже на фотографию" in all_text(answer) and "prop:confirm" in last_buttons(answer)
         assert stored_files(world) == []
 
 
@@ -215,11 +212,9 @@ async def test_a_full_quota_refuses_the_photo_warns_in_the_log_and_the_proposal_
         await at_the_photo_step(resident)
         with caplog.at_level(logging.WARNING):
             answer = await resident.send_photo(JPEG)
-        assert "место для снимков закончилось" in all_text(answer) and "prop:next" in last_buttons(answer)
+        assert "место для снимков закончилось" in all_text(answer) and "prop:confirm" in last_buttons(answer)
         assert any("квота вложений исчерпана" in r.getMessage() for r in caplog.records)
         assert [p.name for p in stored_files(world)] == ["earlier.bin"]
-        await resident.press("prop:next")
-        await resident.press("prop:skip")
         done = await resident.press("prop:confirm")
         assert "П-" in all_text(done)
         rows = await world.app.db.reader.residents._db.execute_fetchall(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.content import load_content, storable
 from tests.drivers import JOURNEY_CHANNELS, load_world
-from tests.journey import all_text
+from tests.journey import all_text, consent
 
 CONTENT = Path(__file__).parent / "fixtures" / "content" / "polls.yaml"
 KNOWN_TALLY = {"urguy": 3608, "detsky": 1500, "solnechny": 1200, "raduga": 900, "semeyny": 630}
@@ -17,8 +17,7 @@ CONCURRENCY = 200
 
 async def vote(resident, option: str) -> None:
     await resident.send_text("/start poll-park_name")
-    await resident.press("consent:yes")
-    ballot = await resident.press("lang:ru")
+    ballot = await consent(resident)
     assert any(f"vote:park_name:{option}" in m.payloads for m in ballot), all_text(ballot)
     thanks = await resident.press(f"vote:park_name:{option}")
     assert "голос учтён" in all_text(thanks)
@@ -68,8 +67,7 @@ async def test_a_phone_poll_counts_one_person_once_across_telegram_and_max(tmp_p
             await tx.content.store(storable(load_content(content)))
         resident = world.resident(1)
         await resident.send_text("/start")
-        await resident.press("consent:yes")
-        await resident.press("lang:ru")
+        await consent(resident)
         asked = await resident.send_text("/start poll-by_phone")
         assert "contact" in [r for m in asked for r in m.requests()]
         someone_else = await resident.send_contact("+79990001122", own=False)
@@ -81,8 +79,7 @@ async def test_a_phone_poll_counts_one_person_once_across_telegram_and_max(tmp_p
     async with load_world("max")(tmp_path) as world:
         resident = world.resident(2)
         await resident.send_text("/start")
-        await resident.press("consent:yes")
-        await resident.press("lang:ru")
+        await consent(resident)
         await resident.send_text("/start poll-by_phone")
         refused = await resident.send_contact("8 (914) 000-11-22")
         assert "уже проголосовали" in all_text(refused)
@@ -98,8 +95,7 @@ async def test_forgetting_a_phone_voter_keeps_the_vote_but_not_the_number(tmp_pa
             await tx.content.store(storable(load_content(content)))
         resident = world.resident(1)
         await resident.send_text("/start poll-by_phone")
-        await resident.press("consent:yes")
-        await resident.press("lang:ru")
+        await consent(resident)
         await resident.send_contact("+79140001122")
         await resident.press("vote:by_phone:no")
         await resident.send_text("/forget")

@@ -16,6 +16,12 @@ from tests.journey import all_text, last_buttons, onboard
 MENU = {"menu:propose", "menu:polls", "menu:surveys", "menu:quizzes", "menu:contests", "menu:mine",
         "menu:subscriptions", "menu:about", "menu:privacy", "menu:language"}
 NO_KEYBOARD = {"button_actions": [], "keyboard": False, "inline_keyboard": False, "carousel": False, "lang_id": 0}
+IDEA = "Поставить скамейки у пруда и фонарь"
+
+
+def number_of(label: str, messages) -> str:
+    """The number of the numbered line that shows ``label``."""
+    return next(line.split(".")[0] for line in all_text(messages).splitlines() if line.endswith(label))
 
 
 async def test_whatsapp_shows_the_campaign_menu_in_pages_and_every_item_works(tmp_path):
@@ -32,11 +38,15 @@ async def test_whatsapp_shows_the_campaign_menu_in_pages_and_every_item_works(tm
 
         back = await resident.send_text("в меню")  # a label typed, case and emoji ignored
         assert "kb:1" in last_buttons(back)
-        categories = await resident.send_text("предложить   ИДЕЮ")
-        assert "cat:idea" in last_buttons(categories), all_text(categories)
+        asked = await resident.send_text("предложить   ИДЕЮ")
+        assert "nav:cancel" in last_buttons(asked) and "Опишите" in all_text(asked), all_text(asked)
         # Buttons are shown as buttons here, so a number is text, not a press.
-        assert "cat:idea" in last_buttons(await resident.send_text("1"))
-        assert "nav:cancel" in last_buttons(await resident.send_text("Идея для парка"))
+        assert "Слишком коротко" in all_text(await resident.send_text("1"))
+        assert "prop:category" in last_buttons(await resident.send_text(IDEA))
+        categories = await resident.send_text("другой раздел")
+        assert "cat:problem" in last_buttons(categories), all_text(categories)
+        draft = await resident.send_text("Проблема, которую надо решить")
+        assert "prop:confirm" in last_buttons(draft) and "Раздел: Проблема" in all_text(draft), all_text(draft)
 
 
 async def test_an_old_page_button_changes_nothing(tmp_path):
@@ -46,7 +56,7 @@ async def test_an_old_page_button_changes_nothing(tmp_path):
         await onboard(resident)
         await resident.press("menu:propose")
         stale = await resident.press("kb:1")
-        assert "уже не действует" in all_text(stale) and "cat:idea" in last_buttons(stale)
+        assert "уже не действует" in all_text(stale) and "nav:cancel" in last_buttons(stale)
         assert "уже не действует" in all_text(await resident.press("kb:99"))
 
 
@@ -56,15 +66,16 @@ async def test_a_vk_client_without_keyboards_answers_by_number_and_label_after_a
         await load_content_into(world.app, CAMPAIGN)
         resident = world.resident(3, client_info=NO_KEYBOARD)
         await resident.send_text("/start")
-        await resident.press("consent:yes")
-        menu = await resident.press("lang:ru")
+        menu = await resident.press("consent:yes")  # VK reports the language: it is not asked
         assert menu[-1].buttons == [] and "1. 💡 Предложить идею" in menu[-1].text
-        categories = await resident.send_text("1")
+        asked = await resident.send_text("1")
+        assert "Опишите" in all_text(asked) and "1. ✖ Отмена" in all_text(asked), all_text(asked)
+        draft = await resident.send_text(IDEA)
+        categories = await resident.send_text(number_of("Другой раздел", draft))
         assert "Идея для парка" in all_text(categories), all_text(categories)
-        number = next(line.split(".")[0] for line in categories[-1].text.splitlines()
-                      if line.endswith("Идея для парка"))
-        asked = await resident.send_text(f"{number}.")
-        assert "✖ Отмена" in all_text(asked) and "Слишком коротко" not in all_text(asked)
+        again = await resident.send_text(f"{number_of('Идея для парка', categories)}.")
+        assert "Раздел: Идея для парка" in all_text(again) and "Слишком" not in all_text(again), all_text(again)
+        await resident.send_text(number_of("Другой раздел", again))
     async with vk_driver.world(tmp_path, fake=fake) as world:
         again = vk_driver.VkResident(world, resident.user_id, NO_KEYBOARD, seen=resident.seen)
         cancelled = await again.send_text("отмена")
@@ -79,7 +90,6 @@ async def test_a_number_is_text_where_numbers_were_not_shown(tmp_path):
         resident = world.resident(4)
         await onboard(resident)
         await resident.press("menu:propose")
-        await resident.press("cat:idea")
         short = await resident.send_text("1")
         assert "Слишком коротко" in all_text(short) and "nav:cancel" in last_buttons(short)
         cancelled = await resident.send_text("✖ ОТМЕНА")
@@ -90,8 +100,7 @@ async def test_a_number_typed_after_a_notice_presses_the_notices_button_not_the_
     async with vk_driver.world(tmp_path) as world:
         resident = world.resident(5, client_info=NO_KEYBOARD)
         await resident.send_text("/start")
-        await resident.press("consent:yes")
-        menu = await resident.press("lang:ru")
+        menu = await resident.press("consent:yes")
         assert "1. 💡 Предложить идею" in menu[-1].text
         ref = ResidentRef(channel="vk", external_id=str(resident.user_id))
 
@@ -111,7 +120,8 @@ async def test_a_gateway_that_shows_the_numbered_fallback_text_can_send_the_numb
         await load_content_into(world.app, CAMPAIGN)
         resident = world.resident(6)
         await onboard(resident)
-        categories = await resident.send_text("1")  # "1. 💡 Предложить идею" of the fallback text
+        asked = await resident.send_text("1")  # "1. 💡 Предложить идею" of the fallback text
+        assert "nav:cancel" in last_buttons(asked) and "Опишите вашу идею" in all_text(asked), all_text(asked)
+        draft = await resident.send_text(IDEA)  # the fallback text numbers the buttons in their order
+        categories = await resident.send_text(str(last_buttons(draft).index("prop:category") + 1))
         assert "cat:idea" in last_buttons(categories), all_text(categories)
-        asked = await resident.send_text("1")
-        assert "nav:cancel" in last_buttons(asked) and "Опишите вашу идею" in all_text(asked)

@@ -103,8 +103,8 @@ async def test_a_resident_from_a_poster_link_has_the_poster_recorded(vk, tmp_pat
 async def test_pressing_an_inline_button_stops_its_spinner_and_moves_on(vk):
     resident = vk.resident(1)
     await resident.send_text("/start")
-    consented = await resident.press("consent:yes")
-    assert "lang:ru" in last_buttons(consented)
+    consented = await resident.press("consent:yes")  # a callback: no client_info, no lang_id on it
+    assert "menu:propose" in last_buttons(consented)  # the language came with /start
     answers = vk.fake.calls_of("messages.sendMessageEventAnswer")
     assert [(a.params["user_id"], a.params["peer_id"]) for a in answers] == [(str(resident.user_id),) * 2]
 
@@ -113,7 +113,6 @@ async def test_a_photo_is_kept_in_its_largest_size(vk, tmp_path):
     resident = vk.resident(2)
     await onboard(resident)
     await resident.press("menu:propose")
-    await resident.press("cat:problem")
     await resident.send_text("Сломана скамейка у фонтана, торчат гвозди")
     added = await resident.send_photo(JPEG)
     assert "1" in all_text(added)

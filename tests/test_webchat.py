@@ -38,21 +38,20 @@ async def test_same_message_sent_twice_is_processed_once_and_answered_alike(worl
     again = await resident.post({"button": "menu:propose"}, message_id="retry-1")
     assert again["duplicate"] is True
     assert [r["id"] for r in again["replies"]] == [r["id"] for r in first["replies"]]
-    # Processed once: the resident moved on to the category step exactly once.
-    categories = await resident.press("cat:idea")
-    assert "nav:back" in last_buttons(categories)
+    # Processed once: the resident is at the text step, and the next text makes the draft.
+    draft = await resident.send_text("Поставить скамейки у пруда и фонарь")
+    assert "prop:confirm" in last_buttons(draft)
 
 
 async def test_fifty_thousand_characters_get_a_friendly_limit_and_change_nothing(world):
     resident = world.resident()
     await onboard(resident)
     await resident.press("menu:propose")
-    await resident.press("cat:idea")
     answer = await resident.send_text("я" * 50_000)
     assert "50000" in all_text(answer) and "2000" in all_text(answer)
     assert await count(world, "proposals") == 0
-    photos_step = await resident.send_text("Нормальный текст идеи для парка")
-    assert "prop:next" in last_buttons(photos_step)
+    draft = await resident.send_text("Нормальный текст идеи для парка")
+    assert "prop:confirm" in last_buttons(draft)
 
 
 async def test_empty_text_is_refused_with_a_reason(world):
@@ -67,19 +66,17 @@ async def test_photo_where_text_was_asked_gets_a_hint_and_the_step_stays(world):
     resident = world.resident()
     await onboard(resident)
     await resident.press("menu:propose")
-    await resident.press("cat:idea")
     answer = await resident.send_photo(JPEG)
     assert "текст" in all_text(answer).lower()
-    assert "prop:next" not in last_buttons(answer)
+    assert "prop:confirm" not in last_buttons(answer)
     moved_on = await resident.send_text("Текст идеи после фото")
-    assert "prop:next" in last_buttons(moved_on)
+    assert "prop:confirm" in last_buttons(moved_on)
 
 
 async def test_button_from_an_old_menu_is_explained_and_changes_nothing(world):
     resident = world.resident()
     await onboard(resident)
     await resident.press("menu:propose")
-    await resident.press("cat:idea")
     stale = await resident.press("menu:subscriptions")
     assert "прошлого сообщения" in all_text(stale)
     assert "nav:cancel" in last_buttons(stale)  # the current step asked again
@@ -92,6 +89,8 @@ async def test_unknown_category_from_a_forged_button_is_refused(world):
     resident = world.resident()
     await onboard(resident)
     await resident.press("menu:propose")
+    await resident.send_text("Поставить скамейки у пруда и фонарь")
+    await resident.press("prop:category")
     answer = await resident.press("cat:casino")
     assert "Такого раздела нет" in all_text(answer)
     assert "cat:idea" in last_buttons(answer)

@@ -95,7 +95,8 @@ async def test_each_answer_says_whether_the_step_takes_photos_and_which_language
     async with webchat_world(tmp_path) as world:
         session = secrets.token_hex(16)
         status, _, greeting = await post(world, session, {"text": "/start", "language": "en"})
-        assert status == 200 and greeting["step"] == {"language": "", "takes_photos": False}
+        # The browser's language is kept from the first message: the bot need not ask it.
+        assert status == 200 and greeting["step"] == {"language": "en", "takes_photos": False}
         await post(world, session, {"button": "consent:yes"})
         _, _, chosen = await post(world, session, {"button": "lang:en"})
         assert chosen["step"]["language"] == "en"

@@ -38,7 +38,7 @@ def session_ref(session: str) -> ResidentRef:
 class WebChatChannel(Channel):
     name = NAME
     capabilities = Capabilities(max_text_length=10_000, max_buttons_per_row=3, max_button_rows=20,
-                                max_button_label=80, pull_delivery=True)
+                                max_button_label=80, pull_delivery=True, request_photo=True)
 
     def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
         self.settings = settings

@@ -23,13 +23,16 @@ class WebChatResident:
     base: str
     session: str = field(default_factory=lambda: secrets.token_hex(16))
     last_id: int = 0
+    # The browser's language, which the page sends with every message (navigator.language);
+    # "" sends none, as a client that does not say.
+    language: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
         return {"X-Session": self.session}
 
     async def post(self, body: dict[str, Any], message_id: str | None = None) -> dict[str, Any]:
-        body = {"id": message_id or uuid.uuid4().hex, **body}
+        body = {"id": message_id or uuid.uuid4().hex, **({"language": self.language} if self.language else {}), **body}
         async with self.http.post(self.base + API, json=body, headers=self.headers) as response:
             data = await response.json()
             assert response.status == 200, data
@@ -52,6 +55,8 @@ class WebChatResident:
     async def send_photo(self, data: bytes) -> list[BotMessage]:
         form = aiohttp.FormData()
         form.add_field("id", uuid.uuid4().hex)
+        if self.language:
+            form.add_field("language", self.language)
         form.add_field("photo", data, filename="photo.jpg", content_type="image/jpeg")
         async with self.http.post(self.base + API, data=form, headers=self.headers) as response:
             body = await response.json()

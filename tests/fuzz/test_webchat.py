@@ -24,9 +24,9 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures(
 HEX = "0123456789abcdef"
 NAMESPACES = ["consent", "lang", "menu", "nav", "cat", "prop", "poll", "vote", "survey", "sa", "quiz", "qa",
               "qlb", "contest", "cpage", "ccat", "cage", "cskip", "cv", "cvc", "cmore", "priv", "sub", "episode"]
-GOOD_PAYLOADS = ["consent:yes", "consent:no", "lang:ru", "lang:en", "menu:propose", "menu:polls", "menu:surveys",
+GOOD_PAYLOADS = ["consent:yes", "consent:no", "consent:more", "lang:ru", "lang:en", "menu:propose", "menu:polls", "menu:surveys",
                  "menu:quizzes", "menu:contests", "menu:privacy", "menu:subscriptions", "menu:mine", "nav:back",
-                 "nav:cancel", "nav:menu", "cat:idea", "prop:next", "prop:skip", "prop:confirm", "poll:park_name",
+                 "nav:cancel", "nav:menu", "cat:idea", "prop:photo", "prop:category", "prop:confirm", "poll:park_name",
                  "poll:zones", "poll:rate", "vote:park_name:urguy", "survey:opinion", "sa:opinion:0:never",
                  "quiz:park", "priv:forget", "priv:confirm", "priv:keep"]
 TEXT = "Поставить скамейки у пруда и фонарь"
@@ -36,12 +36,9 @@ STEPS = {
     "new": [],
     "consent": [("text", "/start")],
     "menu": MENU,
-    "proposal text": MENU + [("button", "menu:propose"), ("button", "cat:idea")],
-    "proposal photos": MENU + [("button", "menu:propose"), ("button", "cat:idea"), ("text", TEXT)],
-    "proposal place": MENU + [("button", "menu:propose"), ("button", "cat:idea"), ("text", TEXT),
-                              ("button", "prop:next")],
-    "proposal review": MENU + [("button", "menu:propose"), ("button", "cat:idea"), ("text", TEXT),
-                               ("button", "prop:next"), ("button", "prop:skip")],
+    "proposal text": MENU + [("button", "menu:propose")],
+    "proposal draft": MENU + [("button", "menu:propose"), ("text", TEXT)],
+    "proposal category": MENU + [("button", "menu:propose"), ("text", TEXT), ("button", "prop:category")],
     "poll": MENU + [("button", "menu:polls"), ("button", "poll:park_name")],
     "survey text": MENU + [("button", "menu:surveys"), ("button", "survey:opinion"),
                            ("button", "sa:opinion:0:never")],

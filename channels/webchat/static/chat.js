@@ -148,6 +148,12 @@
           el = document.createElement("a");
           el.href = b.url; el.target = "_blank"; el.rel = "noopener";
           el.textContent = b.label;
+        } else if (b.request === "photo") {
+          el = document.createElement("button");  // the bot asks for a photo: the phone's picker
+          el.type = "button";
+          el.textContent = b.label;
+          el.classList.add("add-photo");
+          el.addEventListener("click", () => photoInput.click());
         } else if (b.request === "location") {
           el = document.createElement("button");  // the phone's own position; the map is the other way
           el.type = "button";
@@ -193,7 +199,8 @@
       if (box) asking = item;
       first = first || item;
     });
-    if (step && step.takes_photos) offerPhoto(asking);
+    const asksForPhoto = fresh.some((r) => (r.buttons || []).some((row) => row.some((b) => b.request === "photo")));
+    if (step && step.takes_photos && !asksForPhoto) offerPhoto(asking);
     if (first) reveal(first);
   }
 
