@@ -172,18 +172,13 @@ class Phone:
         await self._answered(before)
 
     async def point_on_map(self, dx: float = 0, dy: float = 0) -> None:
-        """Tap the live map (dx, dy pixels from its centre), then «send this place»."""
+        """Tap the live map (dx, dy pixels from its centre): the place is sent with the tap."""
         area = self.live.locator(".map")
         await area.locator(".leaflet-tile-loaded").first.wait_for(state="attached")
         box = await area.bounding_box()
+        before = await self.bot_messages()
         await area.tap(position={"x": box["width"] / 2 + dx, "y": box["height"] / 2 + dy})
         self.actions.append("tap the map")
-        send = self.live.get_by_role("button", name=self.word("send_place"), exact=True)
-        await send.wait_for()
-        await self.page.wait_for_function("b => !b.disabled", arg=await send.element_handle())
-        before = await self.bot_messages()
-        await send.tap()
-        self.actions.append("send this place")
         await self._answered(before)
 
     async def live_buttons(self) -> list[str]:

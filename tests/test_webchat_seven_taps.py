@@ -25,10 +25,6 @@ def language(code: str):
         missing, reason=f"handlers/locales/{code}.yaml does not exist yet: the bot does not speak {code}"))
 
 
-@pytest.mark.xfail(strict=True, raises=TooManyActions, reason=(
-    "issue 12 open: 8 actions today (agree, propose, send the text, add a photo, choose the file, tap the "
-    "map, send this place, send); sending the place with the map's tap was tried and its pixel-accurate "
-    "test found the stored point 19 px off the tap, not yet explained"))
 @pytest.mark.parametrize("code", [language("ru"), language("en"), language("zh"), language("mn")])
 async def test_a_senior_gets_a_receipt_in_seven_actions_in_their_language(tmp_path, code):
     async with chat_with_map(tmp_path) as (world, tiles), phone_browser(world, code) as page:

@@ -231,7 +231,8 @@
     }
   }
 
-  // The map, its hint and «send this place» (usable once a place is tapped).
+  // The map and its hint. A tap pins the place and sends it at once (one tap, not two): the
+  // draft that comes back shows where it is, and a tap on its map moves it.
   function placePicker() {
     const picker = document.createElement("div");
     picker.className = "place";
@@ -242,25 +243,14 @@
     area.setAttribute("aria-label", say("map_label"));
     const help = worded(document.createElement("p"), "map_hint");
     help.className = "map-hint";
-    let chosen = null;
-    const send = button("send_place", async () => {
-      if (!chosen) return;
-      const [latitude, longitude] = chosen;
-      send.disabled = true;  // a second tap would send the place twice
-      mine(say("place_sent", { latitude: latitude.toFixed(5), longitude: longitude.toFixed(5) }));
-      if (!await post({ location: { latitude: latitude, longitude: longitude } }) && !send.closest(".faded")) {
-        send.disabled = false;
-      }
-    });
-    send.classList.add("send-place");
-    send.disabled = true;
-    picker.append(area, help, send);
+    picker.append(area, help);
     requestAnimationFrame(() => {  // Leaflet measures the box: it must be on the page first
       window.SouchastieMap.pick(area, page.map, (latitude, longitude) => {
-        chosen = [latitude, longitude];
-        if (!send.closest(".faded")) send.disabled = false;
+        if (picker.closest(".faded")) return;
         help.dataset.word = "map_chosen";
         help.textContent = say("map_chosen");
+        mine(say("place_sent", { latitude: latitude.toFixed(5), longitude: longitude.toFixed(5) }));
+        post({ location: { latitude: latitude, longitude: longitude } });
       }).catch(() => { picker.remove(); });
     });
     return picker;

@@ -50,6 +50,15 @@
       referrerPolicy: "strict-origin-when-cross-origin",
     }).addTo(map);
     map.attributionControl.setPrefix("Leaflet");  // its name without a link: no tap leads off the page
+    // Leaflet focuses the map when it is touched and then puts back the window's scroll, not the
+    // conversation's: the conversation would jump, and the pin land away from the finger (by as
+    // much as the map was hidden under the composer). The conversation is kept where it was.
+    const scroller = box.closest("main");
+    if (scroller) {
+      let kept = null;
+      box.addEventListener("pointerdown", () => { kept = scroller.scrollTop; }, true);
+      box.addEventListener("focus", () => { if (kept !== null) scroller.scrollTop = kept; });
+    }
     let marker = null;
     map.on("click", (event) => {
       const point = event.latlng.wrap();
