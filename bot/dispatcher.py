@@ -75,6 +75,8 @@ class Handled:
     # Set when the event could not be processed and not even its failure could be written:
     # nothing is stored, the resident should send it again. The reply says so; it has no id.
     not_processed: Reply | None = None
+    # Where the resident is now, when this event was processed here (else ask ``step_of``).
+    step: Step | None = None
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Work:
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     replies: list[Outgoing] = field(default_factory=list)
     duplicate: bool = False
+    step: Step | None = None  # the resident's step once processed (read without a query)
     # Why the event is neither processed nor closed as failed ("" when it is one of them).
     unfinished: str = ""
 
@@ -153,7 +156,7 @@ class Dispatcher:
             return Handled(earlier, True, [Outgoing(r.id, Reply.model_validate_json(r.payload)) for r in rows])
         if work.unfinished:
             return Handled(work.inbox_id, False, [], not_processed=self._could_not_process(event.language_hint))
-        return Handled(work.inbox_id, False, work.replies)
+        return Handled(work.inbox_id, False, work.replies, step=work.step)
 
     def process_in_background(self, inbox_id: int) -> None:
         """The first attempt at an event just stored by ``accept`` (counted when it was stored)."""
@@ -317,6 +320,7 @@ class Dispatcher:
                 resident = residents[(work.event.ref.channel, work.event.ref.external_id)]
                 ctx = await self._respond(tx, work.event, resident, capabilities)
                 jobs.extend(ctx.committed_jobs)
+                work.step = None if ctx.forgotten else self._step(resident)
                 if ctx.forgotten:
                     forgotten.append(ctx)
                 else:
@@ -478,8 +482,9 @@ class Dispatcher:
 
     async def step_of(self, ref: ResidentRef) -> Step:
         resident = await self.db.reader.residents.find(ref.channel, ref.external_id)
-        if resident is None:
-            return Step()
+        return Step() if resident is None else self._step(resident)
+
+    def _step(self, resident: Resident) -> Step:
         return Step(language=resident.language, takes_photos=resident.has_consent and self._asks_for_photos(resident))
 
     def _asks_for_photos(self, resident: Resident) -> bool:

@@ -14,6 +14,7 @@ kept here, before any handler: paging changes nothing but what is on screen.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -107,6 +108,7 @@ def _typed_choice(text: str, shown: Shown) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def normalised(label: str) -> str:
     """Letters and digits only, lower case, ё as е, single spaces: «✅ Да!» is «да»."""
     kept = "".join(ch if unicodedata.category(ch)[0] in "LN" else " " for ch in label.casefold())

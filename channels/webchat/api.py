@@ -135,7 +135,7 @@ class WebChatApi:
                                      status=503, headers={"Retry-After": "1"})
         return web.json_response({"replies": [reply_json(o.id, o.reply) for o in handled.replies],
                                   "duplicate": handled.duplicate,
-                                  "step": step_json(await self.core.step_of(event.ref))})
+                                  "step": step_json(handled.step or await self.core.step_of(event.ref))})
 
     async def get_messages(self, request: web.Request) -> web.Response:
         try:
