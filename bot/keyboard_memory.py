@@ -157,7 +157,7 @@ def lay_out(replies: list[Reply], caps: Capabilities, labels: PageLabels,
             laid[index] = pages[0]
             shown = _shown(pages[0], caps, paged=reply, page=0)
         else:
-            shown = Shown(choices=choices, numbered=too_big or caps.numbers_shown)
+            shown = _shown(reply, caps)
     return laid, shown
 
 

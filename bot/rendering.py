@@ -94,12 +94,6 @@ def _side_by_side(rows: Rows, width: int) -> Rows:
     return tuple(merged)
 
 
-def degrades(reply: Reply, caps: Capabilities) -> bool:
-    """Would ``fit`` show this reply's buttons as numbered text?"""
-    rows = usable(reply.buttons, caps)
-    return bool(rows) and arrange(rows, caps) is None
-
-
 def fit(reply: Reply, caps: Capabilities) -> list[Reply]:
     """The reply as one or more replies that the platform can show; buttons go on the last."""
     text = reply.text
