@@ -89,6 +89,15 @@ class ProjectSettings(Section):
                             "zh": "文化休闲公园", "mn": "Соёл амралтын хүрээлэн"}
     appeals_url: str = "https://www.gosuslugi.ru/10091/1"
     website_url: str = ""
+    time_zone: str = "Asia/Chita"   # IANA name: every time staff and residents see is in it
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from bot.localtime import zone_named
+
+        zone_named(value)
+        return value
 
 
 class PrivacySettings(Section):

@@ -1,0 +1,82 @@
+"""Times as the town reads them.
+
+Storage keeps ISO 8601 in UTC (text order is time order); everything staff and residents read
+— pages, exports, chat messages — is turned into the town's own zone here, with the zone named,
+so that «06:20» on a proposal is the hour its author sent it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DATE_TIME = "%d.%m.%Y %H:%M"
+DATE = "%d.%m.%Y"
+
+
+@cache
+def zone_named(name: str) -> ZoneInfo:
+    """The zone, or a ValueError in Russian naming the bad value (shown when settings load)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"неизвестный часовой пояс «{name}»: нужно имя из базы IANA, "
+                         f"например Asia/Chita или Europe/Moscow") from error
+
+
+def parse_stamp(stamp: str | datetime | None) -> datetime | None:
+    """A stored stamp as an aware datetime; naive stamps are UTC, as storage writes them."""
+    if stamp is None or stamp == "":
+        return None
+    moment = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(str(stamp))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def offset_label(offset: timedelta | None) -> str:
+    """«UTC+9», «UTC+5:30», «UTC»: how Russian official texts name a zone."""
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    if not minutes:
+        return "UTC"
+    sign = "+" if minutes > 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    """The town's clock: one per application, built from ``project.time_zone``."""
+
+    name: str = "Asia/Chita"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_named(self.name)
+
+    def at(self, stamp: str | datetime | None) -> datetime | None:
+        """The stored moment in the town's zone (aware)."""
+        moment = parse_stamp(stamp)
+        return moment.astimezone(self.zone) if moment else None
+
+    def naive(self, stamp: str | datetime | None) -> datetime | None:
+        """Local wall time without tzinfo: what a spreadsheet cell holds."""
+        moment = self.at(stamp)
+        return moment.replace(tzinfo=None) if moment else None
+
+    def text(self, stamp: str | datetime | None, pattern: str = DATE_TIME) -> str:
+        moment = self.at(stamp)
+        return moment.strftime(pattern) if moment else ""
+
+    def label(self, when: datetime | None = None) -> str:
+        """«UTC+9» at a moment (now by default): the offset can change with the law."""
+        moment = when or datetime.now(timezone.utc)
+        return offset_label(moment.astimezone(self.zone).utcoffset())
+
+    def from_wall(self, wall: datetime) -> datetime:
+        """A time staff typed in the town's wall clock, as aware UTC; aware input is kept."""
+        if wall.tzinfo is None:
+            wall = wall.replace(tzinfo=self.zone)
+        return wall.astimezone(timezone.utc)
+
+    def today(self) -> date:
+        return datetime.now(self.zone).date()
