@@ -19,7 +19,7 @@ CONTENT = Path(__file__).parent / "fixtures" / "content"
 INDEXES = ("proposals_fts", "survey_answers_fts", "contest_entries_fts")
 
 
-async def _answer_survey(w, resident, why_not: str) -> None:
+async def answer_survey(w, resident, why_not: str) -> None:
     await resident.press("menu:surveys")
     await resident.press("survey:opinion")
     await resident.press("sa:opinion:0:never")
@@ -29,7 +29,7 @@ async def _answer_survey(w, resident, why_not: str) -> None:
     await resident.press("sa:opinion:6:_skip")
 
 
-async def _send_work(resident, text: str) -> None:
+async def send_work(resident, text: str) -> None:
     await resident.press("menu:contests")
     await resident.press("contest:drawings")
     await resident.press("cpage:drawings:enter")
@@ -112,10 +112,10 @@ async def test_staff_find_survey_text_answers_and_contest_works_by_any_form_of_t
         first, second = w.resident(), w.resident()
         await onboard(first)
         await onboard(second)
-        await _answer_survey(w, first, "Далеко идти, и нет скамеек у пруда")
-        await _answer_survey(w, second, "Нет времени")
-        await _send_work(first, "Парк с большим озером и лодками")
-        await _send_work(second, "Качели и горка")
+        await answer_survey(w, first, "Далеко идти, и нет скамеек у пруда")
+        await answer_survey(w, second, "Нет времени")
+        await send_work(first, "Парк с большим озером и лодками")
+        await send_work(second, "Качели и горка")
 
         found, total = await w.app.db.reader.surveys.search("скамейка")
         assert total == 1 and found[0].text_answers == [("why_not", "Далеко идти, и нет скамеек у пруда")]
@@ -146,8 +146,8 @@ async def test_an_erased_residents_words_are_neither_found_nor_left_in_the_searc
         resident = w.resident()
         await onboard(resident)
         await propose(resident, "Посадить дендрарий у школы", photo=False, point=None)
-        await _answer_survey(w, resident, "Там нет дендрария")
-        await _send_work(resident, "Дендрарий моей мечты")
+        await answer_survey(w, resident, "Там нет дендрария")
+        await send_work(resident, "Дендрарий моей мечты")
         reader = w.app.db.reader
         assert (await reader.moderation.search(ProposalFilter(search="дендрарий"), 10))[1] == 1
         assert (await reader.surveys.search("дендрарий"))[1] == 1
@@ -168,7 +168,7 @@ async def test_a_name_hidden_in_kept_texts_is_hidden_in_the_search_index_too(tmp
         resident = w.resident()
         await onboard(resident)
         await propose(resident, "Меня зовут Иван Петров, нужна лавочка", photo=False, point=None)
-        await _answer_survey(w, resident, "Пишет Иван Петров: далеко")
+        await answer_survey(w, resident, "Пишет Иван Петров: далеко")
         reader = w.app.db.reader
         assert (await reader.moderation.search(ProposalFilter(search="Петров"), 10))[1] == 1
         assert (await reader.surveys.search("Петров"))[1] == 1
