@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): every benchmark, one after another."""
 import asyncio
 
-from bench import broadcast, export, votes, vk, webchat
+from bench import broadcast, export, search, votes, vk, webchat
 
 
 def main() -> None:
@@ -13,6 +13,8 @@ def main() -> None:
     print(vk.report(asyncio.run(vk.measure())), flush=True)
     print("\n== exports: proposals to CSV and XLSX, time and peak memory ==")
     print(export.report(asyncio.run(export.measure())), flush=True)
+    print("\n== search: 10,000 proposals indexed and searched by lemmas and by word forms ==")
+    print(search.report(*asyncio.run(search.measure())), flush=True)
     print("\n== broadcasts: one announcement at the platforms' ceilings ==")
     print(broadcast.report(*asyncio.run(broadcast.measure())), flush=True)
 

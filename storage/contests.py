@@ -8,11 +8,12 @@ vote is refused by the database whatever the code does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import aiosqlite
 
 from storage.clock import now
+from storage.search import match_expression
 
 VoteOutcome = Literal["cast", "already", "not_votable"]
 
@@ -106,3 +107,28 @@ class Contests:
             "SELECT definition FROM contests WHERE voting_closes_at <= ? ORDER BY voting_closes_at DESC, id LIMIT ?",
             (moment, limit))
         return [row[0] for row in rows]
+
+    async def search(self, query: str, *, contest_id: int | None = None, status: str | None = None,
+                     limit: int = 50, offset: int = 0) -> tuple[list[Entry], int]:
+        """Works whose text holds every word of ``query`` in any form (by lemmas,
+        ``storage.search``), optionally of one contest and status, newest first, and how many
+        there are. An empty ``query`` filters nothing: every work of that contest and status."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        expression = match_expression(query)
+        if expression:
+            clauses.append("e.id IN (SELECT rowid FROM contest_entries_fts WHERE contest_entries_fts MATCH ?)")
+            params.append(expression)
+        if contest_id is not None:
+            clauses.append("e.contest_id = ?")
+            params.append(contest_id)
+        if status is not None:
+            clauses.append("e.status = ?")
+            params.append(status)
+        where = " AND ".join(clauses) or "1"
+        total = (await self._db.execute_fetchall(
+            f"SELECT count(*) FROM contest_entries e WHERE {where}", params))[0][0]
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_ENTRY} FROM contest_entries e WHERE {where} ORDER BY e.id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset])
+        return [Entry(*row) for row in rows], total

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
+from storage import search
 from storage.clock import now
 from storage.attachment_references import FILE_KEY, keys_in
 from storage.redaction import Redacted, redact, redact_json
@@ -129,6 +130,6 @@ class Contributions:
         return outcome
 
     async def compact_search_index(self) -> None:
-        """Rewrite the proposals' full-text index in one piece: after an update the old words stay
-        in the index's older segments, marked deleted, until segments are merged."""
-        await self._db.execute("INSERT INTO proposals_fts (proposals_fts) VALUES ('optimize')")
+        """Rewrite the search indexes in one piece (``storage.search.compact``), so that the
+        erased or hidden words are not left behind in their older segments."""
+        await search.compact(self._db)

@@ -27,6 +27,7 @@ from typing import AsyncIterator
 
 import aiosqlite
 
+from storage import search
 from storage.cache import ReadCache
 from storage.repositories import Repositories
 
@@ -53,6 +54,7 @@ async def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> aiosql
         await connection.execute("PRAGMA foreign_keys=ON")
         await connection.execute("PRAGMA secure_delete=ON")
         await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        await search.register(connection)  # the search index's triggers call these
     except BaseException:
         await connection.close()  # its thread would otherwise keep the process from exiting
         raise

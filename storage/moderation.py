@@ -7,7 +7,6 @@ exactly what the list showed.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -15,10 +14,10 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import now
+from storage.search import match_expression
 
 STATUSES = ("new", "in_review", "with_experts", "accepted", "partly_accepted", "not_feasible", "duplicate", "spam")
 VERDICTS = ("possible", "impossible", "needs_correction")
-WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -34,8 +33,9 @@ class ProposalFilter:
     search: str = ""
 
     def fts_query(self) -> str:
-        """Each word a quoted prefix term, all required: «скамейк» finds «скамейки», «скамейку»."""
-        return " ".join(f'"{word}"*' for word in WORD.findall(self.search.lower())[:12])
+        """Every word required, by its lemmas or as a prefix (``storage.search``): «скамейка»
+        finds «скамейки», «скамей» finds «скамейку»."""
+        return match_expression(self.search)
 
     def where(self, alias: str = "p") -> tuple[str, list[Any]]:
         clauses: list[str] = []

@@ -4,14 +4,25 @@ erased authors' names share it."""
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+import threading
+from functools import lru_cache
+
+_loading = threading.Lock()
+_analyzer = None
 
 
-@cache
 def analyzer():
-    import pymorphy3
+    """Built once under a lock: the search index's triggers lemmatise in the database's thread
+    while the event loop's thread may do so too, and two analyzers built at once by two threads
+    fail (pymorphy2/pymorphy2#37)."""
+    global _analyzer
+    if _analyzer is None:
+        with _loading:
+            if _analyzer is None:
+                import pymorphy3
 
-    return pymorphy3.MorphAnalyzer()
+                _analyzer = pymorphy3.MorphAnalyzer()
+    return _analyzer
 
 
 WORD = re.compile(r"[а-яёa-z0-9]+(?:-[а-яёa-z]+)?", re.IGNORECASE)

@@ -9,6 +9,18 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import now
+from storage.search import match_expression, text_answers
+
+
+@dataclass(frozen=True)
+class FoundResponse:
+    """A survey response whose text answers hold the words searched for."""
+    id: int
+    survey_key: str
+    definition: dict[str, Any]
+    channel: str
+    completed_at: str | None
+    text_answers: list[tuple[str, str]]  # (question key, answer), in the survey's order
 
 
 @dataclass
@@ -46,3 +58,28 @@ class Surveys:
         rows = await self._db.execute_fetchall(
             "SELECT count(*) FROM survey_responses WHERE survey_id = ? AND completed_at IS NOT NULL", (survey_id,))
         return rows[0][0]
+
+    async def search(self, query: str, *, survey_id: int | None = None, limit: int = 50,
+                     offset: int = 0) -> tuple[list[FoundResponse], int]:
+        """Responses whose text answers hold every word of ``query`` in any form (by lemmas,
+        ``storage.search``), newest first, and how many there are; '' finds none."""
+        expression = match_expression(query)
+        if not expression:
+            return [], 0
+        where = "r.id IN (SELECT rowid FROM survey_answers_fts WHERE survey_answers_fts MATCH ?)"
+        params: list[Any] = [expression]
+        if survey_id is not None:
+            where += " AND r.survey_id = ?"
+            params.append(survey_id)
+        total = (await self._db.execute_fetchall(
+            f"SELECT count(*) FROM survey_responses r WHERE {where}", params))[0][0]
+        rows = await self._db.execute_fetchall(
+            "SELECT r.id, s.key, s.definition, r.channel, r.completed_at, r.answers FROM survey_responses r"
+            f" JOIN surveys s ON s.id = r.survey_id WHERE {where} ORDER BY r.id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset])
+        found = []
+        for response_id, key, definition_json, channel, completed_at, answers_json in rows:
+            definition = json.loads(definition_json)
+            answers = text_answers(json.loads(answers_json or "{}"), definition)
+            found.append(FoundResponse(response_id, key, definition, channel, completed_at, answers))
+        return found, total
