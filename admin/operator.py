@@ -15,7 +15,8 @@ from aiohttp import web
 from admin import sms_notices
 from admin.app import panel, redirect, render
 from admin.audit import record
-from admin.roles import PROPOSALS, current_user, require
+from admin.numbers import path_id
+from admin.roles import PERSONAL_DATA, PROPOSALS, current_user, require
 from admin.titles import OPERATOR_SOURCES as SOURCES
 from bot.phones import e164
 from storage.attachments import ImageTooLarge, NotAnImage, QuotaExceeded
@@ -121,3 +122,21 @@ async def enter(request: web.Request) -> web.StreamResponse:
     text = p.texts.get(p.texts.default, "moderation.sms_receipt", receipt=receipt)
     sent = await sms_notices.send(p, [sms_notices.Sms(proposal_id, phone, text, "о приёме")], operator)
     raise redirect(f"/admin/proposals/{proposal_id}", "created_sms_sent" if sent else "created_sms_failed")
+
+
+@routes.post("/proposals/{proposal_id:[0-9]+}/forget-author")
+@require(PERSONAL_DATA)
+async def forget_author(request: web.Request) -> web.StreamResponse:
+    """The author of an entered proposal asks, by phone or in person, to have their data erased:
+    their name, number and e-mail go from every proposal entered for that number (the proposals
+    stay, without an author), and no SMS reaches them any more."""
+    p = panel(request)
+    proposal_id = path_id(request, "proposal_id")
+    actor = current_user(request).username
+    async with p.db.transaction() as tx:
+        erased = await tx.privacy.forget_entry_author(proposal_id)
+        if erased:
+            await tx.moderation.event(proposal_id, actor, "author_erased", f"из предложений: {erased}")
+            await record(tx, request, "proposal.forget_author",
+                         f"{p.settings.proposals.receipt_prefix}{proposal_id}", {"proposals": erased})
+    raise redirect(f"/admin/proposals/{proposal_id}", "author_erased")

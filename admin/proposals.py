@@ -32,7 +32,8 @@ VERDICT_TITLES = {"possible": "возможно", "impossible": "невозмо�
 EVENT_TITLES = {"status": "статус", "answer": "ответ автору", "question": "вопрос автору",
                 "correction": "исправление от автора", "opinion": "заключение эксперта",
                 "merged": "присоединён дубликат", "entered": "принято оператором",
-                "erased": "текст, место и фото удалены по просьбе автора", "sms": "SMS автору"}
+                "erased": "текст, место и фото удалены по просьбе автора", "sms": "SMS автору",
+                "author_erased": "данные автора удалены по его просьбе"}
 assert set(STATUS_TITLES) == set(STATUSES) and set(VERDICT_TITLES) == set(VERDICTS)
 
 

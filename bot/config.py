@@ -189,11 +189,6 @@ class ProposalSettings(Section):
             raise ValueError("reception point keys must be unique")
         return value
 
-    def point_title(self, key: str) -> str:
-        """The point's title; an unknown key (a point since removed, or the free text of older
-        entries) is shown as it was stored."""
-        return next((p.title for p in self.reception_points if p.key == key), key)
-
 
 class SubscriptionSettings(Section):
     topics: tuple[Titled, ...] = DEFAULT_TOPICS

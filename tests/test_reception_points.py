@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from contextlib import asynccontextmanager
 
+import pytest
+
+from bot.config import ConfigError, load_settings
 from channels.webchat.channel import session_ref
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world
@@ -182,3 +185,41 @@ async def test_erasing_a_resident_with_that_number_erases_the_author_from_operat
         assert (card.author_name, card.author_phone, card.author_contact, card.author_consent_at) == ("", "", "", None)
         assert card.text == "Сломана горка на детской площадке"  # the proposal itself stays
         assert (await w.app.db.reader.moderation.card(other)).author_phone == "+79147654321"
+
+
+async def test_staff_erase_an_entered_author_on_request_from_every_proposal_with_that_number(tmp_path):
+    async with sms_world(tmp_path) as (w, fake):
+        await make_staff(w.app, "mila", "moderator")
+        await make_staff(w.app, "anna", "admin", personal_data=True)
+        async with StaffBrowser.of(w.app) as mila, StaffBrowser.of(w.app) as anna:
+            await mila.login("mila")
+            await anna.login("anna")
+            first = number_of(await mila.post("/admin/operator", entry("Сломана горка на детской площадке")))
+            second = number_of(await mila.post("/admin/operator", entry("Нет освещения у пруда",
+                                                                        author_phone="+7 914 123 45 67")))
+            someone_else = number_of(await mila.post("/admin/operator", entry(
+                "Нужны урны у входа", author_name="Пётр", author_phone="+7 914 765-43-21")))
+            assert (await mila.post(f"/admin/proposals/{first}/forget-author")).status == 403
+            shown = await anna.get(f"/admin/proposals/{first}")
+            assert "Мария Ивановна" in shown.text and 'id="forget-author"' in shown.text
+            erased = await anna.post(f"/admin/proposals/{first}/forget-author")
+            assert erased.status == 200 and "Мария Ивановна" not in erased.text
+            for number in (first, second):
+                card = await w.app.db.reader.moderation.card(number)
+                assert (card.author_name, card.author_phone, card.author_consent_at) == ("", "", None)
+            assert (await w.app.db.reader.moderation.card(someone_else)).author_name == "Пётр"
+            sent = len(fake.to(PHONE))
+            await mila.post(f"/admin/proposals/{second}/status", {"status": "accepted", "reason": ""})
+            assert len(fake.to(PHONE)) == sent  # an erased author is not written to any more
+
+
+def test_reception_point_keys_must_be_unique_and_well_formed():
+    points = '[{key: library, title: Библиотека}, {key: library, title: Другая библиотека}]'
+    with pytest.raises(ConfigError, match="reception point keys must be unique"):
+        load_settings(None, {"SOUCHASTIE_PROPOSALS_RECEPTION_POINTS": points})
+    with pytest.raises(ConfigError, match="reception_points"):
+        load_settings(None, {"SOUCHASTIE_PROPOSALS_RECEPTION_POINTS": '[{key: "Библиотека", title: Библиотека}]'})
+    custom = load_settings(None, {"SOUCHASTIE_PROPOSALS_RECEPTION_POINTS":
+                                  '[{key: school_5, title: Школа № 5, address: "мкр 5, д. 1", hours: "пн–пт 9–18"}]'})
+    assert [(p.key, p.title, p.hours) for p in custom.proposals.reception_points] == [
+        ("school_5", "Школа № 5", "пн–пт 9–18")]
