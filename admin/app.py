@@ -40,6 +40,7 @@ from bot.addresses import Network, client_address, networks
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Texts
+from bot.sms import SmsGateway
 from storage.attachments import AttachmentStore
 from storage.database import Database
 
@@ -68,6 +69,7 @@ class Panel:
     paths: frozenset[str]  # every path the panel serves, to show only the menu items that exist
     trusted_proxies: tuple[Network, ...]
     throttle: LoginThrottle
+    sms: SmsGateway | None = None  # the SMS provider, when one is configured (sms.provider)
 
     @property
     def attachments(self) -> AttachmentStore:
@@ -95,7 +97,11 @@ MENU = (
 NOTICES = {
     "saved": "Сохранено.",
     "created": "Создано.",
+    "created_sms_sent": "Создано. Автору отправлено SMS с номером предложения.",
+    "created_sms_failed": "Создано, но SMS автору не отправлено (причина — в истории предложения): "
+                          "назовите автору номер предложения сами.",
     "sent": "Отправлено автору.",
+    "author_erased": "Имя и контакты автора удалены из всех предложений, принятых с его номером.",
     "status": "Статус изменён, автор получил уведомление.",
     "opinion": "Заключение записано.",
     "bulk": "Готово: действие применено к отмеченным предложениям.",
@@ -201,7 +207,7 @@ async def static_file(request: web.Request) -> web.StreamResponse:
 
 
 def setup_admin(web_app: web.Application, db: Database, dispatcher: Dispatcher, settings: Settings,
-                texts: Texts) -> None:
+                texts: Texts, sms: SmsGateway | None = None) -> None:
     """Mount the panel on the bot's web app (before it starts): every /admin route is added here."""
     sub = web.Application(middlewares=[staff_session])
     for name in PAGES:
@@ -210,6 +216,6 @@ def setup_admin(web_app: web.Application, db: Database, dispatcher: Dispatcher, 
     paths = frozenset("/admin" + (resource.canonical or "") for resource in sub.router.resources())
     sub[PANEL] = Panel(db, dispatcher, settings, texts, templates(),
                        settings.server.public_url.startswith("https://"), paths,
-                       networks(settings.server.trusted_proxies), LoginThrottle(settings.admin))
+                       networks(settings.server.trusted_proxies), LoginThrottle(settings.admin), sms)
     web_app.router.add_get("/admin", lambda request: web.HTTPFound("/admin/"))
     web_app.add_subapp("/admin", sub)

@@ -4,13 +4,16 @@ Each function changes the proposal, writes its history and the audit log, and re
 messages for the authors from inside ``dispatcher.notify``: so a status is never changed without
 its notice being queued, nor a notice sent for a change that was rolled back. Messages go to the
 author's own channel, in the author's language. Authors of proposals hidden as spam are not told
-(that only teaches a spammer what gets through); proposals entered by an operator have no
-chat to write to, and the operator phones or writes to the person instead.
+(that only teaches a spammer what gets through). Proposals entered by an operator have no chat
+to write to: an author who left a number with their consent gets the status notice by SMS once
+the change is committed (admin/sms_notices.py), where an SMS provider is configured; otherwise
+the operator phones or writes to the person.
 """
 from __future__ import annotations
 
 from aiohttp import web
 
+from admin import sms_notices
 from admin.app import Panel
 from admin.audit import record
 from admin.roles import current_user
@@ -42,9 +45,11 @@ async def change_status(panel: Panel, request: web.Request, proposal_ids: list[i
     many changed."""
     actor = current_user(request).username
     changed = 0
+    texts: list[sms_notices.Sms] = []
 
     async def build(tx: Repositories) -> Messages:
         nonlocal changed
+        texts.clear()
         messages: Messages = []
         for proposal_id in proposal_ids:
             old = await tx.moderation.set_status(proposal_id, status, actor, reason=reason, duplicate_of=duplicate_of)
@@ -57,14 +62,22 @@ async def change_status(panel: Panel, request: web.Request, proposal_ids: list[i
             if duplicate_of is not None:
                 await tx.moderation.merge_photos(proposal_id, duplicate_of)
                 await tx.moderation.event(duplicate_of, actor, "merged", receipt(panel, proposal_id))
-            author = await _author(tx, panel, proposal_id)
-            if author is None or status == "spam":
+            if status == "spam":
                 continue
-            ref, language, _, _ = author
-            messages.append((ref, Reply(text=_status_text(panel, language, proposal_id, status, reason, duplicate_of))))
+            author = await _author(tx, panel, proposal_id)
+            if author is not None:
+                ref, language, _, _ = author
+                messages.append((ref, Reply(text=_status_text(panel, language, proposal_id, status, reason,
+                                                              duplicate_of))))
+            elif panel.sms is not None and (phone := await tx.moderation.phone_author(proposal_id)):
+                language = panel.texts.default
+                texts.append(sms_notices.Sms(proposal_id, phone, _status_text(
+                    panel, language, proposal_id, status, reason, duplicate_of),
+                    f"о статусе «{panel.texts.get(language, f'status.{status}')}»"))
         return messages
 
     await panel.dispatcher.notify(build)
+    await sms_notices.send(panel, texts, actor)
     return changed
 
 

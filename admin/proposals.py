@@ -17,7 +17,7 @@ from aiohttp import web
 from admin.app import panel, render
 from admin.numbers import page_number, path_id
 from admin.roles import OPINIONS, PERSONAL_DATA, PROPOSALS, can, current_user, require
-from admin.titles import CHANNEL_TITLES
+from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES
 from storage.moderation import STATUSES, VERDICTS, ProposalFilter
 
 routes = web.RouteTableDef()
@@ -32,7 +32,8 @@ VERDICT_TITLES = {"possible": "возможно", "impossible": "невозмо�
 EVENT_TITLES = {"status": "статус", "answer": "ответ автору", "question": "вопрос автору",
                 "correction": "исправление от автора", "opinion": "заключение эксперта",
                 "merged": "присоединён дубликат", "entered": "принято оператором",
-                "erased": "текст, место и фото удалены по просьбе автора"}
+                "erased": "текст, место и фото удалены по просьбе автора", "sms": "SMS автору",
+                "author_erased": "данные автора удалены по его просьбе"}
 assert set(STATUS_TITLES) == set(STATUSES) and set(VERDICT_TITLES) == set(VERDICTS)
 
 
@@ -62,7 +63,8 @@ def category_titles(request: web.Request) -> dict[str, str]:
 
 def titles(request: web.Request) -> dict[str, dict[str, str]]:
     return {"status": STATUS_TITLES, "verdict": VERDICT_TITLES, "channel": CHANNEL_TITLES,
-            "event": EVENT_TITLES, "category": category_titles(request)}
+            "event": EVENT_TITLES, "category": category_titles(request), "source": OPERATOR_SOURCES,
+            "point": {point.key: point.title for point in panel(request).settings.proposals.reception_points}}
 
 
 @routes.get("/proposals")

@@ -1,4 +1,5 @@
-"""The «Статистика» page: reach per channel and per source, proposals per week and per category,
+"""The «Статистика» page: reach per channel and per source; proposals per channel, per source
+(a poster, or how an operator received one) and per reception point, per week and per category;
 poll results and survey summaries as inline SVG charts, the tag cloud and the weekly reports.
 
 Everything is counted by SQLite (storage/statistics.py) when the page is opened, so the numbers
@@ -17,6 +18,8 @@ from admin.charts import bar_chart
 from admin.proposals import STATUS_TITLES
 from admin.roles import STATISTICS, require
 from admin.tagcloud import cloud_html, count_forms, lemmas
+from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES
+from bot.config import ProposalSettings
 from storage.repositories import Repositories
 
 routes = web.RouteTableDef()
@@ -69,6 +72,21 @@ async def survey_summaries(reader: Repositories) -> list[dict[str, Any]]:
     return summaries
 
 
+async def proposal_breakdowns(reader: Repositories, settings: ProposalSettings,
+                              since: str = "") -> dict[str, list[tuple[str, int]]]:
+    """(title, proposals) per channel, per source and per reception point, spam left out. Every
+    configured point is listed, those with no proposal too (a point that collects nothing is
+    news); a point no longer configured, or the free text of an older entry, shows as stored."""
+    channels = await reader.statistics.proposals_by("channel", since)
+    sources = await reader.statistics.proposals_by("source", since)
+    counted = dict(await reader.statistics.proposals_by("point", since))
+    counted.pop("", None)
+    points = [(point.title, counted.pop(point.key, 0)) for point in settings.reception_points]
+    return {"channel": [(CHANNEL_TITLES.get(k, k), n) for k, n in channels],
+            "source": [(OPERATOR_SOURCES.get(k, k) if k else "не указан", n) for k, n in sources],
+            "point": points + sorted(counted.items(), key=lambda item: (-item[1], item[0]))}
+
+
 async def tag_cloud(reader: Repositories, since: str = "") -> list[tuple[str, int]]:
     forms = None
     async for page in reader.statistics.proposal_texts(since):
@@ -93,6 +111,7 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
         request, "stats_index.html", since=since,
         by_channel=await reader.statistics.reach_by_channel(),
         by_source=await reader.statistics.reach_by_source(),
+        proposals_by=await proposal_breakdowns(reader, p.settings.proposals, since),
         weeks_chart=bar_chart([(week, n) for week, n in weeks], "Предложения по неделям"),
         categories_chart=bar_chart([(titles.get(k, k), n) for k, n in categories], "Предложения по категориям"),
         statuses=[(STATUS_TITLES.get(s, s), n) for s, n in await reader.statistics.proposals_by_status()],

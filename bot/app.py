@@ -126,7 +126,7 @@ class Application:
         self.web.router.add_get("/healthz", lambda request: web.json_response({"ok": True}))
         for channel in self.channels.values():
             channel.setup_routes(self.web, self.dispatcher)
-        setup_admin(self.web, self.db, self.dispatcher, settings, texts)
+        setup_admin(self.web, self.db, self.dispatcher, settings, texts, self.sms)
         await self.dispatcher.recover()
         from handlers.sms_codes import after_restart
 

@@ -135,6 +135,29 @@ DEFAULT_TOPICS = (
 )
 
 
+class ReceptionPoint(Section):
+    """A place where staff take proposals in person or on paper; operator entry records its key,
+    the panel and the statistics show its title."""
+
+    key: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    title: str = Field(min_length=1, max_length=120)   # in Russian, as staff read it
+    address: str = Field("", max_length=200)
+    hours: str = Field("", max_length=120)             # opening hours, as staff tell residents
+
+
+# The Krasnokamensk campaign opened seven reception points (seed §14 p. 4); the passport does not
+# name them, so these are the places such a town opens them in: replace with your own.
+DEFAULT_RECEPTION_POINTS = (
+    ReceptionPoint(key="administration", title="Администрация городского поселения"),
+    ReceptionPoint(key="culture_centre", title="Культурно-спортивный центр"),
+    ReceptionPoint(key="library", title="Центральная городская библиотека"),
+    ReceptionPoint(key="park", title="Детский парк культуры и отдыха"),
+    ReceptionPoint(key="mfc", title="МФЦ «Мои документы»"),
+    ReceptionPoint(key="youth_centre", title="Молодёжный центр"),
+    ReceptionPoint(key="mall", title="Торговый центр (стойка проекта)"),
+)
+
+
 class ProposalSettings(Section):
     categories: tuple[Titled, ...] = Field(DEFAULT_CATEGORIES, min_length=1)
     # False: a new proposal is in the first category, which the resident sees and may change on
@@ -147,6 +170,8 @@ class ProposalSettings(Section):
     max_photo_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     receipt_prefix: str = "П-"
     list_limit: int = Field(10, ge=1, le=50)
+    # Where staff take proposals in person or on paper: chosen from this list in operator entry.
+    reception_points: tuple[ReceptionPoint, ...] = DEFAULT_RECEPTION_POINTS
 
     @field_validator("categories")
     @classmethod
@@ -154,6 +179,14 @@ class ProposalSettings(Section):
         keys = [c.key for c in value]
         if len(keys) != len(set(keys)):
             raise ValueError("category keys must be unique")
+        return value
+
+    @field_validator("reception_points")
+    @classmethod
+    def _unique_points(cls, value: tuple[ReceptionPoint, ...]) -> tuple[ReceptionPoint, ...]:
+        keys = [p.key for p in value]
+        if len(keys) != len(set(keys)):
+            raise ValueError("reception point keys must be unique")
         return value
 
 

@@ -116,6 +116,8 @@ class ProposalCard:
     point: str
     author_name: str
     author_contact: str
+    author_phone: str
+    author_consent_at: str | None
     entered_by: str
     created_at: str
     updated_at: str
@@ -133,7 +135,8 @@ class Template:
 
 
 _CARD = ("id, resident_id, channel, coalesce(source, ''), category, text, address, latitude, longitude, status,"
-         " status_reason, duplicate_of, point, author_name, author_contact, entered_by, created_at, updated_at")
+         " status_reason, duplicate_of, point, author_name, author_contact, author_phone, author_consent_at, entered_by,"
+         " created_at, updated_at")
 
 
 class Moderation:
@@ -281,11 +284,21 @@ class Moderation:
     # -- operator entry ------------------------------------------------------------------------
 
     async def record_entry(self, proposal_id: int, *, point: str, author_name: str, author_contact: str,
-                           operator: str) -> None:
+                           author_phone: str, consented: bool, operator: str) -> None:
+        """Where the proposal was taken and who wrote it; the author's data only with their
+        consent (the operator ticked it), whose time is kept with it."""
         await self._db.execute(
-            "UPDATE proposals SET point = ?, author_name = ?, author_contact = ?, entered_by = ? WHERE id = ?",
-            (point, author_name, author_contact, operator, proposal_id))
+            "UPDATE proposals SET point = ?, author_name = ?, author_contact = ?, author_phone = ?,"
+            " author_consent_at = ?, entered_by = ? WHERE id = ?",
+            (point, author_name, author_contact, author_phone, now() if consented else None, operator, proposal_id))
         await self.event(proposal_id, operator, "entered", point)
+
+    async def phone_author(self, proposal_id: int) -> str | None:
+        """The number of an operator-entered author who agreed to be told by SMS, or None."""
+        rows = await self._db.execute_fetchall(
+            "SELECT author_phone FROM proposals WHERE id = ? AND resident_id IS NULL AND author_phone != ''"
+            " AND author_consent_at IS NOT NULL", (proposal_id,))
+        return rows[0][0] if rows else None
 
     async def author(self, proposal_id: int) -> tuple[int, str, str, str, str] | None:
         """(resident id, channel, external id, language, state) of the proposal's author, if known."""

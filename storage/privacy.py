@@ -64,6 +64,8 @@ class Privacy:
         files |= outcome.files
         await self._db.execute(
             "UPDATE proposals SET author_name = '', author_contact = '' WHERE resident_id = ?", (resident.id,))
+        if resident.phone:  # the same person's proposals taken by phone or on paper
+            await self.forget_phone(resident.phone)
         anonymised = await Proposals(self._db).disown(resident.id)
         subscriptions = await Subscriptions(self._db).unsubscribe_all(resident.id)
         files |= await self._forget_events(resident)
@@ -76,6 +78,29 @@ class Privacy:
                           else 0, outcome.survey_answers, outcome.contest_entries, outcome.redacted.total, unnamed)
         await self._record(resident, erasure, kept, outcome.photos)
         return erasure
+
+    async def forget_entry_author(self, proposal_id: int) -> int:
+        """The author of an operator-entered proposal asked to be erased: with a number, from every
+        proposal entered for that number (``forget_phone``); without, from this one. How many."""
+        rows = await self._db.execute_fetchall(
+            "SELECT author_phone FROM proposals WHERE id = ? AND resident_id IS NULL", (proposal_id,))
+        if not rows:
+            return 0
+        if rows[0][0]:
+            return await self.forget_phone(rows[0][0])
+        cursor = await self._db.execute(
+            "UPDATE proposals SET author_name = '', author_contact = '', author_consent_at = NULL WHERE id = ?",
+            (proposal_id,))
+        return cursor.rowcount
+
+    async def forget_phone(self, phone: str) -> int:
+        """Erase the author's name, contact, number and consent from every proposal an operator
+        entered for the person with this number (E.164); the proposals stay, without an author.
+        Returns how many proposals named them."""
+        cursor = await self._db.execute(
+            "UPDATE proposals SET author_name = '', author_contact = '', author_phone = '', author_consent_at = NULL"
+            " WHERE author_phone = ?", (phone,))
+        return cursor.rowcount
 
     async def _forget_events(self, resident: Resident) -> set[str]:
         """The inbox: payloads of failed and dead events, error texts, update ids naming them.

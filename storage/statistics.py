@@ -42,6 +42,16 @@ class Statistics:
     async def reach_by_source(self) -> list[Reach]:
         return await self._reach("first_source")
 
+    async def proposals_by(self, column: str, since: str = "", until: str = "9") -> list[tuple[str, int]]:
+        """(key, proposals) per channel, source or reception point, spam left out, most first."""
+        if column not in ("channel", "source", "point"):
+            raise ValueError(column)
+        rows = await self._db.execute_fetchall(
+            f"SELECT coalesce({column}, ''), count(*) FROM proposals"  # column: one of three names above
+            " WHERE status != 'spam' AND created_at >= ? AND created_at < ? GROUP BY 1 ORDER BY 2 DESC, 1",
+            (since, until))
+        return [(r[0], r[1]) for r in rows]
+
     async def proposals_by_week(self, since: str = "") -> list[tuple[str, int]]:
         """(Monday of the week as YYYY-MM-DD, proposals) in time order."""
         rows = await self._db.execute_fetchall(

@@ -70,8 +70,9 @@ FORM_TAG = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
 FIELD_NAME = re.compile(r"""\bname="([^"{}]+)\"""")
 # Forms the pages accept, so that one odd field at a time gets past the others' checks.
 VALID_FORMS = {
-    "/admin/operator": {"source": "phone", "point": "Горячая линия", "category": "problem",
-                        "text": "Сломана скамейка у фонтана", "author_name": "Мария", "author_contact": "+7 914"},
+    "/admin/operator": {"source": "reception", "point": "library", "category": "problem",
+                        "text": "Сломана скамейка у фонтана", "author_name": "Мария", "author_phone": "+7 914 000-00-00",
+                        "author_contact": "maria@example.org", "consent": "1"},
     "/admin/users": {"username": "newcomer", "role": "staff", "password": "a long enough password"},
     "/admin/users/{user_id}": {"role": "staff", "active": "on"},
     "/admin/answers": {"title": "Спасибо", "text": "Спасибо, учтём."},
@@ -137,8 +138,9 @@ async def seed_campaign(app) -> dict[str, list[str]]:
         await tx.moderation.set_status(proposals[1], "with_experts", "mila")
         await tx.moderation.give_opinion(proposals[1], user_ids[4], "egor", "needs_correction", "Уточнить место")
         await tx.moderation.set_status(proposals[2], "spam", "mila")
-        await tx.moderation.record_entry(proposals[3], point="Библиотека", author_name="Мария",
-                                         author_contact="+7 914 000-00-00", operator="mila")
+        await tx.moderation.record_entry(proposals[3], point="library", author_name="Мария",
+                                         author_contact="maria@example.org", author_phone="+79140000000",
+                                         consented=True, operator="mila")
         template_id = await tx.moderation.save_template(None, "Спасибо", "Спасибо, учтём.")
         await tx.statistics.add_report("2026-06-01", "Срез мнений: 6 предложений, чаще всего «скамейка».")
         # Dead letters: an event that used up its attempts, and a signed body no parser could read.

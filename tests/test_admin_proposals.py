@@ -10,8 +10,8 @@ from tests.journey import JPEG, all_text, onboard, propose
 
 
 def entry(text: str, **fields: str) -> dict[str, str]:
-    return {"source": "phone", "point": "Горячая линия администрации", "category": "problem", "text": text,
-            "author_name": "Мария Ивановна", "author_contact": "+7 914 000-00-00", **fields}
+    return {"source": "phone", "point": "", "category": "problem", "text": text, "author_name": "Мария Ивановна",
+            "author_phone": "+7 914 000-00-00", "consent": "1", **fields}
 
 
 async def test_an_operator_enters_a_phoned_in_proposal_with_its_source_point_and_photo(tmp_path):
@@ -23,13 +23,13 @@ async def test_an_operator_enters_a_phoned_in_proposal_with_its_source_point_and
             await anna.login("anna")
             form = aiohttp.FormData()
             for key, value in entry("Сломана горка на детской площадке", source="reception",
-                                    point="Библиотека, ул. Ленина 3", latitude="50,0979",
+                                    point="library", latitude="50,0979",
                                     longitude="118.0372").items():
                 form.add_field(key, value)
             form.add_field("photo", JPEG, filename="scan.jpg", content_type="image/jpeg")
             page = await mila.post("/admin/operator", form)
             assert page.status == 200 and "Создано" in page.text
-            assert "Библиотека, ул. Ленина 3" in page.text and "через оператора" in page.text
+            assert "Центральная городская библиотека" in page.text and "через оператора" in page.text
             assert "Мария Ивановна" not in page.text  # a moderator without the personal-data right
             number = int(page.url.rsplit("/", 1)[1].split("?")[0])
             card = await w.app.db.reader.moderation.card(number)
