@@ -1,6 +1,8 @@
-"""What the panel calls each channel: one table, so every page says the same."""
+"""What the panel calls each channel and language: one table each, so every page says the same."""
 from __future__ import annotations
 
 CHANNEL_TITLES = {"webchat": "веб-чат", "telegram": "Telegram", "vk": "ВКонтакте", "max": "MAX",
                   "ok": "Одноклассники", "whatsapp": "WhatsApp", "gateway": "шлюз",
                   "operator": "через оператора"}
+# A text's language, as the broadcast page labels a text written in it.
+LANGUAGE_TITLES = {"ru": "по-русски", "en": "по-английски", "zh": "по-китайски", "mn": "по-монгольски"}
