@@ -18,6 +18,11 @@ from tests.journey import all_text, onboard, propose
 BADGE = "ждёт исправления автора"
 
 
+async def download_csv(staff: StaffBrowser, path: str) -> tuple[int, str]:
+    async with staff.http.get(staff.base + path) as response:
+        return response.status, (await response.read()).decode("utf-8-sig")
+
+
 async def finished_broadcast(w, recipients: int = 2) -> int:
     """A broadcast sent to ``recipients`` residents of the web chat, waited for until done."""
     for _ in range(recipients):
@@ -90,6 +95,11 @@ async def test_the_list_marks_and_filters_proposals_waiting_for_their_authors_co
             only = await mila.get("/admin/proposals?correction=1")
             assert f">{waiting}<" in only.text and f">{plain}<" not in only.text
             assert "Фильтры (1)" in only.text
+            # «Выгрузить то, что найдено» keeps the filter, and so does the file downloaded from there.
+            exports = await mila.get("/admin/exports?correction=1")
+            assert 'name="correction" value="1" checked' in exports.text
+            status, text = await download_csv(mila, "/admin/exports/download?format=csv&kind=proposals&correction=1")
+            assert status == 200 and "Поставить скамейки у пруда" in text and "каток" not in text
 
             await asked.send_text("Скамейки у нижнего пруда, у лодочной станции")
             assert BADGE not in (await mila.get("/admin/proposals")).text
