@@ -206,6 +206,11 @@ async def static_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path)
 
 
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """The site's icon at the address every browser asks for, for the panel's pages and the chat's."""
+    return web.FileResponse(STATIC["favicon.ico"], headers={"Cache-Control": "public, max-age=86400"})
+
+
 def setup_admin(web_app: web.Application, db: Database, dispatcher: Dispatcher, settings: Settings,
                 texts: Texts, sms: SmsGateway | None = None) -> None:
     """Mount the panel on the bot's web app (before it starts): every /admin route is added here."""
@@ -218,4 +223,5 @@ def setup_admin(web_app: web.Application, db: Database, dispatcher: Dispatcher, 
                        settings.server.public_url.startswith("https://"), paths,
                        networks(settings.server.trusted_proxies), LoginThrottle(settings.admin), sms)
     web_app.router.add_get("/admin", lambda request: web.HTTPFound("/admin/"))
+    web_app.router.add_get("/favicon.ico", favicon)
     web_app.add_subapp("/admin", sub)

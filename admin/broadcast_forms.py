@@ -2,11 +2,15 @@
 
 A broadcast is created through ``broadcasts.outbox.create`` — the broadcast row and one delivery
 per recipient in one transaction — and the running bot's senders find it on their next idle
-look; the panel never sends anything itself. The page's bar is refreshed by a small static
-script (the panel's CSP allows no inline scripts) reading ``/admin/broadcasts/{id}/progress``.
+look; the panel never sends anything itself. The page's bar, its state and its buttons are
+refreshed by a small static script (the panel's CSP allows no inline scripts) reading
+``/admin/broadcasts/{id}/progress``, so a broadcast that ends while the page is open loses its
+«Пауза» and «Отменить» at once; a button pressed on a page older than the broadcast's state is
+answered with what the state is now (409), and changes nothing.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from datetime import datetime
 
@@ -16,14 +20,18 @@ from admin.app import panel, redirect, render
 from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import BROADCASTS, current_user, require
+from admin.titles import LANGUAGE_TITLES
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem, render as render_text
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 STATUS_TITLES = {"draft": "черновик", "scheduled": "запланирована", "sending": "идёт отправка",
                  "paused": "на паузе", "done": "завершена", "cancelled": "отменена"}
-SAMPLE_NAME = "Анна"
+SAMPLE_NAME = "Анна"  # the resident the examples are rendered for
+# What each control does, for the answer to a button pressed when it no longer can.
+CONTROL_TITLES = {"pause": "поставить на паузу", "resume": "продолжить", "cancel": "отменить"}
 
 
 def _spec(form) -> tuple[outbox.BroadcastSpec, str]:
@@ -97,19 +105,37 @@ async def _progress(request: web.Request) -> tuple[object, outbox.Progress]:
     return row, progress
 
 
+def _examples(texts: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(language's title, the stored template, the text SAMPLE_NAME gets), through the sandbox
+    that sends; a template that no longer renders shows its problem instead."""
+    shown = []
+    for language, source in texts.items():
+        try:
+            example = render_text(texts, language, SAMPLE_NAME)
+        except TemplateProblem as problem:
+            example = f"не получается показать: {problem}"
+        shown.append((LANGUAGE_TITLES.get(language, language), source, example))
+    return shown
+
+
+def _view(request: web.Request, row, progress: outbox.Progress, *, error: str = "", status: int = 200):
+    return render(request, "broadcast_view.html", status=status, row=row, progress=progress,
+                  statuses=STATUS_TITLES, controls=outbox.CONTROLS, examples=_examples(row.texts),
+                  sample_name=SAMPLE_NAME, error=error, audience=Audience(**row.audience).describe())
+
+
 @routes.get("/broadcasts/{id:[0-9]+}")
 @require(BROADCASTS)
 async def broadcast_page(request: web.Request) -> web.StreamResponse:
     row, progress = await _progress(request)
-    return render(request, "broadcast_view.html", row=row, progress=progress, statuses=STATUS_TITLES,
-                  audience=Audience(**row.audience).describe())
+    return _view(request, row, progress)
 
 
 @routes.get("/broadcasts/{id:[0-9]+}/progress")
 @require(BROADCASTS)
 async def broadcast_progress(request: web.Request) -> web.StreamResponse:
     _, progress = await _progress(request)
-    return web.json_response({**asdict(progress), "finished": progress.finished,
+    return web.json_response({**asdict(progress), "finished": progress.finished, "percent": progress.percent,
                               "status_title": STATUS_TITLES.get(progress.status, progress.status)})
 
 
@@ -117,9 +143,16 @@ async def broadcast_progress(request: web.Request) -> web.StreamResponse:
 @require(BROADCASTS)
 async def broadcast_control(request: web.Request) -> web.StreamResponse:
     broadcast_id, action = path_id(request, "id"), request.match_info["action"]
+    await _progress(request)  # 404 for a broadcast that does not exist
     db = panel(request).db
     changed = await getattr(outbox, action)(db, broadcast_id)
-    if changed not in (None, False):
-        async with db.transaction() as tx:
-            await record(tx, request, f"broadcast.{action}", str(broadcast_id))
-    raise redirect(f"/admin/broadcasts/{broadcast_id}", notice="saved" if changed not in (None, False) else "")
+    if changed in (None, False):  # its status had changed since the page was shown: say to what
+        row, progress = await _progress(request)
+        state = STATUS_TITLES.get(progress.status, progress.status)
+        log.info("рассылка %s: нельзя %s, её состояние — %s", broadcast_id, CONTROL_TITLES[action], state)
+        return _view(request, row, progress, status=409,
+                     error=f"Рассылку №{broadcast_id} нельзя {CONTROL_TITLES[action]}: её состояние сейчас —"
+                           f" «{state}». Ничего не изменено.")
+    async with db.transaction() as tx:
+        await record(tx, request, f"broadcast.{action}", str(broadcast_id))
+    raise redirect(f"/admin/broadcasts/{broadcast_id}", notice="saved")

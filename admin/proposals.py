@@ -22,6 +22,8 @@ from storage.moderation import STATUSES, VERDICTS, ProposalFilter
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
+# The list's filter fields in the query string (filters_from reads each).
+FILTER_FIELDS = ("q", "status", "category", "channel", "source", "from", "to", "photo", "location", "correction")
 
 STATUS_TITLES = {
     "new": "новое", "in_review": "на рассмотрении", "with_experts": "у экспертов",
@@ -54,7 +56,7 @@ def filters_from(query: Mapping[str, str], categories: set[str] | None = None) -
         channel=query.get("channel", "")[:32], source=query.get("source", "")[:64],
         date_from=_date(query.get("from", "")), date_to=_date(query.get("to", "")),
         with_photo=query.get("photo") == "1", with_location=query.get("location") == "1",
-        search=query.get("q", "")[:200])
+        awaiting_correction=query.get("correction") == "1", search=query.get("q", "")[:200])
 
 
 def category_titles(request: web.Request) -> dict[str, str]:
@@ -76,10 +78,12 @@ async def proposal_list(request: web.Request) -> web.StreamResponse:
     page = page_number(request, PAGE_SIZE)
     rows, total = await p.db.reader.moderation.search(filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     query = defaultdict(str, {k: v for k, v in request.query.items() if k not in ("page", "notice") and v})
+    # The filters in force, counted on the fold's title; a phone shows the fold open only then.
+    active = sum(1 for key in FILTER_FIELDS if query[key])
     return render(request, "proposals_list.html", rows=rows, total=total, page=page,
                   pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), query=query, query_string=urlencode(query),
                   facets=await p.db.reader.moderation.facets(), titles=titles(request),
-                  statuses=STATUSES, prefix=p.settings.proposals.receipt_prefix,
+                  statuses=STATUSES, prefix=p.settings.proposals.receipt_prefix, active_filters=active,
                   exports_here="/admin/exports" in p.paths and can(current_user(request), "exports"))
 
 

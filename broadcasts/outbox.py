@@ -4,7 +4,8 @@
 ``INSERT … SELECT`` in storage, so the recipients never pass through Python memory); only then
 can a sender take them. Staff control is status changes on the broadcast row, which the senders
 read: ``pause`` (claimed rows go back to pending), ``resume``, ``cancel`` (pending rows become
-'skipped'). ``progress`` counts the deliveries by status.
+'skipped'). ``CONTROLS`` says from which statuses each is possible, for them and for the pages
+that offer them. ``progress`` counts the deliveries by status.
 """
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ from datetime import datetime, timezone
 from broadcasts.audience import Audience
 from broadcasts.templates import build_reply, validate
 from storage.database import Database
+
+# The staff controls and the broadcast statuses each is possible from; a done or cancelled
+# broadcast has none.
+CONTROLS = {"pause": ("sending", "scheduled"), "resume": ("paused", "draft"),
+            "cancel": ("draft", "scheduled", "sending", "paused")}
+FINAL = ("done", "cancelled")
 
 
 @dataclass
@@ -41,6 +48,14 @@ class Progress:
     @property
     def finished(self) -> int:
         return self.sent + self.failed + self.unknown + self.skipped
+
+    @property
+    def percent(self) -> int:
+        """The share of recipients a message went out to (sent, failed, or sent without an answer
+        known), rounded down, so that 100 means every one; a broadcast to nobody is 100 once over."""
+        if not self.total:
+            return 100 if self.status in FINAL else 0
+        return 100 * (self.sent + self.failed + self.unknown) // self.total
 
 
 class BroadcastProblem(ValueError):
@@ -86,7 +101,7 @@ async def create(db: Database, spec: BroadcastSpec, created_by: str = "",
 async def pause(db: Database, broadcast_id: int) -> bool:
     """Stop taking its deliveries; those being sent finish, the rest wait. False: not pausable."""
     async with db.transaction() as tx:
-        return await tx.broadcasts.set_status(broadcast_id, "paused", ("sending", "scheduled"))
+        return await tx.broadcasts.set_status(broadcast_id, "paused", CONTROLS["pause"])
 
 
 async def resume(db: Database, broadcast_id: int) -> bool:
@@ -99,15 +114,14 @@ async def resume(db: Database, broadcast_id: int) -> bool:
         ahead = row.send_at is not None and row.started_at is None \
             and row.send_at > _utc(datetime.now(timezone.utc))
         return await tx.broadcasts.set_status(broadcast_id, "scheduled" if ahead else "sending",
-                                              ("paused", "draft"))
+                                              CONTROLS["resume"])
 
 
 async def cancel(db: Database, broadcast_id: int) -> int | None:
     """Cancel it: deliveries not sent yet are skipped (returns how many); None: nothing to cancel
     (no such broadcast, or it is done or cancelled already)."""
     async with db.transaction() as tx:
-        if not await tx.broadcasts.set_status(broadcast_id, "cancelled",
-                                              ("draft", "scheduled", "sending", "paused")):
+        if not await tx.broadcasts.set_status(broadcast_id, "cancelled", CONTROLS["cancel"]):
             return None
         return await tx.broadcasts.skip_pending(broadcast_id)
 

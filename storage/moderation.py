@@ -18,6 +18,10 @@ from storage.search import match_expression
 
 STATUSES = ("new", "in_review", "with_experts", "accepted", "partly_accepted", "not_feasible", "duplicate", "spam")
 VERDICTS = ("possible", "impossible", "needs_correction")
+# A proposal whose author was asked a question (needs correction) that the corrected text has not
+# answered yet; the partial index correction_requests_open serves it.
+_AWAITING_CORRECTION = ("EXISTS (SELECT 1 FROM correction_requests c"
+                        " WHERE c.proposal_id = {alias}.id AND c.answered_at IS NULL)")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class ProposalFilter:
     date_to: date | None = None   # inclusive
     with_photo: bool = False
     with_location: bool = False
+    awaiting_correction: bool = False  # only those whose author was asked to correct and has not yet
     search: str = ""
 
     def fts_query(self) -> str:
@@ -60,6 +65,8 @@ class ProposalFilter:
             clauses.append(f"EXISTS (SELECT 1 FROM proposal_attachments a WHERE a.proposal_id = {alias}.id)")
         if self.with_location:
             clauses.append(f"{alias}.latitude IS NOT NULL")
+        if self.awaiting_correction:
+            clauses.append(_AWAITING_CORRECTION.format(alias=alias))
         query = self.fts_query()
         if query:
             clauses.append(f"{alias}.id IN (SELECT rowid FROM proposals_fts WHERE proposals_fts MATCH ?)")
@@ -78,6 +85,7 @@ class ListedProposal:
     text: str
     photos: int
     has_location: bool
+    awaiting_correction: bool  # its author was asked for a correction and has not sent it yet
 
 
 @dataclass(frozen=True)
@@ -150,9 +158,11 @@ class Moderation:
         total = (await self._db.execute_fetchall(f"SELECT count(*) FROM proposals p WHERE {where}", params))[0][0]
         rows = await self._db.execute_fetchall(
             "SELECT p.id, p.created_at, p.channel, coalesce(p.source, ''), p.category, p.status, p.text,"
-            " (SELECT count(*) FROM proposal_attachments a WHERE a.proposal_id = p.id), p.latitude IS NOT NULL"
+            " (SELECT count(*) FROM proposal_attachments a WHERE a.proposal_id = p.id), p.latitude IS NOT NULL,"
+            f" {_AWAITING_CORRECTION.format(alias='p')}"
             f" FROM proposals p WHERE {where} ORDER BY p.id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
-        return [ListedProposal(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8])) for r in rows], total
+        return [ListedProposal(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]))
+                for r in rows], total
 
     async def facets(self) -> dict[str, list[str]]:
         """The channels and sources that occur, for the filter lists."""
