@@ -138,8 +138,10 @@ class SimilarityIndex:
 
     def __init__(self) -> None:
         self._entries: dict[int, Entry] = {}
-        self._postings: dict[str, set[int]] = {}
-        self._norms: dict[int, float] = {}  # cleared whenever the document frequencies change
+        self._postings: dict[str, dict[int, float]] = {}  # word → {proposal: its tf there}
+        # Both cleared whenever the document frequencies change (a proposal added, changed or gone).
+        self._norms: dict[int, float] = {}
+        self._idfs: dict[str, float] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -155,9 +157,9 @@ class SimilarityIndex:
             return
         self.remove(proposal_id)
         self._entries[proposal_id] = Entry(proposal_id, dict(words), status, resident_id)
-        for word in words:
-            self._postings.setdefault(word, set()).add(proposal_id)
-        self._norms.clear()
+        for word, weight in words.items():
+            self._postings.setdefault(word, {})[proposal_id] = tf(weight)
+        self._changed()
 
     def remove(self, proposal_id: int) -> None:
         old = self._entries.pop(proposal_id, None)
@@ -166,21 +168,28 @@ class SimilarityIndex:
         for word in old.counts:
             posting = self._postings.get(word)
             if posting is not None:
-                posting.discard(proposal_id)
+                posting.pop(proposal_id, None)
                 if not posting:
                     del self._postings[word]
+        self._changed()
+
+    def _changed(self) -> None:
         self._norms.clear()
+        self._idfs.clear()
 
     def clear(self) -> None:
         self._entries.clear()
         self._postings.clear()
-        self._norms.clear()
+        self._changed()
 
     def entry(self, proposal_id: int) -> Entry | None:
         return self._entries.get(proposal_id)
 
     def _idf(self, word: str) -> float:
-        return math.log((len(self._entries) + 1) / (len(self._postings.get(word, ())) + 1)) + 1.0
+        idf = self._idfs.get(word)
+        if idf is None:
+            idf = self._idfs[word] = math.log((len(self._entries) + 1) / (len(self._postings.get(word, ())) + 1)) + 1.0
+        return idf
 
     def _vector(self, counts: dict[str, float]) -> dict[str, float]:
         return {word: tf(count) * self._idf(word) for word, count in counts.items()}
@@ -206,10 +215,9 @@ class SimilarityIndex:
             return []
         dots: dict[int, float] = {}
         for word, weight in query.items():
-            idf = self._idf(word)
-            for proposal_id in self._postings.get(word, ()):
-                count = self._entries[proposal_id].counts[word]
-                dots[proposal_id] = dots.get(proposal_id, 0.0) + weight * tf(count) * idf
+            factor = weight * self._idf(word)
+            for proposal_id, frequency in self._postings.get(word, {}).items():
+                dots[proposal_id] = dots.get(proposal_id, 0.0) + factor * frequency
         scored = []
         for proposal_id, dot in dots.items():
             score = dot / (query_norm * self._norm(proposal_id))

@@ -9,3 +9,7 @@ CREATE TABLE proposal_supports (
     UNIQUE (proposal_id, resident_id)
 );
 CREATE INDEX proposal_supports_of_resident ON proposal_supports (resident_id);
+
+-- The similar-proposal index (storage/similar_proposals.py) asks before each lookup for the
+-- latest change: with this index that is one step, not a scan of every proposal.
+CREATE INDEX proposals_by_updated ON proposals (updated_at);
