@@ -78,6 +78,7 @@ class ListedProposal:
     text: str
     photos: int
     has_location: bool
+    supports: int = 0  # residents who support it (proposal_supports)
 
 
 @dataclass(frozen=True)
@@ -147,9 +148,10 @@ class Moderation:
         total = (await self._db.execute_fetchall(f"SELECT count(*) FROM proposals p WHERE {where}", params))[0][0]
         rows = await self._db.execute_fetchall(
             "SELECT p.id, p.created_at, p.channel, coalesce(p.source, ''), p.category, p.status, p.text,"
-            " (SELECT count(*) FROM proposal_attachments a WHERE a.proposal_id = p.id), p.latitude IS NOT NULL"
+            " (SELECT count(*) FROM proposal_attachments a WHERE a.proposal_id = p.id), p.latitude IS NOT NULL,"
+            " (SELECT count(*) FROM proposal_supports s WHERE s.proposal_id = p.id)"
             f" FROM proposals p WHERE {where} ORDER BY p.id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
-        return [ListedProposal(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8])) for r in rows], total
+        return [ListedProposal(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9]) for r in rows], total
 
     async def facets(self) -> dict[str, list[str]]:
         """The channels and sources that occur, for the filter lists."""
@@ -174,6 +176,11 @@ class Moderation:
         return ProposalCard(*rows[0], photos=[(r[0], r[1]) for r in photos],
                             events=[ProposalEvent(*r) for r in events], opinions=[Opinion(*r) for r in opinions],
                             open_question=await self.open_question(proposal_id))
+
+    async def statuses(self, ids: list[int]) -> dict[int, str]:
+        marks = ", ".join("?" for _ in ids) or "NULL"
+        rows = await self._db.execute_fetchall(f"SELECT id, status FROM proposals WHERE id IN ({marks})", ids)
+        return {r[0]: r[1] for r in rows}
 
     async def existing(self, ids: list[int]) -> list[int]:
         marks = ", ".join("?" for _ in ids) or "NULL"
