@@ -139,13 +139,14 @@ async def test_nothing_is_stored_before_consent(tmp_path):
         assert await world.app.db.reader.proposals.count_of_resident(1) == 0
 
 
-async def test_forget_removes_the_residents_supports(tmp_path):
+async def test_a_resident_sees_their_supports_and_forget_removes_them(tmp_path):
     async with load_world("webchat")(tmp_path) as world:
         ids = await town(world)
         screen = await onboarded(world)
         await to_the_offer(screen)
         await screen.tap(f"prop:support:{ids['public']}")
         assert await supports_of(world, ids["public"]) == 1
+        assert "Поддержано чужих идей: 1" in all_text(await screen.resident.send_text("/privacy"))  # what is kept
         await screen.resident.send_text("/forget")
         assert "удалены" in all_text(await screen.resident.press("priv:confirm"))
         assert await all_supports(world) == 0
