@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): every benchmark, one after another."""
 import asyncio
 
-from bench import broadcast, export, votes, vk, webchat
+from bench import broadcast, export, similar, votes, vk, webchat
 
 
 def main() -> None:
@@ -13,6 +13,8 @@ def main() -> None:
     print(vk.report(asyncio.run(vk.measure())), flush=True)
     print("\n== exports: proposals to CSV and XLSX, time and peak memory ==")
     print(export.report(asyncio.run(export.measure())), flush=True)
+    print("\n== similar proposals: precision on labelled pairs, and a lookup among 5,000 ==")
+    similar.main()
     print("\n== broadcasts: one announcement at the platforms' ceilings ==")
     print(broadcast.report(*asyncio.run(broadcast.measure())), flush=True)
 
