@@ -1,11 +1,12 @@
 """Similar proposals, looked up in an in-memory index kept in step with the proposals table.
 
 One index per process (``Database.similar``), filled on the first lookup and brought up to date
-before each one: every change of a proposal's text, status or author sets its ``updated_at``,
-and writes are serialised (one writer, ``BEGIN IMMEDIATE``), so the rows changed since the last
-look are those with ``updated_at`` at or after the latest one seen. A count that does not match
-after that (a row deleted) rebuilds the index from scratch. It reads through the reader
-connection, so a transaction still in progress (and perhaps rolled back) never enters it.
+before each one: every insert and every change of a proposal's text, status or author gives it
+a new ``revision`` (triggers of migration 0018; writes are serialised, so revisions grow in
+commit order, in this process or another), and the rows changed since the last look are those
+above the latest revision seen. A count that does not match after that (a row deleted)
+rebuilds the index from scratch. It reads through the reader connection, so a transaction still
+in progress (and perhaps rolled back) never enters it.
 
 What residents are offered: only proposals in ``proposals.similar_statuses`` (those a moderator
 has let through; never spam, duplicates or the ones found not feasible), never their own.
@@ -13,6 +14,7 @@ Moderators see any proposal but spam and the duplicates already merged.
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -21,6 +23,7 @@ import aiosqlite
 from storage.similarity import Entry, SimilarityIndex
 
 HIDDEN_FROM_MODERATORS = frozenset({"spam", "duplicate"})
+YIELD_EVERY = 200
 
 
 @dataclass(frozen=True)
@@ -36,27 +39,33 @@ class SimilarProposals:
     def __init__(self, connection: aiosqlite.Connection, index: SimilarityIndex | None = None) -> None:
         self._db = connection
         self.index = index or SimilarityIndex()
-        self._seen_until = ""  # the latest updated_at taken into the index
+        self._seen = 0  # the latest revision taken into the index
 
     async def refresh(self) -> None:
         """Take into the index what changed since the last look."""
         count, latest = (await self._db.execute_fetchall(
-            "SELECT count(*), coalesce(max(updated_at), '') FROM proposals"))[0]
-        if count == len(self.index) and latest == self._seen_until:
+            "SELECT count(*), coalesce(max(revision), 0) FROM proposals"))[0]
+        if count == len(self.index) and latest == self._seen:
             return
         rows = await self._db.execute_fetchall(
-            "SELECT id, text, status, resident_id, updated_at FROM proposals WHERE updated_at >= ?", (self._seen_until,))
-        self._take(rows)
-        if len(self.index) != count:  # a proposal was deleted: start over
-            self.index.clear()
-            self._seen_until = ""
-            self._take(await self._db.execute_fetchall(
-                "SELECT id, text, status, resident_id, updated_at FROM proposals"))
+            "SELECT id, text, status, resident_id, revision FROM proposals WHERE revision > ?", (self._seen,))
+        self._seen = await self._take(self.index, rows, self._seen)
+        if len(self.index) != count:  # a proposal was deleted: start over, in a new index swapped in whole
+            fresh = SimilarityIndex()
+            seen = await self._take(fresh, await self._db.execute_fetchall(
+                "SELECT id, text, status, resident_id, revision FROM proposals"), 0)
+            self.index, self._seen = fresh, seen
 
-    def _take(self, rows: Iterable) -> None:
-        for proposal_id, text, status, resident_id, updated_at in rows:
-            self.index.put(proposal_id, text, status, resident_id)
-            self._seen_until = max(self._seen_until, updated_at)
+    @staticmethod
+    async def _take(index: SimilarityIndex, rows: Iterable, seen: int) -> int:
+        """Put rows into an index; the latest revision among them (or ``seen``). Lemmatising is
+        CPU work: the event loop gets a turn every ``YIELD_EVERY`` rows (the first lookup of a big town)."""
+        for number, (proposal_id, text, status, resident_id, revision) in enumerate(rows, 1):
+            index.put(proposal_id, text, status, resident_id)
+            seen = max(seen, revision)
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        return seen
 
     async def for_resident(self, text: str, resident_id: int | None, *, statuses: Iterable[str], limit: int,
                            threshold: float) -> list[SimilarProposal]:

@@ -10,6 +10,16 @@ CREATE TABLE proposal_supports (
 );
 CREATE INDEX proposal_supports_of_resident ON proposal_supports (resident_id);
 
--- The similar-proposal index (storage/similar_proposals.py) asks before each lookup for the
--- latest change: with this index that is one step, not a scan of every proposal.
-CREATE INDEX proposals_by_updated ON proposals (updated_at);
+-- The similar-proposal index (storage/similar_proposals.py) takes in, before each lookup, the
+-- proposals changed since its last look: a change number that only grows, in commit order (one
+-- writer at a time), whatever the clock does. Set on insert and on every change of what the
+-- index keeps (text, status, author).
+ALTER TABLE proposals ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+UPDATE proposals SET revision = id;
+CREATE INDEX proposals_by_revision ON proposals (revision);
+CREATE TRIGGER proposals_revision_insert AFTER INSERT ON proposals BEGIN
+    UPDATE proposals SET revision = (SELECT max(revision) FROM proposals) + 1 WHERE id = new.id;
+END;
+CREATE TRIGGER proposals_revision_update AFTER UPDATE OF text, status, resident_id ON proposals BEGIN
+    UPDATE proposals SET revision = (SELECT max(revision) FROM proposals) + 1 WHERE id = new.id;
+END;
