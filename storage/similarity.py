@@ -1,13 +1,16 @@
-"""How alike two proposals are: TF-IDF cosine over their lemmas, with the park's synonyms folded.
+"""How alike two proposals are: TF-IDF cosine over their weighted lemmas, the park's synonyms folded.
 
 Why this and no library: a town has thousands of proposals, not millions, and the texts are a
 sentence or two. Lemmas (pymorphy3, already loaded for search and the tag cloud) make
-«скамейки» and «скамейку» one word; stop words and the campaign's filler («предлагаю», «парк»
-is kept: it is in most texts, and its weight falls by itself) are left out; a short list folds
-what residents call the same thing by different names («лавочка» is «скамейка»). An inverted
-index gives a lookup the proposals that share a word with the text, and only those are scored,
-so a lookup costs what the shared words cost, not the whole town (bench/similar.py measures it).
-scikit-learn would add some 40 MB and a compiled dependency for the same arithmetic.
+«скамейки» and «скамейку» one word; stop words and the campaign's filler («предлагаю») are left
+out; a short list folds what residents call the same thing by different names («лавочка» is
+«скамейка», «велодорожка» is «велосипедная дорожка»). Proposals sharing words are often
+different ideas («скамейки у пруда», «почистить пруд»): so the thing asked for (a noun) weighs
+more than what to do with it (a verb), and where it is («у входа», «у пруда») least. An
+inverted index hands a lookup only the proposals that share a word with the text, so a lookup
+costs what the shared words cost, not the whole town. bench/similar.py measures precision,
+recall and time; scikit-learn would add a compiled dependency of some 40 MB for the same
+arithmetic (its vectorisers would be handed this same lemmatiser).
 """
 from __future__ import annotations
 
@@ -34,16 +37,15 @@ SYNONYM_GROUPS = (
     "посадить высадить сажать",
     "дерево деревце",
     "площадка площадочка",
-    "пёс собака",
+    "собака пёс",
     "каток ледовый",
     "яма выбоина колдобина",
     "фонтан фонтанчик",
     "беседка навес",
     "парковка стоянка",
-    "видеонаблюдение камера",
     "клумба цветник",
     "горка горочка",
-    "видеонаблюдение видеокамера",
+    "видеонаблюдение видеокамера камера",
     "интернет wi-fi wifi вай-фай вайфай",
     "кино кинотеатр кинопоказ",
     "забор ограждение ограда огородить",
