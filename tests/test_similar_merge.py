@@ -71,7 +71,7 @@ async def test_merging_a_duplicate_moves_its_supports_marks_it_and_tells_its_aut
             assert merged.status == 200 and "Объединено" in merged.text
             card = await w.app.db.reader.moderation.card(second)
             assert (card.status, card.duplicate_of) == ("duplicate", first)
-            assert "дубликат (объединено)" in merged.text and f"Дубликат предложения" in merged.text
+            assert "дубликат (объединено)" in merged.text and "Дубликат предложения" in merged.text
             supports = w.app.db.reader.supports
             assert await supports.count(second) == 0
             assert await supports.count(first) == 3  # dan once, carol, and the duplicate's author

@@ -78,7 +78,7 @@ async def test_a_resident_about_to_send_a_known_idea_is_offered_the_public_one_a
         assert await supports_of(world, ids["public"]) == 1 and await own_proposals(screen) == 0  # draft not sent
 
         again = await to_the_offer(screen, "Скамейки у пруда поставьте, пожалуйста")  # the same idea once more
-        assert f"— поддержали: 1" in again, again
+        assert "— поддержали: 1" in again, again
         await screen.tap(f"prop:support:{ids['public']}")
         assert "уже поддержали" in all_text(screen.shown) and await supports_of(world, ids["public"]) == 1
 
