@@ -34,7 +34,7 @@ MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json",
 HEADERS = {
     "id": "Номер", "created_at": "Дата", "channel": "Канал", "source": "Источник", "category": "Категория",
     "status": "Статус", "text": "Текст", "address": "Адрес", "latitude": "Широта", "longitude": "Долгота",
-    "point": "Координаты", "photos": "Фото", "resident_id": "Житель", "author_name": "Имя автора",
+    "point": "Координаты", "photos": "Фото", "supports": "Поддержали", "resident_id": "Житель", "author_name": "Имя автора",
     "author_phone": "Телефон автора", "started_at": "Начат", "completed_at": "Завершён",
     "external_id": "ID в мессенджере", "display_name": "Имя", "phone": "Телефон", "language": "Язык",
     "first_source": "Первый источник", "reachable": "Доступен", "consent_at": "Согласие",

@@ -61,6 +61,7 @@ async def change_status(panel: Panel, request: web.Request, proposal_ids: list[i
                           **({"duplicate_of": duplicate_of} if duplicate_of else {})})
             if duplicate_of is not None:
                 await tx.moderation.merge_photos(proposal_id, duplicate_of)
+                await tx.supports.move(proposal_id, duplicate_of)  # its supporters support the idea it joins
                 await tx.moderation.event(duplicate_of, actor, "merged", receipt(panel, proposal_id))
             if status == "spam":
                 continue

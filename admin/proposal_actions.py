@@ -67,6 +67,30 @@ async def set_status(request: web.Request) -> web.StreamResponse:
     raise redirect(back, "status")
 
 
+@routes.post("/proposals/{proposal_id:[0-9]+}/merge")
+@require(PROPOSALS)
+async def merge(request: web.Request) -> web.StreamResponse:
+    """«Объединить» on a proposal's page: this proposal becomes a duplicate of ``into`` (its
+    supports and photos go there, its author is told), in one click."""
+    proposal_id = _proposal_id(request)
+    await _existing(request, proposal_id)
+    form = await request.post()
+    back_id = whole_number(str(form.get("back", "")))
+    back = f"/admin/proposals/{back_id if back_id is not None else proposal_id}"
+    target = whole_number(str(form.get("into", "")))
+    moderation = panel(request).db.reader.moderation
+    if target is None or target == proposal_id or not await moderation.existing([target]):
+        return refused(request, "Объединить можно только с другим существующим предложением.", back)
+    statuses = await moderation.statuses([proposal_id, target])
+    if statuses[proposal_id] in ("duplicate", "spam"):
+        return refused(request, "Это предложение уже объединено с другим или скрыто как спам.", back)
+    if statuses[target] in ("duplicate", "spam"):
+        return refused(request, "Основное предложение само объединено с другим или скрыто как спам:"
+                                " объединяйте с тем, что осталось.", back)
+    await notices.change_status(panel(request), request, [proposal_id], "duplicate", duplicate_of=target)
+    raise redirect(back, "merged")
+
+
 @routes.post("/proposals/{proposal_id:[0-9]+}/answer")
 @require(PROPOSALS)
 async def answer(request: web.Request) -> web.StreamResponse:

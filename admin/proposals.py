@@ -104,7 +104,12 @@ async def proposal_page(request: web.Request) -> web.StreamResponse:
     prefill = next((t.text for t in templates if str(t.id) == chosen), "")
     mine = next((o for o in card.opinions if o.user_id == user.id), None)
     suggested_question = next((o.comment for o in card.opinions if o.verdict == "needs_correction" and o.comment), "")
+    limits = p.settings.proposals
+    duplicates = [] if card.status in ("spam", "duplicate") or not limits.duplicates_limit else \
+        await p.db.reader.similar.for_moderator(card.id, limit=limits.duplicates_limit,
+                                                threshold=limits.duplicates_threshold)
     return render(request, "proposal_page.html", card=card, author=author, templates=templates, prefill=prefill,
+                  duplicates=duplicates, supports=await p.db.reader.supports.count(card.id),
                   my_opinion=mine, suggested_question=suggested_question, titles=titles(request),
                   statuses=STATUSES, verdicts=VERDICTS, number=f"{p.settings.proposals.receipt_prefix}{card.id}",
                   prefix=p.settings.proposals.receipt_prefix)

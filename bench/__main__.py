@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): every benchmark, one after another."""
 import asyncio
 
-from bench import broadcast, export, search, votes, vk, webchat
+from bench import broadcast, export, search, similar, votes, vk, webchat
 
 
 def main() -> None:
@@ -15,6 +15,8 @@ def main() -> None:
     print(export.report(asyncio.run(export.measure())), flush=True)
     print("\n== search: 10,000 proposals indexed and searched by lemmas and by word forms ==")
     print(search.report(*asyncio.run(search.measure())), flush=True)
+    print("\n== similar proposals: precision on labelled pairs, and a lookup among 5,000 ==")
+    similar.main()
     print("\n== broadcasts: one announcement at the platforms' ceilings ==")
     print(broadcast.report(*asyncio.run(broadcast.measure())), flush=True)
 

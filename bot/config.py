@@ -172,6 +172,18 @@ class ProposalSettings(Section):
     list_limit: int = Field(10, ge=1, le=50)
     # Where staff take proposals in person or on paper: chosen from this list in operator entry.
     reception_points: tuple[ReceptionPoint, ...] = DEFAULT_RECEPTION_POINTS
+    # Similar proposals (storage/similar_proposals.py): at «Отправить», up to this many public
+    # proposals like the draft are offered to support instead (0: never); a proposal is similar
+    # from this TF-IDF cosine of lemmas up (bench/similar.py measures precision and recall).
+    similar_limit: int = Field(3, ge=0, le=3)
+    similar_threshold: float = Field(0.45, gt=0, le=1)
+    # Which statuses make a proposal public, offered to other residents: those a moderator has
+    # let through. «new» may be added where unread proposals may be shown; never spam,
+    # duplicates or the ones found not feasible.
+    similar_statuses: tuple[str, ...] = ("in_review", "with_experts", "accepted", "partly_accepted")
+    # The likely duplicates a proposal's page in the panel shows, and from which cosine.
+    duplicates_limit: int = Field(5, ge=0, le=20)
+    duplicates_threshold: float = Field(0.3, gt=0, le=1)
 
     @field_validator("categories")
     @classmethod
@@ -187,6 +199,16 @@ class ProposalSettings(Section):
         keys = [p.key for p in value]
         if len(keys) != len(set(keys)):
             raise ValueError("reception point keys must be unique")
+        return value
+
+    @field_validator("similar_statuses")
+    @classmethod
+    def _public_statuses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        allowed = ("new", "in_review", "with_experts", "accepted", "partly_accepted")
+        unknown = [status for status in value if status not in allowed]
+        if unknown:
+            raise ValueError(f"similar_statuses: {', '.join(unknown)} cannot be shown to residents;"
+                             f" allowed: {', '.join(allowed)}")
         return value
 
 

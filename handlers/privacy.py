@@ -49,7 +49,8 @@ async def show_stored(ctx: Context) -> None:
                   language=ctx.texts.get(ctx.language, "language_name"),
                   phone=resident.phone or nothing, consent=consent, source=resident.first_source or nothing,
                   topics=", ".join(topics) or nothing,
-                  proposals=await ctx.db.proposals.count_of_resident(resident.id)),
+                  proposals=await ctx.db.proposals.count_of_resident(resident.id),
+                  supports=len(await ctx.db.supports.of_resident(resident.id))),
             [[Button(label=ctx.t("privacy.forget"), payload=encode("priv", "forget"))], to_menu(ctx)])
 
 

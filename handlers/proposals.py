@@ -1,8 +1,10 @@
 """The proposal journey: text → one screen that holds the rest → receipt.
 
     (menu) ─propose─▶ text ─text─▶ draft ─send─▶ receipt (the end: three buttons, no menu)
-                       ▲  back      │ ▲
-                       └────────────┤ └─ photo (sent, or «📷 Добавить фото») · place (📍 or an address typed)
+                       ▲  back      │ ▲   │
+                       └────────────┤ │   └─send, public ideas like it─▶ similar ─«Отправить мою»─▶ receipt
+                                    │ │                                        └─«Поддержать П-N»─▶ supported (end)
+                                    │ └─ photo (sent, or «📷 Добавить фото») · place (📍 or an address typed)
                                     └──«🏷 Другой раздел»──▶ category ─cat─▶ draft
     every step: "cancel" ▶ (menu), nothing stored
 
@@ -12,6 +14,10 @@ the text instead); photos and the place are optional and added on the draft itse
 all that will be sent, so its «✅ Отправить» is the one confirmation and the receipt ends the
 journey. The draft lives in the conversation state, stored with every step, so a flow survives a
 restart; the proposal is written only on send, in the same transaction as the step.
+
+At «Отправить», public proposals like the draft (storage/similar_proposals.py) are offered to
+support instead; a support is a vote for that idea, and the draft is then not sent (the idea is
+there already: a second copy would only split its votes). Nothing similar: no extra step.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ import re
 from bot.events import Kind
 from bot.filters import button, kind, state_in, state_is
 from bot.keyboard_memory import normalised
+from bot.numbers import whole_number
 from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context, Router
@@ -32,6 +39,7 @@ from storage.residents import Resident
 router = Router("proposals")
 
 TEXT, CATEGORY, DRAFT = "proposal:text", "proposal:category", "proposal:draft"
+SIMILAR = "proposal:similar"  # at «Отправить»: public proposals like the draft, to support instead
 # Steps of earlier versions (no longer steps: no prompt) a resident may still be in after an
 # upgrade: whatever they send takes them to the draft, which goes on.
 RETIRED = frozenset({"proposal:photos", "proposal:location", "proposal:review"})
@@ -76,7 +84,8 @@ def has_a_draft(ctx: Context) -> bool:
 @router.on(state_in("proposal:"), button("nav", "back"))
 async def back(ctx: Context, payload) -> None:
     """From the draft to its text (a new text replaces the old, photos and place stay); from
-    the text or the category back to the draft when there is one, else the category's to the text."""
+    the similar proposals, the text or the category back to the draft when there is one, else
+    the category's to the text."""
     if ctx.state == DRAFT:
         ctx.goto(TEXT)
     elif has_a_draft(ctx):
@@ -275,6 +284,61 @@ async def got_address(ctx: Context) -> None:
     ctx.goto(DRAFT)
 
 
+# -- similar proposals: support one instead of sending the same idea again ---------------------
+
+async def similar_to_draft(ctx: Context) -> list:
+    """Public proposals like the draft, once per text: a resident who saw them and went back to
+    the draft without changing the text is not asked again."""
+    limits = ctx.settings.proposals
+    if not limits.similar_limit or ctx.data.get("similar_for") == ctx.data["text"]:
+        return []
+    return await ctx.db.similar.for_resident(ctx.data["text"], ctx.resident.id, statuses=limits.similar_statuses,
+                                             limit=limits.similar_limit, threshold=limits.similar_threshold)
+
+
+def short(text: str, length: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[:length - 1] + "…"
+
+
+@router.prompt(SIMILAR)
+async def show_similar(ctx: Context) -> None:
+    offered = await ctx.db.similar.public(ctx.data.get("similar", []), ctx.settings.proposals.similar_statuses)
+    items = "\n".join(ctx.t("proposal.similar_item", receipt=receipt(ctx, item.id), text=short(item.text),
+                             supports=item.supports) for item in offered)
+    rows = [[Button(label=ctx.t("proposal.support", receipt=receipt(ctx, item.id)),
+                    payload=encode(PROP, "support", item.id))] for item in offered]
+    ctx.say(ctx.t("proposal.similar", items=items),
+            [*rows, [Button(label=ctx.t("proposal.send_mine"), payload=encode(PROP, "send"))], back_cancel(ctx)])
+
+
+@router.on(state_is(SIMILAR), button(PROP, "send"))
+async def send_mine(ctx: Context, payload) -> None:
+    await send(ctx)
+
+
+@router.on(state_is(SIMILAR), button(PROP, "support"))
+async def support(ctx: Context, payload) -> None:
+    """A vote for an idea already sent; the draft is not sent (the idea is there already)."""
+    number = whole_number(payload.arg(1))
+    limits = ctx.settings.proposals
+    if number is None or not await ctx.db.supports.supportable(number, ctx.resident.id, limits.similar_statuses):
+        ctx.say(ctx.t("proposal.support_unavailable"))  # a forged or stale button: nothing stored
+        ctx.goto(SIMILAR)
+        return
+    added = await ctx.db.supports.add(number, ctx.resident.id)
+    count = await ctx.db.supports.count(number)
+    ctx.say(ctx.t("proposal.supported" if added else "proposal.support_already",
+                  receipt=receipt(ctx, number), count=count),
+            [[Button(label=ctx.t("proposal.another"), payload=encode("menu", "propose"))], to_menu(ctx)])
+    ctx.resident.state, ctx.resident.state_data = "", {}
+
+
+@router.on(state_is(SIMILAR))
+async def similar_again(ctx: Context) -> None:
+    ctx.goto(SIMILAR)  # anything else: the question again
+
+
 # -- the receipt ---------------------------------------------------------------------------
 
 @router.on(state_is(DRAFT), button(PROP, "confirm"))
@@ -282,6 +346,19 @@ async def confirm(ctx: Context, payload) -> None:
     draft = ctx.data
     if not draft.get("category") or not draft.get("text"):
         ctx.goto(TEXT, clear=True)  # a draft damaged by hand: start over rather than store junk
+        return
+    if similar := await similar_to_draft(ctx):
+        draft["similar_for"] = draft["text"]
+        draft["similar"] = [item.id for item in similar]  # numbers only: texts are read when shown
+        ctx.goto(SIMILAR)
+        return
+    await send(ctx)
+
+
+async def send(ctx: Context) -> None:
+    draft = ctx.data
+    if not draft.get("category") or not draft.get("text"):
+        ctx.goto(TEXT, clear=True)
         return
     proposal_id = await ctx.db.proposals.create(NewProposal(
         resident_id=ctx.resident.id, channel=ctx.resident.channel, source=ctx.resident.first_source,

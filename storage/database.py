@@ -30,6 +30,7 @@ import aiosqlite
 from storage import search
 from storage.cache import ReadCache
 from storage.repositories import Repositories
+from storage.similar_proposals import SimilarProposals
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,8 @@ class Database:
         self._write_lock = asyncio.Lock()
         self.checkpoint_owed = False  # a checkpoint after an erasure could not truncate the log yet
         self.cache = ReadCache()
-        self.reader = Repositories(reader, self.cache)
+        self.similar = SimilarProposals(reader)  # committed proposals only, shared by every transaction
+        self.reader = Repositories(reader, self.cache, self.similar)
 
     @classmethod
     async def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000,
@@ -143,7 +145,7 @@ class Database:
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield Repositories(self._writer, self.cache)
+                yield Repositories(self._writer, self.cache, self.similar)
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise

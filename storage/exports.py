@@ -19,7 +19,7 @@ from storage.moderation import ProposalFilter
 PAGE = 1000
 
 PROPOSAL_COLUMNS = ("id", "created_at", "channel", "source", "category", "status", "text", "address",
-                    "latitude", "longitude", "photos")
+                    "latitude", "longitude", "photos", "supports")
 PROPOSAL_PERSONAL = ("resident_id", "author_name", "author_phone")
 # In every proposal row as well: the key of the reception point an operator took it at ('' if none).
 PROPOSAL_POINT = "reception_point"
@@ -43,7 +43,8 @@ class Exports:
         personal_sql = ", p.resident_id, r.display_name, r.phone" if personal else ""
         sql = ("SELECT p.id, p.created_at, p.channel, p.source, p.category, p.status, p.text, p.address,"
                " p.latitude, p.longitude,"
-               " (SELECT count(*) FROM proposal_attachments a WHERE a.proposal_id = p.id), p.point" + personal_sql +
+               " (SELECT count(*) FROM proposal_attachments a WHERE a.proposal_id = p.id),"
+               " (SELECT count(*) FROM proposal_supports s WHERE s.proposal_id = p.id), p.point" + personal_sql +
                " FROM proposals p LEFT JOIN residents r ON r.id = p.resident_id"
                f" WHERE p.id > ? AND {clause} ORDER BY p.id LIMIT ?")
         names = PROPOSAL_COLUMNS + (PROPOSAL_POINT,) + (PROPOSAL_PERSONAL if personal else ())

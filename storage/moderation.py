@@ -86,6 +86,7 @@ class ListedProposal:
     photos: int
     has_location: bool
     awaiting_correction: bool  # its author was asked for a correction and has not sent it yet
+    supports: int = 0  # residents who support it (proposal_supports)
 
 
 @dataclass(frozen=True)
@@ -159,9 +160,10 @@ class Moderation:
         rows = await self._db.execute_fetchall(
             "SELECT p.id, p.created_at, p.channel, coalesce(p.source, ''), p.category, p.status, p.text,"
             " (SELECT count(*) FROM proposal_attachments a WHERE a.proposal_id = p.id), p.latitude IS NOT NULL,"
-            f" {_AWAITING_CORRECTION.format(alias='p')}"
+            f" {_AWAITING_CORRECTION.format(alias='p')},"
+            " (SELECT count(*) FROM proposal_supports s WHERE s.proposal_id = p.id)"
             f" FROM proposals p WHERE {where} ORDER BY p.id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
-        return [ListedProposal(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]))
+        return [ListedProposal(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]), r[10])
                 for r in rows], total
 
     async def facets(self) -> dict[str, list[str]]:
@@ -187,6 +189,11 @@ class Moderation:
         return ProposalCard(*rows[0], photos=[(r[0], r[1]) for r in photos],
                             events=[ProposalEvent(*r) for r in events], opinions=[Opinion(*r) for r in opinions],
                             open_question=await self.open_question(proposal_id))
+
+    async def statuses(self, ids: list[int]) -> dict[int, str]:
+        marks = ", ".join("?" for _ in ids) or "NULL"
+        rows = await self._db.execute_fetchall(f"SELECT id, status FROM proposals WHERE id IN ({marks})", ids)
+        return {r[0]: r[1] for r in rows}
 
     async def existing(self, ids: list[int]) -> list[int]:
         marks = ", ".join("?" for _ in ids) or "NULL"

@@ -20,15 +20,18 @@ from storage.privacy import Privacy
 from storage.proposals import Proposals
 from storage.quizzes import Quizzes
 from storage.residents import Residents
+from storage.similar_proposals import SimilarProposals
 from storage.statistics import Statistics
 from storage.staff import Staff
 from storage.subscriptions import Subscriptions
+from storage.supports import Supports
 from storage.surveys import Surveys
 from storage.whatsapp import WhatsappHousekeeping
 
 
 class Repositories:
-    def __init__(self, connection: aiosqlite.Connection, cache: ReadCache | None = None) -> None:
+    def __init__(self, connection: aiosqlite.Connection, cache: ReadCache | None = None,
+                 similar: SimilarProposals | None = None) -> None:
         self.residents = Residents(connection)
         self.inbox = Inbox(connection)
         self.outbox = Outbox(connection)
@@ -50,3 +53,6 @@ class Repositories:
         self.whatsapp = WhatsappHousekeeping(connection)
         self.gateway = GatewayEventIds(connection)
         self.attachment_references = AttachmentReferences(connection)
+        self.supports = Supports(connection)
+        # One index per process, read through the reader connection (storage/similar_proposals.py).
+        self.similar = similar or SimilarProposals(connection)
