@@ -36,7 +36,7 @@ async def support(resident, text: str, number: int) -> None:
 
 
 def row_of(page: str, number: int) -> str:
-    return re.search(rf'<tr>\s*(?:<td><input[^>]*></td>)?\s*<td><a href="/admin/proposals/{number}">.*?</tr>',
+    return re.search(rf'<tr>\s*(?:<td[^>]*><input[^>]*></td>)?\s*<td[^>]*><a href="/admin/proposals/{number}">.*?</tr>',
                      page, re.S).group(0)
 
 
@@ -79,7 +79,7 @@ async def test_merging_a_duplicate_moves_its_supports_marks_it_and_tells_its_aut
             assert f"П-{second} объединено с похожим — П-{first}" in told
 
             listed = await mila.get("/admin/proposals")
-            assert "<th>Поддержали</th>" in listed.text and "<td>3</td>" in row_of(listed.text, first)
+            assert "<th>Поддержали</th>" in listed.text and "<td data-label=\"Поддержали\">3</td>" in row_of(listed.text, first)
             export = await mila.get("/admin/exports/download?format=csv&kind=proposals")
             header, *rows = list(csv.reader(io.StringIO(export.body.decode("utf-8-sig"))))
             column = header.index("Поддержали")
