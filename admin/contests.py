@@ -63,11 +63,11 @@ async def contests_page(request: web.Request) -> web.StreamResponse:
     return render(request, "contests_index.html", rows=rows, title=_title)
 
 
-@routes.get(r"/contests/{key:[a-z0-9_]{1,24}}")
+@routes.get(r"/contests/{contest:[a-z0-9_]{1,24}}")
 @require(*VIEW)
 async def works_page(request: web.Request) -> web.StreamResponse:
     p = panel(request)
-    contest_id, contest = await _contest(request, request.match_info["key"])
+    contest_id, contest = await _contest(request, request.match_info["contest"])
     status = request.query.get("status", "pending")
     if status not in STATUSES:
         status = "pending"
@@ -135,11 +135,11 @@ async def reject(request: web.Request) -> web.StreamResponse:
     return await _decide(request, "rejected")
 
 
-@routes.post(r"/contests/{key:[a-z0-9_]{1,24}}/results")
+@routes.post(r"/contests/{contest:[a-z0-9_]{1,24}}/results")
 @require(BROADCASTS)
 async def send_results(request: web.Request) -> web.StreamResponse:
     p: Panel = panel(request)
-    key = request.match_info["key"]
+    key = request.match_info["contest"]
     await _contest(request, key)
     topic = str((await request.post()).get("topic", ""))
     back = f"/admin/contests/{key}"

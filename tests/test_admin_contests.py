@@ -4,14 +4,18 @@ rejects one with a reason, and each author is told in their own chat; whoever ma
 the results to a topic's subscribers. Roles and the CSRF token hold; every step is audited."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from PIL import Image
+
+from broadcasts import outbox
 
 from tests.drivers import eventually, load_content_into
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world as webchat_world
-from tests.journey import JPEG, all_text, onboard
+from tests.journey import all_text, onboard
 from tests.test_contests import CONTENT, enter, vote_buttons, works_shown
 
 APPROVED = "Ваша работа №{} на конкурс «Парк моей мечты» прошла проверку"
@@ -143,11 +147,18 @@ async def test_staff_who_do_not_moderate_see_the_works_but_cannot_decide_and_a_p
 
 
 async def test_the_panel_serves_only_photos_of_contest_works(world):
-    await make_staff(world.app, "mila", "moderator")
-    proposal_photo, _ = await world.app.dispatcher.attachments.put_image(JPEG)  # a file, but no work's
-    async with StaffBrowser.of(world.app) as mila:
-        await mila.login("mila")
-        assert (await mila.get(f"/admin/contests/photos/{proposal_photo}")).status == 404
+    author = world.resident()
+    await onboard(author)
+    work = await world.app.db.reader.contests.entry(await enter(author))
+    other = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 90, 40)).save(other, "PNG")
+    proposal_photo, _ = await world.app.dispatcher.attachments.put_image(other.getvalue())  # no work's file
+    assert proposal_photo != work.file_key
+    await make_staff(world.app, "oleg", "staff")  # may see the works, not the proposals' photos
+    async with StaffBrowser.of(world.app) as oleg:
+        await oleg.login("oleg")
+        assert (await oleg.get(f"/admin/contests/photos/{work.file_key}")).status == 200
+        assert (await oleg.get(f"/admin/contests/photos/{proposal_photo}")).status == 404
 
 
 async def test_the_results_go_to_the_topics_subscribers_as_a_broadcast(world):
@@ -184,9 +195,30 @@ async def test_the_results_go_to_the_topics_subscribers_as_a_broadcast(world):
     assert results.index(f"1. Работа №{second} (10–13 лет) — голосов: 1") < results.index(
         f"2. Работа №{first} (10–13 лет) — голосов: 0")
     assert "Сочинение:\nРабот пока нет." in results
-    await eventually(lambda: world.app.db.reader.broadcasts.counts(broadcast.id))
+    async def done() -> bool:
+        return (await outbox.progress(world.app.db, broadcast.id)).status == "done"
+
+    await eventually(done)
     assert "Итоги конкурса" not in all_text(await other.later())
     assert "Итоги конкурса" not in all_text(await painter.later())
     [(who, subject, details)] = await audit(world, "contest.results")
     assert (who, subject) == ("oleg", "drawings")
     assert details == {"broadcast": broadcast.id, "topic": "results", "recipients": 1}
+
+
+async def test_braces_in_a_contest_title_reach_subscribers_as_written(world, tmp_path):
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(CONTENT.read_text(encoding="utf-8").replace(
+        'title: {ru: "Парк моей мечты", en: "The park of my dreams"}',
+        'title: {ru: "Парк {{ name }} {% if x %}мечты", en: "The park"}'), encoding="utf-8")
+    await load_content_into(world.app, odd)
+    fan = world.resident()
+    await onboard(fan)
+    await fan.press("menu:subscriptions")
+    await fan.press("sub:results")
+    await make_staff(world.app, "oleg", "staff")
+    async with StaffBrowser.of(world.app) as oleg:
+        await oleg.login("oleg")
+        sent = await oleg.post("/admin/contests/drawings/results", {"topic": "results"})
+        assert sent.status == 200 and "/admin/broadcasts/" in sent.url
+    assert "Итоги конкурса «Парк {{ name }} {% if x %}мечты»:" in all_text(await eventually(fan.later))
