@@ -4,18 +4,24 @@ rejects one with a reason, and each author is told in their own chat; whoever ma
 the results to a topic's subscribers. Roles and the CSRF token hold; every step is audited."""
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from PIL import Image
 
 from broadcasts import outbox
 
-from tests.drivers import eventually, load_content_into
+from tests.drivers import ROOT, eventually, load_content_into
 from tests.drivers.panel import StaffBrowser, make_staff
+from tests.drivers.telegram import world as telegram_world
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, onboard
+from tests.fakes.telegram import FakeTelegram
 from tests.test_contests import CONTENT, enter, vote_buttons, works_shown
 
 APPROVED = "Ваша работа №{} на конкурс «Парк моей мечты» прошла проверку"
@@ -222,3 +228,34 @@ async def test_braces_in_a_contest_title_reach_subscribers_as_written(world, tmp
         sent = await oleg.post("/admin/contests/drawings/results", {"topic": "results"})
         assert sent.status == 200 and "/admin/broadcasts/" in sent.url
     assert "Итоги конкурса «Парк {{ name }} {% if x %}мечты»:" in all_text(await eventually(fan.later))
+
+
+async def test_a_telegram_author_hears_the_panels_decision_at_once_and_the_clis_once_the_bot_starts(tmp_path):
+    """The panel runs inside the bot and sends at once; the CLI only writes the notice to the
+    outbox, and the bot sends it when it starts."""
+    fake = await FakeTelegram().start()
+    try:
+        async with telegram_world(tmp_path, fake) as w:
+            await load_content_into(w.app, CONTENT)
+            author = w.resident(1)
+            await onboard(author)
+            refused = await enter(author, text="Рисунок не про парк")
+            kept = await enter(author, text="Парк с фонтаном")
+            await make_staff(w.app, "mila", "moderator")
+            async with StaffBrowser.of(w.app) as mila:
+                await mila.login("mila")
+                await mila.post(f"/admin/contests/works/{refused}/reject", {"reason": "Работа не по теме конкурса."})
+            told = await eventually(lambda: all_text(author.new_messages()))
+            assert REJECTED.format(refused, "Работа не по теме конкурса.") in told
+            environment = {**os.environ, "SOUCHASTIE_STORAGE_PATH": str(w.app.settings.storage.path)}
+        approved = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "bot", "contests", "approve", str(kept)], cwd=ROOT,
+            env=environment, capture_output=True, text=True, timeout=60)
+        assert approved.returncode == 0 and "при следующем запуске бота" in approved.stdout, approved.stderr
+        async with telegram_world(tmp_path, fake) as w:
+            author = w.resident(1)
+            # A new resident handle has seen nothing: every message of this chat counts, the
+            # approval among them once the bot, starting, sends what the CLI queued.
+            await eventually(lambda: APPROVED.format(kept) in all_text(author.new_messages()))
+    finally:
+        await fake.close()
