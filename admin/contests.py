@@ -12,6 +12,8 @@ The decision and the results are made by ``handlers.contest_moderation``, the fu
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from aiohttp import web
 
 from admin.app import Panel, panel, redirect, render
@@ -22,6 +24,7 @@ from admin.titles import CHANNEL_TITLES
 from bot.content import Contest, text_in
 from bot.localtime import LocalTime
 from broadcasts import outbox
+from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem
 from handlers.contest_moderation import ReasonRequired, decide, results_broadcast
 from storage.contests import STATUSES
@@ -74,18 +77,21 @@ async def works_page(request: web.Request) -> web.StreamResponse:
     page = page_number(request, PAGE_SIZE)
     works = await p.db.reader.contests.submissions(contest_id, status, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)
     counts = next(row for row in await p.db.reader.contests.overview() if row.id == contest_id)
-    topics = [(t.key, t.title_in("ru")) for t in p.settings.subscriptions.topics]
+    topics = [(t.key, t.title_in("ru"), await outbox.count(p.db, Audience(topic=t.key)))
+              for t in p.settings.subscriptions.topics]
     clock = LocalTime(p.settings.project.time_zone)
+    voting_over = contest.voting_closes <= datetime.now(timezone.utc)
     return render(request, "contest_works.html", contest=contest, title=_title(contest), works=works[:PAGE_SIZE],
                   more=len(works) > PAGE_SIZE, page=page, tab=status, tabs=TABS, counts=counts,
                   categories={o.key: text_in(o.title, "ru") for o in contest.categories},
                   ages={o.key: text_in(o.title, "ru") for o in contest.age_groups},
                   channels=CHANNEL_TITLES, statuses=STATUS_TITLES, quick_reasons=QUICK_REASONS,
-                  topics=topics, default_topic=_default_topic(topics), local=clock.text, zone=clock.label())
+                  topics=topics, default_topic=_default_topic(topics), local=clock.text, zone=clock.label(),
+                  voting_over=voting_over, voting_closes=clock.text(contest.voting_closes))
 
 
-def _default_topic(topics: list[tuple[str, str]]) -> str:
-    keys = [key for key, _ in topics]
+def _default_topic(topics: list[tuple[str, str, int]]) -> str:
+    keys = [key for key, _, _ in topics]
     return "results" if "results" in keys else (keys[0] if keys else "")
 
 

@@ -188,7 +188,9 @@ async def test_the_results_go_to_the_topics_subscribers_as_a_broadcast(world):
         assert "Разослать итоги" not in (await mila.get("/admin/contests/drawings")).text
 
         page = await oleg.get("/admin/contests/drawings")
-        assert "Разослать итоги" in page.text and '<option value="results" selected>' in page.text
+        assert "Разослать итоги" in page.text
+        assert '<option value="results" selected>Итоги голосований — подписчиков: 1</option>' in page.text
+        assert "Голосование ещё идёт — до 01.05.2099 09:00 (UTC+9): итоги будут промежуточными." in page.text
         assert (await oleg.post("/admin/contests/drawings/results", {"topic": "nosuch"})).status == 400
         sent = await oleg.post("/admin/contests/drawings/results", {"topic": "results"})
         assert sent.status == 200 and re.search(r"/admin/broadcasts/\d+\?notice=created$", sent.url)
