@@ -65,7 +65,8 @@ async def test_a_moderator_approves_one_work_and_rejects_another_with_a_reason_a
         assert "Парк с озером и каруселью" in card and "Рисунок" in card and "10–13 лет" in card and "веб-чат" in card
         photo = re.search(r'<img src="(/admin/contests/photos/[^"]+)"', card).group(1)
         shown = await mila.get(photo)
-        assert shown.status == 200 and shown.body == world.app.dispatcher.attachments.path_of(stored.file_key).read_bytes()
+        kept = world.app.dispatcher.attachments.path_of(stored.file_key)
+        assert shown.status == 200 and shown.body == kept.read_bytes()
         assert "Сочинение про старые качели" in waiting.text and "Сочинение" in waiting.text
 
         approved = await mila.post(f"/admin/contests/works/{drawing}/approve", {"tab": "pending"})
@@ -143,7 +144,8 @@ async def test_staff_who_do_not_moderate_see_the_works_but_cannot_decide_and_a_p
 
         forged = await mila.post(f"/admin/contests/works/{work}/approve", {"tab": "pending"}, csrf=False)
         assert forged.status == 403
-        wrong = await mila.post(f"/admin/contests/works/{work}/approve", {"tab": "pending", "csrf": "forged"}, csrf=False)
+        wrong = await mila.post(f"/admin/contests/works/{work}/approve", {"tab": "pending", "csrf": "forged"},
+                                csrf=False)
         assert wrong.status == 403
         assert (await mila.post("/admin/contests/drawings/results", {"topic": "results"})).status == 403
     assert await status_of(world, work) == "pending"

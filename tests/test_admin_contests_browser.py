@@ -97,7 +97,8 @@ async def test_a_moderator_approves_and_rejects_works_on_a_phone_and_sends_the_r
     await page.wait_for_selector("text=Рассылка №")
     await playwright_api.expect(page.locator("#progress-sent")).to_have_text("1")
     results = all_text(await eventually(fan.later))
-    assert "Итоги конкурса «Парк моей мечты»:" in results and f"1. Работа №{drawing} (10–13 лет) — голосов: 0" in results
+    assert "Итоги конкурса «Парк моей мечты»:" in results
+    assert f"1. Работа №{drawing} (10–13 лет) — голосов: 0" in results
 
     await page.goto(base + "/admin/audit")
     for action in ("contest.approve", "contest.reject", "contest.results"):
