@@ -50,7 +50,7 @@ PAGES = (  # modules with a `routes` table; D's first, then E's
     "admin.login", "admin.home", "admin.users", "admin.audit", "admin.settings_page", "admin.proposals",
     "admin.proposal_actions", "admin.answer_templates", "admin.operator",
     "admin.downloads", "admin.stats", "admin.posters", "admin.content_forms", "admin.broadcast_forms",
-    "admin.dead_letters", "admin.texts_search",
+    "admin.dead_letters", "admin.texts_search", "admin.contests",
 )
 
 CSRF_KEY = web.RequestKey("admin.csrf", str) if hasattr(web, "RequestKey") else "admin.csrf"
@@ -83,6 +83,7 @@ PANEL = web.AppKey("admin.panel", Panel)
 MENU = (
     (("proposals", "opinions"), "/admin/proposals", "Предложения"),
     (("proposals",), "/admin/operator", "Принять обращение"),
+    (("proposals", "content", "broadcasts"), "/admin/contests", "Конкурсные работы"),
     (("content",), "/admin/content", "Опросы и конкурсы"),
     (("broadcasts",), "/admin/broadcasts", "Рассылки"),
     (("statistics",), "/admin/stats", "Статистика"),
@@ -109,6 +110,8 @@ NOTICES = {
     "password": "Пароль изменён.",
     "retried": "Сообщение снова передано на обработку.",
     "discarded": "Сообщение убрано из списка, его текст удалён.",
+    "contest_decided": "Решение записано, автору отправлено уведомление.",
+    "contest_decided_untold": "Решение записано. Автору написать некуда: он удалил свои данные или недоступен.",
 }
 
 

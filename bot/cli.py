@@ -3,7 +3,8 @@
     python -m bot run                 start every configured channel and the web server
     python -m bot db upgrade          apply database migrations and exit
     python -m bot content load FILE   check a content file (polls, quizzes, surveys, contests, series), store it
-    python -m bot contests approve N  show contest work N to everyone and let it be voted for (reject N: never)
+    python -m bot contests approve N  show contest work N to everyone and let it be voted for
+                                      (reject N --reason R: never; results KEY: to subscribers)
     python -m bot admin create USER --role ROLE   a staff panel account (password from stdin)
     python -m bot export FORMAT       proposals (or --kind survey:KEY) to csv, xlsx, geojson or json
     python -m bot broadcast create --text-ru T [--topic T] [--channel C] [--at TIME] [--dry-run]
@@ -42,10 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="polls, quizzes, surveys and contests")
     content.add_argument("action", choices=["load"], help="load: check a content file and store it")
     content.add_argument("file", type=Path, help="the content file (YAML)")
-    contests = commands.add_parser("contests", help="moderate the works sent to contests")
-    contests.add_argument("action", choices=["approve", "reject"],
-                          help="approve: shown to all and votable; reject: never shown")
-    contests.add_argument("entry_id", type=int, help="the work's number, as its author was told it")
+    from bot import contest_command
+
+    contest_command.add_parser(commands)
     from admin import cli as admin_cli
 
     admin_cli.add_parser(commands)
@@ -96,19 +96,6 @@ async def load_content_file(settings: Settings, path: Path) -> dict[str, int]:
             "surveys": len(content.surveys), "contests": len(content.contests), "series": len(content.series)}
 
 
-async def moderate_entry(settings: Settings, action: str, entry_id: int) -> bool:
-    """Approve or reject a contest work; False when there is no such work."""
-    from storage.database import Database
-
-    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                             synchronous=settings.storage.synchronous)
-    try:
-        async with db.transaction() as tx:
-            return await (tx.contests.approve(entry_id) if action == "approve" else tx.contests.reject(entry_id))
-    finally:
-        await db.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     configure_logging(arguments.log_level)
@@ -145,11 +132,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return broadcast_cli.run(settings, arguments)
     if arguments.command == "contests":
-        if not asyncio.run(moderate_entry(settings, arguments.action, arguments.entry_id)):
-            print(f"there is no contest work {arguments.entry_id}; nothing changed", file=sys.stderr)
-            return 2
-        print(f"work {arguments.entry_id}: {arguments.action}d")
-        return 0
+        from bot import contest_command
+
+        return contest_command.run(settings, arguments)
     from bot.app import StartupError, serve
 
     raise_open_files_limit(settings.server.open_files)

@@ -259,12 +259,22 @@ async def submit(ctx: Context, text: str) -> None:
 # -- results ---------------------------------------------------------------------------------
 
 def results_text(ctx: Context, contest: Contest, standings: list[Standing]) -> str:
-    lines = [ctx.t("contests.results_header", title=title(ctx, contest))]
+    return results_lines(ctx.texts, ctx.language, contest, standings)
+
+
+def results_lines(texts, language: str, contest: Contest, standings: list[Standing]) -> str:
+    """The results per category, most votes first: on the contest's page once voting has
+    closed, and in the results staff send to subscribers (handlers.contest_moderation)."""
+    def name(item: Contest | Option) -> str:
+        return text_in(item.title, language)
+
+    ages = {o.key: name(o) for o in contest.age_groups}
+    lines = [texts.get(language, "contests.results_header", title=name(contest))]
     for category in contest.categories:
         ranked = [s for s in standings if s.entry.category == category.key]
-        lines.append(f"\n{title(ctx, category)}:")
-        lines += [ctx.t("contests.result_line", place=place, number=s.entry.id, votes=s.votes,
-                        age=named(ctx, contest.age_groups, s.entry.age_group)) for place, s in enumerate(ranked, 1)]
+        lines.append(f"\n{name(category)}:")
+        lines += [texts.get(language, "contests.result_line", place=place, number=s.entry.id, votes=s.votes,
+                            age=ages.get(s.entry.age_group, s.entry.age_group)) for place, s in enumerate(ranked, 1)]
         if not ranked:
-            lines.append(ctx.t("contests.no_entries"))
+            lines.append(texts.get(language, "contests.no_entries"))
     return "\n".join(lines)

@@ -34,7 +34,38 @@ class Standing:
     votes: int
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A work as staff moderate it: what the author sent, and what was decided."""
+
+    id: int
+    contest_id: int
+    category: str
+    age_group: str
+    text: str
+    file_key: str
+    status: str
+    channel: str
+    created_at: str
+    moderated_at: str | None
+    moderation_reason: str
+    moderated_by: str
+
+
+@dataclass(frozen=True)
+class ContestCounts:
+    id: int
+    key: str
+    definition: str
+    pending: int
+    approved: int
+    rejected: int
+
+
+STATUSES = ("pending", "approved", "rejected")
 _ENTRY = "e.id, e.category, e.age_group, e.text, e.file_key, e.status"
+_SUBMISSION = ("e.id, e.contest_id, e.category, e.age_group, e.text, e.file_key, e.status, e.channel, e.created_at,"
+               " e.moderated_at, e.moderation_reason, e.moderated_by FROM contest_entries e")
 
 
 class Contests:
@@ -53,16 +84,61 @@ class Contests:
         rows = await self._db.execute_fetchall(f"SELECT {_ENTRY} FROM contest_entries e WHERE e.id = ?", (entry_id,))
         return Entry(*rows[0]) if rows else None
 
-    async def approve(self, entry_id: int) -> bool:
-        return await self._moderate(entry_id, "approved")
+    async def decide(self, entry_id: int, status: str, reason: str = "", actor: str = "") -> str | None:
+        """Approve or reject a work (``status``), with the reason and who decided; return its
+        status before (None: no such work, or it had this status already, so nothing changed
+        and nobody is told twice)."""
+        if status not in STATUSES or status == "pending":
+            raise ValueError(f"a work is approved or rejected, not {status!r}")
+        rows = await self._db.execute_fetchall("SELECT status FROM contest_entries WHERE id = ?", (entry_id,))
+        if not rows or rows[0][0] == status:
+            return None
+        await self._db.execute(
+            "UPDATE contest_entries SET status = ?, moderation_reason = ?, moderated_by = ?, moderated_at = ?"
+            " WHERE id = ?", (status, reason, actor, now(), entry_id))
+        return rows[0][0]
 
-    async def reject(self, entry_id: int) -> bool:
-        return await self._moderate(entry_id, "rejected")
+    async def submission(self, entry_id: int) -> Submission | None:
+        rows = await self._db.execute_fetchall(f"SELECT {_SUBMISSION} WHERE e.id = ?", (entry_id,))
+        return Submission(*rows[0]) if rows else None
 
-    async def _moderate(self, entry_id: int, status: str) -> bool:
-        cursor = await self._db.execute(
-            "UPDATE contest_entries SET status = ?, moderated_at = ? WHERE id = ?", (status, now(), entry_id))
-        return cursor.rowcount == 1
+    async def submissions(self, contest_id: int, status: str, offset: int = 0, limit: int = 50) -> list[Submission]:
+        """A contest's works in one status, for staff: the waiting ones oldest first (in the order
+        they came), the decided ones latest decision first."""
+        order = "e.id" if status == "pending" else "e.moderated_at DESC, e.id DESC"
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_SUBMISSION} WHERE e.contest_id = ? AND e.status = ? ORDER BY {order} LIMIT ? OFFSET ?",
+            (contest_id, status, limit, offset))
+        return [Submission(*row) for row in rows]
+
+    async def overview(self) -> list[ContestCounts]:
+        """Every stored contest with how many of its works wait, were approved, were rejected."""
+        rows = await self._db.execute_fetchall(
+            "SELECT c.id, c.key, c.definition,"
+            " count(e.id) FILTER (WHERE e.status = 'pending'),"
+            " count(e.id) FILTER (WHERE e.status = 'approved'),"
+            " count(e.id) FILTER (WHERE e.status = 'rejected')"
+            " FROM contests c LEFT JOIN contest_entries e ON e.contest_id = c.id"
+            " GROUP BY c.id ORDER BY c.opens_at DESC, c.id DESC")
+        return [ContestCounts(*row) for row in rows]
+
+    async def definition(self, contest_id: int) -> str | None:
+        rows = await self._db.execute_fetchall("SELECT definition FROM contests WHERE id = ?", (contest_id,))
+        return rows[0][0] if rows else None
+
+    async def author(self, entry_id: int) -> tuple[str, str, str] | None:
+        """(channel, external id, language) of the work's author, or None when they are gone
+        (forgotten: resident_id was cleared) or cannot be written to."""
+        rows = await self._db.execute_fetchall(
+            "SELECT r.channel, r.external_id, r.language FROM contest_entries e"
+            " JOIN residents r ON r.id = e.resident_id WHERE e.id = ? AND r.reachable = 1", (entry_id,))
+        return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    async def holds_photo(self, file_key: str) -> bool:
+        """Whether ``file_key`` is the photo of some contest work (the panel shows only those)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT 1 FROM contest_entries WHERE file_key = ? AND file_key != '' LIMIT 1", (file_key,))
+        return bool(rows)
 
     async def approved(self, contest_id: int, category: str, offset: int = 0, limit: int = 10) -> list[Entry]:
         rows = await self._db.execute_fetchall(

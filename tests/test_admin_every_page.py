@@ -134,7 +134,8 @@ async def seed_campaign(app) -> dict[str, list[str]]:
                                 [(("urguy", "detsky")[number % 2], 1)], False)
             if number == 5:
                 contest_id = (await tx.content.get("contests", "drawings"))[0]
-                await tx.contests.submit(contest_id, resident.id, "webchat", "drawing", "7-10", "Мой парк", photo[0])
+                entry_id = await tx.contests.submit(contest_id, resident.id, "webchat", "drawing", "7-10", "Мой парк",
+                                                    photo[0])
         await tx.moderation.set_status(proposals[1], "with_experts", "mila")
         await tx.moderation.give_opinion(proposals[1], user_ids[4], "egor", "needs_correction", "Уточнить место")
         await tx.moderation.set_status(proposals[2], "spam", "mila")
@@ -165,6 +166,8 @@ async def seed_campaign(app) -> dict[str, list[str]]:
         "channel": ["webchat", "telegram"],
         "kind": ["svg", "png"],
         "key": [photo[0]],
+        "contest": ["drawings", "spring"],
+        "entry_id": [str(entry_id)],
         "name": [path.name for path in (ADMIN_DIR / "static").iterdir()],  # the panel's styles and scripts
         "?": real_queries(template_id),
     }

@@ -281,7 +281,7 @@ async def campaign_with_a_participant(world) -> tuple[Campaign, int]:
     assert len(entries) == len(contest.categories), entries
     async with world.app.db.transaction() as tx:
         for entry in entries:
-            assert await tx.contests.approve(entry)
+            assert await tx.contests.decide(entry, "approved") == "pending"
         await tx.moderation.ask_correction(proposal, "Уточните, у какого пруда?", "модератор")
         author = await tx.moderation.author(proposal)
     return Campaign(content, world.app.settings, tuple(entries), proposal), author[0]

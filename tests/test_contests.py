@@ -53,7 +53,7 @@ async def enter(resident, category: str = "drawing", text: str | None = "Пар�
 
 async def moderate(world, entry_id: int, approve: bool = True) -> None:
     async with world.app.db.transaction() as tx:
-        assert await (tx.contests.approve(entry_id) if approve else tx.contests.reject(entry_id))
+        assert await tx.contests.decide(entry_id, "approved" if approve else "rejected") == "pending"
 
 
 async def works_shown(resident, category: str = "drawing") -> list[dict]:
@@ -209,8 +209,8 @@ async def test_concurrent_votes_of_one_resident_in_one_category_count_once(world
     assert sum((await votes(world)).values()) == 1
 
 
-async def test_staff_approve_and_reject_works_from_the_command_line(world):
-    author, voter = world.resident(), world.resident()
+async def test_staff_approve_and_reject_works_from_the_command_line_and_the_authors_are_told(world):
+    author, voter, fan = world.resident(), world.resident(), world.resident()
     await onboard(author)
     kept, refused = await enter(author), await enter(author, text="Не по теме")
 
@@ -220,10 +220,27 @@ async def test_staff_approve_and_reject_works_from_the_command_line(world):
                               capture_output=True, text=True, timeout=60)
 
     approved = await asyncio.to_thread(cli, "approve", str(kept))
-    assert approved.returncode == 0 and f"work {kept}: approved" in approved.stdout
-    rejected = await asyncio.to_thread(cli, "reject", str(refused))
-    assert rejected.returncode == 0
+    assert approved.returncode == 0 and f"Работа №{kept} одобрена" in approved.stdout
+    told = all_text(await author.later())  # the web chat reads the outbox itself: at once
+    assert f"Ваша работа №{kept} на конкурс «Парк моей мечты» прошла проверку" in told
+    unexplained = await asyncio.to_thread(cli, "reject", str(refused), "--reason", "  ")
+    assert unexplained.returncode == 2 and "укажите причину" in unexplained.stderr
+    rejected = await asyncio.to_thread(cli, "reject", str(refused), "--reason", "Работа не по теме конкурса.")
+    assert rejected.returncode == 0 and f"Работа №{refused} отклонена" in rejected.stdout
+    assert (f"Ваша работа №{refused} на конкурс «Парк моей мечты» не принята. Причина: Работа не по теме конкурса."
+            in all_text(await author.later()))
     missing = await asyncio.to_thread(cli, "approve", "999")
-    assert missing.returncode == 2 and "no contest work 999" in missing.stderr
+    assert missing.returncode == 2 and "Конкурсной работы №999 нет" in missing.stderr
     await onboard(voter)
     assert vote_buttons(await works_shown(voter)) == [f"cv:drawings:{kept}"]
+
+    await onboard(fan)
+    await fan.press("menu:subscriptions")
+    await fan.press("sub:results")
+    results = await asyncio.to_thread(cli, "results", "drawings", "--topic", "results")
+    assert results.returncode == 0 and "получателей 1" in results.stdout, results.stderr
+    [broadcast] = await world.app.db.reader.broadcasts.recent(5)
+    assert broadcast.audience["topic"] == "results" and broadcast.created_by == "cli"
+    assert f"1. Работа №{kept} (10–13 лет) — голосов: 0" in broadcast.texts["ru"]
+    assert (await asyncio.to_thread(cli, "results", "drawings", "--topic", "nosuch")).returncode == 2
+    assert (await asyncio.to_thread(cli, "results", "nosuch")).returncode == 2

@@ -1,0 +1,114 @@
+"""``python -m bot contests …``: moderate contest works and send a contest's results, as the
+panel's «Конкурсные работы» page does, through the same functions (handlers.contest_moderation).
+
+    contests approve N               show work N to everyone and let it be voted for
+    contests reject N --reason TEXT  never show it; the author is told the reason
+    contests results KEY [--topic T] a broadcast of the results to a topic's subscribers
+
+The author's notice is written to the outbox in the transaction of the decision. The CLI sends
+nothing itself: a web chat author sees it at once; on a messenger it goes out when the bot
+starts next (the panel, which runs inside the bot, sends it at once). The running bot's
+broadcast senders find a results broadcast on their next idle look.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from typing import TextIO
+
+from bot.config import Settings
+
+DONE = {"approve": "одобрена", "reject": "отклонена"}
+
+
+def add_parser(commands) -> None:
+    contests = commands.add_parser("contests", help="moderate contest works; send a contest's results")
+    actions = contests.add_subparsers(dest="contest_action", required=True)
+    approve = actions.add_parser("approve", help="show the work to all and let it be voted for")
+    approve.add_argument("entry_id", type=int, help="the work's number, as its author was told it")
+    reject = actions.add_parser("reject", help="never show the work; its author is told the reason")
+    reject.add_argument("entry_id", type=int, help="the work's number, as its author was told it")
+    reject.add_argument("--reason", required=True, help="why (the author reads it)")
+    results = actions.add_parser("results", help="send the contest's results to a topic's subscribers")
+    results.add_argument("key", help="the contest's key in the content file")
+    results.add_argument("--topic", default="results", help="subscribers of this topic (default: results)")
+
+
+def run(settings: Settings, arguments: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    return asyncio.run(_run(settings, arguments, out))
+
+
+async def _run(settings: Settings, arguments: argparse.Namespace, out: TextIO) -> int:
+    from bot.i18n import Texts
+    from handlers import LOCALES
+    from storage.database import Database
+
+    texts = Texts.load(LOCALES, settings.languages.default)
+    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
+                             synchronous=settings.storage.synchronous)
+    try:
+        if arguments.contest_action == "results":
+            return await _results(db, settings, texts, arguments.key, arguments.topic, out)
+        return await _decide(db, texts, arguments, out)
+    finally:
+        await db.close()
+
+
+def _pulls(channel: str) -> bool:
+    """Whether the channel's clients fetch their replies themselves (the web chat): then a row in
+    the outbox is delivered as soon as it is written."""
+    from channels import REGISTRY
+
+    module_name, _, class_name = REGISTRY.get(channel, ":").partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), class_name).capabilities.pull_delivery
+    except (ImportError, ValueError, AttributeError):
+        return False
+
+
+async def _decide(db, texts, arguments: argparse.Namespace, out: TextIO) -> int:
+    from handlers.contest_moderation import ReasonRequired, decide
+
+    status = "approved" if arguments.contest_action == "approve" else "rejected"
+    try:
+        async with db.transaction() as tx:
+            decision = await decide(tx, texts, arguments.entry_id, status,
+                                    reason=getattr(arguments, "reason", ""), actor="cli")
+            if decision is not None:
+                await tx.outbox.add_many([(ref.channel, ref.external_id, None, reply.model_dump_json(),
+                                           _pulls(ref.channel)) for ref, reply in decision.messages])
+    except ReasonRequired:
+        print("Работа не отклонена: укажите причину (--reason), автор её увидит.", file=sys.stderr)
+        return 2
+    if decision is None:
+        work = await db.reader.contests.entry(arguments.entry_id)
+        if work is None:
+            print(f"Конкурсной работы №{arguments.entry_id} нет; ничего не изменено.", file=sys.stderr)
+            return 2
+        print(f"Работа №{arguments.entry_id} уже {DONE[arguments.contest_action]}; ничего не изменено.", file=out)
+        return 0
+    told = ("уведомление автору записано в очередь: в веб-чате он увидит его сразу, в мессенджер оно уйдёт"
+            " при следующем запуске бота (из панели — сразу)") if decision.messages else \
+        "автору написать некуда (он удалил свои данные или недоступен)"
+    print(f"Работа №{arguments.entry_id} {DONE[arguments.contest_action]}; {told}.", file=out)
+    return 0
+
+
+async def _results(db, settings: Settings, texts, key: str, topic: str, out: TextIO) -> int:
+    from broadcasts import outbox
+    from handlers.contest_moderation import results_broadcast
+
+    topics = [t.key for t in settings.subscriptions.topics]
+    if topic not in topics:
+        print(f"Нет темы подписки «{topic}»; есть: {', '.join(topics) or 'ни одной'}.", file=sys.stderr)
+        return 2
+    spec = await results_broadcast(db.reader, texts, key, topic)
+    if spec is None:
+        print(f"Нет конкурса «{key}»; ничего не создано.", file=sys.stderr)
+        return 2
+    broadcast_id, recipients = await outbox.create(db, spec, created_by="cli")
+    print(f"Рассылка №{broadcast_id} «{spec.title}» создана: получателей {recipients}"
+          f" (подписчики темы «{topic}»). Ход отправки: python -m bot broadcast watch {broadcast_id}", file=out)
+    return 0
