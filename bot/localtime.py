@@ -78,5 +78,20 @@ class LocalTime:
             wall = wall.replace(tzinfo=self.zone)
         return wall.astimezone(timezone.utc)
 
+    def typed(self, text: str) -> datetime:
+        """A time as staff type it — «03.12.2026 10:00», ``2026-12-03T10:00`` (a browser's
+        datetime-local field) or ISO with an offset — as aware UTC; without an offset it is the
+        town's wall time. ValueError when it is none of these."""
+        text = " ".join(text.split())
+        try:
+            return self.from_wall(datetime.fromisoformat(text))
+        except ValueError:
+            return self.from_wall(datetime.strptime(text, DATE_TIME))
+
+    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        """The town's calendar day as [start, end) in UTC: «2 December» is 00:00–24:00 there."""
+        start = datetime.combine(day, datetime.min.time())
+        return self.from_wall(start), self.from_wall(start + timedelta(days=1))
+
     def today(self) -> date:
         return datetime.now(self.zone).date()

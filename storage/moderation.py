@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -29,6 +30,7 @@ class ProposalFilter:
     source: str = ""
     date_from: date | None = None
     date_to: date | None = None   # inclusive
+    time_zone: str = "UTC"        # the town's (project.time_zone): a date is its calendar day there
     with_photo: bool = False
     with_location: bool = False
     search: str = ""
@@ -36,6 +38,12 @@ class ProposalFilter:
     def fts_query(self) -> str:
         """Each word a quoted prefix term, all required: «скамейк» finds «скамейки», «скамейку»."""
         return " ".join(f'"{word}"*' for word in WORD.findall(self.search.lower())[:12])
+
+    def _midnight(self, day: date) -> str:
+        """The day's start in the town, as a stored (UTC) stamp: «2 December» in Chita begins at
+        15:00 UTC on the 1st."""
+        start = datetime.combine(day, time(), ZoneInfo(self.time_zone))
+        return start.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
     def where(self, alias: str = "p") -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -52,10 +60,10 @@ class ProposalFilter:
                 params.append(value)
         if self.date_from:
             clauses.append(f"{alias}.created_at >= ?")
-            params.append(self.date_from.isoformat())
+            params.append(self._midnight(self.date_from))
         if self.date_to:
             clauses.append(f"{alias}.created_at < ?")
-            params.append((self.date_to + timedelta(days=1)).isoformat())
+            params.append(self._midnight(self.date_to + timedelta(days=1)))
         if self.with_photo:
             clauses.append(f"EXISTS (SELECT 1 FROM proposal_attachments a WHERE a.proposal_id = {alias}.id)")
         if self.with_location:
