@@ -182,3 +182,19 @@ async def test_the_weekly_report_counts_the_towns_week_from_monday_midnight(tmp_
         body = dict(await w.app.db.reader.statistics.reports())["2026-11-09"]
         assert "Новых предложений: 1" in body, body  # Sunday's, not Monday's
         assert body.startswith("Срез мнений за 09.11–15.11.2026 (время местное, UTC+9)")
+
+
+async def test_the_statistics_count_weeks_and_the_since_day_on_the_towns_calendar(tmp_path):
+    async with world(tmp_path) as w:
+        monday_night = datetime(2026, 11, 15, 16, 0, tzinfo=timezone.utc)  # Monday 16 Nov, 01:00 in Chita
+        await store_proposal_at(w.app, monday_night - timedelta(hours=2), "Скамейки у входа", "a")  # Sunday 23:00
+        await store_proposal_at(w.app, monday_night, "Фонари на аллее", "b")
+        await make_staff(w.app, "olga", "staff")
+        async with StaffBrowser.of(w.app) as olga:
+            await olga.login("olga")
+            page = (await olga.get("/admin/stats")).text
+            assert ">2026-11-09</text>" in page and ">2026-11-16</text>" in page  # a bar for each week
+            since = (await olga.get("/admin/stats", params={"since": "2026-11-16"})).text
+            assert ">2026-11-09</text>" not in since and ">2026-11-16</text>" in since
+            assert 'name="since" value="2026-11-16"' in since
+            assert ">фонарь</span>" in since and ">скамейка</span>" not in since  # the cloud: Monday's words only
