@@ -25,14 +25,9 @@ def last_finished_week(today: date) -> tuple[date, date]:
     return monday - timedelta(days=7), monday
 
 
-def midnight(clock: LocalTime, day: date) -> str:
-    """The start of the town's ``day`` as a stored (UTC) stamp."""
-    return clock.day_bounds(day)[0].isoformat(timespec="microseconds")
-
-
 async def build_report(reader: Repositories, settings: Settings, start: date, end: date) -> str:
     clock = LocalTime(settings.project.time_zone)
-    since, until = midnight(clock, start), midnight(clock, end)
+    since, until = clock.midnight(start), clock.midnight(end)
     titles = {c.key: c.title_in("ru") for c in settings.proposals.categories}
     categories = await reader.statistics.proposals_by_category(since, until)
     residents = await reader.statistics.new_residents(since, until)
@@ -58,7 +53,7 @@ async def send_weekly_report(dispatcher, settings: Settings, today: date | None 
     reader = dispatcher.db.reader
     if await reader.statistics.has_report(week):
         return False
-    if not await reader.statistics.new_residents("", midnight(clock, end)):
+    if not await reader.statistics.new_residents("", clock.midnight(end)):
         return False  # the campaign had not begun: no report of a week before the first resident
     body = await build_report(reader, settings, start, end)
     recipients = [ResidentRef(channel=channel, external_id=external_id)

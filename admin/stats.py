@@ -103,7 +103,7 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
     reader = p.db.reader
     titles = {c.key: c.title_in("ru") for c in p.settings.proposals.categories}
     day = _day(request.query.get("since", ""))
-    since = p.clock.day_bounds(day)[0].isoformat(timespec="microseconds") if day else ""
+    since = p.clock.midnight(day) if day else ""
     weeks = await reader.statistics.proposals_by_week(since, week_offset(p.clock))
     categories = await reader.statistics.proposals_by_category(since)
     words = await tag_cloud(reader, since)

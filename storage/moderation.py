@@ -42,8 +42,11 @@ class ProposalFilter:
     def _midnight(self, day: date) -> str:
         """The day's start in the town, as a stored (UTC) stamp: «2 December» in Chita begins at
         15:00 UTC on the 1st."""
-        start = datetime.combine(day, time(), ZoneInfo(self.time_zone))
-        return start.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        try:
+            start = datetime.combine(day, time(), ZoneInfo(self.time_zone))
+            return start.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        except OverflowError:  # the calendar's ends: before or after every stamp
+            return "" if day.year == 1 else "9"
 
     def where(self, alias: str = "p") -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -61,7 +64,7 @@ class ProposalFilter:
         if self.date_from:
             clauses.append(f"{alias}.created_at >= ?")
             params.append(self._midnight(self.date_from))
-        if self.date_to:
+        if self.date_to and self.date_to < date.max:
             clauses.append(f"{alias}.created_at < ?")
             params.append(self._midnight(self.date_to + timedelta(days=1)))
         if self.with_photo:

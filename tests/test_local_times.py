@@ -198,3 +198,17 @@ async def test_the_statistics_count_weeks_and_the_since_day_on_the_towns_calenda
             assert ">2026-11-09</text>" not in since and ">2026-11-16</text>" in since
             assert 'name="since" value="2026-11-16"' in since
             assert ">фонарь</span>" in since and ">скамейка</span>" not in since  # the cloud: Monday's words only
+
+
+async def test_days_and_times_at_the_calendars_ends_are_answered_not_failed(tmp_path):
+    async with world(tmp_path) as w:
+        await store_proposal_at(w.app, SENT)
+        await make_staff(w.app, "anna", "admin")
+        async with StaffBrowser.of(w.app) as anna:
+            await anna.login("anna")
+            widest = await anna.get("/admin/proposals", params={"from": "0001-01-01", "to": "9999-12-31"})
+            assert widest.status == 200 and TEXT in widest.text
+            assert (await anna.get("/admin/stats", params={"since": "0001-01-01"})).status == 200
+            early = await anna.post("/admin/broadcasts", {"title": "Рано", "text_ru": "Текст",
+                                                         "send_at": "0001-01-01T00:00", "action": "draft"})
+            assert early.status == 400 and "время местное" in early.text
