@@ -18,7 +18,7 @@ and the module's name added to ``PAGES`` below. Templates extend "base.html" (a 
 a content block) and put ``{{ csrf_field() }}`` in every form that POSTs: the middleware here
 refuses a POST without the session's token before the handler runs, and sends a request
 without a live session to the login page. In templates, ``user`` is the logged-in StaffUser and
-``can("exports")`` tells what they may do; ``{{ stamp|when }}`` (``|day``) shows a stored UTC
+``can("exports")`` tells what they may do; ``{{ stamp|when }}`` shows a stored UTC
 stamp on the town's clock (``project.time_zone``, named in the footer). ``redirect(path, notice=KEY)`` after a POST shows one
 of NOTICES on the next page.
 """
@@ -43,7 +43,7 @@ from bot.addresses import Network, client_address, networks
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Texts
-from bot.localtime import DATE, DATE_TIME, LocalTime, parse_stamp
+from bot.localtime import DATE_TIME, LocalTime, parse_stamp
 from storage.attachments import AttachmentStore
 from storage.database import Database
 
@@ -203,7 +203,6 @@ def templates(clock: LocalTime) -> jinja2.Environment:
                                      autoescape=True, undefined=jinja2.StrictUndefined,
                                      trim_blocks=True, lstrip_blocks=True)
     environment.filters["when"] = lambda stamp: time_element(clock, stamp)
-    environment.filters["day"] = lambda stamp: time_element(clock, stamp, DATE)
     return environment
 
 
