@@ -18,7 +18,8 @@ and the module's name added to ``PAGES`` below. Templates extend "base.html" (a 
 a content block) and put ``{{ csrf_field() }}`` in every form that POSTs: the middleware here
 refuses a POST without the session's token before the handler runs, and sends a request
 without a live session to the login page. In templates, ``user`` is the logged-in StaffUser and
-``can("exports")`` tells what they may do. ``redirect(path, notice=KEY)`` after a POST shows one
+``can("exports")`` tells what they may do; ``{{ stamp|when }}`` shows a stored UTC
+stamp on the town's clock (``project.time_zone``, named in the footer). ``redirect(path, notice=KEY)`` after a POST shows one
 of NOTICES on the next page.
 """
 from __future__ import annotations
@@ -26,11 +27,13 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup
 from aiohttp.http_exceptions import HttpProcessingError
 
 from admin import auth, csrf
@@ -40,6 +43,7 @@ from bot.addresses import Network, client_address, networks
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Texts
+from bot.localtime import DATE_TIME, LocalTime, parse_stamp
 from bot.sms import SmsGateway
 from storage.attachments import AttachmentStore
 from storage.database import Database
@@ -74,6 +78,11 @@ class Panel:
     @property
     def attachments(self) -> AttachmentStore:
         return self.dispatcher.attachments
+
+    @property
+    def clock(self) -> LocalTime:
+        """The town's clock: every time on a page is in it, every time staff type is read in it."""
+        return LocalTime(self.settings.project.time_zone)
 
 
 PANEL = web.AppKey("admin.panel", Panel)
@@ -136,7 +145,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
         request=request, user=user, can=lambda permission: can(user, permission),
         csrf_field=lambda: csrf.hidden_field(token), csrf_token=token, menu=menu,
         notice=NOTICES.get(request.query.get("notice", "")), project=p.settings.project.name.get("ru", ""),
-        **context)
+        zone=f"{p.clock.label()} ({p.clock.name})", **context)
     return web.Response(text=html, content_type="text/html", status=status)
 
 
@@ -189,11 +198,21 @@ async def staff_session(request: web.Request, handler):
     return response
 
 
-def templates() -> jinja2.Environment:
+def time_element(clock: LocalTime, stamp: str | None, pattern: str = DATE_TIME) -> Markup:
+    """A stored UTC stamp as the town's wall time, «02.12.2026 06:20», in a ``<time>`` whose
+    ``datetime`` keeps the exact moment in UTC (the page footer names the zone)."""
+    moment = parse_stamp(stamp)
+    if moment is None:
+        return Markup("")
+    exact = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Markup('<time datetime="{}">{}</time>').format(exact, clock.text(moment, pattern))
+
+
+def templates(clock: LocalTime) -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                      autoescape=True, undefined=jinja2.StrictUndefined,
                                      trim_blocks=True, lstrip_blocks=True)
-    environment.filters["when"] = lambda stamp: (stamp or "")[:16].replace("T", " ")
+    environment.filters["when"] = lambda stamp: time_element(clock, stamp)
     return environment
 
 
@@ -223,7 +242,7 @@ def setup_admin(web_app: web.Application, db: Database, dispatcher: Dispatcher, 
         sub.router.add_routes(importlib.import_module(name).routes)
     sub.router.add_get("/static/{name}", static_file)
     paths = frozenset("/admin" + (resource.canonical or "") for resource in sub.router.resources())
-    sub[PANEL] = Panel(db, dispatcher, settings, texts, templates(),
+    sub[PANEL] = Panel(db, dispatcher, settings, texts, templates(LocalTime(settings.project.time_zone)),
                        settings.server.public_url.startswith("https://"), paths,
                        networks(settings.server.trusted_proxies), LoginThrottle(settings.admin), sms)
     web_app.router.add_get("/admin", lambda request: web.HTTPFound("/admin/"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import datetime
 
 from aiohttp import web
 
@@ -21,6 +20,7 @@ from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import BROADCASTS, current_user, require
 from admin.titles import LANGUAGE_TITLES
+from bot.localtime import LocalTime
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem, render as render_text
@@ -34,8 +34,9 @@ SAMPLE_NAME = "Анна"  # the resident the examples are rendered for
 CONTROL_TITLES = {"pause": "поставить на паузу", "resume": "продолжить", "cancel": "отменить"}
 
 
-def _spec(form) -> tuple[outbox.BroadcastSpec, str]:
-    """The form as a BroadcastSpec and the status asked for; BroadcastProblem on bad input."""
+def _spec(form, clock: LocalTime) -> tuple[outbox.BroadcastSpec, str]:
+    """The form as a BroadcastSpec and the status asked for; BroadcastProblem on bad input. The
+    send time is typed in the town's wall clock."""
     title = str(form.get("title", "")).strip()
     if not title:
         raise outbox.BroadcastProblem("укажите название рассылки")
@@ -47,9 +48,9 @@ def _spec(form) -> tuple[outbox.BroadcastSpec, str]:
     send_at = None
     if str(form.get("send_at", "")).strip():
         try:
-            send_at = datetime.fromisoformat(str(form["send_at"]).strip())
+            send_at = clock.typed(str(form["send_at"]))
         except ValueError:
-            raise outbox.BroadcastProblem("время отправки: например 2026-06-25T08:00+09:00") from None
+            raise outbox.BroadcastProblem("время отправки: например 25.06.2026 08:00 (время местное)") from None
     status = {"draft": "draft", "send": None}.get(str(form.get("action", "")), "draft")
     return outbox.BroadcastSpec(title=title, texts=texts, audience=audience, topic=topic, send_at=send_at), status
 
@@ -77,7 +78,7 @@ async def broadcasts_create(request: web.Request) -> web.StreamResponse:
     values = {key: str(value) for key, value in form.items() if key != "csrf"}
     values["channels"] = [str(c) for c in form.getall("channels", [])]
     try:
-        spec, status = _spec(form)
+        spec, status = _spec(form, p.clock)
         previews = {lang: render_text(spec.texts, lang, SAMPLE_NAME) for lang in spec.texts}
         if form.get("action") == "preview":
             return render(request, "broadcast_forms.html", **_page(

@@ -38,16 +38,16 @@ EXAMPLE = """polls:
 """
 
 
-def check(text: str, topics: set[str]) -> ContentFile:
+def check(text: str, topics: set[str], time_zone: str) -> ContentFile:
     """The text as a content file, checked like one (ContentError names the lines); a series
-    must name a configured subscription topic."""
+    must name a configured subscription topic; a time without an offset is the town's."""
     if len(text) > MAX_YAML:
         raise ContentError(f"текст длиннее {MAX_YAML} символов")
     handle, name = tempfile.mkstemp(suffix=".yaml")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
-        return load_content(name, topics=topics)
+        return load_content(name, topics=topics, time_zone=time_zone)
     finally:
         os.unlink(name)
 
@@ -126,7 +126,8 @@ async def content_save(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     text = str(form.get("yaml", "")).replace("\r\n", "\n")
     try:
-        content = check(text, {topic.key for topic in panel(request).settings.subscriptions.topics})
+        settings = panel(request).settings
+        content = check(text, {topic.key for topic in settings.subscriptions.topics}, settings.project.time_zone)
     except ContentError as error:
         return render(request, "content_forms.html", kinds=LISTED, listing=await _listing(request), text=text,
                       errors=_errors(error), cards=None, status=400)

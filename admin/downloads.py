@@ -37,7 +37,8 @@ async def _kinds(request: web.Request, personal_allowed: bool) -> list[tuple[str
 async def exports_page(request: web.Request) -> web.StreamResponse:
     p = panel(request)
     personal_allowed = can(current_user(request), PERSONAL_DATA)
-    where = filters_from(request.query, {c.key for c in p.settings.proposals.categories})
+    where = filters_from(request.query, {c.key for c in p.settings.proposals.categories},
+                         time_zone=p.settings.project.time_zone)
     count = await p.db.reader.exports.count_proposals(where)
     categories = [(c.key, c.title_in("ru")) for c in p.settings.proposals.categories]
     return render(request, "exports_index.html", formats=FORMAT_TITLES, kinds=await _kinds(request, personal_allowed),
@@ -62,7 +63,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     valid = {k for k, _ in await _kinds(request, True)}
     if kind not in valid:
         raise web.HTTPBadRequest(text="неизвестный вид выгрузки")
-    where = filters_from(request.query, {c.key for c in p.settings.proposals.categories})
+    where = filters_from(request.query, {c.key for c in p.settings.proposals.categories},
+                         time_zone=p.settings.project.time_zone)
     async with p.db.transaction() as tx:
         filters = {k: str(v) for k, v in asdict(where).items() if v}
         await record(tx, request, "export", f"{fmt}:{kind}", {"personal": personal, "filters": filters})

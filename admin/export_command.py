@@ -68,7 +68,8 @@ async def run_export(settings: Settings, arguments: argparse.Namespace) -> tuple
     where = filters_from({"status": arguments.status, "category": arguments.category, "channel": arguments.channel,
                           "source": arguments.source, "from": arguments.date_from, "to": arguments.date_to,
                           "q": arguments.q, "photo": "1" if arguments.with_photo else "",
-                          "location": "1" if arguments.with_location else ""})
+                          "location": "1" if arguments.with_location else ""},
+                         time_zone=settings.project.time_zone)
     path = arguments.output or Path(file_name(arguments.format, arguments.kind, where))
     db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
                              synchronous=settings.storage.synchronous)

@@ -46,8 +46,9 @@ def _date(value: str) -> date | None:
         return None
 
 
-def filters_from(query: Mapping[str, str], categories: set[str] | None = None) -> ProposalFilter:
-    """The list's filters from a query string; anything unknown is ignored, never an error."""
+def filters_from(query: Mapping[str, str], categories: set[str] | None = None, *, time_zone: str) -> ProposalFilter:
+    """The list's filters from a query string; anything unknown is ignored, never an error. Dates
+    are the town's calendar days (``time_zone``, the project's)."""
     status = query.get("status", "")
     category = query.get("category", "")
     return ProposalFilter(
@@ -56,7 +57,8 @@ def filters_from(query: Mapping[str, str], categories: set[str] | None = None) -
         channel=query.get("channel", "")[:32], source=query.get("source", "")[:64],
         date_from=_date(query.get("from", "")), date_to=_date(query.get("to", "")),
         with_photo=query.get("photo") == "1", with_location=query.get("location") == "1",
-        awaiting_correction=query.get("correction") == "1", search=query.get("q", "")[:200])
+        awaiting_correction=query.get("correction") == "1", search=query.get("q", "")[:200],
+        time_zone=time_zone)
 
 
 def category_titles(request: web.Request) -> dict[str, str]:
@@ -74,7 +76,7 @@ def titles(request: web.Request) -> dict[str, dict[str, str]]:
 async def proposal_list(request: web.Request) -> web.StreamResponse:
     p = panel(request)
     categories = category_titles(request)
-    filters = filters_from(request.query, set(categories))
+    filters = filters_from(request.query, set(categories), time_zone=p.settings.project.time_zone)
     page = page_number(request, PAGE_SIZE)
     rows, total = await p.db.reader.moderation.search(filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     query = defaultdict(str, {k: v for k, v in request.query.items() if k not in ("page", "notice") and v})

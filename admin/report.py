@@ -1,7 +1,7 @@
 """The weekly «срез мнений» (a slice of opinions): what residents said in the last finished week.
 
 The bot's Scheduler runs ``send_weekly_report`` every ``reports.check_every_seconds``. Once a week
-(Monday to Sunday, UTC) is over, its report is written to the panel (table weekly_reports, the
+(Monday 00:00 to Monday 00:00 on the town's clock, ``project.time_zone``) is over, its report is written to the panel (table weekly_reports, the
 statistics page shows it) and sent, in the same transaction, to the staff residents named in
 ``reports.recipients`` ("telegram:12345") through the dispatcher's outbox — so a restart or a
 second run neither loses it nor sends it twice. Weeks that ended before the first resident
@@ -9,11 +9,12 @@ came get no report, so a new installation does not greet staff with a week of ze
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from admin.tagcloud import count_forms, lemmas
 from bot.config import Settings
 from bot.events import ResidentRef
+from bot.localtime import LocalTime
 from bot.replies import Reply
 from storage.repositories import Repositories
 
@@ -25,7 +26,8 @@ def last_finished_week(today: date) -> tuple[date, date]:
 
 
 async def build_report(reader: Repositories, settings: Settings, start: date, end: date) -> str:
-    since, until = start.isoformat(), end.isoformat()
+    clock = LocalTime(settings.project.time_zone)
+    since, until = clock.midnight(start), clock.midnight(end)
     titles = {c.key: c.title_in("ru") for c in settings.proposals.categories}
     categories = await reader.statistics.proposals_by_category(since, until)
     residents = await reader.statistics.new_residents(since, until)
@@ -34,7 +36,7 @@ async def build_report(reader: Repositories, settings: Settings, start: date, en
         forms = count_forms(page, forms)
     words = lemmas(forms).most_common(10) if forms else []
     last_day = end - timedelta(days=1)
-    lines = [f"Срез мнений за {start:%d.%m}–{last_day:%d.%m.%Y}",
+    lines = [f"Срез мнений за {start:%d.%m}–{last_day:%d.%m.%Y} (время местное, {clock.label()})",
              f"Новых участников: {residents}",
              f"Новых предложений: {sum(n for _, n in categories)}"]
     lines += [f"  {titles.get(key, key)}: {count}" for key, count in categories]
@@ -45,12 +47,13 @@ async def build_report(reader: Repositories, settings: Settings, start: date, en
 
 async def send_weekly_report(dispatcher, settings: Settings, today: date | None = None) -> bool:
     """Write and send the report of the last finished week, once; True when it was made now."""
-    start, end = last_finished_week(today or datetime.now(timezone.utc).date())
+    clock = LocalTime(settings.project.time_zone)
+    start, end = last_finished_week(today or clock.today())
     week = start.isoformat()
     reader = dispatcher.db.reader
     if await reader.statistics.has_report(week):
         return False
-    if not await reader.statistics.new_residents("", end.isoformat()):
+    if not await reader.statistics.new_residents("", clock.midnight(end)):
         return False  # the campaign had not begun: no report of a week before the first resident
     body = await build_report(reader, settings, start, end)
     recipients = [ResidentRef(channel=channel, external_id=external_id)

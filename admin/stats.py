@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date, datetime, timezone
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from admin.roles import STATISTICS, require
 from admin.tagcloud import cloud_html, count_forms, lemmas
 from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES
 from bot.config import ProposalSettings
+from bot.localtime import LocalTime
 from storage.repositories import Repositories
 
 routes = web.RouteTableDef()
@@ -97,18 +99,34 @@ async def tag_cloud(reader: Repositories, since: str = "") -> list[tuple[str, in
     return counted.most_common(CLOUD_WORDS)
 
 
+def _day(value: str) -> date | None:
+    """«Начиная с» as typed: the town's calendar day, or None for an empty or unreadable one."""
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def week_offset(clock: LocalTime) -> int:
+    """Minutes from UTC to the town's clock now, so weeks are counted from Monday 00:00 in the
+    town (Russia keeps one offset all year since 2014)."""
+    offset = clock.at(datetime.now(timezone.utc)).utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
 @routes.get("/stats")
 @require(STATISTICS)
 async def stats_page(request: web.Request) -> web.StreamResponse:
     p = panel(request)
     reader = p.db.reader
     titles = {c.key: c.title_in("ru") for c in p.settings.proposals.categories}
-    since = request.query.get("since", "")[:10]
-    weeks = await reader.statistics.proposals_by_week(since)
+    day = _day(request.query.get("since", ""))
+    since = p.clock.midnight(day) if day else ""
+    weeks = await reader.statistics.proposals_by_week(since, week_offset(p.clock))
     categories = await reader.statistics.proposals_by_category(since)
     words = await tag_cloud(reader, since)
     return render(
-        request, "stats_index.html", since=since,
+        request, "stats_index.html", since=day.isoformat() if day else "",
         by_channel=await reader.statistics.reach_by_channel(),
         by_source=await reader.statistics.reach_by_source(),
         proposals_by=await proposal_breakdowns(reader, p.settings.proposals, since),

@@ -83,7 +83,8 @@ async def load_content_file(settings: Settings, path: Path) -> dict[str, int]:
     from bot.content import load_content, storable, storable_series
     from storage.database import Database
 
-    content = load_content(path, topics={topic.key for topic in settings.subscriptions.topics})
+    content = load_content(path, topics={topic.key for topic in settings.subscriptions.topics},
+                           time_zone=settings.project.time_zone)
     db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
                              synchronous=settings.storage.synchronous)
     try:

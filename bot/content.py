@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
@@ -32,10 +33,15 @@ def text_in(texts: dict[str, str], language: str) -> str:
     return texts.get(language) or texts.get("ru") or next(iter(texts.values()), "")
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
+def _aware(value: datetime, info: ValidationInfo) -> datetime:
+    """A time without an offset is the town's wall time (``time_zone`` in the validation
+    context, the project's): staff write «2026-06-25T08:00» as they read it on the town's clocks."""
+    if value.tzinfo is not None:
+        return value
+    zone = (info.context or {}).get("time_zone")
+    if not zone:
         raise ValueError("give the time zone, e.g. 2026-06-25T08:00:00+09:00")
-    return value
+    return value.replace(tzinfo=ZoneInfo(zone))
 
 
 class Option(Model):
@@ -56,8 +62,8 @@ class Scheduled(Model):
 
     @field_validator("opens", "closes")
     @classmethod
-    def _with_zone(cls, value: datetime) -> datetime:
-        return _aware(value)
+    def _with_zone(cls, value: datetime, info: ValidationInfo) -> datetime:
+        return _aware(value, info)
 
     @model_validator(mode="after")
     def _in_order(self) -> "Scheduled":
@@ -198,10 +204,13 @@ class Contest(Scheduled):
     voting_closes: datetime
     max_text_length: int = Field(3000, ge=10)
 
+    @field_validator("voting_opens", "voting_closes")
+    @classmethod
+    def _voting_with_zone(cls, value: datetime, info: ValidationInfo) -> datetime:
+        return _aware(value, info)
+
     @model_validator(mode="after")
     def _voting_after_entries(self) -> "Contest":
-        _aware(self.voting_opens)
-        _aware(self.voting_closes)
         _unique_keys(self.categories, "category")
         _unique_keys(self.age_groups, "age group")
         if self.voting_closes <= self.voting_opens:
@@ -229,8 +238,8 @@ class Episode(Model):
 
     @field_validator("air_at")
     @classmethod
-    def _with_zone(cls, value: datetime) -> datetime:
-        return _aware(value)
+    def _with_zone(cls, value: datetime, info: ValidationInfo) -> datetime:
+        return _aware(value, info)
 
     @field_validator("video_url")
     @classmethod
@@ -320,9 +329,10 @@ class ContentError(Exception):
     """What is wrong with a content file, one problem a line, each with its file and line."""
 
 
-def load_content(path: Path | str, topics: set[str] | None = None) -> ContentFile:
+def load_content(path: Path | str, topics: set[str] | None = None, time_zone: str | None = None) -> ContentFile:
     """The checked file; with ``topics`` (the configured subscription topics), a series must
-    name one of them."""
+    name one of them; with ``time_zone`` (the project's), a time without an offset is the
+    town's wall time, else it is refused."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -340,7 +350,7 @@ def load_content(path: Path | str, topics: set[str] | None = None) -> ContentFil
     if not isinstance(data, dict):
         raise ContentError(f"{path}:1: the top level must hold polls:, quizzes:, surveys:, contests: and series:")
     try:
-        return ContentFile.model_validate(data, context={"topics": topics})
+        return ContentFile.model_validate(data, context={"topics": topics, "time_zone": time_zone})
     except ValidationError as error:
         problems = []
         for problem in error.errors():

@@ -7,7 +7,7 @@ so that «06:20» on a proposal is the hour its author sent it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -77,6 +77,29 @@ class LocalTime:
         if wall.tzinfo is None:
             wall = wall.replace(tzinfo=self.zone)
         return wall.astimezone(timezone.utc)
+
+    def typed(self, text: str) -> datetime:
+        """A time as staff type it — «03.12.2026 10:00», ``2026-12-03T10:00`` (a browser's
+        datetime-local field) or ISO with an offset — as aware UTC; without an offset it is the
+        town's wall time. ValueError when it is none of these, or outside the calendar in UTC."""
+        text = " ".join(text.split())
+        try:
+            wall = datetime.fromisoformat(text)
+        except ValueError:
+            wall = datetime.strptime(text, DATE_TIME)
+        try:
+            return self.from_wall(wall)
+        except OverflowError:
+            raise ValueError(f"{text}: outside the calendar") from None
+
+    def midnight(self, day: date) -> str:
+        """The start of the town's ``day`` as a stored stamp (ISO 8601 in UTC, whose text order
+        is time order): «2 December» in Chita starts at 15:00 UTC on the 1st. At the calendar's
+        ends, "" (before every stamp) or "9" (after every stamp)."""
+        try:
+            return self.from_wall(datetime.combine(day, time())).isoformat(timespec="microseconds")
+        except OverflowError:
+            return "" if day.year == 1 else "9"
 
     def today(self) -> date:
         return datetime.now(self.zone).date()

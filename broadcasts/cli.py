@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.config import Settings
+from bot.localtime import LocalTime
 from broadcasts.audience import Audience
 from broadcasts.outbox import (
     BroadcastProblem,
@@ -51,7 +52,8 @@ def add_parser(commands) -> None:
                       help="a link button under the text (repeatable), e.g. 'Смотреть=https://vk.com/video-1_2'")
     made.add_argument("--media", action="append", default=[], metavar="KIND=URL",
                       help="a photo, video or document to send with it (repeatable), e.g. video=https://…")
-    made.add_argument("--at", help="send later, e.g. 2026-06-25T08:00:00+09:00 (with the time zone)")
+    made.add_argument("--at", help="send later, in the town's time (project.time_zone): \"25.06.2026 08:00\","
+                                   " 2026-06-25T08:00, or with an offset 2026-06-25T08:00+09:00")
     made.add_argument("--dry-run", action="store_true", help="only print the count and a preview")
     actions.add_parser("list", help="recent broadcasts with their progress")
     for name, text in (("status", "progress and final statistics"), ("watch", "a live progress bar until done"),
@@ -85,7 +87,7 @@ async def _run(settings: Settings, arguments: argparse.Namespace, out: TextIO) -
             return await _list(db, out)
         broadcast_id = arguments.broadcast_id
         if action == "status":
-            return await _status(db, broadcast_id, out)
+            return await _status(db, LocalTime(settings.project.time_zone), broadcast_id, out)
         if action == "watch":
             return await _watch(db, broadcast_id, out)
         if action == "preview":
@@ -117,14 +119,14 @@ async def _create(db, settings: Settings, arguments: argparse.Namespace, out: Te
     if arguments.text_en:
         texts["en"] = arguments.text_en
     validate(texts)
+    clock = LocalTime(settings.project.time_zone)
     send_at = None
     if arguments.at:
         try:
-            send_at = datetime.fromisoformat(arguments.at)
+            send_at = clock.typed(arguments.at)
         except ValueError as error:
-            raise BroadcastProblem(f"--at {arguments.at!r}: not an ISO time, e.g. 2026-06-25T08:00:00+09:00") from error
-        if send_at.tzinfo is None:
-            raise BroadcastProblem("--at: give the time zone, e.g. 2026-06-25T08:00:00+09:00")
+            raise BroadcastProblem(f"--at {arguments.at!r}: not a time, e.g. \"25.06.2026 08:00\" (the town's time)"
+                                   " or 2026-06-25T08:00+09:00") from error
     buttons = [[{"label": label, "url": url}] for label, url in (_pair(v, "--link") for v in arguments.link)]
     media = [{"kind": kind, "url": url} for kind, url in (_pair(v, "--media") for v in arguments.media)]
     audience = Audience(topic=arguments.topic, channels=arguments.channel, languages=arguments.language,
@@ -147,7 +149,7 @@ async def _create(db, settings: Settings, arguments: argparse.Namespace, out: Te
                          buttons=buttons, media=media)
     broadcast_id, recipients = await create(db, spec, created_by="cli")
     state = (await progress(db, broadcast_id)).status
-    when = f", at {send_at.isoformat()}" if state == "scheduled" else ""
+    when = f", at {local(clock, send_at)}" if state == "scheduled" else ""
     print(f"broadcast {broadcast_id} created: {recipients} deliveries, {state}{when}", file=out)
     return 0
 
@@ -175,21 +177,27 @@ async def _list(db, out: TextIO) -> int:
     return 0
 
 
-async def _status(db, broadcast_id: int, out: TextIO) -> int:
+def local(clock: LocalTime, stamp: str | datetime) -> str:
+    """A stored moment as the town's wall time with its offset: «25.06.2026 08:00 (UTC+9)»."""
+    moment = clock.at(stamp)
+    return f"{clock.text(moment)} ({clock.label(moment)})"
+
+
+async def _status(db, clock: LocalTime, broadcast_id: int, out: TextIO) -> int:
     row = await db.reader.broadcasts.get(broadcast_id)
     if row is None:
         print(f"there is no broadcast {broadcast_id}", file=sys.stderr)
         return 2
     shown = await progress(db, broadcast_id)
     print(f"broadcast {row.id}: {row.title}", file=out)
-    print(f"  status:     {shown.status}" + (f" (send at {row.send_at})" if row.status == "scheduled" else ""), file=out)
+    print(f"  status:     {shown.status}" + (f" (send at {local(clock, row.send_at)})" if row.status == "scheduled" else ""), file=out)
     print(f"  audience:   {Audience(**row.audience).describe()}", file=out)
     print(f"  recipients: {shown.total}", file=out)
     for name in ("sent", "failed", "unknown", "pending", "sending", "skipped"):
         print(f"  {name + ':':<11} {getattr(shown, name)}", file=out)
     for name in ("created_at", "started_at", "finished_at"):
         if getattr(row, name):
-            print(f"  {name.replace('_at', '') + ':':<11} {getattr(row, name)}", file=out)
+            print(f"  {name.replace('_at', '') + ':':<11} {local(clock, getattr(row, name))}", file=out)
     return 0
 
 

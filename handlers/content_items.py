@@ -12,6 +12,7 @@ from bot.payloads import encode
 from bot.replies import Button
 from bot.routing import Context
 from handlers.keyboards import to_menu
+from handlers.times import town_time
 from storage.repositories import Repositories
 
 Item = TypeVar("Item", bound=BaseModel)
@@ -23,8 +24,8 @@ def utc_now() -> datetime:
 
 def when(ctx: Context, moment: datetime) -> str:
     """A poll's, quiz's or contest's date and time as the resident's locale writes them
-    (``formats.date_time``), in the time zone the content file gave."""
-    return moment.strftime(ctx.t("formats.date_time"))
+    (``formats.date_time``), in the town's time zone whatever offset the content file gave."""
+    return town_time(ctx, moment)
 
 
 async def load(db: Repositories, table: str, model: type[Item], key: str) -> tuple[int, Item] | None:

@@ -11,6 +11,7 @@ from bot.replies import Button
 from bot.routing import Context, Router
 from handlers.idle import at_menu
 from handlers.keyboards import to_menu
+from handlers.times import town_time
 from storage.privacy import ErasureMode
 
 router = Router("privacy", open_before_consent=True)  # seeing and erasing one's data needs no consent
@@ -40,7 +41,7 @@ def channel_name(ctx: Context, channel: str) -> str:
 async def show_stored(ctx: Context) -> None:
     resident = ctx.resident
     nothing = ctx.t("privacy.nothing")
-    consent = (ctx.t("privacy.consent_given", date=resident.consent_at[:16].replace("T", " "),
+    consent = (ctx.t("privacy.consent_given", date=town_time(ctx, resident.consent_at),
                      version=resident.consent_version)
                if resident.consent_at and resident.consent_version else ctx.t("privacy.consent_none"))
     titles = {topic.key: topic.title_in(ctx.language, ctx.texts.default) for topic in ctx.settings.subscriptions.topics}

@@ -33,6 +33,7 @@ from bot.routing import Context, Router
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept, refusal
+from handlers.times import town_date
 from storage.proposals import NewProposal
 from storage.residents import Resident
 
@@ -386,7 +387,7 @@ async def mine(ctx: Context, payload) -> None:
         lines = [ctx.t("proposal.mine_header", count=len(found))]
         for item in found:
             short = item.text if len(item.text) <= 60 else item.text[:59] + "…"
-            lines.append(ctx.t("proposal.mine_item", receipt=receipt(ctx, item.id), date=item.created_at[:10],
+            lines.append(ctx.t("proposal.mine_item", receipt=receipt(ctx, item.id), date=town_date(ctx, item.created_at),
                                category=category_title(ctx, item.category), text=short,
                                status=ctx.t(f"status.{item.status}")))
         ctx.say("\n".join(lines))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -32,6 +33,7 @@ class ProposalFilter:
     source: str = ""
     date_from: date | None = None
     date_to: date | None = None   # inclusive
+    time_zone: str = "UTC"        # the town's (project.time_zone): a date is its calendar day there
     with_photo: bool = False
     with_location: bool = False
     awaiting_correction: bool = False  # only those whose author was asked to correct and has not yet
@@ -41,6 +43,15 @@ class ProposalFilter:
         """Every word required, by its lemmas or as a prefix (``storage.search``): «скамейка»
         finds «скамейки», «скамей» finds «скамейку»."""
         return match_expression(self.search)
+
+    def _midnight(self, day: date) -> str:
+        """The day's start in the town, as a stored (UTC) stamp: «2 December» in Chita begins at
+        15:00 UTC on the 1st."""
+        try:
+            start = datetime.combine(day, time(), ZoneInfo(self.time_zone))
+            return start.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        except OverflowError:  # the calendar's ends: before or after every stamp
+            return "" if day.year == 1 else "9"
 
     def where(self, alias: str = "p") -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -57,10 +68,10 @@ class ProposalFilter:
                 params.append(value)
         if self.date_from:
             clauses.append(f"{alias}.created_at >= ?")
-            params.append(self.date_from.isoformat())
-        if self.date_to:
+            params.append(self._midnight(self.date_from))
+        if self.date_to and self.date_to < date.max:
             clauses.append(f"{alias}.created_at < ?")
-            params.append((self.date_to + timedelta(days=1)).isoformat())
+            params.append(self._midnight(self.date_to + timedelta(days=1)))
         if self.with_photo:
             clauses.append(f"EXISTS (SELECT 1 FROM proposal_attachments a WHERE a.proposal_id = {alias}.id)")
         if self.with_location:

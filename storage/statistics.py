@@ -52,11 +52,12 @@ class Statistics:
             (since, until))
         return [(r[0], r[1]) for r in rows]
 
-    async def proposals_by_week(self, since: str = "") -> list[tuple[str, int]]:
-        """(Monday of the week as YYYY-MM-DD, proposals) in time order."""
+    async def proposals_by_week(self, since: str = "", offset_minutes: int = 0) -> list[tuple[str, int]]:
+        """(Monday of the week as YYYY-MM-DD, proposals) in time order; weeks of the town's
+        calendar, ``offset_minutes`` east of UTC."""
         rows = await self._db.execute_fetchall(
-            "SELECT date(created_at, 'weekday 0', '-6 days'), count(*) FROM proposals"
-            " WHERE created_at >= ? GROUP BY 1 ORDER BY 1", (since,))
+            "SELECT date(created_at, ?, 'weekday 0', '-6 days'), count(*) FROM proposals"
+            " WHERE created_at >= ? GROUP BY 1 ORDER BY 1", (f"{offset_minutes:+d} minutes", since))
         return [(r[0], r[1]) for r in rows]
 
     async def proposals_by_category(self, since: str = "", until: str = "9") -> list[tuple[str, int]]:

@@ -72,7 +72,8 @@ async def load_content_into(app: Application, path: Path) -> None:
     `content load` does (the series too: aired episodes add «Серии» to the main menu)."""
     from bot.content import load_content, storable, storable_series
 
-    content = load_content(path, topics={topic.key for topic in app.settings.subscriptions.topics})
+    content = load_content(path, topics={topic.key for topic in app.settings.subscriptions.topics},
+                           time_zone=app.settings.project.time_zone)
     async with app.db.transaction() as tx:
         await tx.content.store(storable(content))
         await tx.episodes.store(storable_series(content))
