@@ -22,7 +22,6 @@ from admin.numbers import page_number, path_id
 from admin.roles import BROADCASTS, CONTENT, PROPOSALS, current_user, require
 from admin.titles import CHANNEL_TITLES
 from bot.content import Contest, text_in
-from bot.localtime import LocalTime
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem
@@ -79,15 +78,14 @@ async def works_page(request: web.Request) -> web.StreamResponse:
     counts = next(row for row in await p.db.reader.contests.overview() if row.id == contest_id)
     topics = [(t.key, t.title_in("ru"), await outbox.count(p.db, Audience(topic=t.key)))
               for t in p.settings.subscriptions.topics]
-    clock = LocalTime(p.settings.project.time_zone)
     voting_over = contest.voting_closes <= datetime.now(timezone.utc)
     return render(request, "contest_works.html", contest=contest, title=_title(contest), works=works[:PAGE_SIZE],
                   more=len(works) > PAGE_SIZE, page=page, tab=status, tabs=TABS, counts=counts,
                   categories={o.key: text_in(o.title, "ru") for o in contest.categories},
                   ages={o.key: text_in(o.title, "ru") for o in contest.age_groups},
                   channels=CHANNEL_TITLES, statuses=STATUS_TITLES, quick_reasons=QUICK_REASONS,
-                  topics=topics, default_topic=_default_topic(topics), local=clock.text, zone=clock.label(),
-                  voting_over=voting_over, voting_closes=clock.text(contest.voting_closes))
+                  topics=topics, default_topic=_default_topic(topics),
+                  voting_over=voting_over, voting_closes=contest.voting_closes)
 
 
 def _default_topic(topics: list[tuple[str, str, int]]) -> str:
