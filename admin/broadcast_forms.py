@@ -12,10 +12,11 @@ from datetime import datetime
 
 from aiohttp import web
 
-from admin.app import panel, redirect, render
+from admin.app import Panel, panel, redirect, render
 from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import BROADCASTS, current_user, require
+from admin.titles import CHANNEL_TITLES, titled
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem, render as render_text
@@ -24,6 +25,8 @@ routes = web.RouteTableDef()
 STATUS_TITLES = {"draft": "черновик", "scheduled": "запланирована", "sending": "идёт отправка",
                  "paused": "на паузе", "done": "завершена", "cancelled": "отменена"}
 SAMPLE_NAME = "Анна"
+# what each control button records in the audit log (one literal key each, titled in admin/audit_titles.py)
+CONTROL_ACTIONS = {"pause": "broadcast.pause", "resume": "broadcast.resume", "cancel": "broadcast.cancel"}
 
 
 def _spec(form) -> tuple[outbox.BroadcastSpec, str]:
@@ -46,10 +49,16 @@ def _spec(form) -> tuple[outbox.BroadcastSpec, str]:
     return outbox.BroadcastSpec(title=title, texts=texts, audience=audience, topic=topic, send_at=send_at), status
 
 
+def describe_audience(p: Panel, audience: Audience) -> str:
+    """Who a broadcast goes to, with the topics and channels by their titles."""
+    return audience.describe(topics={t.key: t.title_in("ru") for t in p.settings.subscriptions.topics},
+                             channels=CHANNEL_TITLES)
+
+
 def _page(request: web.Request, **context) -> dict:
     p = panel(request)
     return {"topics": [(t.key, t.title_in("ru")) for t in p.settings.subscriptions.topics],
-            "channels": sorted(p.dispatcher.channels), "statuses": STATUS_TITLES, "form": {}, "error": "",
+            "channels": titled(sorted(p.dispatcher.channels), CHANNEL_TITLES), "statuses": STATUS_TITLES, "form": {}, "error": "",
             "previews": None, "audience_count": None, **context}
 
 
@@ -102,7 +111,7 @@ async def _progress(request: web.Request) -> tuple[object, outbox.Progress]:
 async def broadcast_page(request: web.Request) -> web.StreamResponse:
     row, progress = await _progress(request)
     return render(request, "broadcast_view.html", row=row, progress=progress, statuses=STATUS_TITLES,
-                  audience=Audience(**row.audience).describe())
+                  audience=describe_audience(panel(request), Audience(**row.audience)))
 
 
 @routes.get("/broadcasts/{id:[0-9]+}/progress")
@@ -121,5 +130,5 @@ async def broadcast_control(request: web.Request) -> web.StreamResponse:
     changed = await getattr(outbox, action)(db, broadcast_id)
     if changed not in (None, False):
         async with db.transaction() as tx:
-            await record(tx, request, f"broadcast.{action}", str(broadcast_id))
+            await record(tx, request, CONTROL_ACTIONS[action], str(broadcast_id))
     raise redirect(f"/admin/broadcasts/{broadcast_id}", notice="saved" if changed not in (None, False) else "")

@@ -1,6 +1,26 @@
-"""What the panel calls each channel: one table, so every page says the same."""
+"""What the panel calls things staff see by key: one table each, so every page, export and log
+line says the same («принято в проект», «веб-чат»), and the stored keys stay data."""
 from __future__ import annotations
+
+from typing import Mapping
+
+from storage.moderation import STATUSES, VERDICTS
 
 CHANNEL_TITLES = {"webchat": "веб-чат", "telegram": "Telegram", "vk": "ВКонтакте", "max": "MAX",
                   "ok": "Одноклассники", "whatsapp": "WhatsApp", "gateway": "шлюз",
                   "operator": "через оператора"}
+
+LANGUAGE_TITLES = {"ru": "русский", "en": "английский", "zh": "китайский", "mn": "монгольский"}
+
+STATUS_TITLES = {
+    "new": "новое", "in_review": "на рассмотрении", "with_experts": "у экспертов",
+    "accepted": "принято в проект", "partly_accepted": "принято частично",
+    "not_feasible": "невозможно реализовать", "duplicate": "дубликат (объединено)", "spam": "спам (скрыто)",
+}
+VERDICT_TITLES = {"possible": "возможно", "impossible": "невозможно", "needs_correction": "нужна доработка"}
+assert set(STATUS_TITLES) == set(STATUSES) and set(VERDICT_TITLES) == set(VERDICTS)
+
+
+def titled(keys: list[str] | tuple[str, ...], titles: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(key, title) pairs for a form's options: the key is sent, the title is shown."""
+    return [(key, titles.get(key, key)) for key in keys]
