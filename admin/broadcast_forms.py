@@ -16,10 +16,10 @@ from admin.app import Panel, panel, redirect, render
 from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import BROADCASTS, current_user, require
-from admin.titles import CHANNEL_TITLES, titled
+from admin.titles import CHANNEL_TITLES, LANGUAGE_TITLES, titled
 from broadcasts import outbox
 from broadcasts.audience import Audience
-from broadcasts.templates import TemplateProblem, render as render_text
+from broadcasts.templates import TemplateProblem, render as render_text, validate
 
 routes = web.RouteTableDef()
 STATUS_TITLES = {"draft": "черновик", "scheduled": "запланирована", "sending": "идёт отправка",
@@ -58,7 +58,7 @@ def describe_audience(p: Panel, audience: Audience) -> str:
 def _page(request: web.Request, **context) -> dict:
     p = panel(request)
     return {"topics": [(t.key, t.title_in("ru")) for t in p.settings.subscriptions.topics],
-            "channels": titled(sorted(p.dispatcher.channels), CHANNEL_TITLES), "statuses": STATUS_TITLES, "form": {}, "error": "",
+            "channels": titled(sorted(p.dispatcher.channels), CHANNEL_TITLES), "statuses": STATUS_TITLES, "languages": LANGUAGE_TITLES, "form": {}, "error": "",
             "previews": None, "audience_count": None, **context}
 
 
@@ -79,6 +79,7 @@ async def broadcasts_create(request: web.Request) -> web.StreamResponse:
     values["channels"] = [str(c) for c in form.getall("channels", [])]
     try:
         spec, status = _spec(form)
+        validate(spec.texts)  # its reasons name the problem in words; a bare rendering would only raise
         previews = {lang: render_text(spec.texts, lang, SAMPLE_NAME) for lang in spec.texts}
         if form.get("action") == "preview":
             return render(request, "broadcast_forms.html", **_page(
