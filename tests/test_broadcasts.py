@@ -155,10 +155,10 @@ async def test_a_template_that_reaches_for_python_internals_is_refused_with_a_cl
                      "{{ name|attr('__class__') }}"):
         with pytest.raises(TemplateProblem) as refused:
             validate({"ru": template})
-        assert "запрещ" in str(refused.value) and "текст (ru)" in str(refused.value)
-    with pytest.raises(TemplateProblem, match="строка 1"):
+        assert "not allowed" in str(refused.value) and "the ru text" in str(refused.value)
+    with pytest.raises(TemplateProblem, match="line 1"):
         validate({"ru": "Привет, {{ name "})
-    with pytest.raises(TemplateProblem, match="неизвестная переменная phone"):
+    with pytest.raises(TemplateProblem, match="unknown variable phone"):
         validate({"ru": "{{ phone }}"})
     async with webchat_world(tmp_path) as world:
         await add_resident(world.app)
@@ -300,7 +300,7 @@ async def test_staff_see_the_count_before_a_broadcast_is_made_and_control_it_fro
         assert code == 0 and "recipients: 8 (webchat 8)" in out and "dry run: nothing was created" in out
         assert "--- telegram, ru" in out and "Проверка житель" in out
         code, _, err = await run_cli(tmp_path, "broadcast", "create", "--text-ru", "{{ ''.__class__ }}")
-        assert code == 2 and "запрещ" in err and "nothing changed" in err
+        assert code == 2 and "not allowed" in err and "nothing changed" in err
 
         code, out, _ = await run_cli(tmp_path, "broadcast", "create", "--text-ru", "Субботник в парке",
                                      "--topic", "news")
