@@ -16,7 +16,7 @@ from admin.app import Panel, panel, redirect, render
 from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import BROADCASTS, current_user, require
-from admin.titles import CHANNEL_TITLES, LANGUAGE_TITLES, titled
+from admin.titles import CHANNEL_TITLES, titled
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem, render as render_text, validate
@@ -58,7 +58,8 @@ def describe_audience(p: Panel, audience: Audience) -> str:
 def _page(request: web.Request, **context) -> dict:
     p = panel(request)
     return {"topics": [(t.key, t.title_in("ru")) for t in p.settings.subscriptions.topics],
-            "channels": titled(sorted(p.dispatcher.channels), CHANNEL_TITLES), "statuses": STATUS_TITLES, "languages": LANGUAGE_TITLES, "form": {}, "error": "",
+            "channels": titled(sorted(p.dispatcher.channels), CHANNEL_TITLES), "statuses": STATUS_TITLES,
+            "form": {}, "error": "",
             "previews": None, "audience_count": None, **context}
 
 

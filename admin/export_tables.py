@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, AsyncIterator, Callable, Mapping
 
-from admin.titles import CHANNEL_TITLES, LANGUAGE_TITLES, STATUS_TITLES
+from admin.titles import CHANNEL_TITLES, LANGUAGE_NAMES, STATUS_TITLES
 from bot.config import Settings
 from bot.localtime import LocalTime
 from storage.moderation import ProposalFilter
@@ -150,7 +150,7 @@ def resident_columns(words: Words) -> list[Column]:
             Column("external_id", "ID в мессенджере", _field("external_id")),
             Column("display_name", "Имя", _field("display_name")),
             Column("phone", "Телефон", _field("phone")),
-            Column("language", "Язык", _title("language", LANGUAGE_TITLES)),
+            Column("language", "Язык", _title("language", LANGUAGE_NAMES)),
             Column("first_source", "Первый источник", _field("first_source")),
             Column("reachable", "Доступен", lambda row: bool(row["reachable"])),
             _time("consent_at", "Согласие", words),

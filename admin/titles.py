@@ -10,7 +10,8 @@ CHANNEL_TITLES = {"webchat": "веб-чат", "telegram": "Telegram", "vk": "В�
                   "ok": "Одноклассники", "whatsapp": "WhatsApp", "gateway": "шлюз",
                   "operator": "через оператора"}
 
-LANGUAGE_TITLES = {"ru": "русский", "en": "английский", "zh": "китайский", "mn": "монгольский"}
+# A resident's language by its name, as an export's «Язык» column says it.
+LANGUAGE_NAMES = {"ru": "русский", "en": "английский", "zh": "китайский", "mn": "монгольский"}
 
 STATUS_TITLES = {
     "new": "новое", "in_review": "на рассмотрении", "with_experts": "у экспертов",
