@@ -33,7 +33,14 @@ ACTION_TITLES = {
     "broadcast.cancel": "Рассылка отменена",
     "inbox.retry": "Сообщение снова передано на обработку",
     "inbox.discard": "Сообщение убрано из необработанных",
+    # the contests, points and similar branches' actions, so that they read as words when merged
+    "contest.approve": "Конкурсная работа одобрена",
+    "contest.reject": "Конкурсная работа отклонена",
+    "contest.results": "Итоги конкурса разосланы",
+    "proposal.forget_author": "Данные автора предложения удалены",
 }
+# A contest work's statuses (storage/contests.py), beside the proposals' in «было» and «стало».
+WORK_STATUS_TITLES = {"pending": "ждёт проверки", "approved": "одобрена", "rejected": "отклонена"}
 
 YES_NO = {True: "да", False: "нет"}
 BROADCAST_SENDING = {"now": "сейчас", "draft": "черновик, не отправляется", "scheduled": "по расписанию"}
@@ -73,8 +80,8 @@ def _plain(value: Any, words: AuditWords) -> str:
 
 # detail key -> (what it is called, how its value is shown)
 DETAIL_TITLES: dict[str, tuple[str, Callable[[Any, AuditWords], str]]] = {
-    "from": ("было", _titled(STATUS_TITLES)),
-    "to": ("стало", _titled(STATUS_TITLES)),
+    "from": ("было", _titled({**WORK_STATUS_TITLES, **STATUS_TITLES})),
+    "to": ("стало", _titled({**WORK_STATUS_TITLES, **STATUS_TITLES})),
     "reason": ("причина", _plain),
     "duplicate_of": ("объединено с", lambda value, words: f"{words.receipt_prefix}{value}"),
     "length": ("символов в тексте", _plain),
@@ -92,6 +99,11 @@ DETAIL_TITLES: dict[str, tuple[str, Callable[[Any, AuditWords], str]]] = {
     "id": ("номер", _plain),
     "channel": ("канал", _titled(CHANNEL_TITLES)),
     "by": ("кем", _titled(WHO)),
+    "contest": ("конкурс", _plain),
+    "author_told": ("автору сообщено", _plain),
+    "broadcast": ("рассылка", lambda value, words: f"№ {value}"),
+    "topic": ("тема", _plain),
+    "proposals": ("предложений", _plain),
 }
 
 

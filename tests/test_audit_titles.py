@@ -3,8 +3,8 @@ title, so no page shows `broadcast.create` or `recipients: 2; status: now`.
 
 A static scan, like tests/test_locales.py: it reads each ``record(tx, request, ACTION, subject,
 DETAILS)`` and ``tx.staff.audit(user_id, username, ACTION, subject, DETAILS, address)`` call in
-the code. An action must be a literal or an item of a module-level dict of literals, so that it
-can be read here; the details' dict keys are taken from the dict literals in the call."""
+the code. An action must be a literal (or a choice of two: ``"a" if … else "b"``) or an item of
+a module-level dict of literals, so that it can be read here; the details' dict keys are taken from the dict literals in the call."""
 from __future__ import annotations
 
 import ast
@@ -64,8 +64,12 @@ def recorded() -> tuple[dict[str, str], dict[str, str]]:
                 continue
             tables = _literal_dicts(tree)
             for action, detail in _audit_calls(tree):
-                if isinstance(action, ast.Constant) and isinstance(action.value, str):
-                    actions[action.value] = where
+                if isinstance(action, ast.IfExp):  # "contest.approve" if ... else "contest.reject"
+                    branches = [action.body, action.orelse]
+                else:
+                    branches = [action]
+                if all(isinstance(b, ast.Constant) and isinstance(b.value, str) for b in branches):
+                    actions.update(dict.fromkeys((b.value for b in branches), where))
                 elif isinstance(action, ast.Subscript) and isinstance(action.value, ast.Name) \
                         and action.value.id in tables:
                     actions.update(dict.fromkeys(tables[action.value.id], where))
