@@ -16,6 +16,7 @@ from admin.app import panel, render
 from admin.charts import bar_chart
 from admin.proposals import STATUS_TITLES
 from admin.roles import STATISTICS, require
+from admin.titles import CHANNEL_TITLES
 from admin.tagcloud import cloud_html, count_forms, lemmas
 from storage.repositories import Repositories
 
@@ -91,7 +92,7 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
     words = await tag_cloud(reader, since)
     return render(
         request, "stats_index.html", since=since,
-        by_channel=await reader.statistics.reach_by_channel(),
+        by_channel=await reader.statistics.reach_by_channel(), channel_titles=CHANNEL_TITLES,
         by_source=await reader.statistics.reach_by_source(),
         weeks_chart=bar_chart([(week, n) for week, n in weeks], "Предложения по неделям"),
         categories_chart=bar_chart([(titles.get(k, k), n) for k, n in categories], "Предложения по категориям"),
