@@ -47,7 +47,8 @@ BROADCAST_SENDING = {"now": "сейчас", "draft": "черновик, не о�
 EXPORT_KINDS = {"proposals": "предложения", "all": "всё сразу", "residents": "жители"}
 FILTER_TITLES = {"status": "статус", "category": "категория", "channel": "канал", "source": "источник",
                  "date_from": "с", "date_to": "по", "with_photo": "с фото", "with_location": "с точкой на карте",
-                 "search": "слова"}
+                 "search": "слова", "awaiting_correction": "ждут исправления автора",
+                 "time_zone": "часовой пояс"}
 WHO = {"command line": "из командной строки"}
 
 
@@ -70,7 +71,12 @@ def _filters(value: Any, words: AuditWords) -> str:
     parts = []
     for key, item in value.items():
         item = shown.get(key, {}).get(item, item)
-        parts.append(FILTER_TITLES.get(key, key) + ("" if item in (True, "True") else f" {item}"))
+        if item in (True, "True"):
+            parts.append(FILTER_TITLES.get(key, key))
+        elif key in (*shown, "source", "search"):
+            parts.append(f"{FILTER_TITLES.get(key, key)} «{item}»")
+        else:
+            parts.append(f"{FILTER_TITLES.get(key, key)} {item}")
     return ", ".join(parts) or "нет"
 
 

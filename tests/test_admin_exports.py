@@ -91,7 +91,7 @@ async def test_an_admin_downloads_proposals_with_authors_and_formulas_made_harml
         assert rows[0][header.index("Телефон автора")] == "'" + PHONE and rows[0][header.index("Имя автора")] == "Анна Петрова"
         assert rows[0][header.index("Широта")] == "51.7" and rows[0][header.index("Долгота")] == "118.3"
         _, log = await admin.get("/admin/audit")
-        assert "Выгрузка" in log
+        assert "<td>Выгрузка</td><td>CSV: предложения</td>" in log and "с персональными данными: да" in log
     finally:
         await admin.close()
 

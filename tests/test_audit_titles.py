@@ -103,8 +103,12 @@ def test_every_audit_detail_recorded_anywhere_has_a_russian_title():
     assert not missing, f"add these to DETAIL_TITLES in admin/audit_titles.py: {missing}"
 
 
-def test_a_broadcast_creation_reads_as_russian_words():
+def test_a_broadcast_creation_and_an_export_read_as_russian_words():
     assert action_title("broadcast.create") == "Рассылка создана"
     assert details_text({"recipients": 2, "status": "now"}, AuditWords()) == "получателей: 2; отправка: сейчас"
     assert details_text({"from": "new", "to": "accepted", "duplicate_of": 3}, AuditWords()) == \
         "было: новое; стало: принято в проект; объединено с: П-3"
+    words = AuditWords({"idea": "Идея для парка"})
+    assert details_text({"personal": False, "filters": {"status": "accepted", "category": "idea", "with_photo": "True"}},
+                        words) == "с персональными данными: нет; фильтры: статус «принято в проект»," \
+                                  " категория «Идея для парка», с фото"
