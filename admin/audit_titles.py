@@ -107,7 +107,7 @@ DETAIL_TITLES: dict[str, tuple[str, Callable[[Any, AuditWords], str]]] = {
     "by": ("кем", _titled(WHO)),
     "contest": ("конкурс", _plain),
     "author_told": ("автору сообщено", _plain),
-    "broadcast": ("рассылка", lambda value, words: f"№ {value}"),
+    "broadcast": ("рассылка", lambda value, words: f"№{value}"),
     "topic": ("тема", _plain),
     "proposals": ("предложений", _plain),
 }
@@ -125,9 +125,9 @@ def subject_text(action: str, subject: str) -> str:
             return f"{fmt.upper()}: ответы на опрос «{kind.removeprefix('survey:')}»"
         return f"{fmt.upper()}: {EXPORT_KINDS.get(kind, kind)}"
     if action.startswith("broadcast.") and subject.isdigit():
-        return f"рассылка № {subject}"
+        return f"рассылка №{subject}"
     if action.startswith("inbox.") and subject.isdigit():
-        return f"сообщение № {subject}"
+        return f"сообщение №{subject}"
     return subject
 
 
