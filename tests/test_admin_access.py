@@ -187,6 +187,7 @@ async def test_admins_see_the_settings_in_force_and_others_do_not(tmp_path):
             await anna.login("anna")
             settings = await anna.get("/admin/settings")
             assert settings.status == 200 and "receipt_prefix" in settings.text and "П-" in settings.text
+            assert "<th>ask_category</th><td>нет</td>" in settings.text and ">False<" not in settings.text
             await sveta.login("sveta")
             assert (await sveta.get("/admin/settings")).status == 403
 
