@@ -15,15 +15,15 @@ from dataclasses import asdict
 
 from aiohttp import web
 
-from admin.app import panel, redirect, render
+from admin.app import Panel, panel, redirect, render
 from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import BROADCASTS, current_user, require
-from admin.titles import LANGUAGE_TITLES
+from admin.titles import CHANNEL_TITLES, LANGUAGE_TITLES, titled
 from bot.localtime import LocalTime
 from broadcasts import outbox
 from broadcasts.audience import Audience
-from broadcasts.templates import TemplateProblem, render as render_text
+from broadcasts.templates import TemplateProblem, render as render_text, validate
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -32,6 +32,8 @@ STATUS_TITLES = {"draft": "черновик", "scheduled": "запланиров
 SAMPLE_NAME = "Анна"  # the resident the examples are rendered for
 # What each control does, for the answer to a button pressed when it no longer can.
 CONTROL_TITLES = {"pause": "поставить на паузу", "resume": "продолжить", "cancel": "отменить"}
+# what each control button records in the audit log (one literal key each, titled in admin/audit_titles.py)
+CONTROL_ACTIONS = {"pause": "broadcast.pause", "resume": "broadcast.resume", "cancel": "broadcast.cancel"}
 
 
 def _spec(form, clock: LocalTime) -> tuple[outbox.BroadcastSpec, str]:
@@ -55,10 +57,17 @@ def _spec(form, clock: LocalTime) -> tuple[outbox.BroadcastSpec, str]:
     return outbox.BroadcastSpec(title=title, texts=texts, audience=audience, topic=topic, send_at=send_at), status
 
 
+def describe_audience(p: Panel, audience: Audience) -> str:
+    """Who a broadcast goes to, with the topics and channels by their titles."""
+    return audience.describe(topics={t.key: t.title_in("ru") for t in p.settings.subscriptions.topics},
+                             channels=CHANNEL_TITLES)
+
+
 def _page(request: web.Request, **context) -> dict:
     p = panel(request)
     return {"topics": [(t.key, t.title_in("ru")) for t in p.settings.subscriptions.topics],
-            "channels": sorted(p.dispatcher.channels), "statuses": STATUS_TITLES, "form": {}, "error": "",
+            "channels": titled(sorted(p.dispatcher.channels), CHANNEL_TITLES), "statuses": STATUS_TITLES,
+            "form": {}, "error": "",
             "previews": None, "audience_count": None, **context}
 
 
@@ -79,6 +88,7 @@ async def broadcasts_create(request: web.Request) -> web.StreamResponse:
     values["channels"] = [str(c) for c in form.getall("channels", [])]
     try:
         spec, status = _spec(form, p.clock)
+        validate(spec.texts)  # its reasons name the problem in words; a bare rendering would only raise
         previews = {lang: render_text(spec.texts, lang, SAMPLE_NAME) for lang in spec.texts}
         if form.get("action") == "preview":
             return render(request, "broadcast_forms.html", **_page(
@@ -122,7 +132,8 @@ def _examples(texts: dict[str, str]) -> list[tuple[str, str, str]]:
 def _view(request: web.Request, row, progress: outbox.Progress, *, error: str = "", status: int = 200):
     return render(request, "broadcast_view.html", status=status, row=row, progress=progress,
                   statuses=STATUS_TITLES, controls=outbox.CONTROLS, examples=_examples(row.texts),
-                  sample_name=SAMPLE_NAME, error=error, audience=Audience(**row.audience).describe())
+                  sample_name=SAMPLE_NAME, error=error,
+                  audience=describe_audience(panel(request), Audience(**row.audience)))
 
 
 @routes.get("/broadcasts/{id:[0-9]+}")
@@ -155,5 +166,5 @@ async def broadcast_control(request: web.Request) -> web.StreamResponse:
                      error=f"Рассылку №{broadcast_id} нельзя {CONTROL_TITLES[action]}: её состояние сейчас —"
                            f" «{state}». Ничего не изменено.")
     async with db.transaction() as tx:
-        await record(tx, request, f"broadcast.{action}", str(broadcast_id))
+        await record(tx, request, CONTROL_ACTIONS[action], str(broadcast_id))
     raise redirect(f"/admin/broadcasts/{broadcast_id}", notice="saved")

@@ -11,11 +11,13 @@ from dataclasses import asdict
 
 from aiohttp import web
 
-from admin.app import panel, render
+from admin.app import Panel, panel, render
 from admin.audit import record
+from admin.export_tables import Words
 from admin.exports import FORMATS, MEDIA_TYPES, export_chunks, file_name
-from admin.proposals import STATUS_TITLES, filters_from
+from admin.proposals import filters_from
 from admin.roles import EXPORTS, PERSONAL_DATA, can, current_user, require
+from admin.titles import CHANNEL_TITLES, STATUS_TITLES, titled
 
 routes = web.RouteTableDef()
 FORMAT_TITLES = {"csv": "CSV (таблица)", "xlsx": "Excel (XLSX, лист на каждый вид)",
@@ -32,6 +34,11 @@ async def _kinds(request: web.Request, personal_allowed: bool) -> list[tuple[str
     return kinds
 
 
+def _channels(p: Panel) -> list[str]:
+    """The running channels and the operator's entries: every channel a proposal can come from."""
+    return sorted(p.dispatcher.channels) + ["operator"]
+
+
 @routes.get("/exports")
 @require(EXPORTS)
 async def exports_page(request: web.Request) -> web.StreamResponse:
@@ -43,7 +50,7 @@ async def exports_page(request: web.Request) -> web.StreamResponse:
     categories = [(c.key, c.title_in("ru")) for c in p.settings.proposals.categories]
     return render(request, "exports_index.html", formats=FORMAT_TITLES, kinds=await _kinds(request, personal_allowed),
                   personal_allowed=personal_allowed, where=where, count=count, categories=categories,
-                  statuses=STATUS_TITLES, channels=sorted(p.dispatcher.channels))
+                  statuses=STATUS_TITLES, channels=titled(_channels(p), CHANNEL_TITLES))
 
 
 @routes.get("/exports/download")
@@ -74,7 +81,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         "Cache-Control": "no-store"})
     response.enable_chunked_encoding()
     await response.prepare(request)
-    async for chunk in export_chunks(p.db.reader, fmt, kind, where, personal):
+    async for chunk in export_chunks(p.db.reader, fmt, kind, where, personal, words=Words.of(p.settings)):
         await response.write(chunk)
     await response.write_eof()
     return response

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from admin.export_tables import Words
 from admin.exports import FORMATS, export_chunks, file_name
 from bot.config import Settings
 
@@ -91,7 +92,7 @@ async def run_export(settings: Settings, arguments: argparse.Namespace) -> tuple
         partial = path.with_name(path.name + ".part")
         with partial.open("wb") as file:
             async for chunk in export_chunks(db.reader, arguments.format, arguments.kind, where,
-                                             arguments.personal, progress):
+                                             arguments.personal, progress, words=Words.of(settings)):
                 file.write(chunk)
         partial.replace(path)  # a file under the final name is always a whole one
         bar.finish(rows)

@@ -4,10 +4,17 @@ Every format is an async generator of byte chunks fed by the paged queries in st
 so the panel streams a download (aiohttp ``StreamResponse``) and the CLI writes a file with the
 same code, and 100,000 rows cost one page of memory. XLSX is the exception that proves the rule:
 a workbook is a zip that can only be finished at the end, so openpyxl's write-only mode spills
-rows to a temporary file and the finished file is streamed from disk.
+rows to a temporary file and the finished file is streamed from disk. What the columns hold, in
+the panel's words and the town's clock, is admin/export_tables.py; here is only how each format
+writes it.
 
 Residents' text lands in officials' spreadsheets: a cell that begins with ``=``, ``+``, ``-``,
 ``@`` (or a tab or carriage return) would be read as a formula, so it is prefixed with ``'``.
+
+The CSV is made for Excel as a Russian office has it: UTF-8 with a BOM (or Cyrillic comes out
+garbled), ``;`` between fields (the list separator of the Russian locale: with ``,`` the whole
+row lands in column A), times as «02.12.2026 06:20», which that Excel reads as a date and time
+(an ISO stamp with an offset stays text there), and «да»/«нет» for yes and no.
 """
 from __future__ import annotations
 
@@ -18,12 +25,16 @@ import io
 import json
 import os
 import tempfile
+from datetime import datetime
 from typing import Any, AsyncIterator, Callable
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 
-from storage.exports import PROPOSAL_COLUMNS, PROPOSAL_PERSONAL, RESIDENT_COLUMNS
+from admin.export_tables import Column, Table, Words, proposal_columns, tables
+from bot.localtime import DATE_TIME
 from storage.moderation import ProposalFilter
 from storage.repositories import Repositories
 
@@ -31,15 +42,10 @@ FORMATS = ("csv", "xlsx", "geojson", "json")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json",
                "geojson": "application/geo+json",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-HEADERS = {
-    "id": "Номер", "created_at": "Дата", "channel": "Канал", "source": "Источник", "category": "Категория",
-    "status": "Статус", "text": "Текст", "address": "Адрес", "latitude": "Широта", "longitude": "Долгота",
-    "point": "Координаты", "photos": "Фото", "supports": "Поддержали", "resident_id": "Житель", "author_name": "Имя автора",
-    "author_phone": "Телефон автора", "started_at": "Начат", "completed_at": "Завершён",
-    "external_id": "ID в мессенджере", "display_name": "Имя", "phone": "Телефон", "language": "Язык",
-    "first_source": "Первый источник", "reachable": "Доступен", "consent_at": "Согласие",
-}
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+CSV_DELIMITER = ";"
+XLSX_DATE_TIME = "DD.MM.YYYY HH:MM"
+YES_NO = {True: "да", False: "нет"}
 Progress = Callable[[int], None]
 
 
@@ -50,80 +56,32 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def proposal_columns(personal: bool) -> tuple[str, ...]:
-    base = PROPOSAL_COLUMNS[:10] + ("point",) + PROPOSAL_COLUMNS[10:]
-    return base + (PROPOSAL_PERSONAL if personal else ())
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime(DATE_TIME)
+    if isinstance(value, bool):
+        return YES_NO[value]
+    return neutralise(value)
 
 
-def _proposal_row(row: dict[str, Any], columns: tuple[str, ...]) -> list[Any]:
-    point = "" if row["latitude"] is None else f"{row['latitude']}, {row['longitude']}"
-    return [point if c == "point" else row.get(c) for c in columns]
+def _json_value(value: Any) -> Any:
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value
 
 
-def survey_columns(definition: dict[str, Any], personal: bool) -> tuple[list[str], list[str]]:
-    """(keys, headers): the response's own fields, then one column per question in order."""
-    keys = ["id", "channel", "started_at", "completed_at"] + (list(PROPOSAL_PERSONAL) if personal else [])
-    questions = [q["key"] for q in definition.get("questions", [])]
-    titles = [(q.get("text") or {}).get("ru") or q["key"] for q in definition.get("questions", [])]
-    return keys + [f"q:{k}" for k in questions], [HEADERS.get(k, k) for k in keys] + titles
-
-
-def _survey_row(item: dict[str, Any], keys: list[str]) -> list[Any]:
-    answers = item["answers"]
-    row = []
-    for key in keys:
-        if key.startswith("q:"):
-            answer = answers.get(key[2:])
-            row.append("; ".join(map(str, answer)) if isinstance(answer, list)
-                       else json.dumps(answer, ensure_ascii=False) if isinstance(answer, dict) else answer)
-        else:
-            row.append(item.get(key))
-    return row
-
-
-async def _tables(reader: Repositories, kind: str, where: ProposalFilter,
-                  personal: bool) -> AsyncIterator[tuple[str, list[str], list[str], AsyncIterator[list[list[Any]]]]]:
-    """(sheet title, column keys, headers, pages of rows) for each table a kind exports.
-
-    kind: "proposals", "survey:<key>", "residents", or "all" (every table the role may have)."""
-    if kind in ("proposals", "all"):
-        columns = proposal_columns(personal)
-
-        async def proposal_pages() -> AsyncIterator[list[list[Any]]]:
-            async for page in reader.exports.proposals(where, personal):
-                yield [_proposal_row(row, columns) for row in page]
-        yield "Предложения", list(columns), [HEADERS[c] for c in columns], proposal_pages()
-    if kind == "all" or kind.startswith("survey:"):
-        for survey_id, key, definition in await reader.exports.surveys():
-            if kind != "all" and kind != f"survey:{key}":
-                continue
-            keys, headers = survey_columns(definition, personal)
-
-            async def survey_pages(survey_id: int = survey_id, keys: list[str] = keys) -> AsyncIterator[list[list[Any]]]:
-                async for page in reader.exports.survey_responses(survey_id, personal):
-                    yield [_survey_row(item, keys) for item in page]
-            yield f"Опрос {key}"[:31], keys, headers, survey_pages()
-    if personal and kind in ("residents", "all"):
-        async def resident_pages() -> AsyncIterator[list[list[Any]]]:
-            async for page in reader.exports.residents():
-                yield [[row[c] for c in RESIDENT_COLUMNS] for row in page]
-        yield "Жители", list(RESIDENT_COLUMNS), [HEADERS[c] for c in RESIDENT_COLUMNS], resident_pages()
-
-
-async def csv_chunks(reader: Repositories, kind: str, where: ProposalFilter, personal: bool,
+async def csv_chunks(reader: Repositories, words: Words, kind: str, where: ProposalFilter, personal: bool,
                      progress: Progress | None = None) -> AsyncIterator[bytes]:
     """One table as UTF-8 CSV with a BOM (so Excel reads Cyrillic), a chunk per page; "all" is
     the proposals (a CSV file has one table)."""
     done = 0
-    async for _, _, headers, pages in _tables(reader, "proposals" if kind == "all" else kind, where, personal):
+    async for table in tables(reader, words, "proposals" if kind == "all" else kind, where, personal):
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
+        writer = csv.writer(buffer, delimiter=CSV_DELIMITER)
+        writer.writerow([column.header for column in table.columns])
         yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        async for page in pages:
+        async for page in table.rows:
             buffer.seek(0)
             buffer.truncate()
-            writer.writerows([[neutralise(v) for v in row] for row in page])
+            writer.writerows([[_csv_value(v) for v in row] for row in page])
             yield buffer.getvalue().encode("utf-8")
             done += len(page)
             if progress:
@@ -131,22 +89,39 @@ async def csv_chunks(reader: Repositories, kind: str, where: ProposalFilter, per
         break
 
 
-def _xlsx_cell(value: Any) -> Any:
-    """Control characters XML cannot hold are dropped (openpyxl would refuse the whole row)."""
+def _width(column: Column) -> float:
+    """Wide enough for the header, and for a whole date and time (Excel shows ##### otherwise)."""
+    if column.key == "text":
+        return 60
+    return max(len(column.header) + 2, 18 if column.time else 10)
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A time as a real date cell in the town's wall time; a yes/no as «да»/«нет»; control
+    characters XML cannot hold dropped (openpyxl would refuse the whole row)."""
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=value.replace(tzinfo=None))
+        cell.number_format = XLSX_DATE_TIME
+        return cell
+    if isinstance(value, bool):
+        return YES_NO[value]
     if isinstance(value, str):
         return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
     return value
 
 
-async def xlsx_chunks(reader: Repositories, kind: str, where: ProposalFilter, personal: bool,
+async def xlsx_chunks(reader: Repositories, words: Words, kind: str, where: ProposalFilter, personal: bool,
                       progress: Progress | None = None, chunk: int = 256 * 1024) -> AsyncIterator[bytes]:
     """A workbook with one sheet per table; rows go to openpyxl in a thread, page by page."""
     book = Workbook(write_only=True)
     done = 0
-    async for title, _, headers, pages in _tables(reader, kind, where, personal):
-        sheet = book.create_sheet(title)
-        sheet.append(headers)
-        async for page in pages:
+    async for table in tables(reader, words, kind, where, personal):
+        sheet = book.create_sheet(table.title)
+        for number, column in enumerate(table.columns, start=1):
+            sheet.column_dimensions[get_column_letter(number)].width = _width(column)
+        sheet.freeze_panes = "A2"
+        sheet.append([column.header for column in table.columns])
+        async for page in table.rows:
             await asyncio.to_thread(_append, sheet, page)
             done += len(page)
             if progress:
@@ -166,22 +141,25 @@ async def xlsx_chunks(reader: Repositories, kind: str, where: ProposalFilter, pe
 
 def _append(sheet: Any, page: list[list[Any]]) -> None:
     for row in page:
-        sheet.append([_xlsx_cell(v) for v in row])
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
 
 
-async def geojson_chunks(reader: Repositories, kind: str, where: ProposalFilter, personal: bool,
+async def geojson_chunks(reader: Repositories, words: Words, kind: str, where: ProposalFilter, personal: bool,
                          progress: Progress | None = None) -> AsyncIterator[bytes]:
     """A FeatureCollection of the proposals that have a map point: with ``category`` set in the
-    filter it is that category's layer (ideas, problems, trees, lost functions) for QGIS."""
+    filter it is that category's layer (ideas, problems, trees, lost functions) for QGIS. Each
+    feature's properties hold the titles staff read and the keys a GIS styles by (``status``
+    «принято в проект» and ``status_key`` accepted)."""
     where = dataclasses.replace(where, with_location=True)
-    name = where.category or "proposals"
-    yield ('{"type": "FeatureCollection", "name": ' + json.dumps(name) + ', "features": [\n').encode()
+    name = words.categories.get(where.category, where.category) if where.category else "Предложения"
+    columns = [c for c in proposal_columns(words, personal) if c.key != "point"]
+    yield ('{"type": "FeatureCollection", "name": ' + json.dumps(name, ensure_ascii=False)
+           + ', "features": [\n').encode("utf-8")
     first, done = True, 0
     async for page in reader.exports.proposals(where, personal):
         parts = []
         for row in page:
-            properties = {k: v for k, v in row.items() if k not in ("latitude", "longitude")}
-            properties.update(latitude=row["latitude"], longitude=row["longitude"])
+            properties = {column.key: _json_value(column.value(row)) for column in columns}
             feature = {"type": "Feature", "geometry": {"type": "Point",
                                                        "coordinates": [row["longitude"], row["latitude"]]},
                        "properties": properties}
@@ -194,17 +172,20 @@ async def geojson_chunks(reader: Repositories, kind: str, where: ProposalFilter,
     yield b"\n]}\n"
 
 
-async def json_chunks(reader: Repositories, kind: str, where: ProposalFilter, personal: bool,
+async def json_chunks(reader: Repositories, words: Words, kind: str, where: ProposalFilter, personal: bool,
                       progress: Progress | None = None) -> AsyncIterator[bytes]:
     """One table as a JSON array of objects keyed by the column keys (a survey's answers under
-    "q:<question key>"); "all" is the proposals."""
+    "q:<question key>"), the same words as the spreadsheet and the keys beside them, times in
+    ISO 8601 with the town's offset; "all" is the proposals."""
     yield b"[\n"
     first, done = True, 0
-    async for _, keys, _, pages in _tables(reader, "proposals" if kind == "all" else kind, where, personal):
-        async for page in pages:
+    async for table in tables(reader, words, "proposals" if kind == "all" else kind, where, personal):
+        keys = [column.key for column in table.columns]
+        async for page in table.rows:
             parts = []
             for row in page:
-                parts.append(("" if first else ",\n") + json.dumps(dict(zip(keys, row)), ensure_ascii=False))
+                item = {key: _json_value(value) for key, value in zip(keys, row)}
+                parts.append(("" if first else ",\n") + json.dumps(item, ensure_ascii=False))
                 first = False
             yield "".join(parts).encode("utf-8")
             done += len(page)
@@ -218,11 +199,12 @@ WRITERS = {"csv": csv_chunks, "xlsx": xlsx_chunks, "geojson": geojson_chunks, "j
 
 
 def export_chunks(reader: Repositories, fmt: str, kind: str, where: ProposalFilter, personal: bool,
-                  progress: Progress | None = None) -> AsyncIterator[bytes]:
-    """The one entry point: the panel and ``python -m bot export`` both come through here."""
+                  progress: Progress | None = None, *, words: Words) -> AsyncIterator[bytes]:
+    """The one entry point: the panel and ``python -m bot export`` both come through here, with
+    ``Words.of(settings)`` so that a file says what the panel says."""
     if fmt not in WRITERS:
-        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-    return WRITERS[fmt](reader, kind, where, personal, progress)
+        raise ValueError(f"неизвестный формат «{fmt}»; можно: {', '.join(FORMATS)}")
+    return WRITERS[fmt](reader, words, kind, where, personal, progress)
 
 
 def file_name(fmt: str, kind: str, where: ProposalFilter) -> str:

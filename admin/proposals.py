@@ -17,7 +17,7 @@ from aiohttp import web
 from admin.app import panel, render
 from admin.numbers import page_number, path_id
 from admin.roles import OPINIONS, PERSONAL_DATA, PROPOSALS, can, current_user, require
-from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES
+from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES, STATUS_TITLES, VERDICT_TITLES
 from storage.moderation import STATUSES, VERDICTS, ProposalFilter
 
 routes = web.RouteTableDef()
@@ -25,18 +25,11 @@ PAGE_SIZE = 50
 # The list's filter fields in the query string (filters_from reads each).
 FILTER_FIELDS = ("q", "status", "category", "channel", "source", "from", "to", "photo", "location", "correction")
 
-STATUS_TITLES = {
-    "new": "новое", "in_review": "на рассмотрении", "with_experts": "у экспертов",
-    "accepted": "принято в проект", "partly_accepted": "принято частично",
-    "not_feasible": "невозможно реализовать", "duplicate": "дубликат (объединено)", "spam": "спам (скрыто)",
-}
-VERDICT_TITLES = {"possible": "возможно", "impossible": "невозможно", "needs_correction": "нужна доработка"}
 EVENT_TITLES = {"status": "статус", "answer": "ответ автору", "question": "вопрос автору",
                 "correction": "исправление от автора", "opinion": "заключение эксперта",
                 "merged": "присоединён дубликат", "entered": "принято оператором",
                 "erased": "текст, место и фото удалены по просьбе автора", "sms": "SMS автору",
                 "author_erased": "данные автора удалены по его просьбе"}
-assert set(STATUS_TITLES) == set(STATUSES) and set(VERDICT_TITLES) == set(VERDICTS)
 
 
 def _date(value: str) -> date | None:

@@ -24,6 +24,8 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
         return [(prefix, "задано (скрыто)")]
     if value is None:
         return [(prefix, "—")]
+    if isinstance(value, bool):  # yes or no in the page's language (true/false in config.yaml)
+        return [(prefix, "да" if value else "нет")]
     if isinstance(value, (list, tuple)):
         return [(prefix, ", ".join(str(v.get("key", v)) if isinstance(v, dict) else str(v) for v in value))]
     return [(prefix, str(value))]

@@ -18,6 +18,7 @@ from admin.app import panel, render
 from admin.charts import bar_chart
 from admin.proposals import STATUS_TITLES
 from admin.roles import STATISTICS, require
+from admin.titles import CHANNEL_TITLES
 from admin.tagcloud import cloud_html, count_forms, lemmas
 from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES
 from bot.config import ProposalSettings
@@ -127,7 +128,7 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
     words = await tag_cloud(reader, since)
     return render(
         request, "stats_index.html", since=day.isoformat() if day else "",
-        by_channel=await reader.statistics.reach_by_channel(),
+        by_channel=await reader.statistics.reach_by_channel(), channel_titles=CHANNEL_TITLES,
         by_source=await reader.statistics.reach_by_source(),
         proposals_by=await proposal_breakdowns(reader, p.settings.proposals, since),
         weeks_chart=bar_chart([(week, n) for week, n in weeks], "Предложения по неделям"),

@@ -15,13 +15,16 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from admin.export_tables import Words
 from admin.exports import export_chunks
+from bot.config import Settings
 from storage.database import Database
 from storage.moderation import ProposalFilter
 from storage.proposals import NewProposal
 
 SIZES = (10_000, 100_000)
 CATEGORIES = ("idea", "problem", "tree", "lost")
+WORDS = Words.of(Settings())
 TEXT = "Предлагаю поставить скамейки и фонари вдоль аллеи, посадить липы у входа; =SUM(A1) №{}"
 
 
@@ -40,7 +43,7 @@ async def fill(db: Database, upto: int, have: int) -> None:
 
 async def _drain(db: Database, fmt: str) -> int:
     produced = 0
-    async for chunk in export_chunks(db.reader, fmt, "proposals", ProposalFilter(), personal=True):
+    async for chunk in export_chunks(db.reader, fmt, "proposals", ProposalFilter(), personal=True, words=WORDS):
         produced += len(chunk)
     return produced
 

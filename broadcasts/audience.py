@@ -5,6 +5,8 @@ SQL is in ``storage.broadcasts``; this is only the shape staff fill in (CLI, sta
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -17,17 +19,22 @@ class Audience(BaseModel):
     source: str | None = None         # residents whose first source is this poster
     poll: str | None = None           # residents who cast a ballot in the poll with this key
 
-    def describe(self) -> str:
-        """A short line for staff: what the filter is."""
+    def describe(self, topics: Mapping[str, str] | None = None, channels: Mapping[str, str] | None = None) -> str:
+        """A short line for staff, in Russian: who the filter chooses. ``topics`` and
+        ``channels`` give titles for the keys («Новости проекта», «веб-чат»); a key without one
+        is shown as it is, in quotes."""
+        def named(key: str, titles: Mapping[str, str] | None) -> str:
+            return (titles or {}).get(key) or f"«{key}»"
+
         parts = []
         if self.topic:
-            parts.append(f"subscribers of {self.topic!r}")
+            parts.append(f"подписчики темы {named(self.topic, topics)}")
         if self.channels:
-            parts.append("on " + ", ".join(self.channels))
+            parts.append("каналы: " + ", ".join((channels or {}).get(c, c) for c in self.channels))
         if self.languages:
-            parts.append("in " + ", ".join(self.languages))
+            parts.append("языки: " + ", ".join(self.languages))
         if self.source:
-            parts.append(f"who came from {self.source!r}")
+            parts.append(f"пришедшие из источника «{self.source}»")
         if self.poll:
-            parts.append(f"who voted in {self.poll!r}")
-        return "every reachable resident with consent" + (" " + "; ".join(parts) if parts else "")
+            parts.append(f"проголосовавшие в голосовании «{self.poll}»")
+        return "все жители, давшие согласие, которым можно написать" + ("; " + "; ".join(parts) if parts else "")

@@ -70,7 +70,7 @@ async def test_staff_moderate_export_and_broadcast_in_a_browser(world, page, tmp
     saved = tmp_path / download.suggested_filename
     await download.save_as(saved)
     assert saved.name == "proposals.csv"
-    header, *rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    header, *rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig")), delimiter=";"))
     assert [row[header.index("Текст")] for row in rows] == ["Поставить скамейки у пруда и фонарь"]
 
     await page.goto(base + "/admin/broadcasts")

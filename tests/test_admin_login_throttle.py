@@ -101,7 +101,7 @@ async def test_behind_a_trusted_proxy_each_person_is_known_by_the_address_the_pr
         async with StaffBrowser.of(w.app, address="127.0.0.1", headers={"X-Forwarded-For": "198.51.100.7"}) as anna:
             assert (await anna.login("anna")).status == 200
         seen = await logins_seen_by_admin(w.app)
-        assert re.search(r"<td>anna</td><td>login</td>(?:(?!</tr>).)*?<td>198\.51\.100\.7</td>", seen, re.S), seen
+        assert re.search(r"<td>anna</td><td>Вход в панель</td>(?:(?!</tr>).)*?<td>198\.51\.100\.7</td>", seen, re.S), seen
 
 
 async def test_a_forwarded_for_header_from_a_peer_that_is_not_a_trusted_proxy_is_ignored(tmp_path):
@@ -116,5 +116,5 @@ async def test_a_forwarded_for_header_from_a_peer_that_is_not_a_trusted_proxy_is
         async with StaffBrowser.of(w.app, address=ATTACKER, headers={"X-Forwarded-For": "192.0.2.1"}) as boris:
             assert (await boris.login("boris")).status == 200
         seen = await logins_seen_by_admin(w.app)
-        assert re.search(r"<td>boris</td><td>login</td>(?:(?!</tr>).)*?<td>127\.0\.0\.2</td>", seen, re.S), seen
+        assert re.search(r"<td>boris</td><td>Вход в панель</td>(?:(?!</tr>).)*?<td>127\.0\.0\.2</td>", seen, re.S), seen
         assert "192.0.2.1" not in seen

@@ -54,7 +54,7 @@ async def test_the_statistics_page_shows_reach_charts_and_the_cloud(world):
     try:
         status, page = await staff.get("/admin/stats")
         assert status == 200
-        assert "<td>webchat</td><td>3</td><td>3</td><td>3</td><td>3</td>" in page  # residents, consented, subscribed, reachable
+        assert "<td>веб-чат</td><td>3</td><td>3</td><td>3</td><td>3</td>" in page  # residents, consented, subscribed, reachable
         assert "<td>poster_12</td><td>3</td>" in page
         assert page.count('<svg class="chart"') >= 3  # weeks, categories, the poll
         assert "Ургуй</text>" in page and ">2</text>" in page  # two ballots for «Ургуй»

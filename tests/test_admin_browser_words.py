@@ -1,0 +1,91 @@
+"""In a real browser (headless Chromium), the panel's exports and logs speak the official's words:
+the export form offers channels by title, the spreadsheet it gives says «принято в проект» and
+holds a real date in the town's clock, the broadcast form ticks «веб-чат», and the audit log
+reads «Рассылка создана — получателей: 1; отправка: сейчас»."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from admin.auth import create_account
+from bot.localtime import LocalTime
+from tests.drivers.webchat import world as webchat_world
+from tests.journey import onboard, propose
+
+playwright_api = pytest.importorskip("playwright.async_api")
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+PASSWORD = "a long browser password"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=".ci/run installs Debian's chromium")
+
+
+@pytest.fixture
+async def world(tmp_path):
+    async with webchat_world(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def page(world):
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            context = await browser.new_context(accept_downloads=True, locale="ru-RU")
+            context.set_default_timeout(15_000)
+            yield await context.new_page()
+        finally:
+            await browser.close()
+
+
+async def test_an_official_exports_and_reads_the_log_in_the_panels_words(world, page, tmp_path):
+    base = f"http://127.0.0.1:{world.app.port}"
+    resident = world.resident()
+    await onboard(resident)
+    receipt = await propose(resident, text="Поставить скамейки у пруда и фонарь", photo=False)
+    number = int(receipt.removeprefix("П-"))
+    async with world.app.db.transaction() as tx:
+        await tx.moderation.set_status(number, "accepted", "ольга")
+    await create_account(world.app.db, "ольга", "admin", PASSWORD, personal_data=True)
+
+    await page.goto(base + "/admin/login")
+    await page.fill("input[name=username]", "ольга")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("form[action='/admin/login'] button[type=submit]")
+    await page.wait_for_selector("text=Здравствуйте, ольга")
+
+    await page.goto(base + "/admin/exports")
+    await page.select_option("#export-form select[name=format]", "xlsx")
+    await page.select_option("#export-form select[name=channel]", label="веб-чат")
+    async with page.expect_download() as started:
+        await page.click("#export-form button[type=submit]")
+    download = await started.value
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    sheet = openpyxl.load_workbook(saved)["Предложения"]
+    header = [cell.value for cell in sheet[1]]
+    [row] = [{name: cell.value for name, cell in zip(header, cells)} for cells in sheet.iter_rows(min_row=2)]
+    assert (row["Номер"], row["Статус"], row["Канал"], row["Категория"]) == (
+        receipt, "принято в проект", "веб-чат", "Идея для парка")
+    sent = row["Создано (UTC+9)"]
+    local_now = LocalTime(world.app.settings.project.time_zone).naive(datetime.now().astimezone())
+    assert isinstance(sent, datetime) and abs(local_now - sent) < timedelta(hours=1), "the town's wall time"
+
+    await page.goto(base + "/admin/broadcasts")
+    await page.fill("input[name=title]", "Субботник")
+    await page.fill("textarea[name=text_ru]", "Приходите в субботу на субботник в парке!")
+    await page.get_by_label("веб-чат").check()
+    await page.click("button[name=action][value=send]")
+    await page.wait_for_selector("text=Рассылка №")
+    assert "каналы: веб-чат" in await page.inner_text("main")
+
+    await page.goto(base + "/admin/audit")
+    await page.select_option("select[name=action]", label="Рассылка создана")
+    await page.click("form.filters button[type=submit]")
+    rows = await page.inner_text("tbody")
+    assert "Рассылка создана" in rows and "получателей: 1; отправка: сейчас" in rows
+    assert "broadcast" not in rows and "Выгрузка" not in rows
