@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Texts
 from bot.maintenance import forget_leftovers, keep_tidy
+from bot.running import RunningMark
 from bot.scheduler import Scheduler
 from storage.attachments import AttachmentStore
 from storage.database import Database
@@ -80,6 +81,7 @@ class Application:
     scheduler: Scheduler | None = None
     broadcasts: BroadcastService | None = None
     sms: SmsGateway | None = None
+    running: RunningMark | None = None  # tells staff commands (broadcast watch) that a bot runs
 
     async def start(self) -> None:
         """Start everything, or, when a part cannot start, stop what had started and raise."""
@@ -104,6 +106,8 @@ class Application:
                                           synchronous=settings.storage.synchronous)
         except (OSError, sqlite3.Error) as error:
             raise StartupError(f"база данных {path} (storage.path) не открывается: {error}") from error
+        self.running = RunningMark(path)
+        self.running.hold()
         files = settings.storage
         attachments = AttachmentStore(files.attachments_dir, quota_bytes=files.attachments_quota_mb * 1024 * 1024,
                                       max_pixels=files.max_image_pixels)
@@ -195,6 +199,8 @@ class Application:
             await self.sms.close()
         if self.db is not None:
             await self.db.close()
+        if self.running is not None:
+            self.running.release()
 
 
 async def serve(settings: Settings) -> None:

@@ -21,31 +21,41 @@ import os
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.argparse_ru import russian_argparse
+from bot.cli_values import UnknownValue, number
+from bot.config import ConfigError, Settings, check_runnable, load_settings
 from bot.limits import raise_open_files_limit
 from bot.logfilter import install_repeat_filter
 from bot.logs import configure_logging
+from bot.plurals import counted
 
 DEFAULT_CONFIG = Path("config.yaml")
+CONTENT_WORDS = {"polls": ("голосование", "голосования", "голосований"),
+                 "quizzes": ("викторина", "викторины", "викторин"),
+                 "surveys": ("опрос", "опроса", "опросов"),
+                 "contests": ("конкурс", "конкурса", "конкурсов"),
+                 "series": ("сериал", "сериала", "сериалов")}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Souchastie: the participation bot.",
-                                     epilog="Settings can be overridden by SOUCHASTIE_<SECTION>_<KEY> variables.")
-    parser.add_argument("--config", type=Path, default=None,
-                        help="configuration file (default: $SOUCHASTIE_CONFIG or ./config.yaml)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot: web chat, staff panel and configured messengers")
-    database = commands.add_parser("db", help="database maintenance")
-    database.add_argument("action", choices=["upgrade"], help="upgrade: apply pending migrations")
-    content = commands.add_parser("content", help="polls, quizzes, surveys and contests")
-    content.add_argument("action", choices=["load"], help="load: check a content file and store it")
-    content.add_argument("file", type=Path, help="the content file (YAML)")
-    contests = commands.add_parser("contests", help="moderate the works sent to contests")
+    """Every command's options; build and use it inside ``russian_argparse()``."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="«Участие»: бот для соучаствующего проектирования.",
+                                     epilog="Любую настройку можно задать переменной SOUCHASTIE_<РАЗДЕЛ>_<КЛЮЧ>.")
+    parser.add_argument("--config", type=Path, default=None, metavar="ФАЙЛ",
+                        help="файл настроек (по умолчанию $SOUCHASTIE_CONFIG или ./config.yaml)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="подробность журнала (по умолчанию INFO)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="КОМАНДА")
+    commands.add_parser("run", help="запустить бота: веб-чат, панель сотрудников и включённые мессенджеры")
+    database = commands.add_parser("db", help="обслуживание базы данных")
+    database.add_argument("action", choices=["upgrade"], help="upgrade: применить новые миграции")
+    content = commands.add_parser("content", help="голосования, викторины, опросы и конкурсы")
+    content.add_argument("action", choices=["load"], help="load: проверить файл и сохранить его")
+    content.add_argument("file", type=Path, metavar="ФАЙЛ", help="файл с содержанием (YAML)")
+    contests = commands.add_parser("contests", help="модерация конкурсных работ")
     contests.add_argument("action", choices=["approve", "reject"],
-                          help="approve: shown to all and votable; reject: never shown")
-    contests.add_argument("entry_id", type=int, help="the work's number, as its author was told it")
+                          help="approve: показать всем и дать голосовать; reject: не показывать")
+    contests.add_argument("entry_id", type=number, metavar="НОМЕР", help="номер работы, который сообщили автору")
     from admin import cli as admin_cli
 
     admin_cli.add_parser(commands)
@@ -110,7 +120,9 @@ async def moderate_entry(settings: Settings, action: str, entry_id: int) -> bool
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = build_parser().parse_args(argv)
+    with russian_argparse():
+        parser = build_parser()
+        arguments = parser.parse_args(argv)
     configure_logging(arguments.log_level)
     try:
         settings = settings_from(arguments)
@@ -118,9 +130,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Ошибка в настройках: {error}", file=sys.stderr)
         return 2
     install_repeat_filter(settings.server.log_repeat_seconds)
+    if arguments.command == "run":
+        return run_bot(settings)
+    try:
+        return staff_command(settings, arguments)
+    except UnknownValue as error:
+        action = getattr(arguments, "broadcast_action", None) or getattr(arguments, "action", None) or ""
+        print(f"{parser.prog} {arguments.command} {action}".rstrip() + f": ошибка: {error}; ничего не изменено",
+              file=sys.stderr)
+        return 2
+
+
+def staff_command(settings: Settings, arguments: argparse.Namespace) -> int:
+    """A command staff run beside the bot; a value that names nothing known raises UnknownValue."""
     if arguments.command == "db":
         applied = asyncio.run(upgrade_database(settings))
-        print("applied: " + ", ".join(applied) if applied else "the database is up to date")
+        print("Применены миграции: " + ", ".join(applied) if applied else "База данных уже обновлена")
         return 0
     if arguments.command == "content":
         from bot.content import ContentError
@@ -128,9 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             stored = asyncio.run(load_content_file(settings, arguments.file))
         except ContentError as error:
-            print(f"the content file was not loaded, nothing changed:\n{error}", file=sys.stderr)
+            print(f"Файл не загружен, ничего не изменено:\n{error}", file=sys.stderr)
             return 2
-        print("loaded: " + ", ".join(f"{count} {kind}" for kind, count in stored.items()))
+        print("Загружено: " + ", ".join(counted(count, CONTENT_WORDS[kind]) for kind, count in stored.items()))
         return 0
     if arguments.command == "admin":
         from admin import cli as admin_cli
@@ -144,14 +169,22 @@ def main(argv: list[str] | None = None) -> int:
         from broadcasts import cli as broadcast_cli
 
         return broadcast_cli.run(settings, arguments)
-    if arguments.command == "contests":
-        if not asyncio.run(moderate_entry(settings, arguments.action, arguments.entry_id)):
-            print(f"there is no contest work {arguments.entry_id}; nothing changed", file=sys.stderr)
-            return 2
-        print(f"work {arguments.entry_id}: {arguments.action}d")
-        return 0
+    if not asyncio.run(moderate_entry(settings, arguments.action, arguments.entry_id)):
+        print(f"Конкурсной работы № {arguments.entry_id} нет; ничего не изменено", file=sys.stderr)
+        return 2
+    done = "одобрена: её видят все и за неё можно голосовать" if arguments.action == "approve" else "отклонена"
+    print(f"Работа № {arguments.entry_id} {done}")
+    return 0
+
+
+def run_bot(settings: Settings) -> int:
     from bot.app import StartupError, serve
 
+    try:
+        check_runnable(settings)
+    except ConfigError as error:
+        print(f"Ошибка в настройках: {error}", file=sys.stderr)
+        return 2
     raise_open_files_limit(settings.server.open_files)
     try:
         asyncio.run(serve(settings))

@@ -14,6 +14,7 @@ import sqlite3
 
 import aiohttp
 
+from bot.plurals import grouped
 from channels.webchat.channel import session_ref
 from storage.database import Database
 from tests.drivers import eventually
@@ -56,8 +57,8 @@ async def test_a_broadcast_killed_midway_reaches_everyone_after_a_restart_with_b
     bot = BotProcess(tmp_path, **ENVIRONMENT)
     await bot.start()
     try:
-        out = await bot.cli("broadcast", "create", "--text-ru", TEXT, "--channel", "webchat")
-        assert f"recipients: {RECIPIENTS}" in out
+        out = await bot.cli("broadcast", "create", "--text-ru", TEXT, "--channel", "webchat", "--yes")
+        assert f"Получателей: {grouped(RECIPIENTS)}" in out
 
         def sent() -> int:
             return query(path, "SELECT count(*) FROM deliveries WHERE status = 'sent'")[0][0]

@@ -220,10 +220,10 @@ async def test_staff_approve_and_reject_works_from_the_command_line(world):
                               capture_output=True, text=True, timeout=60)
 
     approved = await asyncio.to_thread(cli, "approve", str(kept))
-    assert approved.returncode == 0 and f"work {kept}: approved" in approved.stdout
+    assert approved.returncode == 0 and f"Работа № {kept} одобрена" in approved.stdout
     rejected = await asyncio.to_thread(cli, "reject", str(refused))
     assert rejected.returncode == 0
     missing = await asyncio.to_thread(cli, "approve", "999")
-    assert missing.returncode == 2 and "no contest work 999" in missing.stderr
+    assert missing.returncode == 2 and "Конкурсной работы № 999 нет" in missing.stderr
     await onboard(voter)
     assert vote_buttons(await works_shown(voter)) == [f"cv:drawings:{kept}"]
