@@ -11,7 +11,8 @@ from bot.config import ConfigError, load_settings
 from tests.drivers import ROOT
 
 
-def test_shipped_config_equals_the_embedded_defaults():
+def test_shipped_config_equals_the_embedded_defaults(monkeypatch):
+    monkeypatch.chdir(ROOT)  # without a file, relative defaults are from the current folder
     assert load_settings(ROOT / "config.yaml", {}) == load_settings(None, {})
 
 
