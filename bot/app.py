@@ -156,7 +156,7 @@ class Application:
         self.housekeeping = asyncio.create_task(
             keep_tidy(self.db, files.processed_update_retention_days, attachments, files.attachments_grace_hours))
         self.scheduler = self._schedule(texts)
-        log.info("Souchastie is running on port %s with channels: %s", self.port, ", ".join(self.channels))
+        log.info("«Участие» работает на порту %s, каналы: %s", self.port, ", ".join(self.channels))
 
     def _schedule(self, texts: Texts) -> Scheduler:
         from admin.report import send_weekly_report
@@ -190,7 +190,7 @@ class Application:
             try:
                 await channel.stop()
             except Exception:
-                log.exception("channel %s did not stop cleanly", channel.name)
+                log.exception("канал %s остановился не чисто", channel.name)
         if self.runner is not None:
             await self.runner.cleanup()
         if self.dispatcher is not None:
@@ -210,9 +210,9 @@ async def serve(settings: Settings) -> None:
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stopping.set)
     await app.start()
-    print(f"Souchastie: open http://localhost:{app.port}/chat (stop with Ctrl+C)", flush=True)
+    print(f"«Участие»: откройте http://localhost:{app.port}/chat (остановить: Ctrl+C)", flush=True)
     try:
         await stopping.wait()
     finally:
-        log.info("stopping")
+        log.info("останавливаемся")
         await app.stop()
