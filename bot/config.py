@@ -18,6 +18,7 @@ from typing import Any, Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from bot.validation_ru import russian
 
 ENV_PREFIX = "SOUCHASTIE_"
 RESERVED_ENV = {"SOUCHASTIE_CONFIG"}
@@ -46,7 +47,7 @@ def _check_networks(value: tuple[str, ...]) -> tuple[str, ...]:
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError as error:
-            raise ValueError(f"{item!r} is not an address or network (a.b.c.d/nn)") from error
+            raise ValueError(f"{item!r} — не адрес и не сеть (a.b.c.d/nn)") from error
     return value
 
 
@@ -153,7 +154,7 @@ class ProposalSettings(Section):
     def _unique_keys(cls, value: tuple[Titled, ...]) -> tuple[Titled, ...]:
         keys = [c.key for c in value]
         if len(keys) != len(set(keys)):
-            raise ValueError("category keys must be unique")
+            raise ValueError("ключи категорий должны быть разными")
         return value
 
 
@@ -232,22 +233,22 @@ class WebchatSettings(Section):
     def _tiles(cls, value: str) -> str:
         import re
         if value and not (re.match(TILES_URL, value) and all(f"{{{part}}}" in value for part in "zxy")):
-            raise ValueError(f"{value!r}: write a tile address such as https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png"
-                             " (http or https, a plain host, {z}, {x} and {y} in it), or \"\" for no map")
+            raise ValueError(f"{value!r}: напишите адрес плиток, например https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png"
+                             " (http или https, простое имя сервера, в адресе {z}, {x} и {y}) или \"\" — без карты")
         return value
 
     @field_validator("map_attribution_url")
     @classmethod
     def _attribution_url(cls, value: str) -> str:
         if value and not value.startswith(("https://", "http://")):
-            raise ValueError(f"{value!r}: an http(s) address, or \"\"")
+            raise ValueError(f"{value!r}: нужен адрес http(s) или \"\"")
         return value
 
     @field_validator("map_centre")
     @classmethod
     def _centre(cls, value: tuple[float, float]) -> tuple[float, float]:
         if not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
-            raise ValueError("write [latitude, longitude]: latitude within ±90, longitude within ±180")
+            raise ValueError("напишите [широта, долгота]: широта в пределах ±90, долгота — ±180")
         return value
 
     @field_validator("frame_ancestors", mode="before")
@@ -264,9 +265,9 @@ class WebchatSettings(Section):
         import re
         for item in value:
             if not re.match(FRAME_ANCESTOR, item):
-                raise ValueError(f"{item!r}: write 'self', 'none' or an origin such as https://city.example.ru")
+                raise ValueError(f"{item!r}: напишите 'self', 'none' или адрес сайта, например https://city.example.ru")
         if "'none'" in value and len(value) > 1:
-            raise ValueError("'none' cannot be combined with other frame ancestors")
+            raise ValueError("'none' нельзя сочетать с другими frame_ancestors")
         return value
 
 
@@ -294,7 +295,7 @@ class TelegramSettings(Section):
             return None
         bot_id, colon, rest = token.get_secret_value().partition(":")
         if not (bot_id.isdigit() and colon and rest) or any(c.isspace() for c in rest):
-            raise ValueError("SOUCHASTIE_TELEGRAM_TOKEN must look like 123456789:AAE… (as @BotFather gives it)")
+            raise ValueError("SOUCHASTIE_TELEGRAM_TOKEN выглядит как 123456789:AAE… (как его выдаёт @BotFather)")
         return token
 
     @field_validator("webhook_secret")
@@ -305,7 +306,7 @@ class TelegramSettings(Section):
             return None
         value = secret.get_secret_value()
         if not 1 <= len(value) <= 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in value):
-            raise ValueError("the secret must be 1 to 256 of A-Z, a-z, 0-9, _ and -")
+            raise ValueError("секрет — от 1 до 256 знаков из A-Z, a-z, 0-9, _ и -")
         return secret
 
     def missing_to_run(self) -> list[str]:
@@ -364,7 +365,7 @@ class VkSettings(Section):
     @classmethod
     def _confirmed_needs_a_subscription(cls, value: int | None, info) -> int | None:
         if value is None and info.data.get("broadcast_intent") == "confirmed_notification":
-            raise ValueError("vk.broadcast_intent confirmed_notification needs vk.broadcast_subscribe_id")
+            raise ValueError("для vk.broadcast_intent confirmed_notification нужен vk.broadcast_subscribe_id")
         return value
 
 
@@ -408,7 +409,7 @@ class MaxSettings(Section):
             return None
         secret = value.get_secret_value()
         if not 5 <= len(secret) <= 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret):
-            raise ValueError("the secret must be 5 to 256 of A-Z, a-z, 0-9, _ and -")
+            raise ValueError("секрет — от 5 до 256 знаков из A-Z, a-z, 0-9, _ и -")
         return value
 
 
@@ -431,7 +432,7 @@ class GatewaySettings(Section):
         if secret is None:
             return None
         if len(secret.get_secret_value()) < 16:
-            raise ValueError("SOUCHASTIE_GATEWAY_SECRET must be at least 16 characters")
+            raise ValueError("SOUCHASTIE_GATEWAY_SECRET должен быть не короче 16 знаков")
         return secret
 
     @field_validator("outbound_url")
@@ -553,11 +554,11 @@ class SmsSettings(Section):
     @model_validator(mode="after")
     def _complete_when_used(self) -> "SmsSettings":
         if self.provider == "smsaero" and not self.login:
-            raise ValueError("sms.provider is smsaero: set sms.login (the account's e-mail)")
+            raise ValueError("sms.provider — smsaero: задайте sms.login (почту учётной записи)")
         if self.provider == "json" and not self.url.startswith(("http://", "https://")):
-            raise ValueError("sms.provider is json: set sms.url to the gateway's http(s) address")
+            raise ValueError("sms.provider — json: задайте в sms.url адрес шлюза http(s)")
         if self.url and not self.url.startswith(("http://", "https://")):
-            raise ValueError("sms.url must be an http(s) address")
+            raise ValueError("sms.url — адрес http(s)")
         return self
 
     @property
@@ -594,7 +595,7 @@ class ReportSettings(Section):
         for item in value:
             channel, colon, external_id = item.partition(":")
             if not (channel and colon and external_id):
-                raise ValueError(f"{item!r}: write a recipient as <channel>:<id>, e.g. telegram:12345")
+                raise ValueError(f"{item!r}: получатель пишется как <канал>:<id>, например telegram:12345")
         return value
 
 
@@ -743,6 +744,5 @@ def _explain(error: ValidationError, path: Path | None) -> str:
     problems = []
     for problem in error.errors():
         dotted = ".".join(str(part) for part in problem["loc"])
-        message = problem["msg"].removeprefix("Value error, ")
-        problems.append(f"{dotted}: {message}")
+        problems.append(f"{dotted}: {russian(problem)}")
     return where + "; ".join(problems)

@@ -196,5 +196,5 @@ def test_an_enabled_gateway_without_its_key_or_url_stops_the_bot_with_a_reason(t
                                      SOUCHASTIE_GATEWAY_OUTBOUND_URL="http://x/"))
     with pytest.raises(ConfigError, match="outbound_url"):
         check_runnable(test_settings(tmp_path, SOUCHASTIE_GATEWAY_ENABLED="true", SOUCHASTIE_GATEWAY_SECRET="k" * 32))
-    with pytest.raises(ConfigError, match="16 characters"):
+    with pytest.raises(ConfigError, match="не короче 16 знаков"):
         test_settings(tmp_path, SOUCHASTIE_GATEWAY_SECRET="short")

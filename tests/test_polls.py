@@ -191,7 +191,7 @@ def test_survey_skip_logic_must_go_forward(tmp_path):
       - {key: a, type: text, text: {ru: a}}
       - {key: b, type: single, text: {ru: b}, options: [{key: x, title: {ru: x}}, {key: y, title: {ru: y}}], next: {x: a}}
 """, encoding="utf-8")
-    with pytest.raises(ContentError, match="skips must go forward"):
+    with pytest.raises(ContentError, match="переходы только вперёд"):
         load_content(bad)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import re
 
+import pytest
+
 from tests.drivers import ROOT
 
 PACKAGES = ("bot", "channels", "broadcasts", "storage", "admin", "handlers")
@@ -54,3 +56,29 @@ def test_every_log_message_staff_read_is_in_russian():
     english = [f"{path}:{line}: {text}" for path, line, text in log_messages()
                if LATIN_WORD.search(re.sub(r"%[-.0-9]*[a-z]", "", text)) and not CYRILLIC.search(text)]
     assert english == []
+
+
+def test_a_bad_setting_is_explained_in_russian(tmp_path):
+    from bot.config import ConfigError, load_settings
+
+    config = tmp_path / "config.yaml"
+    config.write_text("server:\n  port: lots\nproposals:\n  max_photoz: 3\n  max_photos: 11\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(config, {})
+    assert str(refused.value) == (f"{config}: server.port: нужно целое число; proposals.max_photos: должно быть"
+                                  " не больше 10; proposals.max_photoz: такого поля нет (опечатка?)")
+
+
+def test_a_bad_content_file_is_explained_in_russian(tmp_path):
+    from bot.content import ContentError, load_content
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((ROOT / "content" / "campaign.yaml").read_text(encoding="utf-8")
+                   .replace("kind: multiple", "kind: many").replace("  - key: territory\n", "  - kee: territory\n"),
+                   encoding="utf-8")
+    with pytest.raises(ContentError) as refused:
+        load_content(bad)
+    lines = str(refused.value).splitlines()
+    assert f"{bad}:6: polls[0].key: обязательное поле, его нет" in lines
+    assert f"{bad}:6: polls[0].kee: такого поля нет (опечатка?)" in lines
+    assert any(line.startswith(f"{bad}:") and "polls[2].kind: можно: 'single', 'multiple', 'scores' или 'top3'" in line for line in lines)

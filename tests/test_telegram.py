@@ -255,7 +255,7 @@ async def test_polling_goes_on_after_a_telegram_outage(tmp_path):
 def test_a_missing_or_mistyped_token_is_refused_with_its_variable_named():
     with pytest.raises(ConfigError, match="не задано: SOUCHASTIE_TELEGRAM_TOKEN"):
         check_runnable(load_settings(None, {"SOUCHASTIE_TELEGRAM_ENABLED": "true"}))
-    with pytest.raises(ConfigError, match="SOUCHASTIE_TELEGRAM_TOKEN must look like"):
+    with pytest.raises(ConfigError, match="SOUCHASTIE_TELEGRAM_TOKEN выглядит как"):
         load_settings(None, {"SOUCHASTIE_TELEGRAM_TOKEN": "AAE-only-the-secret-part"})
 
 
