@@ -16,13 +16,13 @@ from admin.app import panel, redirect, render
 from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import BROADCASTS, current_user, require
+from admin.titles import BROADCAST_STATUS_TITLES
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem, render as render_text
 
 routes = web.RouteTableDef()
-STATUS_TITLES = {"draft": "черновик", "scheduled": "запланирована", "sending": "идёт отправка",
-                 "paused": "на паузе", "done": "завершена", "cancelled": "отменена"}
+STATUS_TITLES = BROADCAST_STATUS_TITLES
 SAMPLE_NAME = "Анна"
 
 

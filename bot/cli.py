@@ -6,12 +6,15 @@
     python -m bot contests approve N  show contest work N to everyone and let it be voted for (reject N: never)
     python -m bot admin create USER --role ROLE   a staff panel account (password from stdin)
     python -m bot export FORMAT       proposals (or --kind survey:KEY) to csv, xlsx, geojson or json
-    python -m bot broadcast create --text-ru T [--topic T] [--channel C] [--at TIME] [--dry-run]
-                                      count, then store a broadcast (also: list, status, watch,
-                                      pause, resume, cancel, preview ID)
+    python -m bot broadcast create --text-ru T [--topic T] [--channel C] [--at TIME] [--dry-run] [--yes]
+                                      count, ask, then store a broadcast (also: list, status,
+                                      watch, pause, resume, cancel, preview ID)
     python -m bot --config PATH …     use another configuration file (default ./config.yaml)
 
 Every setting can also be given in the environment: SOUCHASTIE_<SECTION>_<KEY> (see README).
+Staff read every word in Russian: argparse's own through ``bot.argparse_ru``; a value that names
+nothing (``--category treee``, ``--poll nosuch``) is an error naming what is allowed, exit code 2,
+before anything is written (``bot.cli_values``). Only ``run`` needs the messengers' tokens.
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import json
 import sys
 from typing import TextIO
 
-from admin.titles import CHANNEL_TITLES
+from admin.titles import BROADCAST_STATUS_TITLES, CHANNEL_TITLES
 from bot.cli_values import UnknownValue, known, moment_with_zone, number, resident_languages
 from bot.config import Settings
 from bot.localtime import LocalTime
@@ -43,8 +43,6 @@ from broadcasts.templates import TemplateProblem, preview, validate
 FINAL = ("done", "cancelled")
 MEDIA_KINDS = ("photo", "video", "document")
 BAR = 30
-STATUS_TITLES = {"draft": "черновик", "scheduled": "запланирована", "sending": "идёт отправка",
-                 "paused": "на паузе", "done": "завершена", "cancelled": "отменена"}
 RESIDENTS_TO = ("жителю", "жителям", "жителям")
 RECIPIENTS = ("получатель", "получателя", "получателей")
 MESSAGES = ("сообщение", "сообщения", "сообщений")
@@ -131,7 +129,7 @@ async def _run(settings: Settings, arguments: argparse.Namespace, out: TextIO, a
 
 
 def _status_title(status: str) -> str:
-    return STATUS_TITLES.get(status, status)
+    return BROADCAST_STATUS_TITLES.get(status, status)
 
 
 def _refuse(broadcast_id: int, action: str) -> int:
