@@ -89,6 +89,9 @@ async def run_export(settings: Settings, arguments: argparse.Namespace) -> tuple
                              synchronous=settings.storage.synchronous)
     rows = 0
     try:
+        if arguments.source:
+            sources = (await db.reader.moderation.facets())["sources"]
+            known("--source", arguments.source, "ни одно предложение не пришло с этого плаката", sources)
         if arguments.kind.startswith("survey:"):
             keys = [key for _, key, _ in await db.reader.exports.surveys()]
             known("--kind", arguments.kind, "нет такого опроса", [f"survey:{key}" for key in keys])

@@ -139,9 +139,12 @@ def _refuse(broadcast_id: int, action: str) -> int:
 
 
 async def _check_audience(db, settings: Settings, arguments: argparse.Namespace) -> None:
-    """A topic or poll that names nothing would make an empty broadcast: an error instead."""
+    """A topic, poster or poll that names nothing would make an empty broadcast: an error instead."""
     topics = {topic.key: topic.title_in("ru") for topic in settings.subscriptions.topics}
     known("--topic", arguments.topic, "нет такой темы подписки", topics)
+    if arguments.source:
+        sources = [reach.key for reach in await db.reader.statistics.reach_by_source() if reach.key]
+        known("--source", arguments.source, "ни один житель не пришёл с этого плаката", sources)
     if arguments.poll:
         polls = [json.loads(definition)["key"] for definition in await db.reader.content.all("polls")]
         known("--poll", arguments.poll, "нет такого голосования", polls)
