@@ -35,7 +35,8 @@ def add_parser(commands) -> None:
                         help="куда записать (по умолчанию: файл с именем по виду и формату, здесь)")
     export.add_argument("--personal", action="store_true", help="с именами и телефонами жителей")
     export.add_argument("--status", default="", choices=STATUSES, help="только предложения с этим статусом")
-    export.add_argument("--category", default="", metavar="КАТЕГОРИЯ", help="только этой категории (ключ из proposals.categories)")
+    export.add_argument("--category", default="", metavar="КАТЕГОРИЯ",
+                        help="только этой категории (ключ из proposals.categories)")
     export.add_argument("--channel", default="", choices=tuple(CHANNEL_TITLES), help="только из этого канала")
     export.add_argument("--source", default="", metavar="ПЛАКАТ", help="только от жителей, пришедших с этого плаката")
     export.add_argument("--date-from", type=calendar_date, metavar="ДАТА", help="не раньше этого дня, ГГГГ-ММ-ДД")

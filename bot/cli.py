@@ -42,7 +42,8 @@ CONTENT_WORDS = {"polls": ("голосование", "голосования", "
 
 def build_parser() -> argparse.ArgumentParser:
     """Every command's options; build and use it inside ``russian_argparse()``."""
-    parser = argparse.ArgumentParser(prog="python -m bot", description="«Участие»: бот для соучаствующего проектирования.",
+    parser = argparse.ArgumentParser(prog="python -m bot",
+                                     description="«Участие»: бот для соучаствующего проектирования.",
                                      epilog="Любую настройку можно задать переменной SOUCHASTIE_<РАЗДЕЛ>_<КЛЮЧ>.")
     parser.add_argument("--config", type=Path, default=None, metavar="ФАЙЛ",
                         help="файл настроек (по умолчанию $SOUCHASTIE_CONFIG или ./config.yaml)")

@@ -233,7 +233,8 @@ class WebchatSettings(Section):
     def _tiles(cls, value: str) -> str:
         import re
         if value and not (re.match(TILES_URL, value) and all(f"{{{part}}}" in value for part in "zxy")):
-            raise ValueError(f"{value!r}: напишите адрес плиток, например https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png"
+            raise ValueError(f"{value!r}: напишите адрес плиток, например"
+                             " https://tile.openstreetmap.org/{z}/{x}/{y}.png"
                              " (http или https, простое имя сервера, в адресе {z}, {x} и {y}) или \"\" — без карты")
         return value
 

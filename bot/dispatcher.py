@@ -199,7 +199,8 @@ class Dispatcher:
                     spent = await tx.inbox.bury_spent(ids, self.settings.inbox.max_attempts, CRASHED)
                     counted = await tx.inbox.count_attempts(ids)
             except Exception:
-                log.exception("не удалось посчитать попытки для строк входящих %s; попробуем при следующем проходе", ids)
+                log.exception("не удалось посчитать попытки для строк входящих %s; попробуем при следующем проходе",
+                              ids)
                 return
             for inbox_id in spent:
                 log.error("строка входящих %s не обработана и отложена для сотрудников: %s", inbox_id, CRASHED)
@@ -250,7 +251,8 @@ class Dispatcher:
         except Exception:
             log.exception("строку входящих %s не удалось отложить для сотрудников; попробуем позже", inbox_id)
             return
-        log.error("строка входящих %s не обработана и отложена для сотрудников после %d попыток: %s", inbox_id, attempts, reason)
+        log.error("строка входящих %s не обработана и отложена для сотрудников после %d попыток: %s",
+                  inbox_id, attempts, reason)
 
     def _track(self, coroutine) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -289,7 +291,8 @@ class Dispatcher:
             await self._process_batch(batch)
         except Exception as error:
             if len(batch) > 1:
-                log.warning("пачка событий (%d) не обработана (%s); обрабатываем по одному", len(batch), describe(error))
+                log.warning("пачка событий (%d) не обработана (%s); обрабатываем по одному",
+                            len(batch), describe(error))
                 for work in batch:
                     await self._run_batch([work])
                 return

@@ -57,8 +57,10 @@ def add_parser(commands) -> None:
     actions = parser.add_subparsers(dest="broadcast_action", required=True, metavar="ДЕЙСТВИЕ")
     made = actions.add_parser("create", help="выбрать получателей и текст; сначала показывает их число")
     made.add_argument("--text-ru", required=True, metavar="ТЕКСТ", help="текст по-русски (шаблон jinja2: {{ name }})")
-    made.add_argument("--text-en", metavar="ТЕКСТ", help="текст по-английски; без него жители с английским получат русский")
-    made.add_argument("--title", default="", metavar="НАЗВАНИЕ", help="название для сотрудников (по умолчанию начало текста)")
+    made.add_argument("--text-en", metavar="ТЕКСТ",
+                      help="текст по-английски; без него жители с английским получат русский")
+    made.add_argument("--title", default="", metavar="НАЗВАНИЕ",
+                      help="название для сотрудников (по умолчанию начало текста)")
     made.add_argument("--topic", metavar="ТЕМА", help="только подписчикам этой темы (ключ из subscriptions.topics)")
     made.add_argument("--channel", action="append", default=[], choices=tuple(REGISTRY),
                       help="только в этом канале (можно несколько раз)")
@@ -69,7 +71,8 @@ def add_parser(commands) -> None:
     made.add_argument("--link", action="append", default=[], metavar="НАДПИСЬ=URL",
                       help="кнопка-ссылка под текстом (можно несколько), например 'Смотреть=https://vk.com/video-1_2'")
     made.add_argument("--media", action="append", default=[], metavar="ВИД=URL",
-                      help="фото, видео или документ (photo, video, document; можно несколько), например video=https://…")
+                      help="фото, видео или документ (photo, video, document; можно несколько),"
+                           " например video=https://…")
     made.add_argument("--at", type=moment_with_zone, metavar="ВРЕМЯ",
                       help="отправить позже, например 2026-06-25T08:00:00+09:00 (с часовым поясом)")
     made.add_argument("--dry-run", action="store_true", help="только показать число получателей и пример")
@@ -171,8 +174,8 @@ async def _create(db, settings: Settings, arguments: argparse.Namespace, out: Te
         _print_preview(texts, buttons, media, settings, out)
         print("Пробный запуск: рассылка не создана", file=out)
         return 0
-    when = f" {LocalTime(settings.project.time_zone).text(send_at)} ({LocalTime(settings.project.time_zone).label(send_at)})" \
-        if send_at is not None else ""
+    local = LocalTime(settings.project.time_zone)
+    when = f" {local.text(send_at)} ({local.label(send_at)})" if send_at is not None else ""
     question = f"Будет отправлено{when} {counted(total, RESIDENTS_TO)}. Создать рассылку? [д/Н] "
     if not arguments.yes:
         if not answers.isatty():

@@ -116,7 +116,7 @@ class ChannelSender:
                 task.cancel()
             await asyncio.gather(*cut, return_exceptions=True)
             if cut:
-                log.warning("%s: при остановке прервано вызовов рассылки: %d; они будут отправлены при следующем запуске",
+                log.warning("%s: при остановке прервано вызовов рассылки: %d; они уйдут при следующем запуске",
                             self.channel.name, len(cut))
         await self._sync(final=True)
 

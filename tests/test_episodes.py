@@ -233,7 +233,8 @@ def test_a_bad_series_is_refused_with_its_line_and_field(tmp_path):
                                  '        air_at: 2026-07-02')
                         .replace("number: 3", "number: 1").replace('"vk.com/video1"', "https://example.org/3"),
                         encoding="utf-8")
-    with pytest.raises(ContentError, match=r"repeated.yaml:2: series\[0\]: номера эпизодов должны быть разными; повторяются: 1"):
+    with pytest.raises(ContentError,
+                       match=r"repeated.yaml:2: series\[0\]: номера эпизодов должны быть разными; повторяются: 1"):
         load_content(repeated)
 
     elsewhere = tmp_path / "elsewhere.yaml"

@@ -31,7 +31,8 @@ def environment(**settings: str) -> dict[str, str]:
     return {**clean, "PYTHONPATH": str(ROOT), **settings}  # this checkout's code, run from any folder
 
 
-def command(*arguments: str, cwd: Path = ROOT, env: dict[str, str] | None = None, **options) -> subprocess.CompletedProcess:
+def command(*arguments: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
+            **options) -> subprocess.CompletedProcess:
     options.setdefault("stdin", subprocess.DEVNULL)
     return subprocess.run([sys.executable, "-m", "bot", "--log-level", "WARNING", *arguments], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=60, **options)

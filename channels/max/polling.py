@@ -63,7 +63,8 @@ class Poller:
             except Exception as error:  # MaxApiError, InvalidToken, MaxConnection, time-outs, …
                 failures += 1
                 pause = min(self.settings.retry_base_seconds * 2 ** (failures - 1), self.settings.retry_max_seconds)
-                log.warning("MAX: получение обновлений не удалось (%s: %s); снова через %.2f с", type(error).__name__, error, pause)
+                log.warning("MAX: получение обновлений не удалось (%s: %s); снова через %.2f с",
+                            type(error).__name__, error, pause)
                 await self._pause(pause)
                 continue
             finally:
