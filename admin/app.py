@@ -165,7 +165,7 @@ async def read_form(request: web.Request) -> None:
     # Bytes that are no UTF-8 or an unknown charset; a part's broken headers; an unknown
     # Content-Transfer-Encoding, which aiohttp reports as a RuntimeError.
     except (ValueError, LookupError, HttpProcessingError, RuntimeError) as error:
-        log.info("staff panel: an unreadable form from %s (%s: %s)", address_of(request),
+        log.info("панель сотрудников: нечитаемая форма от %s (%s: %s)", address_of(request),
                  type(error).__name__, error)
         raise web.HTTPBadRequest(text="Форма пришла повреждённой, её нельзя прочитать. Обновите страницу и "
                                       "отправьте форму ещё раз.", content_type="text/plain") from None

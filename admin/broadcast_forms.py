@@ -19,7 +19,7 @@ from admin.app import Panel, panel, redirect, render
 from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import BROADCASTS, current_user, require
-from admin.titles import CHANNEL_TITLES, LANGUAGE_TITLES, titled
+from admin.titles import BROADCAST_STATUS_TITLES, CHANNEL_TITLES, LANGUAGE_TITLES, titled
 from bot.localtime import LocalTime
 from broadcasts import outbox
 from broadcasts.audience import Audience
@@ -27,8 +27,7 @@ from broadcasts.templates import TemplateProblem, render as render_text, validat
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-STATUS_TITLES = {"draft": "черновик", "scheduled": "запланирована", "sending": "идёт отправка",
-                 "paused": "на паузе", "done": "завершена", "cancelled": "отменена"}
+STATUS_TITLES = BROADCAST_STATUS_TITLES
 SAMPLE_NAME = "Анна"  # the resident the examples are rendered for
 # What each control does, for the answer to a button pressed when it no longer can.
 CONTROL_TITLES = {"pause": "поставить на паузу", "resume": "продолжить", "cancel": "отменить"}

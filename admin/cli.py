@@ -18,15 +18,15 @@ from storage.staff import ROLES
 
 
 def add_parser(commands) -> None:
-    admin = commands.add_parser("admin", help="staff panel accounts")
-    actions = admin.add_subparsers(dest="action", required=True)
-    create = actions.add_parser("create", help="create a staff account (password from stdin or asked)")
-    create.add_argument("username")
+    admin = commands.add_parser("admin", help="учётные записи панели сотрудников")
+    actions = admin.add_subparsers(dest="action", required=True, metavar="ДЕЙСТВИЕ")
+    create = actions.add_parser("create", help="создать учётную запись (пароль со стандартного ввода или по запросу)")
+    create.add_argument("username", metavar="ИМЯ", help="имя для входа")
     create.add_argument("--role", required=True, choices=ROLES,
-                        help="admin: users, settings; staff: content, broadcasts, statistics, exports;"
-                             " moderator: proposals; expert: opinions on proposals")
+                        help="admin: пользователи, настройки; staff: содержание, рассылки, статистика, выгрузки;"
+                             " moderator: предложения; expert: заключения по предложениям")
     create.add_argument("--personal-data", action="store_true",
-                        help="may see residents' personal data (admins always may)")
+                        help="может видеть персональные данные жителей (администратор может всегда)")
 
 
 def read_password() -> str | None:
@@ -53,15 +53,15 @@ async def _create(settings: Settings, arguments: argparse.Namespace, password: s
 def run(settings: Settings, arguments: argparse.Namespace) -> int:
     password = read_password()
     if password is None:
-        print("the passwords differ; nothing changed", file=sys.stderr)
+        print("Пароли не совпали; ничего не изменено", file=sys.stderr)
         return 2
     try:
         asyncio.run(_create(settings, arguments, password))
     except ValueError as error:
-        print(f"the password does not fit: {error}; nothing changed", file=sys.stderr)
+        print(f"Пароль не подходит: {error}; ничего не изменено", file=sys.stderr)
         return 2
     except sqlite3.IntegrityError:
-        print(f"there is already an account {arguments.username!r}; nothing changed", file=sys.stderr)
+        print(f"Учётная запись «{arguments.username}» уже есть; ничего не изменено", file=sys.stderr)
         return 2
-    print(f"created {arguments.role} {arguments.username}; log in at /admin")
+    print(f"Создана учётная запись «{arguments.username}» ({arguments.role}); вход: /admin")
     return 0

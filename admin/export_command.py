@@ -14,27 +14,41 @@ from typing import TextIO
 
 from admin.export_tables import Words
 from admin.exports import FORMATS, export_chunks, file_name
+from admin.titles import CHANNEL_TITLES
+from bot.cli_values import calendar_date, export_kind, known
 from bot.config import Settings
+from bot.plurals import counted, grouped
+from storage.moderation import STATUSES
 
 BAR = 30
 
 
+ROWS = ("строка", "строки", "строк")
+
+
 def add_parser(commands) -> None:
-    export = commands.add_parser("export", help="export proposals, survey responses or residents to a file")
-    export.add_argument("format", choices=FORMATS)
-    export.add_argument("--kind", default="proposals",
-                        help="proposals (default), survey:<key>, residents (needs --personal), all (XLSX)")
-    export.add_argument("--output", "-o", type=Path, default=None,
-                        help="the file to write (default: a name after the kind and format, here)")
-    export.add_argument("--personal", action="store_true", help="include residents' names and phones")
-    for name in ("status", "category", "channel", "source", "date-from", "date-to", "q"):
-        export.add_argument(f"--{name}", default="", help=f"only proposals with this {name.replace('-', ' ')}")
-    export.add_argument("--with-photo", action="store_true")
-    export.add_argument("--with-location", action="store_true")
+    export = commands.add_parser("export", help="выгрузить предложения, ответы на опрос или жителей в файл")
+    export.add_argument("format", choices=FORMATS, help="формат файла")
+    export.add_argument("--kind", default="proposals", type=export_kind, metavar="ВИД",
+                        help="proposals (по умолчанию), survey:<ключ опроса>, residents (нужен --personal),"
+                             " all (все таблицы, XLSX)")
+    export.add_argument("--output", "-o", type=Path, default=None, metavar="ФАЙЛ",
+                        help="куда записать (по умолчанию: файл с именем по виду и формату, здесь)")
+    export.add_argument("--personal", action="store_true", help="с именами и телефонами жителей")
+    export.add_argument("--status", default="", choices=STATUSES, help="только предложения с этим статусом")
+    export.add_argument("--category", default="", metavar="КАТЕГОРИЯ",
+                        help="только этой категории (ключ из proposals.categories)")
+    export.add_argument("--channel", default="", choices=tuple(CHANNEL_TITLES), help="только из этого канала")
+    export.add_argument("--source", default="", metavar="ПЛАКАТ", help="только от жителей, пришедших с этого плаката")
+    export.add_argument("--date-from", type=calendar_date, metavar="ДАТА", help="не раньше этого дня, ГГГГ-ММ-ДД")
+    export.add_argument("--date-to", type=calendar_date, metavar="ДАТА", help="не позже этого дня, ГГГГ-ММ-ДД")
+    export.add_argument("--q", default="", metavar="СЛОВА", help="только со словами в тексте")
+    export.add_argument("--with-photo", action="store_true", help="только с фото")
+    export.add_argument("--with-location", action="store_true", help="только с местом на карте")
 
 
 class ProgressBar:
-    """A bar on stderr, redrawn at most ten times a second: [#####-----] 45,000 of 100,000."""
+    """A bar on stderr, redrawn at most ten times a second: [#####-----] 45 000 из 100 000."""
 
     def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
         self.total, self.stream, self._drawn = total, stream, 0.0
@@ -45,10 +59,10 @@ class ProgressBar:
             return
         self._drawn = now
         if not self.total:  # a survey's responses are not counted ahead: rows so far
-            self.stream.write(f"\r{done:,} rows")
+            self.stream.write(f"\r{counted(done, ROWS)}")
         else:
             filled = int(min(1.0, done / self.total) * BAR)
-            self.stream.write(f"\r[{'#' * filled}{'-' * (BAR - filled)}] {done:,} of {self.total:,} rows")
+            self.stream.write(f"\r[{'#' * filled}{'-' * (BAR - filled)}] {grouped(done)} из {grouped(self.total)}")
         self.stream.flush()
 
     def finish(self, done: int) -> None:
@@ -63,11 +77,13 @@ async def run_export(settings: Settings, arguments: argparse.Namespace) -> tuple
     from storage.database import Database
 
     if arguments.kind == "residents" and not arguments.personal:
-        raise ValueError("residents are personal data: add --personal")
+        raise ValueError("список жителей — персональные данные: добавьте --personal")
+    categories = {category.key: category.title_in("ru") for category in settings.proposals.categories}
+    known("--category", arguments.category, "нет такой категории", categories)
     from admin.proposals import filters_from
 
     where = filters_from({"status": arguments.status, "category": arguments.category, "channel": arguments.channel,
-                          "source": arguments.source, "from": arguments.date_from, "to": arguments.date_to,
+                          "source": arguments.source, "from": arguments.date_from or "", "to": arguments.date_to or "",
                           "q": arguments.q, "photo": "1" if arguments.with_photo else "",
                           "location": "1" if arguments.with_location else ""},
                          time_zone=settings.project.time_zone)
@@ -76,11 +92,12 @@ async def run_export(settings: Settings, arguments: argparse.Namespace) -> tuple
                              synchronous=settings.storage.synchronous)
     rows = 0
     try:
+        if arguments.source:
+            sources = (await db.reader.moderation.facets())["sources"]
+            known("--source", arguments.source, "ни одно предложение не пришло с этого плаката", sources)
         if arguments.kind.startswith("survey:"):
             keys = [key for _, key, _ in await db.reader.exports.surveys()]
-            if arguments.kind.removeprefix("survey:") not in keys:
-                raise ValueError(f"there is no survey {arguments.kind.removeprefix('survey:')!r};"
-                                 f" surveys: {', '.join(keys) or 'none'}")
+            known("--kind", arguments.kind, "нет такого опроса", [f"survey:{key}" for key in keys])
         total = await db.reader.exports.count_proposals(where) if arguments.kind in ("proposals", "all") else 0
         bar = ProgressBar(total)
 
@@ -107,7 +124,7 @@ def run(settings: Settings, arguments: argparse.Namespace) -> int:
     try:
         path, rows = asyncio.run(run_export(settings, arguments))
     except ValueError as error:
-        print(f"nothing exported: {error}", file=sys.stderr)
+        print(f"Ничего не выгружено: {error}", file=sys.stderr)
         return 2
-    print(f"exported {rows:,} rows to {path}")
+    print(f"Готово: {counted(rows, ROWS)} в файле {path}")
     return 0

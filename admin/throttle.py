@@ -91,7 +91,7 @@ class LoginThrottle:
             await staff.add_failure([count.key], (moment - count.forget).isoformat(timespec="microseconds"))
         whole_address = counts[1]
         if alive.get(whole_address.key, 0) + 1 == whole_address.free:
-            log.warning("staff login: %d failed tries from %s; every try from that address waits now",
+            log.warning("вход сотрудников: %d неудачных попыток с адреса %s; теперь каждая попытка с него ждёт",
                         whole_address.free, address)
         return 0
 

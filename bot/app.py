@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Texts
 from bot.maintenance import forget_leftovers, keep_tidy
+from bot.running import RunningMark
 from bot.scheduler import Scheduler
 from storage.attachments import AttachmentStore
 from storage.database import Database
@@ -80,6 +81,7 @@ class Application:
     scheduler: Scheduler | None = None
     broadcasts: BroadcastService | None = None
     sms: SmsGateway | None = None
+    running: RunningMark | None = None  # tells staff commands (broadcast watch) that a bot runs
 
     async def start(self) -> None:
         """Start everything, or, when a part cannot start, stop what had started and raise."""
@@ -104,6 +106,8 @@ class Application:
                                           synchronous=settings.storage.synchronous)
         except (OSError, sqlite3.Error) as error:
             raise StartupError(f"база данных {path} (storage.path) не открывается: {error}") from error
+        self.running = RunningMark(path)
+        self.running.hold()
         files = settings.storage
         attachments = AttachmentStore(files.attachments_dir, quota_bytes=files.attachments_quota_mb * 1024 * 1024,
                                       max_pixels=files.max_image_pixels)
@@ -152,7 +156,7 @@ class Application:
         self.housekeeping = asyncio.create_task(
             keep_tidy(self.db, files.processed_update_retention_days, attachments, files.attachments_grace_hours))
         self.scheduler = self._schedule(texts)
-        log.info("Souchastie is running on port %s with channels: %s", self.port, ", ".join(self.channels))
+        log.info("«Участие» работает на порту %s, каналы: %s", self.port, ", ".join(self.channels))
 
     def _schedule(self, texts: Texts) -> Scheduler:
         from admin.report import send_weekly_report
@@ -186,7 +190,7 @@ class Application:
             try:
                 await channel.stop()
             except Exception:
-                log.exception("channel %s did not stop cleanly", channel.name)
+                log.exception("канал %s остановился не чисто", channel.name)
         if self.runner is not None:
             await self.runner.cleanup()
         if self.dispatcher is not None:
@@ -195,6 +199,8 @@ class Application:
             await self.sms.close()
         if self.db is not None:
             await self.db.close()
+        if self.running is not None:
+            self.running.release()
 
 
 async def serve(settings: Settings) -> None:
@@ -204,9 +210,9 @@ async def serve(settings: Settings) -> None:
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stopping.set)
     await app.start()
-    print(f"Souchastie: open http://localhost:{app.port}/chat (stop with Ctrl+C)", flush=True)
+    print(f"«Участие»: откройте http://localhost:{app.port}/chat (остановить: Ctrl+C)", flush=True)
     try:
         await stopping.wait()
     finally:
-        log.info("stopping")
+        log.info("останавливаемся")
         await app.stop()

@@ -7,12 +7,15 @@
                                       (reject N --reason R: never; results KEY: to subscribers)
     python -m bot admin create USER --role ROLE   a staff panel account (password from stdin)
     python -m bot export FORMAT       proposals (or --kind survey:KEY) to csv, xlsx, geojson or json
-    python -m bot broadcast create --text-ru T [--topic T] [--channel C] [--at TIME] [--dry-run]
-                                      count, then store a broadcast (also: list, status, watch,
-                                      pause, resume, cancel, preview ID)
+    python -m bot broadcast create --text-ru T [--topic T] [--channel C] [--at TIME] [--dry-run] [--yes]
+                                      count, ask, then store a broadcast (also: list, status,
+                                      watch, pause, resume, cancel, preview ID)
     python -m bot --config PATH …     use another configuration file (default ./config.yaml)
 
 Every setting can also be given in the environment: SOUCHASTIE_<SECTION>_<KEY> (see README).
+Staff read every word in Russian: argparse's own through ``bot.argparse_ru``; a value that names
+nothing (``--category treee``, ``--poll nosuch``) is an error naming what is allowed, exit code 2,
+before anything is written (``bot.cli_values``). Only ``run`` needs the messengers' tokens.
 """
 from __future__ import annotations
 
@@ -22,27 +25,38 @@ import os
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.argparse_ru import russian_argparse
+from bot.cli_values import UnknownValue, number
+from bot.config import ConfigError, Settings, check_runnable, load_settings
 from bot.limits import raise_open_files_limit
 from bot.logfilter import install_repeat_filter
 from bot.logs import configure_logging
+from bot.plurals import counted
 
 DEFAULT_CONFIG = Path("config.yaml")
+CONTENT_WORDS = {"polls": ("голосование", "голосования", "голосований"),
+                 "quizzes": ("викторина", "викторины", "викторин"),
+                 "surveys": ("опрос", "опроса", "опросов"),
+                 "contests": ("конкурс", "конкурса", "конкурсов"),
+                 "series": ("сериал", "сериала", "сериалов")}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Souchastie: the participation bot.",
-                                     epilog="Settings can be overridden by SOUCHASTIE_<SECTION>_<KEY> variables.")
-    parser.add_argument("--config", type=Path, default=None,
-                        help="configuration file (default: $SOUCHASTIE_CONFIG or ./config.yaml)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot: web chat, staff panel and configured messengers")
-    database = commands.add_parser("db", help="database maintenance")
-    database.add_argument("action", choices=["upgrade"], help="upgrade: apply pending migrations")
-    content = commands.add_parser("content", help="polls, quizzes, surveys and contests")
-    content.add_argument("action", choices=["load"], help="load: check a content file and store it")
-    content.add_argument("file", type=Path, help="the content file (YAML)")
+    """Every command's options; build and use it inside ``russian_argparse()``."""
+    parser = argparse.ArgumentParser(prog="python -m bot",
+                                     description="«Участие»: бот для соучаствующего проектирования.",
+                                     epilog="Любую настройку можно задать переменной SOUCHASTIE_<РАЗДЕЛ>_<КЛЮЧ>.")
+    parser.add_argument("--config", type=Path, default=None, metavar="ФАЙЛ",
+                        help="файл настроек (по умолчанию $SOUCHASTIE_CONFIG или ./config.yaml)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="подробность журнала (по умолчанию INFO)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="КОМАНДА")
+    commands.add_parser("run", help="запустить бота: веб-чат, панель сотрудников и включённые мессенджеры")
+    database = commands.add_parser("db", help="обслуживание базы данных")
+    database.add_argument("action", choices=["upgrade"], help="upgrade: применить новые миграции")
+    content = commands.add_parser("content", help="голосования, викторины, опросы и конкурсы")
+    content.add_argument("action", choices=["load"], help="load: проверить файл и сохранить его")
+    content.add_argument("file", type=Path, metavar="ФАЙЛ", help="файл с содержанием (YAML)")
     from bot import contest_command
 
     contest_command.add_parser(commands)
@@ -98,7 +112,9 @@ async def load_content_file(settings: Settings, path: Path) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = build_parser().parse_args(argv)
+    with russian_argparse():
+        parser = build_parser()
+        arguments = parser.parse_args(argv)
     configure_logging(arguments.log_level)
     try:
         settings = settings_from(arguments)
@@ -106,9 +122,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Ошибка в настройках: {error}", file=sys.stderr)
         return 2
     install_repeat_filter(settings.server.log_repeat_seconds)
+    if arguments.command == "run":
+        return run_bot(settings)
+    try:
+        return staff_command(settings, arguments)
+    except UnknownValue as error:
+        action = getattr(arguments, "broadcast_action", None) or getattr(arguments, "action", None) or ""
+        print(f"{parser.prog} {arguments.command} {action}".rstrip() + f": ошибка: {error}; ничего не изменено",
+              file=sys.stderr)
+        return 2
+
+
+def staff_command(settings: Settings, arguments: argparse.Namespace) -> int:
+    """A command staff run beside the bot; a value that names nothing known raises UnknownValue."""
     if arguments.command == "db":
         applied = asyncio.run(upgrade_database(settings))
-        print("applied: " + ", ".join(applied) if applied else "the database is up to date")
+        print("Применены миграции: " + ", ".join(applied) if applied else "База данных уже обновлена")
         return 0
     if arguments.command == "content":
         from bot.content import ContentError
@@ -116,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             stored = asyncio.run(load_content_file(settings, arguments.file))
         except ContentError as error:
-            print(f"the content file was not loaded, nothing changed:\n{error}", file=sys.stderr)
+            print(f"Файл не загружен, ничего не изменено:\n{error}", file=sys.stderr)
             return 2
-        print("loaded: " + ", ".join(f"{count} {kind}" for kind, count in stored.items()))
+        print("Загружено: " + ", ".join(counted(count, CONTENT_WORDS[kind]) for kind, count in stored.items()))
         return 0
     if arguments.command == "admin":
         from admin import cli as admin_cli
@@ -136,8 +165,16 @@ def main(argv: list[str] | None = None) -> int:
         from bot import contest_command
 
         return contest_command.run(settings, arguments)
+
+
+def run_bot(settings: Settings) -> int:
     from bot.app import StartupError, serve
 
+    try:
+        check_runnable(settings)
+    except ConfigError as error:
+        print(f"Ошибка в настройках: {error}", file=sys.stderr)
+        return 2
     raise_open_files_limit(settings.server.open_files)
     try:
         asyncio.run(serve(settings))

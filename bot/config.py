@@ -18,6 +18,7 @@ from typing import Any, Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from bot.validation_ru import russian
 
 ENV_PREFIX = "SOUCHASTIE_"
 RESERVED_ENV = {"SOUCHASTIE_CONFIG"}
@@ -46,7 +47,7 @@ def _check_networks(value: tuple[str, ...]) -> tuple[str, ...]:
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError as error:
-            raise ValueError(f"{item!r} is not an address or network (a.b.c.d/nn)") from error
+            raise ValueError(f"{item!r} — не адрес и не сеть (a.b.c.d/nn)") from error
     return value
 
 
@@ -190,7 +191,7 @@ class ProposalSettings(Section):
     def _unique_keys(cls, value: tuple[Titled, ...]) -> tuple[Titled, ...]:
         keys = [c.key for c in value]
         if len(keys) != len(set(keys)):
-            raise ValueError("category keys must be unique")
+            raise ValueError("ключи категорий должны быть разными")
         return value
 
     @field_validator("reception_points")
@@ -287,22 +288,23 @@ class WebchatSettings(Section):
     def _tiles(cls, value: str) -> str:
         import re
         if value and not (re.match(TILES_URL, value) and all(f"{{{part}}}" in value for part in "zxy")):
-            raise ValueError(f"{value!r}: write a tile address such as https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png"
-                             " (http or https, a plain host, {z}, {x} and {y} in it), or \"\" for no map")
+            raise ValueError(f"{value!r}: напишите адрес плиток, например"
+                             " https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+                             " (http или https, простое имя сервера, в адресе {z}, {x} и {y}) или \"\" — без карты")
         return value
 
     @field_validator("map_attribution_url")
     @classmethod
     def _attribution_url(cls, value: str) -> str:
         if value and not value.startswith(("https://", "http://")):
-            raise ValueError(f"{value!r}: an http(s) address, or \"\"")
+            raise ValueError(f"{value!r}: нужен адрес http(s) или \"\"")
         return value
 
     @field_validator("map_centre")
     @classmethod
     def _centre(cls, value: tuple[float, float]) -> tuple[float, float]:
         if not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
-            raise ValueError("write [latitude, longitude]: latitude within ±90, longitude within ±180")
+            raise ValueError("напишите [широта, долгота]: широта в пределах ±90, долгота — ±180")
         return value
 
     @field_validator("frame_ancestors", mode="before")
@@ -319,9 +321,9 @@ class WebchatSettings(Section):
         import re
         for item in value:
             if not re.match(FRAME_ANCESTOR, item):
-                raise ValueError(f"{item!r}: write 'self', 'none' or an origin such as https://city.example.ru")
+                raise ValueError(f"{item!r}: напишите 'self', 'none' или адрес сайта, например https://city.example.ru")
         if "'none'" in value and len(value) > 1:
-            raise ValueError("'none' cannot be combined with other frame ancestors")
+            raise ValueError("'none' нельзя сочетать с другими frame_ancestors")
         return value
 
 
@@ -346,28 +348,30 @@ class TelegramSettings(Section):
     @classmethod
     def _token_looks_like_one(cls, token: SecretStr | None, info) -> SecretStr | None:
         if token is None:
-            if info.data.get("enabled"):
-                raise ValueError("telegram is enabled but SOUCHASTIE_TELEGRAM_TOKEN is not set")
             return None
         bot_id, colon, rest = token.get_secret_value().partition(":")
         if not (bot_id.isdigit() and colon and rest) or any(c.isspace() for c in rest):
-            raise ValueError("SOUCHASTIE_TELEGRAM_TOKEN must look like 123456789:AAE… (as @BotFather gives it)")
+            raise ValueError("SOUCHASTIE_TELEGRAM_TOKEN выглядит как 123456789:AAE… (как его выдаёт @BotFather)")
         return token
 
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_needs_a_secret(cls, secret: SecretStr | None, info) -> SecretStr | None:
         # The fields above this one are validated already and in ``info.data``.
-        data = info.data
-        used = data.get("mode") == "webhook" and (data.get("enabled") or data.get("token") is not None)
         if secret is None:
-            if used:
-                raise ValueError("webhook mode needs SOUCHASTIE_TELEGRAM_WEBHOOK_SECRET")
             return None
         value = secret.get_secret_value()
         if not 1 <= len(value) <= 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in value):
-            raise ValueError("the secret must be 1 to 256 of A-Z, a-z, 0-9, _ and -")
+            raise ValueError("секрет — от 1 до 256 знаков из A-Z, a-z, 0-9, _ и -")
         return secret
+
+    def missing_to_run(self) -> list[str]:
+        if not (self.enabled or self.token is not None):
+            return []
+        missing = [] if self.token is not None else ["SOUCHASTIE_TELEGRAM_TOKEN"]
+        if self.mode == "webhook" and self.webhook_secret is None:
+            missing.append("SOUCHASTIE_TELEGRAM_WEBHOOK_SECRET")
+        return [f"канал Telegram включён, но не задано: {', '.join(missing)}"] if missing else []
 
 
 class VkSettings(Section):
@@ -401,25 +405,23 @@ class VkSettings(Section):
     intent_limit_pause_seconds: float = Field(3600.0, gt=0)  # error 944, the intent's quota is used up
     callback_max_body_bytes: int = Field(262_144, ge=1024)  # a larger Callback API body gets 413
 
-    @model_validator(mode="after")
-    def _complete_when_used(self) -> "VkSettings":
-        """Checked at load, so that a channel that cannot work stops the bot before anything starts."""
+    def missing_to_run(self) -> list[str]:
         if not (self.enabled or self.token is not None):
-            return self
+            return []
         missing = [] if self.token is not None else ["SOUCHASTIE_VK_TOKEN"]
         if self.mode == "callback":
             missing += [name for name, value in (("SOUCHASTIE_VK_CALLBACK_SECRET", self.callback_secret),
                                                  ("vk.confirmation_code", self.confirmation_code)) if not value]
         if missing:
-            raise ValueError(f"канал VK{' в режиме callback' if self.mode == 'callback' else ''} не настроен до конца, "
-                             f"не задано: {', '.join(missing)}")
-        return self
+            return [f"канал VK{' в режиме callback' if self.mode == 'callback' else ''} не настроен до конца, "
+                    f"не задано: {', '.join(missing)}"]
+        return []
 
     @field_validator("broadcast_subscribe_id")
     @classmethod
     def _confirmed_needs_a_subscription(cls, value: int | None, info) -> int | None:
         if value is None and info.data.get("broadcast_intent") == "confirmed_notification":
-            raise ValueError("vk.broadcast_intent confirmed_notification needs vk.broadcast_subscribe_id")
+            raise ValueError("для vk.broadcast_intent confirmed_notification нужен vk.broadcast_subscribe_id")
         return value
 
 
@@ -447,24 +449,23 @@ class MaxSettings(Section):
     rate_limit_pause_seconds: float = Field(1.0, gt=0)  # a broadcast send answered 429 waits this long
     webhook_max_body_bytes: int = Field(1_048_576, ge=1024)  # a larger webhook body gets 413
 
-    @model_validator(mode="after")
-    def _token_when_enabled(self) -> "MaxSettings":
-        if self.enabled and self.token is None:
-            raise ValueError("канал MAX включён, но не задано: SOUCHASTIE_MAX_TOKEN")
-        return self
+    def missing_to_run(self) -> list[str]:
+        if not (self.enabled or self.token is not None):
+            return []
+        missing = [] if self.token is not None else ["SOUCHASTIE_MAX_TOKEN"]
+        if self.mode == "webhook" and self.webhook_secret is None:
+            missing.append("SOUCHASTIE_MAX_WEBHOOK_SECRET")
+        return [f"канал MAX включён, но не задано: {', '.join(missing)}"] if missing else []
 
     @field_validator("webhook_secret")
     @classmethod
-    def _secret_for_webhooks(cls, value: SecretStr | None, info) -> SecretStr | None:
+    def _secret_for_webhooks(cls, value: SecretStr | None) -> SecretStr | None:
         # MAX sends it back in X-Max-Bot-Api-Secret; its schema allows ^[\w-]{5,256}$.
-        data = info.data
         if value is None:
-            if data.get("mode") == "webhook" and (data.get("enabled") or data.get("token") is not None):
-                raise ValueError("max.mode is webhook: set SOUCHASTIE_MAX_WEBHOOK_SECRET")
             return None
         secret = value.get_secret_value()
         if not 5 <= len(secret) <= 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret):
-            raise ValueError("the secret must be 5 to 256 of A-Z, a-z, 0-9, _ and -")
+            raise ValueError("секрет — от 5 до 256 знаков из A-Z, a-z, 0-9, _ и -")
         return value
 
 
@@ -483,21 +484,26 @@ class GatewaySettings(Section):
 
     @field_validator("secret")
     @classmethod
-    def _secret_when_enabled(cls, secret: SecretStr | None, info) -> SecretStr | None:
+    def _secret_when_enabled(cls, secret: SecretStr | None) -> SecretStr | None:
         if secret is None:
-            if info.data.get("enabled"):
-                raise ValueError("gateway is enabled but SOUCHASTIE_GATEWAY_SECRET is not set")
             return None
         if len(secret.get_secret_value()) < 16:
-            raise ValueError("SOUCHASTIE_GATEWAY_SECRET must be at least 16 characters")
+            raise ValueError("SOUCHASTIE_GATEWAY_SECRET должен быть не короче 16 знаков")
         return secret
 
     @field_validator("outbound_url")
     @classmethod
-    def _url_when_enabled(cls, url: str, info) -> str:
-        if info.data.get("enabled") and not url.startswith(("http://", "https://")):
-            raise ValueError("gateway is enabled: set gateway.outbound_url to the gateway's http(s) URL")
+    def _http_url(cls, url: str) -> str:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("gateway.outbound_url: адрес шлюза, http(s)://…")
         return url
+
+    def missing_to_run(self) -> list[str]:
+        if not self.enabled:
+            return []
+        missing = [name for name, value in (("SOUCHASTIE_GATEWAY_SECRET", self.secret),
+                                            ("gateway.outbound_url", self.outbound_url)) if not value]
+        return [f"шлюз включён, но не задано: {', '.join(missing)}"] if missing else []
 
 
 class WhatsappTemplate(Section):
@@ -532,13 +538,12 @@ class WhatsappSettings(Section):
         # The environment is read as YAML, where an all-digit id is a number.
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
-    @model_validator(mode="after")
-    def _complete_when_used(self) -> "WhatsappSettings":
+    def missing_to_run(self) -> list[str]:
         """A token alone turns the channel on; without the rest webhooks cannot be trusted."""
         if (self.enabled or self.token is not None) and (missing := self.missing()):
-            raise ValueError("канал WhatsApp не настроен до конца, не задано: "
-                             + ", ".join(f"SOUCHASTIE_WHATSAPP_{key.upper()}" for key in missing))
-        return self
+            return ["канал WhatsApp не настроен до конца, не задано: "
+                    + ", ".join(f"SOUCHASTIE_WHATSAPP_{key.upper()}" for key in missing)]
+        return []
 
     def missing(self) -> list[str]:
         """What the channel needs and has not got."""
@@ -568,12 +573,10 @@ class OkSettings(Section):
     max_connections: int = Field(100, ge=1)
     webhook_max_body_bytes: int = Field(1_048_576, ge=1024)  # a larger webhook body gets 413
 
-    @field_validator("token")
-    @classmethod
-    def _token_when_enabled(cls, token: SecretStr | None, info) -> SecretStr | None:
-        if token is None and info.data.get("enabled"):
-            raise ValueError("ok is enabled but SOUCHASTIE_OK_TOKEN is not set")
-        return token
+    def missing_to_run(self) -> list[str]:
+        if self.enabled and self.token is None:
+            return ["канал «Одноклассники» включён, но не задано: SOUCHASTIE_OK_TOKEN"]
+        return []
 
     @field_validator("allowed_networks", "trusted_proxies")
     @classmethod
@@ -599,21 +602,19 @@ class SmsSettings(Section):
     codes_per_phone_per_day: int = Field(5, ge=1)   # codes sent to one number in 24 hours, all residents together
     codes_per_resident_per_day: int = Field(5, ge=1)  # codes one resident may ask for in 24 hours, all numbers
 
-    @field_validator("token")
-    @classmethod
-    def _token_when_used(cls, token: SecretStr | None, info) -> SecretStr | None:
-        if token is None and info.data.get("provider"):
-            raise ValueError(f"sms.provider is {info.data['provider']}: set SOUCHASTIE_SMS_TOKEN")
-        return token
+    def missing_to_run(self) -> list[str]:
+        if self.provider and self.token is None:
+            return [f"sms.provider — {self.provider}, но не задано: SOUCHASTIE_SMS_TOKEN"]
+        return []
 
     @model_validator(mode="after")
     def _complete_when_used(self) -> "SmsSettings":
         if self.provider == "smsaero" and not self.login:
-            raise ValueError("sms.provider is smsaero: set sms.login (the account's e-mail)")
+            raise ValueError("sms.provider — smsaero: задайте sms.login (почту учётной записи)")
         if self.provider == "json" and not self.url.startswith(("http://", "https://")):
-            raise ValueError("sms.provider is json: set sms.url to the gateway's http(s) address")
+            raise ValueError("sms.provider — json: задайте в sms.url адрес шлюза http(s)")
         if self.url and not self.url.startswith(("http://", "https://")):
-            raise ValueError("sms.url must be an http(s) address")
+            raise ValueError("sms.url — адрес http(s)")
         return self
 
     @property
@@ -650,7 +651,7 @@ class ReportSettings(Section):
         for item in value:
             channel, colon, external_id = item.partition(":")
             if not (channel and colon and external_id):
-                raise ValueError(f"{item!r}: write a recipient as <channel>:<id>, e.g. telegram:12345")
+                raise ValueError(f"{item!r}: получатель пишется как <канал>:<id>, например telegram:12345")
         return value
 
 
@@ -689,6 +690,19 @@ class Settings(Section):
     posters: PosterSettings = PosterSettings()
     reports: ReportSettings = ReportSettings()
 
+    def missing_to_run(self) -> list[str]:
+        """What the running bot needs and the settings lack: a channel's token and the like.
+
+        Asked only by ``python -m bot run``: staff commands that reach no platform (content
+        load, exports, broadcast create, statistics) work without the secrets in their shell,
+        while whatever is given is still checked at load (a malformed token is an error)."""
+        problems = []
+        for name in type(self).model_fields:
+            section = getattr(self, name)
+            if hasattr(section, "missing_to_run"):
+                problems += [f"{name}: {problem}" for problem in section.missing_to_run()]
+        return problems
+
 
 class ConfigError(Exception):
     """A setting is missing, misspelt or has a value of the wrong kind; the text, one line for
@@ -709,11 +723,38 @@ def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | N
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: на верхнем уровне должны быть разделы (server:, storage: …)")
         _refuse_secrets_in_file(raw, Settings, str(path))
+        _anchor_files(raw, path.resolve().parent)
     _apply_environment(raw, environ)
+    _anchor_files(raw, Path.cwd())
     try:
         return Settings.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(_explain(error, path)) from error
+
+
+def check_runnable(settings: Settings) -> Settings:
+    """The settings, when the bot can run on them; else a ConfigError naming everything missing."""
+    if problems := settings.missing_to_run():
+        raise ConfigError("; ".join(problems))
+    return settings
+
+
+# Settings that name a file or folder. A relative one in config.yaml (or left at its default)
+# means beside that file, wherever the command is run from, so that ``python -m bot export``
+# run in another folder reads the same database; one given in the environment, as any path
+# typed in a shell, means from the current folder.
+FILE_SETTINGS = ("storage.path", "storage.attachments_dir", "vk.longpoll_state_file", "max.ca_bundle")
+
+
+def _anchor_files(raw: dict[str, Any], folder: Path) -> None:
+    for dotted in FILE_SETTINGS:
+        section, key = dotted.split(".")
+        values = raw.setdefault(section, {})
+        if not isinstance(values, dict):
+            continue  # the validation names the malformed section
+        value = values.get(key, Settings.model_fields[section].annotation.model_fields[key].default)
+        if isinstance(value, (str, Path)) and str(value) and not Path(value).is_absolute():
+            values[key] = str(folder / value)
 
 
 def _refuse_secrets_in_file(raw: dict[str, Any], model: type[BaseModel], where: str, prefix: str = "") -> None:
@@ -759,6 +800,5 @@ def _explain(error: ValidationError, path: Path | None) -> str:
     problems = []
     for problem in error.errors():
         dotted = ".".join(str(part) for part in problem["loc"])
-        message = problem["msg"].removeprefix("Value error, ")
-        problems.append(f"{dotted}: {message}")
+        problems.append(f"{dotted}: {russian(problem)}")
     return where + "; ".join(problems)

@@ -17,6 +17,7 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
+from bot.validation_ru import russian
 from storage.content import StoredItem
 from storage.episodes import StoredEpisode, StoredSeries
 
@@ -40,7 +41,7 @@ def _aware(value: datetime, info: ValidationInfo) -> datetime:
         return value
     zone = (info.context or {}).get("time_zone")
     if not zone:
-        raise ValueError("give the time zone, e.g. 2026-06-25T08:00:00+09:00")
+        raise ValueError("укажите часовой пояс, например 2026-06-25T08:00:00+09:00")
     return value.replace(tzinfo=ZoneInfo(zone))
 
 
@@ -53,7 +54,7 @@ def _unique_keys(items: list[Any], what: str) -> None:
     keys = [item.key for item in items]
     duplicated = sorted({k for k in keys if keys.count(k) > 1})
     if duplicated:
-        raise ValueError(f"{what} keys must be unique; repeated: {', '.join(duplicated)}")
+        raise ValueError(f"ключи ({what}) должны быть разными; повторяются: {', '.join(duplicated)}")
 
 
 class Scheduled(Model):
@@ -68,7 +69,7 @@ class Scheduled(Model):
     @model_validator(mode="after")
     def _in_order(self) -> "Scheduled":
         if self.closes <= self.opens:
-            raise ValueError("closes must be after opens")
+            raise ValueError("closes должно быть позже opens")
         return self
 
     def is_open(self, now: datetime) -> bool:
@@ -90,9 +91,9 @@ class Poll(Scheduled):
     def _consistent(self) -> "Poll":
         _unique_keys(self.options, "option")
         if self.kind == "multiple" and not 2 <= self.max_choices <= len(self.options):
-            raise ValueError("a multiple-choice poll needs max_choices between 2 and the number of options")
+            raise ValueError("голосованию с несколькими ответами нужно max_choices от 2 до числа вариантов")
         if self.kind == "top3" and len(self.options) < 3:
-            raise ValueError("a top-3 poll needs at least 3 options")
+            raise ValueError("голосованию «тройка лучших» нужно хотя бы 3 варианта")
         return self
 
     def option(self, key: str) -> Option | None:
@@ -109,7 +110,7 @@ class QuizQuestion(Model):
     def _answer_is_an_option(self) -> "QuizQuestion":
         _unique_keys(self.options, "option")
         if self.answer not in {o.key for o in self.options}:
-            raise ValueError(f"answer {self.answer!r} is not one of the options")
+            raise ValueError(f"ответа {self.answer!r} нет среди вариантов")
         return self
 
 
@@ -141,21 +142,21 @@ class SurveyQuestion(Model):
     def _fits_type(self) -> "SurveyQuestion":
         if self.type in ("single", "multiple"):
             if len(self.options) < 2:
-                raise ValueError(f"a {self.type} question needs at least 2 options")
+                raise ValueError(f"вопросу типа {self.type} нужно хотя бы 2 варианта")
             _unique_keys(self.options, "option")
         elif self.options:
-            raise ValueError(f"a {self.type} question has no options")
+            raise ValueError(f"у вопроса типа {self.type} вариантов не бывает")
         if self.next and self.type != "single":
-            raise ValueError("only single-choice questions can send answers to other questions")
+            raise ValueError("переходы к другим вопросам бывают только у вопросов с одним ответом")
         unknown = set(self.next) - {o.key for o in self.options}
         if unknown:
-            raise ValueError(f"next names answers that are not options: {', '.join(sorted(unknown))}")
+            raise ValueError(f"в next есть ответы, которых нет среди вариантов: {', '.join(sorted(unknown))}")
         if self.type == "scale":
             low, high = self.min if self.min is not None else 1, self.max if self.max is not None else 5
             if not (int(low) == low and int(high) == high and 0 <= low < high <= 10):
-                raise ValueError("a scale runs between whole numbers from 0 to 10, min below max")
+                raise ValueError("шкала — целые числа от 0 до 10, min меньше max")
         if self.min is not None and self.max is not None and self.min >= self.max:
-            raise ValueError("min must be below max")
+            raise ValueError("min должно быть меньше max")
         return self
 
     @property
@@ -176,9 +177,9 @@ class Survey(Scheduled):
         for index, question in enumerate(self.questions):
             for target in [*question.next.values(), *([question.then] if question.then else [])]:
                 if target != END and target not in position:
-                    raise ValueError(f"question {question.key} leads to {target!r}, which is not a question")
+                    raise ValueError(f"вопрос {question.key} ведёт к {target!r}, а такого вопроса нет")
                 if target != END and position[target] <= index:
-                    raise ValueError(f"question {question.key} leads back to {target}: skips must go forward")
+                    raise ValueError(f"вопрос {question.key} ведёт назад, к {target}: переходы только вперёд")
         return self
 
     def question(self, key: str) -> SurveyQuestion | None:
@@ -214,9 +215,9 @@ class Contest(Scheduled):
         _unique_keys(self.categories, "category")
         _unique_keys(self.age_groups, "age group")
         if self.voting_closes <= self.voting_opens:
-            raise ValueError("voting_closes must be after voting_opens")
+            raise ValueError("voting_closes должно быть позже voting_opens")
         if self.voting_opens < self.opens:
-            raise ValueError("voting cannot open before entries open")
+            raise ValueError("голосование не может начаться раньше приёма работ")
         return self
 
     def accepting_entries(self, now: datetime) -> bool:
@@ -245,20 +246,20 @@ class Episode(Model):
     @classmethod
     def _a_web_link(cls, value: str) -> str:
         if value and not re.fullmatch(r"https?://[^\s/]+\S*", value):
-            raise ValueError("give a web link starting with https:// (or http://), without spaces")
+            raise ValueError("нужна ссылка, начинающаяся с https:// (или http://), без пробелов")
         return value
 
     @field_validator("file_key")
     @classmethod
     def _inside_the_attachments(cls, value: str) -> str:
         if value and not re.fullmatch(r"(?:[\w\-]+/)*[\w\-]+\.[A-Za-z0-9]+", value):
-            raise ValueError("give a file name inside the attachments folder, e.g. episodes/01.mp4 (no .. or /)")
+            raise ValueError("нужно имя файла в папке вложений, например episodes/01.mp4 (без .. и /)")
         return value
 
     @model_validator(mode="after")
     def _watchable(self) -> "Episode":
         if not self.video_url and not self.file_key:
-            raise ValueError("an episode needs a video_url (https://…) or a file_key (a file in the attachments)")
+            raise ValueError("эпизоду нужен video_url (https://…) или file_key (файл во вложениях)")
         return self
 
 
@@ -273,8 +274,8 @@ class Series(Model):
     def _a_configured_topic(cls, value: str, info: ValidationInfo) -> str:
         topics = (info.context or {}).get("topics")
         if topics is not None and value not in topics:
-            raise ValueError(f"{value!r} is not a subscription topic in the configuration "
-                             f"(subscriptions.topics: {', '.join(sorted(topics)) or 'none'}), so nobody could get it")
+            raise ValueError(f"{value!r} — не тема подписки из настроек "
+                             f"(subscriptions.topics: {', '.join(sorted(topics)) or 'нет'}), её никто не получит")
         return value
 
     @model_validator(mode="after")
@@ -282,7 +283,7 @@ class Series(Model):
         numbers = [e.number for e in self.episodes]
         repeated = sorted({n for n in numbers if numbers.count(n) > 1})
         if repeated:
-            raise ValueError(f"episode numbers must be unique; repeated: {', '.join(map(str, repeated))}")
+            raise ValueError(f"номера эпизодов должны быть разными; повторяются: {', '.join(map(str, repeated))}")
         return self
 
     def episode(self, number: int) -> Episode | None:
@@ -337,18 +338,18 @@ def load_content(path: Path | str, topics: set[str] | None = None, time_zone: st
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ContentError(f"{path}: cannot be read: {error.strerror}") from None
+        raise ContentError(f"{path}: не читается: {error.strerror}") from None
     try:
         data = yaml.load(text, Loader=_Yaml12Loader) or {}
         tree = yaml.compose(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        raise ContentError(f"{path}{line}: not valid YAML: {getattr(error, 'problem', error)}") from None
+        raise ContentError(f"{path}{line}: это не YAML: {getattr(error, 'problem', error)}") from None
     except RecursionError:  # PyYAML reads nested brackets recursively
-        raise ContentError(f"{path}: not valid YAML: nested too deeply") from None
+        raise ContentError(f"{path}: это не YAML: слишком глубокая вложенность") from None
     if not isinstance(data, dict):
-        raise ContentError(f"{path}:1: the top level must hold polls:, quizzes:, surveys:, contests: and series:")
+        raise ContentError(f"{path}:1: на верхнем уровне должны быть polls:, quizzes:, surveys:, contests: и series:")
     try:
         return ContentFile.model_validate(data, context={"topics": topics, "time_zone": time_zone})
     except ValidationError as error:
@@ -357,8 +358,7 @@ def load_content(path: Path | str, topics: set[str] | None = None, time_zone: st
             location = problem["loc"]
             line = _line_of(tree, location)
             field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(".")
-            message = problem["msg"].removeprefix("Value error, ")
-            problems.append(f"{path}:{line}: {field or 'file'}: {message}")
+            problems.append(f"{path}:{line}: {field or 'файл'}: {russian(problem)}")
         raise ContentError("\n".join(problems)) from None
 
 

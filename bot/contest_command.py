@@ -24,16 +24,19 @@ DONE = {"approve": "одобрена", "reject": "отклонена"}
 
 
 def add_parser(commands) -> None:
-    contests = commands.add_parser("contests", help="moderate contest works; send a contest's results")
-    actions = contests.add_subparsers(dest="contest_action", required=True)
-    approve = actions.add_parser("approve", help="show the work to all and let it be voted for")
-    approve.add_argument("entry_id", type=int, help="the work's number, as its author was told it")
-    reject = actions.add_parser("reject", help="never show the work; its author is told the reason")
-    reject.add_argument("entry_id", type=int, help="the work's number, as its author was told it")
-    reject.add_argument("--reason", required=True, help="why (the author reads it)")
-    results = actions.add_parser("results", help="send the contest's results to a topic's subscribers")
-    results.add_argument("key", help="the contest's key in the content file")
-    results.add_argument("--topic", default="results", help="subscribers of this topic (default: results)")
+    from bot.cli_values import number
+
+    contests = commands.add_parser("contests", help="модерация конкурсных работ; рассылка итогов конкурса")
+    actions = contests.add_subparsers(dest="contest_action", required=True, metavar="ДЕЙСТВИЕ")
+    approve = actions.add_parser("approve", help="показать работу всем и дать за неё голосовать")
+    approve.add_argument("entry_id", type=number, metavar="НОМЕР", help="номер работы, который сообщили автору")
+    reject = actions.add_parser("reject", help="не показывать работу; автору сообщат причину")
+    reject.add_argument("entry_id", type=number, metavar="НОМЕР", help="номер работы, который сообщили автору")
+    reject.add_argument("--reason", required=True, metavar="ПРИЧИНА", help="почему (автор её прочтёт)")
+    results = actions.add_parser("results", help="разослать итоги конкурса подписчикам темы")
+    results.add_argument("key", metavar="КЛЮЧ", help="ключ конкурса в файле содержания")
+    results.add_argument("--topic", default="results", metavar="ТЕМА",
+                         help="подписчикам этой темы (по умолчанию results)")
 
 
 def run(settings: Settings, arguments: argparse.Namespace, out: TextIO = sys.stdout) -> int:
@@ -85,14 +88,14 @@ async def _decide(db, texts, arguments: argparse.Namespace, out: TextIO) -> int:
     if decision is None:
         work = await db.reader.contests.entry(arguments.entry_id)
         if work is None:
-            print(f"Конкурсной работы №{arguments.entry_id} нет; ничего не изменено.", file=sys.stderr)
+            print(f"Конкурсной работы № {arguments.entry_id} нет; ничего не изменено.", file=sys.stderr)
             return 2
-        print(f"Работа №{arguments.entry_id} уже {DONE[arguments.contest_action]}; ничего не изменено.", file=out)
+        print(f"Работа № {arguments.entry_id} уже {DONE[arguments.contest_action]}; ничего не изменено.", file=out)
         return 0
     told = ("уведомление автору записано в очередь: в веб-чате он увидит его сразу, в мессенджер оно уйдёт"
             " при следующем запуске бота (из панели — сразу)") if decision.messages else \
         "автору написать некуда (он удалил свои данные или недоступен)"
-    print(f"Работа №{arguments.entry_id} {DONE[arguments.contest_action]}; {told}.", file=out)
+    print(f"Работа № {arguments.entry_id} {DONE[arguments.contest_action]}; {told}.", file=out)
     return 0
 
 
@@ -109,6 +112,6 @@ async def _results(db, settings: Settings, texts, key: str, topic: str, out: Tex
         print(f"Нет конкурса «{key}»; ничего не создано.", file=sys.stderr)
         return 2
     broadcast_id, recipients = await outbox.create(db, spec, created_by="cli")
-    print(f"Рассылка №{broadcast_id} «{spec.title}» создана: получателей {recipients}"
+    print(f"Рассылка № {broadcast_id} «{spec.title}» создана: получателей {recipients}"
           f" (подписчики темы «{topic}»). Ход отправки: python -m bot broadcast watch {broadcast_id}", file=out)
     return 0

@@ -186,7 +186,7 @@ class Dispatcher:
             self._in_hand.update(chunk)
             await self._attempt_counted(chunk)
         if ids:
-            log.info("tried again %d stored events", len(ids))
+            log.info("снова обработаны сохранённые события: %d", len(ids))
         return len(ids)
 
     async def _attempt_counted(self, ids: list[int]) -> None:
@@ -199,10 +199,11 @@ class Dispatcher:
                     spent = await tx.inbox.bury_spent(ids, self.settings.inbox.max_attempts, CRASHED)
                     counted = await tx.inbox.count_attempts(ids)
             except Exception:
-                log.exception("counting attempts at inbox rows %s failed; they are tried at the next pass", ids)
+                log.exception("не удалось посчитать попытки для строк входящих %s; попробуем при следующем проходе",
+                              ids)
                 return
             for inbox_id in spent:
-                log.error("inbox row %s is a dead letter: %s", inbox_id, CRASHED)
+                log.error("строка входящих %s не обработана и отложена для сотрудников: %s", inbox_id, CRASHED)
             await asyncio.gather(*(self._attempt(i, counted[i]) for i in counted))
         finally:
             self._in_hand.difference_update(ids)
@@ -226,7 +227,7 @@ class Dispatcher:
                     return
                 reason = work.unfinished
             except Exception as error:
-                log.exception("inbox row %s could not be processed (attempt %d)", inbox_id, attempts)
+                log.exception("строка входящих %s не обработана (попытка %d)", inbox_id, attempts)
                 reason = describe(error)
             if attempts >= self.settings.inbox.max_attempts:
                 await self._bury(inbox_id, reason, attempts)
@@ -240,7 +241,7 @@ class Dispatcher:
             async with self.db.transaction() as tx:
                 await tx.inbox.note_failure(inbox_id, reason)
         except Exception:
-            log.exception("inbox row %s failed (%s) and even that could not be written", inbox_id, reason)
+            log.exception("строка входящих %s не обработана (%s), и это тоже не удалось записать", inbox_id, reason)
 
     async def _bury(self, inbox_id: int, reason: str, attempts: int) -> None:
         """No more attempts: the row becomes a dead letter, for staff to look at in the panel."""
@@ -248,9 +249,10 @@ class Dispatcher:
             async with self.db.transaction() as tx:
                 await tx.inbox.bury(inbox_id, reason)
         except Exception:
-            log.exception("inbox row %s could not be made a dead letter; it is tried again later", inbox_id)
+            log.exception("строку входящих %s не удалось отложить для сотрудников; попробуем позже", inbox_id)
             return
-        log.error("inbox row %s is a dead letter after %d attempts: %s", inbox_id, attempts, reason)
+        log.error("строка входящих %s не обработана и отложена для сотрудников после %d попыток: %s",
+                  inbox_id, attempts, reason)
 
     def _track(self, coroutine) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -276,7 +278,7 @@ class Dispatcher:
             except BaseException as error:
                 # Not reached by a failing handler (that is recorded); never leave a caller waiting.
                 if not isinstance(error, asyncio.CancelledError):
-                    log.exception("a batch of %d events failed outside the handlers", len(batch))
+                    log.exception("пачка событий (%d) не обработана вне обработчиков", len(batch))
                 for work in batch:
                     if not work.done.done():
                         work.unfinished = work.unfinished or describe(error)
@@ -289,11 +291,12 @@ class Dispatcher:
             await self._process_batch(batch)
         except Exception as error:
             if len(batch) > 1:
-                log.warning("a batch of %d failed (%s); processing its events one by one", len(batch), describe(error))
+                log.warning("пачка событий (%d) не обработана (%s); обрабатываем по одному",
+                            len(batch), describe(error))
                 for work in batch:
                     await self._run_batch([work])
                 return
-            log.exception("handler failed on %s update %s", batch[0].event.ref.channel, batch[0].event.update_id)
+            log.exception("обработчик упал на обновлении %s %s", batch[0].event.ref.channel, batch[0].event.update_id)
             await self._record_failure(batch[0], error)
         for work in batch:
             self._finish(work)
@@ -304,7 +307,7 @@ class Dispatcher:
             if work.replies:
                 self._deliver(work.event.ref, work.replies)
         except Exception:
-            log.exception("replies on %s could not be handed over; they stay pending", work.event.ref.channel)
+            log.exception("ответы в канал %s не переданы; они ждут отправки", work.event.ref.channel)
         if not work.done.done():
             work.done.set_result(work)
 
@@ -446,7 +449,7 @@ class Dispatcher:
                 ids = await tx.outbox.add_many([(event.ref.channel, event.ref.external_id, inbox_id,
                                                  reply.model_dump_json(), self._pulls(event.ref.channel))])
         except Exception:
-            log.exception("the failure of %s update %s (%s) could not be recorded either",
+            log.exception("сбой обновления %s %s (%s) тоже не удалось записать",
                           event.ref.channel, event.update_id, reason)
             work.unfinished = reason
             return
@@ -496,7 +499,7 @@ class Dispatcher:
             data = await channel.download(photo)
             key, mime = await self.attachments.put_image(data)
         except DeliveryError as error:
-            log.warning("photo %s from %s not fetched: %s", photo.remote_id, event.ref.channel, error)
+            log.warning("фото %s из канала %s не получено: %s", photo.remote_id, event.ref.channel, error)
             return photo.model_copy(update={"refused": "unavailable"})
         except NotAnImage as error:
             log.info("фото из %s отклонено: %s", event.ref.channel, error)
@@ -554,7 +557,7 @@ class Dispatcher:
     def _deliver(self, ref: ResidentRef, outgoing: list[Outgoing]) -> None:
         channel = self.channels.get(ref.channel)
         if channel is None:
-            log.warning("no channel %r is running; %d replies stay pending", ref.channel, len(outgoing))
+            log.warning("канал %r не запущен; ответов ждут отправки: %d", ref.channel, len(outgoing))
         elif channel.capabilities.pull_delivery:
             channel.replies_written(ref)
         else:
@@ -577,10 +580,10 @@ class Dispatcher:
                         await tx.residents.set_reachable(resident.id, False)
             else:
                 # The channel, not the resident: a log outlives an erasure of their id.
-                log.warning("%d replies on %s stay pending: %s", len(outgoing), ref.channel, error)
+                log.warning("ответов ждут отправки: %d, канал %s: %s", len(outgoing), ref.channel, error)
             return
         except Exception:
-            log.exception("channel %s failed to deliver; replies stay pending", channel.name)
+            log.exception("канал %s не доставил ответы; они ждут отправки", channel.name)
             return
         async with self.db.transaction() as tx:
             await tx.outbox.mark_sent([o.id for o in outgoing])

@@ -38,7 +38,7 @@ async def prune_processed_updates(db: Database, retention_days: int) -> int:
         await tx.gateway.prune(cutoff)
         await tx.phone_codes.prune(datetime.now(timezone.utc))
     if removed:
-        log.info("forgot %d update ids older than %d days", removed, retention_days)
+        log.info("забыты номера обновлений (%d) старше %d дн.", removed, retention_days)
     return removed
 
 
@@ -63,7 +63,7 @@ async def keep_tidy(db: Database, retention_days: int, store: AttachmentStore, g
         try:
             await prune_processed_updates(db, retention_days)
         except Exception:
-            log.exception("pruning the inbox failed; trying again later")
+            log.exception("не удалось почистить входящие; попробуем позже")
         try:
             await remove_unreferenced_attachments(db, store, grace_hours)
         except Exception:

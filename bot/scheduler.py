@@ -60,7 +60,7 @@ def _guarded(name: str, job: Job) -> Job:
         try:
             await job()
         except asyncio.CancelledError:
-            log.info("scheduled job %s stopped by the shutdown", name)  # it runs again at the next start
+            log.info("задача по расписанию «%s» остановлена вместе с ботом", name)  # it runs again at the next start
         except Exception:
-            log.exception("scheduled job %s failed; it runs again at its next time", name)
+            log.exception("задача по расписанию «%s» не выполнилась; повторится в своё время", name)
     return run

@@ -96,7 +96,7 @@ class EpisodeAnnouncer:
             made_before = (utc_now() - timedelta(minutes=1)).isoformat(timespec="microseconds")
             for draft in await self.db.reader.episodes.stray_drafts(made_before):
                 await outbox.cancel(self.db, draft)
-                log.info("cancelled broadcast %s: a draft for an episode that was never settled", draft)
+                log.info("рассылка № %s отменена: черновик для эпизода, который так и не был назначен", draft)
             now = utc_now()
             for row in await self.db.reader.episodes.unsettled():
                 air_at = datetime.fromisoformat(row.air_at)
@@ -104,12 +104,12 @@ class EpisodeAnnouncer:
                     if self._scheduled.get(row.id) != row.air_at:
                         self.scheduler.at(air_at, _job_name(row.id), partial(self.announce, row.id))
                         self._scheduled[row.id] = row.air_at
-                        log.info("episode %s #%s scheduled for %s", row.series_key, row.number, row.air_at)
+                        log.info("эпизод %s № %s запланирован на %s", row.series_key, row.number, row.air_at)
                 else:
                     try:
                         await self._settle(row, now)
                     except Exception:  # the others still get their turn; this one is tried at the next check
-                        log.exception("episode %s #%s could not be announced", row.series_key, row.number)
+                        log.exception("об эпизоде %s № %s не удалось объявить", row.series_key, row.number)
 
     async def announce(self, episode_id: int) -> None:
         """The date job: announce the episode if it is (still) due and unsettled."""
@@ -133,7 +133,7 @@ class EpisodeAnnouncer:
             async with self.db.transaction() as tx:
                 skipped = await tx.episodes.skip(row.id)
             if skipped:
-                log.warning("episode %s #%s aired at %s, more than %s ago: skipped, not sent late",
+                log.warning("эпизод %s № %s вышел %s, больше %s назад: пропущен, с опозданием не отправляется",
                             row.series_key, row.number, row.air_at, self.grace)
             return
         await self._announce(row)
@@ -155,7 +155,7 @@ class EpisodeAnnouncer:
         if not won:
             await outbox.cancel(self.db, broadcast_id)
             return
-        log.info("episode %s #%s announced: broadcast %s to %s subscribers of %r",
+        log.info("эпизод %s № %s объявлен: рассылка № %s, получателей %s, тема %r",
                  row.series_key, row.number, broadcast_id, recipients, row.topic)
         if self.wake is not None:
             self.wake()

@@ -64,7 +64,7 @@ class BroadcastProblem(ValueError):
 
 def _utc(moment: datetime) -> str:
     if moment.tzinfo is None:
-        raise BroadcastProblem("give the time zone of send_at, e.g. 2026-06-25T08:00:00+09:00")
+        raise BroadcastProblem("укажите часовой пояс времени отправки, например 2026-06-25T08:00:00+09:00")
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
@@ -84,14 +84,14 @@ async def create(db: Database, spec: BroadcastSpec, created_by: str = "",
     try:
         build_reply("", spec.buttons, spec.media)
     except (TypeError, ValueError) as error:
-        raise BroadcastProblem(f"the buttons or media are not usable: {error}") from error
+        raise BroadcastProblem(f"кнопки или вложения не подходят: {error}") from error
     send_at = _utc(spec.send_at) if spec.send_at is not None else None
     if status is None:
         status = "scheduled" if send_at and send_at > _utc(datetime.now(timezone.utc)) else "sending"
     if status not in ("sending", "scheduled", "draft"):
-        raise BroadcastProblem(f"a new broadcast is sending, scheduled or draft, not {status!r}")
+        raise BroadcastProblem(f"новая рассылка бывает sending, scheduled или draft, а не {status!r}")
     if status == "scheduled" and send_at is None:
-        raise BroadcastProblem("a scheduled broadcast needs send_at")
+        raise BroadcastProblem("запланированной рассылке нужно время отправки")
     async with db.transaction() as tx:
         return await tx.broadcasts.create(
             title=spec.title, texts=spec.texts, buttons=spec.buttons, media=spec.media,

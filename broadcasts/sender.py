@@ -116,7 +116,7 @@ class ChannelSender:
                 task.cancel()
             await asyncio.gather(*cut, return_exceptions=True)
             if cut:
-                log.warning("%s: %d broadcast calls cut off at stop; they are sent again at the next start",
+                log.warning("%s: при остановке прервано вызовов рассылки: %d; они уйдут при следующем запуске",
                             self.channel.name, len(cut))
         await self._sync(final=True)
 
@@ -229,7 +229,7 @@ class ChannelSender:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug in an adapter must not stop the broadcast
-            log.exception("%s: send_once failed unexpectedly", self.channel.name)
+            log.exception("%s: неожиданный сбой send_once", self.channel.name)
             whole = DeliveryError(f"{type(error).__name__}: {error}")
         again: list[Claimed] = []
         last_error: DeliveryError | None = None
@@ -283,7 +283,7 @@ class ChannelSender:
             try:
                 await self._sync()
             except Exception:
-                log.exception("%s: writing broadcast results failed; trying again", self.channel.name)
+                log.exception("%s: итоги рассылки не записались; пробуем снова", self.channel.name)
                 await self._wait(self._stopping, self.settings.flush_seconds)
 
     async def _sync(self, final: bool = False) -> None:

@@ -46,7 +46,7 @@ class BroadcastService:
         async with self.db.transaction() as tx:
             in_flight = await tx.broadcasts.release_in_flight()
         if in_flight:
-            log.warning("%d broadcast deliveries were in flight when the bot stopped; they are sent again",
+            log.warning("при остановке бота отправлялись сообщения рассылок: %d; они будут отправлены снова",
                         in_flight)
         for name, channel in self.channels.items():
             sender = ChannelSender(self.db, channel, self.settings.broadcasts,
@@ -54,7 +54,7 @@ class BroadcastService:
                                    neutral_name=self._neutral_name)
             sender.start()
             self.senders[name] = sender
-            log.info("broadcasts on %s: %.1f calls/s, %d recipients a call, at most %d in flight",
+            log.info("рассылки в канале %s: %.1f вызовов в секунду, %d получателей на вызов, одновременно не больше %d",
                      name, sender.calls_per_second, sender.per_call, sender.window)
         self._ticker = asyncio.create_task(self._tick_forever(), name="broadcasts-tick")
 
@@ -67,9 +67,9 @@ class BroadcastService:
             started = await tx.broadcasts.start_due(moment)
             done = await tx.broadcasts.finish_done()
         for broadcast_id in started:
-            log.info("broadcast %d: its time has come, sending", broadcast_id)
+            log.info("рассылка № %d: пришло её время, отправляем", broadcast_id)
         for broadcast_id in done:
-            log.info("broadcast %d: done", broadcast_id)
+            log.info("рассылка № %d завершена", broadcast_id)
         if started:
             self.wake()
         return started, done
@@ -84,7 +84,7 @@ class BroadcastService:
             try:
                 await self.tick()
             except Exception:
-                log.exception("the broadcast tick failed; it runs again in %.1f s", interval)
+                log.exception("проверка рассылок не удалась; снова через %.1f с", interval)
             try:
                 await asyncio.wait_for(self._stopping.wait(), interval)
             except asyncio.TimeoutError:
@@ -99,4 +99,4 @@ class BroadcastService:
                                        return_exceptions=True)
         for name, result in zip(self.senders, results):
             if isinstance(result, BaseException):
-                log.error("the %s broadcast sender did not stop cleanly: %r", name, result)
+                log.error("отправка рассылок в канале %s остановилась не чисто: %r", name, result)

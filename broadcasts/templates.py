@@ -48,40 +48,40 @@ def _forbidden(tree: nodes.Template) -> str | None:
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Include, nodes.Import,
                                nodes.FromImport, nodes.Extends)):
         if isinstance(node, (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
-            return "including or importing other templates is not allowed"
+            return "подключать другие шаблоны (include, import, extends) нельзя"
         if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
-            return f"the attribute {node.attr!r} is not allowed (names starting with _ are Python internals)"
+            return f"атрибут {node.attr!r} нельзя: имена с _ в начале — внутренности Python"
         if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) \
                 and isinstance(node.arg.value, str) and node.arg.value.startswith("_"):
-            return f"the key {node.arg.value!r} is not allowed (names starting with _ are Python internals)"
+            return f"ключ {node.arg.value!r} нельзя: имена с _ в начале — внутренности Python"
     return None
 
 
 def validate(texts: Mapping[str, str]) -> None:
     """Raise ``TemplateProblem`` naming the language and the problem; return when all are usable."""
     if not texts or not any(source.strip() for source in texts.values()):
-        raise TemplateProblem("the broadcast has no text")
+        raise TemplateProblem("у рассылки нет текста")
     for language, source in texts.items():
-        where = f"the {language} text"
+        where = f"текст на языке {language}"
         try:
             tree = _environment.parse(source)
         except TemplateSyntaxError as error:
-            raise TemplateProblem(f"{where}, line {error.lineno}: {error.message}") from error
+            raise TemplateProblem(f"{where}, строка {error.lineno}: {error.message}") from error
         problem = _forbidden(tree)
         if problem:
             raise TemplateProblem(f"{where}: {problem}")
         unknown = meta.find_undeclared_variables(tree) - set(VARIABLES)
         if unknown:
-            raise TemplateProblem(f"{where}: unknown variable {', '.join(sorted(unknown))};"
-                                  f" a template may use {', '.join(VARIABLES)}")
+            raise TemplateProblem(f"{where}: неизвестная переменная {', '.join(sorted(unknown))};"
+                                  f" в шаблоне можно: {', '.join(VARIABLES)}")
         try:
             rendered = _compile(source).render(name=neutral_name(language), language=language)
         except SecurityError as error:
-            raise TemplateProblem(f"{where}: not allowed: {error}") from error
+            raise TemplateProblem(f"{where}: нельзя: {error}") from error
         except (UndefinedError, TemplateError, ArithmeticError, TypeError, ValueError) as error:
             raise TemplateProblem(f"{where}: {type(error).__name__}: {error}") from error
         if not rendered.strip():
-            raise TemplateProblem(f"{where} renders to nothing")
+            raise TemplateProblem(f"{where}: после подстановки ничего не остаётся")
 
 
 def uses_name(texts: Mapping[str, str]) -> bool:
@@ -104,9 +104,9 @@ def render(texts: Mapping[str, str], language: str, name: str, default: str = DE
     try:
         return _compile(source).render(name=name or neutral_name(chosen), language=chosen).strip()
     except SecurityError as error:
-        raise TemplateProblem(f"the {chosen} text: not allowed: {error}") from error
+        raise TemplateProblem(f"текст на языке {chosen}: нельзя: {error}") from error
     except (TemplateError, ArithmeticError, TypeError, ValueError) as error:
-        raise TemplateProblem(f"the {chosen} text: {type(error).__name__}: {error}") from error
+        raise TemplateProblem(f"текст на языке {chosen}: {type(error).__name__}: {error}") from error
 
 
 def build_reply(text: str, buttons: Iterable[Iterable[Mapping]] = (), media: Iterable[Mapping] = ()) -> Reply:

@@ -91,7 +91,7 @@ async def upgrade(connection: aiosqlite.Connection) -> list[str]:
             await connection.execute("ROLLBACK")
             raise
         applied.append(name)
-        log.info("applied migration %s", name)
+        log.info("применена миграция %s", name)
     return applied
 
 

@@ -242,7 +242,7 @@ def test_the_command_line_writes_the_same_export_with_a_progress_bar(tmp_path):
     done = subprocess.run([sys.executable, "-m", "bot", "export", "csv", "--category", "tree", "-o", str(output)],
                           cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "[" + "#" * 30 + "] 2 of 2 rows" in done.stderr and "exported 2 rows" in done.stdout
+    assert "[" + "#" * 30 + "] 2 из 2" in done.stderr and "Готово: 2 строки в файле" in done.stdout
     header, *rows = read_csv(output.read_bytes())
     assert len(rows) == 2 and "Телефон автора" not in header
     refused = subprocess.run([sys.executable, "-m", "bot", "export", "csv", "--kind", "residents"],

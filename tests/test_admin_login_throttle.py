@@ -68,7 +68,7 @@ async def test_many_names_from_one_address_meet_the_address_ceiling(tmp_path, ca
         for number in range(4):  # 3 tries for each of 4 names: no name reaches its own 5
             statuses += await guess(w.app, f"name{number}", 3)
         assert statuses == [401] * 12
-        assert f"12 failed tries from {ATTACKER}; every try from that address waits now" in caplog.text
+        assert f"12 неудачных попыток с адреса {ATTACKER}; теперь каждая попытка с него ждёт" in caplog.text
         async with StaffBrowser.of(w.app, address=ATTACKER) as attacker:
             assert (await attacker.login("someone_new", "a guess")).status == 429
             assert (await attacker.login("carla")).status == 429  # every name from that address waits now

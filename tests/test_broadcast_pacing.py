@@ -29,6 +29,7 @@ import time
 from contextlib import contextmanager
 
 from bot.channel import Channel, Throughput
+from bot.plurals import grouped
 from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec, create
 from broadcasts.sender import ChannelSender
@@ -75,8 +76,8 @@ async def telegram_residents_with_consent(path, count: int) -> list[int]:
 
 
 async def create_broadcast(bot: BotProcess) -> None:
-    out = await bot.cli("broadcast", "create", "--text-ru", TEXT, "--channel", "telegram")
-    assert f"recipients: {RECIPIENTS}" in out
+    out = await bot.cli("broadcast", "create", "--text-ru", TEXT, "--channel", "telegram", "--yes")
+    assert f"Получателей: {grouped(RECIPIENTS)}" in out
 
 
 def broadcast_status(path) -> str | None:

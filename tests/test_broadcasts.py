@@ -155,10 +155,10 @@ async def test_a_template_that_reaches_for_python_internals_is_refused_with_a_cl
                      "{{ name|attr('__class__') }}"):
         with pytest.raises(TemplateProblem) as refused:
             validate({"ru": template})
-        assert "not allowed" in str(refused.value) and "the ru text" in str(refused.value)
-    with pytest.raises(TemplateProblem, match="line 1"):
+        assert "нельзя" in str(refused.value) and "текст на языке ru" in str(refused.value)
+    with pytest.raises(TemplateProblem, match="строка 1"):
         validate({"ru": "Привет, {{ name "})
-    with pytest.raises(TemplateProblem, match="unknown variable phone"):
+    with pytest.raises(TemplateProblem, match="неизвестная переменная phone"):
         validate({"ru": "{{ phone }}"})
     async with webchat_world(tmp_path) as world:
         await add_resident(world.app)
@@ -297,28 +297,28 @@ async def test_staff_see_the_count_before_a_broadcast_is_made_and_control_it_fro
 
         code, out, _ = await run_cli(tmp_path, "broadcast", "create", "--text-ru", "Проверка {{ name }}",
                                      "--topic", "news", "--dry-run")
-        assert code == 0 and "recipients: 8 (webchat 8)" in out and "dry run: nothing was created" in out
+        assert code == 0 and "Получателей: 8 (веб-чат 8)" in out and "Пробный запуск: рассылка не создана" in out
         assert "--- telegram, ru" in out and "Проверка житель" in out
         code, _, err = await run_cli(tmp_path, "broadcast", "create", "--text-ru", "{{ ''.__class__ }}")
-        assert code == 2 and "not allowed" in err and "nothing changed" in err
+        assert code == 2 and "нельзя" in err and "ничего не изменено" in err
 
         code, out, _ = await run_cli(tmp_path, "broadcast", "create", "--text-ru", "Субботник в парке",
-                                     "--topic", "news")
+                                     "--topic", "news", "--yes")
         assert code == 0
         lines = out.splitlines()
-        assert lines[1] == "recipients: 8 (webchat 8)" and lines[2].startswith("broadcast 1 created: 8 deliveries")
+        assert lines[1] == "Получателей: 8 (веб-чат 8)" and lines[2].startswith("Рассылка № 1 создана: 8 получателей")
         code, out, _ = await run_cli(tmp_path, "broadcast", "pause", "1")
-        assert code == 0 and "paused" in out
+        assert code == 0 and "на паузе" in out
         code, out, _ = await run_cli(tmp_path, "broadcast", "list")
-        assert "paused" in out and "Субботник в парке" in out
+        assert "на паузе" in out and "Субботник в парке" in out
         code, out, _ = await run_cli(tmp_path, "broadcast", "resume", "1")
-        assert code == 0 and "sending" in out
+        assert code == 0 and "идёт отправка" in out
         code, out, _ = await run_cli(tmp_path, "broadcast", "watch", "1")
-        assert code == 0 and "[" + "#" * 30 + "] 100%" in out and "broadcast 1 done: 8 sent" in out
+        assert code == 0 and "[" + "#" * 30 + "] 100%" in out and "Рассылка № 1 завершена: отправлено 8" in out
         code, out, _ = await run_cli(tmp_path, "broadcast", "status", "1")
-        assert "status:     done" in out and "sent:       8" in out
+        assert "состояние:    завершена" in out and "отправлено:   8" in out
         code, out, _ = await run_cli(tmp_path, "broadcast", "preview", "1")
-        assert "--- webchat, ru: 1 message(s)\nСубботник в парке" in out
+        assert "--- webchat, ru: 1 сообщение\nСубботник в парке" in out
         code, _, err = await run_cli(tmp_path, "broadcast", "cancel", "1")
-        assert code == 2 and "nothing changed" in err
+        assert code == 2 and "ничего не изменено" in err
         assert all(received(world, r, "Субботник") == 1 for r in residents)

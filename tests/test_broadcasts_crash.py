@@ -14,6 +14,7 @@ import sqlite3
 
 import aiohttp
 
+from bot.plurals import grouped
 from channels.webchat.channel import session_ref
 from storage.database import Database
 from tests.drivers import eventually
@@ -56,8 +57,8 @@ async def test_a_broadcast_killed_midway_reaches_everyone_after_a_restart_with_b
     bot = BotProcess(tmp_path, **ENVIRONMENT)
     await bot.start()
     try:
-        out = await bot.cli("broadcast", "create", "--text-ru", TEXT, "--channel", "webchat")
-        assert f"recipients: {RECIPIENTS}" in out
+        out = await bot.cli("broadcast", "create", "--text-ru", TEXT, "--channel", "webchat", "--yes")
+        assert f"Получателей: {grouped(RECIPIENTS)}" in out
 
         def sent() -> int:
             return query(path, "SELECT count(*) FROM deliveries WHERE status = 'sent'")[0][0]
@@ -92,4 +93,4 @@ async def test_a_broadcast_killed_midway_reaches_everyone_after_a_restart_with_b
     assert dict(query(path, "SELECT status, count(*) FROM deliveries GROUP BY status")) == {"sent": RECIPIENTS}
     log = (tmp_path / "bot.log").read_text()
     if in_flight:
-        assert f"{in_flight} broadcast deliveries were in flight" in log
+        assert f"при остановке бота отправлялись сообщения рассылок: {in_flight};" in log

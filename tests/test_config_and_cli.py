@@ -11,7 +11,8 @@ from bot.config import ConfigError, load_settings
 from tests.drivers import ROOT
 
 
-def test_shipped_config_equals_the_embedded_defaults():
+def test_shipped_config_equals_the_embedded_defaults(monkeypatch):
+    monkeypatch.chdir(ROOT)  # without a file, relative defaults are from the current folder
     assert load_settings(ROOT / "config.yaml", {}) == load_settings(None, {})
 
 
@@ -64,7 +65,7 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path):
     first = run_cli("db", "upgrade", env=env)
     assert first.returncode == 0 and "0001_initial.sql" in first.stdout
     second = run_cli("db", "upgrade", env=env)
-    assert second.returncode == 0 and "up to date" in second.stdout
+    assert second.returncode == 0 and "уже обновлена" in second.stdout
     db = sqlite3.connect(tmp_path / "x.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

@@ -220,17 +220,17 @@ async def test_staff_approve_and_reject_works_from_the_command_line_and_the_auth
                               capture_output=True, text=True, timeout=60)
 
     approved = await asyncio.to_thread(cli, "approve", str(kept))
-    assert approved.returncode == 0 and f"Работа №{kept} одобрена" in approved.stdout
+    assert approved.returncode == 0 and f"Работа № {kept} одобрена" in approved.stdout
     told = all_text(await author.later())  # the web chat reads the outbox itself: at once
     assert f"Ваша работа №{kept} на конкурс «Парк моей мечты» прошла проверку" in told
     unexplained = await asyncio.to_thread(cli, "reject", str(refused), "--reason", "  ")
     assert unexplained.returncode == 2 and "укажите причину" in unexplained.stderr
     rejected = await asyncio.to_thread(cli, "reject", str(refused), "--reason", "Работа не по теме конкурса.")
-    assert rejected.returncode == 0 and f"Работа №{refused} отклонена" in rejected.stdout
+    assert rejected.returncode == 0 and f"Работа № {refused} отклонена" in rejected.stdout
     assert (f"Ваша работа №{refused} на конкурс «Парк моей мечты» не принята. Причина: Работа не по теме конкурса."
             in all_text(await author.later()))
     missing = await asyncio.to_thread(cli, "approve", "999")
-    assert missing.returncode == 2 and "Конкурсной работы №999 нет" in missing.stderr
+    assert missing.returncode == 2 and "Конкурсной работы № 999 нет" in missing.stderr
     await onboard(voter)
     assert vote_buttons(await works_shown(voter)) == [f"cv:drawings:{kept}"]
 

@@ -222,9 +222,9 @@ def test_a_bad_series_is_refused_with_its_line_and_field(tmp_path):
     with pytest.raises(ContentError) as problem:
         load_content(bad)
     text = str(problem.value)
-    assert f"{bad}:8: series[0].episodes[0].air_at: give the time zone" in text
-    assert f"{bad}:9: series[0].episodes[1]: an episode needs a video_url" in text
-    assert f"{bad}:14: series[0].episodes[2].video_url: give a web link" in text
+    assert f"{bad}:8: series[0].episodes[0].air_at: укажите часовой пояс" in text
+    assert f"{bad}:9: series[0].episodes[1]: эпизоду нужен video_url" in text
+    assert f"{bad}:14: series[0].episodes[2].video_url: нужна ссылка" in text
 
     repeated = tmp_path / "repeated.yaml"
     repeated.write_text(bad.read_text(encoding="utf-8").replace("air_at: 2026-06-25T19:00:00\n",
@@ -233,13 +233,14 @@ def test_a_bad_series_is_refused_with_its_line_and_field(tmp_path):
                                  '        air_at: 2026-07-02')
                         .replace("number: 3", "number: 1").replace('"vk.com/video1"', "https://example.org/3"),
                         encoding="utf-8")
-    with pytest.raises(ContentError, match=r"repeated.yaml:2: series\[0\]: episode numbers must be unique; repeated: 1"):
+    with pytest.raises(ContentError,
+                       match=r"repeated.yaml:2: series\[0\]: номера эпизодов должны быть разными; повторяются: 1"):
         load_content(repeated)
 
     elsewhere = tmp_path / "elsewhere.yaml"
     elsewhere.write_text(series_file(tmp_path, (1, now())).read_text(encoding="utf-8")
                          .replace("    episodes:", "    topic: cartoons\n    episodes:"), encoding="utf-8")
-    with pytest.raises(ContentError, match=r"elsewhere.yaml:4: series\[0\].topic: 'cartoons' is not a subscription topic"):
+    with pytest.raises(ContentError, match=r"elsewhere.yaml:4: series\[0\].topic: 'cartoons' — не тема подписки"):
         load_content(elsewhere, topics={"episodes", "news"})
     assert load_content(elsewhere).series[0].topic == "cartoons"  # checked only against a configuration
 

@@ -189,11 +189,12 @@ async def test_an_event_over_the_size_limit_is_refused_with_413(world):
 
 
 def test_an_enabled_gateway_without_its_key_or_url_stops_the_bot_with_a_reason(tmp_path):
-    from bot.config import ConfigError
+    from bot.config import ConfigError, check_runnable
     from tests.drivers import test_settings
     with pytest.raises(ConfigError, match="SOUCHASTIE_GATEWAY_SECRET"):
-        test_settings(tmp_path, SOUCHASTIE_GATEWAY_ENABLED="true", SOUCHASTIE_GATEWAY_OUTBOUND_URL="http://x/")
+        check_runnable(test_settings(tmp_path, SOUCHASTIE_GATEWAY_ENABLED="true",
+                                     SOUCHASTIE_GATEWAY_OUTBOUND_URL="http://x/"))
     with pytest.raises(ConfigError, match="outbound_url"):
-        test_settings(tmp_path, SOUCHASTIE_GATEWAY_ENABLED="true", SOUCHASTIE_GATEWAY_SECRET="k" * 32)
-    with pytest.raises(ConfigError, match="16 characters"):
+        check_runnable(test_settings(tmp_path, SOUCHASTIE_GATEWAY_ENABLED="true", SOUCHASTIE_GATEWAY_SECRET="k" * 32))
+    with pytest.raises(ConfigError, match="не короче 16 знаков"):
         test_settings(tmp_path, SOUCHASTIE_GATEWAY_SECRET="short")

@@ -47,7 +47,7 @@ async def test_an_update_whose_background_processing_failed_is_processed_by_the_
             with caplog.at_level(logging.ERROR, logger="bot.dispatcher"):
                 world.app.dispatcher.process_in_background(inbox_id)  # ... and then
                 # The attempt is over once its failure is logged (it could not be written).
-                await eventually(lambda: f"inbox row {inbox_id} " in caplog.text)
+                await eventually(lambda: f"строка входящих {inbox_id} " in caplog.text)
             assert world.fake.sent_to(1111111) == []
         finally:
             other_process.execute("ROLLBACK")

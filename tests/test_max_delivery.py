@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from bot.config import ConfigError
+from bot.config import ConfigError, check_runnable
 from tests.drivers import eventually, test_settings
 from tests.drivers.max import MaxResident, MaxWorld, bot_message, max_environment, world
 from tests.fakes.max import FakeMax, fixture
@@ -57,7 +57,7 @@ async def test_a_forged_or_unsigned_webhook_is_refused_and_nothing_is_stored(tmp
 
 def test_webhook_mode_without_a_secret_does_not_start(tmp_path):
     with pytest.raises(ConfigError, match="SOUCHASTIE_MAX_WEBHOOK_SECRET"):
-        test_settings(tmp_path, SOUCHASTIE_MAX_TOKEN="t", SOUCHASTIE_MAX_MODE="webhook")
+        check_runnable(test_settings(tmp_path, SOUCHASTIE_MAX_TOKEN="t", SOUCHASTIE_MAX_MODE="webhook"))
 
 
 async def test_a_crash_right_after_the_marker_moved_loses_and_repeats_nothing(tmp_path):

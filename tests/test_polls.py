@@ -191,7 +191,7 @@ def test_survey_skip_logic_must_go_forward(tmp_path):
       - {key: a, type: text, text: {ru: a}}
       - {key: b, type: single, text: {ru: b}, options: [{key: x, title: {ru: x}}, {key: y, title: {ru: y}}], next: {x: a}}
 """, encoding="utf-8")
-    with pytest.raises(ContentError, match="skips must go forward"):
+    with pytest.raises(ContentError, match="переходы только вперёд"):
         load_content(bad)
 
 
@@ -205,12 +205,12 @@ async def test_a_bad_file_loaded_from_the_cli_changes_nothing(tmp_path):
     env = {**os.environ, "SOUCHASTIE_STORAGE_PATH": str(tmp_path / "c.db")}
     good = subprocess.run([sys.executable, "-m", "bot", "content", "load", str(ROOT / "content" / "campaign.yaml")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert good.returncode == 0 and "3 polls" in good.stdout
+    assert good.returncode == 0 and "3 голосования" in good.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text((ROOT / "content" / "campaign.yaml").read_text(encoding="utf-8").replace("kind: multiple", "kind: many"),
                    encoding="utf-8")
     refused = subprocess.run([sys.executable, "-m", "bot", "content", "load", str(bad)],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert refused.returncode == 2 and "polls[2].kind" in refused.stderr and "nothing changed" in refused.stderr
+    assert refused.returncode == 2 and "polls[2].kind" in refused.stderr and "ничего не изменено" in refused.stderr
     db = sqlite3.connect(tmp_path / "c.db")
     assert db.execute("SELECT kind FROM polls WHERE key = 'zones'").fetchone() == ("multiple",)

@@ -88,10 +88,10 @@ async def test_an_unreachable_gateway_is_a_failure(fake):
 
 
 def test_a_provider_without_its_key_or_login_stops_the_bot_at_start():
-    from bot.config import ConfigError
+    from bot.config import ConfigError, check_runnable
 
     with pytest.raises(ConfigError, match="SOUCHASTIE_SMS_TOKEN"):
-        load_settings(None, {"SOUCHASTIE_SMS_PROVIDER": "smsru"})
+        check_runnable(load_settings(None, {"SOUCHASTIE_SMS_PROVIDER": "smsru"}))
     with pytest.raises(ConfigError, match="sms.login"):
         load_settings(None, {"SOUCHASTIE_SMS_PROVIDER": "smsaero", "SOUCHASTIE_SMS_TOKEN": "k"})
     with pytest.raises(ConfigError, match="sms.url"):

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from bot.config import ConfigError
+from bot.config import ConfigError, check_runnable
 from tests.drivers import eventually, test_settings, wait_handled
 from tests.drivers.vk import CONFIRMATION, SECRET, world
 from tests.fakes.vk import fixture
@@ -89,5 +89,5 @@ async def test_a_callback_press_is_answered_so_the_button_stops_spinning(vk):
 
 def test_callback_mode_without_a_secret_refuses_to_start(tmp_path):
     with pytest.raises(ConfigError, match="SOUCHASTIE_VK_CALLBACK_SECRET"):
-        test_settings(tmp_path, SOUCHASTIE_VK_TOKEN="t", SOUCHASTIE_VK_MODE="callback",
-                      SOUCHASTIE_VK_CONFIRMATION_CODE="abc")
+        check_runnable(test_settings(tmp_path, SOUCHASTIE_VK_TOKEN="t", SOUCHASTIE_VK_MODE="callback",
+                                     SOUCHASTIE_VK_CONFIRMATION_CODE="abc"))

@@ -86,7 +86,7 @@ class GatewayChannel(Channel):
         except BodyRefused as refused:
             return _refuse(refused.status, refused.error, refused.reason)
         if not verify(self._secret, body, request.headers.get(SIGNATURE_HEADER)):
-            log.warning("gateway: an event without a valid signature from %s", request.remote)
+            log.warning("шлюз: событие без верной подписи от %s", request.remote)
             return _refuse(401, "bad_signature", f"{SIGNATURE_HEADER} must be sha256=<HMAC-SHA256 of the body>")
         core = self._core
         if core is None or self._stopped:
@@ -101,7 +101,7 @@ class GatewayChannel(Channel):
         async with self.db.transaction() as tx:
             claimed = await tx.gateway.claim(event.update_id, fingerprint(event))
         if not claimed:
-            log.warning("gateway: event id %r came again with another event; refused", event.update_id)
+            log.warning("шлюз: номер события %r пришёл снова с другим событием; отклонено", event.update_id)
             return _refuse(409, "id_reused", f"the id {event.update_id!r} was used for another event; "
                                              "a new event needs a new id")
         # A failure to store answers 500 on purpose: the gateway sends the event again.

@@ -96,7 +96,7 @@ class Poster:
                 pause = error.retry_after
             else:
                 pause = self.settings.retry_backoff_seconds * 2 ** (attempt - 1)
-            log.info("gateway reply %s failed (%s; try %d of %d); trying again in %.1f s",
+            log.info("шлюз: ответ %s не отправлен (%s; попытка %d из %d); снова через %.1f с",
                      key, error, attempt, attempts, pause)
             await asyncio.sleep(pause)
         raise AssertionError("send_attempts is at least 1")

@@ -61,14 +61,14 @@ class MaxChannel(Channel):
         if self.config.mode == "webhook":
             url = self.settings.server.public_url.rstrip("/") + self.config.webhook_path
             await self.api.subscribe(url, self.config.webhook_secret.get_secret_value())
-            log.info("MAX: subscribed %s for updates", url)
+            log.info("MAX: адрес %s подписан на обновления", url)
             return
         try:
             if urls := await self.api.subscription_urls():
-                log.warning("MAX: webhook subscriptions %s exist; MAX sends them the updates, not the "
-                            "long poll. Remove them, or set max.mode: webhook", ", ".join(urls))
+                log.warning("MAX: есть подписки вебхуков %s; MAX шлёт обновления им, а не в "
+                            "long poll. Удалите их или задайте max.mode: webhook", ", ".join(urls))
         except DeliveryError as error:
-            log.warning("MAX: could not list webhook subscriptions: %s", error)
+            log.warning("MAX: не удалось получить список подписок вебхуков: %s", error)
         self._poller = Poller(self.api, self.config, self._take)
         self._poller.start()
 
@@ -112,7 +112,7 @@ class MaxChannel(Channel):
             try:
                 await self.api.answer(callback_id)
             except DeliveryError as error:
-                log.info("MAX: a callback was not answered: %s", error)
+                log.info("MAX: нажатие осталось без ответа: %s", error)
         task = asyncio.get_running_loop().create_task(answer())
         self._answers.add(task)
         task.add_done_callback(self._answers.discard)

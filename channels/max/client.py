@@ -191,7 +191,7 @@ class MaxApi:
             if attempt == s.send_attempts:
                 raise DeliveryError(f"{what}: gave up after {attempt} attempts ({reason})")
             pause = min(s.retry_base_seconds * 2 ** (attempt - 1), s.retry_max_seconds)
-            log.info("MAX: %s failed (%s); attempt %d again in %.2f s", what, reason, attempt + 1, pause)
+            log.info("MAX: %s не удалось (%s); попытка %d через %.2f с", what, reason, attempt + 1, pause)
             await asyncio.sleep(pause)
         raise AssertionError("unreachable")
 
@@ -204,10 +204,10 @@ def _classify(what: str, error: MaxApiError) -> DeliveryError | None:
     if status == 429 or status >= 500:
         return None
     if code in TOKEN_CODES or status == 401:
-        log.error("MAX refused the bot token (%s %s); check SOUCHASTIE_MAX_TOKEN", status, code)
+        log.error("MAX не принял токен бота (%s %s); проверьте SOUCHASTIE_MAX_TOKEN", status, code)
         return DeliveryError(f"{what}: token refused ({status} {code})")
     if status in (403, 404):
         # 403 chat.denied (the resident stopped the bot), 404 chat.not.found / user not found
         return DeliveryError(f"{what}: {status} {code} {message}".strip(), permanent=True)
-    log.error("MAX answered %s to %s: %s %s", status, what, code, message)
+    log.error("MAX ответил %s на %s: %s %s", status, what, code, message)
     return DeliveryError(f"{what}: {status} {code} {message}".strip())

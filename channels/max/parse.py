@@ -61,7 +61,7 @@ def parse_update(update: Any) -> list[Event]:
                 return [_event(update, user, f"bot_stopped:{user['user_id']}:{update.get('timestamp')}",
                                Kind.REACHABILITY, reachable=False)]
             case other:
-                log.debug("MAX update %s is not about a resident's dialog; dropped", other)
+                log.debug("обновление MAX %s не из диалога с жителем; пропущено", other)
                 return []
 
 
@@ -120,7 +120,7 @@ def _message(update: dict[str, Any]) -> list[Event]:
     recipient = message.get("recipient") or {}
     sender = message.get("sender")
     if recipient.get("chat_type") != "dialog" or not isinstance(sender, dict) or sender.get("is_bot"):
-        log.debug("MAX message outside a resident's dialog; dropped")
+        log.debug("сообщение MAX вне диалога с жителем; пропущено")
         return []
     user = _user(sender)
     body = message.get("body") or {}

@@ -63,7 +63,8 @@ class Poller:
             except Exception as error:  # MaxApiError, InvalidToken, MaxConnection, time-outs, …
                 failures += 1
                 pause = min(self.settings.retry_base_seconds * 2 ** (failures - 1), self.settings.retry_max_seconds)
-                log.warning("MAX: polling failed (%s: %s); again in %.2f s", type(error).__name__, error, pause)
+                log.warning("MAX: получение обновлений не удалось (%s: %s); снова через %.2f с",
+                            type(error).__name__, error, pause)
                 await self._pause(pause)
                 continue
             finally:
@@ -72,7 +73,7 @@ class Poller:
                 await self._store(batch)
             except Exception:
                 failures += 1
-                log.exception("MAX: a batch could not be stored; it will be offered again")
+                log.exception("MAX: пачку не удалось сохранить; MAX пришлёт её снова")
                 await self._pause(min(self.settings.retry_base_seconds * 2 ** (failures - 1),
                                       self.settings.retry_max_seconds))
                 continue

@@ -73,7 +73,7 @@ def _message(part: Reply, rows: tuple[tuple[Button, ...], ...]) -> Message:
         if medium.url:
             lines.append(medium.url)
         else:
-            log.warning("a stored %s is not sent over MAX; the reply goes without it", medium.kind)
+            log.warning("сохранённое вложение %s в MAX не отправляется; ответ уходит без него", medium.kind)
     text = "\n".join(lines)[:MAX_TEXT]
     attachments = []
     if rows:

@@ -31,7 +31,7 @@ class WebhookRoute:
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self.secret):
-            log.warning("MAX webhook: a request without the right secret from %s", request.remote)
+            log.warning("вебхук MAX: запрос без верного секрета от %s", request.remote)
             return _error(403, "forbidden", f"the {SECRET_HEADER} header is missing or wrong")
         try:
             body = await read_body(request, self.max_bytes)

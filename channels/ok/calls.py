@@ -109,7 +109,7 @@ class OkApi:
                                         retry_after=retry_after) from error
                 pause = (settings.rate_limit_pause_seconds if error.rate_limited
                          else settings.retry_backoff_seconds * 2 ** (attempt - 1))
-                log.info("ok %s failed (%s, try %d of %d); trying again in %.1f s",
+                log.info("ОК: %s не удалось (%s, попытка %d из %d); снова через %.1f с",
                          name, error, attempt, settings.send_attempts, pause)
                 await asyncio.sleep(pause)
         raise AssertionError("send_attempts is at least 1")

@@ -71,11 +71,11 @@ class OkChannel(Channel):
             try:
                 answer = await self.api.call("me/subscribe", {"url": url})
                 if answer.get("success") is not False:
-                    log.info("ok webhook subscribed: %s", url)
+                    log.info("вебхук ОК подписан: %s", url)
                     return
-                log.error("ok refused the subscription of %s: %s", url, answer)
+                log.error("ОК отказал в подписке %s: %s", url, answer)
             except DeliveryError as error:
-                log.error("ok subscription of %s failed: %s; trying again in %.0f s", url, error, pause)
+                log.error("подписка ОК на %s не удалась: %s; снова через %.0f с", url, error, pause)
             await asyncio.sleep(pause)
             pause = min(max(pause * 2, 1.0), MAX_SUBSCRIBE_PAUSE)
 
@@ -89,7 +89,7 @@ class OkChannel(Channel):
         try:
             await asyncio.wait_for(self._idle.wait(), self.app_settings.server.shutdown_grace_seconds)
         except asyncio.TimeoutError:
-            log.warning("ok sends still in flight at stop; their replies stay pending")
+            log.warning("ОК: при остановке ещё шли отправки; их ответы ждут отправки")
         await self.api.close()
 
     def _busy(self, delta: int) -> None:

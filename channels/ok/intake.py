@@ -33,7 +33,7 @@ class Webhook:
         self.allowed = networks(settings.allowed_networks)
         self.proxies = networks(settings.trusted_proxies)
         if not self.allowed:
-            log.warning("ok.allowed_networks is empty: every OK webhook will be refused")
+            log.warning("ok.allowed_networks пуст: все вебхуки ОК будут отклонены")
 
     def register(self, app: web.Application) -> None:
         app.router.add_post(self.settings.webhook_path, self.receive)
@@ -41,7 +41,7 @@ class Webhook:
     async def receive(self, request: web.Request) -> web.StreamResponse:
         address = client_address(request, self.proxies)
         if address is None or not within(address, self.allowed):
-            log.warning("ok webhook: refused a request from %s (not in ok.allowed_networks)",
+            log.warning("вебхук ОК: отклонён запрос от %s (не из ok.allowed_networks)",
                         address or request.remote)
             return web.json_response({"error": "forbidden", "reason": "not from OK's networks"}, status=403)
         try:

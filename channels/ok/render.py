@@ -52,7 +52,7 @@ def render(chat_id: str, reply: Reply) -> list[dict[str, Any]]:
         if item.kind == "photo" and item.url:
             attachments.append({"type": "IMAGE", "payload": {"url": item.url}})
         else:
-            log.info("ok: a %s without a public url is not sent (OK fetches attachments by url)", item.kind)
+            log.info("ОК: вложение %s без публичного адреса не отправлено (ОК забирает вложения по адресу)", item.kind)
     markup = keyboard(reply.buttons)
     if markup is not None:
         attachments.append(markup)

@@ -61,7 +61,7 @@ class Caller:
             except TelegramAPIError as error:
                 # 401 (a revoked token), 409 and the rest: the operator's problem, not the resident's.
                 raise DeliveryError(f"{name}: {error.message}") from error
-            log.info("telegram %s failed (try %d of %d); trying again in %.1f s",
+            log.info("Telegram: %s не удалось (попытка %d из %d); снова через %.1f с",
                      name, attempt, settings.send_attempts, pause)
             await asyncio.sleep(pause)
         raise AssertionError("send_attempts is at least 1")

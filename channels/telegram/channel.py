@@ -93,7 +93,7 @@ class TelegramChannel(Channel):
             return None
         inbox_id = await self._core.accept(event) if event is not None else None
         if event is None:
-            log.debug("telegram update %s is no resident's private conversation; acknowledged, not stored",
+            log.debug("обновление Telegram %s не из личного диалога с жителем; принято, не сохранено",
                       update.get("update_id"))
         query_id = callback_query_id(update)
         if query_id is not None and not self._stopped:
@@ -104,7 +104,7 @@ class TelegramChannel(Channel):
         try:
             await self.call(AnswerCallbackQuery(callback_query_id=query_id))
         except DeliveryError as error:  # too old after a restart, or Telegram is away: cosmetic
-            log.info("telegram callback query %s not answered: %s", query_id, error)
+            log.info("Telegram: нажатие %s осталось без ответа: %s", query_id, error)
 
     async def _register_webhook(self) -> None:
         """``setWebhook`` with the secret; retried until Telegram takes it, so a start during an
@@ -118,10 +118,10 @@ class TelegramChannel(Channel):
         while True:
             try:
                 await self.call(method)
-                log.info("telegram webhook set to %s", url)
+                log.info("вебхук Telegram установлен: %s", url)
                 return
             except DeliveryError as error:
-                log.error("telegram setWebhook to %s failed: %s; trying again in %.0f s", url, error, pause)
+                log.error("Telegram setWebhook на %s не удался: %s; снова через %.0f с", url, error, pause)
             await asyncio.sleep(pause)
             pause = min(max(pause * 2, 1.0), MAX_REGISTER_PAUSE)
 
@@ -144,7 +144,7 @@ class TelegramChannel(Channel):
         try:
             await asyncio.wait_for(self._idle.wait(), self.app_settings.server.shutdown_grace_seconds)
         except asyncio.TimeoutError:
-            log.warning("telegram sends still in flight at stop; their replies stay pending")
+            log.warning("Telegram: при остановке ещё шли отправки; их ответы ждут отправки")
         await self.bot.session.close()
 
     # -- sending -----------------------------------------------------------------------------

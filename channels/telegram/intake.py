@@ -82,7 +82,7 @@ class Poller:
                 pause = min(settings.retry_backoff_seconds * 2 ** (failures - 1), MAX_POLL_PAUSE)
                 if isinstance(error, TelegramRetryAfter):
                     pause = float(error.retry_after)
-                log.warning("telegram polling failed (%s); trying again in %.1f s", error, pause)
+                log.warning("Telegram: получение обновлений не удалось (%s); снова через %.1f с", error, pause)
                 await asyncio.sleep(pause)
             else:
                 failures = 0
@@ -96,7 +96,7 @@ class Poller:
         for update in updates:
             number = update_id(update) if isinstance(update, dict) else None
             if number is None:
-                log.warning("telegram sent an update without an update_id; skipped: %.200s", update)
+                log.warning("Telegram прислал обновление без update_id; пропущено: %.200s", update)
                 continue
             inbox_id = await self.store(update)
             # The offset moves only past stored updates: if storing fails, the batch comes again.
@@ -118,7 +118,7 @@ class Webhook:
         secret = self.settings.webhook_secret
         given = request.headers.get(SECRET_HEADER, "")
         if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
-            log.warning("telegram webhook: a request without the right secret token from %s", request.remote)
+            log.warning("вебхук Telegram: запрос без верного секрета от %s", request.remote)
             return web.json_response({"error": "forbidden", "reason": "wrong or missing secret token"},
                                      status=403)
         try:

@@ -47,17 +47,17 @@ class CallbackEndpoint:
             return _text("the body is not a JSON object", 400)
         secret = update.pop(SECRET_FIELD, None)
         if not isinstance(secret, str) or not hmac.compare_digest(secret.encode(), self.secret):
-            log.warning("VK callback with a wrong or missing secret from %s refused", request.remote)
+            log.warning("ВК callback без верного секрета от %s отклонён", request.remote)
             return _text("forbidden", 403)
         group = update.get("group_id")
         if self.settings.group_id and group != self.settings.group_id:
-            log.warning("VK callback for community %r refused (we are %s)", group, self.settings.group_id)
+            log.warning("ВК callback для сообщества %r отклонён (наше — %s)", group, self.settings.group_id)
             return _text("forbidden", 403)
         if update.get("type") == "confirmation":
             return _text(self.settings.confirmation_code)
         retry = request.headers.get("X-Retry-Counter")
         if retry:
-            log.info("VK callback %.40s (%.40s) delivered again, retry %.8s",
+            log.info("ВК callback %.40s (%.40s) пришёл повторно, повтор %.8s",
                      update.get("type"), update.get("event_id"), retry)
         await self.receive([update])
         return _text("ok")

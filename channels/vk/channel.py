@@ -133,7 +133,7 @@ class VkChannel(Channel):
             await self.client.call("messages.sendMessageEventAnswer", event_id=press.get("event_id"),
                                    user_id=press.get("user_id"), peer_id=press.get("peer_id"))
         except DeliveryError as error:
-            log.warning("VK press %s not answered: %s", press.get("event_id"), error)
+            log.warning("ВК: нажатие %s осталось без ответа: %s", press.get("event_id"), error)
 
     # -- sending --------------------------------------------------------------------------------
 

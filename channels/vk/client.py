@@ -77,7 +77,7 @@ class VkClient:
                 problem = str(error)
             if attempt < attempts:
                 pause = self.settings.retry_backoff_seconds * 2 ** (attempt - 1)
-                log.warning("VK %s failed (%s); try %d of %d in %.1f s", method, problem, attempt + 1,
+                log.warning("ВК: %s не удалось (%s); попытка %d из %d через %.1f с", method, problem, attempt + 1,
                             attempts, pause)
                 await asyncio.sleep(pause)
         raise DeliveryError(f"VK {method} failed {attempts} times, last: {problem}")

@@ -182,7 +182,7 @@ class ExecuteBatcher:
                 _settle(waiting.future, DeliveryError(f"VK execute: {type(error).__name__}: {error}"))
             if not isinstance(error, Exception):
                 raise
-            log.exception("VK execute failed unexpectedly")
+            log.exception("ВК execute: неожиданный сбой")
             return
         finally:
             self.client.threads.release()

@@ -63,7 +63,7 @@ class LongPoll:
             except (DeliveryError, requests.RequestException, ValueError, KeyError, TypeError) as error:
                 await self._pause(error)
             except Exception as error:  # the database, a bug: log, wait, try the same ts again
-                log.exception("VK long poll: storing a batch failed")
+                log.exception("ВК long poll: пачку не удалось сохранить")
                 await self._pause(error)
 
     def close(self) -> None:
@@ -105,12 +105,12 @@ class LongPoll:
                 await self.receive([u for u in updates if isinstance(u, dict)])
                 await self._advance(str(answer["ts"]))
             case 1:
-                log.warning("VK long poll: history lost before ts %s; continuing from %s", self.ts, answer["ts"])
+                log.warning("ВК long poll: история до ts %s потеряна; продолжаем с %s", self.ts, answer["ts"])
                 await self._advance(str(answer["ts"]))
             case 2:
                 await self._new_server(keep_ts=True)
             case 3:
-                log.warning("VK long poll: information lost; starting again from VK's current ts")
+                log.warning("ВК long poll: сведения потеряны; начинаем заново с текущего ts ВК")
                 await self._new_server(keep_ts=False)
             case other:
                 raise ValueError(f"unknown long-poll failure {other!r}")
@@ -122,7 +122,7 @@ class LongPoll:
     async def _pause(self, error: BaseException) -> None:
         self.failures += 1
         pause = min(self.settings.retry_backoff_seconds * 2 ** (self.failures - 1), RETRY_PAUSE_LIMIT)
-        log.warning("VK long poll: %s; retrying in %.1f s", error, pause)
+        log.warning("ВК long poll: %s; снова через %.1f с", error, pause)
         if self.failures >= 3:
             self.key = ""  # perhaps the server moved: ask for it again
         await asyncio.sleep(pause)

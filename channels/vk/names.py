@@ -47,7 +47,7 @@ class Names:
             try:
                 users = await self.client.call_once("users.get", user_ids=",".join(chunk))
             except DeliveryError as error:
-                log.warning("VK: names of %d residents not looked up: %s", len(chunk), error)
+                log.warning("ВК: имена жителей (%d) не получены: %s", len(chunk), error)
                 continue
             for user in users if isinstance(users, list) else []:
                 if isinstance(user, dict) and isinstance(user.get("id"), int):

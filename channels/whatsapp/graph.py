@@ -118,7 +118,7 @@ class Graph:
                     raise
                 pause = max(settings.retry_backoff_seconds * 2 ** (attempt - 1),
                             min(error.retry_after or 0.0, settings.retry_backoff_seconds * 2 ** attempt))
-                log.info("whatsapp %s %s failed (%s, try %d of %d); again in %.2f s",
+                log.info("WhatsApp: %s %s не удалось (%s, попытка %d из %d); снова через %.2f с",
                          method, path, error, attempt, settings.send_attempts, pause)
                 await asyncio.sleep(pause)
         raise AssertionError("send_attempts is at least 1")

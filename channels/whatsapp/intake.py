@@ -51,7 +51,7 @@ class Webhook:
         given = query.get("hub.verify_token", "")
         if query.get("hub.mode") != "subscribe" or expected is None \
                 or not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
-            log.warning("whatsapp webhook verification refused (mode %r) from %s", query.get("hub.mode"),
+            log.warning("WhatsApp: проверка вебхука отклонена (mode %r) от %s", query.get("hub.mode"),
                         request.remote)
             return web.Response(status=403, text="verification failed")
         return web.Response(text=query.get("hub.challenge", ""))
@@ -65,7 +65,7 @@ class Webhook:
         given = request.headers.get(SIGNATURE_HEADER, "")
         if secret is None or not hmac.compare_digest(given.encode(),
                                                      signature(secret.get_secret_value(), body).encode()):
-            log.warning("whatsapp webhook: a POST without a valid %s from %s", SIGNATURE_HEADER, request.remote)
+            log.warning("вебхук WhatsApp: POST без верного %s от %s", SIGNATURE_HEADER, request.remote)
             return web.json_response({"error": "forbidden", "reason": "wrong or missing signature"}, status=403)
         try:
             parsed = read_webhook(body, self.settings.phone_number_id)
