@@ -113,7 +113,8 @@ async def _decide(request: web.Request, status: str) -> web.StreamResponse:
         if decision is None:
             return []
         notice = "contest_decided" if decision.messages else "contest_decided_untold"
-        await record(tx, request, f"contest.{'approve' if status == 'approved' else 'reject'}", f"работа №{entry_id}",
+        await record(tx, request, "contest.approve" if status == "approved" else "contest.reject",
+                     f"работа №{entry_id}",
                      {"contest": contest_key, "from": decision.before, "to": status,
                       **({"reason": decision.work.moderation_reason} if status == "rejected" else {}),
                       "author_told": bool(decision.messages)})

@@ -101,7 +101,7 @@ async def test_a_moderator_approves_and_rejects_works_on_a_phone_and_sends_the_r
     assert f"1. Работа №{drawing} (10–13 лет) — голосов: 0" in results
 
     await page.goto(base + "/admin/audit")
-    for action in ("contest.approve", "contest.reject", "contest.results"):
+    for action in ("Конкурсная работа одобрена", "Конкурсная работа отклонена", "Итоги конкурса разосланы"):
         await playwright_api.expect(page.locator("main")).to_contain_text(action)
 
     viewer = await phone_page(browser, base, "олег")

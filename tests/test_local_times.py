@@ -114,12 +114,13 @@ async def test_the_cli_reads_and_prints_broadcast_times_on_the_towns_clock(tmp_p
 
     async with world(tmp_path):
         pass  # the schema, made by the application
-    code, out, err = await run_cli(tmp_path, "broadcast", "create", "--text-ru", "Субботник", "--at", "10.06.2027 10:00")
+    code, out, err = await run_cli(tmp_path, "broadcast", "create", "--text-ru", "Субботник", "--at", "10.06.2027 10:00",
+                                   "--yes")
     assert code == 0, err
-    assert "scheduled, at 10.06.2027 10:00 (UTC+9)" in out
+    assert "запланирована 10.06.2027 10:00 (UTC+9)" in out, out
     code, out, err = await run_cli(tmp_path, "broadcast", "status", "1")
     assert code == 0, err
-    assert "send at 10.06.2027 10:00 (UTC+9)" in out
+    assert "(отправка 10.06.2027 10:00, UTC+9)" in out, out
 
 
 CONTENT = """polls:

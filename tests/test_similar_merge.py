@@ -81,9 +81,9 @@ async def test_merging_a_duplicate_moves_its_supports_marks_it_and_tells_its_aut
             listed = await mila.get("/admin/proposals")
             assert "<th>Поддержали</th>" in listed.text and "<td data-label=\"Поддержали\">3</td>" in row_of(listed.text, first)
             export = await mila.get("/admin/exports/download?format=csv&kind=proposals")
-            header, *rows = list(csv.reader(io.StringIO(export.body.decode("utf-8-sig"))))
+            header, *rows = list(csv.reader(io.StringIO(export.body.decode("utf-8-sig")), delimiter=";"))
             column = header.index("Поддержали")
-            assert {row[0]: row[column] for row in rows}[str(first)] == "3"
+            assert {row[0]: row[column] for row in rows}[f"П-{first}"] == "3"
 
             again = await mila.post(f"/admin/proposals/{second}/merge", {"into": str(first)})
             assert again.status == 400 and "уже объединено" in again.text
@@ -104,4 +104,4 @@ async def test_merging_a_duplicate_moves_its_supports_marks_it_and_tells_its_aut
         async with StaffBrowser.of(w.app) as anna:
             await anna.login("anna")
             log = await anna.get("/admin/audit?user=mila")
-            assert "proposal.status" in log.text and "duplicate_of" in log.text
+            assert "Статус предложения изменён" in log.text and f"объединено с: П-{first}" in log.text

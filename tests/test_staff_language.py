@@ -79,7 +79,9 @@ def test_a_bad_content_file_is_explained_in_russian(tmp_path):
     with pytest.raises(ContentError) as refused:
         load_content(bad)
     lines = str(refused.value).splitlines()
-    assert f"{bad}:6: polls[0].key: обязательное поле, его нет" in lines
-    assert f"{bad}:6: polls[0].kee: такого поля нет (опечатка?)" in lines
+    at = next(number for number, line in enumerate(bad.read_text(encoding="utf-8").splitlines(), 1)
+              if "kee: territory" in line)
+    assert f"{bad}:{at}: polls[0].key: обязательное поле, его нет" in lines
+    assert f"{bad}:{at}: polls[0].kee: такого поля нет (опечатка?)" in lines
     assert any(line.startswith(f"{bad}:") and "polls[2].kind: можно: 'single', 'multiple', 'scores' или 'top3'" in line
                for line in lines)
