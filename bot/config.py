@@ -199,7 +199,7 @@ class ProposalSettings(Section):
     def _unique_points(cls, value: tuple[ReceptionPoint, ...]) -> tuple[ReceptionPoint, ...]:
         keys = [p.key for p in value]
         if len(keys) != len(set(keys)):
-            raise ValueError("reception point keys must be unique")
+            raise ValueError("ключи пунктов приёма должны быть разными")
         return value
 
     @field_validator("similar_statuses")
@@ -208,8 +208,8 @@ class ProposalSettings(Section):
         allowed = ("new", "in_review", "with_experts", "accepted", "partly_accepted")
         unknown = [status for status in value if status not in allowed]
         if unknown:
-            raise ValueError(f"similar_statuses: {', '.join(unknown)} cannot be shown to residents;"
-                             f" allowed: {', '.join(allowed)}")
+            raise ValueError(f"similar_statuses: {', '.join(unknown)} нельзя показывать жителям;"
+                             f" можно: {', '.join(allowed)}")
         return value
 
 

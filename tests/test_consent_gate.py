@@ -174,7 +174,7 @@ def forged_buttons(c: Campaign) -> dict[str, list[str]]:
         "nav": ["nav:back", "nav:cancel", "nav:menu", "nav:start"],
         "priv": ["priv:forget", "priv:keep", "priv:confirm"],
         "cat": [f"cat:{category.key}" for category in c.settings.proposals.categories],
-        "prop": ["prop:photo", "prop:category", "prop:confirm"],
+        "prop": ["prop:photo", "prop:category", "prop:confirm", "prop:send", f"prop:support:{c.proposal}"],
         "poll": [f"poll:{poll.key}" for poll in polls],
         "vote": [f"vote:{poll.key}:{option.key}" for poll in polls for option in poll.options]
                 + [f"vote:{poll.key}:_done" for poll in polls] + [f"vote:{polls[0].key}:{polls[0].options[0].key}:5"],
@@ -221,6 +221,7 @@ def forged_steps(c: Campaign) -> dict[str, dict[str, Any]]:
     return {
         "proposal:text": {}, "proposal:category": {"text": IDEA},
         "proposal:draft": {**draft, "photos": [], "address": "у пруда"},
+        "proposal:similar": {**draft, "photos": [], "similar": [c.proposal], "similar_for": IDEA},
         "polls": {}, "poll:choose": {"poll": poll.key, "picked": [], "scores": {}}, "poll:phone": {"poll": poll.key},
         "poll:code": {"poll": poll.key, "phone": "+79141234567"},
         "surveys": {}, "survey:question": {"survey": survey.key, "picked": []},

@@ -215,7 +215,7 @@ async def test_staff_erase_an_entered_author_on_request_from_every_proposal_with
 
 def test_reception_point_keys_must_be_unique_and_well_formed():
     points = '[{key: library, title: Библиотека}, {key: library, title: Другая библиотека}]'
-    with pytest.raises(ConfigError, match="reception point keys must be unique"):
+    with pytest.raises(ConfigError, match="ключи пунктов приёма должны быть разными"):
         load_settings(None, {"SOUCHASTIE_PROPOSALS_RECEPTION_POINTS": points})
     with pytest.raises(ConfigError, match="reception_points"):
         load_settings(None, {"SOUCHASTIE_PROPOSALS_RECEPTION_POINTS": '[{key: "Библиотека", title: Библиотека}]'})
