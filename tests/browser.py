@@ -17,6 +17,7 @@ from PIL import Image
 
 from bot.i18n import Texts
 from tests.drivers import CAMPAIGN, load_content_into
+from tests.drivers.panel import PASSWORD as STAFF_PASSWORD
 from tests.drivers.webchat import WebChatWorld
 from tests.drivers.webchat import world as webchat_world
 
@@ -233,3 +234,26 @@ class Phone:
             else:
                 raise AssertionError(f"stuck: the page offers {buttons} after {self.actions}")
         raise AssertionError(f"not there after {self.actions}")
+
+
+@asynccontextmanager
+async def staff_browser(**context_options: Any) -> AsyncIterator[Any]:
+    """A page in a Russian-speaking Chromium for the staff panel; ``context_options`` as
+    Playwright's new_context takes them (a viewport, downloads, a time zone)."""
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            context = await browser.new_context(**{"locale": "ru-RU", **context_options})
+            context.set_default_timeout(15_000)
+            yield await context.new_page()
+        finally:
+            await browser.close()
+
+
+async def log_in(page: Any, base: str, username: str, password: str = STAFF_PASSWORD) -> None:
+    """Through the login form, as staff do, until the panel greets them."""
+    await page.goto(base + "/admin/login")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", password)
+    await page.click("form[action='/admin/login'] button[type=submit]")
+    await page.wait_for_selector(f"text=Здравствуйте, {username}")

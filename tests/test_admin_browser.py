@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import pytest
 
 from admin.auth import create_account
+from tests.browser import STAFF_PASSWORD as PASSWORD, log_in, needs_chromium, playwright_api, staff_browser
 from tests.drivers import eventually
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, onboard, propose
 
-playwright_api = pytest.importorskip("playwright.async_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-PASSWORD = "a long browser password"
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=".ci/run installs Debian's chromium")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -31,14 +25,8 @@ async def world(tmp_path):
 
 @pytest.fixture
 async def page(world):
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            context = await browser.new_context(accept_downloads=True, locale="ru-RU")
-            context.set_default_timeout(15_000)
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    async with staff_browser(accept_downloads=True) as opened:
+        yield opened
 
 
 async def test_staff_moderate_export_and_broadcast_in_a_browser(world, page, tmp_path):
@@ -50,10 +38,7 @@ async def test_staff_moderate_export_and_broadcast_in_a_browser(world, page, tmp
 
     await page.goto(base + "/admin/")
     assert page.url.startswith(base + "/admin/login")
-    await page.fill("input[name=username]", "ольга")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form[action='/admin/login'] button[type=submit]")
-    await page.wait_for_selector("text=Здравствуйте, ольга")
+    await log_in(page, base, "ольга")
 
     await page.goto(f"{base}/admin/proposals/{receipt.removeprefix('П-')}")
     await page.fill("#answer textarea[name=text]", "Спасибо! Скамейки у пруда поставим весной.")

@@ -5,23 +5,17 @@ reads «Рассылка создана — получателей: 1; отпр�
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import openpyxl
 import pytest
 
 from admin.auth import create_account
 from bot.localtime import LocalTime
+from tests.browser import STAFF_PASSWORD as PASSWORD, log_in, needs_chromium, staff_browser
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import onboard, propose
 
-playwright_api = pytest.importorskip("playwright.async_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-PASSWORD = "a long browser password"
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=".ci/run installs Debian's chromium")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -32,14 +26,8 @@ async def world(tmp_path):
 
 @pytest.fixture
 async def page(world):
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            context = await browser.new_context(accept_downloads=True, locale="ru-RU")
-            context.set_default_timeout(15_000)
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    async with staff_browser(accept_downloads=True) as opened:
+        yield opened
 
 
 async def test_an_official_exports_and_reads_the_log_in_the_panels_words(world, page, tmp_path):
@@ -52,11 +40,7 @@ async def test_an_official_exports_and_reads_the_log_in_the_panels_words(world, 
         await tx.moderation.set_status(number, "accepted", "ольга")
     await create_account(world.app.db, "ольга", "admin", PASSWORD, personal_data=True)
 
-    await page.goto(base + "/admin/login")
-    await page.fill("input[name=username]", "ольга")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form[action='/admin/login'] button[type=submit]")
-    await page.wait_for_selector("text=Здравствуйте, ольга")
+    await log_in(page, base, "ольга")
 
     await page.goto(base + "/admin/exports")
     await page.select_option("#export-form select[name=format]", "xlsx")

@@ -8,13 +8,13 @@ from __future__ import annotations
 import pytest
 
 from admin.auth import create_account
+from tests.browser import ARGS, CHROMIUM, PHONE, needs_chromium  # noqa: E402  (after the skip)
 from tests.drivers import eventually, load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, onboard
 from tests.test_contests import CONTENT, enter
 
 playwright_api = pytest.importorskip("playwright.async_api")
-from tests.browser import ARGS, CHROMIUM, PHONE, needs_chromium  # noqa: E402  (after the skip)
 
 PASSWORD = "a long browser password"
 pytestmark = needs_chromium

@@ -5,34 +5,23 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 
 from admin.auth import create_account
+from tests.browser import STAFF_PASSWORD as PASSWORD, log_in, needs_chromium, staff_browser
 from tests.drivers.webchat import world as webchat_world
 from tests.test_local_times import SENT, TEXT, store_proposal_at
 
-playwright_api = pytest.importorskip("playwright.async_api")
-from tests.test_admin_browser import ARGS, CHROMIUM, PASSWORD  # noqa: E402  (after the skip)
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=".ci/run installs Debian's chromium")
+pytestmark = needs_chromium
 
 
 async def test_staff_read_and_type_times_on_the_towns_clock_in_a_browser(tmp_path):
-    async with webchat_world(tmp_path) as world, playwright_api.async_playwright() as playwright:
+    async with webchat_world(tmp_path) as world:
         await store_proposal_at(world.app, SENT)
         await create_account(world.app.db, "ольга", "admin", PASSWORD)
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            # A browser in Moscow: what it shows is still the town's time, not the browser's.
-            context = await browser.new_context(locale="ru-RU", timezone_id="Europe/Moscow")
-            context.set_default_timeout(15_000)
-            page = await context.new_page()
+        # A browser in Moscow: what it shows is still the town's time, not the browser's.
+        async with staff_browser(timezone_id="Europe/Moscow") as page:
             base = f"http://127.0.0.1:{world.app.port}"
-            await page.goto(base + "/admin/login")
-            await page.fill("input[name=username]", "ольга")
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("form[action='/admin/login'] button[type=submit]")
-            await page.wait_for_selector("text=Здравствуйте, ольга")
+            await log_in(page, base, "ольга")
 
             await page.goto(base + "/admin/proposals")
             row = page.locator("tr", has_text=TEXT)
@@ -49,5 +38,3 @@ async def test_staff_read_and_type_times_on_the_towns_clock_in_a_browser(tmp_pat
             assert await page.locator("p", has_text="Отправка:").locator("time").last.inner_text() == "10.06.2027 10:00"
             [stored] = await world.app.db.reader.broadcasts.recent(5)
             assert datetime.fromisoformat(stored.send_at) == datetime(2027, 6, 10, 1, 0, tzinfo=timezone.utc)
-        finally:
-            await browser.close()

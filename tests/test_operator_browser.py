@@ -3,22 +3,15 @@ at a reception point picks the point and the source from lists, types the author
 stopped until the author's consent is ticked, and the author gets the receipt by SMS."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from admin.auth import create_account
+from tests.browser import STAFF_PASSWORD as PASSWORD, log_in, needs_chromium, staff_browser
 from tests.drivers import eventually
 from tests.drivers.webchat import world as webchat_world
 from tests.fakes.sms import FakeSmsGateway
 
-playwright_api = pytest.importorskip("playwright.async_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-PASSWORD = "a long browser password"
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=".ci/run installs Debian's chromium")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -36,25 +29,15 @@ async def world(tmp_path, sms):
 
 @pytest.fixture
 async def page(world):
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            context = await browser.new_context(locale="ru-RU")
-            context.set_default_timeout(15_000)
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    async with staff_browser() as opened:
+        yield opened
 
 
 async def test_an_operator_enters_a_proposal_taken_at_a_reception_point_and_the_author_gets_an_sms(
         world, page, sms):
     base = f"http://127.0.0.1:{world.app.port}"
     await create_account(world.app.db, "мила", "moderator", PASSWORD)
-    await page.goto(base + "/admin/login")
-    await page.fill("input[name=username]", "мила")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form[action='/admin/login'] button[type=submit]")
-    await page.wait_for_selector("text=Здравствуйте, мила")
+    await log_in(page, base, "мила")
 
     await page.goto(base + "/admin/operator")
     assert "придёт SMS" in await page.inner_text("#sms-state")

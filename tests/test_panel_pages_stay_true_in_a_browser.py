@@ -10,53 +10,31 @@ site's icon is where the pages say it is.
 """
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, AsyncIterator
 
 import pytest
 
 from broadcasts import outbox
 from broadcasts.audience import Audience
+from tests.browser import log_in, needs_chromium, staff_browser
 from tests.drivers import eventually
-from tests.drivers.panel import PASSWORD, StaffBrowser, make_staff
+from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, onboard, propose
 
 playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 640}
 BADGE = "ждёт исправления автора"
 IDEAS = ["Поставить скамейки у пруда и фонарь", "Сделать каток зимой на стадионе",
          "Посадить липы вдоль аллеи к школе", "Починить горку на детской площадке"]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=".ci/run installs Debian's chromium")
+pytestmark = needs_chromium
 
 
-@asynccontextmanager
-async def browser_page(viewport: dict[str, int], phone: bool = False) -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            context = await browser.new_context(locale="ru-RU", viewport=viewport, is_mobile=phone,
-                                                has_touch=phone, device_scale_factor=2 if phone else 1)
-            context.set_default_timeout(15_000)
-            yield await context.new_page()
-        finally:
-            await browser.close()
-
-
-async def log_in(page: Any, base: str, username: str) -> None:
-    await page.goto(base + "/admin/login")
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form[action='/admin/login'] button[type=submit]")
-    await page.wait_for_selector(f"text=Здравствуйте, {username}")
+def browser_page(viewport: dict[str, int], phone: bool = False):
+    return staff_browser(viewport=viewport, is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1)
 
 
 async def proposals_with_one_awaiting_correction(w) -> tuple[list[str], str]:

@@ -3,23 +3,16 @@ staff types «скамейка» into the proposal list's search field and into 
 search of survey answers, and finds what residents wrote as «скамейки» and «скамеек»."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from admin.auth import create_account
+from tests.browser import STAFF_PASSWORD as PASSWORD, log_in, needs_chromium, staff_browser
 from tests.drivers import load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import onboard, propose
 from tests.test_search import CONTENT, answer_survey
 
-playwright_api = pytest.importorskip("playwright.async_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-PASSWORD = "a long browser password"
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=".ci/run installs Debian's chromium")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -30,14 +23,8 @@ async def world(tmp_path):
 
 @pytest.fixture
 async def page(world):
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            context = await browser.new_context(locale="ru-RU")
-            context.set_default_timeout(15_000)
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    async with staff_browser() as opened:
+        yield opened
 
 
 async def test_staff_find_benches_in_proposals_and_survey_answers_by_typing_one_form(world, page):
@@ -51,11 +38,7 @@ async def test_staff_find_benches_in_proposals_and_survey_answers_by_typing_one_
     await answer_survey(world, resident, "Далеко идти, и нет скамеек")
     await create_account(world.app.db, "ольга", "admin", PASSWORD)
 
-    await page.goto(base + "/admin/login")
-    await page.fill("input[name=username]", "ольга")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form[action='/admin/login'] button[type=submit]")
-    await page.wait_for_selector("text=Здравствуйте, ольга")
+    await log_in(page, base, "ольга")
 
     await page.goto(base + "/admin/proposals")
     await page.fill("form.filters input[name=q]", "скамейка")
