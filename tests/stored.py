@@ -6,10 +6,14 @@ later migration is checked without anyone remembering to add it here.
 """
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection
+from pathlib import Path
 
 from storage.database import Database
 from storage.residents import Resident
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "storage" / "migrations"
 
 
 async def tables_about_residents(db: Database) -> dict[str, str]:
@@ -56,3 +60,14 @@ def personal_fields(resident: Resident | None, kept_in_state: Collection[str] = 
              "phone_verified": resident.phone_verified, "consent_at": resident.consent_at,
              "state_data": {k: v for k, v in resident.state_data.items() if k not in kept_in_state}}
     return {name: value for name, value in found.items() if value}
+
+
+def database_at_version(path: Path, version: int) -> sqlite3.Connection:
+    """A database as an older release left it: the migrations up to ``version`` and no further,
+    made without the bot (so no function or trigger of a later release is there)."""
+    old = sqlite3.connect(path)
+    for script in sorted(MIGRATIONS.glob("00*.sql")):
+        if int(script.name[:4]) <= version:
+            old.executescript(script.read_text(encoding="utf-8"))
+    old.execute(f"PRAGMA user_version = {int(version)}")
+    return old

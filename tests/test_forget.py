@@ -16,11 +16,12 @@ from channels.webchat.channel import session_ref
 from storage.database import Database
 from storage.attachment_references import FILE_KEY
 from storage.privacy import encoded
-from tests.drivers import ROOT, eventually, load_content_into, load_world
+from tests.drivers import eventually, load_content_into, load_world
 from tests.drivers.webchat import API
 from tests.drivers.webchat import world as webchat_world
 from tests.drivers.whatsapp import webhook_body
 from tests.journey import JPEG, all_text, last_buttons, onboard, propose
+from tests.stored import database_at_version
 
 CONTENT = Path(__file__).parent / "fixtures" / "content"
 # A word no other text of the bot holds, without letters the search index folds (й, ё).
@@ -309,11 +310,7 @@ async def test_receipts_for_a_number_no_resident_has_are_not_kept(tmp_path):
 
 async def test_upgrading_keeps_every_inbox_and_outbox_row_and_never_gives_an_id_twice(tmp_path):
     path = tmp_path / "souchastie.db"
-    old = sqlite3.connect(path)
-    for script in sorted((ROOT / "storage" / "migrations").glob("00*.sql")):
-        if int(script.name[:4]) <= 12:
-            old.executescript(script.read_text(encoding="utf-8"))
-    old.execute("PRAGMA user_version = 12")
+    old = database_at_version(path, 12)
     old.executemany("INSERT INTO inbox (id, channel, update_id, payload, received_at, processed_at, error, attempts,"
                     " dead_at) VALUES (?, 'vk', ?, ?, '2026-01-01', ?, ?, ?, ?)",
                     [(1, "u1", None, "2026-01-01", None, 1, None), (2, "u2", '{"x": 1}', None, "boom", 3, "2026-01-02"),

@@ -5,15 +5,15 @@ re-indexed when it is upgraded."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from storage.database import Database
 from storage.moderation import ProposalFilter
-from tests.drivers import ROOT, load_content_into
+from tests.drivers import load_content_into
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world
 from tests.journey import JPEG, all_text, onboard, propose
+from tests.stored import database_at_version
 
 CONTENT = Path(__file__).parent / "fixtures" / "content"
 INDEXES = ("proposals_fts", "survey_answers_fts", "contest_entries_fts")
@@ -183,11 +183,7 @@ async def test_a_name_hidden_in_kept_texts_is_hidden_in_the_search_index_too(tmp
 
 async def test_upgrading_an_existing_database_indexes_its_texts_by_lemmas(tmp_path):
     path = tmp_path / "souchastie.db"
-    old = sqlite3.connect(path)
-    for script in sorted((ROOT / "storage" / "migrations").glob("00*.sql")):
-        if int(script.name[:4]) <= 16:
-            old.executescript(script.read_text(encoding="utf-8"))
-    old.execute("PRAGMA user_version = 16")
+    old = database_at_version(path, 16)
     stamp = "2026-06-01T00:00:00+00:00"
     old.execute("INSERT INTO proposals (channel, category, text, address, created_at, updated_at)"
                 " VALUES ('webchat', 'idea', 'Поставить скамейки у пруда', 'ул. Ленина, 3', ?, ?)", (stamp, stamp))
