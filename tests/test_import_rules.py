@@ -5,7 +5,8 @@ are import-linter contracts in pyproject.toml (``[tool.importlinter]``): no cycl
 modules and subpackages of one package; the core (bot/ without its composition roots) imports
 no channel, feature, broadcast or panel; a handler imports no channel and no panel; a channel
 no handler, broadcast or panel; storage/ nothing of ours but itself. Only bot/app.py, bot/cli.py
-and bot/__main__.py, which wire the application, may import everything. Imports inside
+and bot/__main__.py, which wire the application, may import everything, and nothing imports them
+(so no core module reaches a feature through them). Imports inside
 functions and under TYPE_CHECKING count: a cycle that only runs later is still a cycle.
 
 import-linter's cycle contract looks inside one package at a time, so a cycle through two
