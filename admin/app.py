@@ -37,7 +37,7 @@ from markupsafe import Markup
 from aiohttp.http_exceptions import HttpProcessingError
 
 from admin import auth, csrf
-from admin.roles import USER_KEY, can, current_user, login_redirect
+from admin.roles import USER_KEY, NotPermitted, can, current_user, login_redirect
 from admin.throttle import LoginThrottle
 from bot.addresses import Network, client_address, networks
 from bot.config import Settings
@@ -174,7 +174,7 @@ async def read_form(request: web.Request) -> None:
 @web.middleware
 async def staff_session(request: web.Request, handler):
     """Find the session; refuse any POST without a live session and its CSRF token, or whose
-    form cannot be read."""
+    form cannot be read; answer a page the person's role does not allow with the 403 page."""
     p = panel(request)
     session = await auth.session_of(p.db, request)
     if session is not None:
@@ -186,7 +186,10 @@ async def staff_session(request: web.Request, handler):
         await read_form(request)
         if request.path != "/admin/login" and not csrf.matches(session.csrf, await csrf.submitted_token(request)):
             raise csrf.forbidden()
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except NotPermitted:  # a page its role does not allow (admin.roles.require)
+        response = render(request, "forbidden.html", status=403)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -59,11 +59,17 @@ def current_user(request: web.Request) -> StaffUser | None:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class NotPermitted(web.HTTPForbidden):
+    """A logged-in person asked for what their role does not allow. The panel's middleware
+    (``admin.app.staff_session``) answers it with the panel's own 403 page: the rules live here,
+    the page is drawn there, so this module needs nothing of the panel's."""
+
+
 def require(*permissions: str) -> Callable[[Handler], Handler]:
     """Let the request through when its user has ANY of ``permissions``.
 
     Not logged in: a redirect to the login page (back here afterwards). Logged in but not
-    allowed: 403 with the panel's own page, so the person sees what happened.
+    allowed: ``NotPermitted``, a 403 with the panel's own page, so the person sees what happened.
     """
     if not permissions:
         raise ValueError("require() needs at least one permission")
@@ -75,9 +81,7 @@ def require(*permissions: str) -> Callable[[Handler], Handler]:
             if user is None:
                 raise login_redirect(request)
             if not permissions_of(user) & set(permissions):
-                from admin.app import render
-
-                return render(request, "forbidden.html", status=403)
+                raise NotPermitted()
             return await handler(request)
 
         guarded.permissions = frozenset(permissions)  # type: ignore[attr-defined]

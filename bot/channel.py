@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from aiohttp import web
 
 from bot.events import Event, Photo, ResidentRef
+from bot.i18n import Texts
 from bot.replies import Reply
-
-if TYPE_CHECKING:
-    from bot.dispatcher import Handled
-    from bot.i18n import Texts
 
 
 @dataclass(frozen=True)
@@ -94,10 +91,24 @@ class Step:
     takes_photos: bool = False
 
 
+@dataclass(frozen=True)
+class Handled:
+    """What the core answers a channel that hands it an event and waits (``Inbound.handle``)."""
+
+    inbox_id: int | None
+    duplicate: bool
+    replies: list[Outgoing]
+    # Set when the event could not be processed and not even its failure could be written:
+    # nothing is stored, the resident should send it again. The reply says so; it has no id.
+    not_processed: Reply | None = None
+    # Where the resident is now, when this event was processed here (else ask ``step_of``).
+    step: Step | None = None
+
+
 class Inbound(Protocol):
     """The core, as a channel sees it (``texts``: for a channel's own answers, e.g. HTTP errors)."""
 
-    texts: "Texts"
+    texts: Texts
 
     async def accept(self, event: Event) -> int | None: ...
 
@@ -112,7 +123,7 @@ class Inbound(Protocol):
 
     def process_in_background(self, inbox_id: int) -> None: ...
 
-    async def handle(self, event: Event) -> "Handled": ...
+    async def handle(self, event: Event) -> Handled: ...
 
     async def step_of(self, ref: ResidentRef) -> Step: ...
 

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="голосования, викторины, опросы и конкурсы")
     content.add_argument("action", choices=["load"], help="load: проверить файл и сохранить его")
     content.add_argument("file", type=Path, metavar="ФАЙЛ", help="файл с содержанием (YAML)")
-    from bot import contest_command
+    from admin import contest_command
 
     contest_command.add_parser(commands)
     from admin import cli as admin_cli
@@ -162,7 +162,7 @@ def staff_command(settings: Settings, arguments: argparse.Namespace) -> int:
 
         return broadcast_cli.run(settings, arguments)
     if arguments.command == "contests":
-        from bot import contest_command
+        from admin import contest_command
 
         return contest_command.run(settings, arguments)
 

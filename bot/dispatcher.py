@@ -47,7 +47,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from bot import keyboard_memory
-from bot.channel import Capabilities, Channel, DeliveryError, Outgoing, Step
+from bot.channel import Capabilities, Channel, DeliveryError, Handled, Outgoing, Step
 from bot.config import Settings
 from bot.events import Event, Photo, ResidentRef
 from bot.i18n import Texts
@@ -65,18 +65,6 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 64
 # Why an event whose attempts were all used up without ending is a dead letter (staff read it).
 CRASHED = "обработка прервалась и не была завершена (сбой или остановка процесса)"
-
-
-@dataclass(frozen=True)
-class Handled:
-    inbox_id: int | None
-    duplicate: bool
-    replies: list[Outgoing]
-    # Set when the event could not be processed and not even its failure could be written:
-    # nothing is stored, the resident should send it again. The reply says so; it has no id.
-    not_processed: Reply | None = None
-    # Where the resident is now, when this event was processed here (else ask ``step_of``).
-    step: Step | None = None
 
 
 @dataclass

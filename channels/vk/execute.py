@@ -31,14 +31,12 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from vk_api.utils import sjson_dumps
 
 from bot.channel import DeliveryError
-
-if TYPE_CHECKING:
-    from channels.vk.client import VkClient
+from bot.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +95,20 @@ def _next_error(errors: list[dict[str, Any]], method: str) -> dict[str, Any] | N
     return None
 
 
+class Requests(Protocol):
+    """What the batcher uses of the VK client (``channels.vk.client.VkClient``, which owns the
+    batcher): its worker threads, its pacer, and one request sent at once."""
+
+    threads: asyncio.Semaphore
+    pacer: Pacer
+
+    async def wait_for_slot(self) -> None: ...
+
+    async def post_now(self, method: str, values: dict[str, Any]) -> dict[str, Any]: ...
+
+
 class ExecuteBatcher:
-    def __init__(self, client: VkClient, max_calls: int = MAX_CALLS) -> None:
+    def __init__(self, client: Requests, max_calls: int = MAX_CALLS) -> None:
         self.client = client
         self.max_calls = max(1, min(max_calls, MAX_CALLS))
         self.closed = False

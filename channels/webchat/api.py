@@ -25,21 +25,23 @@ import math
 import re
 import uuid
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.addresses import Address, client_address, limit_key, networks, parse_address, within
 from bot.channel import Inbound, Step
+from bot.config import Settings
 from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.numbers import INT64_MAX, whole_number
 from bot.payloads import MAX_PAYLOAD_BYTES
 from bot.replies import Reply
 from bot.storable import storable_text
 from channels.body import BodyRefused, read_body
-from channels.webchat.channel import SESSION, WebChatChannel, session_ref
-from channels.webchat.staging import NoRoom
+from channels.webchat.longpolls import LongPolls
+from channels.webchat.sessions import SESSION, session_ref
+from channels.webchat.staging import NoRoom, StagedUploads
 from channels.webchat.throttle import Refusal, Throttle
 from storage.attachments import NotAnImage, sniff_image
 
@@ -78,8 +80,19 @@ def reply_json(message_id: int, reply: Reply) -> dict[str, Any]:
             "media": [m.model_dump() for m in reply.media]}
 
 
+class ChatChannel(Protocol):
+    """What the API uses of the web chat channel (``channels.webchat.channel``, which mounts the
+    API): its settings, the photos staged in memory, the open long polls, the replies waiting."""
+
+    settings: Settings
+    uploads: StagedUploads
+    long_polls: LongPolls
+
+    async def wait_for_replies(self, ref: ResidentRef, after: int, timeout: float) -> list: ...
+
+
 class WebChatApi:
-    def __init__(self, channel: WebChatChannel, core: Inbound) -> None:
+    def __init__(self, channel: ChatChannel, core: Inbound) -> None:
         self.channel = channel
         self.core = core
         self.settings = channel.settings

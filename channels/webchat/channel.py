@@ -1,9 +1,8 @@
 """The web chat channel. Its delivery is the outbox itself: the browser reads replies with a
 long poll (``GET /api/webchat/messages?after=N``), so ``deliver`` only wakes the waiting polls.
 
-A session token (at least 128 random bits, made by the page) identifies the browser; it travels
-in the ``X-Session`` header, never in an address that proxies and logs keep. Only its SHA-256 is
-stored as the resident's external id, so the database never holds a live token.
+A session token (``channels.webchat.sessions``) identifies the browser; it travels in the
+``X-Session`` header, never in an address that proxies and logs keep.
 
 A photo upload is held in memory (``StagedUploads``) for its request only; ``download`` is how
 the dispatcher's photo gate takes it, as it fetches a messenger's photo from the platform.
@@ -11,8 +10,6 @@ the dispatcher's photo gate takes it, as it fetches a messenger's photo from the
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
 from collections import defaultdict
 
 from aiohttp import web
@@ -22,17 +19,15 @@ from bot.config import Settings
 from bot.events import Photo, ResidentRef
 from bot.rendering import fit
 from bot.replies import Reply
+from channels.webchat.api import WebChatApi
 from channels.webchat.longpolls import LongPolls
+from channels.webchat.page import ChatPage
+from channels.webchat.sessions import NAME, SESSION, session_ref
 from channels.webchat.staging import StagedUploads
 from storage.attachments import AttachmentStore
 from storage.database import Database
 
-NAME = "webchat"
-SESSION = re.compile(r"\A[0-9a-f]{32,128}\Z")  # \Z, not $: "$" also matches before a final newline
-
-
-def session_ref(session: str) -> ResidentRef:
-    return ResidentRef(channel=NAME, external_id=hashlib.sha256(session.encode()).hexdigest())
+__all__ = ["NAME", "SESSION", "WebChatChannel", "session_ref"]  # the session's names, as before they moved
 
 
 class WebChatChannel(Channel):
@@ -51,9 +46,6 @@ class WebChatChannel(Channel):
                                     webchat.long_polls_total)
 
     def setup_routes(self, app: web.Application, core: Inbound) -> None:
-        from channels.webchat.api import WebChatApi
-        from channels.webchat.page import ChatPage
-
         ChatPage(self.settings, core).register(app)
         WebChatApi(self, core).register(app)
 

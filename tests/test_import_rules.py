@@ -1,0 +1,56 @@
+"""Which package may import which, checked on this checkout's code (issue 14).
+
+Data flows channel → core → handler; only storage/ speaks SQL. The rules that keep that true
+are import-linter contracts in pyproject.toml (``[tool.importlinter]``): no cycles among the
+modules and subpackages of one package; the core (bot/ without its composition roots) imports
+no channel, feature, broadcast or panel; a handler imports no channel and no panel; a channel
+no handler, broadcast or panel; storage/ nothing of ours but itself. Only bot/app.py, bot/cli.py
+and bot/__main__.py, which wire the application, may import everything, and nothing imports them
+(so no core module reaches a feature through them). Imports inside
+functions and under TYPE_CHECKING count: a cycle that only runs later is still a cycle.
+
+import-linter's cycle contract looks inside one package at a time, so a cycle through two
+packages (a handler importing a broadcast module that imports the handler) is looked for here
+with grimp, the graph import-linter is built on.
+"""
+from __future__ import annotations
+
+import importlib.util
+import tomllib
+from pathlib import Path
+
+import grimp
+import pytest
+from importlinter.cli import lint_imports
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = ROOT / "pyproject.toml"
+SETTINGS = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["importlinter"]
+PACKAGES = SETTINGS["root_packages"]
+
+
+def test_the_rules_are_read_from_this_checkout():
+    """The graph is built from the packages Python finds; they must be these files, not an
+    installed copy, or the rules would be checked on other code."""
+    for package in PACKAGES:
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.origin is not None, f"{package} is not a regular package"
+        assert Path(spec.origin).resolve() == ROOT / package / "__init__.py"
+
+
+@pytest.mark.parametrize("contract", [c["id"] for c in SETTINGS["contracts"]])
+def test_import_contract_is_kept(contract, capsys):
+    kept = lint_imports(config_filename=str(PYPROJECT), limit_to_contracts=(contract,), no_cache=True,
+                        no_logo=True) == 0
+    assert kept, capsys.readouterr().out
+
+
+def test_no_module_imports_itself_through_others():
+    graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    cycles = set()
+    for importer in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+            chain = graph.find_shortest_chain(importer=imported, imported=importer)
+            if chain is not None:
+                cycles.add(" -> ".join((importer, *chain)))
+    assert not cycles, "import cycles:\n" + "\n".join(sorted(cycles))
