@@ -50,6 +50,13 @@ def test_a_deeper_value_from_the_environment_is_named_by_its_variable(tmp_path):
                               " (whatsapp.broadcast_template.language): нужен текст")
 
 
+def test_a_section_found_incomplete_names_the_variables_that_went_into_it(tmp_path):
+    config = config_file(tmp_path, "sms:\n  sender: Park\n")
+    message = refusal(config, {"SOUCHASTIE_SMS_PROVIDER": "json"})
+    assert message == (f"{config}: sms: sms.provider — json: задайте в sms.url адрес шлюза http(s)"
+                       " (из окружения: SOUCHASTIE_SMS_PROVIDER)")
+
+
 def test_the_environment_wins_over_the_file_and_the_file_over_the_defaults(tmp_path):
     config = config_file(tmp_path, "server:\n  port: 9000\n  host: 127.0.0.1\n")
     settings = load_settings(config, {"SOUCHASTIE_SERVER_PORT": "9090"})
@@ -112,3 +119,21 @@ def test_a_relative_path_is_beside_the_file_or_from_the_current_folder(tmp_path,
     assert from_file.storage.attachments_dir == folder / "data" / "attachments"  # the default, beside the file
     from_environment = load_settings(config, {"SOUCHASTIE_STORAGE_PATH": "other.db"})
     assert from_environment.storage.path == elsewhere / "other.db"
+
+
+def test_the_command_line_names_the_variable_when_the_environment_gave_the_bad_value(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.drivers import ROOT
+
+    config = config_file(tmp_path, "storage:\n  path: bot.db\n")
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SOUCHASTIE_")}
+    result = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "db", "upgrade"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**environment, "SOUCHASTIE_SERVER_PORT": "восемь"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Ошибка в настройках: SOUCHASTIE_SERVER_PORT (server.port): нужно целое число")
+    assert not (tmp_path / "bot.db").exists()
