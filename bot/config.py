@@ -4,7 +4,9 @@ The naming rule for the environment is one and only one: ``SOUCHASTIE_<SECTION>_
 upper-case, with ``__`` between deeper levels (``SOUCHASTIE_SERVER_PORT=9000``,
 ``SOUCHASTIE_TELEGRAM_TOKEN=…``, ``SOUCHASTIE_PROPOSALS_MAX_PHOTOS=3``). Section names carry
 no underscore, which is what makes the rule unambiguous. Values are read as YAML scalars, so
-``true``, ``8080`` and ``[a, b]`` mean what they look like.
+``true``, ``8080`` and ``[a, b]`` mean what they look like. The environment wins over the
+file, the file over the defaults; pydantic-settings reads and merges them
+(bot/settings_sources.py), and a bad value is reported naming its variable or the file.
 
 Secrets (tokens, signing keys) are ``SecretStr`` fields: they are accepted only from the
 environment, and a config file that holds one is refused, so that a token is never committed
@@ -13,15 +15,15 @@ with the configuration.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from bot.validation_ru import russian
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-ENV_PREFIX = "SOUCHASTIE_"
-RESERVED_ENV = {"SOUCHASTIE_CONFIG"}
+from bot.settings_sources import (ENV_PREFIX, ConfigError, ConfigFileSource,  # noqa: F401  (ConfigError: re-exported)
+                                  EnvironmentSource, explain)
 
 
 class Section(BaseModel):
@@ -666,7 +668,15 @@ class AdminSettings(Section):
     login_address_forget_minutes: float = Field(60.0, gt=0)        # an address's count starts again
 
 
-class Settings(Section):
+# The sources of the settings being loaded (load_settings); none else, ``Settings()`` is the defaults.
+_SOURCES: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar("settings_sources", default=())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        extra="forbid", frozen=True, validate_default=False, case_sensitive=True,
+        env_prefix=ENV_PREFIX, env_nested_delimiter="_", env_nested_max_split=1)
+
     server: ServerSettings = ServerSettings()
     admin: AdminSettings = AdminSettings()
     storage: StorageSettings = StorageSettings()
@@ -690,6 +700,15 @@ class Settings(Section):
     posters: PosterSettings = PosterSettings()
     reports: ReportSettings = ReportSettings()
 
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then config.yaml: only those load_settings was given."""
+        return (init_settings, *_SOURCES.get())
+
     def missing_to_run(self) -> list[str]:
         """What the running bot needs and the settings lack: a channel's token and the like.
 
@@ -704,32 +723,18 @@ class Settings(Section):
         return problems
 
 
-class ConfigError(Exception):
-    """A setting is missing, misspelt or has a value of the wrong kind; the text, one line for
-    staff, names the setting or the file."""
-
-
 def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    environ = os.environ if environ is None else environ
-    raw: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        if not path.exists():
-            raise ConfigError(f"{path}: файл настроек не найден")
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{path}: это не YAML: {' '.join(str(error).split())}") from error
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: на верхнем уровне должны быть разделы (server:, storage: …)")
-        _refuse_secrets_in_file(raw, Settings, str(path))
-        _anchor_files(raw, path.resolve().parent)
-    _apply_environment(raw, environ)
-    _anchor_files(raw, Path.cwd())
+    """The settings from the defaults, ``path`` (config.yaml) over them, and ``environ`` over both."""
+    path = Path(path) if path is not None else None
+    file = ConfigFileSource(Settings, path, FILE_SETTINGS)
+    environment = EnvironmentSource(Settings, os.environ if environ is None else environ, FILE_SETTINGS)
+    token = _SOURCES.set((environment, file))
     try:
-        return Settings.model_validate(raw)
+        return Settings()
     except ValidationError as error:
-        raise ConfigError(_explain(error, path)) from error
+        raise ConfigError(explain(error, path, environment.origins)) from error
+    finally:
+        _SOURCES.reset(token)
 
 
 def check_runnable(settings: Settings) -> Settings:
@@ -744,61 +749,3 @@ def check_runnable(settings: Settings) -> Settings:
 # run in another folder reads the same database; one given in the environment, as any path
 # typed in a shell, means from the current folder.
 FILE_SETTINGS = ("storage.path", "storage.attachments_dir", "vk.longpoll_state_file", "max.ca_bundle")
-
-
-def _anchor_files(raw: dict[str, Any], folder: Path) -> None:
-    for dotted in FILE_SETTINGS:
-        section, key = dotted.split(".")
-        values = raw.setdefault(section, {})
-        if not isinstance(values, dict):
-            continue  # the validation names the malformed section
-        value = values.get(key, Settings.model_fields[section].annotation.model_fields[key].default)
-        if isinstance(value, (str, Path)) and str(value) and not Path(value).is_absolute():
-            values[key] = str(folder / value)
-
-
-def _refuse_secrets_in_file(raw: dict[str, Any], model: type[BaseModel], where: str, prefix: str = "") -> None:
-    for name, field in model.model_fields.items():
-        if name not in raw:
-            continue
-        annotation = field.annotation
-        dotted = f"{prefix}{name}"
-        if annotation is not None and "SecretStr" in str(annotation):
-            env = ENV_PREFIX + dotted.replace(".", "_", 1).replace(".", "__").upper()
-            raise ConfigError(f"{where}: {dotted} — секрет, его задают только в окружении ({env}), не в файле")
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(raw[name], dict):
-            _refuse_secrets_in_file(raw[name], annotation, where, f"{dotted}.")
-
-
-def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
-    sections = set(Settings.model_fields)
-    for variable, value in sorted(environ.items()):
-        if not variable.startswith(ENV_PREFIX) or variable in RESERVED_ENV:
-            continue
-        rest = variable[len(ENV_PREFIX):].lower()
-        section, _, key = rest.partition("_")
-        if section not in sections or not key:
-            raise ConfigError(f"{variable}: такой настройки нет (правило: SOUCHASTIE_<РАЗДЕЛ>_<КЛЮЧ>)")
-        target = raw.setdefault(section, {})
-        *parents, leaf = key.split("__")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = _parse_scalar(value)
-
-
-def _parse_scalar(value: str) -> Any:
-    try:
-        parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
-        return value
-    return value if parsed is None and value != "" else parsed
-
-
-def _explain(error: ValidationError, path: Path | None) -> str:
-    """Every problem found, on one line: staff fix them all in one go."""
-    where = f"{path}: " if path else ""
-    problems = []
-    for problem in error.errors():
-        dotted = ".".join(str(part) for part in problem["loc"])
-        problems.append(f"{dotted}: {russian(problem)}")
-    return where + "; ".join(problems)
