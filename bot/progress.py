@@ -1,9 +1,10 @@
 """The command line's progress bars, drawn by tqdm: ``[#####-----]`` in plain ASCII, words in Russian.
 
-tqdm redraws a bar at most ``mininterval`` apart, fits it to the terminal's width and wipes what a
-longer line before left behind; the callers say what stands beside the bar by a ``bar_format``
-that names their own fields (``{done}``, ``{status}``…), the way tqdm's documentation extends its
-``format_dict``. The bar itself is ``#`` and ``-``, so a log or an old console shows it as well.
+tqdm redraws a bar at most ``mininterval`` apart and wipes what a longer line before left
+behind; the callers say what stands beside the bar by a ``bar_format`` that names their own
+fields (``{done}``, ``{status}``…), the way tqdm's documentation extends its ``format_dict``.
+The bar itself is ``#`` and ``-``, so a log or an old console shows it as well. A line is
+never cut at the terminal's width (tqdm's default): the figures at its end are the point.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class Bar(tqdm):
     @property
     def format_dict(self) -> dict[str, Any]:
         shown = super().format_dict
-        shown.update(self.fields(self))
+        shown.update(self.fields(self), ncols=None)  # ncols None: the line is not cut to the terminal
         return shown
 
 

@@ -5,11 +5,12 @@ import asyncio
 import io
 import secrets
 
+from admin.export_command import progress_bar
+from bot.progress import CELLS, Bar
 from bot.running import RunningMark
 from broadcasts.audience import Audience
 from broadcasts.cli import _watch
 from broadcasts.outbox import BroadcastSpec, cancel, create
-from admin.export_command import progress_bar
 from storage.database import Database
 from tests.drivers import eventually, test_settings
 
@@ -60,3 +61,11 @@ def test_an_export_of_rows_not_counted_ahead_shows_the_rows_so_far():
     with progress_bar(0, terminal) as bar:
         bar.update(45_000)
     assert terminal.screen()[0].rstrip() == "45 000 строк"
+
+
+def test_a_narrow_terminal_still_shows_the_whole_line_with_its_figures():
+    terminal = Terminal()
+    with Bar(total=2, file=terminal, ncols=40, bar_format=f"[{CELLS}] {{status}}",
+             fields=lambda bar: {"status": "отправлено 610  ошибок 2  неизвестно 0  идёт отправка"}) as bar:
+        bar.update(1)
+    assert terminal.screen()[0].rstrip() == f"[{'#' * 15}{'-' * 15}] отправлено 610  ошибок 2  неизвестно 0  идёт отправка"
