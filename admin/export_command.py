@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import TextIO
 
@@ -18,10 +17,8 @@ from admin.titles import CHANNEL_TITLES
 from bot.cli_values import calendar_date, export_kind, known
 from bot.config import Settings
 from bot.plurals import counted, grouped
+from bot.progress import CELLS, Bar
 from storage.moderation import STATUSES
-
-BAR = 30
-
 
 ROWS = ("строка", "строки", "строк")
 
@@ -47,29 +44,12 @@ def add_parser(commands) -> None:
     export.add_argument("--with-location", action="store_true", help="только с местом на карте")
 
 
-class ProgressBar:
-    """A bar on stderr, redrawn at most ten times a second: [#####-----] 45 000 из 100 000."""
-
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
-        self.total, self.stream, self._drawn = total, stream, 0.0
-
-    def __call__(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self._drawn < 0.1 and done < self.total:
-            return
-        self._drawn = now
-        if not self.total:  # a survey's responses are not counted ahead: rows so far
-            self.stream.write(f"\r{counted(done, ROWS)}")
-        else:
-            filled = int(min(1.0, done / self.total) * BAR)
-            self.stream.write(f"\r[{'#' * filled}{'-' * (BAR - filled)}] {grouped(done)} из {grouped(self.total)}")
-        self.stream.flush()
-
-    def finish(self, done: int) -> None:
-        self._drawn = 0.0
-        self.total = max(self.total, done) if self.total else 0
-        self(done)
-        self.stream.write("\n")
+def progress_bar(total: int, stream: TextIO = sys.stderr) -> Bar:
+    """A bar on stderr, redrawn at most ten times a second: [#####-----] 45 000 из 100 000; for a
+    survey's responses, which are not counted ahead, the rows so far: 45 000 строк."""
+    return Bar(total=total or None, file=stream, mininterval=0.1, leave=True,
+               bar_format=f"[{CELLS}] {{done}} из {{of}}" if total else "{rows}",
+               fields=lambda bar: {"done": grouped(bar.n), "of": grouped(bar.total or 0), "rows": counted(bar.n, ROWS)})
 
 
 async def run_export(settings: Settings, arguments: argparse.Namespace) -> tuple[Path, int]:
@@ -99,20 +79,19 @@ async def run_export(settings: Settings, arguments: argparse.Namespace) -> tuple
             keys = [key for _, key, _ in await db.reader.exports.surveys()]
             known("--kind", arguments.kind, "нет такого опроса", [f"survey:{key}" for key in keys])
         total = await db.reader.exports.count_proposals(where) if arguments.kind in ("proposals", "all") else 0
-        bar = ProgressBar(total)
-
-        def progress(done: int) -> None:
-            nonlocal rows
-            rows = done
-            bar(done)
-
         partial = path.with_name(path.name + ".part")
-        with partial.open("wb") as file:
+        with progress_bar(total) as bar, partial.open("wb") as file:  # the bar's line ends, whatever happens
+            def progress(done: int) -> None:
+                nonlocal rows
+                rows = done
+                bar.update(done - bar.n)
+
             async for chunk in export_chunks(db.reader, arguments.format, arguments.kind, where,
                                              arguments.personal, progress, words=Words.of(settings)):
                 file.write(chunk)
+            if bar.total is not None and rows > bar.total:  # rows added since they were counted
+                bar.total = rows
         partial.replace(path)  # a file under the final name is always a whole one
-        bar.finish(rows)
     finally:
         await db.close()
     return path, rows

@@ -29,7 +29,7 @@ from bot.channel import Channel
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import Texts
-from bot.maintenance import forget_leftovers, keep_tidy
+from bot.maintenance import PRUNE_EVERY_SECONDS, forget_leftovers, keep_tidy
 from bot.running import RunningMark
 from bot.scheduler import Scheduler
 from storage.attachments import AttachmentStore
@@ -77,7 +77,6 @@ class Application:
     web: web.Application | None = None
     runner: web.AppRunner | None = None
     port: int | None = None
-    housekeeping: asyncio.Task | None = None
     scheduler: Scheduler | None = None
     broadcasts: BroadcastService | None = None
     sms: SmsGateway | None = None
@@ -153,17 +152,19 @@ class Application:
                 raise StartupError(f"канал {channel.name} не запустился: {error}") from error
         self.broadcasts = BroadcastService(self.db, self.channels, texts, settings)
         await self.broadcasts.start()
-        self.housekeeping = asyncio.create_task(
-            keep_tidy(self.db, files.processed_update_retention_days, attachments, files.attachments_grace_hours))
-        self.scheduler = self._schedule(texts)
+        self.scheduler = self._schedule(texts, attachments)
         log.info("«Участие» работает на порту %s, каналы: %s", self.port, ", ".join(self.channels))
 
-    def _schedule(self, texts: Texts) -> Scheduler:
+    def _schedule(self, texts: Texts, attachments: AttachmentStore) -> Scheduler:
         from admin.report import send_weekly_report
         from broadcasts.episodes import EpisodeAnnouncer
         from handlers.polls import announce_due_results
 
         scheduler = Scheduler()
+        files = self.settings.storage
+        scheduler.every(PRUNE_EVERY_SECONDS, "housekeeping",
+                        lambda: keep_tidy(self.db, files.processed_update_retention_days, attachments,
+                                          files.attachments_grace_hours))
         # Stored events left unprocessed (a failed background processing, a crash mid-way) are
         # tried again while the bot runs, not only by ``recover`` at the next start.
         scheduler.every(self.settings.inbox.retry_every_seconds, "inbox retries", self.dispatcher.retry_stored)
@@ -182,8 +183,6 @@ class Application:
         grace = self.settings.server.shutdown_grace_seconds
         if self.scheduler is not None:
             self.scheduler.stop()
-        if self.housekeeping is not None:
-            self.housekeeping.cancel()
         if self.broadcasts is not None:
             await self.broadcasts.stop()
         for channel in self.channels.values():

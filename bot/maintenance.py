@@ -26,7 +26,7 @@ from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-PRUNE_EVERY_SECONDS = 6 * 3600
+PRUNE_EVERY_SECONDS = 6 * 3600  # how often ``keep_tidy`` runs
 
 
 async def prune_processed_updates(db: Database, retention_days: int) -> int:
@@ -59,16 +59,16 @@ async def remove_unreferenced_attachments(db: Database, store: AttachmentStore, 
 
 
 async def keep_tidy(db: Database, retention_days: int, store: AttachmentStore, grace_hours: float) -> None:
-    while True:
-        try:
-            await prune_processed_updates(db, retention_days)
-        except Exception:
-            log.exception("не удалось почистить входящие; попробуем позже")
-        try:
-            await remove_unreferenced_attachments(db, store, grace_hours)
-        except Exception:
-            log.exception("не удалось убрать фото без ссылок; попробуем позже")
-        await asyncio.sleep(PRUNE_EVERY_SECONDS)
+    """One round of the housekeeping, run by the scheduler at start and every
+    ``PRUNE_EVERY_SECONDS``; each part tried even when the other fails."""
+    try:
+        await prune_processed_updates(db, retention_days)
+    except Exception:
+        log.exception("не удалось почистить входящие; попробуем позже")
+    try:
+        await remove_unreferenced_attachments(db, store, grace_hours)
+    except Exception:
+        log.exception("не удалось убрать фото без ссылок; попробуем позже")
 
 
 async def forget_leftovers(db: Database, moment: datetime | None = None) -> int:

@@ -26,6 +26,7 @@ from bot.cli_values import UnknownValue, known, number, town_time, resident_lang
 from bot.config import Settings
 from bot.localtime import LocalTime
 from bot.plurals import counted, grouped
+from bot.progress import CELLS, Bar, line
 from bot.running import bot_running
 from broadcasts.audience import Audience
 from broadcasts.outbox import (
@@ -42,7 +43,6 @@ from broadcasts.templates import TemplateProblem, preview, validate
 
 FINAL = ("done", "cancelled")
 MEDIA_KINDS = ("photo", "video", "document")
-BAR = 30
 RESIDENTS_TO = ("жителю", "жителям", "жителям")
 RECIPIENTS = ("получатель", "получателя", "получателей")
 MESSAGES = ("сообщение", "сообщения", "сообщений")
@@ -243,41 +243,54 @@ async def _status(db, settings: Settings, broadcast_id: int, out: TextIO) -> int
     return 0
 
 
+WATCH = (f"[{CELLS}] {{percent:>3}}%  отправлено {{sent}}  ошибок {{failed}}  неизвестно {{unknown}}"
+         "  в очереди {queued}  {status}")
+
+
+def _meter(shown: Progress) -> tuple[int, int, dict[str, object]]:
+    """(done, of, the fields beside the bar); a broadcast to no one is all done."""
+    done, total = (shown.finished, shown.total) if shown.total else (1, 1)
+    return done, total, {"percent": 100 * done // total, "sent": shown.sent, "failed": shown.failed,
+                         "unknown": shown.unknown, "queued": shown.pending + shown.sending,
+                         "status": _status_title(shown.status)}  # percent rounded down: 100 only at the end
+
+
 def bar(shown: Progress) -> str:
     """``[#########-----]  61%  отправлено 610  ошибок 2  неизвестно 0  в очереди 388  идёт отправка``"""
-    done = shown.finished
-    filled = BAR * done // shown.total if shown.total else BAR
-    percent = 100 * done // shown.total if shown.total else 100
-    return (f"[{'#' * filled}{'-' * (BAR - filled)}] {percent:>3}%  отправлено {shown.sent}  ошибок {shown.failed}"
-            f"  неизвестно {shown.unknown}  в очереди {shown.pending + shown.sending}  {_status_title(shown.status)}")
+    done, total, fields = _meter(shown)
+    return line(done, total, WATCH, **fields)
 
 
 async def _watch(db, settings: Settings, broadcast_id: int, out: TextIO, every: float = 0.5) -> int:
-    """The bar until the broadcast ends; or, when no bot runs to send it, says so and stops."""
+    """The bar until the broadcast ends; or, when no bot runs to send it, says so and stops. On a
+    terminal the bar is redrawn in place; elsewhere (a pipe, a log) each change is a line of its own."""
     shown = await progress(db, broadcast_id)
     if shown is None:
         print(f"Рассылки № {broadcast_id} нет", file=sys.stderr)
         return 2
-    live = out.isatty()
+    done, total, _ = _meter(shown)
+    live = Bar(initial=done, total=total, file=out, mininterval=0, bar_format=WATCH,
+               fields=lambda meter: _meter(shown)[2], disable=not out.isatty())
     last = ""
-    while True:
-        line = bar(shown)
-        if line != last:
-            print(("\r" + line) if live else line, end="" if live else "\n", file=out, flush=True)
-            last = line
-        if shown.status in FINAL:
-            break
-        if not bot_running(settings.storage.path):
-            if live:
-                print(file=out)
-            print(f"Бот не запущен на базе {settings.storage.path}: рассылку № {broadcast_id} сейчас никто"
-                  " не отправляет. Запустите его (python -m bot run) — отправка продолжится с того же места.",
-                  file=sys.stderr)
-            return 1
-        await asyncio.sleep(every)
-        shown = await progress(db, broadcast_id)
-    if live:
-        print(file=out)
+    with live:
+        while True:
+            if live.disable:
+                if (text := bar(shown)) != last:
+                    print(text, file=out, flush=True)
+                    last = text
+            else:
+                live.n, live.total, _ = _meter(shown)
+                live.refresh()
+            if shown.status in FINAL:
+                break
+            if not bot_running(settings.storage.path):
+                live.close()  # the bar's line ends before the message
+                print(f"Бот не запущен на базе {settings.storage.path}: рассылку № {broadcast_id} сейчас никто"
+                      " не отправляет. Запустите его (python -m bot run) — отправка продолжится с того же места.",
+                      file=sys.stderr)
+                return 1
+            await asyncio.sleep(every)
+            shown = await progress(db, broadcast_id)
     print(f"Рассылка № {broadcast_id} {_status_title(shown.status)}: отправлено {shown.sent}, ошибок {shown.failed},"
           f" неизвестно {shown.unknown}, пропущено {shown.skipped} из {shown.total}", file=out)
     return 0

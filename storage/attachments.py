@@ -21,16 +21,10 @@ import uuid
 from pathlib import Path
 from typing import Iterable
 
-from storage.images import CleanImage, ImageTooLarge, NotAnImage, clean_image
+from storage.images import CleanImage, ImageTooLarge, NotAnImage, clean_image, sniff_image
 
 __all__ = ["AttachmentStore", "ImageTooLarge", "NotAnImage", "QuotaExceeded", "KEY", "sniff_image"]
 
-SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
 # The names this store gives its files; nothing else in the folder is ever deleted by it.
 KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}\.(?:jpg|png|webp)")
 LEFT_BY_A_CRASH = re.compile(KEY.pattern + r"\.[0-9a-f]{32}\.part")  # a write cut short
@@ -38,17 +32,6 @@ LEFT_BY_A_CRASH = re.compile(KEY.pattern + r"\.[0-9a-f]{32}\.part")  # a write c
 
 class QuotaExceeded(OSError):
     """Storing this picture would take the folder over ``storage.attachments_quota_mb``."""
-
-
-def sniff_image(data: bytes) -> str:
-    """A first look by the leading bytes (no decoding), for refusing an obvious non-image early;
-    returns the MIME type the bytes claim. ``clean_image`` makes the real check."""
-    for magic, mime in SIGNATURES:
-        if data.startswith(magic):
-            return mime
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    raise NotAnImage("not a JPEG, PNG, GIF or WebP image")
 
 
 class AttachmentStore:

@@ -44,6 +44,22 @@ class CleanImage:
     extension: str
 
 
+def sniff_image(data: bytes) -> str:
+    """A first look by the leading bytes (nothing parsed or decoded), for refusing an obvious
+    non-image early; returns the MIME type the bytes claim. ``clean_image`` makes the real check.
+
+    The signatures are Pillow's own: the test each format's plugin registers, which
+    ``Image.open`` runs on the same 16 leading bytes before it picks a decoder."""
+    Image.init()  # the plugins register themselves on first use; WebP is not among the preloaded
+    prefix = data[:16]
+    for name in STORED_AS:
+        _, accepts = Image.OPEN[name]
+        claimed = accepts is None or accepts(prefix)
+        if claimed and not isinstance(claimed, str):  # a string: the format's, but no decoder built in
+            return Image.MIME[name]
+    raise NotAnImage("not a JPEG, PNG, GIF or WebP image")
+
+
 def clean_image(data: bytes, max_pixels: int) -> CleanImage:
     """Check, decode and re-encode ``data``; raises ``NotAnImage`` or ``ImageTooLarge``."""
     try:
