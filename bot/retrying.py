@@ -10,7 +10,8 @@ attempt number. Pauses are ``asyncio.sleep``: the loop serves every other reside
 What is tried again is decided by the shared classification (``bot.delivery_errors``): rate
 limits, transient failures and — only where ``retry_unknown`` says a repeat cannot show a
 message twice — unknown outcomes. When the tries are spent, or at once for anything else, the
-last failure is raised as the core's ``DeliveryError``.
+last failure is raised as the core's ``DeliveryError`` (one the call raised itself, with its own
+type, as it is: a channel may catch its subclasses).
 """
 from __future__ import annotations
 
@@ -95,17 +96,7 @@ async def with_retries(call: Callable[[], Awaitable[T]], classify: Callable[[Bas
     try:
         return await retrying(attempt)
     except Failed as failed:
+        if isinstance(failed.cause, DeliveryError):
+            raise failed.cause
         raise failed.failure.as_error() from failed.cause
 
-
-def passed_through(error: BaseException) -> Failure | None:
-    """A ``DeliveryError`` raised inside a call (a check of our own) in the shared terms."""
-    if not isinstance(error, DeliveryError):
-        return None
-    if error.permanent:
-        return Failure(Kind.GONE, str(error))
-    if error.unknown:
-        return Failure(Kind.UNKNOWN, str(error))
-    if error.retry_after is not None:
-        return Failure(Kind.RATE_LIMITED, str(error), error.retry_after)
-    return Failure(Kind.REJECTED, str(error))
