@@ -36,9 +36,12 @@ class Failure:
         """The same failure, its detail prefixed with the call it came from."""
         return replace(self, detail=f"{what}: {self.detail}")
 
-    def as_error(self) -> DeliveryError:
+    def as_error(self, rate_limit_pause: float | None = None) -> DeliveryError:
         """The failure as the core's ``DeliveryError``: ``GONE`` is permanent (the resident is
-        marked unreachable), ``UNKNOWN`` may have been delivered, a rate limit keeps its wait."""
-        return DeliveryError(self.detail, permanent=self.kind is Kind.GONE,
-                             retry_after=self.retry_after if self.kind is Kind.RATE_LIMITED else None,
+        marked unreachable), ``UNKNOWN`` may have been delivered, a rate limit keeps its wait
+        (``rate_limit_pause`` when the platform named none: the channel's setting)."""
+        wait = None
+        if self.kind is Kind.RATE_LIMITED:
+            wait = self.retry_after if self.retry_after is not None else rate_limit_pause
+        return DeliveryError(self.detail, permanent=self.kind is Kind.GONE, retry_after=wait,
                              unknown=self.kind is Kind.UNKNOWN)
