@@ -3,9 +3,9 @@ pause after anything else worth trying again.
 
 Built on tenacity rather than backoff (which maxapi already installs): tenacity's ``AsyncRetrying``
 takes the wait as a function of the attempt's outcome, so a 429's ``retry_after`` and the
-doubling pause are one wait function, and the stop can look at the failure too (a 429 asking
-for longer than ``max_retry_after`` is not waited out); backoff's wait generators see only the
-attempt number. Pauses are ``asyncio.sleep``: the loop serves every other resident meanwhile.
+doubling pause are one wait function, and whether to try again can look at the failure too (a
+429 asking for longer than ``max_retry_after`` is not waited out); backoff's wait generators see
+only the attempt number. Pauses are ``asyncio.sleep``: the loop serves every other resident meanwhile.
 
 What is tried again is decided by the shared classification (``bot.delivery_errors``): rate
 limits, transient failures and — only where ``retry_unknown`` says a repeat cannot show a
@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from bot.channel import DeliveryError
 from bot.delivery_errors import RETRYABLE, Failure, Kind
@@ -32,6 +32,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """A channel's settings for one call's tries (the broadcast sender takes only its pauses)."""
+
     attempts: int                                 # tries in all (a channel's ``send_attempts``)
     backoff_seconds: float                        # the first pause; doubled after each failed try
     max_backoff_seconds: float = math.inf         # the longest doubling pause
@@ -47,10 +49,11 @@ class RetryPolicy:
             return (failure.retry_after or 0.0) <= self.max_retry_after_seconds
         return True
 
-    def pause(self, attempt: int, failure: Failure) -> float:
-        """The wait after failed try number ``attempt`` (1-based)."""
-        if failure.kind is Kind.RATE_LIMITED and failure.retry_after is not None:
-            return failure.retry_after
+    def pause(self, attempt: int, retry_after: float | None = None) -> float:
+        """The wait after failed try number ``attempt`` (1-based): the wait a rate limit named,
+        else the doubling pause."""
+        if retry_after is not None:
+            return retry_after
         return min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds)
 
 
@@ -65,9 +68,8 @@ class Failed(Exception):
 
 async def with_retries(call: Callable[[], Awaitable[T]], classify: Callable[[BaseException], Failure],
                        policy: RetryPolicy, *, what: str) -> T:
-    """``call()`` under ``policy``; its exceptions go through the channel's ``classify``.
-    An exception ``classify`` does not know (a ``DeliveryError`` the call raised itself, say) is
-    handed to it all the same: a channel's ``classify`` passes a ``DeliveryError`` through."""
+    """``call()`` under ``policy``; each exception it raises is judged by the channel's
+    ``classify``. Given up, the last failure is raised as a ``DeliveryError``."""
 
     async def attempt() -> T:
         try:
@@ -80,18 +82,17 @@ async def with_retries(call: Callable[[], Awaitable[T]], classify: Callable[[Bas
         assert isinstance(error, Failed)
         return error.failure
 
-    def stop(state: RetryCallState) -> bool:
-        return state.attempt_number >= policy.attempts
-
     def wait(state: RetryCallState) -> float:
-        return policy.pause(state.attempt_number, failure_of(state))
+        failure = failure_of(state)
+        return policy.pause(state.attempt_number,
+                            failure.retry_after if failure.kind is Kind.RATE_LIMITED else None)
 
     def before_sleep(state: RetryCallState) -> None:
         log.info("%s не удалось (%s, попытка %d из %d); снова через %.2f с", what, failure_of(state).detail,
                  state.attempt_number, policy.attempts, state.upcoming_sleep)
 
     retrying = AsyncRetrying(
-        stop=stop, wait=wait, before_sleep=before_sleep, reraise=True,
+        stop=stop_after_attempt(policy.attempts), wait=wait, before_sleep=before_sleep, reraise=True,
         retry=retry_if_exception(lambda error: isinstance(error, Failed) and policy.worth_retrying(error.failure)))
     try:
         return await retrying(attempt)
