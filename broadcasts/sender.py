@@ -36,6 +36,7 @@ from bot.channel import Channel, DeliveryError
 from bot.events import ResidentRef
 from bot.replies import Reply
 from bot.pacing import Pacer
+from bot.retrying import RetryPolicy
 from broadcasts.templates import TemplateProblem, build_reply, pick, render, uses_name
 from storage.broadcasts import BroadcastRow, Claimed
 from storage.clock import now
@@ -60,6 +61,9 @@ class ChannelSender:
         self.db = db
         self.channel = channel
         self.settings = settings
+        # Tries are rows in the outbox, not a loop here: the policy only says how long to wait.
+        self.retry_policy = RetryPolicy(attempts=settings.max_attempts, backoff_seconds=settings.backoff_seconds,
+                                        max_backoff_seconds=settings.backoff_max_seconds)
         self.default_language = default_language
         self.neutral_name = neutral_name
         throughput = channel.throughput()
@@ -247,11 +251,11 @@ class ChannelSender:
             heapq.heappush(self._again, (asyncio.get_running_loop().time() + wait, again[0].id, again, reply, key))
 
     def _pause(self, attempts: int, error: DeliveryError | None) -> float:
-        if error is not None and error.retry_after is not None:
-            wait = float(error.retry_after)
-            self.pacer.hold(asyncio.get_running_loop().time() + wait)
-            return wait
-        return min(self.settings.backoff_seconds * 2 ** (attempts - 1), self.settings.backoff_max_seconds)
+        """The shared policy's pause (``bot.retrying``); a rate limit holds the whole channel."""
+        retry_after = float(error.retry_after) if error is not None and error.retry_after is not None else None
+        if retry_after is not None:
+            self.pacer.hold(asyncio.get_running_loop().time() + retry_after)
+        return self.retry_policy.pause(attempts, retry_after)
 
     def _settle(self, row: Claimed, error: DeliveryError | None) -> None:
         attempts = row.attempts + 1

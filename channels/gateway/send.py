@@ -15,33 +15,47 @@ are retried after time-outs here, unlike on platforms without such a key. Pauses
 """
 from __future__ import annotations
 
-import asyncio
-import logging
-
 import aiohttp
 
 from bot.channel import DeliveryError
 from bot.config import GatewaySettings
+from bot.delivery_errors import Failure, Kind
+from bot.retrying import RetryPolicy, with_retries
 from channels.gateway.protocol import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
-
-log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER = 60.0
 
 
-def classify(status: int, text: str, retry_after: str | None) -> DeliveryError | None:
-    if 200 <= status < 300:
-        return None
-    detail = f"the gateway answered {status}: {text[:200]}"
-    if status == 429:
-        return DeliveryError(detail, retry_after=_seconds(retry_after))
-    if status == 401:
-        return DeliveryError(detail + " (check gateway.secret on both sides)")
-    if status < 400:  # a redirect is not followed: the signed POST would arrive as something else
-        return DeliveryError(detail + " (set gateway.outbound_url to the address it redirects to)")
-    if status in (408,) or status >= 500:
-        return DeliveryError(detail)
-    return DeliveryError(detail, permanent=True)
+class Answered(Exception):
+    """The gateway answered, but not with 2xx."""
+
+    def __init__(self, status: int, text: str, retry_after: str | None) -> None:
+        super().__init__(f"the gateway answered {status}: {text[:200]}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+def classify(error: BaseException) -> Failure:
+    """A failed POST in the shared terms."""
+    match error:
+        case Answered(status=429):
+            return Failure(Kind.RATE_LIMITED, str(error), retry_after=_seconds(error.retry_after))
+        case Answered(status=401):
+            return Failure(Kind.REJECTED, f"{error} (check gateway.secret on both sides)")
+        case Answered(status=status) if status < 400:
+            # a redirect is not followed: the signed POST would arrive as something else
+            return Failure(Kind.REJECTED, f"{error} (set gateway.outbound_url to the address it redirects to)")
+        case Answered(status=status) if status == 408 or status >= 500:
+            return Failure(Kind.TRANSIENT, str(error))
+        case Answered():
+            return Failure(Kind.GONE, str(error))
+        case TimeoutError():
+            return Failure(Kind.UNKNOWN, "no answer from the gateway in time")
+        case aiohttp.ClientConnectorError():
+            return Failure(Kind.TRANSIENT, f"the gateway cannot be reached: {error}")
+        case aiohttp.ClientError():
+            return Failure(Kind.UNKNOWN, f"the connection to the gateway failed: {error!r}")
+    return Failure(Kind.UNKNOWN, f"{type(error).__name__}: {error}")
 
 
 def _seconds(value: str | None) -> float:
@@ -57,46 +71,29 @@ class Poster:
         self.settings = settings
         assert settings.secret is not None
         self._secret = settings.secret.get_secret_value()
+        # Every POST carries its idempotency key, so an unknown outcome may be tried again.
+        self.policy = RetryPolicy(attempts=settings.send_attempts, backoff_seconds=settings.retry_backoff_seconds,
+                                  max_retry_after_seconds=MAX_RETRY_AFTER, retry_unknown=True)
 
     async def once(self, key: str, body: bytes) -> DeliveryError | None:
         """One POST; the failure (or ``None``) as ``classify`` sees it. A time-out is ``unknown``:
         the gateway may have the reply, and only its idempotency key makes a repeat safe."""
-        return (await self._post(key, body))[0]
+        try:
+            await self._post(key, body)
+        except Exception as error:
+            return classify(error).as_error()
+        return None
 
-    async def _post(self, key: str, body: bytes) -> tuple[DeliveryError | None, bool]:
-        """The outcome, and whether trying again may help (429, 5xx, time-outs, connections)."""
+    async def _post(self, key: str, body: bytes) -> None:
         headers = {"Content-Type": "application/json; charset=utf-8",
                    SIGNATURE_HEADER: sign(self._secret, body), IDEMPOTENCY_HEADER: key}
         timeout = aiohttp.ClientTimeout(total=self.settings.request_timeout_seconds)
-        try:
-            async with self.session.post(self.settings.outbound_url, data=body, headers=headers,
-                                         timeout=timeout, allow_redirects=False) as response:
-                text = await response.text(errors="replace")
-                error = classify(response.status, text, response.headers.get("Retry-After"))
-                return error, response.status in (408, 429) or response.status >= 500
-        except TimeoutError:
-            return DeliveryError(f"no answer from the gateway within {timeout.total} s", unknown=True), True
-        except aiohttp.ClientConnectorError as error:
-            return DeliveryError(f"the gateway cannot be reached: {error}"), True
-        except aiohttp.ClientError as error:
-            return DeliveryError(f"the connection to the gateway failed: {error!r}", unknown=True), True
+        async with self.session.post(self.settings.outbound_url, data=body, headers=headers,
+                                     timeout=timeout, allow_redirects=False) as response:
+            text = await response.text(errors="replace")
+            if not 200 <= response.status < 300:
+                raise Answered(response.status, text, response.headers.get("Retry-After"))
 
     async def send(self, key: str, body: bytes) -> None:
         """POST with bounded retries; raises the last failure as ``DeliveryError``."""
-        attempts = self.settings.send_attempts
-        for attempt in range(1, attempts + 1):
-            error, retryable = await self._post(key, body)
-            if error is None:
-                return
-            if not retryable or attempt == attempts:
-                raise error
-            if error.retry_after is not None:
-                if error.retry_after > MAX_RETRY_AFTER:
-                    raise error
-                pause = error.retry_after
-            else:
-                pause = self.settings.retry_backoff_seconds * 2 ** (attempt - 1)
-            log.info("шлюз: ответ %s не отправлен (%s; попытка %d из %d); снова через %.1f с",
-                     key, error, attempt, attempts, pause)
-            await asyncio.sleep(pause)
-        raise AssertionError("send_attempts is at least 1")
+        await with_retries(lambda: self._post(key, body), classify, self.policy, what=f"шлюз: ответ {key}")

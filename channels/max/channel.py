@@ -21,8 +21,7 @@ from bot.channel import Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
 from bot.events import Event, Photo, ResidentRef
 from bot.replies import Reply
-from channels.max import bulk
-from channels.max.client import MaxApi
+from channels.max.client import MaxApi, classify
 from channels.max.parse import NAME, NotAnUpdate, parse_update, update_from_body
 from channels.max.polling import Poller
 from channels.max.render import CAPABILITIES, layout
@@ -131,7 +130,7 @@ class MaxChannel(Channel):
 
     async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
         """One ``POST /messages`` per resident (MAX has no multi-recipient send), one attempt;
-        errors as ``channels.max.bulk`` maps them."""
+        errors as ``channels.max.client.classify`` maps them."""
         failures: dict[ResidentRef, DeliveryError] = {}
         messages = layout(reply)
         for ref in refs:
@@ -147,7 +146,8 @@ class MaxChannel(Channel):
                     failures[ref] = error
                     break
                 except Exception as error:  # each failure is the sender's to judge
-                    failures[ref] = bulk.classify(self.config, f"send to {user_id}", error)
+                    failures[ref] = classify(error).named(f"send to {user_id}").as_error(
+                        rate_limit_pause=self.config.rate_limit_pause_seconds)
                     break
         return failures
 

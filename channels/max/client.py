@@ -14,9 +14,18 @@ Why maxapi (love-apples/maxapi 1.2.3), and where it is not used. Read from its s
 - A ``Bot`` has one time-out for its whole session, and a long poll must outlast what a send
   may take, so there are two: one polls, one sends; they share the connector (one pool).
 - Not its retries: it retries 502/503/504 and dropped connections only, not 429 or time-outs.
-  ``max_retries=0`` turns them off, and ``_call`` retries 429, 5xx, time-outs and connection
-  errors itself, a bounded number of times with doubling pauses (MAX documents no
-  ``Retry-After``), then raises ``DeliveryError(permanent=False)``.
+  ``max_retries=0`` turns them off, and ``_call`` puts replies under the shared retry policy
+  (``bot.retrying``): 429, 5xx, time-outs and connection errors tried ``send_attempts`` times
+  with doubling pauses (MAX documents no ``Retry-After``), then ``DeliveryError(permanent=False)``.
+  ``classify`` maps MAX's failures to the shared terms, for replies and broadcasts alike:
+
+  - 429 → rate limited (MAX names no wait: a broadcast is told ``max.rate_limit_pause_seconds``);
+  - 5xx, a connection refused before the request left, an attachment never ready → transient;
+  - a time-out, or a connection lost after the request was written → unknown: MAX has no
+    idempotency key, so the broadcast sender does not repeat it (a reply is tried again);
+  - 403 ``chat.denied`` (the resident stopped the bot) and 404 (chat or user gone) → gone;
+  - 401 / ``verify.token`` and other 4xx → rejected: our token or request is wrong, the
+    resident is not, and must not be marked unreachable for it.
 - Not its polling (``Dispatcher.start_polling``): it turns updates into its own models and
   drops those it cannot parse (ours would be lost, not stored), and with ``use_create_task`` it
   moves the marker while handlers still run. We call ``get_updates`` (raw JSON) and move the
@@ -39,6 +48,8 @@ from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection
 
 from bot.channel import DeliveryError
 from bot.config import MaxSettings
+from bot.delivery_errors import Failure, Kind
+from bot.retrying import RetryPolicy, with_retries
 from channels.body import read_whole
 from channels.max.parse import UPDATE_TYPES
 from channels.max.render import Message
@@ -48,6 +59,10 @@ T = TypeVar("T")
 
 # Error codes that mean our token is wrong, not that the resident is gone.
 TOKEN_CODES = {"verify.token"}
+
+# Failures before the request was written (aiohttp ≥ 3.10 has ConnectionTimeoutError).
+NOT_SENT: tuple[type[BaseException], ...] = tuple(
+    kind for kind in (aiohttp.ClientConnectorError, getattr(aiohttp, "ConnectionTimeoutError", None)) if kind)
 
 
 def ssl_context(ca_bundle: str) -> ssl.SSLContext:
@@ -157,7 +172,7 @@ class MaxApi:
     async def send_once(self, user_id: int, message: Message) -> None:
         """One ``POST /messages`` for a broadcast: no retry here (the broadcast sender decides),
         but within the bot's request limiter, which replies share. maxapi's own exceptions are
-        raised as they are, for ``channels.max.bulk`` to classify."""
+        raised as they are, for ``classify``."""
         await self.open()
         await self.limiter.wait()
         await self._sender.send_message(user_id=user_id, text=message.text or None,
@@ -173,41 +188,59 @@ class MaxApi:
     async def _call(self, what: str, request: Callable[[], Awaitable[T]]) -> T:
         await self.open()
         s = self.settings
-        for attempt in range(1, s.send_attempts + 1):
+        policy = RetryPolicy(attempts=s.send_attempts, backoff_seconds=s.retry_base_seconds,
+                             max_backoff_seconds=s.retry_max_seconds)
+
+        async def once() -> T:
             await self.limiter.wait()
-            try:
-                return await request()
-            except MaxApiError as error:
-                problem = _classify(what, error)
-                if problem is not None:
-                    raise problem from error
-                reason = f"HTTP {error.code}"
-            except InvalidToken as error:
-                raise DeliveryError(f"{what}: MAX refused the token: {error}") from error
-            except (MaxConnection, aiohttp.ClientError, asyncio.TimeoutError) as error:
-                reason = f"{type(error).__name__}: {error}"
-            except RuntimeError as error:  # maxapi: the attachment never became ready
-                reason = str(error)
-            if attempt == s.send_attempts:
-                raise DeliveryError(f"{what}: gave up after {attempt} attempts ({reason})")
-            pause = min(s.retry_base_seconds * 2 ** (attempt - 1), s.retry_max_seconds)
-            log.info("MAX: %s не удалось (%s); попытка %d через %.2f с", what, reason, attempt + 1, pause)
-            await asyncio.sleep(pause)
-        raise AssertionError("unreachable")
+            return await request()
+
+        return await with_retries(once, lambda error: _noted(classify(error).named(what), error), policy,
+                                  what=f"MAX: {what}")
 
 
-def _classify(what: str, error: MaxApiError) -> DeliveryError | None:
-    """``None`` for a failure worth retrying; otherwise the error to raise at once."""
-    status = error.code
-    code = error.raw.get("code", "") if isinstance(error.raw, dict) else ""
-    message = error.raw.get("message", "") if isinstance(error.raw, dict) else str(error.raw)[:200]
-    if status == 429 or status >= 500:
-        return None
-    if code in TOKEN_CODES or status == 401:
-        log.error("MAX не принял токен бота (%s %s); проверьте SOUCHASTIE_MAX_TOKEN", status, code)
-        return DeliveryError(f"{what}: token refused ({status} {code})")
-    if status in (403, 404):
-        # 403 chat.denied (the resident stopped the bot), 404 chat.not.found / user not found
-        return DeliveryError(f"{what}: {status} {code} {message}".strip(), permanent=True)
-    log.error("MAX ответил %s на %s: %s %s", status, what, code, message)
-    return DeliveryError(f"{what}: {status} {code} {message}".strip())
+def classify(error: BaseException) -> Failure:
+    """A failed MAX call in the shared terms."""
+    match error:
+        case MaxApiError():
+            status = error.code
+            code = error.raw.get("code", "") if isinstance(error.raw, dict) else ""
+            message = error.raw.get("message", "") if isinstance(error.raw, dict) else str(error.raw)[:200]
+            text = f"{status} {code} {message}".strip()
+            if status == 429:
+                return Failure(Kind.RATE_LIMITED, text)
+            if status >= 500:
+                return Failure(Kind.TRANSIENT, text)
+            if code in TOKEN_CODES or status == 401:
+                return Failure(Kind.REJECTED, f"token refused ({status} {code})")
+            if status in (403, 404):
+                return Failure(Kind.GONE, text)
+            return Failure(Kind.REJECTED, text)
+        case InvalidToken():
+            return Failure(Kind.REJECTED, f"MAX refused the token: {error}")
+        case MaxConnection():
+            cause = error.__cause__
+            if isinstance(cause, NOT_SENT):  # never connected: nothing was sent
+                return Failure(Kind.TRANSIENT, str(cause))
+            return Failure(Kind.UNKNOWN, f"connection lost ({cause or error}); MAX may have delivered it")
+        case asyncio.TimeoutError():
+            return Failure(Kind.UNKNOWN, "no answer in time; MAX may have delivered it")
+        case _ if isinstance(error, NOT_SENT):
+            return Failure(Kind.TRANSIENT, str(error))
+        case aiohttp.ClientError():
+            return Failure(Kind.UNKNOWN, f"{type(error).__name__}: {error}")
+        case DeliveryError():  # our own refusal (the channel has stopped)
+            return Failure(Kind.REJECTED, str(error))
+        case RuntimeError():  # maxapi: an attachment never became ready
+            return Failure(Kind.TRANSIENT, str(error))
+    return Failure(Kind.UNKNOWN, f"{type(error).__name__}: {error}")
+
+
+def _noted(failure: Failure, error: BaseException) -> Failure:
+    """Tell the operator when MAX refuses us for our own fault (a token, a request it rejects)."""
+    if failure.kind is Kind.REJECTED and not isinstance(error, DeliveryError):
+        if isinstance(error, InvalidToken) or "token refused" in failure.detail:
+            log.error("MAX не принял токен бота (%s); проверьте SOUCHASTIE_MAX_TOKEN", failure.detail)
+        else:
+            log.error("MAX ответил ошибкой: %s", failure.detail)
+    return failure

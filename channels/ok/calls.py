@@ -8,14 +8,14 @@ three JSON calls, so this is thin aiohttp code: ``POST /graph/me/subscribe``, ``
 ``access_token`` query parameter, as OK requires; it is never logged.
 
 OK answers errors as JSON with ``error_code`` and ``error_msg`` (often with HTTP 200 and an
-``invocation-error`` header). The mapping, for replies (``OkApi.call``, retried) and broadcasts
-(``classify``, one attempt):
+``invocation-error`` header). ``classify`` maps them to the shared terms, for replies
+(``OkApi.call``, under the shared retry policy) and broadcasts (one attempt):
 
 - 8 FLOOD_BLOCKED, 11 LIMIT_REACHED, HTTP 429 → a rate limit; OK names no wait, so
   ``ok.rate_limit_pause_seconds``;
 - 1 UNKNOWN, 2 SERVICE, 9999 SYSTEM, HTTP 5xx, an answer that is not JSON → transient;
-- a time-out or a connection lost after the request was written → transient for replies (tried
-  again), ``unknown`` for broadcasts (OK has no idempotency key, so the sender does not repeat);
+- a time-out or a connection lost after the request was written → unknown: a reply is tried
+  again (as it always was), a broadcast is not (OK has no idempotency key);
 - 10 PERMISSION_DENIED, 7 ACTION_BLOCKED, 300 NOT_FOUND → permanent: the resident does not
   accept the group's messages any more (blocked it) or the dialogue is gone;
 - anything else (a revoked token, a malformed request) → not permanent: the operator's problem,
@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from typing import Any
 
 import aiohttp
 
 from bot.channel import DeliveryError
 from bot.config import OkSettings
+from bot.delivery_errors import Failure, Kind
+from bot.retrying import RetryPolicy, with_retries
 from channels.body import read_whole
-
-log = logging.getLogger(__name__)
 
 RATE_LIMITED = {8, 11}
 TRANSIENT = {1, 2, 9999}
@@ -43,8 +42,10 @@ GONE = {7, 10, 300}
 
 class OkError(Exception):
     def __init__(self, message: str, *, code: int | None = None, status: int = 0,
-                 rate_limited: bool = False, transient: bool = False, sent_maybe: bool = False) -> None:
+                 rate_limited: bool = False, transient: bool = False, sent_maybe: bool = False,
+                 retry_after: float | None = None) -> None:
         super().__init__(message)
+        self.retry_after = retry_after  # for a rate limit: OK names no wait, so the setting's
         self.code = code
         self.status = status
         self.rate_limited = rate_limited
@@ -63,6 +64,7 @@ class OkApi:
         self._token = settings.token.get_secret_value()
         self._base = settings.api_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
+        self.policy = RetryPolicy(attempts=settings.send_attempts, backoff_seconds=settings.retry_backoff_seconds)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -88,31 +90,14 @@ class OkApi:
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise OkError(f"no answer from OK: {type(error).__name__}", transient=True,
                           sent_maybe=True) from error
-        return _answer(status, raw)
+        return _answer(status, raw, self.settings.rate_limit_pause_seconds)
 
     async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """``once``, tried ``send_attempts`` times on rate limits and transient failures, then
         ``DeliveryError``. Pauses are ``asyncio.sleep``: other residents are served meanwhile."""
-        settings = self.settings
         name = path.split("/")[1] if "/" in path else path
-        for attempt in range(1, settings.send_attempts + 1):
-            try:
-                return await self.once(path, body)
-            except OkError as error:
-                if error.permanent:
-                    raise DeliveryError(f"ok {name}: {error}", permanent=True) from error
-                if not (error.rate_limited or error.transient):
-                    raise DeliveryError(f"ok {name}: {error}") from error
-                if attempt == settings.send_attempts:
-                    retry_after = settings.rate_limit_pause_seconds if error.rate_limited else None
-                    raise DeliveryError(f"ok {name}: {error} ({attempt} tries)",
-                                        retry_after=retry_after) from error
-                pause = (settings.rate_limit_pause_seconds if error.rate_limited
-                         else settings.retry_backoff_seconds * 2 ** (attempt - 1))
-                log.info("ОК: %s не удалось (%s, попытка %d из %d); снова через %.1f с",
-                         name, error, attempt, settings.send_attempts, pause)
-                await asyncio.sleep(pause)
-        raise AssertionError("send_attempts is at least 1")
+        return await with_retries(lambda: self.once(path, body), lambda error: classify(error).named(f"ok {name}"),
+                                  self.policy, what=f"ОК: {name}")
 
     async def fetch(self, url: str, limit: int) -> bytes:
         """A photo from OK's content servers (the ``url`` of an ``IMAGE`` attachment)."""
@@ -133,7 +118,7 @@ class OkApi:
         return data
 
 
-def _answer(status: int, raw: bytes) -> dict[str, Any]:
+def _answer(status: int, raw: bytes, rate_limit_pause: float) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -142,9 +127,9 @@ def _answer(status: int, raw: bytes) -> dict[str, Any]:
         code = body["error_code"]
         message = f"error {code}: {body.get('error_msg', '')}"
         return _raise(OkError(message, code=code, status=status, rate_limited=code in RATE_LIMITED,
-                              transient=code in TRANSIENT))
+                              transient=code in TRANSIENT, retry_after=rate_limit_pause))
     if status == 429:
-        return _raise(OkError("HTTP 429", status=status, rate_limited=True))
+        return _raise(OkError("HTTP 429", status=status, rate_limited=True, retry_after=rate_limit_pause))
     if status >= 500:
         return _raise(OkError(f"HTTP {status}", status=status, transient=True))
     if status != 200 or not isinstance(body, dict):
@@ -156,12 +141,16 @@ def _raise(error: OkError) -> dict[str, Any]:
     raise error
 
 
-def classify(error: OkError, rate_limit_pause: float) -> DeliveryError:
-    """One failed broadcast send, as the broadcast sender needs to know it."""
+def classify(error: BaseException) -> Failure:
+    """A failed OK call in the shared terms."""
+    if not isinstance(error, OkError):
+        return Failure(Kind.UNKNOWN, f"{type(error).__name__}: {error}")
     if error.permanent:
-        return DeliveryError(f"ok: {error}", permanent=True)
+        return Failure(Kind.GONE, str(error))
     if error.rate_limited:
-        return DeliveryError(f"ok: {error}", retry_after=rate_limit_pause)
+        return Failure(Kind.RATE_LIMITED, str(error), retry_after=error.retry_after)
     if error.sent_maybe:
-        return DeliveryError(f"ok: {error}; OK may have delivered it", unknown=True)
-    return DeliveryError(f"ok: {error}")
+        return Failure(Kind.UNKNOWN, f"{error}; OK may have delivered it")
+    if error.transient:
+        return Failure(Kind.TRANSIENT, str(error))
+    return Failure(Kind.REJECTED, str(error))

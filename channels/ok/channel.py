@@ -140,7 +140,7 @@ class OkChannel(Channel):
                     try:
                         await self.api.once(f"me/messages/{chat_id}", body)
                     except OkError as error:
-                        return classify(error, self.settings.rate_limit_pause_seconds)
+                        return classify(error).named("ok").as_error()
             return None
         finally:
             self._busy(-1)

@@ -1,17 +1,21 @@
-"""Bot API calls with a bounded retry, and Telegram's errors in the core's terms.
+"""Bot API calls under the shared retry policy, and Telegram's errors in the shared terms.
 
-A 429 names its own wait (``retry_after``) and is waited out when it is short; server errors,
-answers that are not JSON (a proxy's HTML 502) and time-outs are retried with a doubling pause.
-When the tries are spent the failure is transient for the core (``DeliveryError``, not
-permanent): the reply stays in the outbox and is sent again later. A 403 (the resident blocked
-the bot or deleted the account) and "chat not found" cannot get better by trying, so they are
-permanent, and the core marks the resident unreachable. Pauses are ``asyncio.sleep``: the loop
-keeps serving every other resident while one waits.
+``classify`` is the one mapping, for replies (``Caller``, retried by ``bot.retrying``) and for
+broadcasts (``TelegramChannel.send_bulk``, one attempt each):
+
+- 429 → rate limited, for ``parameters.retry_after`` seconds (waited out when at most
+  ``telegram.max_retry_after_seconds``);
+- 5xx, an answer that is not Bot API JSON (a proxy's HTML 502), a refused connection → transient;
+- a time-out or a connection lost after the request was written → unknown: Telegram may have
+  delivered it (the Bot API has no idempotency key, so the broadcast sender does not repeat it;
+  a reply is tried again, as it always was);
+- 403 (blocked, deactivated, kicked) and "chat not found" / "user is deactivated" → gone: the
+  core marks the resident unreachable;
+- any other 400, 401, 409, 413 → rejected: our request or our token is wrong, not the
+  resident's chat, so the resident must not be marked unreachable for it.
 """
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import TypeVar
 
 from aiogram import Bot
@@ -20,54 +24,59 @@ from aiogram.exceptions import (ClientDecodeError, TelegramAPIError, TelegramBad
                                 TelegramRetryAfter, TelegramServerError)
 from aiogram.methods import TelegramMethod
 
-from bot.channel import DeliveryError
 from bot.config import TelegramSettings
+from bot.delivery_errors import Failure, Kind
+from bot.retrying import RetryPolicy, with_retries
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # 400 answers that mean the resident's chat is gone for good, not that our request was wrong.
 GONE = ("chat not found", "user not found", "peer_id_invalid", "user is deactivated")
 
+# aiogram's AiohttpSession turns every aiohttp failure into TelegramNetworkError and keeps the
+# aiohttp class name at the start of the message; these never got the request to Telegram.
+NOT_SENT = ("ClientConnectorError", "ClientConnectorCertificateError", "ClientConnectorSSLError",
+            "ClientProxyConnectionError", "ClientSSLError", "InvalidURL")
+
+
+def classify(error: BaseException) -> Failure:
+    """``error`` raised by one Bot API call, in the shared terms."""
+    match error:
+        case TelegramRetryAfter():
+            return Failure(Kind.RATE_LIMITED, f"flood control, retry after {error.retry_after} s",
+                           retry_after=float(error.retry_after))
+        case TelegramForbiddenError():
+            return Failure(Kind.GONE, error.message)
+        case TelegramBadRequest():
+            gone = any(words in error.message.lower() for words in GONE)
+            return Failure(Kind.GONE if gone else Kind.REJECTED, error.message)
+        case TelegramServerError():
+            return Failure(Kind.TRANSIENT, error.message)
+        case TelegramEntityTooLarge():  # a subclass of TelegramNetworkError, but an answer (413)
+            return Failure(Kind.REJECTED, error.message)
+        case ClientDecodeError():
+            return Failure(Kind.TRANSIENT, "the answer was not Bot API JSON")
+        case TelegramNetworkError():
+            if error.message.startswith(NOT_SENT):
+                return Failure(Kind.TRANSIENT, error.message)
+            return Failure(Kind.UNKNOWN, f"{error.message}; Telegram may have delivered it")
+        case TelegramAPIError():
+            return Failure(Kind.REJECTED, error.message)
+    return Failure(Kind.UNKNOWN, f"{type(error).__name__}: {error}")
+
 
 class Caller:
+    """One Bot API call for a reply, tried ``telegram.send_attempts`` times."""
+
     def __init__(self, bot: Bot, settings: TelegramSettings) -> None:
         self.bot = bot
         self.settings = settings
+        self.policy = RetryPolicy(attempts=settings.send_attempts, backoff_seconds=settings.retry_backoff_seconds,
+                                  max_retry_after_seconds=settings.max_retry_after_seconds)
 
     async def __call__(self, method: TelegramMethod[T]) -> T:
-        settings = self.settings
         name = type(method).__name__
-        for attempt in range(1, settings.send_attempts + 1):
-            last = attempt == settings.send_attempts
-            try:
-                return await self.bot(method, request_timeout=settings.request_timeout_seconds)
-            except TelegramRetryAfter as error:
-                if last or error.retry_after > settings.max_retry_after_seconds:
-                    raise DeliveryError(f"{name}: flood control, retry after {error.retry_after} s",
-                                        retry_after=error.retry_after) from error
-                pause = float(error.retry_after)
-            except TelegramForbiddenError as error:
-                raise DeliveryError(f"{name}: {error.message}", permanent=True) from error
-            except TelegramBadRequest as error:
-                gone = any(words in error.message.lower() for words in GONE)
-                raise DeliveryError(f"{name}: {error.message}", permanent=gone) from error
-            except TelegramEntityTooLarge as error:
-                raise DeliveryError(f"{name}: {error.message}", permanent=True) from error
-            except (TelegramServerError, TelegramNetworkError, ClientDecodeError) as error:
-                if last:
-                    raise DeliveryError(f"{name}: {_describe(error)} ({attempt} tries)") from error
-                pause = settings.retry_backoff_seconds * 2 ** (attempt - 1)
-            except TelegramAPIError as error:
-                # 401 (a revoked token), 409 and the rest: the operator's problem, not the resident's.
-                raise DeliveryError(f"{name}: {error.message}") from error
-            log.info("Telegram: %s не удалось (попытка %d из %d); снова через %.1f с",
-                     name, attempt, settings.send_attempts, pause)
-            await asyncio.sleep(pause)
-        raise AssertionError("send_attempts is at least 1")
+        return await with_retries(
+            lambda: self.bot(method, request_timeout=self.settings.request_timeout_seconds),
+            lambda error: classify(error).named(name), self.policy, what=f"Telegram: {name}")
 
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, ClientDecodeError):
-        return "the answer was not Bot API JSON"
-    return getattr(error, "message", str(error))

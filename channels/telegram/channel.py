@@ -28,8 +28,7 @@ from bot.config import Settings
 from bot.events import Photo, ResidentRef
 from bot.rendering import fit
 from bot.replies import Media, Reply
-from channels.telegram import bulk
-from channels.telegram.calls import Caller
+from channels.telegram.calls import Caller, classify
 from channels.telegram.intake import Poller, Webhook
 from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, callback_query_id, read_update
 from channels.telegram.render import render
@@ -171,7 +170,7 @@ class TelegramChannel(Channel):
         return Throughput(calls_per_second=self.settings.broadcast_per_second, recipients_per_call=1)
 
     async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
-        """One attempt per resident (``recipients_per_call`` is 1), errors as ``channels.telegram.bulk``
+        """One attempt per resident (``recipients_per_call`` is 1), errors as ``channels.telegram.calls.classify``
         maps them. A reply that takes several Bot API calls (media, then the text) stops at the
         first failure; the sender sees that failure."""
         failures: dict[ResidentRef, DeliveryError] = {}
@@ -197,7 +196,7 @@ class TelegramChannel(Channel):
                     try:
                         await self.bot(method, request_timeout=self.settings.request_timeout_seconds)
                     except Exception as error:  # each failure is the sender's to judge
-                        return bulk.classify(type(method).__name__, error)
+                        return classify(error).named(type(method).__name__).as_error()
             return None
         finally:
             self._sending -= 1

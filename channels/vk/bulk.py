@@ -29,11 +29,11 @@ from typing import Any
 from bot.channel import DeliveryError
 from bot.config import VkSettings
 from bot.events import ResidentRef
-from channels.vk.client import RATE_LIMITED, TRANSIENT, UNREACHABLE, VkClient
+from bot.delivery_errors import Kind
+from channels.vk.client import INTENT_LIMIT, VkClient, classify
+from channels.vk.execute import CallRefused
 
 INT32 = 2**31 - 1
-INTENT_CANNOT_USE = 943            # the community may not use this intent
-INTENT_LIMIT = 944                 # the intent's quota is spent for now
 
 
 def random_id(key: str) -> int:
@@ -80,7 +80,7 @@ def call_error(settings: VkSettings, error: Any) -> DeliveryError:
     """The whole call was refused (``{"error": {error_code, error_msg}}``)."""
     code = error.get("error_code") if isinstance(error, dict) else None
     message = error.get("error_msg", "") if isinstance(error, dict) else str(error)
-    return _classify(settings, code, f"VK messages.send: error {code} {message}".strip())
+    return _as_error(settings, CallRefused("messages.send", code, message))
 
 
 def peer_error(settings: VkSettings, error: Any) -> DeliveryError:
@@ -90,19 +90,13 @@ def peer_error(settings: VkSettings, error: Any) -> DeliveryError:
         message = error.get("description", error.get("error_msg", ""))
     else:
         code, message = None, str(error)
-    return _classify(settings, code, f"VK peer error {code} {message}".strip())
+    return _as_error(settings, CallRefused("messages.send, a peer", code, message))
 
 
-def _classify(settings: VkSettings, code: Any, text: str) -> DeliveryError:
-    if code in UNREACHABLE:           # blacklisted, messages not allowed, privacy settings
-        return DeliveryError(text, permanent=True)
-    if code in RATE_LIMITED:          # 6 too many requests a second, 9 flood control
-        return DeliveryError(text, retry_after=settings.rate_limit_pause_seconds)
-    if code == INTENT_LIMIT:
-        return DeliveryError(text, retry_after=settings.intent_limit_pause_seconds)
-    if code in TRANSIENT:
-        return DeliveryError(text)
-    # 943 (intent not allowed), 914 (too long), 5 (token) and the like: the operator's problem,
-    # not the resident's, so never "permanent" (that would mark residents unreachable).
-    return DeliveryError(text)
-
+def _as_error(settings: VkSettings, refused: CallRefused) -> DeliveryError:
+    """``classify``'s verdict, with the wait VK does not name: an intent's spent quota waits
+    ``vk.intent_limit_pause_seconds``, a rate limit ``vk.rate_limit_pause_seconds``."""
+    failure = classify(refused)
+    if failure.kind is Kind.RATE_LIMITED and refused.code == INTENT_LIMIT:
+        return failure.as_error(rate_limit_pause=settings.intent_limit_pause_seconds)
+    return failure.as_error(rate_limit_pause=settings.rate_limit_pause_seconds)

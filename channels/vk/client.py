@@ -14,8 +14,13 @@ starts when its slot says: one queued behind a busy thread would start late and 
 with later ones. Error 6 or 9 holds every request for ``vk.rate_limit_pause_seconds``.
 
 **Calls go out together.** ``call`` hands a method call to the ``ExecuteBatcher``
-(``channels.vk.execute``), which sends whatever calls are waiting as one ``execute`` request, and
-retries it on rate limits, VK's internal errors, 5xx and time-outs, a bounded number of times.
+(``channels.vk.execute``), which sends whatever calls are waiting as one ``execute`` request; a
+call is retried on rate limits, VK's internal errors, 5xx and time-outs under the shared retry
+policy (``bot.retrying``). ``classify`` maps VK's failures to the shared terms: 6/9 (and 944, an
+intent's quota) rate limited — VK names no wait, the pacer holds the token for
+``vk.rate_limit_pause_seconds`` —, 1/10 and failed requests transient (a time-out after the
+request left unknown: ``random_id`` makes a repeat harmless), 900–902 gone, anything else
+rejected (the operator's problem, never the resident's).
 
 vk_api's ``VkApi.method`` is not used: it holds one lock across the whole HTTP request and sleeps
 ``RPS_DELAY`` in the thread, so requests could neither overlap nor share a pace with the
@@ -34,6 +39,8 @@ import requests
 
 from bot.channel import DeliveryError
 from bot.config import VkSettings
+from bot.delivery_errors import Failure, Kind
+from bot.retrying import RetryPolicy, with_retries
 from bot.pacing import Pacer
 from channels.vk.execute import CallRefused, ExecuteBatcher
 
@@ -44,6 +51,7 @@ T = TypeVar("T")
 RATE_LIMITED = {6, 9}                        # too many requests per second; flood control
 TRANSIENT = {1, 10}                          # unknown error; internal server error
 UNREACHABLE = {900, 901, 902}                # blacklisted; no permission; privacy settings
+INTENT_LIMIT = 944                           # a broadcast intent's quota is spent for now
 
 
 class VkClient:
@@ -63,31 +71,22 @@ class VkClient:
     async def call(self, method: str, **values: Any) -> Any:
         """One API call, retried on rate limits, VK's internal errors, 5xx and time-outs;
         ``DeliveryError`` when it cannot be made (``permanent`` when the resident is unreachable)."""
-        attempts = self.settings.send_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self.batcher.call(method, values)
-            except CallRefused as refused:
-                if refused.code not in RATE_LIMITED | TRANSIENT:
-                    raise refused_as_delivery_error(refused) from refused
-                problem = str(refused)
-            except DeliveryError as error:  # the request as a whole: 5xx, 429, a time-out, no connection
-                if error.permanent or self.batcher.closed:
-                    raise
-                problem = str(error)
-            if attempt < attempts:
-                pause = self.settings.retry_backoff_seconds * 2 ** (attempt - 1)
-                log.warning("ВК: %s не удалось (%s); попытка %d из %d через %.1f с", method, problem, attempt + 1,
-                            attempts, pause)
-                await asyncio.sleep(pause)
-        raise DeliveryError(f"VK {method} failed {attempts} times, last: {problem}")
+        policy = RetryPolicy(attempts=self.settings.send_attempts,
+                             backoff_seconds=self.settings.retry_backoff_seconds)
+        return await with_retries(lambda: self.batcher.call(method, values), self._classify, policy,
+                                  what=f"ВК: {method}")
+
+    def _classify(self, error: BaseException) -> Failure:
+        if self.batcher.closed and not isinstance(error, CallRefused):
+            return Failure(Kind.REJECTED, f"{error} (the channel is stopping)")
+        return classify(error)
 
     async def call_once(self, method: str, **values: Any) -> Any:
         """One attempt, for calls whose failure costs nothing but the answer (a name look-up)."""
         try:
             return await self.batcher.call(method, values)
         except CallRefused as refused:
-            raise refused_as_delivery_error(refused) from refused
+            raise classify(refused).as_error() from refused
 
     # -- requests (paced) ---------------------------------------------------------------------
 
@@ -185,10 +184,25 @@ class VkClient:
         self.executor.shutdown(wait=False)
 
 
-def refused_as_delivery_error(refused: CallRefused) -> DeliveryError:
-    """A call VK refused, as the core sees it: a resident who cannot be written to is permanent;
-    anything else (a bad token, a too long text) is the operator's problem, never the resident's."""
-    return DeliveryError(str(refused), permanent=refused.code in UNREACHABLE)
+def classify(error: BaseException) -> Failure:
+    """A VK call's failure in the shared terms: a call VK refused by its code, a request that
+    failed (``post``'s ``DeliveryError``) by what it says."""
+    match error:
+        case CallRefused(code=code) if code in UNREACHABLE:  # blacklisted, not allowed, privacy
+            return Failure(Kind.GONE, str(error))
+        case CallRefused(code=code) if code in RATE_LIMITED or code == INTENT_LIMIT:
+            return Failure(Kind.RATE_LIMITED, str(error))
+        case CallRefused(code=code) if code in TRANSIENT:
+            return Failure(Kind.TRANSIENT, str(error))
+        case CallRefused():  # 943 intent not allowed, 914 too long, 5 token: the operator's problem
+            return Failure(Kind.REJECTED, str(error))
+        case DeliveryError(permanent=True):
+            return Failure(Kind.GONE, str(error))
+        case DeliveryError(unknown=True):
+            return Failure(Kind.UNKNOWN, str(error))
+        case DeliveryError():  # 429 (the pacer already holds), 5xx, no connection, another status
+            return Failure(Kind.TRANSIENT, str(error))
+    return Failure(Kind.UNKNOWN, f"{type(error).__name__}: {error}")
 
 
 async def in_daemon_thread(function: Callable[..., T], *args: Any) -> T:

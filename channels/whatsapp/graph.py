@@ -3,7 +3,8 @@
 Errors come as ``{"error": {"code": …, "message": …}}`` with an HTTP status. The mapping:
 
 - 130429 (throughput reached), 131056 (too many messages to one number), 80007, 4, 613 (rate
-  limits) → transient, waited out with a doubling pause (the Cloud API names no retry-after);
+  limits) → rate limited, waited out with the shared doubling pause (the Cloud API names no
+  retry-after; the broadcast sender is told ``RATE_LIMIT_PAUSE``);
 - 131047 (more than 24 hours since the resident last wrote) → ``OutsideWindow``: not the
   resident's fault, so not permanent; the channel falls back to a template or skips;
 - 131026 (the receiver cannot get the message: blocked the business, left WhatsApp) and 131050
@@ -19,16 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from typing import Any
 
 import aiohttp
 
 from bot.channel import DeliveryError
 from bot.config import WhatsappSettings
+from bot.delivery_errors import Failure, Kind
+from bot.retrying import RetryPolicy, with_retries
 from channels.body import read_whole
-
-log = logging.getLogger(__name__)
 
 RATE_LIMITED = {130429, 131056, 80007, 4, 613}
 UNAVAILABLE = {1, 2, 131000, 131016}
@@ -49,7 +49,27 @@ class OutsideWindow(GraphError):
     """131047: only a template may reach this resident now."""
 
 
-def classify(what: str, status: int, body: Any) -> GraphError:
+def classify(error: BaseException) -> Failure:
+    """A failed Graph API call in the shared terms (``GraphError`` says which it is)."""
+    match error:
+        case GraphError(permanent=True):
+            return Failure(Kind.GONE, str(error))
+        case GraphError(unknown=True):
+            return Failure(Kind.UNKNOWN, str(error))
+        case GraphError(retryable=True, retry_after=None):
+            return Failure(Kind.TRANSIENT, str(error))
+        case GraphError(retryable=True):  # a rate limit, but the Cloud API names no wait
+            return Failure(Kind.RATE_LIMITED, str(error))
+        case DeliveryError():
+            return Failure(Kind.REJECTED, str(error))
+        case TimeoutError():
+            return Failure(Kind.UNKNOWN, f"no answer in time: {error!r}")
+        case aiohttp.ClientConnectorError():
+            return Failure(Kind.TRANSIENT, f"the Graph API is unreachable: {error}")
+    return Failure(Kind.UNKNOWN, f"{type(error).__name__}: {error!r}")
+
+
+def answer_error(what: str, status: int, body: Any) -> GraphError:
     error = body.get("error") if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
     code = error.get("code")
@@ -70,6 +90,7 @@ class Graph:
         self.base = f"{settings.graph_url.rstrip('/')}/{settings.graph_version}"
         self._headers = {"Authorization": f"Bearer {settings.token.get_secret_value()}"}
         self._session: aiohttp.ClientSession | None = None
+        self.policy = RetryPolicy(attempts=settings.send_attempts, backoff_seconds=settings.retry_backoff_seconds)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -104,24 +125,13 @@ class Graph:
             raise GraphError(f"{what}: HTTP {status}" + ("; the answer was not JSON" if body is None else ""),
                              retryable=True)
         if status != 200 or not isinstance(body, dict) or "error" in body:
-            raise classify(what, status, body)
+            raise answer_error(what, status, body)
         return body
 
     async def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """``once``, retried on rate limits, 5xx and time-outs with a doubling pause."""
-        settings = self.settings
-        for attempt in range(1, settings.send_attempts + 1):
-            try:
-                return await self.once(method, path, **kwargs)
-            except GraphError as error:
-                if attempt == settings.send_attempts or not error.retryable:
-                    raise
-                pause = max(settings.retry_backoff_seconds * 2 ** (attempt - 1),
-                            min(error.retry_after or 0.0, settings.retry_backoff_seconds * 2 ** attempt))
-                log.info("WhatsApp: %s %s не удалось (%s, попытка %d из %d); снова через %.2f с",
-                         method, path, error, attempt, settings.send_attempts, pause)
-                await asyncio.sleep(pause)
-        raise AssertionError("send_attempts is at least 1")
+        return await with_retries(lambda: self.once(method, path, **kwargs), classify, self.policy,
+                                  what=f"WhatsApp: {method} {path}")
 
     def message_body(self, to: str, message: dict[str, Any]) -> dict[str, Any]:
         return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
@@ -150,19 +160,16 @@ class Graph:
             raise DeliveryError(f"media {media_id}: the Graph API gave no url", permanent=True)
         if isinstance(size, int) and size > limit:
             raise DeliveryError(f"media {media_id} is {size} bytes, over {limit}", permanent=True)
-        for attempt in range(1, self.settings.send_attempts + 1):
-            try:
-                async with self.session.get(url) as response:
-                    if response.status == 200:
-                        data = await read_whole(response.content, limit)
-                        if data is None:
-                            raise DeliveryError(f"media {media_id} is over {limit} bytes", permanent=True)
-                        return data
-                    problem = f"HTTP {response.status}"
-                    if response.status < 500:
-                        raise DeliveryError(f"media {media_id}: {problem}", permanent=response.status == 404)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                problem = repr(error)
-            if attempt < self.settings.send_attempts:
-                await asyncio.sleep(self.settings.retry_backoff_seconds * 2 ** (attempt - 1))
-        raise DeliveryError(f"downloading media {media_id} failed: {problem}")
+
+        async def once() -> bytes:
+            async with self.session.get(url) as response:
+                if response.status >= 500:
+                    raise GraphError(f"media {media_id}: HTTP {response.status}", retryable=True)
+                if response.status != 200:
+                    raise DeliveryError(f"media {media_id}: HTTP {response.status}", permanent=response.status == 404)
+                data = await read_whole(response.content, limit)
+            if data is None:
+                raise DeliveryError(f"media {media_id} is over {limit} bytes", permanent=True)
+            return data
+
+        return await with_retries(once, classify, self.policy, what=f"WhatsApp: media {media_id}")
