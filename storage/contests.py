@@ -122,10 +122,6 @@ class Contests:
             " GROUP BY c.id ORDER BY c.opens_at DESC, c.id DESC")
         return [ContestCounts(*row) for row in rows]
 
-    async def definition(self, contest_id: int) -> str | None:
-        rows = await self._db.execute_fetchall("SELECT definition FROM contests WHERE id = ?", (contest_id,))
-        return rows[0][0] if rows else None
-
     async def author(self, entry_id: int) -> tuple[str, str, str] | None:
         """(channel, external id, language) of the work's author, or None when they are gone
         (forgotten: resident_id was cleared) or cannot be written to."""
@@ -176,13 +172,6 @@ class Contests:
             " WHERE e.contest_id = ? AND e.status = 'approved'"
             " GROUP BY e.id ORDER BY e.category, votes DESC, e.id", (contest_id,))
         return [Standing(Entry(*row[:6]), row[6]) for row in rows]
-
-    async def finished(self, moment: str, limit: int = 5) -> list[str]:
-        """Definitions of contests whose voting has closed, the latest first: their results."""
-        rows = await self._db.execute_fetchall(
-            "SELECT definition FROM contests WHERE voting_closes_at <= ? ORDER BY voting_closes_at DESC, id LIMIT ?",
-            (moment, limit))
-        return [row[0] for row in rows]
 
     async def search(self, query: str, *, contest_id: int | None = None, status: str | None = None,
                      limit: int = 50, offset: int = 0) -> tuple[list[Entry], int]:
