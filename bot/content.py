@@ -385,7 +385,8 @@ def utc(moment: datetime) -> str:
 
 def storable(content: ContentFile) -> list[StoredItem]:
     items = [StoredItem(ContentKind.POLLS, p.key, p.model_dump_json(),
-                        {"opens_at": utc(p.opens), "closes_at": utc(p.closes)}, {"kind": p.kind}) for p in content.polls]
+                        {"opens_at": utc(p.opens), "closes_at": utc(p.closes)}, {"poll_kind": p.kind})
+             for p in content.polls]
     for kind, found in ((ContentKind.QUIZZES, content.quizzes), (ContentKind.SURVEYS, content.surveys)):
         items += [StoredItem(kind, i.key, i.model_dump_json(), {"opens_at": utc(i.opens), "closes_at": utc(i.closes)})
                   for i in found]
