@@ -21,9 +21,11 @@ from admin.app import panel, redirect, render
 from admin.audit import record
 from admin.roles import CONTENT, require
 from bot.content import ContentError, ContentFile, load_content, storable, storable_series, text_in
+from storage.ports.content import ContentKind
 
 routes = web.RouteTableDef()
-KINDS = {"polls": "Голосования", "quizzes": "Викторины", "surveys": "Опросы", "contests": "Конкурсы"}
+KINDS = {ContentKind.POLLS: "Голосования", ContentKind.QUIZZES: "Викторины", ContentKind.SURVEYS: "Опросы",
+         ContentKind.CONTESTS: "Конкурсы"}
 LISTED = {**KINDS, "series": "Сериалы (эпизоды по расписанию)"}
 MAX_YAML = 200_000
 EXAMPLE = """polls:
@@ -112,7 +114,7 @@ async def content_page(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound(text="нет такого сериала")
         text = yaml.safe_dump({"series": found_series}, allow_unicode=True, sort_keys=False, width=100)
     elif kind in KINDS and key:
-        found = await panel(request).db.reader.content.get(kind, key)
+        found = await panel(request).db.reader.content.get(ContentKind(kind), key)
         if found is None:
             raise web.HTTPNotFound(text="нет такого элемента")
         text = yaml.safe_dump({kind: [json.loads(found[1])]}, allow_unicode=True, sort_keys=False, width=100)

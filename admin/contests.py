@@ -27,6 +27,7 @@ from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem
 from handlers.contest_moderation import ReasonRequired, decide, results_broadcast
 from storage.contests import STATUSES
+from storage.ports.content import ContentKind
 from storage.repositories import Repositories
 
 routes = web.RouteTableDef()
@@ -51,7 +52,7 @@ def _title(contest: Contest) -> str:
 
 
 async def _contest(request: web.Request, key: str) -> tuple[int, Contest]:
-    found = await panel(request).db.reader.content.get("contests", key)
+    found = await panel(request).db.reader.content.get(ContentKind.CONTESTS, key)
     if found is None:
         raise web.HTTPNotFound(text="Такого конкурса нет.")
     return found[0], Contest.model_validate_json(found[1])
@@ -102,7 +103,7 @@ async def _decide(request: web.Request, status: str) -> web.StreamResponse:
     work = await p.db.reader.contests.submission(entry_id)
     if work is None:
         raise web.HTTPNotFound(text="Такой работы нет.")
-    contest_key = Contest.model_validate_json(await p.db.reader.contests.definition(work.contest_id)).key
+    contest_key = Contest.model_validate_json(await p.db.reader.content.definition(ContentKind.CONTESTS, work.contest_id)).key
     tab = str(form.get("tab", "pending"))
     back = f"/admin/contests/{contest_key}?status={tab if tab in STATUSES else 'pending'}"
     notice = ""

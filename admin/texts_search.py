@@ -13,6 +13,7 @@ from aiohttp import web
 
 from admin.app import panel, render
 from admin.roles import STATISTICS, require
+from storage.ports.content import ContentKind
 
 routes = web.RouteTableDef()
 RESULTS = 50
@@ -51,4 +52,4 @@ async def texts_search(request: web.Request) -> web.StreamResponse:
         works, works_total = await reader.contests.search(query, limit=RESULTS)
     return render(request, "texts_search.html", q=query, answers=answers, answers_total=answers_total,
                   works=works, works_total=works_total, results=RESULTS, work_statuses=WORK_STATUSES,
-                  titles=_contest_titles(await reader.content.all("contests")) if works else {})
+                  titles=_contest_titles(await reader.content.all(ContentKind.CONTESTS)) if works else {})

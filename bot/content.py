@@ -18,7 +18,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
                       model_validator)
 
 from bot.validation_ru import russian
-from storage.content import StoredItem
+from storage.ports.content import ContentKind, StoredItem
 from storage.episodes import StoredEpisode, StoredSeries
 
 # pydantic-core matches patterns with Rust's regex, where "$" is the very end of the text (a
@@ -384,12 +384,13 @@ def utc(moment: datetime) -> str:
 
 
 def storable(content: ContentFile) -> list[StoredItem]:
-    items = [StoredItem("polls", p.key, p.model_dump_json(), {"opens_at": utc(p.opens), "closes_at": utc(p.closes)},
-                        {"kind": p.kind}) for p in content.polls]
-    for table, kind in (("quizzes", content.quizzes), ("surveys", content.surveys)):
-        items += [StoredItem(table, i.key, i.model_dump_json(), {"opens_at": utc(i.opens), "closes_at": utc(i.closes)})
-                  for i in kind]
-    items += [StoredItem("contests", c.key, c.model_dump_json(),
+    items = [StoredItem(ContentKind.POLLS, p.key, p.model_dump_json(),
+                        {"opens_at": utc(p.opens), "closes_at": utc(p.closes)}, {"poll_kind": p.kind})
+             for p in content.polls]
+    for kind, found in ((ContentKind.QUIZZES, content.quizzes), (ContentKind.SURVEYS, content.surveys)):
+        items += [StoredItem(kind, i.key, i.model_dump_json(), {"opens_at": utc(i.opens), "closes_at": utc(i.closes)})
+                  for i in found]
+    items += [StoredItem(ContentKind.CONTESTS, c.key, c.model_dump_json(),
                          {"opens_at": utc(c.opens), "closes_at": utc(c.closes),
                           "voting_opens_at": utc(c.voting_opens), "voting_closes_at": utc(c.voting_closes)})
               for c in content.contests]

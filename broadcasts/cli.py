@@ -40,6 +40,7 @@ from broadcasts.outbox import (
     resume,
 )
 from broadcasts.templates import TemplateProblem, preview, validate
+from storage.ports.content import ContentKind
 
 FINAL = ("done", "cancelled")
 MEDIA_KINDS = ("photo", "video", "document")
@@ -150,7 +151,7 @@ async def _check_audience(db, settings: Settings, arguments: argparse.Namespace)
         sources = [reach.key for reach in await db.reader.statistics.reach_by_source() if reach.key]
         known("--source", arguments.source, "ни один житель не пришёл с этого плаката", sources)
     if arguments.poll:
-        polls = [json.loads(definition)["key"] for definition in await db.reader.content.all("polls")]
+        polls = [json.loads(definition)["key"] for definition in await db.reader.content.all(ContentKind.POLLS)]
         known("--poll", arguments.poll, "нет такого голосования", polls)
 
 

@@ -13,6 +13,7 @@ from bot.replies import Button
 from bot.routing import Context
 from handlers.keyboards import to_menu
 from handlers.times import town_time
+from storage.ports.content import ContentKind
 from storage.repositories import Repositories
 
 Item = TypeVar("Item", bound=BaseModel)
@@ -28,21 +29,21 @@ def when(ctx: Context, moment: datetime) -> str:
     return town_time(ctx, moment)
 
 
-async def load(db: Repositories, table: str, model: type[Item], key: str) -> tuple[int, Item] | None:
+async def load(db: Repositories, kind: ContentKind, model: type[Item], key: str) -> tuple[int, Item] | None:
     """The stored id and definition of ``key``, or None when there is no such item."""
-    found = await db.content.get(table, key)
+    found = await db.content.get(kind, key)
     return (found[0], model.model_validate_json(found[1])) if found else None
 
 
-async def open_items(db: Repositories, table: str, model: type[Item]) -> list[Item]:
-    return [model.model_validate_json(d) for d in await db.content.open_at(table, utc(utc_now()))]
+async def open_items(db: Repositories, kind: ContentKind, model: type[Item]) -> list[Item]:
+    return [model.model_validate_json(d) for d in await db.content.open_at(kind, utc(utc_now()))]
 
 
-async def show_open(ctx: Context, table: str, model: type[Item], namespace: str) -> None:
-    """The open items as buttons ``<namespace>:<key>``; texts ``<table>.list_prompt`` and ``.none_open``."""
-    items = await open_items(ctx.db, table, model)
+async def show_open(ctx: Context, kind: ContentKind, model: type[Item], namespace: str) -> None:
+    """The open items as buttons ``<namespace>:<key>``; texts ``<kind>.list_prompt`` and ``.none_open``."""
+    items = await open_items(ctx.db, kind, model)
     if not items:
-        ctx.say(ctx.t(f"{table}.none_open"), [to_menu(ctx)])
+        ctx.say(ctx.t(f"{kind.value}.none_open"), [to_menu(ctx)])
         return
     rows = [[Button(label=text_in(item.title, ctx.language), payload=encode(namespace, item.key))] for item in items]
-    ctx.say(ctx.t(f"{table}.list_prompt"), [*rows, to_menu(ctx)])
+    ctx.say(ctx.t(f"{kind.value}.list_prompt"), [*rows, to_menu(ctx)])

@@ -19,6 +19,7 @@ from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec
 from handlers.contests import results_lines
 from storage.contests import Submission
+from storage.ports.content import ContentKind
 from storage.repositories import Repositories
 
 DECISIONS = ("approved", "rejected")
@@ -62,7 +63,7 @@ async def decide(tx: Repositories, texts, entry_id: int, status: str, *, reason:
 
 
 async def contest_of(tx: Repositories, contest_id: int) -> Contest:
-    return Contest.model_validate_json(await tx.contests.definition(contest_id))
+    return Contest.model_validate_json(await tx.content.definition(ContentKind.CONTESTS, contest_id))
 
 
 def _literal(text: str) -> str:
@@ -74,7 +75,7 @@ def _literal(text: str) -> str:
 async def results_broadcast(tx: Repositories, texts, contest_key: str, topic: str) -> BroadcastSpec | None:
     """The results of contest ``contest_key`` for subscribers of ``topic``, one text per
     language the bot speaks; None when there is no such contest."""
-    found = await tx.content.get("contests", contest_key)
+    found = await tx.content.get(ContentKind.CONTESTS, contest_key)
     if found is None:
         return None
     contest_id, definition = found

@@ -25,6 +25,7 @@ from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept
 from storage.contests import Standing
+from storage.ports.content import ContentKind
 from storage.repositories import Repositories
 
 router = Router("contests")
@@ -40,7 +41,7 @@ EXCERPT = 300
 
 
 async def load_contest(db: Repositories, key: str) -> tuple[int, Contest] | None:
-    return await load(db, "contests", Contest, key)
+    return await load(db, ContentKind.CONTESTS, Contest, key)
 
 
 async def current(ctx: Context) -> tuple[int, Contest] | None:
@@ -83,8 +84,8 @@ async def show_list(ctx: Context, payload) -> None:
 @router.prompt(LIST)
 async def list_open(ctx: Context) -> None:
     moment = utc(utc_now())
-    running = await open_items(ctx.db, "contests", Contest)
-    finished = [Contest.model_validate_json(d) for d in await ctx.db.contests.finished(moment)]
+    running = await open_items(ctx.db, ContentKind.CONTESTS, Contest)
+    finished = [Contest.model_validate_json(d) for d in await ctx.db.content.contests_voted(moment)]
     rows = [[Button(label=title(ctx, c), payload=encode("contest", c.key))] for c in running]
     rows += [[Button(label=ctx.t("contests.results_button", title=title(ctx, c)), payload=encode("contest", c.key))]
              for c in finished if c.key not in {r.key for r in running}]

@@ -24,6 +24,7 @@ from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel
 from storage.polls import Tally
+from storage.ports.content import ContentKind
 from storage.repositories import Repositories
 
 router = Router("polls")
@@ -34,7 +35,7 @@ POINTS = {1: 3, 2: 2, 3: 1}  # top 3: Borda points by place
 
 
 async def load_poll(db: Repositories, key: str) -> tuple[int, Poll] | None:
-    return await load(db, "polls", Poll, key)
+    return await load(db, ContentKind.POLLS, Poll, key)
 
 
 def voter_key(ctx: Context, poll: Poll) -> str | None:
@@ -52,7 +53,7 @@ async def show_list(ctx: Context, payload) -> None:
 
 @router.prompt(LIST)
 async def list_open(ctx: Context) -> None:
-    await show_open(ctx, "polls", Poll, "poll")
+    await show_open(ctx, ContentKind.POLLS, Poll, "poll")
 
 
 @router.on(state_is(LIST, ""), button("poll"))
@@ -267,11 +268,11 @@ async def announcements(db: Repositories, texts, key: str) -> list[tuple[Residen
 async def announce_due_results(dispatcher, texts) -> int:
     """Send the results of every poll that has closed and not been announced: once each, since
     the mark and the messages are written in one transaction."""
-    due = await dispatcher.db.reader.polls.closed_unannounced(utc(utc_now()))
+    due = await dispatcher.db.reader.content.polls_to_announce(utc(utc_now()))
 
     def builder(key: str):
         async def build(tx: Repositories) -> list[tuple[ResidentRef, Reply]]:
-            if not await tx.polls.mark_announced(key):
+            if not await tx.content.mark_poll_announced(key):
                 return []
             return await announcements(tx, texts, key)
         return build

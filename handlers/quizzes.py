@@ -22,6 +22,7 @@ from bot.routing import Context, Router
 from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import to_menu
+from storage.ports.content import ContentKind
 from storage.quizzes import Attempt
 from storage.repositories import Repositories
 
@@ -31,7 +32,7 @@ LIST, QUESTION, LEADERBOARD = "quizzes", "quiz:question", "quiz:leaderboard"
 
 
 async def load_quiz(db: Repositories, key: str) -> tuple[int, Quiz] | None:
-    return await load(db, "quizzes", Quiz, key)
+    return await load(db, ContentKind.QUIZZES, Quiz, key)
 
 
 async def leave(ctx: Context) -> None:
@@ -57,7 +58,7 @@ async def show_list(ctx: Context, payload) -> None:
 
 @router.prompt(LIST)
 async def list_open(ctx: Context) -> None:
-    await show_open(ctx, "quizzes", Quiz, "quiz")
+    await show_open(ctx, ContentKind.QUIZZES, Quiz, "quiz")
 
 
 @router.on(state_is(LIST, ""), button("quiz"))

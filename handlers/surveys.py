@@ -21,6 +21,7 @@ from bot.replies import Button
 from bot.routing import Context, Router
 from handlers.content_items import load, show_open, utc_now
 from handlers.photos import not_kept
+from storage.ports.content import ContentKind
 from storage.repositories import Repositories
 from storage.residents import Resident
 from storage.surveys import Response
@@ -32,7 +33,7 @@ SKIP, DONE = "_skip", "_done"
 
 
 async def load_survey(db: Repositories, key: str) -> tuple[int, Survey] | None:
-    return await load(db, "surveys", Survey, key)
+    return await load(db, ContentKind.SURVEYS, Survey, key)
 
 
 @router.on(at_menu, button("menu", "surveys"))
@@ -42,7 +43,7 @@ async def show_list(ctx: Context, payload) -> None:
 
 @router.prompt(LIST)
 async def list_open(ctx: Context) -> None:
-    await show_open(ctx, "surveys", Survey, "survey")
+    await show_open(ctx, ContentKind.SURVEYS, Survey, "survey")
 
 
 @router.on(state_is(LIST, ""), button("survey"))

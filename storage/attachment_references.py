@@ -30,8 +30,8 @@ _REFERENCES = " UNION ALL ".join((
     "SELECT file_key FROM contest_entries WHERE file_key != ''",
     "SELECT answers FROM survey_responses WHERE answers LIKE '%/%'",
     "SELECT state_data FROM residents WHERE state_data LIKE '%/%'",
-    *(f"SELECT definition FROM {table} WHERE definition LIKE '%file_key%'"
-      for table in ("episodes", "polls", "surveys", "contests", "quizzes")),
+    "SELECT definition FROM episodes WHERE definition LIKE '%file_key%'",
+    "SELECT definition FROM content_items WHERE definition LIKE '%file_key%'",
     "SELECT media FROM broadcasts WHERE media LIKE '%file_key%'",
     "SELECT payload FROM outbox WHERE payload LIKE '%\"file_key\":\"_%'",
     "SELECT payload FROM inbox WHERE payload LIKE '%\"file_key\":\"_%'",

@@ -87,8 +87,8 @@ def _audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:
         clauses.append("r.first_source = ?")
         params.append(audience.source)
     if audience.poll:
-        clauses.append("EXISTS (SELECT 1 FROM ballots b JOIN polls p ON p.id = b.poll_id"
-                       " WHERE p.key = ? AND b.resident_id = r.id)")
+        clauses.append("EXISTS (SELECT 1 FROM ballots b JOIN content_items p ON p.id = b.poll_id"
+                       " WHERE p.kind = 'polls' AND p.key = ? AND b.resident_id = r.id)")
         params.append(audience.poll)
     return " AND ".join(clauses), params
 

@@ -8,6 +8,7 @@ vote is refused by the database whatever the code does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal
 
 import aiosqlite
@@ -62,7 +63,15 @@ class ContestCounts:
     rejected: int
 
 
-STATUSES = ("pending", "approved", "rejected")
+class EntryStatus(StrEnum):
+    """Where a work is in moderation (the CHECK on contest_entries.status)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+STATUSES = tuple(EntryStatus)
 _ENTRY = "e.id, e.category, e.age_group, e.text, e.file_key, e.status"
 _SUBMISSION = ("e.id, e.contest_id, e.category, e.age_group, e.text, e.file_key, e.status, e.channel, e.created_at,"
                " e.moderated_at, e.moderation_reason, e.moderated_by FROM contest_entries e")
@@ -88,7 +97,7 @@ class Contests:
         """Approve or reject a work (``status``), with the reason and who decided; return its
         status before (None: no such work, or it had this status already, so nothing changed
         and nobody is told twice)."""
-        if status not in STATUSES or status == "pending":
+        if status not in STATUSES or status == EntryStatus.PENDING:
             raise ValueError(f"a work is approved or rejected, not {status!r}")
         rows = await self._db.execute_fetchall("SELECT status FROM contest_entries WHERE id = ?", (entry_id,))
         if not rows or rows[0][0] == status:
@@ -118,13 +127,9 @@ class Contests:
             " count(e.id) FILTER (WHERE e.status = 'pending'),"
             " count(e.id) FILTER (WHERE e.status = 'approved'),"
             " count(e.id) FILTER (WHERE e.status = 'rejected')"
-            " FROM contests c LEFT JOIN contest_entries e ON e.contest_id = c.id"
+            " FROM content_items c LEFT JOIN contest_entries e ON e.contest_id = c.id WHERE c.kind = 'contests'"
             " GROUP BY c.id ORDER BY c.opens_at DESC, c.id DESC")
         return [ContestCounts(*row) for row in rows]
-
-    async def definition(self, contest_id: int) -> str | None:
-        rows = await self._db.execute_fetchall("SELECT definition FROM contests WHERE id = ?", (contest_id,))
-        return rows[0][0] if rows else None
 
     async def author(self, entry_id: int) -> tuple[str, str, str] | None:
         """(channel, external id, language) of the work's author, or None when they are gone
@@ -176,13 +181,6 @@ class Contests:
             " WHERE e.contest_id = ? AND e.status = 'approved'"
             " GROUP BY e.id ORDER BY e.category, votes DESC, e.id", (contest_id,))
         return [Standing(Entry(*row[:6]), row[6]) for row in rows]
-
-    async def finished(self, moment: str, limit: int = 5) -> list[str]:
-        """Definitions of contests whose voting has closed, the latest first: their results."""
-        rows = await self._db.execute_fetchall(
-            "SELECT definition FROM contests WHERE voting_closes_at <= ? ORDER BY voting_closes_at DESC, id LIMIT ?",
-            (moment, limit))
-        return [row[0] for row in rows]
 
     async def search(self, query: str, *, contest_id: int | None = None, status: str | None = None,
                      limit: int = 50, offset: int = 0) -> tuple[list[Entry], int]:

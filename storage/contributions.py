@@ -72,7 +72,7 @@ class Contributions:
 
     async def _erase_survey_answers(self, resident_id: int, outcome: Outcome) -> None:
         rows = await self._db.execute_fetchall(
-            "SELECT r.id, r.answers, s.definition FROM survey_responses r JOIN surveys s ON s.id = r.survey_id"
+            "SELECT r.id, r.answers, s.definition FROM survey_responses r JOIN content_items s ON s.id = r.survey_id"
             " WHERE r.resident_id = ?", (resident_id,))
         for response_id, answers_json, definition in rows:
             answers = json.loads(answers_json)

@@ -58,7 +58,8 @@ class Exports:
 
     async def surveys(self) -> list[tuple[int, str, dict[str, Any]]]:
         """(id, key, definition) of every survey, for one sheet or file per survey."""
-        rows = await self._db.execute_fetchall("SELECT id, key, definition FROM surveys ORDER BY id")
+        rows = await self._db.execute_fetchall(
+            "SELECT id, key, definition FROM content_items WHERE kind = 'surveys' ORDER BY id")
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
 
     async def survey_responses(self, survey_id: int, personal: bool,

@@ -63,13 +63,3 @@ class Polls:
             "SELECT c.option_key, count(*), sum(c.score) FROM ballot_choices c"
             " JOIN ballots b ON b.id = c.ballot_id WHERE b.poll_id = ? GROUP BY c.option_key", (poll_id,))
         return Tally(voters, {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows})
-
-    async def closed_unannounced(self, moment: str) -> list[str]:
-        rows = await self._db.execute_fetchall(
-            "SELECT key FROM polls WHERE closes_at <= ? AND results_sent_at IS NULL ORDER BY closes_at", (moment,))
-        return [r[0] for r in rows]
-
-    async def mark_announced(self, key: str) -> bool:
-        cursor = await self._db.execute(
-            "UPDATE polls SET results_sent_at = ? WHERE key = ? AND results_sent_at IS NULL", (now(), key))
-        return cursor.rowcount == 1

@@ -16,6 +16,7 @@ from storage.moderation import Moderation
 from storage.outbox import Outbox
 from storage.phone_codes import PhoneCodes
 from storage.polls import Polls
+from storage.ports.content import ContentStore
 from storage.privacy import Privacy
 from storage.proposals import Proposals
 from storage.quizzes import Quizzes
@@ -38,7 +39,7 @@ class Repositories:
         self.proposals = Proposals(connection)
         self.subscriptions = Subscriptions(connection)
         self.privacy = Privacy(connection)
-        self.content = Content(connection, cache)
+        self.content: ContentStore = Content(connection, cache)
         self.polls = Polls(connection)
         self.phone_codes = PhoneCodes(connection)
         self.quizzes = Quizzes(connection)

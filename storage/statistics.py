@@ -78,21 +78,24 @@ class Statistics:
 
     async def polls(self) -> list[tuple[str, str]]:
         """(key, definition JSON) of every poll, newest first."""
-        rows = await self._db.execute_fetchall("SELECT key, definition FROM polls ORDER BY opens_at DESC, id DESC")
+        rows = await self._db.execute_fetchall(
+            "SELECT key, definition FROM content_items WHERE kind = 'polls' ORDER BY opens_at DESC, id DESC")
         return [(r[0], r[1]) for r in rows]
 
     async def poll_tally(self, key: str) -> tuple[int, dict[str, tuple[int, int]]]:
         """(ballots, {option: (times chosen, sum of scores)}) of one poll."""
         ballots = await self._db.execute_fetchall(
-            "SELECT count(*) FROM ballots b JOIN polls p ON p.id = b.poll_id WHERE p.key = ?", (key,))
+            "SELECT count(*) FROM ballots b JOIN content_items p ON p.id = b.poll_id"
+            " WHERE p.kind = 'polls' AND p.key = ?", (key,))
         rows = await self._db.execute_fetchall(
             "SELECT c.option_key, count(*), sum(c.score) FROM ballot_choices c"
-            " JOIN ballots b ON b.id = c.ballot_id JOIN polls p ON p.id = b.poll_id"
-            " WHERE p.key = ? GROUP BY 1", (key,))
+            " JOIN ballots b ON b.id = c.ballot_id JOIN content_items p ON p.id = b.poll_id"
+            " WHERE p.kind = 'polls' AND p.key = ? GROUP BY 1", (key,))
         return ballots[0][0], {r[0]: (r[1], r[2]) for r in rows}
 
     async def surveys(self) -> list[tuple[int, str, str]]:
-        rows = await self._db.execute_fetchall("SELECT id, key, definition FROM surveys ORDER BY opens_at DESC, id DESC")
+        rows = await self._db.execute_fetchall("SELECT id, key, definition FROM content_items WHERE kind = 'surveys'"
+                                               " ORDER BY opens_at DESC, id DESC")
         return [(r[0], r[1], r[2]) for r in rows]
 
     async def survey_counts(self, survey_id: int) -> tuple[int, int]:

@@ -75,7 +75,7 @@ class Surveys:
             f"SELECT count(*) FROM survey_responses r WHERE {where}", params))[0][0]
         rows = await self._db.execute_fetchall(
             "SELECT r.id, s.key, s.definition, r.channel, r.completed_at, r.answers FROM survey_responses r"
-            f" JOIN surveys s ON s.id = r.survey_id WHERE {where} ORDER BY r.id DESC LIMIT ? OFFSET ?",
+            f" JOIN content_items s ON s.id = r.survey_id WHERE {where} ORDER BY r.id DESC LIMIT ? OFFSET ?",
             [*params, limit, offset])
         found = []
         for response_id, key, definition_json, channel, completed_at, answers_json in rows:

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from storage.database import Database
+from storage.search import indexed_answers, indexed_words
 from storage.residents import Resident
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "storage" / "migrations"
@@ -64,8 +65,12 @@ def personal_fields(resident: Resident | None, kept_in_state: Collection[str] = 
 
 def database_at_version(path: Path, version: int) -> sqlite3.Connection:
     """A database as an older release left it: the migrations up to ``version`` and no further,
-    made without the bot (so no function or trigger of a later release is there)."""
+    made without the bot (so no function or trigger of a later release is there). The search
+    index's functions are registered, as every release since 0017 registers them: its triggers
+    and the migrations that index existing rows call them."""
     old = sqlite3.connect(path)
+    old.create_function("search_lemmas", 1, indexed_words, deterministic=True)
+    old.create_function("search_answer_lemmas", 2, indexed_answers, deterministic=True)
     for script in sorted(MIGRATIONS.glob("00*.sql")):
         if int(script.name[:4]) <= version:
             old.executescript(script.read_text(encoding="utf-8"))

@@ -20,6 +20,7 @@ from broadcasts.outbox import BroadcastSpec, cancel, create, pause, progress, re
 from broadcasts.templates import TemplateProblem, render, validate
 from channels.webchat.channel import session_ref
 from storage.content import StoredItem
+from storage.ports.content import ContentKind
 from tests.drivers import ROOT, eventually
 from tests.drivers.webchat import WebChatResident
 from tests.drivers.webchat import world as webchat_world
@@ -124,10 +125,10 @@ async def test_audiences_by_topic_channel_language_source_and_poll(tmp_path):
         async with app.db.transaction() as tx:
             gone = await tx.residents.find("webchat", session_ref(unreachable.session).external_id)
             await tx.residents.set_reachable(gone.id, False)
-            await tx.content.store([StoredItem("polls", "park_name", json.dumps({"key": "park_name"}),
+            await tx.content.store([StoredItem(ContentKind.POLLS, "park_name", json.dumps({"key": "park_name"}),
                                                {"opens_at": "2026-01-01T00:00:00+00:00",
-                                                "closes_at": "2027-01-01T00:00:00+00:00"}, {"kind": "single"})])
-            poll_id = (await tx.polls._db.execute_fetchall("SELECT id FROM polls WHERE key = 'park_name'"))[0][0]
+                                                "closes_at": "2027-01-01T00:00:00+00:00"}, {"poll_kind": "single"})])
+            poll_id = (await tx.content.get(ContentKind.POLLS, "park_name"))[0]
             who = await tx.residents.find("webchat", session_ref(voter.session).external_id)
             await tx.polls.cast(poll_id, f"resident:{who.id}", who.id, "webchat", [("urguy", 1)], False)
 

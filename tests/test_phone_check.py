@@ -44,7 +44,7 @@ async def ask_for_a_code(resident, fake: FakeSmsGateway, typed: str = TYPED, sen
 
 async def ballots(world, poll: str = "by_phone") -> list[tuple]:
     rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT b.voter_key, b.channel, c.option_key FROM ballots b JOIN polls p ON p.id = b.poll_id"
+        "SELECT b.voter_key, b.channel, c.option_key FROM ballots b JOIN content_items p ON p.id = b.poll_id"
         " JOIN ballot_choices c ON c.ballot_id = b.id WHERE p.key = ?", (poll,))
     return [tuple(r) for r in rows]
 

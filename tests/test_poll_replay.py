@@ -84,7 +84,8 @@ async def test_a_phone_poll_counts_one_person_once_across_telegram_and_max(tmp_p
         refused = await resident.send_contact("8 (914) 000-11-22")
         assert "уже проголосовали" in all_text(refused)
         rows = await world.app.db.reader.residents._db.execute_fetchall(
-            "SELECT b.voter_key, b.channel FROM ballots b JOIN polls p ON p.id = b.poll_id WHERE p.key = 'by_phone'")
+            "SELECT b.voter_key, b.channel FROM ballots b JOIN content_items p ON p.id = b.poll_id"
+            " WHERE p.kind = 'polls' AND p.key = 'by_phone'")
         assert [tuple(r) for r in rows] == [("phone:+79140001122", "telegram")]
 
 

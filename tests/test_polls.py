@@ -29,7 +29,7 @@ async def world(tmp_path):
 async def tally(world, key: str) -> dict[str, int]:
     rows = await world.app.db.reader.residents._db.execute_fetchall(
         "SELECT c.option_key, count(*) FROM ballot_choices c JOIN ballots b ON b.id = c.ballot_id"
-        " JOIN polls p ON p.id = b.poll_id WHERE p.key = ? GROUP BY c.option_key", (key,))
+        " JOIN content_items p ON p.id = b.poll_id WHERE p.key = ? GROUP BY c.option_key", (key,))
     return {r[0]: r[1] for r in rows}
 
 
@@ -213,4 +213,5 @@ async def test_a_bad_file_loaded_from_the_cli_changes_nothing(tmp_path):
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "polls[2].kind" in refused.stderr and "ничего не изменено" in refused.stderr
     db = sqlite3.connect(tmp_path / "c.db")
-    assert db.execute("SELECT kind FROM polls WHERE key = 'zones'").fetchone() == ("multiple",)
+    assert db.execute("SELECT poll_kind FROM content_items WHERE kind = 'polls' AND key = 'zones'").fetchone() == (
+        "multiple",)

@@ -30,7 +30,7 @@ async def attempts(world, key: str) -> list[tuple[int, int, bool]]:
     """(score, answered, finished) of every attempt at the quiz ``key``."""
     rows = await world.app.db.reader.residents._db.execute_fetchall(
         "SELECT a.score, a.answered, a.finished_at IS NOT NULL FROM quiz_attempts a"
-        " JOIN quizzes q ON q.id = a.quiz_id WHERE q.key = ? ORDER BY a.id", (key,))
+        " JOIN content_items q ON q.id = a.quiz_id WHERE q.key = ? ORDER BY a.id", (key,))
     return [(r[0], r[1], bool(r[2])) for r in rows]
 
 
