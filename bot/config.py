@@ -19,6 +19,7 @@ from typing import Any, Literal, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from bot.validation_ru import russian
+from bot.yaml_reading import safe_load
 
 ENV_PREFIX = "SOUCHASTIE_"
 RESERVED_ENV = {"SOUCHASTIE_CONFIG"}
@@ -717,7 +718,7 @@ def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | N
         if not path.exists():
             raise ConfigError(f"{path}: файл настроек не найден")
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
             raise ConfigError(f"{path}: это не YAML: {' '.join(str(error).split())}") from error
         if not isinstance(raw, dict):
