@@ -22,7 +22,10 @@ STAMP = VENV / ".installed-from"
 
 COMMANDS = {
     "run": ["-m", "bot", "run"],
-    "test": ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+    # One test process per core (at most four: each may start Chromium), a test file kept whole
+    # on one process so its module-wide fixtures (a browser, a town) start once.
+    "test": ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", "--maxprocesses", "4",
+             "--dist", "loadfile"],
     "bench": ["-m", "bench"],
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bot.yaml_reading import safe_load
 
 
 class Texts:
@@ -24,7 +24,7 @@ class Texts:
     def load(cls, folder: Path, default: str) -> "Texts":
         catalogues = {}
         for path in sorted(Path(folder).glob("*.yaml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = safe_load(path.read_text(encoding="utf-8")) or {}
             catalogues[path.stem] = _flatten(data)
         return cls(catalogues, default)
 

@@ -29,6 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, YamlConfigSettingsSource
 
 from bot.validation_ru import russian
+from bot.yaml_reading import safe_load
 
 ENV_PREFIX = "SOUCHASTIE_"
 RESERVED_ENV = {"SOUCHASTIE_CONFIG"}   # the config file's own path (bot/cli.py), not a setting
@@ -104,7 +105,7 @@ class ConfigFileSource(YamlConfigSettingsSource):
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
         try:
-            raw = super()._read_file(file_path)
+            raw = safe_load(Path(file_path).read_text(encoding="utf-8")) or {}  # libyaml when it is there
         except yaml.YAMLError as error:
             raise ConfigError(f"{file_path}: это не YAML: {' '.join(str(error).split())}") from error
         if not isinstance(raw, dict):

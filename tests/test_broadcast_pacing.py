@@ -28,6 +28,8 @@ import sqlite3
 import time
 from contextlib import contextmanager
 
+import pytest
+
 from bot.channel import Channel, Throughput
 from bot.plurals import grouped
 from broadcasts.audience import Audience
@@ -38,6 +40,9 @@ from tests.drivers import eventually, test_settings
 from tests.drivers.telegram import bot_environment
 from tests.fakes.telegram import FakeTelegram
 from tests.process import BotProcess
+
+# Rates read off the clock: with the suite on several processes, nothing else runs meanwhile.
+pytestmark = pytest.mark.alone
 
 RECIPIENTS = 2000
 FIRST_CHAT = 408_700_000

@@ -129,13 +129,80 @@ def load_world(channel: str) -> Callable[[Path], AsyncContextManager[World]]:
 
 async def wait_handled(app: Application, channel: str, update_id: str, timeout: float = 10.0) -> None:
     """Wait until an update is stored, processed, and its replies handed to the channel."""
-    async def done() -> bool:
-        rows = await app.db.reader.residents._db.execute_fetchall(
-            "SELECT i.processed_at IS NOT NULL,"
-            " (SELECT count(*) FROM outbox o WHERE o.inbox_id = i.id AND o.status = 'pending')"
-            " FROM inbox i WHERE i.channel = ? AND i.update_id = ?", (channel, update_id))
-        return bool(rows) and bool(rows[0][0]) and rows[0][1] == 0
-    await eventually(done, timeout)
+    watch = _HANDLED_WATCHES.get(id(app))
+    if watch is None or watch.app is not app or watch.loop is not asyncio.get_running_loop():
+        watch = _HANDLED_WATCHES[id(app)] = _HandledWatch(app)
+    await watch.wait(channel, update_id, timeout)
 
 
-test_settings.__test__ = False  # a helper with a test-like name, not a test
+class _HandledWatch:
+    """One poll of the inbox for every resident of an application waiting on an update.
+
+    With hundreds of residents in flight (the poll replay), one query per resident every tick
+    crowded the bot's own reads off the shared reader connection; one query for all of them
+    asks the same question per update: stored, processed, and nothing of it pending."""
+
+    INTERVAL = 0.02
+    PAIRS_PER_QUERY = 400  # two parameters a pair, under SQLite's smallest variable limit
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.loop = asyncio.get_running_loop()
+        self.waiting: dict[tuple[str, str], list[asyncio.Future[None]]] = {}
+        self.poller: asyncio.Task[None] | None = None
+
+    async def wait(self, channel: str, update_id: str, timeout: float) -> None:
+        done: asyncio.Future[None] = self.loop.create_future()
+        key = (channel, str(update_id))
+        self.waiting.setdefault(key, []).append(done)
+        if self.poller is None or self.poller.done():
+            self.poller = asyncio.create_task(self._poll())
+        try:
+            await asyncio.wait_for(asyncio.shield(done), timeout)
+        except TimeoutError:
+            raise AssertionError(f"condition not met within {timeout} s") from None
+        finally:
+            waiters = self.waiting.get(key, [])
+            if done in waiters:
+                waiters.remove(done)
+                if not waiters:
+                    del self.waiting[key]
+
+    async def _poll(self) -> None:
+        try:
+            await self._poll_while_waited()
+        finally:  # idle: forget the application, so a stopped one is not kept alive
+            if _HANDLED_WATCHES.get(id(self.app)) is self and not self.waiting:
+                del _HANDLED_WATCHES[id(self.app)]
+
+    async def _poll_while_waited(self) -> None:
+        while self.waiting:
+            try:
+                finished = await self._finished(list(self.waiting))
+            except Exception as error:  # the database closed under a waiter: each sees why
+                for key in list(self.waiting):
+                    for done in self.waiting.pop(key):
+                        if not done.done():
+                            done.set_exception(error)
+                return
+            for key in finished:
+                for done in self.waiting.pop(key, []):
+                    if not done.done():
+                        done.set_result(None)
+            await asyncio.sleep(self.INTERVAL)
+
+    async def _finished(self, keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        finished = []
+        for start in range(0, len(keys), self.PAIRS_PER_QUERY):
+            chunk = keys[start:start + self.PAIRS_PER_QUERY]
+            pairs = ", ".join("(?, ?)" for _ in chunk)
+            rows = await self.app.db.reader.residents._db.execute_fetchall(
+                "SELECT i.channel, i.update_id FROM inbox i"
+                f" WHERE (i.channel, i.update_id) IN (VALUES {pairs}) AND i.processed_at IS NOT NULL"
+                " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.inbox_id = i.id AND o.status = 'pending')",
+                [value for key in chunk for value in key])
+            finished.extend((row[0], row[1]) for row in rows)
+        return finished
+
+
+_HANDLED_WATCHES: dict[int, _HandledWatch] = {}  # by id(app): an Application is not hashable

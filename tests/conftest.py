@@ -1,0 +1,63 @@
+"""Shared test hooks: what lets the suite run on several processes (pytest-xdist)."""
+from __future__ import annotations
+
+import fcntl
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "alone: measures rates on the clock, so no other test runs beside it")
+
+
+@pytest.fixture(autouse=True)
+def room(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A test marked ``alone`` has the machine to itself while the suite runs on several
+    processes: the others wait before their next test until it is done. Every other test
+    shares the room. One process alone (pytest without -n) needs no lock."""
+    if not hasattr(request.config, "workerinput"):
+        yield
+        return
+    shared = tmp_path_factory.getbasetemp().parent  # one folder for every worker of this run
+    with _in_the_room(shared, alone=request.node.get_closest_marker("alone") is not None):
+        yield
+
+
+@contextmanager
+def _in_the_room(folder: Path, alone: bool) -> Iterator[None]:
+    """A readers-writer lock between processes with flock: the door (taken by a test that
+    wants to be alone for as long as it runs) keeps new tests out while it waits, so it is
+    not starved by tests that keep overlapping."""
+    with open(folder / "door.lock", "a") as door, open(folder / "room.lock", "a") as room:
+        fcntl.flock(door, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(room, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            if not alone:
+                fcntl.flock(door, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(room, fcntl.LOCK_UN)
+            fcntl.flock(door, fcntl.LOCK_UN)
+
+
+def _escaped(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Lone surrogates in a report's captured output shown escaped (\\ud800).
+
+    Some tests send text no UTF-8 can hold, and the bot logs it; the suite runs on several
+    processes (pytest-xdist), which carry each report as UTF-8 and stop a worker whose report
+    cannot be encoded. Only the report is escaped: the test saw the text as it was."""
+    report.sections = [(title, _escaped(content)) for title, content in report.sections]
+    if report.longrepr is not None:
+        failure = str(report.longrepr)
+        if _escaped(failure) != failure:  # a failure that quotes such text: told as plain text
+            report.longrepr = _escaped(failure)
