@@ -107,6 +107,9 @@ def test_settings(tmp_path: Path, **environment: str) -> Settings:
     return load_settings(ROOT / "config.yaml", {**base, **environment})
 
 
+test_settings.__test__ = False  # a helper that test modules import, not a test
+
+
 async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
     """Poll ``check`` (sync or async) until it returns a truthy value; fail after ``timeout``."""
     deadline = asyncio.get_running_loop().time() + timeout
