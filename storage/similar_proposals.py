@@ -9,7 +9,9 @@ rebuilds the index from scratch. It reads through the reader connection, so a tr
 in progress (and perhaps rolled back) never enters it.
 
 What residents are offered: only proposals in ``proposals.similar_statuses`` (those a moderator
-has let through; never spam, duplicates or the ones found not feasible), never their own.
+has let through; never spam, duplicates or the ones found not feasible), never their own. They
+are looked up in an index of those alone, kept beside the whole one: a town's new proposals
+share words by the hundred, and a resident's «Отправить» should not walk them all.
 Moderators see any proposal but spam and the duplicates already merged.
 """
 from __future__ import annotations
@@ -40,6 +42,7 @@ class SimilarProposals:
         self._db = connection
         self.index = index or SimilarityIndex()
         self._seen = 0  # the latest revision taken into the index
+        self._public: dict[frozenset[str], SimilarityIndex] = {}  # statuses → their proposals alone
 
     async def refresh(self) -> None:
         """Take into the index what changed since the last look."""
@@ -50,11 +53,30 @@ class SimilarProposals:
         rows = await self._db.execute_fetchall(
             "SELECT id, text, status, resident_id, revision FROM proposals WHERE revision > ?", (self._seen,))
         self._seen = await self._take(self.index, rows, self._seen)
+        for statuses, public in self._public.items():
+            for row in rows:
+                self._sort(public, statuses, row[0])
         if len(self.index) != count:  # a proposal was deleted: start over, in a new index swapped in whole
             fresh = SimilarityIndex()
             seen = await self._take(fresh, await self._db.execute_fetchall(
                 "SELECT id, text, status, resident_id, revision FROM proposals"), 0)
-            self.index, self._seen = fresh, seen
+            self.index, self._seen, self._public = fresh, seen, {}
+
+    def _sort(self, public: SimilarityIndex, statuses: frozenset[str], proposal_id: int) -> None:
+        """Into the index of public proposals, or out of it, as the proposal's status says now."""
+        entry = self.index.entry(proposal_id)
+        if entry is not None and entry.status in statuses:
+            public.put_entry(entry)
+        else:
+            public.remove(proposal_id)
+
+    def _public_index(self, statuses: frozenset[str]) -> SimilarityIndex:
+        public = self._public.get(statuses)
+        if public is None:
+            public = self._public[statuses] = SimilarityIndex()
+            for proposal_id in self.index.ids():
+                self._sort(public, statuses, proposal_id)
+        return public
 
     @staticmethod
     async def _take(index: SimilarityIndex, rows: Iterable, seen: int) -> int:
@@ -72,9 +94,9 @@ class SimilarProposals:
         """The public proposals most like ``text``, not the resident's own."""
         shown = frozenset(statuses)
         await self.refresh()
-        found = self.index.similar(
+        found = self._public_index(shown).similar(
             text, limit=limit, threshold=threshold,
-            keep=lambda entry: entry.status in shown and (resident_id is None or entry.resident_id != resident_id))
+            keep=lambda entry: resident_id is None or entry.resident_id != resident_id)
         return await self._described(found)
 
     async def for_moderator(self, proposal_id: int, *, limit: int, threshold: float) -> list[SimilarProposal]:

@@ -24,3 +24,23 @@ def test_the_offer_is_right_four_times_in_five_and_finds_most_of_the_same_ideas(
     assert precision >= PRECISION_FLOOR and recall >= RECALL_FLOOR, (precision, recall)
     _, baseline, _ = at_recall(pairs, overlap_scores(pairs), recall)
     assert precision >= baseline + OVER_THE_BASELINE, (precision, baseline)
+
+
+def test_an_index_grown_one_proposal_at_a_time_decides_as_a_fresh_one():
+    """A town's index grows one proposal at a time between lookups, and its word weights are
+    worked out again only once it has grown by a share (storage/similarity.STALE_SHARE): the
+    offers it makes must be those of an index built at once."""
+    from storage.similarity import SimilarityIndex
+
+    pairs = load_pairs()
+    texts = sorted({text for pair in pairs for text in (pair.first, pair.second)})
+    grown = SimilarityIndex()
+    for number, text in enumerate(texts, 1):
+        grown.put(number, text, "accepted", None)
+        grown.similar(text, limit=3, threshold=0.0)  # a lookup after each proposal fills the caches
+    number = {text: n for n, text in enumerate(texts, 1)}
+    stale = [grown.score(pair.first, number[pair.second]) for pair in pairs]
+    fresh = lemma_scores(pairs)
+    assert max(abs(a - b) for a, b in zip(stale, fresh)) <= 0.05
+    threshold = ProposalSettings().similar_threshold
+    assert precision_recall(pairs, stale, threshold) == precision_recall(pairs, fresh, threshold)
