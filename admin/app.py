@@ -82,7 +82,7 @@ class Panel:
     @property
     def clock(self) -> LocalTime:
         """The town's clock: every time on a page is in it, every time staff type is read in it."""
-        return LocalTime(self.settings.project.time_zone)
+        return self.settings.project.clock
 
 
 PANEL = web.AppKey("admin.panel", Panel)
@@ -245,7 +245,7 @@ def setup_admin(web_app: web.Application, db: Database, dispatcher: Dispatcher, 
         sub.router.add_routes(importlib.import_module(name).routes)
     sub.router.add_get("/static/{name}", static_file)
     paths = frozenset("/admin" + (resource.canonical or "") for resource in sub.router.resources())
-    sub[PANEL] = Panel(db, dispatcher, settings, texts, templates(LocalTime(settings.project.time_zone)),
+    sub[PANEL] = Panel(db, dispatcher, settings, texts, templates(settings.project.clock),
                        settings.server.public_url.startswith("https://"), paths,
                        networks(settings.server.trusted_proxies), LoginThrottle(settings.admin), sms)
     web_app.router.add_get("/admin", lambda request: web.HTTPFound("/admin/"))

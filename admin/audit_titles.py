@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from admin.roles import ROLE_TITLES
-from admin.titles import CHANNEL_TITLES, STATUS_TITLES, VERDICT_TITLES
+from admin.titles import CHANNEL_TITLES, STATUS_TITLES, VERDICT_TITLES, WORK_STATUS_TITLES
 
 ACTION_TITLES = {
     "login": "Вход в панель",
@@ -40,7 +40,6 @@ ACTION_TITLES = {
     "proposal.forget_author": "Данные автора предложения удалены",
 }
 # A contest work's statuses (storage/contests.py), beside the proposals' in «было» and «стало».
-WORK_STATUS_TITLES = {"pending": "ждёт проверки", "approved": "одобрена", "rejected": "отклонена"}
 
 YES_NO = {True: "да", False: "нет"}
 BROADCAST_SENDING = {"now": "сейчас", "draft": "черновик, не отправляется", "scheduled": "по расписанию"}

@@ -20,7 +20,7 @@ from admin.app import Panel, panel, redirect, render
 from admin.audit import record
 from admin.numbers import page_number, path_id
 from admin.roles import BROADCASTS, CONTENT, PROPOSALS, current_user, require
-from admin.titles import CHANNEL_TITLES
+from admin.titles import CHANNEL_TITLES, WORK_STATUS_TITLES
 from bot.content import Contest, text_in
 from broadcasts import outbox
 from broadcasts.audience import Audience
@@ -33,7 +33,6 @@ from storage.repositories import Repositories
 routes = web.RouteTableDef()
 VIEW = (PROPOSALS, CONTENT, BROADCASTS)  # who sees the works; only PROPOSALS decides
 TABS = {"pending": "Ждут проверки", "approved": "Одобрены", "rejected": "Отклонены"}
-STATUS_TITLES = {"pending": "ждёт проверки", "approved": "одобрена", "rejected": "отклонена"}
 PAGE_SIZE = 30
 MAX_REASON = 500
 # Offered under the reason field (the moderator may write any other): the usual ones in a
@@ -84,7 +83,7 @@ async def works_page(request: web.Request) -> web.StreamResponse:
                   more=len(works) > PAGE_SIZE, page=page, tab=status, tabs=TABS, counts=counts,
                   categories={o.key: text_in(o.title, "ru") for o in contest.categories},
                   ages={o.key: text_in(o.title, "ru") for o in contest.age_groups},
-                  channels=CHANNEL_TITLES, statuses=STATUS_TITLES, quick_reasons=QUICK_REASONS,
+                  channels=CHANNEL_TITLES, statuses=WORK_STATUS_TITLES, quick_reasons=QUICK_REASONS,
                   topics=topics, default_topic=_default_topic(topics),
                   voting_over=voting_over, voting_closes=contest.voting_closes)
 

@@ -39,7 +39,7 @@ class Words:
 
     @classmethod
     def of(cls, settings: Settings) -> Words:
-        return cls(LocalTime(settings.project.time_zone), settings.proposals.receipt_prefix,
+        return cls(settings.project.clock, settings.proposals.receipt_prefix,
                    {c.key: c.title_in("ru") for c in settings.proposals.categories},
                    {p.key: p.title for p in settings.proposals.reception_points})
 

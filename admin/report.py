@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from admin.tagcloud import count_forms, lemmas
 from bot.config import Settings
 from bot.events import ResidentRef
-from bot.localtime import LocalTime
 from bot.replies import Reply
 from storage.repositories import Repositories
 
@@ -26,7 +25,7 @@ def last_finished_week(today: date) -> tuple[date, date]:
 
 
 async def build_report(reader: Repositories, settings: Settings, start: date, end: date) -> str:
-    clock = LocalTime(settings.project.time_zone)
+    clock = settings.project.clock
     since, until = clock.midnight(start), clock.midnight(end)
     titles = {c.key: c.title_in("ru") for c in settings.proposals.categories}
     categories = await reader.statistics.proposals_by_category(since, until)
@@ -47,7 +46,7 @@ async def build_report(reader: Repositories, settings: Settings, start: date, en
 
 async def send_weekly_report(dispatcher, settings: Settings, today: date | None = None) -> bool:
     """Write and send the report of the last finished week, once; True when it was made now."""
-    clock = LocalTime(settings.project.time_zone)
+    clock = settings.project.clock
     start, end = last_finished_week(today or clock.today())
     week = start.isoformat()
     reader = dispatcher.db.reader

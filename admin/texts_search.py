@@ -13,16 +13,17 @@ from aiohttp import web
 
 from admin.app import panel, render
 from admin.roles import STATISTICS, require
+from admin.titles import WORK_STATUS_TITLES
+from bot.content import text_in
 from storage.ports.content import ContentKind
 
 routes = web.RouteTableDef()
 RESULTS = 50
 QUERY_CHARACTERS = 200
-WORK_STATUSES = {"pending": "ждёт проверки", "approved": "одобрена", "rejected": "отклонена"}
 
 
 def _ru(texts: dict[str, str] | None, fallback: str) -> str:
-    return (texts or {}).get("ru") or next(iter((texts or {}).values()), "") or fallback
+    return text_in(texts or {}, "ru") or fallback
 
 
 def _contest_titles(definitions: list[str]) -> dict[str, str]:
@@ -51,5 +52,5 @@ async def texts_search(request: web.Request) -> web.StreamResponse:
                             "answers": [(questions.get(key, key), text) for key, text in response.text_answers]})
         works, works_total = await reader.contests.search(query, limit=RESULTS)
     return render(request, "texts_search.html", q=query, answers=answers, answers_total=answers_total,
-                  works=works, works_total=works_total, results=RESULTS, work_statuses=WORK_STATUSES,
+                  works=works, works_total=works_total, results=RESULTS, work_statuses=WORK_STATUS_TITLES,
                   titles=_contest_titles(await reader.content.all(ContentKind.CONTESTS)) if works else {})

@@ -31,5 +31,7 @@ assert set(STATUS_TITLES) == set(STATUSES) and set(VERDICT_TITLES) == set(VERDIC
 def titled(keys: list[str] | tuple[str, ...], titles: Mapping[str, str]) -> list[tuple[str, str]]:
     """(key, title) pairs for a form's options: the key is sent, the title is shown."""
     return [(key, titles.get(key, key)) for key in keys]
+# A contest work's moderation state (contest_entries.status).
+WORK_STATUS_TITLES = {"pending": "ждёт проверки", "approved": "одобрена", "rejected": "отклонена"}
 BROADCAST_STATUS_TITLES = {"draft": "черновик", "scheduled": "запланирована", "sending": "идёт отправка",
                            "paused": "на паузе", "done": "завершена", "cancelled": "отменена"}

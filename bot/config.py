@@ -22,6 +22,7 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.localtime import LocalTime, zone_named
 from bot.settings_sources import (ENV_PREFIX, ConfigError, ConfigFileSource,  # noqa: F401  (ConfigError: re-exported)
                                   EnvironmentSource, explain)
 
@@ -97,10 +98,13 @@ class ProjectSettings(Section):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from bot.localtime import zone_named
-
         zone_named(value)
         return value
+
+    @property
+    def clock(self) -> LocalTime:
+        """The town's clock: every time shown is turned into it, every time typed read in it."""
+        return LocalTime(self.time_zone)
 
 
 class PrivacySettings(Section):

@@ -67,10 +67,14 @@ class LocalTime:
         moment = self.at(stamp)
         return moment.strftime(pattern) if moment else ""
 
-    def label(self, when: datetime | None = None) -> str:
+    def label(self, when: str | datetime | None = None) -> str:
         """«UTC+9» at a moment (now by default): the offset can change with the law."""
-        moment = when or datetime.now(timezone.utc)
+        moment = parse_stamp(when) or datetime.now(timezone.utc)
         return offset_label(moment.astimezone(self.zone).utcoffset())
+
+    def stated(self, stamp: str | datetime | None) -> str:
+        """The town's time with its offset, for text without a page footer: «10.06.2027 10:00 (UTC+9)»."""
+        return f"{self.text(stamp)} ({self.label(stamp)})" if stamp else ""
 
     def from_wall(self, wall: datetime) -> datetime:
         """A time staff typed in the town's wall clock, as aware UTC; aware input is kept."""

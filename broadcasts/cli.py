@@ -24,7 +24,6 @@ from typing import TextIO
 from admin.titles import BROADCAST_STATUS_TITLES, CHANNEL_TITLES
 from bot.cli_values import UnknownValue, known, number, town_time, resident_languages
 from bot.config import Settings
-from bot.localtime import LocalTime
 from bot.plurals import counted, grouped
 from bot.progress import CELLS, Bar, line
 from bot.running import bot_running
@@ -160,7 +159,7 @@ async def _create(db, settings: Settings, arguments: argparse.Namespace, out: Te
     if arguments.text_en:
         texts["en"] = arguments.text_en
     validate(texts)
-    send_at = LocalTime(settings.project.time_zone).typed(arguments.at) if arguments.at else None
+    send_at = settings.project.clock.typed(arguments.at) if arguments.at else None
     buttons = [[{"label": label, "url": url}] for label, url in (_pair(v, "--link") for v in arguments.link)]
     media = [{"kind": kind, "url": url} for kind, url in (_pair(v, "--media") for v in arguments.media)]
     await _check_audience(db, settings, arguments)
@@ -176,8 +175,7 @@ async def _create(db, settings: Settings, arguments: argparse.Namespace, out: Te
         _print_preview(texts, buttons, media, settings, out)
         print("Пробный запуск: рассылка не создана", file=out)
         return 0
-    local = LocalTime(settings.project.time_zone)
-    when = f" {local.text(send_at)} ({local.label(send_at)})" if send_at is not None else ""
+    when = f" {settings.project.clock.stated(send_at)}" if send_at is not None else ""
     question = f"Будет отправлено{when} {counted(total, RESIDENTS_TO)}. Создать рассылку? [д/Н] "
     if not arguments.yes:
         if not answers.isatty():
@@ -227,16 +225,16 @@ async def _status(db, settings: Settings, broadcast_id: int, out: TextIO) -> int
     if row is None:
         print(f"Рассылки № {broadcast_id} нет", file=sys.stderr)
         return 2
-    local = LocalTime(settings.project.time_zone)
+    local = settings.project.clock
     shown = await progress(db, broadcast_id)
     print(f"Рассылка № {row.id}: {row.title}", file=out)
     status = _status_title(shown.status)
     if row.status == "scheduled":
-        status += f" (отправка {local.text(row.send_at)}, {local.label(local.at(row.send_at))})"
+        status += f" (отправка {local.text(row.send_at)}, {local.label(row.send_at)})"
     lines = [("состояние", status), ("кому", Audience(**row.audience).describe()), ("получателей", shown.total),
              ("отправлено", shown.sent), ("ошибок", shown.failed), ("неизвестно", shown.unknown),
              ("в очереди", shown.pending), ("отправляется", shown.sending), ("пропущено", shown.skipped)]
-    lines += [(label, f"{local.text(getattr(row, name))} ({local.label(local.at(getattr(row, name)))})")
+    lines += [(label, local.stated(getattr(row, name)))
               for label, name in (("создана", "created_at"), ("начата", "started_at"), ("закончена", "finished_at"))
               if getattr(row, name)]
     for label, value in lines:

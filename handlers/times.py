@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.localtime import LocalTime
 from bot.routing import Context
 
 
 def town_time(ctx: Context, stamp: str | datetime, format_key: str = "formats.date_time") -> str:
-    return LocalTime(ctx.settings.project.time_zone).text(stamp, ctx.t(format_key))
+    return ctx.settings.project.clock.text(stamp, ctx.t(format_key))
 
 
 def town_date(ctx: Context, stamp: str | datetime) -> str:

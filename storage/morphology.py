@@ -61,17 +61,3 @@ def lemma_options(form: str) -> tuple[str, ...]:
             options.append(item)
     return tuple(options)
 
-
-def lemma(form: str) -> str:
-    """A word form's most likely dictionary form."""
-    return lemma_options(form.lower())[0]
-
-
-def lemmas(text: str) -> list[str]:
-    """Every word of a text as its most likely lemma, in order."""
-    return [lemma(word) for word in WORD.findall(text or "")]
-
-
-def meaningful_lemmas(text: str) -> list[str]:
-    """The lemmas that carry meaning: stop words and one-letter words left out."""
-    return [item for item in lemmas(text) if len(item) > 1 and item not in STOP_WORDS]
