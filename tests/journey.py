@@ -75,3 +75,13 @@ async def propose(resident: Resident, text: str = "Поставить скаме
     receipt = next(word.rstrip(".") for word in words if word.startswith("П-"))
     assert "menu:propose" in last_buttons(done)
     return receipt
+
+
+async def send_contest_work(resident: Resident, text: str, contest: str = "drawings", category: str = "drawing",
+                            age: str = "age_10_13") -> list[BotMessage]:
+    """From the main menu, a contest work with a photo and ``text``; the bot's answer to the text."""
+    for payload in ("menu:contests", f"contest:{contest}", f"cpage:{contest}:enter", f"ccat:{contest}:{category}",
+                    f"cage:{contest}:{age}"):
+        await resident.press(payload)
+    await resident.send_photo(JPEG)
+    return await resident.send_text(text)

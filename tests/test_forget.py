@@ -20,7 +20,7 @@ from tests.drivers import eventually, load_content_into, load_world
 from tests.drivers.webchat import API
 from tests.drivers.webchat import world as webchat_world
 from tests.drivers.whatsapp import webhook_body
-from tests.journey import JPEG, all_text, last_buttons, onboard, propose
+from tests.journey import JPEG, all_text, last_buttons, onboard, propose, send_contest_work
 from tests.stored import database_at_version
 
 CONTENT = Path(__file__).parent / "fixtures" / "content"
@@ -225,13 +225,7 @@ async def _survey_and_contest(world, resident) -> None:
     await resident.send_text("40")
     await resident.send_photo(JPEG)
     await resident.press("sa:opinion:6:_skip")
-    await resident.press("menu:contests")
-    await resident.press("contest:drawings")
-    await resident.press("cpage:drawings:enter")
-    await resident.press("ccat:drawings:drawing")
-    await resident.press("cage:drawings:age_10_13")
-    await resident.send_photo(JPEG)
-    sent = await resident.send_text(f"Парк с озером {SECRET}")
+    sent = await send_contest_work(resident, f"Парк с озером {SECRET}")
     assert "отправлена на проверку" in all_text(sent)
 
 

@@ -12,7 +12,7 @@ from storage.moderation import ProposalFilter
 from tests.drivers import load_content_into
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world
-from tests.journey import JPEG, all_text, onboard, propose
+from tests.journey import all_text, onboard, propose, send_contest_work
 from tests.stored import database_at_version
 
 CONTENT = Path(__file__).parent / "fixtures" / "content"
@@ -30,13 +30,7 @@ async def answer_survey(w, resident, why_not: str) -> None:
 
 
 async def send_work(resident, text: str) -> None:
-    await resident.press("menu:contests")
-    await resident.press("contest:drawings")
-    await resident.press("cpage:drawings:enter")
-    await resident.press("ccat:drawings:drawing")
-    await resident.press("cage:drawings:age_10_13")
-    await resident.send_photo(JPEG)
-    sent = await resident.send_text(text)
+    sent = await send_contest_work(resident, text)
     assert "отправлена на проверку" in all_text(sent)
 
 
