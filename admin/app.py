@@ -41,8 +41,8 @@ from admin.roles import USER_KEY, NotPermitted, can, current_user, login_redirec
 from admin.throttle import LoginThrottle
 from bot.addresses import Network, client_address, networks
 from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.i18n import Texts
+from bot.core.dispatcher import Dispatcher
+from bot.core.i18n import Texts
 from bot.localtime import DATE_TIME, LocalTime, parse_stamp
 from bot.sms import SmsGateway
 from storage.attachments import AttachmentStore

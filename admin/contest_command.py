@@ -44,7 +44,7 @@ def run(settings: Settings, arguments: argparse.Namespace, out: TextIO = sys.std
 
 
 async def _run(settings: Settings, arguments: argparse.Namespace, out: TextIO) -> int:
-    from bot.i18n import Texts
+    from bot.core.i18n import Texts
     from handlers import LOCALES
     from storage.database import Database
 

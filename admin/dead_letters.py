@@ -19,7 +19,7 @@ from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import INBOX, PERSONAL_DATA, can, current_user, require
 from admin.titles import CHANNEL_TITLES
-from bot.events import Event, Kind
+from bot.core.events import Event, Kind
 from bot.numbers import whole_number
 from storage.inbox import DeadLetter
 

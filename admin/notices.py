@@ -17,9 +17,9 @@ from admin import sms_notices
 from admin.app import Panel
 from admin.audit import record
 from admin.roles import current_user
-from bot.events import ResidentRef
-from bot.payloads import encode
-from bot.replies import Button, Reply
+from bot.core.events import ResidentRef
+from bot.core.payloads import encode
+from bot.core.replies import Button, Reply
 from handlers.corrections import AWAITING, FIX
 from storage.repositories import Repositories
 

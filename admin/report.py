@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 from admin.tagcloud import count_forms, lemmas
 from bot.config import Settings
-from bot.events import ResidentRef
-from bot.replies import Reply
+from bot.core.events import ResidentRef
+from bot.core.replies import Reply
 from storage.repositories import Repositories
 
 

@@ -164,7 +164,7 @@ def seed(path: Path, counts: dict[str, int]) -> None:
 async def broadcast(info: dict[str, Any], counts: dict[str, int], ceilings: dict[str, float],
                     factor: float = 1.0, measure_memory: bool = False) -> dict[str, Any]:
     from bot.config import load_settings
-    from bot.i18n import Texts
+    from bot.core.i18n import Texts
     from broadcasts import outbox
     from broadcasts.audience import Audience
     from broadcasts.service import BroadcastService

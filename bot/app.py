@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.channel import Channel
+from bot.core.channel import Channel
 from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.i18n import Texts
+from bot.core.dispatcher import Dispatcher
+from bot.core.i18n import Texts
 from bot.maintenance import PRUNE_EVERY_SECONDS, forget_leftovers, keep_tidy
 from bot.running import RunningMark
 from bot.scheduler import Scheduler

@@ -81,7 +81,7 @@ class StorageSettings(Section):
 
 
 class InboxSettings(Section):
-    """Stored events that were not processed (bot/dispatcher.py): retried while the bot runs."""
+    """Stored events that were not processed (bot/core/dispatcher.py): retried while the bot runs."""
 
     retry_every_seconds: float = Field(30.0, gt=0)      # how often open rows are looked for and tried again
     retry_older_than_seconds: float = Field(10.0, ge=0)  # only rows stored at least this long ago

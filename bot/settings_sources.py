@@ -29,7 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, YamlConfigSettingsSource
 
 from bot.validation_ru import russian
-from bot.yaml_reading import safe_load
+from bot.core.yaml_reading import safe_load
 
 ENV_PREFIX = "SOUCHASTIE_"
 RESERVED_ENV = {"SOUCHASTIE_CONFIG"}   # the config file's own path (bot/cli.py), not a setting

@@ -37,7 +37,7 @@ from typing import Callable
 
 from bot.config import EpisodeSettings
 from bot.content import Episode, text_in
-from bot.i18n import Texts
+from bot.core.i18n import Texts
 from bot.scheduler import Scheduler
 from broadcasts import outbox
 from broadcasts.audience import Audience

@@ -32,11 +32,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable
 
-from bot.channel import Channel, DeliveryError
-from bot.events import ResidentRef
-from bot.replies import Reply
+from bot.core.channel import Channel, DeliveryError
+from bot.core.events import ResidentRef
+from bot.core.replies import Reply
 from bot.pacing import Pacer
-from bot.retrying import RetryPolicy
+from bot.core.retrying import RetryPolicy
 from broadcasts.templates import TemplateProblem, build_reply, pick, render, uses_name
 from storage.broadcasts import BroadcastRow, Claimed
 from storage.clock import now
@@ -251,7 +251,7 @@ class ChannelSender:
             heapq.heappush(self._again, (asyncio.get_running_loop().time() + wait, again[0].id, again, reply, key))
 
     def _pause(self, attempts: int, error: DeliveryError | None) -> float:
-        """The shared policy's pause (``bot.retrying``); a rate limit holds the whole channel."""
+        """The shared policy's pause (``bot.core.retrying``); a rate limit holds the whole channel."""
         retry_after = float(error.retry_after) if error is not None and error.retry_after is not None else None
         if retry_after is not None:
             self.pacer.hold(asyncio.get_running_loop().time() + retry_after)

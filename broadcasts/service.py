@@ -13,9 +13,9 @@ import asyncio
 import logging
 from typing import Mapping
 
-from bot.channel import Channel
+from bot.core.channel import Channel
 from bot.config import Settings
-from bot.i18n import Texts
+from bot.core.i18n import Texts
 from broadcasts.sender import ChannelSender
 from broadcasts.templates import neutral_name
 from storage.clock import now

@@ -18,9 +18,9 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, n
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.channel import Capabilities
-from bot.rendering import fit
-from bot.replies import Button, Media, Reply
+from bot.core.channel import Capabilities
+from bot.core.rendering import fit
+from bot.core.replies import Button, Media, Reply
 
 VARIABLES = ("name", "language")
 # When a resident has no display name: a neutral form of address.

@@ -10,7 +10,7 @@ menu's about/consent/language buttons and the fallback are.
 """
 from pathlib import Path
 
-from bot.routing import Router
+from bot.core.routing import Router
 
 LOCALES = Path(__file__).parent / "locales"
 

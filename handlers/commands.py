@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from bot.filters import button, command
-from bot.routing import Context, Router
+from bot.core.filters import button, command
+from bot.core.routing import Context, Router
 from handlers.deeplinks import follow, remember
 
 router = Router("commands", open_before_consent=True)  # they lead to steps; each step keeps its own rule

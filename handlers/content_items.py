@@ -8,9 +8,9 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from bot.content import text_in, utc
-from bot.payloads import encode
-from bot.replies import Button
-from bot.routing import Context
+from bot.core.payloads import encode
+from bot.core.replies import Button
+from bot.core.routing import Context
 from handlers.keyboards import to_menu
 from handlers.times import town_time
 from storage.ports.content import ContentKind

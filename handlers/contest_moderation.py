@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from bot.content import Contest, text_in
-from bot.events import ResidentRef
-from bot.replies import Reply
+from bot.core.events import ResidentRef
+from bot.core.replies import Reply
 from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec
 from handlers.contests import results_lines

@@ -8,10 +8,10 @@ PRIMARY KEY of contest_votes makes a second vote in a category impossible.
 from __future__ import annotations
 
 from bot.content import Contest
-from bot.filters import button, state_is
-from bot.payloads import encode
-from bot.replies import Button, Media
-from bot.routing import Context, Router
+from bot.core.filters import button, state_is
+from bot.core.payloads import encode
+from bot.core.replies import Button, Media
+from bot.core.routing import Context, Router
 from handlers.contests import (EXCERPT, PAGE, PER_PAGE, VOTE, VOTE_CATEGORY, current, named, of_this_contest,
                                title, utc_now, voter_key, action)
 from handlers.keyboards import back_cancel

@@ -15,11 +15,11 @@ so a button of another contest or an old message falls through to the fallback a
 from __future__ import annotations
 
 from bot.content import Contest, Option, text_in, utc
-from bot.events import Kind
-from bot.filters import button, kind, state_in, state_is
-from bot.payloads import encode
-from bot.replies import Button
-from bot.routing import Context, Router
+from bot.core.events import Kind
+from bot.core.filters import button, kind, state_in, state_is
+from bot.core.payloads import encode
+from bot.core.replies import Button
+from bot.core.routing import Context, Router
 from handlers.content_items import load, open_items, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu

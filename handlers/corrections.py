@@ -12,9 +12,9 @@ types some, ``handlers.which_text`` asks whether it is the correction or the flo
 """
 from __future__ import annotations
 
-from bot.events import Kind
-from bot.filters import button, kind, state_is
-from bot.routing import Context, Router
+from bot.core.events import Kind
+from bot.core.filters import button, kind, state_is
+from bot.core.routing import Context, Router
 from handlers.idle import CORRECTION_WAIT
 from handlers.keyboards import back_cancel
 

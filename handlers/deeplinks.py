@@ -3,8 +3,8 @@ leads straight to the vote. The link is the resident's source too; when the resi
 consented yet, it is kept and followed right after the consent (and the language, where it is asked)."""
 from __future__ import annotations
 
-from bot.payloads import Payload
-from bot.routing import Context
+from bot.core.payloads import Payload
+from bot.core.routing import Context
 
 PENDING = "then"
 

@@ -10,9 +10,9 @@ Subscribers of the series' topic also get each episode pushed at its air time
 from __future__ import annotations
 
 from bot.content import utc
-from bot.filters import button, command
-from bot.replies import Media
-from bot.routing import Context, Router
+from bot.core.filters import button, command
+from bot.core.replies import Media
+from bot.core.routing import Context, Router
 from broadcasts.episodes import episode_of, episode_text, utc_now
 from handlers.idle import at_menu
 from handlers.keyboards import to_menu

@@ -2,8 +2,8 @@
 step asked again, so a resident never meets silence or a dead end."""
 from __future__ import annotations
 
-from bot.events import Kind
-from bot.routing import Context, Router
+from bot.core.events import Kind
+from bot.core.routing import Context, Router
 
 router = Router("fallback", open_before_consent=True)
 

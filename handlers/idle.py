@@ -3,7 +3,7 @@ that the panel put an idle author into. The author did not choose that wait, so 
 them: a menu button leaves it (the question stays open, its «✏️ Исправить» button still works)."""
 from __future__ import annotations
 
-from bot.filters import state_is
+from bot.core.filters import state_is
 
 CORRECTION_WAIT = "correction:text"
 

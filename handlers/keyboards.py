@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 from bot.content import utc
-from bot.payloads import encode
-from bot.replies import Button
-from bot.i18n import Texts
-from bot.routing import Context
+from bot.core.payloads import encode
+from bot.core.replies import Button
+from bot.core.i18n import Texts
+from bot.core.routing import Context
 
 MENU = "menu"
 NAV = "nav"

@@ -4,9 +4,9 @@ The menu and these buttons are open before consent, one by one; a button added h
 consent unless declared open too."""
 from __future__ import annotations
 
-from bot.filters import button
-from bot.replies import Button
-from bot.routing import Context, Router
+from bot.core.filters import button
+from bot.core.replies import Button
+from bot.core.routing import Context, Router
 from handlers.idle import at_menu
 from handlers.keyboards import main_menu
 

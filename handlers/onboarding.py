@@ -16,10 +16,10 @@ with the version of the consent text the resident saw and the moment they agreed
 """
 from __future__ import annotations
 
-from bot.filters import button, state_is
-from bot.payloads import encode
-from bot.replies import Button
-from bot.routing import Context, Router
+from bot.core.filters import button, state_is
+from bot.core.payloads import encode
+from bot.core.replies import Button
+from bot.core.routing import Context, Router
 from handlers.deeplinks import PENDING, follow, remember, target_of
 
 router = Router("onboarding", open_before_consent=True)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 
-from bot.events import Kind
-from bot.filters import button, kind, state_is
+from bot.core.events import Kind
+from bot.core.filters import button, kind, state_is
 from bot.phones import can_receive_sms, readable
-from bot.replies import Button
-from bot.routing import Context, Router
+from bot.core.replies import Button
+from bot.core.routing import Context, Router
 from handlers import sms_codes, verified_phone
 from handlers.keyboards import back_cancel, to_menu
 from handlers.polls import PHONE, open_poll

@@ -2,7 +2,7 @@
 (``Photo.refused``), each step that asks for photos says it with these words."""
 from __future__ import annotations
 
-from bot.routing import Context
+from bot.core.routing import Context
 
 
 def refusal(ctx: Context) -> str | None:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 
 from bot.content import Poll, text_in, utc
-from bot.events import ResidentRef
-from bot.filters import button, state_is
-from bot.payloads import encode
-from bot.replies import Button, Reply
-from bot.routing import Context, Router
+from bot.core.events import ResidentRef
+from bot.core.filters import button, state_is
+from bot.core.payloads import encode
+from bot.core.replies import Button, Reply
+from bot.core.routing import Context, Router
 from handlers import verified_phone
 from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu

@@ -5,10 +5,10 @@ without them (the default, the first button), or erase their texts and photos to
 """
 from __future__ import annotations
 
-from bot.filters import button, command, state_is
-from bot.payloads import encode
-from bot.replies import Button
-from bot.routing import Context, Router
+from bot.core.filters import button, command, state_is
+from bot.core.payloads import encode
+from bot.core.replies import Button
+from bot.core.routing import Context, Router
 from handlers.idle import at_menu
 from handlers.keyboards import to_menu
 from handlers.times import town_time

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import re
 
-from bot.events import Kind
-from bot.filters import button, kind, state_in, state_is
-from bot.keyboard_memory import normalised
+from bot.core.events import Kind
+from bot.core.filters import button, kind, state_in, state_is
+from bot.core.keyboard_memory import normalised
 from bot.numbers import whole_number
-from bot.payloads import encode
-from bot.replies import Button
-from bot.routing import Context, Router
+from bot.core.payloads import encode
+from bot.core.replies import Button
+from bot.core.routing import Context, Router
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept, refusal

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 
 from bot.content import Quiz, text_in
-from bot.filters import button, state_is
-from bot.payloads import encode
-from bot.replies import Button
-from bot.routing import Context, Router
+from bot.core.filters import button, state_is
+from bot.core.payloads import encode
+from bot.core.replies import Button
+from bot.core.routing import Context, Router
 from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import to_menu

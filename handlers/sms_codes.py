@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from bot.events import ResidentRef
-from bot.i18n import Texts
-from bot.payloads import encode
+from bot.core.events import ResidentRef
+from bot.core.i18n import Texts
+from bot.core.payloads import encode
 from bot.phones import readable
-from bot.replies import Button, Reply
-from bot.routing import Context
+from bot.core.replies import Button, Reply
+from bot.core.routing import Context
 from bot.sms import SmsError, SmsGateway
 from storage.phone_codes import Checked, Issued
 from storage.repositories import Repositories

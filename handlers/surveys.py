@@ -14,11 +14,11 @@ from handlers.idle import at_menu
 from typing import Any
 
 from bot.content import END, Survey, SurveyQuestion, text_in
-from bot.events import Kind
-from bot.filters import button, kind, state_is
-from bot.payloads import encode
-from bot.replies import Button
-from bot.routing import Context, Router
+from bot.core.events import Kind
+from bot.core.filters import button, kind, state_is
+from bot.core.payloads import encode
+from bot.core.replies import Button
+from bot.core.routing import Context, Router
 from handlers.content_items import load, show_open, utc_now
 from handlers.photos import not_kept
 from storage.ports.content import ContentKind

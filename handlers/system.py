@@ -5,9 +5,9 @@ unblocking makes the resident reachable again but does not restore subscriptions
 """
 from __future__ import annotations
 
-from bot.events import Kind
-from bot.filters import kind
-from bot.routing import Context, Router
+from bot.core.events import Kind
+from bot.core.filters import kind
+from bot.core.routing import Context, Router
 
 router = Router("system", open_before_consent=True)  # platform notices, whoever sends them
 

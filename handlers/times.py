@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.routing import Context
+from bot.core.routing import Context
 
 
 def town_time(ctx: Context, stamp: str | datetime, format_key: str = "formats.date_time") -> str:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from bot.phones import e164
-from bot.replies import Button
-from bot.routing import Context
+from bot.core.replies import Button
+from bot.core.routing import Context
 
 # The public links of the channels that vouch for a number, from the ``posters`` settings.
 LINKS = {

@@ -23,11 +23,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from bot.events import Kind
-from bot.filters import button, kind, state_is
-from bot.payloads import encode
-from bot.replies import Button
-from bot.routing import Context, Router
+from bot.core.events import Kind
+from bot.core.filters import button, kind, state_is
+from bot.core.payloads import encode
+from bot.core.replies import Button
+from bot.core.routing import Context, Router
 from handlers import contests, corrections, proposals, surveys
 from handlers.keyboards import back_cancel
 

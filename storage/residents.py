@@ -26,7 +26,7 @@ class Resident:
     reachable: bool = True
     state: str = ""
     state_data: dict[str, Any] = field(default_factory=dict)
-    keyboard: dict[str, Any] = field(default_factory=dict)  # what bot.keyboard_memory keeps
+    keyboard: dict[str, Any] = field(default_factory=dict)  # what bot.core.keyboard_memory keeps
     created_at: str = ""
 
     @property

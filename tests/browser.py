@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from bot.i18n import Texts
+from bot.core.i18n import Texts
 from tests.drivers import CAMPAIGN, load_content_into
 from tests.drivers.panel import PASSWORD as STAFF_PASSWORD
 from tests.drivers.webchat import WebChatWorld

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.keyboard_memory import PAGE, Shown
-from bot.payloads import decode
+from bot.core.keyboard_memory import PAGE, Shown
+from bot.core.payloads import decode
 from storage.residents import Resident as StoredResident
 from tests.drivers import BotMessage, Resident, World
 

@@ -29,7 +29,7 @@ from admin.app import HERE as ADMIN_DIR
 from admin.app import NOTICES
 from admin.exports import FORMATS
 from bot.content import load_content, storable, storable_series
-from bot.events import ResidentRef, text_event
+from bot.core.events import ResidentRef, text_event
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from storage.moderation import STATUSES

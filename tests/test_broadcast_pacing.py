@@ -30,7 +30,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from bot.channel import Channel, Throughput
+from bot.core.channel import Channel, Throughput
 from bot.plurals import grouped
 from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec, create

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from bot.events import ResidentRef
-from bot.replies import Button, Reply
+from bot.core.events import ResidentRef
+from bot.core.replies import Button, Reply
 from channels.max.channel import MaxChannel
 from channels.telegram.channel import TelegramChannel
 from channels.vk import bulk

@@ -18,11 +18,11 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 
-import bot.payloads
-from bot import keyboard_memory
+import bot.core.payloads
+from bot.core import keyboard_memory
 from bot.config import Settings
 from bot.content import ContentFile, load_content
-from bot.routing import steps_needing_consent
+from bot.core.routing import steps_needing_consent
 from channels.webchat.channel import session_ref
 from handlers import get_routers
 from tests.drivers import CAMPAIGN, ROOT, load_content_into, load_world
@@ -94,9 +94,9 @@ def _calls(node: ast.AST, functions: tuple[ast.AST, ...]):
 def _is_encode(module: Any, call: ast.Call) -> bool:
     match call.func:
         case ast.Name(id=name):
-            return getattr(module, name, None) is bot.payloads.encode
+            return getattr(module, name, None) is bot.core.payloads.encode
         case ast.Attribute(value=ast.Name(id=owner), attr="encode"):
-            return getattr(module, owner, None) is bot.payloads
+            return getattr(module, owner, None) is bot.core.payloads
     return False
 
 

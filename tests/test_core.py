@@ -5,10 +5,10 @@ import asyncio
 
 import pytest
 
-from bot.channel import Capabilities
-from bot.payloads import PayloadTooLong, decode, encode
-from bot.rendering import fit, split_text
-from bot.replies import Button, Reply, button_by_number
+from bot.core.channel import Capabilities
+from bot.core.payloads import PayloadTooLong, decode, encode
+from bot.core.rendering import fit, split_text
+from bot.core.replies import Button, Reply, button_by_number
 from handlers import LOCALES, get_routers
 from storage.database import Database
 

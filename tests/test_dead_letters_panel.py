@@ -10,7 +10,7 @@ import secrets
 
 import pytest
 
-from bot.events import text_event
+from bot.core.events import text_event
 from channels.webchat.channel import session_ref
 from tests.drivers import eventually
 from tests.drivers.staff_panel import log_in

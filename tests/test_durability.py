@@ -10,7 +10,7 @@ import uuid
 import aiohttp
 
 from bot.app import Application
-from bot.events import text_event
+from bot.core.events import text_event
 from channels.webchat.api import message_key
 from channels.webchat.channel import session_ref
 from tests.drivers import test_settings
@@ -116,8 +116,8 @@ async def test_sigterm_finishes_requests_in_flight_and_exits_cleanly(tmp_path):
 
 
 async def test_a_failing_handler_answers_its_resident_and_spares_the_rest_of_its_batch(tmp_path):
-    from bot.filters import command
-    from bot.routing import Router
+    from bot.core.filters import command
+    from bot.core.routing import Router
 
     broken = Router("broken", open_before_consent=True)  # its residents never consent
 

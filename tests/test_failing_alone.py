@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from bot.filters import command
-from bot.routing import Router
+from bot.core.filters import command
+from bot.core.routing import Router
 from tests.drivers.webchat import API, world as webchat_world
 from tests.journey import onboard
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.events import text_event
+from bot.core.events import text_event
 from bot.maintenance import forget_leftovers
 from channels.webchat.channel import session_ref
 from storage.database import Database

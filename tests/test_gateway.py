@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from bot.events import ResidentRef
-from bot.replies import Button, Reply
+from bot.core.events import ResidentRef
+from bot.core.replies import Button, Reply
 from channels.gateway.protocol import SIGNATURE_HEADER, sign
 from tests.drivers import eventually, wait_handled
 from tests.drivers.gateway import CHANNEL

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.events import Kind
+from bot.core.events import Kind
 from channels.gateway.parse import BadEvent, parse_event
 from channels.gateway.protocol import sign, verify
 

@@ -58,3 +58,16 @@ def test_no_module_imports_itself_through_others():
             if chain is not None:
                 cycles.add(" -> ".join((importer, *chain)))
     assert not cycles, "import cycles:\n" + "\n".join(sorted(cycles))
+
+
+def test_the_core_imports_nothing_above_it():
+    """bot/core is the core (events, replies, routing, the dispatcher, the channel contract,
+    rendering); the rest of bot/ is the application that wires it. The core may use storage
+    below it and nothing of the application, the channels, the features or the panel."""
+    graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    core = {m for m in graph.modules if m == "bot.core" or m.startswith("bot.core.")}
+    above = sorted(f"{importer} -> {imported}" for importer in core
+                   for imported in graph.find_modules_directly_imported_by(importer)
+                   if imported.split(".")[0] in PACKAGES and imported not in core
+                   and not imported.startswith("storage"))
+    assert not above, "the core imports from above it:\n" + "\n".join(above)

@@ -12,9 +12,9 @@ import logging
 import secrets
 import sqlite3
 
-from bot.events import text_event
-from bot.filters import command
-from bot.routing import Router
+from bot.core.events import text_event
+from bot.core.filters import command
+from bot.core.routing import Router
 from channels.telegram.parse import parse_update
 from channels.webchat.channel import session_ref
 from tests.drivers import eventually
@@ -44,7 +44,7 @@ async def test_an_update_whose_background_processing_failed_is_processed_by_the_
         other_process = sqlite3.connect(tmp_path / "souchastie.db", isolation_level=None)
         other_process.execute("BEGIN IMMEDIATE")
         try:
-            with caplog.at_level(logging.ERROR, logger="bot.dispatcher"):
+            with caplog.at_level(logging.ERROR, logger="bot.core.dispatcher"):
                 world.app.dispatcher.process_in_background(inbox_id)  # ... and then
                 # The attempt is over once its failure is logged (it could not be written).
                 await eventually(lambda: f"строка входящих {inbox_id} " in caplog.text)

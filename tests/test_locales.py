@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from bot.config import load_settings
-from bot.i18n import Texts
+from bot.core.i18n import Texts
 from channels.vk.render import LABEL_LIMIT as VK_LABEL
 from channels.whatsapp.render import MAX_BUTTON_TITLE, MAX_ROW_TITLE
 from handlers import LOCALES

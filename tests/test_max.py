@@ -5,9 +5,9 @@ import asyncio
 
 from maxapi.client.ssl import RUSSIAN_TRUSTED_CA_BUNDLE
 
-from bot.channel import DeliveryError, Outgoing
-from bot.events import ResidentRef
-from bot.replies import Button, Reply
+from bot.core.channel import DeliveryError, Outgoing
+from bot.core.events import ResidentRef
+from bot.core.replies import Button, Reply
 from channels.max.client import ssl_context
 from tests.drivers import eventually
 from tests.drivers.max import bot_message, world

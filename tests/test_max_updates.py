@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from bot.events import Kind
+from bot.core.events import Kind
 from channels.max.parse import NotAnUpdate, parse_update
 from tests.fakes.max import fixture
 

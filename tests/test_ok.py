@@ -5,9 +5,9 @@ import asyncio
 
 import pytest
 
-from bot.channel import Outgoing
-from bot.events import ResidentRef
-from bot.replies import Button, Reply
+from bot.core.channel import Outgoing
+from bot.core.events import ResidentRef
+from bot.core.replies import Button, Reply
 from channels.ok.channel import OkChannel
 from tests.drivers import eventually
 from tests.drivers.ok import world as ok_world

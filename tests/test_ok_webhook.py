@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.events import Kind
+from bot.core.events import Kind
 from channels.ok.parse import NotAWebhook, parse_webhook, update_id
 from tests.drivers import wait_handled
 from tests.drivers.ok import CHANNEL, world as ok_world

@@ -1,4 +1,4 @@
-"""The one retry policy (bot/retrying.py) over the one classification (bot/delivery_errors.py),
+"""The one retry policy (bot/core/retrying.py) over the one classification (bot/core/delivery_errors.py),
 against the fake gateway on loopback: what is tried again, how long it waits, what is raised."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import logging
 import aiohttp
 import pytest
 
-from bot.channel import DeliveryError
-from bot.retrying import RetryPolicy, with_retries
+from bot.core.channel import DeliveryError
+from bot.core.retrying import RetryPolicy, with_retries
 from channels.gateway.protocol import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
 from channels.gateway.send import Answered, classify
 from tests.fakes.gateway import SECRET, FakeGateway
@@ -44,7 +44,7 @@ async def send(gateway, policy: RetryPolicy, key: str = "r1") -> None:
 
 def pauses(caplog) -> list[float]:
     """The pauses the policy chose, as it logs them before each sleep."""
-    return [r.args[-1] for r in caplog.records if r.name == "bot.retrying"]
+    return [r.args[-1] for r in caplog.records if r.name == "bot.core.retrying"]
 
 
 def policy(**overrides) -> RetryPolicy:
@@ -54,7 +54,7 @@ def policy(**overrides) -> RetryPolicy:
 async def test_a_429_is_waited_out_for_the_time_it_names_then_delivered(gateway, caplog):
     fake, _ = gateway
     fake.fail("rate_limit")  # 429 with Retry-After: 0.1
-    caplog.set_level(logging.INFO, "bot.retrying")
+    caplog.set_level(logging.INFO, "bot.core.retrying")
     await send(gateway, policy())
     assert pauses(caplog) == [0.1]
     assert fake.calls == 2 and len(fake.sent_to("u1")) == 1
@@ -72,7 +72,7 @@ async def test_a_429_asking_longer_than_allowed_is_given_up_at_once_with_its_wai
 async def test_server_errors_are_retried_with_a_doubling_pause(gateway, caplog):
     fake, _ = gateway
     fake.fail("server_error", times=2)
-    caplog.set_level(logging.INFO, "bot.retrying")
+    caplog.set_level(logging.INFO, "bot.core.retrying")
     await send(gateway, policy())
     assert pauses(caplog) == [BACKOFF, 2 * BACKOFF]
     assert fake.calls == 3 and len(fake.sent_to("u1")) == 1
@@ -81,7 +81,7 @@ async def test_server_errors_are_retried_with_a_doubling_pause(gateway, caplog):
 async def test_the_tries_are_bounded_and_the_last_failure_is_transient(gateway, caplog):
     fake, _ = gateway
     fake.fail("server_error", times=10)
-    caplog.set_level(logging.INFO, "bot.retrying")
+    caplog.set_level(logging.INFO, "bot.core.retrying")
     with pytest.raises(DeliveryError) as raised:
         await send(gateway, policy(attempts=3, max_backoff_seconds=1.5 * BACKOFF))
     assert not raised.value.permanent and not raised.value.unknown and raised.value.retry_after is None

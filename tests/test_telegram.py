@@ -5,10 +5,10 @@ import asyncio
 
 import pytest
 
-from bot.channel import Outgoing
+from bot.core.channel import Outgoing
 from bot.config import ConfigError, check_runnable, load_settings
-from bot.events import ResidentRef
-from bot.replies import Button, Media, Reply
+from bot.core.events import ResidentRef
+from bot.core.replies import Button, Media, Reply
 from tests.drivers import eventually, wait_handled
 from tests.drivers.telegram import CHANNEL, world as telegram_world
 from tests.fakes.telegram import FakeTelegram, fixture

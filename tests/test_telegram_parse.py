@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 
-from bot.events import Kind
+from bot.core.events import Kind
 from channels.telegram.parse import callback_query_id, parse_update
 from tests.fakes.telegram import fixture
 

@@ -3,8 +3,8 @@ pages («Ещё…»), and where buttons are numbered text, typing the number or
 the button, after a restart too. Run with the shipped campaign loaded, as a town runs it."""
 from __future__ import annotations
 
-from bot.events import ResidentRef
-from bot.replies import Button, Reply
+from bot.core.events import ResidentRef
+from bot.core.replies import Button, Reply
 from tests.drivers import CAMPAIGN, load_content_into
 from tests.drivers import vk as vk_driver
 from tests.drivers.gateway import world as gateway_world

@@ -47,7 +47,7 @@ async def test_a_proposal_with_a_lone_surrogate_and_nul_is_stored_repaired(world
 
 
 def test_every_string_of_an_event_is_repaired_so_it_can_always_be_dumped_and_read_back():
-    from bot.events import Contact, Event, Kind, Photo, ResidentRef
+    from bot.core.events import Contact, Event, Kind, Photo, ResidentRef
 
     event = Event(ref=ResidentRef(channel="vk", external_id="7\x00"), update_id="u\ud800", kind=Kind.CONTACT,
                   contact=Contact(phone="+7\x00 914"), photos=(Photo(remote_id="https://x/\udfff"),),
@@ -62,7 +62,7 @@ def test_every_string_of_an_event_is_repaired_so_it_can_always_be_dumped_and_rea
 def test_a_number_json_cannot_carry_reads_back_as_it_is_stored():
     """A lenient decoder (a long poll's client library) turns 1e999 into infinity; stored as JSON
     it comes back as null, so the event is built with null and reads back unchanged."""
-    from bot.events import Event, Kind, ResidentRef
+    from bot.core.events import Event, Kind, ResidentRef
 
     event = Event(ref=ResidentRef(channel="vk", external_id="7"), update_id="1", kind=Kind.TEXT, text="x",
                   raw={"key": float("inf"), "nested": [float("nan"), 1.5]})

@@ -11,8 +11,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.channel import DeliveryError, Outgoing
-from bot.replies import Button, Media, Reply
+from bot.core.channel import DeliveryError, Outgoing
+from bot.core.replies import Button, Media, Reply
 from channels.vk import merge, parse, render
 from channels.vk.client import VkClient
 from channels.vk.execute import CallRefused, Waiting, outcomes

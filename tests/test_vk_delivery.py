@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from bot.replies import Button, Reply
+from bot.core.replies import Button, Reply
 from channels.vk import parse, render
 from tests.drivers import eventually
 from tests.drivers.vk import MODERN_CLIENT, world

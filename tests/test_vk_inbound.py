@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from bot.events import Kind
+from bot.core.events import Kind
 from channels.vk import parse
 from tests.drivers import eventually
 from tests.drivers.vk import OLD_CLIENT, world

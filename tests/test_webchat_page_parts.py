@@ -9,7 +9,7 @@ import secrets
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.i18n import Texts
+from bot.core.i18n import Texts
 from tests.browser import LOCALES
 from tests.drivers import test_settings
 from tests.drivers.webchat import world as webchat_world

@@ -5,8 +5,8 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
-from bot.events import ResidentRef
-from bot.replies import Button, Reply
+from bot.core.events import ResidentRef
+from bot.core.replies import Button, Reply
 from channels.whatsapp.channel import Skipped, WhatsappChannel
 from storage import whatsapp as records
 from storage.attachments import AttachmentStore

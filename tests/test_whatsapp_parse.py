@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.events import Kind
-from bot.rendering import fit
-from bot.replies import Button, Reply
+from bot.core.events import Kind
+from bot.core.rendering import fit
+from bot.core.replies import Button, Reply
 from channels.whatsapp.channel import WhatsappChannel
 from channels.whatsapp.intake import signature
 from channels.whatsapp.parse import Malformed, parse_body

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.yaml_reading import safe_load
+from bot.core.yaml_reading import safe_load
 from tests.drivers import ROOT
 
 SHIPPED = [ROOT / "config.yaml", *sorted((ROOT / "handlers" / "locales").glob("*.yaml"))]

@@ -18,7 +18,7 @@ import logging
 import aiohttp
 from aiohttp import web
 
-from bot.channel import (
+from bot.core.channel import (
     Capabilities,
     Channel,
     DeliveryError,
@@ -27,9 +27,9 @@ from bot.channel import (
     Throughput,
 )
 from bot.config import Settings
-from bot.events import Photo, ResidentRef
-from bot.rendering import fit
-from bot.replies import Reply
+from bot.core.events import Photo, ResidentRef
+from bot.core.rendering import fit
+from bot.core.replies import Reply
 from channels.body import BodyRefused, read_body, read_whole
 from channels.gateway import render
 from channels.gateway.parse import NAME, BadEvent, NotJson, fingerprint, read_event

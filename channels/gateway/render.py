@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.replies import Button, Media, Reply, degrade_to_text
+from bot.core.replies import Button, Media, Reply, degrade_to_text
 from channels.gateway.protocol import VERSION
 
 ReadFile = Callable[[str], bytes]

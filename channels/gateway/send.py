@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.channel import DeliveryError
+from bot.core.channel import DeliveryError
 from bot.config import GatewaySettings
-from bot.delivery_errors import Failure, Kind
-from bot.retrying import RetryPolicy, with_retries
+from bot.core.delivery_errors import Failure, Kind
+from bot.core.retrying import RetryPolicy, with_retries
 from channels.gateway.protocol import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
 
 MAX_RETRY_AFTER = 60.0

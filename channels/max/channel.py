@@ -17,10 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channel import Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
-from bot.events import Event, Photo, ResidentRef
-from bot.replies import Reply
+from bot.core.events import Event, Photo, ResidentRef
+from bot.core.replies import Reply
 from channels.max.client import MaxApi, classify
 from channels.max.parse import NAME, NotAnUpdate, parse_update, update_from_body
 from channels.max.polling import Poller

@@ -15,7 +15,7 @@ Why maxapi (love-apples/maxapi 1.2.3), and where it is not used. Read from its s
   may take, so there are two: one polls, one sends; they share the connector (one pool).
 - Not its retries: it retries 502/503/504 and dropped connections only, not 429 or time-outs.
   ``max_retries=0`` turns them off, and ``_call`` puts replies under the shared retry policy
-  (``bot.retrying``): 429, 5xx, time-outs and connection errors tried ``send_attempts`` times
+  (``bot.core.retrying``): 429, 5xx, time-outs and connection errors tried ``send_attempts`` times
   with doubling pauses (MAX documents no ``Retry-After``), then ``DeliveryError(permanent=False)``.
   ``classify`` maps MAX's failures to the shared terms, for replies and broadcasts alike:
 
@@ -46,10 +46,10 @@ from maxapi.client.default import DefaultConnectionProperties
 from maxapi.client.ssl import create_default_ssl_context
 from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection
 
-from bot.channel import DeliveryError
+from bot.core.channel import DeliveryError
 from bot.config import MaxSettings
-from bot.delivery_errors import Failure, Kind
-from bot.retrying import RetryPolicy, with_retries
+from bot.core.delivery_errors import Failure, Kind
+from bot.core.retrying import RetryPolicy, with_retries
 from channels.body import read_whole
 from channels.max.parse import UPDATE_TYPES
 from channels.max.render import Message

@@ -20,7 +20,7 @@ from typing import Any
 from maxapi.utils.vcf import parse_vcf_info
 from pydantic import ValidationError
 
-from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
+from bot.core.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
 from channels.body import Unparseable, check_depth, load_json, refused_as
 
 log = logging.getLogger(__name__)

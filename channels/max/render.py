@@ -4,7 +4,7 @@ The limits (dev.max.ru "Клавиатура", and the OpenAPI schema 0.0.30 of 
 a message text is at most 4,000 characters, but maxapi refuses 4,000 itself (``len < 4000``),
 so 3,999; a keyboard holds at most 210 buttons in at most 30 rows of at most 7, and a row with
 a ``link``, ``request_geo_location`` or ``request_contact`` button holds at most 3; a label is
-1 to 128 characters. ``bot.rendering.fit`` handles the general limits; the three-per-row rule
+1 to 128 characters. ``bot.core.rendering.fit`` handles the general limits; the three-per-row rule
 for special buttons is applied here, and when it pushes a keyboard past 30 rows the reply is
 fitted again as numbered text.
 
@@ -22,9 +22,9 @@ from maxapi.types.attachments.buttons import (CallbackButton, LinkButton, Reques
                                               RequestGeoLocationButton)
 from maxapi.types.attachments.buttons.attachment_button import AttachmentButton
 
-from bot.channel import Capabilities
-from bot.rendering import fit
-from bot.replies import Button, Reply
+from bot.core.channel import Capabilities
+from bot.core.rendering import fit
+from bot.core.replies import Button, Reply
 
 log = logging.getLogger(__name__)
 

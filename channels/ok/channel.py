@@ -14,11 +14,11 @@ import logging
 
 from aiohttp import web
 
-from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
-from bot.events import Photo, ResidentRef
-from bot.rendering import fit
-from bot.replies import Reply
+from bot.core.events import Photo, ResidentRef
+from bot.core.rendering import fit
+from bot.core.replies import Reply
 from channels.ok.calls import OkApi, OkError, classify
 from channels.ok.intake import Webhook
 from channels.ok.parse import NAME

@@ -19,7 +19,7 @@ import logging
 from aiohttp import web
 
 from bot.addresses import client_address, networks, within
-from bot.channel import Inbound
+from bot.core.channel import Inbound
 from bot.config import OkSettings
 from channels.body import BodyRefused, read_body
 from channels.ok.parse import NAME, NotAWebhook, read_webhook

@@ -23,7 +23,7 @@ import hashlib
 import json
 from typing import Any
 
-from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
+from bot.core.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from channels.body import Unparseable, check_depth, load_json, refused_as
 
 NAME = "ok"

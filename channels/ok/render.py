@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.replies import Button, Reply
+from bot.core.replies import Button, Reply
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def keyboard(rows: tuple[tuple[Button, ...], ...]) -> dict[str, Any] | None:
 
 
 def render(chat_id: str, reply: Reply) -> list[dict[str, Any]]:
-    """The message bodies for one reply that ``bot.rendering.fit`` already fitted, in order."""
+    """The message bodies for one reply that ``bot.core.rendering.fit`` already fitted, in order."""
     attachments: list[dict[str, Any]] = []
     for item in reply.media:
         if item.kind == "photo" and item.url:

@@ -1,6 +1,6 @@
 """Bot API calls under the shared retry policy, and Telegram's errors in the shared terms.
 
-``classify`` is the one mapping, for replies (``Caller``, retried by ``bot.retrying``) and for
+``classify`` is the one mapping, for replies (``Caller``, retried by ``bot.core.retrying``) and for
 broadcasts (``TelegramChannel.send_bulk``, one attempt each):
 
 - 429 → rate limited, for ``parameters.retry_after`` seconds (waited out when at most
@@ -25,8 +25,8 @@ from aiogram.exceptions import (ClientDecodeError, TelegramAPIError, TelegramBad
 from aiogram.methods import TelegramMethod
 
 from bot.config import TelegramSettings
-from bot.delivery_errors import Failure, Kind
-from bot.retrying import RetryPolicy, with_retries
+from bot.core.delivery_errors import Failure, Kind
+from bot.core.retrying import RetryPolicy, with_retries
 
 T = TypeVar("T")
 

@@ -23,11 +23,11 @@ from aiogram.methods import AnswerCallbackQuery, GetFile, SetWebhook
 from aiogram.types import FSInputFile, InputFile
 from aiohttp import web
 
-from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
-from bot.events import Photo, ResidentRef
-from bot.rendering import fit
-from bot.replies import Media, Reply
+from bot.core.events import Photo, ResidentRef
+from bot.core.rendering import fit
+from bot.core.replies import Media, Reply
 from channels.telegram.calls import Caller, classify
 from channels.telegram.intake import Poller, Webhook
 from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, callback_query_id, read_update

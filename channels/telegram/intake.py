@@ -30,7 +30,7 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import DeleteWebhook, TelegramMethod
 from aiohttp import web
 
-from bot.channel import Inbound
+from bot.core.channel import Inbound
 from bot.config import TelegramSettings
 from channels.body import BodyRefused, read_body
 from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, update_from_body, update_id

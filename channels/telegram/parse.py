@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
-from bot.payloads import MAX_PAYLOAD_BYTES
+from bot.core.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
+from bot.core.payloads import MAX_PAYLOAD_BYTES
 from channels.body import Unparseable, check_depth, load_json, refused_as
 
 NAME = "telegram"

@@ -8,7 +8,7 @@ Telegram message carries one keyboard, and the prompt keeps its inline buttons.
 Text is sent without a parse mode. A ``Reply`` is plain text by contract, so HTML or Markdown
 would only add the need to escape every resident's words (a stray ``<`` in a proposal would
 make Telegram refuse the message) and gain nothing; the 4,096-character limit that
-``bot.rendering.fit`` applies is then exactly the limit Telegram counts.
+``bot.core.rendering.fit`` applies is then exactly the limit Telegram counts.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from aiogram.methods import SendDocument, SendMessage, SendPhoto, SendVideo, Tel
 from aiogram.types import (InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton,
                            ReplyKeyboardMarkup)
 
-from bot.replies import Button, Media, Reply
+from bot.core.replies import Button, Media, Reply
 
 # Telegram refuses a message without text; this stands in when a reply is only buttons.
 BUTTONS_ONLY_TEXT = "👇"
@@ -57,7 +57,7 @@ def request_labels(rows: tuple[tuple[Button, ...], ...]) -> str:
 
 
 def render(chat_id: int, reply: Reply, media_source: MediaSource) -> list[TelegramMethod]:
-    """The calls for one reply that ``bot.rendering.fit`` already fitted, in sending order."""
+    """The calls for one reply that ``bot.core.rendering.fit`` already fitted, in sending order."""
     calls: list[TelegramMethod] = [_media(chat_id, item, media_source) for item in reply.media]
     inline = inline_keyboard(reply.buttons)
     requests = request_keyboard(reply.buttons)

@@ -26,10 +26,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from bot.channel import DeliveryError
+from bot.core.channel import DeliveryError
 from bot.config import VkSettings
-from bot.events import ResidentRef
-from bot.delivery_errors import Kind
+from bot.core.events import ResidentRef
+from bot.core.delivery_errors import Kind
 from channels.vk.client import INTENT_LIMIT, VkClient, classify
 from channels.vk.execute import CallRefused
 

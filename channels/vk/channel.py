@@ -20,11 +20,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
-from bot.events import Kind, Photo, ResidentRef
-from bot.replies import Reply
-from bot.storable import storable_text
+from bot.core.events import Kind, Photo, ResidentRef
+from bot.core.replies import Reply
+from bot.core.storable import storable_text
 from channels.vk import bulk, merge, parse, render
 from channels.vk.callback import CallbackEndpoint
 from channels.vk.client import VkClient

@@ -16,7 +16,7 @@ with later ones. Error 6 or 9 holds every request for ``vk.rate_limit_pause_seco
 **Calls go out together.** ``call`` hands a method call to the ``ExecuteBatcher``
 (``channels.vk.execute``), which sends whatever calls are waiting as one ``execute`` request; a
 call is retried on rate limits, VK's internal errors, 5xx and time-outs under the shared retry
-policy (``bot.retrying``). ``classify`` maps VK's failures to the shared terms: 6/9 (and 944, an
+policy (``bot.core.retrying``). ``classify`` maps VK's failures to the shared terms: 6/9 (and 944, an
 intent's quota) rate limited — VK names no wait, the pacer holds the token for
 ``vk.rate_limit_pause_seconds`` —, 1/10 and failed requests transient (a time-out after the
 request left unknown: ``random_id`` makes a repeat harmless), 900–902 gone, anything else
@@ -37,10 +37,10 @@ from typing import Any, Callable, TypeVar
 
 import requests
 
-from bot.channel import DeliveryError
+from bot.core.channel import DeliveryError
 from bot.config import VkSettings
-from bot.delivery_errors import Failure, Kind
-from bot.retrying import RetryPolicy, with_retries
+from bot.core.delivery_errors import Failure, Kind
+from bot.core.retrying import RetryPolicy, with_retries
 from bot.pacing import Pacer
 from channels.vk.execute import CallRefused, ExecuteBatcher
 

@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from vk_api.utils import sjson_dumps
 
-from bot.channel import DeliveryError
+from bot.core.channel import DeliveryError
 from bot.pacing import Pacer
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from typing import Any, Awaitable, Callable
 
 import requests
 
-from bot.channel import DeliveryError
+from bot.core.channel import DeliveryError
 from bot.config import VkSettings
 from channels.vk.client import VkClient, in_daemon_thread
 

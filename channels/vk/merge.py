@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.channel import Outgoing
+from bot.core.channel import Outgoing
 from channels.vk import render
 from channels.vk.bulk import random_id as keyed_random_id
 from channels.vk.parse import ClientSupport

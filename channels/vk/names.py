@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from cachetools import TTLCache
 
-from bot.channel import DeliveryError
+from bot.core.channel import DeliveryError
 from bot.config import VkSettings
 from channels.vk.client import VkClient
 

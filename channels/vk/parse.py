@@ -18,8 +18,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
-from bot.payloads import MAX_PAYLOAD_BYTES
+from bot.core.events import Event, Kind, Location, Photo, ResidentRef, text_event
+from bot.core.payloads import MAX_PAYLOAD_BYTES
 from channels.body import Unparseable, check_depth, refused_as
 
 NAME = "vk"

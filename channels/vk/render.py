@@ -17,9 +17,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channel import Capabilities
-from bot.rendering import arrange, fit, usable
-from bot.replies import Button, Reply
+from bot.core.channel import Capabilities
+from bot.core.rendering import arrange, fit, usable
+from bot.core.replies import Button, Reply
 from channels.vk.parse import ClientSupport
 
 TEXT_LIMIT = 4096          # messages.send: longer text fails with error 914

@@ -31,13 +31,13 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.addresses import Address, client_address, limit_key, networks, parse_address, within
-from bot.channel import Inbound, Step
+from bot.core.channel import Inbound, Step
 from bot.config import Settings
-from bot.events import Event, Kind, Location, Photo, ResidentRef, text_event
+from bot.core.events import Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.numbers import INT64_MAX, whole_number
-from bot.payloads import MAX_PAYLOAD_BYTES
-from bot.replies import Reply
-from bot.storable import storable_text
+from bot.core.payloads import MAX_PAYLOAD_BYTES
+from bot.core.replies import Reply
+from bot.core.storable import storable_text
 from channels.body import BodyRefused, read_body
 from channels.webchat.longpolls import LongPolls
 from channels.webchat.sessions import SESSION, session_ref
@@ -243,7 +243,7 @@ class WebChatApi:
                 return text_event(ref, update_id, text, **extra)
             case "button":
                 payload = data["button"]
-                # Every payload the bot sends is printable ASCII (bot.payloads); anything else was
+                # Every payload the bot sends is printable ASCII (bot.core.payloads); anything else was
                 # not pressed on one of its buttons, and must not reach a byte count or the store.
                 if (not isinstance(payload, str) or not 1 <= len(payload) <= MAX_PAYLOAD_BYTES
                         or not (payload.isascii() and payload.isprintable())):

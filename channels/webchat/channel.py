@@ -14,11 +14,11 @@ from collections import defaultdict
 
 from aiohttp import web
 
-from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
-from bot.events import Photo, ResidentRef
-from bot.rendering import fit
-from bot.replies import Reply
+from bot.core.events import Photo, ResidentRef
+from bot.core.rendering import fit
+from bot.core.replies import Reply
 from channels.webchat.api import WebChatApi
 from channels.webchat.longpolls import LongPolls
 from channels.webchat.page import ChatPage

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channel import Inbound
+from bot.core.channel import Inbound
 from bot.config import Settings
 
 TEXTS = "webchat.page."

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot.events import ResidentRef
+from bot.core.events import ResidentRef
 
 NAME = "webchat"
 SESSION = re.compile(r"\A[0-9a-f]{32,128}\Z")  # \Z, not $: "$" also matches before a final newline

@@ -24,11 +24,11 @@ import logging
 
 from aiohttp import web
 
-from bot.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
 from bot.config import Settings
-from bot.events import Photo, ResidentRef
-from bot.rendering import fit
-from bot.replies import Media, Reply
+from bot.core.events import Photo, ResidentRef
+from bot.core.rendering import fit
+from bot.core.replies import Media, Reply
 from channels.whatsapp.graph import Graph, GraphError, OutsideWindow
 from channels.whatsapp.intake import Webhook
 from channels.whatsapp.parse import NAME

@@ -24,10 +24,10 @@ from typing import Any
 
 import aiohttp
 
-from bot.channel import DeliveryError
+from bot.core.channel import DeliveryError
 from bot.config import WhatsappSettings
-from bot.delivery_errors import Failure, Kind
-from bot.retrying import RetryPolicy, with_retries
+from bot.core.delivery_errors import Failure, Kind
+from bot.core.retrying import RetryPolicy, with_retries
 from channels.body import read_whole
 
 RATE_LIMITED = {130429, 131056, 80007, 4, 613}

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
-from bot.payloads import MAX_PAYLOAD_BYTES
+from bot.core.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
+from bot.core.payloads import MAX_PAYLOAD_BYTES
 from channels.body import Unparseable, check_depth, load_json, refused_as
 from storage.whatsapp import Receipt
 

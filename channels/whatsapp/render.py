@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.rendering import shorten, split_text
-from bot.replies import Button, Reply, degrade_to_text
+from bot.core.rendering import shorten, split_text
+from bot.core.replies import Button, Reply, degrade_to_text
 
 MAX_REPLY_BUTTONS = 3
 MAX_BUTTON_TITLE = 20

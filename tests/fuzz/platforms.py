@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from hypothesis import strategies as st
 
-from bot.events import Event
+from bot.core.events import Event
 from channels.gateway.parse import BadEvent, read_event
 from channels.max.parse import NotAnUpdate as MaxRefusal, parse_update as max_update
 from channels.ok.parse import NotAWebhook, read_webhook as ok_webhook

@@ -10,7 +10,7 @@ import traceback
 import pytest
 from hypothesis import given, strategies as st
 
-from bot.events import Event
+from bot.core.events import Event
 from tests.fuzz.budget import budget
 from tests.fuzz.platforms import PLATFORMS, payloads
 from tests.fuzz.strategies import dumps, single_changes

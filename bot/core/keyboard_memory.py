@@ -22,11 +22,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.channel import Capabilities
-from bot.events import Event, Kind
-from bot.payloads import decode, encode
-from bot.rendering import Rows, arrange, usable
-from bot.replies import Button, Reply
+from bot.core.channel import Capabilities
+from bot.core.events import Event, Kind
+from bot.core.payloads import decode, encode
+from bot.core.rendering import Rows, arrange, usable
+from bot.core.replies import Button, Reply
 
 PAGE = "kb"  # payload kb:<page>, answered by the core
 # A typed prefix of a label presses it only when it is this long and names one button.

@@ -2,15 +2,15 @@
 
 Filters that only ever match one kind of event (or one payload namespace) say so in ``kinds``
 (and ``namespace``), which lets a router skip handlers that cannot match without calling them.
-Consent is not a filter: the routing layer enforces it for every handler (``bot.routing``).
+Consent is not a filter: the routing layer enforces it for every handler (``bot.core.routing``).
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from bot.events import Kind
-from bot.payloads import decode
-from bot.routing import Context
+from bot.core.events import Kind
+from bot.core.payloads import decode
+from bot.core.routing import Context
 
 
 def state_is(*states: str) -> Callable[[Context], bool]:

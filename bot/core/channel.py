@@ -3,7 +3,7 @@
 A channel turns platform updates into ``Event``s and hands them to the core (``Inbound``), and
 turns the core's replies into platform calls (``Channel.deliver``). It declares its limits in
 ``Capabilities`` so that replies are fitted to the platform before they are sent
-(``bot.rendering.fit``). Adapters compose an SDK client; they never subclass the core.
+(``bot.core.rendering.fit``). Adapters compose an SDK client; they never subclass the core.
 """
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any, Literal, Protocol
 
 from aiohttp import web
 
-from bot.events import Event, Photo, ResidentRef
-from bot.i18n import Texts
-from bot.replies import Reply
+from bot.core.events import Event, Photo, ResidentRef
+from bot.core.i18n import Texts
+from bot.core.replies import Reply
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,11 @@ class Inbound(Protocol):
     """The core, as a channel sees it (``texts``: for a channel's own answers, e.g. HTTP errors)."""
 
     texts: Texts
+
+    async def submit(self, events: list[Event]) -> list[int | None]:
+        """Store the events durably (one commit) and start processing the new ones; ``None``
+        marks those stored before. Acknowledge the platform only after this returns."""
+        ...
 
     async def accept(self, event: Event) -> int | None: ...
 

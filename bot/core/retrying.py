@@ -7,7 +7,7 @@ doubling pause are one wait function, and whether to try again can look at the f
 429 asking for longer than ``max_retry_after`` is not waited out); backoff's wait generators see
 only the attempt number. Pauses are ``asyncio.sleep``: the loop serves every other resident meanwhile.
 
-What is tried again is decided by the shared classification (``bot.delivery_errors``): rate
+What is tried again is decided by the shared classification (``bot.core.delivery_errors``): rate
 limits, transient failures and — only where ``retry_unknown`` says a repeat cannot show a
 message twice — unknown outcomes. When the tries are spent, or at once for anything else, the
 last failure is raised as the core's ``DeliveryError`` (one the call raised itself, with its own
@@ -23,8 +23,8 @@ from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from bot.channel import DeliveryError
-from bot.delivery_errors import RETRYABLE, Failure, Kind
+from bot.core.channel import DeliveryError
+from bot.core.delivery_errors import RETRYABLE, Failure, Kind
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

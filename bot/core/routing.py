@@ -22,12 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
 
-from bot.channel import Capabilities
-from bot.config import Settings
-from bot.events import Event, Kind
-from bot.i18n import Texts
-from bot.payloads import Payload, decode
-from bot.replies import Button, Media, Reply
+from bot.core.channel import Capabilities
+from bot.core.events import Event, Kind
+from bot.core.i18n import Texts
+from bot.core.payloads import Payload, decode
+from bot.core.replies import Button, Media, Reply
 from storage.repositories import Repositories
 from storage.residents import Resident
 
@@ -46,7 +45,7 @@ class Context:
     event: Event
     resident: Resident
     db: Repositories
-    settings: Settings
+    settings: Any  # the application's settings (bot.config.Settings): features read their own sections
     texts: Texts
     prompts: dict[str, PromptFunction]
     # What the resident's client can show and do (None when their channel is not running): a
@@ -111,7 +110,7 @@ class Context:
 
 def _rows(rows: Iterable[Iterable[Button]]) -> tuple[tuple[Button, ...], ...]:
     """Rows as tuples; a keyboard built once (the main menu) stays the same object, which lets
-    what is worked out about it be remembered (``bot.keyboard_memory``)."""
+    what is worked out about it be remembered (``bot.core.keyboard_memory``)."""
     if isinstance(rows, tuple) and all(isinstance(row, tuple) for row in rows):
         return rows
     return tuple(tuple(row) for row in rows)

@@ -4,7 +4,7 @@ An event is stored in the inbox as JSON before its channel acknowledges it, and 
 only this type, so a handler never learns which platform a press or a photo came from. The
 platform's own payload travels along in ``raw`` for diagnostics.
 
-Every string an event (or a part of it) is built from is made storable first (``bot.storable``):
+Every string an event (or a part of it) is built from is made storable first (``bot.core.storable``):
 this type is the one door every channel's parser goes through, so text that UTF-8 or SQLite
 cannot hold (a lone surrogate, NUL) is repaired here once, and an event can always be dumped to
 JSON and stored.
@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from bot.storable import storable_values, storable_text
+from bot.core.storable import storable_values, storable_text
 
 
 class Kind(StrEnum):

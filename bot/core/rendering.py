@@ -6,12 +6,12 @@ platform allows (a tall menu fits VK's ten rows as pairs); labels are shortened 
 ellipsis; a button asking for something the platform cannot give (a phone number on VK) is left
 out rather than shown broken. When the buttons still do not fit, or the platform has none, they
 become numbered lines of text (``degrade_to_text``): the last resort, since the core pages a
-long keyboard («Ещё…», ``bot.keyboard_memory``) before it reaches a channel.
+long keyboard («Ещё…», ``bot.core.keyboard_memory``) before it reaches a channel.
 """
 from __future__ import annotations
 
-from bot.channel import Capabilities
-from bot.replies import Button, Reply, degrade_to_text
+from bot.core.channel import Capabilities
+from bot.core.replies import Button, Reply, degrade_to_text
 
 Rows = tuple[tuple[Button, ...], ...]
 

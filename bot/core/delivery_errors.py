@@ -2,7 +2,7 @@
 
 Each channel maps its own errors (HTTP statuses, an SDK's exceptions, a platform's error codes)
 to a ``Failure`` with one function, ``classify(error) -> Failure``; the retry policy
-(``bot.retrying``) and the core only ever look at the ``Kind``, so "what may be tried again" and
+(``bot.core.retrying``) and the core only ever look at the ``Kind``, so "what may be tried again" and
 "who is to blame" are decided once, here, not seven times over.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.channel import DeliveryError
+from bot.core.channel import DeliveryError
 
 
 class Kind(StrEnum):

@@ -46,15 +46,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
-from bot import keyboard_memory
-from bot.channel import Capabilities, Channel, DeliveryError, Handled, Outgoing, Step
-from bot.config import Settings
-from bot.events import Event, Photo, ResidentRef
-from bot.i18n import Texts
-from bot.locks import KeyedLocks
-from bot.replies import Reply
-from bot.routing import Context, Router, prompts_of, route
-from bot.storable import storable_text
+from bot.core import keyboard_memory
+from bot.core.channel import Capabilities, Channel, DeliveryError, Handled, Outgoing, Step
+from bot.core.events import Event, Photo, ResidentRef
+from bot.core.i18n import Texts
+from bot.core.locks import KeyedLocks
+from bot.core.replies import Reply
+from bot.core.settings import CoreSettings
+from bot.core.routing import Context, Router, prompts_of, route
+from bot.core.storable import storable_text
 from storage.attachments import AttachmentStore, ImageTooLarge, NotAnImage, QuotaExceeded
 from storage.database import Database
 from storage.repositories import Repositories
@@ -82,7 +82,7 @@ class Work:
 
 
 class Dispatcher:
-    def __init__(self, db: Database, settings: Settings, texts: Texts, routers: Iterable[Router],
+    def __init__(self, db: Database, settings: CoreSettings, texts: Texts, routers: Iterable[Router],
                  channels: Mapping[str, Channel], attachments: AttachmentStore) -> None:
         self.db = db
         self.settings = settings
@@ -106,6 +106,16 @@ class Dispatcher:
         self._commit_jobs[name] = job
 
     # -- the channel-facing side -------------------------------------------------------------
+
+    async def submit(self, events: list[Event]) -> list[int | None]:
+        """The one call of a push channel: store the events in one commit, then start processing
+        those not seen before. The channel acknowledges its platform once this returns; ``None``
+        marks a duplicate of an event stored earlier."""
+        stored = await self.accept_many(events)
+        for inbox_id in stored:
+            if inbox_id is not None:
+                self.process_in_background(inbox_id)
+        return stored
 
     async def accept(self, event: Event) -> int | None:
         """Store the event durably; ``None`` when it is a duplicate of one already stored."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.yaml_reading import safe_load
+from bot.core.yaml_reading import safe_load
 
 
 class Texts:
