@@ -291,8 +291,13 @@ async def run_cli(tmp_path, *arguments: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
+# One recipient a second: the broadcast is still going when the next CLI process (seconds to
+# start on a loaded machine) pauses it.
+SLOWER = {**SLOW, "SOUCHASTIE_WEBCHAT_BROADCAST_BATCHES_PER_SECOND": "1"}
+
+
 async def test_staff_see_the_count_before_a_broadcast_is_made_and_control_it_from_the_cli(tmp_path):
-    async with webchat_world(tmp_path, **SLOW) as world:
+    async with webchat_world(tmp_path, **SLOWER) as world:
         residents = [await add_resident(world.app, topics=("news",)) for _ in range(8)]
         await add_resident(world.app)  # not subscribed
 
