@@ -5,22 +5,12 @@ they run in the caller's transaction like the repositories do.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import aiosqlite
 
 from storage.clock import now
-
-
-@dataclass(frozen=True)
-class Receipt:
-    message_id: str
-    status: str
-    recipient_id: str
-    at: str
-    error_code: int | None = None
-    error_title: str = ""
+from storage.ports.whatsapp import Receipt
 
 
 async def touch_window(db: aiosqlite.Connection, wa_id: str, at: str | None = None) -> None:
