@@ -9,6 +9,13 @@ from zoneinfo import ZoneInfo
 STATUSES = ("new", "in_review", "with_experts", "accepted", "partly_accepted", "not_feasible", "duplicate", "spam")
 VERDICTS = ("possible", "impossible", "needs_correction")
 
+# A correction request's two names, shared by the panel that asks (admin/notices.py) and the
+# conversation that takes the answer (handlers/corrections.py), so neither imports the other: the
+# step an idle author is put into (``Moderation.await_correction``), and the prefix of the button
+# that takes them there from anywhere else.
+CORRECTION_STATE = "correction:text"
+CORRECTION_BUTTON = "fix"
+
 
 @dataclass(frozen=True)
 class ProposalFilter:

@@ -32,7 +32,7 @@ from storage.ports.statistics import StatisticsStore
 from storage.ports.subscriptions import SubscriptionStore
 from storage.ports.supports import SupportStore
 from storage.ports.surveys import SurveyStore
-from storage.ports.whatsapp import WhatsappHousekeepingStore
+from storage.ports.whatsapp import WhatsappStore
 
 
 class Repositories(Protocol):
@@ -94,7 +94,7 @@ class Repositories(Protocol):
     def statistics(self) -> StatisticsStore: ...
 
     @property
-    def whatsapp(self) -> WhatsappHousekeepingStore: ...
+    def whatsapp(self) -> WhatsappStore: ...
 
     @property
     def gateway(self) -> GatewayEventIdStore: ...
