@@ -42,8 +42,10 @@ async def content(db: Database, kind: ContentKind, key: str, definition: dict[st
         times = dict(OPEN)
         if kind is ContentKind.CONTESTS:
             times |= {"voting_opens_at": OPEN["opens_at"], "voting_closes_at": OPEN["closes_at"]}
+    if extra is None:
+        extra = {"poll_kind": "single"} if kind is ContentKind.POLLS else {}
     async with db.transaction() as tx:
-        await tx.content.store([StoredItem(kind, key, json.dumps(definition or {"key": key}), times, extra or {})])
+        await tx.content.store([StoredItem(kind, key, json.dumps(definition or {"key": key}), times, extra)])
         found = await tx.content.get(kind, key)
     assert found is not None
     return found[0]
