@@ -59,7 +59,8 @@ async def test_conversation_state_keyboard_and_language_are_kept(db: Database) -
     kept = await db.reader.residents.get(made.id)
     assert kept is not None
     assert (kept.state, kept.state_data, kept.keyboard, kept.language) == (
-        "proposal:awaiting_text", {"category": "лавочки", "photos": [1, 2]}, {"rows": [["Да", "Нет"]]}, "zh")
+        "proposal:awaiting_text", {"category": "лавочки", "photos": [1, 2]},
+        {"rows": [["Да", "Нет"]]}, "zh")
     async with db.transaction() as tx:
         await tx.residents.set_keyboard(made.id, {})
     cleared = await db.reader.residents.get(made.id)
@@ -91,7 +92,8 @@ async def test_a_forgotten_resident_is_gone_with_their_subscriptions_and_replies
     async with db.transaction() as tx:
         await tx.subscriptions.subscribe(anna.id, "episodes")
         await tx.subscriptions.subscribe(other.id, "episodes")
-        await tx.outbox.add_many([("webchat", "anna", None, "ответ", False), ("webchat", "boris", None, "b", False)])
+        await tx.outbox.add_many([("webchat", "anna", None, "ответ", False),
+                                  ("webchat", "boris", None, "b", False)])
         erasure = await tx.privacy.forget(anna)
     assert erasure.mode is ErasureMode.KEEP
     assert (erasure.deleted_subscriptions, erasure.deleted_messages, erasure.anonymised_proposals) == (1, 1, 1)

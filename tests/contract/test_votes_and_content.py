@@ -14,7 +14,7 @@ NOW = "2024-06-01T00:00:00+00:00"
 
 
 async def test_content_items_are_stored_by_kind_and_key_and_updated_in_place(db: Database) -> None:
-    poll = await content(db, ContentKind.POLLS, "park-name", {"key": "park-name", "v": 1}, extra={"poll_kind": "single"})
+    poll = await content(db, ContentKind.POLLS, "park-name", {"key": "park-name", "v": 1})
     survey = await content(db, ContentKind.SURVEYS, "park-name", {"key": "park-name", "survey": True})
     assert poll != survey  # kinds are separate namespaces
     assert await content(db, ContentKind.POLLS, "park-name", {"key": "park-name", "v": 2}) == poll
@@ -164,5 +164,6 @@ async def test_a_survey_response_is_saved_answer_by_answer_and_found_by_its_word
         await tx.surveys.save(resumed)
     assert await db.reader.surveys.completed_count(survey) == 1
     found, total = await db.reader.surveys.search("скамейка", survey_id=survey)
-    assert total == 1 and (found[0].survey_key, found[0].text_answers) == ("opinion", [("why", "Нет скамеек у пруда")])
+    assert total == 1
+    assert (found[0].survey_key, found[0].text_answers) == ("opinion", [("why", "Нет скамеек у пруда")])
     assert await db.reader.surveys.search("") == ([], 0)
