@@ -19,6 +19,9 @@ CORRECTION_BUTTON = "fix"
 
 @dataclass(frozen=True)
 class ProposalFilter:
+    """What the panel's list and its exports filter by (``storage.moderation.filter_sql`` is
+    the SQLite reading of it)."""
+
     status: str = ""          # '' = every status but spam
     category: str = ""
     channel: str = ""
