@@ -16,6 +16,10 @@ from storage.cache import ReadCache
 from storage.clock import now
 from storage.ports.episodes import CREATED_BY, EpisodeRow, StoredEpisode, StoredSeries
 
+__all__ = [  # the values beside their port, as before they moved
+    "Episodes", "CREATED_BY", "EpisodeRow", "StoredEpisode", "StoredSeries",
+]
+
 _SELECT = ("SELECT e.id, s.key, s.definition, s.topic, e.number, e.definition, e.air_at, e.announced_at,"
            " e.broadcast_id FROM episodes e JOIN series s ON s.id = e.series_id")
 

@@ -25,6 +25,11 @@ from storage.ports.moderation import (
 )
 from storage.search import match_expression
 
+__all__ = [  # the values beside their port, as before they moved
+    "Moderation", "filter_sql", "STATUSES", "VERDICTS", "ListedProposal", "Opinion", "ProposalCard",
+    "ProposalEvent", "ProposalFilter", "Template",
+]
+
 # A proposal whose author was asked a question (needs correction) that the corrected text has not
 # answered yet; the partial index correction_requests_open serves it.
 _AWAITING_CORRECTION = ("EXISTS (SELECT 1 FROM correction_requests c"

@@ -12,6 +12,10 @@ import aiosqlite
 from storage.clock import now
 from storage.ports.staff import ROLES, AuditEntry, StaffSession, StaffUser
 
+__all__ = [  # the values beside their port, as before they moved
+    "Staff", "ROLES", "AuditEntry", "StaffSession", "StaffUser",
+]
+
 _USER_COLUMNS = "u.id, u.username, u.password_hash, u.role, u.personal_data, u.active, u.created_at, u.last_login_at"
 
 
