@@ -46,7 +46,7 @@ from bot.core.i18n import Texts
 from bot.localtime import DATE_TIME, LocalTime, parse_stamp
 from bot.sms import SmsGateway
 from storage.attachments import AttachmentStore
-from storage.database import Database
+from storage.ports.repositories import Database
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent

@@ -14,7 +14,7 @@ from aiohttp import web
 from admin.audit_titles import ACTION_TITLES, AuditWords, action_title, details_text, subject_text
 from admin.roles import AUDIT, current_user, require
 from bot.numbers import whole_number
-from storage.repositories import Repositories
+from storage.ports.repositories import Repositories
 
 
 async def record(tx: Repositories, request: web.Request, action: str, subject: str = "",

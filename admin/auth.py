@@ -26,8 +26,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from admin.throttle import LoginThrottle
-from storage.database import Database
-from storage.staff import StaffSession, StaffUser
+from storage.ports.repositories import Database
+from storage.ports.staff import StaffSession, StaffUser
 
 SESSION_COOKIE = "souchastie_staff"
 SESSION_HOURS = 12

@@ -14,7 +14,7 @@ import sqlite3
 import sys
 
 from bot.config import Settings
-from storage.staff import ROLES
+from storage.ports.staff import ROLES
 
 
 def add_parser(commands) -> None:

@@ -26,9 +26,9 @@ from broadcasts import outbox
 from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem
 from handlers.contest_moderation import ReasonRequired, decide, results_broadcast
-from storage.contests import STATUSES
+from storage.ports.contests import STATUSES
 from storage.ports.content import ContentKind
-from storage.repositories import Repositories
+from storage.ports.repositories import Repositories
 
 routes = web.RouteTableDef()
 VIEW = (PROPOSALS, CONTENT, BROADCASTS)  # who sees the works; only PROPOSALS decides

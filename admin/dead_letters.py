@@ -21,7 +21,7 @@ from admin.roles import INBOX, PERSONAL_DATA, can, current_user, require
 from admin.titles import CHANNEL_TITLES
 from bot.core.events import Event, Kind
 from bot.numbers import whole_number
-from storage.inbox import DeadLetter
+from storage.ports.inbox import DeadLetter
 
 routes = web.RouteTableDef()
 PAGE = 50

@@ -18,7 +18,7 @@ from bot.cli_values import calendar_date, export_kind, known
 from bot.config import Settings
 from bot.plurals import counted, grouped
 from bot.progress import CELLS, Bar
-from storage.moderation import STATUSES
+from storage.ports.moderation import STATUSES
 
 ROWS = ("строка", "строки", "строк")
 

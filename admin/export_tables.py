@@ -21,8 +21,8 @@ from typing import Any, AsyncIterator, Callable, Mapping
 from admin.titles import CHANNEL_TITLES, LANGUAGE_NAMES, OPERATOR_SOURCES, STATUS_TITLES
 from bot.config import Settings
 from bot.localtime import LocalTime
-from storage.moderation import ProposalFilter
-from storage.repositories import Repositories
+from storage.ports.moderation import ProposalFilter
+from storage.ports.repositories import Repositories
 
 Row = dict[str, Any]
 Rows = AsyncIterator[list[list[Any]]]

@@ -35,8 +35,8 @@ from openpyxl.utils import get_column_letter
 
 from admin.export_tables import Column, Table, Words, proposal_columns, tables
 from bot.localtime import DATE_TIME
-from storage.moderation import ProposalFilter
-from storage.repositories import Repositories
+from storage.ports.moderation import ProposalFilter
+from storage.ports.repositories import Repositories
 
 FORMATS = ("csv", "xlsx", "geojson", "json")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json",

@@ -20,8 +20,8 @@ from admin.roles import current_user
 from bot.core.events import ResidentRef
 from bot.core.payloads import encode
 from bot.core.replies import Button, Reply
-from handlers.corrections import AWAITING, FIX
-from storage.repositories import Repositories
+from storage.ports.moderation import CORRECTION_BUTTON, CORRECTION_STATE
+from storage.ports.repositories import Repositories
 
 Messages = list[tuple[ResidentRef, Reply]]
 
@@ -125,10 +125,10 @@ async def ask_correction(panel: Panel, request: web.Request, proposal_id: int, q
         if author is None:
             return []
         ref, language, resident_id, _ = author
-        await tx.moderation.await_correction(resident_id, proposal_id, AWAITING)
+        await tx.moderation.await_correction(resident_id, proposal_id, CORRECTION_STATE)
         number = receipt(panel, proposal_id)
         fix = Button(label=panel.texts.get(language, "moderation.fix_button", receipt=number),
-                     payload=encode(FIX, proposal_id))
+                     payload=encode(CORRECTION_BUTTON, proposal_id))
         delivered = True
         return [(ref, Reply(text=panel.texts.get(language, "moderation.question", receipt=number, question=question),
                             buttons=((fix,),)))]

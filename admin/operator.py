@@ -20,7 +20,7 @@ from admin.roles import PERSONAL_DATA, PROPOSALS, current_user, require
 from admin.titles import OPERATOR_SOURCES as SOURCES
 from bot.phones import e164
 from storage.attachments import ImageTooLarge, NotAnImage, QuotaExceeded
-from storage.proposals import NewProposal
+from storage.ports.proposals import NewProposal
 
 routes = web.RouteTableDef()
 FIELDS = ("source", "point", "category", "text", "address", "latitude", "longitude", "author_name", "author_phone",

@@ -16,7 +16,7 @@ from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import OPINIONS, PROPOSALS, current_user, require
 from bot.numbers import whole_number
-from storage.moderation import STATUSES, VERDICTS
+from storage.ports.moderation import STATUSES, VERDICTS
 
 routes = web.RouteTableDef()
 MAX_TEXT = 4000

@@ -18,7 +18,7 @@ from admin.app import panel, render
 from admin.numbers import page_number, path_id
 from admin.roles import OPINIONS, PERSONAL_DATA, PROPOSALS, can, current_user, require
 from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES, STATUS_TITLES, VERDICT_TITLES
-from storage.moderation import STATUSES, VERDICTS, ProposalFilter
+from storage.ports.moderation import STATUSES, VERDICTS, ProposalFilter
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50

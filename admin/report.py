@@ -15,7 +15,7 @@ from admin.tagcloud import count_forms, lemmas
 from bot.config import Settings
 from bot.core.events import ResidentRef
 from bot.core.replies import Reply
-from storage.repositories import Repositories
+from storage.ports.repositories import Repositories
 
 
 def last_finished_week(today: date) -> tuple[date, date]:

@@ -19,7 +19,7 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
-from storage.staff import ROLES, StaffUser
+from storage.ports.staff import ROLES, StaffUser
 
 USERS, SETTINGS, AUDIT = "users", "settings", "audit"
 CONTENT, BROADCASTS, STATISTICS, EXPORTS = "content", "broadcasts", "statistics", "exports"

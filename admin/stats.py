@@ -23,7 +23,7 @@ from admin.tagcloud import cloud_html, count_forms, lemmas
 from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES
 from bot.config import ProposalSettings
 from bot.localtime import LocalTime
-from storage.repositories import Repositories
+from storage.ports.repositories import Repositories
 
 routes = web.RouteTableDef()
 CLOUD_WORDS = 60

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bot.config import AdminSettings
-from storage.staff import Staff
+from storage.ports.staff import StaffStore
 
 log = logging.getLogger(__name__)
 NAME_LIMIT = 100  # names are at most 64 characters; a longer typed one is cut, not stored whole
@@ -70,7 +70,7 @@ class LoginThrottle:
         longest = max(count.forget for count in self._counts("", ""))
         return (datetime.now(timezone.utc) - longest).isoformat(timespec="microseconds")
 
-    async def admit(self, staff: Staff, username: str, address: str) -> int:
+    async def admit(self, staff: StaffStore, username: str, address: str) -> int:
         """Seconds to wait before a try of ``username`` from ``address`` is heard; 0 when it is
         heard now, and then it is already counted as a failure (``succeeded`` takes that back).
         Call inside the write transaction, so that the look and the count are one step."""
@@ -95,7 +95,7 @@ class LoginThrottle:
                         whole_address.free, address)
         return 0
 
-    async def succeeded(self, staff: Staff, username: str, address: str) -> None:
+    async def succeeded(self, staff: StaffStore, username: str, address: str) -> None:
         """The right password: the pair starts again, and the address's count loses this try."""
         pair, whole_address = self._counts(username, address)
         await staff.clear_failures([pair.key])

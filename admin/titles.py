@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from storage.moderation import STATUSES, VERDICTS
+from storage.ports.moderation import STATUSES, VERDICTS
 
 CHANNEL_TITLES = {"webchat": "веб-чат", "telegram": "Telegram", "vk": "ВКонтакте", "max": "MAX",
                   "ok": "Одноклассники", "whatsapp": "WhatsApp", "gateway": "шлюз",

@@ -15,7 +15,7 @@ from admin.app import panel, redirect, render
 from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import ROLE_TITLES, USERS, current_user, require
-from storage.staff import ROLES
+from storage.ports.staff import ROLES
 
 routes = web.RouteTableDef()
 USERNAME = re.compile(r"\A[A-Za-z0-9_.@-]{2,64}\Z")  # \Z, not $: "$" also matches before a final newline

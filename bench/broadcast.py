@@ -176,6 +176,7 @@ async def broadcast(info: dict[str, Any], counts: dict[str, int], ceilings: dict
     from channels.whatsapp.channel import WhatsappChannel
     from handlers import LOCALES
     from storage.attachments import AttachmentStore
+    from storage.channel_storage import ChannelStorage
     from storage.database import Database
 
     with tempfile.TemporaryDirectory() as name:
@@ -186,10 +187,12 @@ async def broadcast(info: dict[str, Any], counts: dict[str, int], ceilings: dict
         seed(settings.storage.path, counts)
         db = await Database.open(settings.storage.path)
         attachments = AttachmentStore(settings.storage.attachments_dir)
-        channels = {"vk": VkChannel(settings, db, attachments), "telegram": TelegramChannel(settings, db, attachments),
-                    "max": MaxChannel(settings, db, attachments), "ok": OkChannel(settings, db, attachments),
-                    "whatsapp": WhatsappChannel(settings, db, attachments),
-                    "gateway": GatewayChannel(settings, db, attachments)}
+        stored = ChannelStorage(db)
+        channels = {"vk": VkChannel(settings, stored, attachments),
+                    "telegram": TelegramChannel(settings, stored, attachments),
+                    "max": MaxChannel(settings, stored, attachments), "ok": OkChannel(settings, stored, attachments),
+                    "whatsapp": WhatsappChannel(settings, stored, attachments),
+                    "gateway": GatewayChannel(settings, stored, attachments)}
         texts = Texts.load(LOCALES, settings.languages.default)
         broadcast_id, recipients = await outbox.create(
             db, outbox.BroadcastSpec(title="ПАРКУ БЫТЬ! — серия 4", texts=TEXTS, audience=Audience(),

@@ -33,6 +33,7 @@ from bot.maintenance import PRUNE_EVERY_SECONDS, forget_leftovers, keep_tidy
 from bot.running import RunningMark
 from bot.scheduler import Scheduler
 from storage.attachments import AttachmentStore
+from storage.channel_storage import ChannelStorage
 from storage.database import Database
 
 if TYPE_CHECKING:
@@ -60,12 +61,12 @@ def enabled_channels(settings: Settings) -> list[str]:
     return names
 
 
-def load_channel(name: str, settings: Settings, db: Database, attachments: AttachmentStore) -> Channel:
+def load_channel(name: str, settings: Settings, storage: ChannelStorage, attachments: AttachmentStore) -> Channel:
     from channels import REGISTRY
 
     module_name, _, class_name = REGISTRY[name].partition(":")
     channel_class = getattr(importlib.import_module(module_name), class_name)
-    return channel_class(settings, db, attachments)
+    return channel_class(settings, storage, attachments)
 
 
 @dataclass
@@ -113,7 +114,7 @@ class Application:
         texts = Texts.load(LOCALES, settings.languages.default)
         for name in enabled_channels(settings):
             try:
-                self.channels[name] = load_channel(name, settings, self.db, attachments)
+                self.channels[name] = load_channel(name, settings, ChannelStorage(self.db), attachments)
             except ValueError as error:  # the settings check each channel's section; this is a last guard
                 raise StartupError(f"канал {name}: {error}") from error
         self.dispatcher = Dispatcher(self.db, settings, texts, get_routers(), self.channels, attachments)

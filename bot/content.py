@@ -19,7 +19,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
 
 from bot.validation_ru import russian
 from storage.ports.content import ContentKind, StoredItem
-from storage.episodes import StoredEpisode, StoredSeries
+from storage.ports.episodes import StoredEpisode, StoredSeries
 
 # pydantic-core matches patterns with Rust's regex, where "$" is the very end of the text (a
 # trailing newline is refused; tests/test_input_patterns.py) and "\Z" does not exist.

@@ -22,7 +22,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from storage.attachments import AttachmentStore
-from storage.database import Database
+from storage.ports.repositories import Database
 
 log = logging.getLogger(__name__)
 

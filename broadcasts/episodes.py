@@ -41,8 +41,8 @@ from bot.core.i18n import Texts
 from bot.scheduler import Scheduler
 from broadcasts import outbox
 from broadcasts.audience import Audience
-from storage.database import Database
-from storage.episodes import CREATED_BY, EpisodeRow
+from storage.ports.repositories import Database
+from storage.ports.episodes import CREATED_BY, EpisodeRow
 
 log = logging.getLogger(__name__)
 

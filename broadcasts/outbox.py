@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from broadcasts.audience import Audience
 from broadcasts.templates import build_reply, validate
-from storage.database import Database
+from storage.ports.repositories import Database
 
 # The staff controls and the broadcast statuses each is possible from; a done or cancelled
 # broadcast has none.

@@ -38,9 +38,9 @@ from bot.core.replies import Reply
 from bot.pacing import Pacer
 from bot.core.retrying import RetryPolicy
 from broadcasts.templates import TemplateProblem, build_reply, pick, render, uses_name
-from storage.broadcasts import BroadcastRow, Claimed
+from storage.ports.broadcasts import BroadcastRow, Claimed
 from storage.clock import now
-from storage.database import Database
+from storage.ports.repositories import Database
 
 if TYPE_CHECKING:
     from bot.config import BroadcastSettings

@@ -19,7 +19,7 @@ from bot.core.i18n import Texts
 from broadcasts.sender import ChannelSender
 from broadcasts.templates import neutral_name
 from storage.clock import now
-from storage.database import Database
+from storage.ports.repositories import Database
 
 log = logging.getLogger(__name__)
 

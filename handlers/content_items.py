@@ -14,7 +14,7 @@ from bot.core.routing import Context
 from handlers.keyboards import to_menu
 from handlers.times import town_time
 from storage.ports.content import ContentKind
-from storage.repositories import Repositories
+from storage.ports.repositories import Repositories
 
 Item = TypeVar("Item", bound=BaseModel)
 

@@ -18,9 +18,9 @@ from bot.core.replies import Reply
 from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec
 from handlers.contests import results_lines
-from storage.contests import Submission
+from storage.ports.contests import Submission
 from storage.ports.content import ContentKind
-from storage.repositories import Repositories
+from storage.ports.repositories import Repositories
 
 DECISIONS = ("approved", "rejected")
 NOTICE_KEYS = {"approved": "contests.entry_approved", "rejected": "contests.entry_rejected"}

@@ -15,7 +15,7 @@ from bot.core.routing import Context, Router
 from handlers.contests import (EXCERPT, PAGE, PER_PAGE, VOTE, VOTE_CATEGORY, current, named, of_this_contest,
                                title, utc_now, voter_key, action)
 from handlers.keyboards import back_cancel
-from storage.contests import Entry
+from storage.ports.contests import Entry
 
 router = Router("contest voting")
 

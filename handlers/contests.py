@@ -24,9 +24,9 @@ from handlers.content_items import load, open_items, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept
-from storage.contests import Standing
+from storage.ports.contests import Standing
 from storage.ports.content import ContentKind
-from storage.repositories import Repositories
+from storage.ports.repositories import Repositories
 
 router = Router("contests")
 

@@ -17,11 +17,12 @@ from bot.core.filters import button, kind, state_is
 from bot.core.routing import Context, Router
 from handlers.idle import CORRECTION_WAIT
 from handlers.keyboards import back_cancel
+from storage.ports.moderation import CORRECTION_BUTTON
 
 router = Router("corrections")
 
 AWAITING = CORRECTION_WAIT
-FIX = "fix"  # button payload fix:<proposal id>
+FIX = CORRECTION_BUTTON  # button payload fix:<proposal id>
 
 
 def _receipt(ctx: Context, proposal_id: int) -> str:

@@ -4,7 +4,8 @@ them: a menu button leaves it (the question stays open, its «✏️ Испра�
 from __future__ import annotations
 
 from bot.core.filters import state_is
+from storage.ports.moderation import CORRECTION_STATE
 
-CORRECTION_WAIT = "correction:text"
+CORRECTION_WAIT = CORRECTION_STATE
 
 at_menu = state_is("", CORRECTION_WAIT)

@@ -23,9 +23,9 @@ from handlers import verified_phone
 from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel
-from storage.polls import Tally
+from storage.ports.polls import Tally
 from storage.ports.content import ContentKind
-from storage.repositories import Repositories
+from storage.ports.repositories import Repositories
 
 router = Router("polls")
 

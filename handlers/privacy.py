@@ -12,7 +12,7 @@ from bot.core.routing import Context, Router
 from handlers.idle import at_menu
 from handlers.keyboards import to_menu
 from handlers.times import town_time
-from storage.privacy import ErasureMode
+from storage.ports.privacy import ErasureMode
 
 router = Router("privacy", open_before_consent=True)  # seeing and erasing one's data needs no consent
 

@@ -34,8 +34,8 @@ from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept, refusal
 from handlers.times import town_date
-from storage.proposals import NewProposal
-from storage.residents import Resident
+from storage.ports.proposals import NewProposal
+from storage.ports.residents import Resident
 
 router = Router("proposals")
 

@@ -23,8 +23,8 @@ from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import to_menu
 from storage.ports.content import ContentKind
-from storage.quizzes import Attempt
-from storage.repositories import Repositories
+from storage.ports.quizzes import Attempt
+from storage.ports.repositories import Repositories
 
 router = Router("quizzes")
 

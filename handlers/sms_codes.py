@@ -27,8 +27,8 @@ from bot.phones import readable
 from bot.core.replies import Button, Reply
 from bot.core.routing import Context
 from bot.sms import SmsError, SmsGateway
-from storage.phone_codes import Checked, Issued
-from storage.repositories import Repositories
+from storage.ports.phone_codes import Checked, Issued
+from storage.ports.repositories import Repositories
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from bot.core.routing import Context, Router
 from handlers.content_items import load, show_open, utc_now
 from handlers.photos import not_kept
 from storage.ports.content import ContentKind
-from storage.repositories import Repositories
-from storage.residents import Resident
-from storage.surveys import Response
+from storage.ports.repositories import Repositories
+from storage.ports.residents import Resident
+from storage.ports.surveys import Response
 
 router = Router("surveys")
 

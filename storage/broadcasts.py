@@ -8,68 +8,16 @@ leaves, and write outcomes in batches (``record``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, Sequence
 
 import aiosqlite
 
 from storage.clock import now
+from storage.ports.broadcasts import STATUSES, AudienceFilter, BroadcastRow, Claimed
 
 # Only residents who can be written to and agreed to be: consent given and not withdrawn.
 REACHABLE = ("r.consent_at IS NOT NULL AND r.reachable = 1"
              " AND (r.consent_declined_at IS NULL OR r.consent_declined_at < r.consent_at)")
-STATUSES = ("pending", "sending", "sent", "failed", "unknown", "skipped")
-
-
-class AudienceFilter(Protocol):
-    """What ``broadcasts.audience.Audience`` is to storage (storage imports nothing above it)."""
-
-    topic: str | None
-    channels: Sequence[str]
-    languages: Sequence[str]
-    source: str | None
-    poll: str | None
-
-    def model_dump_json(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class BroadcastRow:
-    id: int
-    title: str
-    texts: dict[str, str]
-    buttons: list[list[dict[str, Any]]]
-    media: list[dict[str, Any]]
-    audience: dict[str, Any]
-    topic: str | None
-    status: str
-    send_at: str | None
-    recipients: int
-    created_by: str
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> "BroadcastRow":
-        values = dict(row)
-        for name in ("texts", "buttons", "media", "audience"):
-            values[name] = json.loads(values[name])
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A delivery a sender has marked 'sending'."""
-
-    id: int
-    broadcast_id: int
-    resident_id: int | None      # None: the resident was forgotten after the broadcast was made
-    channel: str
-    external_id: str
-    language: str
-    name: str
-    attempts: int
 
 
 def _audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:

@@ -7,71 +7,22 @@ vote is refused by the database whatever the code does.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 import aiosqlite
 
 from storage.clock import now
+from storage.ports.contests import (
+    STATUSES,
+    ContestCounts,
+    Entry,
+    EntryStatus,
+    Standing,
+    Submission,
+    VoteOutcome,
+)
 from storage.search import match_expression
 
-VoteOutcome = Literal["cast", "already", "not_votable"]
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: int
-    category: str
-    age_group: str
-    text: str
-    file_key: str
-    status: str
-
-
-@dataclass(frozen=True)
-class Standing:
-    entry: Entry
-    votes: int
-
-
-@dataclass(frozen=True)
-class Submission:
-    """A work as staff moderate it: what the author sent, and what was decided."""
-
-    id: int
-    contest_id: int
-    category: str
-    age_group: str
-    text: str
-    file_key: str
-    status: str
-    channel: str
-    created_at: str
-    moderated_at: str | None
-    moderation_reason: str
-    moderated_by: str
-
-
-@dataclass(frozen=True)
-class ContestCounts:
-    id: int
-    key: str
-    definition: str
-    pending: int
-    approved: int
-    rejected: int
-
-
-class EntryStatus(StrEnum):
-    """Where a work is in moderation (the CHECK on contest_entries.status)."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
-STATUSES = tuple(EntryStatus)
 _ENTRY = "e.id, e.category, e.age_group, e.text, e.file_key, e.status"
 _SUBMISSION = ("e.id, e.contest_id, e.category, e.age_group, e.text, e.file_key, e.status, e.channel, e.created_at,"
                " e.moderated_at, e.moderation_reason, e.moderated_by FROM contest_entries e")

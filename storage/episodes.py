@@ -10,47 +10,18 @@ only one can settle an episode.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aiosqlite
 
 from storage.cache import ReadCache
 from storage.clock import now
+from storage.ports.episodes import CREATED_BY, EpisodeRow, StoredEpisode, StoredSeries
 
-
-@dataclass(frozen=True)
-class StoredEpisode:
-    number: int
-    definition: str  # JSON: title, description, video_url, file_key
-    air_at: str      # UTC, ISO 8601
-
-
-@dataclass(frozen=True)
-class StoredSeries:
-    key: str
-    topic: str
-    definition: str  # JSON: the series' key, title and topic
-    episodes: tuple[StoredEpisode, ...]
-
-
-@dataclass(frozen=True)
-class EpisodeRow:
-    id: int
-    series_key: str
-    series_definition: str
-    topic: str
-    number: int
-    definition: str
-    air_at: str
-    announced_at: str | None
-    broadcast_id: int | None
-
+__all__ = [  # the values beside their port, as before they moved
+    "Episodes", "CREATED_BY", "EpisodeRow", "StoredEpisode", "StoredSeries",
+]
 
 _SELECT = ("SELECT e.id, s.key, s.definition, s.topic, e.number, e.definition, e.air_at, e.announced_at,"
            " e.broadcast_id FROM episodes e JOIN series s ON s.id = e.series_id")
-
-# A broadcast created for an episode carries this prefix in ``created_by`` (see broadcasts.episodes).
-CREATED_BY = "episode:"
 
 
 class Episodes:

@@ -4,7 +4,7 @@ Why pages by key (``id > last``) and not OFFSET: an export of 100,000 rows reads
 and holds one page in memory, whatever its size; OFFSET would rescan the table for every page.
 Personal fields (names, phones, platform ids) are selected only when asked for, so a caller that
 may not see them cannot leak them by formatting a column it was not meant to have. Proposals are
-chosen by the moderation list's own ``ProposalFilter.where()``, so an export holds exactly what
+chosen by the moderation list's own ``storage.moderation.filter_sql``, so an export holds exactly what
 the list showed (spam left out unless asked for, the same full-text search).
 """
 from __future__ import annotations
@@ -14,17 +14,9 @@ from typing import Any, AsyncIterator
 
 import aiosqlite
 
-from storage.moderation import ProposalFilter
-
-PAGE = 1000
-
-PROPOSAL_COLUMNS = ("id", "created_at", "channel", "source", "category", "status", "text", "address",
-                    "latitude", "longitude", "photos", "supports")
-PROPOSAL_PERSONAL = ("resident_id", "author_name", "author_phone")
-# In every proposal row as well: the key of the reception point an operator took it at ('' if none).
-PROPOSAL_POINT = "reception_point"
-RESIDENT_COLUMNS = ("id", "channel", "external_id", "display_name", "phone", "language", "first_source",
-                    "reachable", "consent_at", "created_at")
+from storage.moderation import filter_sql
+from storage.ports.moderation import ProposalFilter
+from storage.ports.exports import PAGE, PROPOSAL_COLUMNS, PROPOSAL_PERSONAL, PROPOSAL_POINT, RESIDENT_COLUMNS
 
 
 class Exports:
@@ -32,14 +24,14 @@ class Exports:
         self._db = connection
 
     async def count_proposals(self, where: ProposalFilter) -> int:
-        clause, params = where.where("p")
+        clause, params = filter_sql(where, "p")
         rows = await self._db.execute_fetchall(f"SELECT count(*) FROM proposals p WHERE {clause}", params)
         return rows[0][0]
 
     async def proposals(self, where: ProposalFilter, personal: bool,
                         page: int = PAGE) -> AsyncIterator[list[dict[str, Any]]]:
         """Pages of proposals in id order, each row a dict of PROPOSAL_COLUMNS (+ personal ones)."""
-        clause, params = where.where("p")
+        clause, params = filter_sql(where, "p")
         personal_sql = ", p.resident_id, r.display_name, r.phone" if personal else ""
         sql = ("SELECT p.id, p.created_at, p.channel, p.source, p.category, p.status, p.text, p.address,"
                " p.latitude, p.longitude,"

@@ -10,22 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 
 import aiosqlite
 
 from storage.clock import now
-
-@dataclass(frozen=True)
-class DeadLetter:
-    id: int
-    channel: str
-    update_id: str
-    received_at: str
-    attempts: int
-    error: str
-    dead_at: str
-    payload: str | None
+from storage.ports.inbox import DeadLetter
 
 
 class Inbox:

@@ -1,157 +1,73 @@
 """Moderation's SQL: finding proposals, their history, statuses, opinions, corrections, templates.
 
-``ProposalFilter.where()`` is the one place that turns the panel's filters into SQL (fixed
+``filter_sql`` is the one place that turns the panel's filters into SQL (fixed
 fragments, every value a parameter); the list page and the exports share it, so an export holds
 exactly what the list showed.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 
 from storage.clock import now
+from storage.ports.moderation import (
+    STATUSES,
+    VERDICTS,
+    ListedProposal,
+    Opinion,
+    ProposalCard,
+    ProposalEvent,
+    ProposalFilter,
+    Template,
+)
 from storage.search import match_expression
 
-STATUSES = ("new", "in_review", "with_experts", "accepted", "partly_accepted", "not_feasible", "duplicate", "spam")
-VERDICTS = ("possible", "impossible", "needs_correction")
+__all__ = [  # the values beside their port, as before they moved
+    "Moderation", "filter_sql", "STATUSES", "VERDICTS", "ListedProposal", "Opinion", "ProposalCard",
+    "ProposalEvent", "ProposalFilter", "Template",
+]
+
 # A proposal whose author was asked a question (needs correction) that the corrected text has not
 # answered yet; the partial index correction_requests_open serves it.
 _AWAITING_CORRECTION = ("EXISTS (SELECT 1 FROM correction_requests c"
                         " WHERE c.proposal_id = {alias}.id AND c.answered_at IS NULL)")
 
 
-@dataclass(frozen=True)
-class ProposalFilter:
-    status: str = ""          # '' = every status but spam
-    category: str = ""
-    channel: str = ""
-    source: str = ""
-    date_from: date | None = None
-    date_to: date | None = None   # inclusive
-    time_zone: str = "UTC"        # the town's (project.time_zone): a date is its calendar day there
-    with_photo: bool = False
-    with_location: bool = False
-    awaiting_correction: bool = False  # only those whose author was asked to correct and has not yet
-    search: str = ""
-
-    def fts_query(self) -> str:
-        """Every word required, by its lemmas or as a prefix (``storage.search``): «скамейка»
-        finds «скамейки», «скамей» finds «скамейку»."""
-        return match_expression(self.search)
-
-    def _midnight(self, day: date) -> str:
-        """The day's start in the town, as a stored (UTC) stamp: «2 December» in Chita begins at
-        15:00 UTC on the 1st."""
-        try:
-            start = datetime.combine(day, time(), ZoneInfo(self.time_zone))
-            return start.astimezone(timezone.utc).isoformat(timespec="microseconds")
-        except OverflowError:  # the calendar's ends: before or after every stamp
-            return "" if day.year == 1 else "9"
-
-    def where(self, alias: str = "p") -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if self.status:
-            clauses.append(f"{alias}.status = ?")
-            params.append(self.status)
-        else:
-            clauses.append(f"{alias}.status != 'spam'")
-        for column in ("category", "channel", "source"):
-            value = getattr(self, column)
-            if value:
-                clauses.append(f"{alias}.{column} = ?")
-                params.append(value)
-        if self.date_from:
-            clauses.append(f"{alias}.created_at >= ?")
-            params.append(self._midnight(self.date_from))
-        if self.date_to and self.date_to < date.max:
-            clauses.append(f"{alias}.created_at < ?")
-            params.append(self._midnight(self.date_to + timedelta(days=1)))
-        if self.with_photo:
-            clauses.append(f"EXISTS (SELECT 1 FROM proposal_attachments a WHERE a.proposal_id = {alias}.id)")
-        if self.with_location:
-            clauses.append(f"{alias}.latitude IS NOT NULL")
-        if self.awaiting_correction:
-            clauses.append(_AWAITING_CORRECTION.format(alias=alias))
-        query = self.fts_query()
-        if query:
-            clauses.append(f"{alias}.id IN (SELECT rowid FROM proposals_fts WHERE proposals_fts MATCH ?)")
-            params.append(query)
-        return " AND ".join(clauses), params
-
-
-@dataclass(frozen=True)
-class ListedProposal:
-    id: int
-    created_at: str
-    channel: str
-    source: str
-    category: str
-    status: str
-    text: str
-    photos: int
-    has_location: bool
-    awaiting_correction: bool  # its author was asked for a correction and has not sent it yet
-    supports: int = 0  # residents who support it (proposal_supports)
-
-
-@dataclass(frozen=True)
-class ProposalEvent:
-    at: str
-    actor: str
-    kind: str
-    from_status: str
-    to_status: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Opinion:
-    user_id: int
-    username: str
-    verdict: str
-    comment: str
-    at: str
-
-
-@dataclass(frozen=True)
-class ProposalCard:
-    id: int
-    resident_id: int | None
-    channel: str
-    source: str
-    category: str
-    text: str
-    address: str
-    latitude: float | None
-    longitude: float | None
-    status: str
-    status_reason: str
-    duplicate_of: int | None
-    point: str
-    author_name: str
-    author_contact: str
-    author_phone: str
-    author_consent_at: str | None
-    entered_by: str
-    created_at: str
-    updated_at: str
-    photos: list[tuple[str, str]] = field(default_factory=list)
-    events: list[ProposalEvent] = field(default_factory=list)
-    opinions: list[Opinion] = field(default_factory=list)
-    open_question: str | None = None
-
-
-@dataclass(frozen=True)
-class Template:
-    id: int
-    title: str
-    text: str
+def filter_sql(filters: ProposalFilter, alias: str = "p") -> tuple[str, list[Any]]:
+    """The one place that turns the panel's filters into SQL (fixed fragments, every value a
+    parameter): the list page and the exports share it, so an export holds what the list showed."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.status:
+        clauses.append(f"{alias}.status = ?")
+        params.append(filters.status)
+    else:
+        clauses.append(f"{alias}.status != 'spam'")
+    for column in ("category", "channel", "source"):
+        value = getattr(filters, column)
+        if value:
+            clauses.append(f"{alias}.{column} = ?")
+            params.append(value)
+    if filters.date_from:
+        clauses.append(f"{alias}.created_at >= ?")
+        params.append(filters.midnight(filters.date_from))
+    if filters.date_to and filters.date_to < date.max:
+        clauses.append(f"{alias}.created_at < ?")
+        params.append(filters.midnight(filters.date_to + timedelta(days=1)))
+    if filters.with_photo:
+        clauses.append(f"EXISTS (SELECT 1 FROM proposal_attachments a WHERE a.proposal_id = {alias}.id)")
+    if filters.with_location:
+        clauses.append(f"{alias}.latitude IS NOT NULL")
+    if filters.awaiting_correction:
+        clauses.append(_AWAITING_CORRECTION.format(alias=alias))
+    query = match_expression(filters.search)
+    if query:
+        clauses.append(f"{alias}.id IN (SELECT rowid FROM proposals_fts WHERE proposals_fts MATCH ?)")
+        params.append(query)
+    return " AND ".join(clauses), params
 
 
 _CARD = ("id, resident_id, channel, coalesce(source, ''), category, text, address, latitude, longitude, status,"
@@ -166,7 +82,7 @@ class Moderation:
     # -- finding -------------------------------------------------------------------------------
 
     async def search(self, filters: ProposalFilter, limit: int, offset: int = 0) -> tuple[list[ListedProposal], int]:
-        where, params = filters.where()
+        where, params = filter_sql(filters)
         total = (await self._db.execute_fetchall(f"SELECT count(*) FROM proposals p WHERE {where}", params))[0][0]
         rows = await self._db.execute_fetchall(
             "SELECT p.id, p.created_at, p.channel, coalesce(p.source, ''), p.category, p.status, p.text,"

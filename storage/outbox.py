@@ -10,22 +10,13 @@ browser reads its replies itself, and a reply that cannot be delivered are remov
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 import aiosqlite
 
 from storage.clock import now
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    id: int
-    channel: str
-    external_id: str
-    payload: str
-    inbox_id: int | None = None  # the event it answers (set by ``pending``); None for notices
+from storage.ports.outbox import OutboxRow
 
 
 class Outbox:

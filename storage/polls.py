@@ -1,21 +1,10 @@
 """Ballots and tallies. One ballot per voter per poll is a UNIQUE constraint, not a hope."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import aiosqlite
 
 from storage.clock import now
-
-Outcome = Literal["cast", "changed", "already"]
-
-
-@dataclass(frozen=True)
-class Tally:
-    voters: int
-    counts: dict[str, int]   # option → ballots naming it
-    points: dict[str, int]   # option → sum of scores (scores) or of Borda points (top-3)
+from storage.ports.polls import Outcome, Tally
 
 
 class Polls:

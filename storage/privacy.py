@@ -13,39 +13,18 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
-from enum import StrEnum
 
 import aiosqlite
 
+from storage.attachment_references import AttachmentReferences, keys_in
 from storage.clock import now
 from storage.contributions import Contributions
-from storage.attachment_references import AttachmentReferences, keys_in
 from storage.inbox import Inbox
 from storage.outbox import Outbox
+from storage.ports.privacy import PROFILE, Erasure, ErasureMode
 from storage.proposals import Proposals
 from storage.residents import Resident
 from storage.subscriptions import Subscriptions
-
-PROFILE = ["display_name", "language", "phone", "consent", "source", "conversation"]
-
-
-class ErasureMode(StrEnum):
-    KEEP = "keep"    # proposals, answers and works stay without the author (the default)
-    ERASE = "erase"  # their texts and photos are erased too
-
-
-@dataclass(frozen=True)
-class Erasure:
-    mode: ErasureMode
-    deleted_subscriptions: int
-    deleted_messages: int
-    anonymised_proposals: int
-    erased_proposals: int
-    erased_survey_answers: int
-    erased_contest_entries: int
-    hidden_names_and_phones: int
-    files: tuple[str, ...]  # files nothing names any more: to be deleted once this is committed
 
 
 class Privacy:

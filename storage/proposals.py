@@ -1,36 +1,10 @@
 """Proposals residents submit, with their photos and map point."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
-
 import aiosqlite
 
 from storage.clock import now
-
-
-@dataclass(frozen=True)
-class NewProposal:
-    resident_id: int | None
-    channel: str
-    source: str | None
-    category: str
-    text: str
-    address: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
-    photos: Sequence[tuple[str, str]] = ()  # (file_key, mime_type)
-
-
-@dataclass(frozen=True)
-class ProposalSummary:
-    id: int
-    category: str
-    text: str
-    status: str
-    created_at: str
-    photos: int
-    has_location: bool
+from storage.ports.proposals import NewProposal, ProposalSummary
 
 
 class Proposals:

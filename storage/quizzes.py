@@ -7,22 +7,10 @@ doubled press can never count twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aiosqlite
 
 from storage.clock import now
-
-LEADERBOARD_SIZE = 10
-
-
-@dataclass(frozen=True)
-class Attempt:
-    id: int
-    score: int
-    answered: int
-    finished: bool
-    on_leaderboard: bool
+from storage.ports.quizzes import LEADERBOARD_SIZE, Attempt
 
 
 class Quizzes:

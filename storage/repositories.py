@@ -27,7 +27,7 @@ from storage.staff import Staff
 from storage.subscriptions import Subscriptions
 from storage.supports import Supports
 from storage.surveys import Surveys
-from storage.whatsapp import WhatsappHousekeeping
+from storage.whatsapp import WhatsappRecords
 
 
 class Repositories:
@@ -51,7 +51,7 @@ class Repositories:
         self.moderation = Moderation(connection)
         self.exports = Exports(connection)
         self.statistics = Statistics(connection)
-        self.whatsapp = WhatsappHousekeeping(connection)
+        self.whatsapp = WhatsappRecords(connection)
         self.gateway = GatewayEventIds(connection)
         self.attachment_references = AttachmentReferences(connection)
         self.supports = Supports(connection)

@@ -2,45 +2,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
 
 from storage.clock import now
-
-
-@dataclass
-class Resident:
-    id: int
-    channel: str
-    external_id: str
-    display_name: str = ""
-    language: str = ""
-    phone: str = ""
-    phone_verified: bool = False
-    consent_version: str | None = None
-    consent_at: str | None = None
-    consent_declined_at: str | None = None
-    first_source: str | None = None
-    reachable: bool = True
-    state: str = ""
-    state_data: dict[str, Any] = field(default_factory=dict)
-    keyboard: dict[str, Any] = field(default_factory=dict)  # what bot.core.keyboard_memory keeps
-    created_at: str = ""
-
-    @property
-    def has_consent(self) -> bool:
-        return self.consent_at is not None
-
-    @classmethod
-    def from_row(cls, row: Any) -> "Resident":
-        values = dict(row)
-        values["state_data"] = json.loads(values["state_data"] or "{}")
-        values["keyboard"] = json.loads(values.get("keyboard") or "{}")
-        values["phone_verified"] = bool(values["phone_verified"])
-        values["reachable"] = bool(values["reachable"])
-        return cls(**values)
+from storage.ports.residents import Resident
 
 
 class Residents:

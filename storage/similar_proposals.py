@@ -17,24 +17,15 @@ Moderators see any proposal but spam and the duplicates already merged.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Iterable
 
 import aiosqlite
 
+from storage.ports.similar_proposals import SimilarProposal
 from storage.similarity import Entry, SimilarityIndex
 
 HIDDEN_FROM_MODERATORS = frozenset({"spam", "duplicate"})
 YIELD_EVERY = 200
-
-
-@dataclass(frozen=True)
-class SimilarProposal:
-    id: int
-    text: str
-    status: str
-    score: float
-    supports: int
 
 
 class SimilarProposals:

@@ -5,45 +5,16 @@ Nothing here hashes or checks a password: admin/auth.py does, so that this modul
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 from storage.clock import now
+from storage.ports.staff import ROLES, AuditEntry, StaffSession, StaffUser
 
-ROLES = ("admin", "staff", "moderator", "expert")
-
-
-@dataclass(frozen=True)
-class StaffUser:
-    id: int
-    username: str
-    password_hash: str
-    role: str
-    personal_data: bool
-    active: bool
-    created_at: str
-    last_login_at: str | None
-
-
-@dataclass(frozen=True)
-class StaffSession:
-    user: StaffUser
-    csrf: str
-    expires_at: str
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: str
-    username: str
-    action: str
-    subject: str
-    details: dict[str, Any]
-    address: str
-
+__all__ = [  # the values beside their port, as before they moved
+    "Staff", "ROLES", "AuditEntry", "StaffSession", "StaffUser",
+]
 
 _USER_COLUMNS = "u.id, u.username, u.password_hash, u.role, u.personal_data, u.active, u.created_at, u.last_login_at"
 

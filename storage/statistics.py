@@ -6,23 +6,12 @@ proposal texts themselves, page by page.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import AsyncIterator
 
 import aiosqlite
 
 from storage.clock import now
-
-
-@dataclass(frozen=True)
-class Reach:
-    """Residents of one channel or source: how many, how many subscribe, how many we can reach."""
-
-    key: str
-    residents: int
-    consented: int
-    subscribers: int
-    reachable: int
+from storage.ports.statistics import Reach
 
 
 class Statistics:

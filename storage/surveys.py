@@ -3,32 +3,13 @@ export is one row per respondent, and the current question kept so a resident ca
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 from storage.clock import now
+from storage.ports.surveys import FoundResponse, Response
 from storage.search import match_expression, text_answers
-
-
-@dataclass(frozen=True)
-class FoundResponse:
-    """A survey response whose text answers hold the words searched for."""
-    id: int
-    survey_key: str
-    definition: dict[str, Any]
-    channel: str
-    completed_at: str | None
-    text_answers: list[tuple[str, str]]  # (question key, answer), in the survey's order
-
-
-@dataclass
-class Response:
-    id: int
-    answers: dict[str, Any]
-    current: str
-    completed: bool
 
 
 class Surveys:

@@ -5,22 +5,12 @@ they run in the caller's transaction like the repositories do.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import aiosqlite
 
 from storage.clock import now
-
-
-@dataclass(frozen=True)
-class Receipt:
-    message_id: str
-    status: str
-    recipient_id: str
-    at: str
-    error_code: int | None = None
-    error_title: str = ""
+from storage.ports.whatsapp import Receipt
 
 
 async def touch_window(db: aiosqlite.Connection, wa_id: str, at: str | None = None) -> None:
@@ -71,11 +61,23 @@ async def receipts(db: aiosqlite.Connection, message_id: str | None = None) -> l
     return [Receipt(*row) for row in rows]
 
 
-class WhatsappHousekeeping:
-    """The part of the WhatsApp tables the bot's housekeeping looks after."""
+class WhatsappRecords:
+    """The functions above bound to one connection: what ``Repositories.whatsapp`` hands out."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+
+    async def touch_window(self, wa_id: str, at: str | None = None) -> None:
+        await touch_window(self._db, wa_id, at)
+
+    async def window_open(self, wa_id: str, hours: float) -> bool:
+        return await window_open(self._db, wa_id, hours)
+
+    async def count_skipped(self, wa_id: str) -> None:
+        await count_skipped(self._db, wa_id)
+
+    async def record_receipt(self, receipt: Receipt) -> None:
+        await record_receipt(self._db, receipt)
 
     async def forget_orphans(self, before: str) -> int:
         return await forget_orphans(self._db, before)

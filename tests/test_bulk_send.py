@@ -16,6 +16,7 @@ from channels.vk import bulk
 from channels.vk.channel import VkChannel
 from channels.webchat.channel import WebChatChannel, session_ref
 from storage.attachments import AttachmentStore
+from storage.channel_storage import ChannelStorage
 from storage.database import Database
 from tests.drivers import eventually, test_settings
 from tests.drivers.max import max_environment
@@ -50,7 +51,7 @@ async def vk_channel(tmp_path, fake: FakeVk | None = None, **environment):
     await fake.start()
     settings = test_settings(tmp_path, **vk_environment(fake, **environment))
     async with database(tmp_path, settings) as (db, attachments):
-        channel = VkChannel(settings, db, attachments)
+        channel = VkChannel(settings, ChannelStorage(db), attachments)
         try:
             yield channel, fake
         finally:
@@ -150,7 +151,7 @@ async def telegram_channel(tmp_path, fake: FakeTelegram | None = None, **environ
     fake = await (fake or FakeTelegram()).start()
     settings = test_settings(tmp_path, **bot_environment(fake, **environment))
     async with database(tmp_path, settings) as (db, attachments):
-        channel = TelegramChannel(settings, db, attachments)
+        channel = TelegramChannel(settings, ChannelStorage(db), attachments)
         try:
             yield channel, fake
         finally:
@@ -224,7 +225,7 @@ async def max_channel(tmp_path, fake: FakeMax | None = None, **environment):
     await fake.start()
     settings = test_settings(tmp_path, **max_environment(fake, **environment))
     async with database(tmp_path, settings) as (db, attachments):
-        channel = MaxChannel(settings, db, attachments)
+        channel = MaxChannel(settings, ChannelStorage(db), attachments)
         try:
             yield channel, fake
         finally:
@@ -282,7 +283,7 @@ async def test_the_fake_max_answers_429_beyond_its_requests_a_second(tmp_path):
 async def test_web_chat_residents_find_the_announcement_in_their_open_chat_at_once(tmp_path):
     settings = test_settings(tmp_path)
     async with database(tmp_path, settings) as (db, attachments):
-        channel = WebChatChannel(settings, db, attachments)
+        channel = WebChatChannel(settings, ChannelStorage(db), attachments)
         assert channel.throughput().recipients_per_call == 500
         everyone = [session_ref(f"{n:032x}") for n in range(500)]
         waiting = asyncio.create_task(channel.wait_for_replies(everyone[3], 0, timeout=20))

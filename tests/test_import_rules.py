@@ -4,7 +4,9 @@ Data flows channel → core → handler; only storage/ speaks SQL. The rules tha
 are import-linter contracts in pyproject.toml (``[tool.importlinter]``): no cycles among the
 modules and subpackages of one package; the core (bot/ without its composition roots) imports
 no channel, feature, broadcast or panel; a handler imports no channel and no panel; a channel
-no handler, broadcast or panel; storage/ nothing of ours but itself. Only bot/app.py, bot/cli.py
+no handler, broadcast or panel; storage/ nothing of ours but itself. The core, handlers, channels,
+broadcasts and the panel reach storage through ``storage.ports`` (the protocols and their values),
+never the SQLite modules, and the panel takes no conversation name from a handler. Only bot/app.py, bot/cli.py
 and bot/__main__.py, which wire the application, may import everything, and nothing imports them
 (so no core module reaches a feature through them). Imports inside
 functions and under TYPE_CHECKING count: a cycle that only runs later is still a cycle.

@@ -10,6 +10,7 @@ from bot.core.replies import Button, Reply
 from channels.whatsapp.channel import Skipped, WhatsappChannel
 from storage import whatsapp as records
 from storage.attachments import AttachmentStore
+from storage.channel_storage import ChannelStorage
 from storage.database import Database
 from tests.drivers import test_settings
 from tests.drivers.whatsapp import bot_environment
@@ -25,7 +26,7 @@ async def channel(tmp_path, **environment):
     fake = await FakeGraph().start()
     settings = test_settings(tmp_path, **bot_environment(fake, **environment))
     db = await Database.open(settings.storage.path)
-    whatsapp = WhatsappChannel(settings, db, AttachmentStore(settings.storage.attachments_dir))
+    whatsapp = WhatsappChannel(settings, ChannelStorage(db), AttachmentStore(settings.storage.attachments_dir))
     try:
         yield whatsapp, fake, db
     finally:

@@ -56,9 +56,9 @@ from bot.core.settings import CoreSettings
 from bot.core.routing import Context, Router, prompts_of, route
 from bot.core.storable import storable_text
 from storage.attachments import AttachmentStore, ImageTooLarge, NotAnImage, QuotaExceeded
-from storage.database import Database
-from storage.repositories import Repositories
-from storage.residents import Resident
+from storage.ports.repositories import Database
+from storage.ports.repositories import Repositories
+from storage.ports.residents import Resident
 
 log = logging.getLogger(__name__)
 

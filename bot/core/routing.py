@@ -27,8 +27,8 @@ from bot.core.events import Event, Kind
 from bot.core.i18n import Texts
 from bot.core.payloads import Payload, decode
 from bot.core.replies import Button, Media, Reply
-from storage.repositories import Repositories
-from storage.residents import Resident
+from storage.ports.repositories import Repositories
+from storage.ports.residents import Resident
 
 Filter = Callable[["Context"], Any]
 HandlerFunction = Callable[..., Awaitable[None]]

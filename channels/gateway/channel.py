@@ -36,7 +36,7 @@ from channels.gateway.parse import NAME, BadEvent, NotJson, fingerprint, read_ev
 from channels.gateway.protocol import SIGNATURE_HEADER, verify
 from channels.gateway.send import Poster
 from storage.attachments import AttachmentStore
-from storage.database import Database
+from storage.ports.channels import GatewayEventIds
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,10 @@ class GatewayChannel(Channel):
                                 max_button_label=64, inline_buttons=True, request_location=True,
                                 request_contact=True, numbers_shown=True, phone_proof="contact")
 
-    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+    def __init__(self, settings: Settings, storage: GatewayEventIds, attachments: AttachmentStore) -> None:
         self.settings = settings.gateway
         self.app_settings = settings
-        self.db = db
+        self.storage = storage
         self.attachments = attachments
         if self.settings.secret is None or not self.settings.outbound_url:
             raise ValueError("the gateway channel needs SOUCHASTIE_GATEWAY_SECRET and gateway.outbound_url")
@@ -98,8 +98,7 @@ class GatewayChannel(Channel):
             if isinstance(error, NotJson):
                 return _refuse(400, "malformed_json", str(error))
             return _refuse(422, "bad_event", str(error))
-        async with self.db.transaction() as tx:
-            claimed = await tx.gateway.claim(event.update_id, fingerprint(event))
+        claimed = await self.storage.claim_event_id(event.update_id, fingerprint(event))
         if not claimed:
             log.warning("шлюз: номер события %r пришёл снова с другим событием; отклонено", event.update_id)
             return _refuse(409, "id_reused", f"the id {event.update_id!r} was used for another event; "

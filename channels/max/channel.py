@@ -27,7 +27,7 @@ from channels.max.polling import Poller
 from channels.max.render import CAPABILITIES, layout
 from channels.max.webhook import WebhookRoute
 from storage.attachments import AttachmentStore
-from storage.database import Database
+from storage.ports.channels import ChannelStorage
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class MaxChannel(Channel):
     name = NAME
     capabilities = CAPABILITIES
 
-    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+    def __init__(self, settings: Settings, storage: ChannelStorage, attachments: AttachmentStore) -> None:
         if settings.max.token is None:
             raise ValueError("the MAX channel needs SOUCHASTIE_MAX_TOKEN")
         self.settings = settings

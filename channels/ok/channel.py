@@ -24,7 +24,7 @@ from channels.ok.intake import Webhook
 from channels.ok.parse import NAME
 from channels.ok.render import render
 from storage.attachments import AttachmentStore
-from storage.database import Database
+from storage.ports.channels import ChannelStorage
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class OkChannel(Channel):
                                 max_button_label=64, inline_buttons=True, request_location=True,
                                 request_contact=False)
 
-    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+    def __init__(self, settings: Settings, storage: ChannelStorage, attachments: AttachmentStore) -> None:
         self.settings = settings.ok
         self.app_settings = settings
         self.api = OkApi(self.settings)

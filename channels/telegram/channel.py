@@ -33,7 +33,7 @@ from channels.telegram.intake import Poller, Webhook
 from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, callback_query_id, read_update
 from channels.telegram.render import render
 from storage.attachments import AttachmentStore
-from storage.database import Database
+from storage.ports.channels import ChannelStorage
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class TelegramChannel(Channel):
                                 max_button_label=64, inline_buttons=True, request_location=True,
                                 request_contact=True, phone_proof="contact")
 
-    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+    def __init__(self, settings: Settings, storage: ChannelStorage, attachments: AttachmentStore) -> None:
         self.settings = settings.telegram
         self.app_settings = settings
         self.attachments = attachments

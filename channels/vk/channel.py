@@ -31,7 +31,7 @@ from channels.vk.client import VkClient
 from channels.vk.longpoll import LongPoll
 from channels.vk.names import Names
 from storage.attachments import AttachmentStore
-from storage.database import Database
+from storage.ports.channels import ChannelStorage
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,9 @@ class VkChannel(Channel):
     name = parse.NAME
     capabilities: Capabilities = render.INLINE
 
-    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+    def __init__(self, settings: Settings, storage: ChannelStorage, attachments: AttachmentStore) -> None:
         self.settings = settings
         self.vk = settings.vk
-        self.db = db
         self.attachments = attachments
         self.client = VkClient(self.vk, settings.broadcasts.pace_fraction)
         self.names = Names(self.client, self.vk)

@@ -25,7 +25,7 @@ from channels.webchat.page import ChatPage
 from channels.webchat.sessions import NAME, SESSION, session_ref
 from channels.webchat.staging import StagedUploads
 from storage.attachments import AttachmentStore
-from storage.database import Database
+from storage.ports.channels import PulledReplies
 
 __all__ = ["NAME", "SESSION", "WebChatChannel", "session_ref"]  # the session's names, as before they moved
 
@@ -35,9 +35,9 @@ class WebChatChannel(Channel):
     capabilities = Capabilities(max_text_length=10_000, max_buttons_per_row=3, max_button_rows=20,
                                 max_button_label=80, pull_delivery=True, request_photo=True)
 
-    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+    def __init__(self, settings: Settings, storage: PulledReplies, attachments: AttachmentStore) -> None:
         self.settings = settings
-        self.db = db
+        self.storage = storage
         self.attachments = attachments
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         webchat = settings.webchat
@@ -80,10 +80,9 @@ class WebChatChannel(Channel):
         """A broadcast reaches the web chat as outbox rows, which the page reads: one transaction
         writes them for every resident given, then their waiting long polls are woken."""
         parts = [part.model_dump_json() for part in fit(reply, self.capabilities)]
-        rows = [(NAME, ref.external_id, None, payload, True) for ref in refs for payload in parts]
+        rows = [(ref.external_id, payload) for ref in refs for payload in parts]
         try:
-            async with self.db.transaction() as tx:
-                await tx.outbox.add_many(rows)
+            await self.storage.post(NAME, rows)
         except Exception as error:  # nothing was written: the transaction rolled back
             raise DeliveryError(f"web chat outbox not written: {type(error).__name__}: {error}") from error
         for ref in refs:
@@ -96,14 +95,14 @@ class WebChatChannel(Channel):
         wake = asyncio.Event()
         self._waiters[ref.external_id].add(wake)
         try:
-            rows = await self.db.reader.outbox.for_recipient(NAME, ref.external_id, after)
+            rows = await self.storage.after(NAME, ref.external_id, after)
             if rows:
                 return rows
             try:
                 await asyncio.wait_for(wake.wait(), timeout)
             except asyncio.TimeoutError:
                 return []
-            return await self.db.reader.outbox.for_recipient(NAME, ref.external_id, after)
+            return await self.storage.after(NAME, ref.external_id, after)
         finally:
             waiters = self._waiters.get(ref.external_id)
             if waiters is not None:

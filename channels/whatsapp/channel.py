@@ -33,9 +33,8 @@ from channels.whatsapp.graph import Graph, GraphError, OutsideWindow
 from channels.whatsapp.intake import Webhook
 from channels.whatsapp.parse import NAME
 from channels.whatsapp.render import media_message, render, template_message
-from storage import whatsapp as records
 from storage.attachments import AttachmentStore
-from storage.database import Database
+from storage.ports.channels import WhatsappWindows
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +56,10 @@ class WhatsappChannel(Channel):
                                 max_button_label=72, inline_buttons=True, request_location=True,
                                 request_contact=False, phone_proof="sender")
 
-    def __init__(self, settings: Settings, db: Database, attachments: AttachmentStore) -> None:
+    def __init__(self, settings: Settings, storage: WhatsappWindows, attachments: AttachmentStore) -> None:
         self.settings = settings.whatsapp
         self.app_settings = settings
-        self.db = db
+        self.storage = storage
         self.attachments = attachments
         missing = self.settings.missing()
         if missing:
@@ -71,7 +70,7 @@ class WhatsappChannel(Channel):
 
     def setup_routes(self, app: web.Application, core: Inbound) -> None:
         self._core = core
-        Webhook(self.settings, core, self.db).register(app)
+        Webhook(self.settings, core, self.storage).register(app)
 
     async def start(self, core: Inbound) -> None:
         self._core = core
@@ -83,7 +82,7 @@ class WhatsappChannel(Channel):
     # -- sending -----------------------------------------------------------------------------
 
     async def _window_open(self, wa_id: str) -> bool:
-        return await records.window_open(self.db.reader.residents._db, wa_id, self.settings.service_window_hours)
+        return await self.storage.window_open(wa_id, self.settings.service_window_hours)
 
     def _template(self, reply: Reply) -> dict | None:
         template = self.settings.broadcast_template
@@ -153,8 +152,7 @@ class WhatsappChannel(Channel):
             except GraphError as error:
                 failures[ref] = error
             except Skipped as error:
-                async with self.db.transaction() as tx:
-                    await records.count_skipped(tx.residents._db, ref.external_id)
+                await self.storage.count_skipped(ref.external_id)
                 failures[ref] = error
         return failures
 

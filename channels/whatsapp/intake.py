@@ -23,8 +23,7 @@ from bot.core.channel import Inbound
 from bot.config import WhatsappSettings
 from channels.body import BodyRefused, read_body
 from channels.whatsapp.parse import NAME, Malformed, read_webhook
-from storage import whatsapp as records
-from storage.database import Database
+from storage.ports.channels import WhatsappWindows
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +35,10 @@ def signature(app_secret: str, body: bytes) -> str:
 
 
 class Webhook:
-    def __init__(self, settings: WhatsappSettings, core: Inbound, db: Database) -> None:
+    def __init__(self, settings: WhatsappSettings, core: Inbound, storage: WhatsappWindows) -> None:
         self.settings = settings
         self.core = core
-        self.db = db
+        self.storage = storage
 
     def register(self, app: web.Application) -> None:
         app.router.add_get(self.settings.webhook_path, self.verify)
@@ -78,12 +77,7 @@ class Webhook:
         accepted = await self.core.accept_many(list(parsed.events)) if parsed.events else []
         stored = [inbox_id for inbox_id in accepted if inbox_id is not None]
         if parsed.inbound or parsed.receipts:
-            async with self.db.transaction() as tx:
-                connection = tx.residents._db
-                for wa_id, at in parsed.inbound.items():
-                    await records.touch_window(connection, wa_id, at)
-                for receipt in parsed.receipts:
-                    await records.record_receipt(connection, receipt)
+            await self.storage.note_webhook(parsed.inbound, parsed.receipts)
         response = web.json_response({"ok": True})
         await response.prepare(request)
         await response.write_eof()

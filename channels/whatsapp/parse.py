@@ -20,7 +20,7 @@ from typing import Any
 from bot.core.events import Contact, Event, Kind, Location, Photo, ResidentRef, text_event
 from bot.core.payloads import MAX_PAYLOAD_BYTES
 from channels.body import Unparseable, check_depth, load_json, refused_as
-from storage.whatsapp import Receipt
+from storage.ports.whatsapp import Receipt
 
 NAME = "whatsapp"
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
