@@ -19,6 +19,7 @@ import sys
 from typing import TextIO
 
 from bot.config import Settings
+from bot.core.plugins import Command, Feature
 
 DONE = {"approve": "одобрена", "reject": "отклонена"}
 
@@ -115,3 +116,6 @@ async def _results(db, settings: Settings, texts, key: str, topic: str, out: Tex
     print(f"Рассылка № {broadcast_id} «{spec.title}» создана: получателей {recipients}"
           f" (подписчики темы «{topic}»). Ход отправки: python -m bot broadcast watch {broadcast_id}", file=out)
     return 0
+
+
+FEATURE = Feature("contest moderation", commands=(Command("contests", add_parser, run),))

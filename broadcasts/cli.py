@@ -24,6 +24,7 @@ from typing import TextIO
 from admin.titles import BROADCAST_STATUS_TITLES, CHANNEL_TITLES
 from bot.cli_values import UnknownValue, known, number, town_time, resident_languages
 from bot.config import Settings
+from bot.core.plugins import Command, Feature
 from bot.plurals import counted, grouped
 from bot.progress import CELLS, Bar, line
 from bot.running import bot_running
@@ -333,3 +334,6 @@ async def _preview(db, settings: Settings, broadcast_id: int, out: TextIO) -> in
         return 2
     _print_preview(row.texts, row.buttons, row.media, settings, out)
     return 0
+
+
+FEATURE = Feature("broadcasts", commands=(Command("broadcast", add_parser, run),))

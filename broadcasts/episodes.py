@@ -36,11 +36,12 @@ from functools import partial
 from typing import Callable
 
 from bot.config import EpisodeSettings
-from bot.content import Episode, text_in
+from bot.core.content import text_in
 from bot.core.i18n import Texts
 from bot.scheduler import Scheduler
 from broadcasts import outbox
 from broadcasts.audience import Audience
+from handlers.episodes_content import Episode
 from storage.database import Database
 from storage.episodes import CREATED_BY, EpisodeRow
 
