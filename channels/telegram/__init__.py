@@ -3,4 +3,5 @@ and classifies errors, intake.py receives (polling or webhook), channel.py puts 
 from bot.core.plugins import ChannelPackage
 from channels.telegram.settings import TelegramSettings
 
-CHANNEL = ChannelPackage(name="telegram", settings=TelegramSettings, channel="channels.telegram.channel:TelegramChannel")
+CHANNEL = ChannelPackage(name="telegram", settings=TelegramSettings,
+                         channel="channels.telegram.channel:TelegramChannel")

@@ -2,4 +2,5 @@
 from bot.core.plugins import ChannelPackage
 from channels.whatsapp.settings import WhatsappSettings
 
-CHANNEL = ChannelPackage(name="whatsapp", settings=WhatsappSettings, channel="channels.whatsapp.channel:WhatsappChannel")
+CHANNEL = ChannelPackage(name="whatsapp", settings=WhatsappSettings,
+                         channel="channels.whatsapp.channel:WhatsappChannel")
