@@ -13,6 +13,3 @@ from channels import max as max_messenger
 
 CHANNELS: tuple[ChannelPackage, ...] = (webchat.CHANNEL, telegram.CHANNEL, vk.CHANNEL, max_messenger.CHANNEL,
                                         whatsapp.CHANNEL, gateway.CHANNEL, ok.CHANNEL)
-
-# Each channel's Channel class by import path, by name (the broadcast CLI and the contests command).
-REGISTRY: dict[str, str] = {package.name: package.channel for package in CHANNELS}
