@@ -14,6 +14,7 @@ import sqlite3
 import sys
 
 from bot.config import Settings
+from bot.core.plugins import Command, Feature
 from storage.ports.staff import ROLES
 
 
@@ -65,3 +66,6 @@ def run(settings: Settings, arguments: argparse.Namespace) -> int:
         return 2
     print(f"Создана учётная запись «{arguments.username}» ({arguments.role}); вход: /admin")
     return 0
+
+
+FEATURE = Feature("staff accounts", commands=(Command("admin", add_parser, run),))

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import sys
 from typing import TextIO
 
 from bot.config import Settings
+from bot.core.plugins import Command, Feature
 
 DONE = {"approve": "одобрена", "reject": "отклонена"}
 
@@ -62,12 +62,12 @@ async def _run(settings: Settings, arguments: argparse.Namespace, out: TextIO) -
 def _pulls(channel: str) -> bool:
     """Whether the channel's clients fetch their replies themselves (the web chat): then a row in
     the outbox is delivered as soon as it is written."""
-    from channels import REGISTRY
+    from channels import CHANNELS
 
-    module_name, _, class_name = REGISTRY.get(channel, ":").partition(":")
+    package = next((package for package in CHANNELS if package.name == channel), None)
     try:
-        return getattr(importlib.import_module(module_name), class_name).capabilities.pull_delivery
-    except (ImportError, ValueError, AttributeError):
+        return package is not None and package.channel_class().capabilities.pull_delivery
+    except (ImportError, AttributeError):
         return False
 
 
@@ -115,3 +115,6 @@ async def _results(db, settings: Settings, texts, key: str, topic: str, out: Tex
     print(f"Рассылка № {broadcast_id} «{spec.title}» создана: получателей {recipients}"
           f" (подписчики темы «{topic}»). Ход отправки: python -m bot broadcast watch {broadcast_id}", file=out)
     return 0
+
+
+FEATURE = Feature("contest moderation", commands=(Command("contests", add_parser, run),))

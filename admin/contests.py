@@ -21,11 +21,12 @@ from admin.audit import record
 from admin.numbers import page_number, path_id
 from admin.roles import BROADCASTS, CONTENT, PROPOSALS, current_user, require
 from admin.titles import CHANNEL_TITLES, WORK_STATUS_TITLES
-from bot.content import Contest, text_in
+from bot.core.content import text_in
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem
 from handlers.contest_moderation import ReasonRequired, decide, results_broadcast
+from handlers.contests_content import Contest
 from storage.ports.contests import STATUSES
 from storage.ports.content import ContentKind
 from storage.ports.repositories import Repositories

@@ -16,6 +16,7 @@ from admin.exports import FORMATS, export_chunks, file_name
 from admin.titles import CHANNEL_TITLES
 from bot.cli_values import calendar_date, export_kind, known
 from bot.config import Settings
+from bot.core.plugins import Command, Feature
 from bot.plurals import counted, grouped
 from bot.progress import CELLS, Bar
 from storage.ports.moderation import STATUSES
@@ -107,3 +108,6 @@ def run(settings: Settings, arguments: argparse.Namespace) -> int:
         return 2
     print(f"Готово: {counted(rows, ROWS)} в файле {path}")
     return 0
+
+
+FEATURE = Feature("exports", commands=(Command("export", add_parser, run),))

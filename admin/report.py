@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from admin.tagcloud import count_forms, lemmas
 from bot.config import Settings
 from bot.core.events import ResidentRef
+from bot.core.plugins import Feature, Job
 from bot.core.replies import Reply
 from storage.ports.repositories import Repositories
 
@@ -66,3 +67,8 @@ async def send_weekly_report(dispatcher, settings: Settings, today: date | None 
 
     await dispatcher.notify(build)
     return made
+
+
+FEATURE = Feature("weekly report", jobs=(
+    Job("weekly report", every=lambda settings: settings.reports.check_every_seconds,
+        build=lambda app: lambda: send_weekly_report(app.dispatcher, app.settings)),))

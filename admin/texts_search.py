@@ -14,7 +14,7 @@ from aiohttp import web
 from admin.app import panel, render
 from admin.roles import STATISTICS, require
 from admin.titles import WORK_STATUS_TITLES
-from bot.content import text_in
+from bot.core.content import text_in
 from storage.ports.content import ContentKind
 
 routes = web.RouteTableDef()

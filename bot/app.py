@@ -1,8 +1,8 @@
 """The composition root: builds storage, texts, channels and the dispatcher, and runs them.
 
 This is the one module that knows every part; the parts know only the types in ``bot``.
-Channels are found through ``channels.REGISTRY`` by import path, so a platform's library is
-imported only when that channel is enabled.
+Channels are the ones registered in ``channels.CHANNELS``, each by its package's ``CHANNEL``;
+a channel's class is imported only when that channel is enabled.
 
 Shutdown on SIGTERM/SIGINT, in this order: channels stop receiving; the web server stops
 listening and lets requests in flight finish; events being processed finish; the database
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import importlib
 import logging
 import signal
 import sqlite3
@@ -29,6 +28,7 @@ from bot.core.channel import Channel
 from bot.config import Settings
 from bot.core.dispatcher import Dispatcher
 from bot.core.i18n import Texts
+from bot.core.plugins import Feature
 from bot.maintenance import PRUNE_EVERY_SECONDS, forget_leftovers, keep_tidy
 from bot.running import RunningMark
 from bot.scheduler import Scheduler
@@ -48,25 +48,26 @@ class StartupError(Exception):
 
 
 def enabled_channels(settings: Settings) -> list[str]:
-    from channels import REGISTRY
+    """The registered channels (``channels.CHANNELS``) that are switched on, in their order."""
+    from channels import CHANNELS
 
-    names = []
-    for name in REGISTRY:
-        section = getattr(settings, name, None)
-        if section is None:
-            continue
-        token = getattr(section, "token", None)
-        if getattr(section, "enabled", False) or token is not None:
-            names.append(name)
-    return names
+    return [package.name for package in CHANNELS if package.enabled(settings)]
 
 
 def load_channel(name: str, settings: Settings, storage: ChannelStorage, attachments: AttachmentStore) -> Channel:
-    from channels import REGISTRY
+    from channels import CHANNELS
 
-    module_name, _, class_name = REGISTRY[name].partition(":")
-    channel_class = getattr(importlib.import_module(module_name), class_name)
-    return channel_class(settings, storage, attachments)
+    package = next(package for package in CHANNELS if package.name == name)
+    return package.build(settings, storage, attachments)
+
+
+def registered_features() -> list[Feature]:
+    """Every feature's registration, in one order: the handlers', the panel's, the broadcasts'."""
+    import admin
+    import broadcasts
+    import handlers
+
+    return [*handlers.features(), *admin.features(), *broadcasts.features()]
 
 
 @dataclass
@@ -82,6 +83,7 @@ class Application:
     broadcasts: BroadcastService | None = None
     sms: SmsGateway | None = None
     running: RunningMark | None = None  # tells staff commands (broadcast watch) that a bot runs
+    texts: Texts | None = None
 
     async def start(self) -> None:
         """Start everything, or, when a part cannot start, stop what had started and raise."""
@@ -111,7 +113,7 @@ class Application:
         files = settings.storage
         attachments = AttachmentStore(files.attachments_dir, quota_bytes=files.attachments_quota_mb * 1024 * 1024,
                                       max_pixels=files.max_image_pixels)
-        texts = Texts.load(LOCALES, settings.languages.default)
+        texts = self.texts = Texts.load(LOCALES, settings.languages.default)
         for name in enabled_channels(settings):
             try:
                 self.channels[name] = load_channel(name, settings, ChannelStorage(self.db), attachments)
@@ -157,11 +159,7 @@ class Application:
         log.info("«Участие» работает на порту %s, каналы: %s", self.port, ", ".join(self.channels))
 
     def _schedule(self, texts: Texts, attachments: AttachmentStore) -> Scheduler:
-        from admin.report import send_weekly_report
-        from broadcasts.episodes import EpisodeAnnouncer
-        from handlers.polls import announce_due_results
-
-        scheduler = Scheduler()
+        scheduler = self.scheduler = Scheduler()
         files = self.settings.storage
         scheduler.every(PRUNE_EVERY_SECONDS, "housekeeping",
                         lambda: keep_tidy(self.db, files.processed_update_retention_days, attachments,
@@ -169,14 +167,11 @@ class Application:
         # Stored events left unprocessed (a failed background processing, a crash mid-way) are
         # tried again while the bot runs, not only by ``recover`` at the next start.
         scheduler.every(self.settings.inbox.retry_every_seconds, "inbox retries", self.dispatcher.retry_stored)
-        scheduler.every(self.settings.polls.check_every_seconds, "poll results",
-                        lambda: announce_due_results(self.dispatcher, texts))
-        episodes = EpisodeAnnouncer(self.db, scheduler, texts, self.settings.episodes, wake=self.broadcasts.wake)
-        scheduler.every(self.settings.episodes.check_every_seconds, "episodes", episodes.check)
-        scheduler.every(self.settings.reports.check_every_seconds, "weekly report",
-                        lambda: send_weekly_report(self.dispatcher, self.settings))
         scheduler.every(self.settings.privacy.cleanup_every_seconds, "erasure leftovers",
                         lambda: forget_leftovers(self.db))
+        for feature in registered_features():   # poll results, episodes, the weekly report, …
+            for job in feature.jobs:
+                scheduler.every(job.every(self.settings), job.name, job.build(self))
         scheduler.start()
         return scheduler
 

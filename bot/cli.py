@@ -24,25 +24,30 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Mapping
 
 from bot.argparse_ru import russian_argparse
-from bot.cli_values import UnknownValue, number
+from bot.cli_values import UnknownValue
 from bot.config import ConfigError, Settings, check_runnable, load_settings
+from bot.core.plugins import Command
 from bot.limits import raise_open_files_limit
 from bot.logfilter import install_repeat_filter
 from bot.logs import configure_logging
 from bot.plurals import counted
 
 DEFAULT_CONFIG = Path("config.yaml")
-CONTENT_WORDS = {"polls": ("голосование", "голосования", "голосований"),
-                 "quizzes": ("викторина", "викторины", "викторин"),
-                 "surveys": ("опрос", "опроса", "опросов"),
-                 "contests": ("конкурс", "конкурса", "конкурсов"),
-                 "series": ("сериал", "сериала", "сериалов")}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Every command's options; build and use it inside ``russian_argparse()``."""
+def feature_commands() -> dict[str, Command]:
+    """The staff commands the features register (contests, admin, export, broadcast, …), by name."""
+    from bot.app import registered_features
+
+    return {command.name: command for feature in registered_features() for command in feature.commands}
+
+
+def build_parser(registered: Mapping[str, Command] | None = None) -> argparse.ArgumentParser:
+    """Every command's options: the application's own, then the features' (``registered``, by
+    default every registered feature's); build and use it inside ``russian_argparse()``."""
     parser = argparse.ArgumentParser(prog="python -m bot",
                                      description="«Участие»: бот для соучаствующего проектирования.",
                                      epilog="Любую настройку можно задать переменной SOUCHASTIE_<РАЗДЕЛ>_<КЛЮЧ>.")
@@ -57,18 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="голосования, викторины, опросы и конкурсы")
     content.add_argument("action", choices=["load"], help="load: проверить файл и сохранить его")
     content.add_argument("file", type=Path, metavar="ФАЙЛ", help="файл с содержанием (YAML)")
-    from admin import contest_command
-
-    contest_command.add_parser(commands)
-    from admin import cli as admin_cli
-
-    admin_cli.add_parser(commands)
-    from admin import export_command
-
-    export_command.add_parser(commands)
-    from broadcasts import cli as broadcast_cli
-
-    broadcast_cli.add_parser(commands)
+    for command in (feature_commands() if registered is None else registered).values():
+        command.add_parser(commands)
     return parser
 
 
@@ -92,9 +87,10 @@ async def upgrade_database(settings: Settings) -> list[str]:
         await db.close()
 
 
-async def load_content_file(settings: Settings, path: Path) -> dict[str, int]:
-    """Check the whole file first; store it in one transaction, so a bad file changes nothing."""
-    from bot.content import load_content, storable, storable_series
+async def load_content_file(settings: Settings, path: Path) -> list[tuple[int, tuple[str, str, str]]]:
+    """Check the whole file first; store it in one transaction, so a bad file changes nothing.
+    What was stored: how many of each registered section, with the words to count them in."""
+    from bot.content import counts, load_content, storable, storable_series
     from storage.database import Database
 
     content = load_content(path, topics={topic.key for topic in settings.subscriptions.topics},
@@ -107,8 +103,7 @@ async def load_content_file(settings: Settings, path: Path) -> dict[str, int]:
             await tx.episodes.store(storable_series(content))
     finally:
         await db.close()
-    return {"polls": len(content.polls), "quizzes": len(content.quizzes),
-            "surveys": len(content.surveys), "contests": len(content.contests), "series": len(content.series)}
+    return counts(content)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,24 +142,9 @@ def staff_command(settings: Settings, arguments: argparse.Namespace) -> int:
         except ContentError as error:
             print(f"Файл не загружен, ничего не изменено:\n{error}", file=sys.stderr)
             return 2
-        print("Загружено: " + ", ".join(counted(count, CONTENT_WORDS[kind]) for kind, count in stored.items()))
+        print("Загружено: " + ", ".join(counted(count, words) for count, words in stored))
         return 0
-    if arguments.command == "admin":
-        from admin import cli as admin_cli
-
-        return admin_cli.run(settings, arguments)
-    if arguments.command == "export":
-        from admin import export_command
-
-        return export_command.run(settings, arguments)
-    if arguments.command == "broadcast":
-        from broadcasts import cli as broadcast_cli
-
-        return broadcast_cli.run(settings, arguments)
-    if arguments.command == "contests":
-        from admin import contest_command
-
-        return contest_command.run(settings, arguments)
+    return feature_commands()[arguments.command].run(settings, arguments)
 
 
 def run_bot(settings: Settings) -> int:

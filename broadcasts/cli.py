@@ -24,6 +24,7 @@ from typing import TextIO
 from admin.titles import BROADCAST_STATUS_TITLES, CHANNEL_TITLES
 from bot.cli_values import UnknownValue, known, number, town_time, resident_languages
 from bot.config import Settings
+from bot.core.plugins import Command, Feature
 from bot.plurals import counted, grouped
 from bot.progress import CELLS, Bar, line
 from bot.running import bot_running
@@ -51,7 +52,7 @@ ACTIONS = {"pause": "поставить на паузу", "resume": "возоб�
 
 
 def add_parser(commands) -> None:
-    from channels import REGISTRY
+    from channels import CHANNELS
 
     parser = commands.add_parser("broadcast", help="рассылки жителям: создать, следить, управлять")
     actions = parser.add_subparsers(dest="broadcast_action", required=True, metavar="ДЕЙСТВИЕ")
@@ -62,7 +63,7 @@ def add_parser(commands) -> None:
     made.add_argument("--title", default="", metavar="НАЗВАНИЕ",
                       help="название для сотрудников (по умолчанию начало текста)")
     made.add_argument("--topic", metavar="ТЕМА", help="только подписчикам этой темы (ключ из subscriptions.topics)")
-    made.add_argument("--channel", action="append", default=[], choices=tuple(REGISTRY),
+    made.add_argument("--channel", action="append", default=[], choices=tuple(package.name for package in CHANNELS),
                       help="только в этом канале (можно несколько раз)")
     made.add_argument("--language", action="append", default=[], choices=resident_languages(),
                       help="только жителям с этим языком (можно несколько раз)")
@@ -297,15 +298,12 @@ async def _watch(db, settings: Settings, broadcast_id: int, out: TextIO, every: 
 
 def _capabilities() -> dict:
     """Each channel's limits, from the adapter classes (no channel is started for a preview)."""
-    import importlib
-
-    from channels import REGISTRY
+    from channels import CHANNELS
 
     found = {}
-    for name, path in REGISTRY.items():
-        module_name, _, class_name = path.partition(":")
+    for package in CHANNELS:
         try:
-            found[name] = getattr(importlib.import_module(module_name), class_name).capabilities
+            found[package.name] = package.channel_class().capabilities
         except ImportError:
             continue
     return found
@@ -333,3 +331,6 @@ async def _preview(db, settings: Settings, broadcast_id: int, out: TextIO) -> in
         return 2
     _print_preview(row.texts, row.buttons, row.media, settings, out)
     return 0
+
+
+FEATURE = Feature("broadcasts", commands=(Command("broadcast", add_parser, run),))

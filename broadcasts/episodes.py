@@ -36,13 +36,14 @@ from functools import partial
 from typing import Callable
 
 from bot.config import EpisodeSettings
-from bot.content import Episode, text_in
+from bot.core.content import text_in
 from bot.core.i18n import Texts
 from bot.scheduler import Scheduler
 from broadcasts import outbox
 from broadcasts.audience import Audience
-from storage.ports.repositories import Database
+from handlers.episodes_content import Episode
 from storage.ports.episodes import CREATED_BY, EpisodeRow
+from storage.ports.repositories import Database
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,15 @@
 """Channel adapters: transport only, one package per platform.
 
-``REGISTRY`` is the explicit list of channels, by import path so that a platform's library is
-imported only when its channel is enabled.
+Each package registers itself: its ``__init__.py`` holds ``CHANNEL``, a
+``bot.core.plugins.ChannelPackage`` (its name, its section of the settings in its own
+``settings.py``, and its ``Channel`` class by import path, so that a platform's library is imported
+only when the channel is enabled). ``CHANNELS`` below is the one list of them, in the order they
+start; the application assembles the settings (``bot/config.py``) and starts the channels
+(``bot/app.py``) from it.
 """
-REGISTRY: dict[str, str] = {
-    "webchat": "channels.webchat.channel:WebChatChannel",
-    "telegram": "channels.telegram.channel:TelegramChannel",
-    "vk": "channels.vk.channel:VkChannel",
-    "max": "channels.max.channel:MaxChannel",
-    "whatsapp": "channels.whatsapp.channel:WhatsappChannel",
-    "gateway": "channels.gateway.channel:GatewayChannel",
-    "ok": "channels.ok.channel:OkChannel",
-}
+from bot.core.plugins import ChannelPackage
+from channels import gateway, ok, telegram, vk, webchat, whatsapp
+from channels import max as max_messenger
+
+CHANNELS: tuple[ChannelPackage, ...] = (webchat.CHANNEL, telegram.CHANNEL, vk.CHANNEL, max_messenger.CHANNEL,
+                                        whatsapp.CHANNEL, gateway.CHANNEL, ok.CHANNEL)

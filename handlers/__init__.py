@@ -7,9 +7,14 @@ Consent is not checked in the features: the routing layer runs every handler and
 the consent gate (``handlers.onboarding.consent_needed``) unless its router or the handler is
 declared ``open_before_consent``, as system, commands, episodes, privacy, onboarding, the
 menu's about/consent/language buttons and the fallback are.
+
+``features()`` lists what the features register besides their routers (``FEATURE`` in each
+module: the sections of the content file, jobs on a clock): the application reads the content
+file and schedules the jobs from it, naming none of them.
 """
 from pathlib import Path
 
+from bot.core.plugins import Feature
 from bot.core.routing import Router
 
 LOCALES = Path(__file__).parent / "locales"
@@ -24,3 +29,9 @@ def get_routers() -> list[Router]:
             corrections.router, which_text.router, proposals.router, polls.router, phone_check.router,
             surveys.router, quizzes.router, contests.router, contest_voting.router, subscriptions.router,
             fallback.router]
+
+
+def features() -> list[Feature]:
+    from handlers import contests, episodes, polls, quizzes, surveys
+
+    return [polls.FEATURE, quizzes.FEATURE, surveys.FEATURE, contests.FEATURE, episodes.FEATURE]

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from bot.content import text_in, utc
+from bot.core.content import text_in, utc
 from bot.core.payloads import encode
 from bot.core.replies import Button
 from bot.core.routing import Context

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.content import Contest, text_in
+from bot.core.content import text_in
 from bot.core.events import ResidentRef
 from bot.core.replies import Reply
 from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec
 from handlers.contests import results_lines
+from handlers.contests_content import Contest
 from storage.ports.contests import Submission
 from storage.ports.content import ContentKind
 from storage.ports.repositories import Repositories

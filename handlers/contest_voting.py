@@ -7,13 +7,13 @@ PRIMARY KEY of contest_votes makes a second vote in a category impossible.
 """
 from __future__ import annotations
 
-from bot.content import Contest
 from bot.core.filters import button, state_is
 from bot.core.payloads import encode
 from bot.core.replies import Button, Media
 from bot.core.routing import Context, Router
 from handlers.contests import (EXCERPT, PAGE, PER_PAGE, VOTE, VOTE_CATEGORY, current, named, of_this_contest,
                                title, utc_now, voter_key, action)
+from handlers.contests_content import Contest
 from handlers.keyboards import back_cancel
 from storage.ports.contests import Entry
 

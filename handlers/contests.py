@@ -14,13 +14,15 @@ so a button of another contest or an old message falls through to the fallback a
 """
 from __future__ import annotations
 
-from bot.content import Contest, Option, text_in, utc
+from bot.core.content import Option, text_in, utc
 from bot.core.events import Kind
 from bot.core.filters import button, kind, state_in, state_is
 from bot.core.payloads import encode
+from bot.core.plugins import Feature
 from bot.core.replies import Button
 from bot.core.routing import Context, Router
 from handlers.content_items import load, open_items, utc_now, when
+from handlers.contests_content import CONTENT, Contest
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept
@@ -279,3 +281,6 @@ def results_lines(texts, language: str, contest: Contest, standings: list[Standi
         if not ranked:
             lines.append(texts.get(language, "contests.no_entries"))
     return "\n".join(lines)
+
+
+FEATURE = Feature("contests", content=(CONTENT,))

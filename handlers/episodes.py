@@ -9,11 +9,13 @@ Subscribers of the series' topic also get each episode pushed at its air time
 """
 from __future__ import annotations
 
-from bot.content import utc
+from bot.core.content import utc
 from bot.core.filters import button, command
+from bot.core.plugins import Feature, Job
 from bot.core.replies import Media
 from bot.core.routing import Context, Router
-from broadcasts.episodes import episode_of, episode_text, utc_now
+from broadcasts.episodes import EpisodeAnnouncer, episode_of, episode_text, utc_now
+from handlers.episodes_content import CONTENT
 from handlers.idle import at_menu
 from handlers.keyboards import to_menu
 
@@ -42,3 +44,9 @@ async def show_latest(ctx: Context) -> None:
     ctx.say(episode_text(ctx.texts, ctx.language, row), media=media)  # the text carries the link
     if ctx.resident.has_consent and row.topic not in await ctx.db.subscriptions.topics_of(ctx.resident.id):
         ctx.say(ctx.t("episodes.subscribe_hint"))
+
+
+FEATURE = Feature("episodes", content=(CONTENT,), jobs=(
+    Job("episodes", every=lambda settings: settings.episodes.check_every_seconds,
+        build=lambda app: EpisodeAnnouncer(app.db, app.scheduler, app.texts, app.settings.episodes,
+                                           wake=app.broadcasts.wake).check),))

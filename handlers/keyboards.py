@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from bot.content import utc
+from bot.core.content import utc
+from bot.core.i18n import Texts
 from bot.core.payloads import encode
 from bot.core.replies import Button
-from bot.core.i18n import Texts
 from bot.core.routing import Context
 
 MENU = "menu"

@@ -12,17 +12,18 @@ old message is recognised as stale.
 """
 from __future__ import annotations
 
-
-from bot.content import Poll, text_in, utc
+from bot.core.content import text_in, utc
 from bot.core.events import ResidentRef
 from bot.core.filters import button, state_is
 from bot.core.payloads import encode
+from bot.core.plugins import Feature, Job
 from bot.core.replies import Button, Reply
 from bot.core.routing import Context, Router
 from handlers import verified_phone
 from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel
+from handlers.polls_content import CONTENT, Poll
 from storage.ports.polls import Tally
 from storage.ports.content import ContentKind
 from storage.ports.repositories import Repositories
@@ -281,3 +282,8 @@ async def announce_due_results(dispatcher, texts) -> int:
     for key in due:
         sent += await dispatcher.notify(builder(key))
     return sent
+
+
+FEATURE = Feature("polls", content=(CONTENT,), jobs=(
+    Job("poll results", every=lambda settings: settings.polls.check_every_seconds,
+        build=lambda app: lambda: announce_due_results(app.dispatcher, app.texts)),))

@@ -13,15 +13,16 @@ match here and falls through to the fallback as stale; a forged option key is re
 """
 from __future__ import annotations
 
-
-from bot.content import Quiz, text_in
+from bot.core.content import text_in
 from bot.core.filters import button, state_is
 from bot.core.payloads import encode
+from bot.core.plugins import Feature
 from bot.core.replies import Button
 from bot.core.routing import Context, Router
 from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import to_menu
+from handlers.quizzes_content import CONTENT, Quiz
 from storage.ports.content import ContentKind
 from storage.ports.quizzes import Attempt
 from storage.ports.repositories import Repositories
@@ -199,3 +200,6 @@ async def leaderboard_text(ctx: Context, quiz_id: int, quiz: Quiz) -> str:
     lines += [ctx.t("quizzes.leaderboard_line", place=place, name=name, score=score, total=total)
               for place, (name, score) in enumerate(await ctx.db.quizzes.leaderboard(quiz_id), 1)]
     return "\n".join(lines)
+
+
+FEATURE = Feature("quizzes", content=(CONTENT,))

@@ -10,17 +10,19 @@ the question's position, so a button from an earlier question is recognised as s
 """
 from __future__ import annotations
 
-from handlers.idle import at_menu
 from typing import Any
 
-from bot.content import END, Survey, SurveyQuestion, text_in
+from bot.core.content import text_in
 from bot.core.events import Kind
 from bot.core.filters import button, kind, state_is
 from bot.core.payloads import encode
+from bot.core.plugins import Feature
 from bot.core.replies import Button
 from bot.core.routing import Context, Router
 from handlers.content_items import load, show_open, utc_now
+from handlers.idle import at_menu
 from handlers.photos import not_kept
+from handlers.surveys_content import CONTENT, END, Survey, SurveyQuestion
 from storage.ports.content import ContentKind
 from storage.ports.repositories import Repositories
 from storage.ports.residents import Resident
@@ -242,3 +244,6 @@ async def record(ctx: Context, survey: Survey, response: Response, question: Sur
         ctx.goto("", clear=True)
     else:
         await ask(ctx)
+
+
+FEATURE = Feature("surveys", content=(CONTENT,))

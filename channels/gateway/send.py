@@ -18,7 +18,7 @@ from __future__ import annotations
 import aiohttp
 
 from bot.core.channel import DeliveryError
-from bot.config import GatewaySettings
+from channels.gateway.settings import GatewaySettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
 from channels.gateway.protocol import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign

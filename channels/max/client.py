@@ -47,7 +47,7 @@ from maxapi.client.ssl import create_default_ssl_context
 from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection
 
 from bot.core.channel import DeliveryError
-from bot.config import MaxSettings
+from channels.max.settings import MaxSettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
 from channels.body import read_whole

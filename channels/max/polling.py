@@ -15,7 +15,7 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
-from bot.config import MaxSettings
+from channels.max.settings import MaxSettings
 from channels.max.client import MaxApi, RateLimiter
 
 # Stores one update (parse, core.accept, process in background; one that cannot be read as a

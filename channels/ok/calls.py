@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 
 from bot.core.channel import DeliveryError
-from bot.config import OkSettings
+from channels.ok.settings import OkSettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
 from channels.body import read_whole

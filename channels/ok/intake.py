@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.addresses import client_address, networks, within
 from bot.core.channel import Inbound
-from bot.config import OkSettings
+from channels.ok.settings import OkSettings
 from channels.body import BodyRefused, read_body
 from channels.ok.parse import NAME, NotAWebhook, read_webhook
 

@@ -24,7 +24,7 @@ from aiogram.exceptions import (ClientDecodeError, TelegramAPIError, TelegramBad
                                 TelegramRetryAfter, TelegramServerError)
 from aiogram.methods import TelegramMethod
 
-from bot.config import TelegramSettings
+from channels.telegram.settings import TelegramSettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
 

@@ -31,7 +31,7 @@ from aiogram.methods import DeleteWebhook, TelegramMethod
 from aiohttp import web
 
 from bot.core.channel import Inbound
-from bot.config import TelegramSettings
+from channels.telegram.settings import TelegramSettings
 from channels.body import BodyRefused, read_body
 from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, update_from_body, update_id
 

@@ -27,7 +27,7 @@ import hashlib
 from typing import Any
 
 from bot.core.channel import DeliveryError
-from bot.config import VkSettings
+from channels.vk.settings import VkSettings
 from bot.core.events import ResidentRef
 from bot.core.delivery_errors import Kind
 from channels.vk.client import INTENT_LIMIT, VkClient, classify

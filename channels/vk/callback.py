@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from bot.config import VkSettings
+from channels.vk.settings import VkSettings
 from channels.body import BodyRefused, Unparseable, load_json, read_body
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ from typing import Any, Callable, TypeVar
 import requests
 
 from bot.core.channel import DeliveryError
-from bot.config import VkSettings
+from channels.vk.settings import VkSettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
 from bot.pacing import Pacer

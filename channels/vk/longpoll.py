@@ -26,7 +26,7 @@ from typing import Any, Awaitable, Callable
 import requests
 
 from bot.core.channel import DeliveryError
-from bot.config import VkSettings
+from channels.vk.settings import VkSettings
 from channels.vk.client import VkClient, in_daemon_thread
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from cachetools import TTLCache
 
 from bot.core.channel import DeliveryError
-from bot.config import VkSettings
+from channels.vk.settings import VkSettings
 from channels.vk.client import VkClient
 
 log = logging.getLogger(__name__)

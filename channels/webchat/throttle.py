@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from bot.config import WebchatSettings
+from channels.webchat.settings import WebchatSettings
 
 MIB = 1024 * 1024
 

@@ -20,7 +20,7 @@ import logging
 from aiohttp import web
 
 from bot.core.channel import Inbound
-from bot.config import WhatsappSettings
+from channels.whatsapp.settings import WhatsappSettings
 from channels.body import BodyRefused, read_body
 from channels.whatsapp.parse import NAME, Malformed, read_webhook
 from storage.ports.channels import WhatsappWindows

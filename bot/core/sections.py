@@ -1,0 +1,26 @@
+"""What a section of the settings is, for whoever owns one (a channel, a feature, the application).
+
+A section is a frozen pydantic model that refuses unknown keys, so a misspelt key in config.yaml
+or the environment is an error naming it rather than a setting silently not applied. The
+application assembles the sections into one ``Settings`` (``bot/config.py``); a section only
+says what its own keys are.
+"""
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_networks(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Every item an address or a network (a.b.c.d/nn, IPv6 too)."""
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as error:
+            raise ValueError(f"{item!r} — не адрес и не сеть (a.b.c.d/nn)") from error
+    return value

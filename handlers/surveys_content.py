@@ -1,0 +1,93 @@
+"""Surveys as staff define them in the content file (``surveys:``): questions, their types and
+skip logic; and how one is stored. Registered with the surveys feature (``handlers/surveys.py``).
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from bot.core.content import Key, Model, Option, Scheduled, unique_keys, utc
+from bot.core.plugins import ContentSection
+from storage.ports.content import ContentKind, StoredItem
+
+END = "end"
+
+
+class SurveyQuestion(Model):
+    key: str = Key
+    type: Literal["single", "multiple", "scale", "number", "text", "photo", "location"]
+    text: dict[str, str] = Field(min_length=1)
+    required: bool = True
+    options: list[Option] = []
+    min: float | None = None
+    max: float | None = None
+    max_length: int = Field(1000, ge=1, le=4000)
+    # Skip logic: for a single-choice question, the question an answer leads to (or "end");
+    # `then` is where every other answer (or a skip) leads. Unset: the next question in order.
+    next: dict[str, str] = {}
+    then: str | None = None
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> "SurveyQuestion":
+        if self.type in ("single", "multiple"):
+            if len(self.options) < 2:
+                raise ValueError(f"вопросу типа {self.type} нужно хотя бы 2 варианта")
+            unique_keys(self.options, "option")
+        elif self.options:
+            raise ValueError(f"у вопроса типа {self.type} вариантов не бывает")
+        if self.next and self.type != "single":
+            raise ValueError("переходы к другим вопросам бывают только у вопросов с одним ответом")
+        unknown = set(self.next) - {o.key for o in self.options}
+        if unknown:
+            raise ValueError(f"в next есть ответы, которых нет среди вариантов: {', '.join(sorted(unknown))}")
+        if self.type == "scale":
+            low, high = self.min if self.min is not None else 1, self.max if self.max is not None else 5
+            if not (int(low) == low and int(high) == high and 0 <= low < high <= 10):
+                raise ValueError("шкала — целые числа от 0 до 10, min меньше max")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError("min должно быть меньше max")
+        return self
+
+    @property
+    def scale(self) -> range:
+        return range(int(self.min if self.min is not None else 1), int(self.max if self.max is not None else 5) + 1)
+
+
+class Survey(Scheduled):
+    key: str = Key
+    title: dict[str, str] = Field(min_length=1)
+    intro: dict[str, str] = {}
+    questions: list[SurveyQuestion] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _skips_go_forward(self) -> "Survey":
+        unique_keys(self.questions, "question")
+        position = {q.key: i for i, q in enumerate(self.questions)}
+        for index, question in enumerate(self.questions):
+            for target in [*question.next.values(), *([question.then] if question.then else [])]:
+                if target != END and target not in position:
+                    raise ValueError(f"вопрос {question.key} ведёт к {target!r}, а такого вопроса нет")
+                if target != END and position[target] <= index:
+                    raise ValueError(f"вопрос {question.key} ведёт назад, к {target}: переходы только вперёд")
+        return self
+
+    def question(self, key: str) -> SurveyQuestion | None:
+        return next((q for q in self.questions if q.key == key), None)
+
+    def after(self, question: SurveyQuestion, answer: Any) -> str:
+        """The key of the question that follows this answer, or END."""
+        if isinstance(answer, str) and answer in question.next:
+            return question.next[answer]
+        if question.then:
+            return question.then
+        index = self.questions.index(question)
+        return self.questions[index + 1].key if index + 1 < len(self.questions) else END
+
+
+def stored(survey: Survey) -> StoredItem:
+    return StoredItem(ContentKind.SURVEYS, survey.key, survey.model_dump_json(),
+                      {"opens_at": utc(survey.opens), "closes_at": utc(survey.closes)})
+
+
+CONTENT = ContentSection("surveys", Survey, what="survey", words=("опрос", "опроса", "опросов"), item=stored)
