@@ -4,12 +4,12 @@ There is no platform SDK to lean on: the protocol is ours, so the transport is p
 the library the bot's web server already runs on. Inbound events arrive at ``inbound_path`` on
 the bot's shared web app; the body is read whole (``channels.body``) and its signature checked
 before it is parsed (a forged or missing one gets 401 and nothing is stored), the event is
-stored, the 200 is written, and only then is processing started, so a 200 always means
-"stored". A signed body that is not an event gets 400/422 with the reason, as the protocol
-promises, and is kept as a dead letter for staff to see. An event id already used by another
-event gets 409: the id is the idempotency key, so a second event under it would otherwise be
-taken for a retry and silently dropped. Replies are POSTed to ``outbound_url`` through one
-reused ``ClientSession``.
+stored (``core.submit``, which also starts processing it) before the 200 is written, so a 200
+always means "stored". A signed body that is not an event gets 400/422 with the reason, as the
+protocol promises, and is kept as a dead letter for staff to see. An event id already used by
+another event gets 409: the id is the idempotency key, so a second event under it would
+otherwise be taken for a retry and silently dropped. Replies are POSTed to ``outbound_url``
+through one reused ``ClientSession``.
 """
 from __future__ import annotations
 
@@ -23,13 +23,11 @@ from bot.core.channel import (
     Channel,
     DeliveryError,
     Inbound,
-    Outgoing,
+    Fitted,
     Throughput,
 )
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
-from bot.core.rendering import fit
-from bot.core.replies import Reply
 from channels.body import BodyRefused, read_body, read_whole
 from channels.gateway import render
 from channels.gateway.parse import NAME, BadEvent, NotJson, fingerprint, read_event
@@ -105,13 +103,8 @@ class GatewayChannel(Channel):
             return _refuse(409, "id_reused", f"the id {event.update_id!r} was used for another event; "
                                              "a new event needs a new id")
         # A failure to store answers 500 on purpose: the gateway sends the event again.
-        inbox_id = await core.accept(event)
-        response = web.json_response({"ok": True, "id": event.update_id, "duplicate": inbox_id is None})
-        await response.prepare(request)
-        await response.write_eof()
-        if inbox_id is not None:
-            core.process_in_background(inbox_id)
-        return response
+        [inbox_id] = await core.submit([event])
+        return web.json_response({"ok": True, "id": event.update_id, "duplicate": inbox_id is None})
 
     async def stop(self) -> None:
         self._stopped = True
@@ -123,12 +116,12 @@ class GatewayChannel(Channel):
     def _read_file(self, key: str) -> bytes:
         return self.attachments.path_of(key).read_bytes()
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         if self._stopped:
             raise DeliveryError("the gateway channel is stopping")
         poster = self._client()
         for outgoing in messages:
-            for index, part in enumerate(fit(outgoing.reply, self.capabilities)):
+            for index, part in enumerate(outgoing.parts):
                 # The outbox id is the reply's idempotency key; a split reply numbers its parts.
                 key = f"reply-{outgoing.id}-{index}"
                 await poster.send(key, render.body(key, ref.external_id, part, self._read_file))
@@ -137,11 +130,12 @@ class GatewayChannel(Channel):
         return Throughput(calls_per_second=self.settings.messages_per_second, recipients_per_call=1,
                           idempotent=True)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """One POST per resident and part, no retries; the broadcast sender decides about those.
         ``key`` plus the resident and part is the idempotency key, so a repeat is dropped."""
         failures: dict[ResidentRef, DeliveryError] = {}
-        parts = fit(reply, self.capabilities)
+        parts = list(reply.parts)
         for ref in refs:
             if self._stopped:
                 failures[ref] = DeliveryError("the gateway channel is stopping")

@@ -1,7 +1,7 @@
 """Long polling of ``GET /updates``: every update of a batch is stored before the next request.
 
 MAX commits a batch when the next request carries the batch's ``marker``: until then the same
-updates are offered again. So the marker only moves after ``core.accept`` has stored every
+updates are offered again. So the marker only moves after ``core.submit`` has stored every
 event of the batch; a crash before that means the batch comes again, and the inbox knows the
 update ids it has seen. The first request carries no marker, which asks MAX for everything not
 yet committed — exactly what a restarted bot needs.
@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable
 from bot.config import MaxSettings
 from channels.max.client import MaxApi, RateLimiter
 
-# Stores one update (parse, core.accept, process in background; one that cannot be read as a
+# Stores one update (parse, core.submit, which starts processing; one that cannot be read as a
 # dead letter); raises only when storing fails, and then the batch is offered again.
 Take = Callable[[Any], Awaitable[None]]
 

@@ -14,10 +14,9 @@ import logging
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
-from bot.core.rendering import fit
 from bot.core.replies import Reply
 from channels.ok.calls import OkApi, OkError, classify
 from channels.ok.intake import Webhook
@@ -99,7 +98,7 @@ class OkChannel(Channel):
         else:
             self._idle.set()
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         if self._stopped:
             raise DeliveryError("the ok channel is stopping")
         if not _is_chat(ref.external_id):
@@ -107,7 +106,7 @@ class OkChannel(Channel):
         self._busy(1)
         try:
             for outgoing in messages:
-                for reply in fit(outgoing.reply, self.capabilities):
+                for reply in outgoing.parts:
                     for body in render(ref.external_id, reply):
                         await self.api.call(f"me/messages/{ref.external_id}", body)
         finally:
@@ -116,11 +115,12 @@ class OkChannel(Channel):
     def throughput(self) -> Throughput:
         return Throughput(calls_per_second=self.settings.requests_per_second, recipients_per_call=1)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """One attempt per resident; a reply that takes several messages stops at the first
         failure, which is what the sender sees."""
         failures: dict[ResidentRef, DeliveryError] = {}
-        parts = fit(reply, self.capabilities)
+        parts = list(reply.parts)
         for ref in refs:
             if self._stopped:
                 failures[ref] = DeliveryError("the ok channel is stopping")

@@ -7,10 +7,10 @@ address by writing ``X-Forwarded-For`` himself. An address outside
 ``allowed_networks`` gets 403, nothing is read, and the address is logged (OK publishes no list
 of its senders; the log is how an operator finds them).
 
-A webhook from OK is read whole (``channels.body``), parsed, stored (``core.accept``), answered
-200, and only then handed to processing. A failure to store answers 500 on purpose, so that OK
-delivers it again. A body from OK's networks that is not a webhook is kept as a dead letter and
-answered 200 as well, since OK would otherwise repeat it.
+A webhook from OK is read whole (``channels.body``), parsed, and stored (``core.submit``, which
+also starts processing it) before it is answered 200. A failure to store answers 500 on purpose,
+so that OK delivers it again. A body from OK's networks that is not a webhook is kept as a dead
+letter and answered 200 as well, since OK would otherwise repeat it.
 """
 from __future__ import annotations
 
@@ -53,10 +53,6 @@ class Webhook:
         except NotAWebhook as error:
             await self.core.accept_unparseable(NAME, body, str(error))
             return web.json_response({"success": True})
-        inbox_id = await self.core.accept(event) if event is not None else None
-        response = web.json_response({"success": True})
-        await response.prepare(request)
-        await response.write_eof()
-        if inbox_id is not None:
-            self.core.process_in_background(inbox_id)
-        return response
+        if event is not None:
+            await self.core.submit([event])
+        return web.json_response({"success": True})

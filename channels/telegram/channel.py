@@ -23,10 +23,9 @@ from aiogram.methods import AnswerCallbackQuery, GetFile, SetWebhook
 from aiogram.types import FSInputFile, InputFile
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Fitted, Throughput
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
-from bot.core.rendering import fit
 from bot.core.replies import Media, Reply
 from channels.telegram.calls import Caller, classify
 from channels.telegram.intake import Poller, Webhook
@@ -81,23 +80,23 @@ class TelegramChannel(Channel):
             poller = Poller(self.bot, self.settings, core, self._store)
             self._receiver = asyncio.create_task(poller.run(), name="telegram-polling")
 
-    async def _store(self, update: dict[str, Any]) -> int | None:
-        """Put one update in the inbox; ``None`` when it is a repeat or nothing a resident did.
-        An update that cannot be read is kept as a dead letter (``None`` too)."""
+    async def _store(self, update: dict[str, Any]) -> None:
+        """Put one update in the inbox and start processing it (``core.submit``). An update that
+        cannot be read is kept as a dead letter; one that is nothing a resident did is dropped."""
         assert self._core is not None
         try:
             event = read_update(update)
         except NotAnUpdate as error:
             await self._core.accept_unparseable(NAME, update, str(error))
-            return None
-        inbox_id = await self._core.accept(event) if event is not None else None
-        if event is None:
+            return
+        if event is not None:
+            await self._core.submit([event])
+        else:
             log.debug("обновление Telegram %s не из личного диалога с жителем; принято, не сохранено",
                       update.get("update_id"))
         query_id = callback_query_id(update)
         if query_id is not None and not self._stopped:
             self._in_background(self._answer_callback(query_id))
-        return inbox_id
 
     async def _answer_callback(self, query_id: str) -> None:
         try:
@@ -148,7 +147,7 @@ class TelegramChannel(Channel):
 
     # -- sending -----------------------------------------------------------------------------
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         if self._stopped:
             raise DeliveryError("the telegram channel is stopping")
         if not ref.external_id.lstrip("-").isdigit():
@@ -158,7 +157,7 @@ class TelegramChannel(Channel):
         self._idle.clear()
         try:
             for outgoing in messages:
-                for reply in fit(outgoing.reply, self.capabilities):
+                for reply in outgoing.parts:
                     for method in render(chat_id, reply, self._media_source):
                         await self.call(method)
         finally:
@@ -169,12 +168,13 @@ class TelegramChannel(Channel):
     def throughput(self) -> Throughput:
         return Throughput(calls_per_second=self.settings.broadcast_per_second, recipients_per_call=1)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """One attempt per resident (``recipients_per_call`` is 1), errors as ``channels.telegram.calls.classify``
         maps them. A reply that takes several Bot API calls (media, then the text) stops at the
         first failure; the sender sees that failure."""
         failures: dict[ResidentRef, DeliveryError] = {}
-        parts = fit(reply, self.capabilities)
+        parts = list(reply.parts)
         for ref in refs:
             if self._stopped:
                 failures[ref] = DeliveryError("the telegram channel is stopping")

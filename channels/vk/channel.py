@@ -20,10 +20,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
-from bot.core.events import Kind, Photo, ResidentRef
-from bot.core.replies import Reply
+from bot.core.events import Event, Kind, Photo, ResidentRef
 from bot.core.storable import storable_text
 from channels.vk import bulk, merge, parse, render
 from channels.vk.callback import CallbackEndpoint
@@ -83,9 +82,8 @@ class VkChannel(Channel):
 
         The senders' names are looked up first (``names``) and put on their events. An update
         that cannot be read is kept as a dead letter, so that neither a callback retry nor the
-        long poll's next round brings it back. Raises when storing fails (VK then sends the batch
-        again); what was stored before the failure is processed all the same, since a second
-        delivery would be seen as a duplicate.
+        long poll's next round brings it back. The events are stored in one commit and then
+        processed (``core.submit``); raises when storing fails, and VK then sends the batch again.
         """
         if self.core is None:
             raise RuntimeError("the VK channel receives only after start()")
@@ -98,28 +96,25 @@ class VkChannel(Channel):
         names = await self.names.of(reading.event.ref.external_id for _, reading, _ in readings
                                     if reading is not None and reading.event is not None
                                     and reading.event.kind is not Kind.REACHABILITY)
-        stored: list[int] = []
-        try:
-            for update, reading, problem in readings:
-                if reading is None:
-                    await self.core.accept_unparseable(self.name, update, problem)
-                    continue
-                if reading.support is not None:
-                    self.support[reading.support[0]] = reading.support[1]
-                event = reading.event
-                if event is None:
-                    continue
-                if names.get(event.ref.external_id):
-                    event = event.model_copy(update={"display_name": storable_text(names[event.ref.external_id])})
-                inbox_id = await self.core.accept(event)
-                if inbox_id is None:
-                    continue
-                stored.append(inbox_id)
-                if update.get("type") == "message_event":
-                    self._background(self._answer_press(update["object"]))
-        finally:
-            for inbox_id in stored:
-                self.core.process_in_background(inbox_id)
+        events: list[Event] = []
+        presses: list[dict[str, Any] | None] = []
+        for update, reading, problem in readings:
+            if reading is None:
+                await self.core.accept_unparseable(self.name, update, problem)
+                continue
+            if reading.support is not None:
+                self.support[reading.support[0]] = reading.support[1]
+            event = reading.event
+            if event is None:
+                continue
+            if names.get(event.ref.external_id):
+                event = event.model_copy(update={"display_name": storable_text(names[event.ref.external_id])})
+            events.append(event)
+            presses.append(update["object"] if update.get("type") == "message_event" else None)
+        stored = await self.core.submit(events) if events else []
+        for inbox_id, press in zip(stored, presses):
+            if inbox_id is not None and press is not None:
+                self._background(self._answer_press(press))
 
     async def _answer_press(self, press: dict[str, Any]) -> None:
         """Stop the button's spinner; the reply itself comes as a message.
@@ -140,7 +135,7 @@ class VkChannel(Channel):
     def capabilities_for(self, ref: ResidentRef) -> Capabilities:
         return render.capabilities(self.support.get(ref.external_id, parse.ClientSupport()))
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         """The replies as few messages as VK allows (``merge``), one after another: a message
         leaves only once the one before it was accepted, so they arrive in order."""
         support = self.support.get(ref.external_id, parse.ClientSupport())
@@ -155,7 +150,12 @@ class VkChannel(Channel):
         return Throughput(calls_per_second=self.vk.requests_per_second,
                           recipients_per_call=self.vk.broadcast_peers_per_call, idempotent=True)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    def broadcast_capabilities(self) -> Capabilities:
+        """A broadcast call carries one keyboard for every recipient: the normal one."""
+        return render.capabilities(parse.ClientSupport())
+
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """One ``messages.send`` with ``peer_ids`` (see ``channels.vk.bulk``). Residents' clients
         differ, and one call carries one keyboard: it is the normal keyboard every client with
         keyboards shows. A reply longer than one message is one call per part, each part with
@@ -167,7 +167,7 @@ class VkChannel(Channel):
                 valid.append(ref)
             else:
                 failures[ref] = DeliveryError(f"{ref.external_id!r} is not a VK peer id", permanent=True)
-        parts = render.render(0, reply, parse.ClientSupport())
+        parts = render.render(reply, parse.ClientSupport())
         for index, message in enumerate(parts):
             if not valid:
                 break

@@ -14,11 +14,9 @@ from collections import defaultdict
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
-from bot.core.rendering import fit
-from bot.core.replies import Reply
 from channels.webchat.api import WebChatApi
 from channels.webchat.longpolls import LongPolls
 from channels.webchat.page import ChatPage
@@ -57,7 +55,7 @@ class WebChatChannel(Channel):
             for event in events:
                 event.set()
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         self.replies_written(ref)
 
     def replies_written(self, ref: ResidentRef) -> None:
@@ -76,10 +74,11 @@ class WebChatChannel(Channel):
         return Throughput(calls_per_second=webchat.broadcast_batches_per_second,
                           recipients_per_call=webchat.broadcast_batch)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """A broadcast reaches the web chat as outbox rows, which the page reads: one transaction
         writes them for every resident given, then their waiting long polls are woken."""
-        parts = [part.model_dump_json() for part in fit(reply, self.capabilities)]
+        parts = [part.model_dump_json() for part in reply.parts]
         rows = [(NAME, ref.external_id, None, payload, True) for ref in refs for payload in parts]
         try:
             async with self.db.transaction() as tx:

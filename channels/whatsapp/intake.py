@@ -6,16 +6,19 @@ is ours (a constant-time comparison); anything else gets 403.
 Every ``POST`` must carry ``X-Hub-Signature-256: sha256=<hex>``, the HMAC-SHA256 of the raw body
 (read whole, ``channels.body``) keyed with the app secret, checked before the body is even
 parsed: a forged or missing one gets 403 and nothing is stored. Then the residents' messages are
-put in the inbox, their 24-hour windows moved and the delivery receipts recorded, and only then
-is 200 written; a failure to store answers 500, and Meta delivers the batch again (the inbox
-recognises the repeats by wamid). Processing starts after the 200. A signed body that cannot be
-read is kept as a dead letter and answered 200: Meta would otherwise retry it for days.
+put in the inbox (``core.submit``, which starts processing them), their 24-hour windows moved
+and the delivery receipts recorded, and only then is 200 written; a failure to
+store answers 500, and Meta delivers the batch again (the inbox recognises the repeats by
+wamid). A signed body that cannot be read is kept as a dead letter and answered 200: Meta would
+otherwise retry it for days.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
+from collections.abc import Iterable
 
 from aiohttp import web
 
@@ -35,11 +38,38 @@ def signature(app_secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class WindowsBeingWritten:
+    """Numbers whose messages are stored but whose windows are not written yet: a reply to such
+    a message waits for the write (``written``), so that it does not find the window closed."""
+
+    def __init__(self) -> None:
+        self._writing: dict[str, asyncio.Event] = {}
+
+    def begin(self, wa_ids: Iterable[str]) -> asyncio.Event:
+        done = asyncio.Event()
+        for wa_id in wa_ids:
+            self._writing[wa_id] = done
+        return done
+
+    def end(self, wa_ids: Iterable[str], done: asyncio.Event) -> None:
+        done.set()
+        for wa_id in wa_ids:
+            if self._writing.get(wa_id) is done:
+                del self._writing[wa_id]
+
+    async def written(self, wa_id: str) -> None:
+        done = self._writing.get(wa_id)
+        if done is not None:
+            await done.wait()
+
+
 class Webhook:
-    def __init__(self, settings: WhatsappSettings, core: Inbound, db: Database) -> None:
+    def __init__(self, settings: WhatsappSettings, core: Inbound, db: Database,
+                 windows: WindowsBeingWritten) -> None:
         self.settings = settings
         self.core = core
         self.db = db
+        self.windows = windows
 
     def register(self, app: web.Application) -> None:
         app.router.add_get(self.settings.webhook_path, self.verify)
@@ -74,19 +104,20 @@ class Webhook:
             return web.json_response({"ok": True})
         # The events first, in one commit: the housekeeping deletes a window row of a number
         # that no resident has and no stored event names (a forgotten one), so a window written
-        # before its event is stored could be taken away in between.
-        accepted = await self.core.accept_many(list(parsed.events)) if parsed.events else []
-        stored = [inbox_id for inbox_id in accepted if inbox_id is not None]
-        if parsed.inbound or parsed.receipts:
-            async with self.db.transaction() as tx:
-                connection = tx.residents._db
-                for wa_id, at in parsed.inbound.items():
-                    await records.touch_window(connection, wa_id, at)
-                for receipt in parsed.receipts:
-                    await records.record_receipt(connection, receipt)
-        response = web.json_response({"ok": True})
-        await response.prepare(request)
-        await response.write_eof()
-        for inbox_id in stored:
-            self.core.process_in_background(inbox_id)
-        return response
+        # before its event is stored could be taken away in between. ``submit`` starts
+        # processing at once, so a reply to these messages waits (``windows.written``) until
+        # their windows are written, rather than find them closed.
+        writing = self.windows.begin(parsed.inbound)
+        try:
+            if parsed.events:
+                await self.core.submit(list(parsed.events))
+            if parsed.inbound or parsed.receipts:
+                async with self.db.transaction() as tx:
+                    connection = tx.residents._db
+                    for wa_id, at in parsed.inbound.items():
+                        await records.touch_window(connection, wa_id, at)
+                    for receipt in parsed.receipts:
+                        await records.record_receipt(connection, receipt)
+        finally:
+            self.windows.end(parsed.inbound, writing)
+        return web.json_response({"ok": True})
