@@ -20,8 +20,8 @@ from aiohttp import web
 from bot.core.channel import Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
 from bot.core.events import Event, Photo, ResidentRef
-from channels.max.client import MaxApi, classify
-from channels.max.parse import NAME, NotAnUpdate, parse_update, update_from_body
+from channels.max.transport import MaxApi, classify
+from channels.max.parse import NAME, NotAnUpdate, parse, update_from_body
 from channels.max.polling import Poller
 from channels.max.render import CAPABILITIES, render
 from channels.max.webhook import WebhookRoute
@@ -81,7 +81,7 @@ class MaxChannel(Channel):
         """A webhook's body: one update, or a dead letter when it is not one."""
         try:
             update = update_from_body(body)
-            events = parse_update(update)
+            events = parse(update)
         except NotAnUpdate as error:
             await self._core.accept_unparseable(NAME, body, str(error))
             return
@@ -90,7 +90,7 @@ class MaxChannel(Channel):
     async def _take(self, update: Any) -> None:
         """An update of a long-poll batch, or a dead letter when it cannot be read."""
         try:
-            events = parse_update(update)
+            events = parse(update)
         except NotAnUpdate as error:
             await self._core.accept_unparseable(NAME, update, str(error))
             return
@@ -128,7 +128,7 @@ class MaxChannel(Channel):
     async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
                                key: str) -> dict[ResidentRef, DeliveryError]:
         """One ``POST /messages`` per resident (MAX has no multi-recipient send), one attempt;
-        errors as ``channels.max.client.classify`` maps them."""
+        errors as ``channels.max.transport.classify`` maps them."""
         failures: dict[ResidentRef, DeliveryError] = {}
         messages = [message for part in reply.parts for message in render(part)]
         for ref in refs:

@@ -16,7 +16,7 @@ import logging
 from typing import Any, Awaitable, Callable
 
 from bot.config import MaxSettings
-from channels.max.client import MaxApi, RateLimiter
+from channels.max.transport import MaxApi, RateLimiter
 
 # Stores one update (parse, core.submit, which starts processing; one that cannot be read as a
 # dead letter); raises only when storing fails, and then the batch is offered again.

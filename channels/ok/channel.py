@@ -3,8 +3,8 @@
 OK offers bots no long polling for group messages that the documentation stands behind, so
 the bot is reachable only by webhook: at every start it subscribes ``server.public_url`` +
 ``ok.webhook_path`` (``POST /graph/me/subscribe``), retrying until OK takes it, so a start
-during an outage still ends subscribed. Which requests count as OK's is ``channels.ok.intake``'s
-business; the calls and their errors are ``channels.ok.calls``' (which also says why there is
+during an outage still ends subscribed. Which requests count as OK's is ``channels.ok.inbound``'s
+business; the calls and their errors are ``channels.ok.transport``' (which also says why there is
 no client library).
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbou
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
 from bot.core.replies import Reply
-from channels.ok.calls import OkApi, OkError, classify
-from channels.ok.intake import Webhook
+from channels.ok.transport import OkApi, OkError, classify
+from channels.ok.inbound import Webhook
 from channels.ok.parse import NAME
 from channels.ok.render import render
 from storage.attachments import AttachmentStore
@@ -107,7 +107,7 @@ class OkChannel(Channel):
         try:
             for outgoing in messages:
                 for reply in outgoing.parts:
-                    for body in render(ref.external_id, reply):
+                    for body in render(reply, ref.external_id):
                         await self.api.call(f"me/messages/{ref.external_id}", body)
         finally:
             self._busy(-1)
@@ -136,7 +136,7 @@ class OkChannel(Channel):
         self._busy(1)
         try:
             for part in parts:
-                for body in render(chat_id, part):
+                for body in render(part, chat_id):
                     try:
                         await self.api.once(f"me/messages/{chat_id}", body)
                     except OkError as error:

@@ -2,7 +2,7 @@
 
 aiogram is used for what it does well, the typed Bot API calls over one reused aiohttp session
 and the mapping of error answers to exceptions; its ``Dispatcher`` is not used, because its
-polling acknowledges updates before handlers run (see ``channels.telegram.intake``). The API
+polling acknowledges updates before handlers run (see ``channels.telegram.inbound``). The API
 server is a setting, so a local Bot API server or the tests' fake can stand in for Telegram.
 
 Every callback query is answered (``answerCallbackQuery``) once the press is stored, so the
@@ -27,9 +27,9 @@ from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Fitt
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
 from bot.core.replies import Media, Reply
-from channels.telegram.calls import Caller, classify
-from channels.telegram.intake import Poller, Webhook
-from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, callback_query_id, read_update
+from channels.telegram.transport import Caller, classify
+from channels.telegram.inbound import Poller, Webhook
+from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, callback_query_id, parse
 from channels.telegram.render import render
 from storage.attachments import AttachmentStore
 from storage.database import Database
@@ -85,7 +85,7 @@ class TelegramChannel(Channel):
         cannot be read is kept as a dead letter; one that is nothing a resident did is dropped."""
         assert self._core is not None
         try:
-            event = read_update(update)
+            event = parse(update)
         except NotAnUpdate as error:
             await self._core.accept_unparseable(NAME, update, str(error))
             return
@@ -158,7 +158,7 @@ class TelegramChannel(Channel):
         try:
             for outgoing in messages:
                 for reply in outgoing.parts:
-                    for method in render(chat_id, reply, self._media_source):
+                    for method in render(reply, chat_id, self._media_source):
                         await self.call(method)
         finally:
             self._sending -= 1
@@ -170,7 +170,7 @@ class TelegramChannel(Channel):
 
     async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
                                key: str) -> dict[ResidentRef, DeliveryError]:
-        """One attempt per resident (``recipients_per_call`` is 1), errors as ``channels.telegram.calls.classify``
+        """One attempt per resident (``recipients_per_call`` is 1), errors as ``channels.telegram.transport.classify``
         maps them. A reply that takes several Bot API calls (media, then the text) stops at the
         first failure; the sender sees that failure."""
         failures: dict[ResidentRef, DeliveryError] = {}
@@ -192,7 +192,7 @@ class TelegramChannel(Channel):
         self._idle.clear()
         try:
             for part in parts:
-                for method in render(chat_id, part, self._media_source):
+                for method in render(part, chat_id, self._media_source):
                     try:
                         await self.bot(method, request_timeout=self.settings.request_timeout_seconds)
                     except Exception as error:  # each failure is the sender's to judge

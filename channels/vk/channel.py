@@ -26,7 +26,7 @@ from bot.core.events import Event, Kind, Photo, ResidentRef
 from bot.core.storable import storable_text
 from channels.vk import bulk, merge, parse, render
 from channels.vk.callback import CallbackEndpoint
-from channels.vk.client import VkClient
+from channels.vk.transport import VkClient
 from channels.vk.longpoll import LongPoll
 from channels.vk.names import Names
 from storage.attachments import AttachmentStore
@@ -90,7 +90,7 @@ class VkChannel(Channel):
         readings: list[tuple[dict[str, Any], parse.Reading | None, str]] = []
         for update in updates:
             try:
-                readings.append((update, parse.read_update(update), ""))
+                readings.append((update, parse.parse(update), ""))
             except parse.NotAnUpdate as error:
                 readings.append((update, None, str(error)))
         names = await self.names.of(reading.event.ref.external_id for _, reading, _ in readings

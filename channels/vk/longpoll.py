@@ -27,7 +27,7 @@ import requests
 
 from bot.core.channel import DeliveryError
 from bot.config import VkSettings
-from channels.vk.client import VkClient, in_daemon_thread
+from channels.vk.transport import VkClient, in_daemon_thread
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ own routes and runs handlers as updates arrive, with no point at which we can st
 before Meta is told it arrived; and its send methods wrap errors in exception classes whose
 retry semantics we would still have to map to the core's. What this channel needs of the Graph
 API is four calls (send a message, upload media, look a media id up, fetch its bytes) and one
-HMAC check, so ``channels.whatsapp.graph`` does them directly over one reused aiohttp session.
+HMAC check, so ``channels.whatsapp.transport`` does them directly over one reused aiohttp session.
 
 WhatsApp delivers by webhook only, so the channel has no polling mode: ``setup_routes`` always
-adds the webhook (``channels.whatsapp.intake``), and the operator registers its URL in the Meta
+adds the webhook (``channels.whatsapp.inbound``), and the operator registers its URL in the Meta
 app (docs/whatsapp.md).
 
 The 24-hour customer-service window: a number may get free-form messages only within 24 hours
@@ -28,8 +28,8 @@ from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbou
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
 from bot.core.replies import Media, Reply
-from channels.whatsapp.graph import Graph, GraphError, OutsideWindow
-from channels.whatsapp.intake import Webhook, WindowsBeingWritten
+from channels.whatsapp.transport import Graph, GraphError, OutsideWindow
+from channels.whatsapp.inbound import Webhook, WindowsBeingWritten
 from channels.whatsapp.parse import NAME
 from channels.whatsapp.render import media_message, render, template_message
 from storage import whatsapp as records

@@ -25,7 +25,7 @@ from aiohttp import web
 from bot.core.channel import Inbound
 from bot.config import WhatsappSettings
 from channels.body import BodyRefused, read_body
-from channels.whatsapp.parse import NAME, Malformed, read_webhook
+from channels.whatsapp.parse import NAME, Malformed, parse
 from storage import whatsapp as records
 from storage.database import Database
 
@@ -98,7 +98,7 @@ class Webhook:
             log.warning("вебхук WhatsApp: POST без верного %s от %s", SIGNATURE_HEADER, request.remote)
             return web.json_response({"error": "forbidden", "reason": "wrong or missing signature"}, status=403)
         try:
-            parsed = read_webhook(body, self.settings.phone_number_id)
+            parsed = parse(body, self.settings.phone_number_id)
         except Malformed as error:
             await self.core.accept_unparseable(NAME, body, str(error))
             return web.json_response({"ok": True})

@@ -22,7 +22,7 @@ from bot.addresses import client_address, networks, within
 from bot.core.channel import Inbound
 from bot.config import OkSettings
 from channels.body import BodyRefused, read_body
-from channels.ok.parse import NAME, NotAWebhook, read_webhook
+from channels.ok.parse import NAME, NotAWebhook, parse
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Webhook:
         except BodyRefused as refused:
             return web.json_response({"error": refused.error, "reason": refused.reason}, status=refused.status)
         try:
-            event = read_webhook(body)
+            event = parse(body)
         except NotAWebhook as error:
             await self.core.accept_unparseable(NAME, body, str(error))
             return web.json_response({"success": True})
