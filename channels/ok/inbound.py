@@ -26,6 +26,18 @@ from channels.ok.parse import NAME, NotAWebhook, parse
 
 log = logging.getLogger(__name__)
 
+
+async def receive(core: Inbound, body: bytes) -> None:
+    """A body from OK's networks to the core: its event submitted, or kept as a dead letter."""
+    try:
+        event = parse(body)
+    except NotAWebhook as error:
+        await core.accept_unparseable(NAME, body, str(error))
+        return
+    if event is not None:
+        await core.submit([event])
+
+
 class Webhook:
     def __init__(self, settings: OkSettings, core: Inbound) -> None:
         self.settings = settings
@@ -36,9 +48,9 @@ class Webhook:
             log.warning("ok.allowed_networks пуст: все вебхуки ОК будут отклонены")
 
     def register(self, app: web.Application) -> None:
-        app.router.add_post(self.settings.webhook_path, self.receive)
+        app.router.add_post(self.settings.webhook_path, self.handle)
 
-    async def receive(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         address = client_address(request, self.proxies)
         if address is None or not within(address, self.allowed):
             log.warning("вебхук ОК: отклонён запрос от %s (не из ok.allowed_networks)",
@@ -48,11 +60,5 @@ class Webhook:
             body = await read_body(request, self.settings.webhook_max_body_bytes)
         except BodyRefused as refused:
             return web.json_response({"error": refused.error, "reason": refused.reason}, status=refused.status)
-        try:
-            event = parse(body)
-        except NotAWebhook as error:
-            await self.core.accept_unparseable(NAME, body, str(error))
-            return web.json_response({"success": True})
-        if event is not None:
-            await self.core.submit([event])
+        await receive(self.core, body)
         return web.json_response({"success": True})

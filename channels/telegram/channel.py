@@ -28,8 +28,8 @@ from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
 from bot.core.replies import Media, Reply
 from channels.telegram.transport import Caller, classify
-from channels.telegram.inbound import Poller, Webhook
-from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, callback_query_id, parse
+from channels.telegram.inbound import Poller, Webhook, receive
+from channels.telegram.parse import ALLOWED_UPDATES, NAME, callback_query_id
 from channels.telegram.render import render
 from storage.attachments import AttachmentStore
 from storage.database import Database
@@ -81,19 +81,11 @@ class TelegramChannel(Channel):
             self._receiver = asyncio.create_task(poller.run(), name="telegram-polling")
 
     async def _store(self, update: dict[str, Any]) -> None:
-        """Put one update in the inbox and start processing it (``core.submit``). An update that
-        cannot be read is kept as a dead letter; one that is nothing a resident did is dropped."""
+        """Hand one update to the core (``inbound.receive``), then stop a pressed button's
+        spinner."""
         assert self._core is not None
-        try:
-            event = parse(update)
-        except NotAnUpdate as error:
-            await self._core.accept_unparseable(NAME, update, str(error))
+        if not await receive(self._core, update):
             return
-        if event is not None:
-            await self._core.submit([event])
-        else:
-            log.debug("обновление Telegram %s не из личного диалога с жителем; принято, не сохранено",
-                      update.get("update_id"))
         query_id = callback_query_id(update)
         if query_id is not None and not self._stopped:
             self._in_background(self._answer_callback(query_id))

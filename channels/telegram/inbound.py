@@ -33,13 +33,30 @@ from aiohttp import web
 from bot.core.channel import Inbound
 from bot.config import TelegramSettings
 from channels.body import BodyRefused, read_body
-from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, update_from_body, update_id
+from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, parse, update_from_body, update_id
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_POLL_PAUSE = 60.0
 Store = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def receive(core: Inbound, update: dict[str, Any]) -> bool:
+    """Put one update in the inbox and start processing it (``core.submit``). An update that
+    cannot be read is kept as a dead letter (``False``); one that is nothing a resident did is
+    dropped."""
+    try:
+        event = parse(update)
+    except NotAnUpdate as error:
+        await core.accept_unparseable(NAME, update, str(error))
+        return False
+    if event is not None:
+        await core.submit([event])
+    else:
+        log.debug("обновление Telegram %s не из личного диалога с жителем; принято, не сохранено",
+                  update.get("update_id"))
+    return True
 
 
 class RawUpdates(TelegramMethod[list[dict[str, Any]]]):
@@ -110,9 +127,9 @@ class Webhook:
         self.store = store
 
     def register(self, app: web.Application) -> None:
-        app.router.add_post(self.settings.webhook_path, self.receive)
+        app.router.add_post(self.settings.webhook_path, self.handle)
 
-    async def receive(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         secret = self.settings.webhook_secret
         given = request.headers.get(SECRET_HEADER, "")
         if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):

@@ -38,6 +38,35 @@ def signature(app_secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+async def receive(core: Inbound, body: bytes, phone_number_id: str, db: Database,
+                  windows: WindowsBeingWritten) -> None:
+    """A signed body to the core: the messages submitted, their windows moved and the receipts
+    recorded; a body that cannot be read kept as a dead letter."""
+    try:
+        parsed = parse(body, phone_number_id)
+    except Malformed as error:
+        await core.accept_unparseable(NAME, body, str(error))
+        return
+    # The events first, in one commit: the housekeeping deletes a window row of a number
+    # that no resident has and no stored event names (a forgotten one), so a window written
+    # before its event is stored could be taken away in between. ``submit`` starts
+    # processing at once, so a reply to these messages waits (``windows.written``) until
+    # their windows are written, rather than find them closed.
+    writing = windows.begin(parsed.inbound)
+    try:
+        if parsed.events:
+            await core.submit(list(parsed.events))
+        if parsed.inbound or parsed.receipts:
+            async with db.transaction() as tx:
+                connection = tx.residents._db
+                for wa_id, at in parsed.inbound.items():
+                    await records.touch_window(connection, wa_id, at)
+                for receipt in parsed.receipts:
+                    await records.record_receipt(connection, receipt)
+    finally:
+        windows.end(parsed.inbound, writing)
+
+
 class WindowsBeingWritten:
     """Numbers whose messages are stored but whose windows are not written yet: a reply to such
     a message waits for the write (``written``), so that it does not find the window closed."""
@@ -73,7 +102,7 @@ class Webhook:
 
     def register(self, app: web.Application) -> None:
         app.router.add_get(self.settings.webhook_path, self.verify)
-        app.router.add_post(self.settings.webhook_path, self.receive)
+        app.router.add_post(self.settings.webhook_path, self.handle)
 
     async def verify(self, request: web.Request) -> web.Response:
         query = request.query
@@ -86,7 +115,7 @@ class Webhook:
             return web.Response(status=403, text="verification failed")
         return web.Response(text=query.get("hub.challenge", ""))
 
-    async def receive(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         try:
             body = await read_body(request, self.settings.webhook_max_body_bytes)
         except BodyRefused as refused:
@@ -97,27 +126,5 @@ class Webhook:
                                                      signature(secret.get_secret_value(), body).encode()):
             log.warning("вебхук WhatsApp: POST без верного %s от %s", SIGNATURE_HEADER, request.remote)
             return web.json_response({"error": "forbidden", "reason": "wrong or missing signature"}, status=403)
-        try:
-            parsed = parse(body, self.settings.phone_number_id)
-        except Malformed as error:
-            await self.core.accept_unparseable(NAME, body, str(error))
-            return web.json_response({"ok": True})
-        # The events first, in one commit: the housekeeping deletes a window row of a number
-        # that no resident has and no stored event names (a forgotten one), so a window written
-        # before its event is stored could be taken away in between. ``submit`` starts
-        # processing at once, so a reply to these messages waits (``windows.written``) until
-        # their windows are written, rather than find them closed.
-        writing = self.windows.begin(parsed.inbound)
-        try:
-            if parsed.events:
-                await self.core.submit(list(parsed.events))
-            if parsed.inbound or parsed.receipts:
-                async with self.db.transaction() as tx:
-                    connection = tx.residents._db
-                    for wa_id, at in parsed.inbound.items():
-                        await records.touch_window(connection, wa_id, at)
-                    for receipt in parsed.receipts:
-                        await records.record_receipt(connection, receipt)
-        finally:
-            self.windows.end(parsed.inbound, writing)
+        await receive(self.core, body, self.settings.phone_number_id, self.db, self.windows)
         return web.json_response({"ok": True})
