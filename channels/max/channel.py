@@ -1,10 +1,10 @@
 """The MAX channel: long polling by default, a webhook when ``max.mode`` is ``webhook``.
 
-Both ways in end in ``_store``: ``core.submit`` the events of an update (stored in one commit,
-then processed), and, for a button press, answer the callback (``POST /answers``) so the resident's
-client stops showing the press as pending. The answer is sent only after the press is stored.
-An update that cannot be read (``parse.NotAnUpdate``) is kept as a dead letter instead, so that
-neither a webhook retry nor the next poll brings it back.
+Both ways in (``inbound``) end in ``inbound.receive``: ``core.submit`` the events of an update
+(stored in one commit, then processed); then, for a button press, answer the callback (``POST
+/answers``) so the resident's client stops showing the press as pending. The answer is sent only
+after the press is stored. An update that cannot be read (``parse.NotAnUpdate``) is kept as a
+dead letter instead, so that neither a webhook retry nor the next poll brings it back.
 
 Residents are MAX users (``user_id``), written to with ``POST /messages?user_id=…``: a dialog
 with the bot is the only place this bot talks (see ``channels.max.parse``).
@@ -19,12 +19,11 @@ from aiohttp import web
 
 from bot.core.channel import Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
-from bot.core.events import Event, Photo, ResidentRef
+from bot.core.events import Photo, ResidentRef
 from channels.max.transport import MaxApi, classify
-from channels.max.parse import NAME, NotAnUpdate, parse, update_from_body
-from channels.max.polling import Poller
+from channels.max.inbound import Poller, WebhookRoute, receive
+from channels.max.parse import NAME, NotAnUpdate, update_from_body
 from channels.max.render import CAPABILITIES, render
-from channels.max.webhook import WebhookRoute
 from storage.attachments import AttachmentStore
 from storage.database import Database
 
@@ -81,24 +80,18 @@ class MaxChannel(Channel):
         """A webhook's body: one update, or a dead letter when it is not one."""
         try:
             update = update_from_body(body)
-            events = parse(update)
         except NotAnUpdate as error:
             await self._core.accept_unparseable(NAME, body, str(error))
             return
-        await self._store(update, events)
+        if await receive(self._core, update, as_sent=body):
+            self._answer_press(update)
 
     async def _take(self, update: Any) -> None:
         """An update of a long-poll batch, or a dead letter when it cannot be read."""
-        try:
-            events = parse(update)
-        except NotAnUpdate as error:
-            await self._core.accept_unparseable(NAME, update, str(error))
-            return
-        await self._store(update, events)
+        if await receive(self._core, update):
+            self._answer_press(update)
 
-    async def _store(self, update: dict[str, Any], events: list[Event]) -> None:
-        if events:
-            await self._core.submit(events)
+    def _answer_press(self, update: dict[str, Any]) -> None:
         if update.get("update_type") == "message_callback":
             self._answer_soon(update["callback"]["callback_id"])
 
