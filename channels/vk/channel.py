@@ -2,10 +2,11 @@
 
 Transport only: ``parse`` maps updates to events, ``names`` puts the senders' names on them,
 ``render`` turns replies into messages with keyboards and ``merge`` joins a delivery's replies
-into as few messages as VK allows; ``client`` sends the API requests (blocking, so in threads,
-paced for the whole token) and ``execute`` gathers the calls waiting into one request;
-``longpoll`` and ``callback`` receive. Updates of both modes go through ``receive``, which stores
-each one before VK is told (the next ``ts``, or the ``ok``) and only then starts processing.
+into as few messages as VK allows; ``transport`` sends the API requests (blocking, so in
+threads, paced for the whole token), ``execute`` gathers the calls waiting into one request and
+``bulk`` makes a broadcast's calls; ``inbound`` receives (long poll or Callback API). Updates of
+both modes go through ``inbound.receive``, which stores each batch before VK is told (the next
+``ts``, or the ``ok``) and only then starts processing.
 
 What a resident's client can show is learnt from ``client_info`` on their messages and kept in
 memory; a resident not heard from since the start gets a normal keyboard, which every client
@@ -22,12 +23,10 @@ from aiohttp import web
 
 from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
-from bot.core.events import Event, Kind, Photo, ResidentRef
-from bot.core.storable import storable_text
+from bot.core.events import Photo, ResidentRef
 from channels.vk import bulk, merge, parse, render
-from channels.vk.callback import CallbackEndpoint
+from channels.vk.inbound import CallbackEndpoint, LongPoll, receive
 from channels.vk.transport import VkClient
-from channels.vk.longpoll import LongPoll
 from channels.vk.names import Names
 from storage.attachments import AttachmentStore
 from storage.database import Database
@@ -78,43 +77,11 @@ class VkChannel(Channel):
         self.client.close()
 
     async def receive(self, updates: list[dict[str, Any]]) -> None:
-        """Store a batch, every update before VK learns it arrived; then process the new ones.
-
-        The senders' names are looked up first (``names``) and put on their events. An update
-        that cannot be read is kept as a dead letter, so that neither a callback retry nor the
-        long poll's next round brings it back. The events are stored in one commit and then
-        processed (``core.submit``); raises when storing fails, and VK then sends the batch again.
-        """
+        """A batch of either mode to the core (``inbound.receive``); then the presses answered."""
         if self.core is None:
             raise RuntimeError("the VK channel receives only after start()")
-        readings: list[tuple[dict[str, Any], parse.Reading | None, str]] = []
-        for update in updates:
-            try:
-                readings.append((update, parse.parse(update), ""))
-            except parse.NotAnUpdate as error:
-                readings.append((update, None, str(error)))
-        names = await self.names.of(reading.event.ref.external_id for _, reading, _ in readings
-                                    if reading is not None and reading.event is not None
-                                    and reading.event.kind is not Kind.REACHABILITY)
-        events: list[Event] = []
-        presses: list[dict[str, Any] | None] = []
-        for update, reading, problem in readings:
-            if reading is None:
-                await self.core.accept_unparseable(self.name, update, problem)
-                continue
-            if reading.support is not None:
-                self.support[reading.support[0]] = reading.support[1]
-            event = reading.event
-            if event is None:
-                continue
-            if names.get(event.ref.external_id):
-                event = event.model_copy(update={"display_name": storable_text(names[event.ref.external_id])})
-            events.append(event)
-            presses.append(update["object"] if update.get("type") == "message_event" else None)
-        stored = await self.core.submit(events) if events else []
-        for inbox_id, press in zip(stored, presses):
-            if inbox_id is not None and press is not None:
-                self._background(self._answer_press(press))
+        for press in await receive(self.core, updates, self.names, self.support):
+            self._background(self._answer_press(press))
 
     async def _answer_press(self, press: dict[str, Any]) -> None:
         """Stop the button's spinner; the reply itself comes as a message.
