@@ -61,7 +61,8 @@ def test_consecutive_replies_become_one_message_with_the_keyboard_of_the_last():
     assert [m.random_id for m in again] == [m.random_id for m in sent]
     assert sent[1].random_id == render.random_id(4, 0)  # alone: the reply's own id
     # Another grouping of the same replies never reuses an id for other content.
-    assert merge.messages(fitted(outgoing[:1], parse.ClientSupport()), parse.ClientSupport())[0].random_id != sent[0].random_id
+    alone = merge.messages(fitted(outgoing[:1], parse.ClientSupport()), parse.ClientSupport())
+    assert alone[0].random_id != sent[0].random_id
 
 
 def test_replies_are_not_joined_beyond_vks_length_and_a_text_less_reply_adds_no_text():

@@ -1,4 +1,4 @@
-"""The Telegram channel: aiogram 3's ``Bot`` as the Bot API client, our own intake around it.
+"""The Telegram channel: aiogram 3's ``Bot`` as the Bot API client, our own inbound around it.
 
 aiogram is used for what it does well, the typed Bot API calls over one reused aiohttp session
 and the mapping of error answers to exceptions; its ``Dispatcher`` is not used, because its
