@@ -146,7 +146,7 @@ class Stopwatch(Channel):
     async def stop(self) -> None:
         return None
 
-    async def deliver(self, ref, messages) -> None:
+    async def deliver_fitted(self, ref, messages) -> None:
         return None
 
     def throughput(self) -> Throughput:

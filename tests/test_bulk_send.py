@@ -287,7 +287,7 @@ async def test_web_chat_residents_find_the_announcement_in_their_open_chat_at_on
         assert channel.throughput().recipients_per_call == 500
         everyone = [session_ref(f"{n:032x}") for n in range(500)]
         waiting = asyncio.create_task(channel.wait_for_replies(everyone[3], 0, timeout=20))
-        await eventually(lambda: everyone[3].external_id in channel._waiters)
+        await eventually(lambda: everyone[3].external_id in channel.outbox._waiters)
         assert await channel.send_once(everyone, NEWS, "b1d1") == {}
         [row] = await waiting
         assert Reply.model_validate_json(row.payload) == NEWS

@@ -11,7 +11,7 @@ import aiohttp
 
 from bot.app import Application
 from bot.core.events import text_event
-from channels.webchat.api import message_key
+from channels.webchat.parse import message_key
 from channels.webchat.channel import session_ref
 from tests.drivers import test_settings
 from tests.drivers.webchat import API, WebChatResident, world as webchat_world

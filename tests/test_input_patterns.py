@@ -17,7 +17,7 @@ from admin.posters import SOURCE as POSTER_SOURCE
 from admin.users import USERNAME
 from bot.config import ConfigError, load_settings
 from bot.content import ContentError, load_content
-from channels.webchat.api import CLIENT_ID, LANGUAGE as API_LANGUAGE
+from channels.webchat.parse import CLIENT_ID, LANGUAGE as API_LANGUAGE
 from channels.webchat.channel import SESSION, session_ref
 from handlers.commands import SOURCE
 from tests.drivers import ROOT

@@ -8,7 +8,7 @@ from maxapi.client.ssl import RUSSIAN_TRUSTED_CA_BUNDLE
 from bot.core.channel import DeliveryError, Outgoing
 from bot.core.events import ResidentRef
 from bot.core.replies import Button, Reply
-from channels.max.client import ssl_context
+from channels.max.transport import ssl_context
 from tests.drivers import eventually
 from tests.drivers.max import bot_message, world
 from tests.fakes.max import FakeMax, fixture

@@ -6,12 +6,12 @@ import copy
 import pytest
 
 from bot.core.events import Kind
-from channels.max.parse import NotAnUpdate, parse_update
+from channels.max.parse import NotAnUpdate, parse
 from tests.fakes.max import fixture
 
 
 def only(update: dict) -> list:
-    return parse_update(update)
+    return parse(update)
 
 
 def dialog_message(**body) -> dict:
@@ -122,4 +122,4 @@ def test_two_presses_on_one_keyboard_are_two_updates():
                                   {"update_type": "bot_started", "user": {"name": "no id"}}])
 def test_what_is_not_an_update_is_refused(body):
     with pytest.raises(NotAnUpdate):
-        parse_update(body)
+        parse(body)

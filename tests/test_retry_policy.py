@@ -11,7 +11,7 @@ import pytest
 from bot.core.channel import DeliveryError
 from bot.core.retrying import RetryPolicy, with_retries
 from channels.gateway.protocol import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
-from channels.gateway.send import Answered, classify
+from channels.gateway.transport import Answered, classify
 from tests.fakes.gateway import SECRET, FakeGateway
 
 BACKOFF = 0.01

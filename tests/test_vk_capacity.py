@@ -11,10 +11,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.core.channel import DeliveryError, Outgoing
+from bot.core.channel import DeliveryError, Fitted, Outgoing
 from bot.core.replies import Button, Media, Reply
 from channels.vk import merge, parse, render
-from channels.vk.client import VkClient
+from channels.vk.transport import VkClient
 from channels.vk.execute import CallRefused, Waiting, outcomes
 from channels.vk.names import display_name
 from tests.drivers import eventually, load_content_into, test_settings, wait_handled
@@ -35,6 +35,11 @@ async def client_for(tmp_path, fake: FakeVk, **environment: str) -> VkClient:
     return VkClient(test_settings(tmp_path, **vk_environment(fake, **environment)).vk)
 
 
+def fitted(outgoing: list[Outgoing], support: parse.ClientSupport) -> list[Fitted]:
+    """The replies as the core hands them to VK: each fitted to the resident's client."""
+    return [Fitted.of(o.id, o.reply, render.capabilities(support)) for o in outgoing]
+
+
 def send(peer: int, text: str, random_id: int) -> dict:
     return {"peer_id": peer, "message": text, "random_id": random_id}
 
@@ -47,23 +52,24 @@ def test_consecutive_replies_become_one_message_with_the_keyboard_of_the_last():
                 Outgoing(2, Reply(text="Схема парка", media=(Media(url="https://example.org/plan.jpg"),))),
                 Outgoing(3, Reply(text="Что дальше?", buttons=choose)),
                 Outgoing(4, Reply(text="Отдельно, после кнопок."))]
-    sent = merge.messages(outgoing, parse.ClientSupport(inline=True))
+    sent = merge.messages(fitted(outgoing, parse.ClientSupport(inline=True)), parse.ClientSupport(inline=True))
     assert [m.text for m in sent] == ["Спасибо, голос учтён.\n\nСхема парка\nhttps://example.org/plan.jpg\n\n"
                                       "Что дальше?", "Отдельно, после кнопок."]
     assert json.loads(sent[0].keyboard)["inline"] and sent[1].keyboard is None
     # The same replies make the same messages, ids included: a repeat is dropped by VK.
-    again = merge.messages(outgoing, parse.ClientSupport(inline=True))
+    again = merge.messages(fitted(outgoing, parse.ClientSupport(inline=True)), parse.ClientSupport(inline=True))
     assert [m.random_id for m in again] == [m.random_id for m in sent]
     assert sent[1].random_id == render.random_id(4, 0)  # alone: the reply's own id
     # Another grouping of the same replies never reuses an id for other content.
-    assert merge.messages(outgoing[:1], parse.ClientSupport())[0].random_id != sent[0].random_id
+    alone = merge.messages(fitted(outgoing[:1], parse.ClientSupport()), parse.ClientSupport())
+    assert alone[0].random_id != sent[0].random_id
 
 
 def test_replies_are_not_joined_beyond_vks_length_and_a_text_less_reply_adds_no_text():
     long = "Очень длинный абзац. " * 150  # 3,150 characters
     outgoing = [Outgoing(1, Reply(text=long)), Outgoing(2, Reply(text=long)),
                 Outgoing(3, Reply(buttons=((Button(label="Меню", payload="nav:menu"),),)))]
-    sent = merge.messages(outgoing, parse.ClientSupport(inline=True))
+    sent = merge.messages(fitted(outgoing, parse.ClientSupport(inline=True)), parse.ClientSupport(inline=True))
     assert [m.text for m in sent] == [long, long]
     assert sent[0].keyboard is None and sent[1].keyboard is not None
     assert all(len(m.text) <= render.TEXT_LIMIT for m in sent)

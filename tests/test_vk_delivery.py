@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 
+from bot.core.channel import Fitted
 from bot.core.replies import Button, Reply
 from channels.vk import parse, render
 from tests.drivers import eventually
@@ -14,6 +15,11 @@ from tests.drivers.vk import MODERN_CLIENT, world
 from tests.drivers.webchat import WebChatResident
 from tests.fakes.vk import keyboard_problem
 from tests.journey import last_buttons, onboard
+
+
+def rendered(outbox_id: int, reply: Reply, support: parse.ClientSupport) -> list[render.Message]:
+    """The messages for ``reply`` as the core hands it to VK: fitted to the resident's client."""
+    return render.render(Fitted.of(outbox_id, reply, render.capabilities(support)), support)
 
 
 @pytest.fixture
@@ -55,30 +61,30 @@ def test_a_reply_too_big_for_an_inline_keyboard_gets_a_normal_one_and_numbers_on
     many = tuple(tuple(Button(label=f"Вариант {row}{col}", payload=f"poll:{row}{col}") for col in range(4))
                  for row in range(3))
     for support in (parse.ClientSupport(inline=True), parse.ClientSupport(inline=False)):
-        shown = render.render(9, Reply(text="Выберите", buttons=many), support)
+        shown = rendered(9, Reply(text="Выберите", buttons=many), support)
         board = json.loads(shown[-1].keyboard)
         assert board["inline"] is False and not keyboard_problem(board)
         assert sum(len(row) for row in board["buttons"]) == 12
-    few = render.render(9, Reply(text="Выберите", buttons=many[:2]), parse.ClientSupport(inline=True))
+    few = rendered(9, Reply(text="Выберите", buttons=many[:2]), parse.ClientSupport(inline=True))
     assert json.loads(few[-1].keyboard)["inline"] is True
     tall = tuple((Button(label=f"Пункт {n}", payload=f"menu:{n}"),) for n in range(11))
-    board = json.loads(render.render(9, Reply(text="Меню", buttons=tall), parse.ClientSupport(inline=True))[-1].keyboard)
+    board = json.loads(rendered(9, Reply(text="Меню", buttons=tall), parse.ClientSupport(inline=True))[-1].keyboard)
     assert len(board["buttons"]) <= render.NORMAL_ROWS and not keyboard_problem(board)
-    plain = render.render(9, Reply(text="Выберите", buttons=many), parse.ClientSupport(keyboard=False, inline=False))
+    plain = rendered(9, Reply(text="Выберите", buttons=many), parse.ClientSupport(keyboard=False, inline=False))
     assert plain[-1].keyboard is None and "12. Вариант 23" in plain[-1].text
 
     long_label = Reply(text="?", buttons=((Button(label="Очень длинная подпись " * 4, payload="x:1"),),))
-    board = json.loads(render.render(1, long_label, parse.ClientSupport(inline=True))[0].keyboard)
+    board = json.loads(rendered(1, long_label, parse.ClientSupport(inline=True))[0].keyboard)
     assert len(board["buttons"][0][0]["action"]["label"]) == render.LABEL_LIMIT
 
 
 def test_a_long_reply_is_split_with_a_random_id_per_part_that_is_the_same_on_a_retry():
     reply = Reply(text="Абзац текста. " * 800, buttons=((Button(label="Дальше", payload="nav:menu"),),))
-    first = render.render(41, reply, parse.ClientSupport(inline=True))
+    first = rendered(41, reply, parse.ClientSupport(inline=True))
     assert len(first) > 1 and all(len(m.text) <= render.TEXT_LIMIT for m in first)
     assert [m.keyboard is not None for m in first] == [False] * (len(first) - 1) + [True]
     assert len({m.random_id for m in first}) == len(first)
-    assert [m.random_id for m in render.render(41, reply, parse.ClientSupport())] == [m.random_id for m in first]
+    assert [m.random_id for m in rendered(41, reply, parse.ClientSupport())] == [m.random_id for m in first]
     assert all(0 < m.random_id < 2**31 for m in first)
 
 

@@ -8,7 +8,7 @@ from bot.core.events import Kind
 from bot.core.rendering import fit
 from bot.core.replies import Button, Reply
 from channels.whatsapp.channel import WhatsappChannel
-from channels.whatsapp.intake import signature
+from channels.whatsapp.inbound import signature
 from channels.whatsapp.parse import Malformed, parse_body
 from channels.whatsapp.render import render
 from tests.fakes.whatsapp import fixture

@@ -1,52 +1,28 @@
 """What a channel adapter is to the core, and what the core is to a channel adapter.
 
 A channel turns platform updates into ``Event``s and hands them to the core (``Inbound``), and
-turns the core's replies into platform calls (``Channel.deliver``). It declares its limits in
-``Capabilities`` so that replies are fitted to the platform before they are sent
-(``bot.core.rendering.fit``). Adapters compose an SDK client; they never subclass the core.
+turns the core's replies into platform calls. It declares its limits in ``Capabilities``, and
+the core fits each reply to them once, before the adapter sees it (``Channel.deliver`` and
+``Channel.send_once`` call ``bot.core.rendering.fit``, then the adapter's ``deliver_fitted`` and
+``send_fitted_once``): no adapter fits a reply itself. Adapters compose an SDK client; they
+never subclass the core.
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from bot.core.capabilities import Capabilities
 from bot.core.events import Event, Photo, ResidentRef
 from bot.core.i18n import Texts
+from bot.core.rendering import fit
 from bot.core.replies import Reply
 
-
-@dataclass(frozen=True)
-class Capabilities:
-    max_text_length: int = 4096
-    max_buttons_per_row: int = 3
-    max_button_rows: int = 10
-    # Buttons in one keyboard, where the platform counts them apart from its grid (VK: 10 inline,
-    # 40 in a normal keyboard); 0 means the grid's rows × columns.
-    max_buttons: int = 0
-    max_button_label: int = 64
-    inline_buttons: bool = True
-    request_location: bool = True
-    request_contact: bool = True
-    # A button can open the client's own photo picker (the web chat's page); elsewhere a photo is
-    # sent with the messenger's attachment button, and a button asking for one is its payload.
-    request_photo: bool = False
-    # The platform may show the numbered text of a reply instead of its buttons (the gateway's
-    # fallback_text): a typed number presses a button there whatever the keyboard.
-    numbers_shown: bool = False
-    # Replies are read by the client from the outbox (the web chat) instead of being pushed.
-    pull_delivery: bool = False
-    # How the platform vouches for a resident's phone number: "contact", a shared contact card it
-    # marks as the sender's own (``Contact.verified``); "sender", the sender's id is the number
-    # itself (WhatsApp's wa_id); "" not at all (a one-time code by SMS is then the way).
-    phone_proof: Literal["", "contact", "sender"] = ""
-
-    @property
-    def button_capacity(self) -> int:
-        grid = self.max_buttons_per_row * self.max_button_rows
-        return min(self.max_buttons, grid) if self.max_buttons else grid
+__all__ = ["Capabilities", "Channel", "DeliveryError", "Fitted", "Handled", "Inbound", "Outgoing", "Step",
+           "Throughput"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +31,22 @@ class Outgoing:
 
     id: int
     reply: Reply
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A reply as the core fitted it to the resident's client: ``parts`` are what to send, in
+    order (a long text split, the buttons on the last part); ``reply`` is the reply as written,
+    for what is not sent as these messages (WhatsApp's template parameter); ``id`` is the
+    outbox id (0 for a broadcast)."""
+
+    id: int
+    reply: Reply
+    parts: tuple[Reply, ...]
+
+    @classmethod
+    def of(cls, id: int, reply: Reply, capabilities: Capabilities) -> "Fitted":
+        return cls(id, reply, tuple(fit(reply, capabilities)))
 
 
 class DeliveryError(Exception):
@@ -115,18 +107,10 @@ class Inbound(Protocol):
         marks those stored before. Acknowledge the platform only after this returns."""
         ...
 
-    async def accept(self, event: Event) -> int | None: ...
-
-    async def accept_many(self, events: list[Event]) -> list[int | None]:
-        """Store several events in one commit; ``None`` marks those stored before."""
-        ...
-
     async def accept_unparseable(self, channel: str, body: bytes | str | Any, reason: str) -> int | None:
         """Keep a signed body (or a long poll's decoded update) that cannot be parsed as a dead
         letter; ``None`` if kept before."""
         ...
-
-    def process_in_background(self, inbox_id: int) -> None: ...
 
     async def handle(self, event: Event) -> Handled: ...
 
@@ -148,9 +132,16 @@ class Channel(ABC):
     async def stop(self) -> None:
         """Stop receiving; updates already acknowledged are in the inbox and not lost."""
 
-    @abstractmethod
     async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
-        """Send replies to one resident, in order; raise ``DeliveryError`` on failure."""
+        """Send replies to one resident, in order; raise ``DeliveryError`` on failure. Each reply
+        is fitted here, once, to what the resident's client can show; the adapter sends the
+        parts (``deliver_fitted``)."""
+        capabilities = self.capabilities_for(ref)
+        await self.deliver_fitted(ref, [Fitted.of(o.id, o.reply, capabilities) for o in messages])
+
+    @abstractmethod
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
+        """Send replies the core has fitted, in order; raise ``DeliveryError`` on failure."""
 
     def capabilities_for(self, ref: ResidentRef) -> Capabilities:
         """What this resident's client can show; channels whose clients differ override it."""
@@ -163,16 +154,27 @@ class Channel(ABC):
         """The ceiling broadcasts are paced to; channels override it from their settings."""
         return Throughput(calls_per_second=1.0)
 
+    def broadcast_capabilities(self) -> Capabilities:
+        """What one message to many residents at once is fitted to: what every client shows."""
+        return self.capabilities
+
     async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
         """One attempt to send ``reply`` to ``refs`` (at most ``recipients_per_call``), without
         retrying: the broadcast sender paces calls and decides about retries. ``key`` is stable
         for the delivery, to be used as the platform's idempotency key where it has one.
         Returns the failures; recipients not in it were sent to. Raises DeliveryError when the
-        whole call failed. The default sends to each with ``deliver`` (which may retry)."""
+        whole call failed. The reply is fitted here, once (``broadcast_capabilities``); the
+        adapter sends the parts (``send_fitted_once``)."""
+        return await self.send_fitted_once(refs, Fitted.of(0, reply, self.broadcast_capabilities()), key)
+
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
+        """``send_once`` for a reply already fitted. The default sends to each with
+        ``deliver_fitted`` (which may retry)."""
         failures: dict[ResidentRef, DeliveryError] = {}
         for ref in refs:
             try:
-                await self.deliver(ref, [Outgoing(0, reply)])
+                await self.deliver_fitted(ref, [reply])
             except DeliveryError as error:
                 failures[ref] = error
         return failures

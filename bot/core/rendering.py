@@ -10,7 +10,7 @@ long keyboard («Ещё…», ``bot.core.keyboard_memory``) before it reaches a 
 """
 from __future__ import annotations
 
-from bot.core.channel import Capabilities
+from bot.core.capabilities import Capabilities
 from bot.core.replies import Button, Reply, degrade_to_text
 
 Rows = tuple[tuple[Button, ...], ...]

@@ -2,18 +2,11 @@
 
 There is no platform SDK to lean on: the protocol is ours, so the transport is plain aiohttp,
 the library the bot's web server already runs on. Inbound events arrive at ``inbound_path`` on
-the bot's shared web app; the body is read whole (``channels.body``) and its signature checked
-before it is parsed (a forged or missing one gets 401 and nothing is stored), the event is
-stored, the 200 is written, and only then is processing started, so a 200 always means
-"stored". A signed body that is not an event gets 400/422 with the reason, as the protocol
-promises, and is kept as a dead letter for staff to see. An event id already used by another
-event gets 409: the id is the idempotency key, so a second event under it would otherwise be
-taken for a retry and silently dropped. Replies are POSTed to ``outbound_url`` through one
-reused ``ClientSession``.
+the bot's shared web app (``inbound``: signature checked, stored, then answered); replies are
+POSTed to ``outbound_url`` through one reused ``ClientSession`` (``transport``), each part
+rendered by ``render`` from a reply the core fitted.
 """
 from __future__ import annotations
-
-import logging
 
 import aiohttp
 from aiohttp import web
@@ -23,23 +16,18 @@ from bot.core.channel import (
     Channel,
     DeliveryError,
     Inbound,
-    Outgoing,
+    Fitted,
     Throughput,
 )
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
-from bot.core.rendering import fit
-from bot.core.replies import Reply
-from channels.body import BodyRefused, read_body, read_whole
+from channels.body import read_whole
 from channels.gateway import render
-from channels.gateway.parse import NAME, BadEvent, NotJson, fingerprint, read_event
-from channels.gateway.protocol import SIGNATURE_HEADER, verify
-from channels.gateway.send import Poster
+from channels.gateway.inbound import Webhook
+from channels.gateway.parse import NAME
+from channels.gateway.transport import Poster
 from storage.attachments import AttachmentStore
 from storage.ports.channels import GatewayEventIds
-
-log = logging.getLogger(__name__)
-
 
 class GatewayChannel(Channel):
     name = NAME
@@ -56,20 +44,19 @@ class GatewayChannel(Channel):
         self.attachments = attachments
         if self.settings.secret is None or not self.settings.outbound_url:
             raise ValueError("the gateway channel needs SOUCHASTIE_GATEWAY_SECRET and gateway.outbound_url")
-        self._secret = self.settings.secret.get_secret_value()
         self._session: aiohttp.ClientSession | None = None
         self._poster: Poster | None = None
-        self._core: Inbound | None = None
+        self.webhook = Webhook(self.settings, storage)
         self._stopped = False
 
     # -- receiving ---------------------------------------------------------------------------
 
     def setup_routes(self, app: web.Application, core: Inbound) -> None:
-        self._core = core
-        app.router.add_post(self.settings.inbound_path, self.receive)
+        self.webhook.core = core
+        self.webhook.register(app)
 
     async def start(self, core: Inbound) -> None:
-        self._core = core
+        self.webhook.core = core
         self._client()
 
     def _client(self) -> Poster:
@@ -80,40 +67,9 @@ class GatewayChannel(Channel):
             self._poster = Poster(self._session, self.settings)
         return self._poster
 
-    async def receive(self, request: web.Request) -> web.StreamResponse:
-        try:
-            body = await read_body(request, self.settings.max_body_bytes)
-        except BodyRefused as refused:
-            return _refuse(refused.status, refused.error, refused.reason)
-        if not verify(self._secret, body, request.headers.get(SIGNATURE_HEADER)):
-            log.warning("шлюз: событие без верной подписи от %s", request.remote)
-            return _refuse(401, "bad_signature", f"{SIGNATURE_HEADER} must be sha256=<HMAC-SHA256 of the body>")
-        core = self._core
-        if core is None or self._stopped:
-            return _refuse(503, "starting", "the bot is not receiving yet; send the event again")
-        try:
-            event = read_event(body)
-        except BadEvent as error:
-            await core.accept_unparseable(NAME, body, str(error))
-            if isinstance(error, NotJson):
-                return _refuse(400, "malformed_json", str(error))
-            return _refuse(422, "bad_event", str(error))
-        claimed = await self.storage.claim_event_id(event.update_id, fingerprint(event))
-        if not claimed:
-            log.warning("шлюз: номер события %r пришёл снова с другим событием; отклонено", event.update_id)
-            return _refuse(409, "id_reused", f"the id {event.update_id!r} was used for another event; "
-                                             "a new event needs a new id")
-        # A failure to store answers 500 on purpose: the gateway sends the event again.
-        inbox_id = await core.accept(event)
-        response = web.json_response({"ok": True, "id": event.update_id, "duplicate": inbox_id is None})
-        await response.prepare(request)
-        await response.write_eof()
-        if inbox_id is not None:
-            core.process_in_background(inbox_id)
-        return response
-
     async def stop(self) -> None:
         self._stopped = True
+        self.webhook.stopped = True
         if self._session is not None:
             await self._session.close()
 
@@ -122,33 +78,34 @@ class GatewayChannel(Channel):
     def _read_file(self, key: str) -> bytes:
         return self.attachments.path_of(key).read_bytes()
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         if self._stopped:
             raise DeliveryError("the gateway channel is stopping")
         poster = self._client()
         for outgoing in messages:
-            for index, part in enumerate(fit(outgoing.reply, self.capabilities)):
+            for index, part in enumerate(outgoing.parts):
                 # The outbox id is the reply's idempotency key; a split reply numbers its parts.
                 key = f"reply-{outgoing.id}-{index}"
-                await poster.send(key, render.body(key, ref.external_id, part, self._read_file))
+                await poster.send(key, render.render(part, key=key, user_id=ref.external_id, read_file=self._read_file))
 
     def throughput(self) -> Throughput:
         return Throughput(calls_per_second=self.settings.messages_per_second, recipients_per_call=1,
                           idempotent=True)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """One POST per resident and part, no retries; the broadcast sender decides about those.
         ``key`` plus the resident and part is the idempotency key, so a repeat is dropped."""
         failures: dict[ResidentRef, DeliveryError] = {}
-        parts = fit(reply, self.capabilities)
+        parts = list(reply.parts)
         for ref in refs:
             if self._stopped:
                 failures[ref] = DeliveryError("the gateway channel is stopping")
                 continue
             for index, part in enumerate(parts):
                 part_key = f"broadcast-{key}-{ref.external_id}-{index}"
-                error = await self._client().once(part_key, render.body(part_key, ref.external_id, part,
-                                                                      self._read_file))
+                body = render.render(part, key=part_key, user_id=ref.external_id, read_file=self._read_file)
+                error = await self._client().once(part_key, body)
                 if error is not None:
                     failures[ref] = error
                     break
@@ -172,6 +129,3 @@ class GatewayChannel(Channel):
             raise DeliveryError(f"the photo is over {limit} bytes", permanent=True)
         return data
 
-
-def _refuse(status: int, error: str, reason: str) -> web.Response:
-    return web.json_response({"ok": False, "error": error, "reason": reason}, status=status)

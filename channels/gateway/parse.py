@@ -4,7 +4,7 @@ An event names the resident (``user.id``, a string the gateway keeps stable per 
 ``id`` (the idempotency key: the inbox's update id, so a re-sent event is processed once) and
 exactly one thing the resident did. What cannot be read is refused with a reason the gateway's
 developer can act on (``BadEvent``; ``NotJson`` when the body is not JSON at all), never
-half-stored as an event: the gateway then knows to fix it rather than retry it. ``read_event`` is
+half-stored as an event: the gateway then knows to fix it rather than retry it. ``parse`` is
 the one way in, where whatever a wrong shape trips is told apart.
 
 ``fingerprint`` is what tells a retry (the same id, the same event) from another event sent
@@ -34,7 +34,7 @@ class NotJson(BadEvent):
     """The body is not JSON at all (answered 400)."""
 
 
-def read_event(body: bytes) -> Event:
+def parse(body: bytes) -> Event:
     """The event of a signed body; ``BadEvent`` (or ``NotJson``) with the reason otherwise."""
     with refused_as(NotJson):
         value = load_json(body)

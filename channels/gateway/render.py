@@ -38,8 +38,8 @@ def media(item: Media, read_file: ReadFile) -> dict[str, str]:
     return {"kind": item.kind, "url": item.url}
 
 
-def body(key: str, user_id: str, reply: Reply, read_file: ReadFile) -> bytes:
-    """The bytes to sign and send; ``key`` is the reply's idempotency key."""
+def render(reply: Reply, *, key: str, user_id: str, read_file: ReadFile) -> bytes:
+    """One fitted part as the bytes to sign and send; ``key`` is its idempotency key."""
     message: dict[str, Any] = {"version": VERSION, "id": key, "user": {"id": user_id}, "text": reply.text}
     if reply.buttons:
         message["buttons"] = rows(reply.buttons)

@@ -1,10 +1,10 @@
 """The MAX channel: long polling by default, a webhook when ``max.mode`` is ``webhook``.
 
-Both ways in end in ``_store``: ``core.accept`` each event of an update, process it in the
-background, and, for a button press, answer the callback (``POST /answers``) so the resident's
-client stops showing the press as pending. The answer is sent only after the press is stored.
-An update that cannot be read (``parse.NotAnUpdate``) is kept as a dead letter instead, so that
-neither a webhook retry nor the next poll brings it back.
+Both ways in (``inbound``) end in ``inbound.receive``: ``core.submit`` the events of an update
+(stored in one commit, then processed); then, for a button press, answer the callback (``POST
+/answers``) so the resident's client stops showing the press as pending. The answer is sent only
+after the press is stored. An update that cannot be read (``parse.NotAnUpdate``) is kept as a
+dead letter instead, so that neither a webhook retry nor the next poll brings it back.
 
 Residents are MAX users (``user_id``), written to with ``POST /messages?user_id=…``: a dialog
 with the bot is the only place this bot talks (see ``channels.max.parse``).
@@ -17,15 +17,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.channel import Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
-from bot.core.events import Event, Photo, ResidentRef
-from bot.core.replies import Reply
-from channels.max.client import MaxApi, classify
-from channels.max.parse import NAME, NotAnUpdate, parse_update, update_from_body
-from channels.max.polling import Poller
-from channels.max.render import CAPABILITIES, layout
-from channels.max.webhook import WebhookRoute
+from bot.core.events import Photo, ResidentRef
+from channels.max.transport import MaxApi, classify
+from channels.max.inbound import Poller, WebhookRoute, receive
+from channels.max.parse import NAME, NotAnUpdate, update_from_body
+from channels.max.render import CAPABILITIES, render
 from storage.attachments import AttachmentStore
 from storage.ports.channels import ChannelStorage
 
@@ -82,27 +80,18 @@ class MaxChannel(Channel):
         """A webhook's body: one update, or a dead letter when it is not one."""
         try:
             update = update_from_body(body)
-            events = parse_update(update)
         except NotAnUpdate as error:
             await self._core.accept_unparseable(NAME, body, str(error))
             return
-        await self._store(update, events)
+        if await receive(self._core, update, as_sent=body):
+            self._answer_press(update)
 
     async def _take(self, update: Any) -> None:
         """An update of a long-poll batch, or a dead letter when it cannot be read."""
-        try:
-            events = parse_update(update)
-        except NotAnUpdate as error:
-            await self._core.accept_unparseable(NAME, update, str(error))
-            return
-        await self._store(update, events)
+        if await receive(self._core, update):
+            self._answer_press(update)
 
-    async def _store(self, update: dict[str, Any], events: list[Event]) -> None:
-        core = self._core
-        for event in events:
-            inbox_id = await core.accept(event)
-            if inbox_id is not None:
-                core.process_in_background(inbox_id)
+    def _answer_press(self, update: dict[str, Any]) -> None:
         if update.get("update_type") == "message_callback":
             self._answer_soon(update["callback"]["callback_id"])
 
@@ -116,23 +105,25 @@ class MaxChannel(Channel):
         self._answers.add(task)
         task.add_done_callback(self._answers.discard)
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         try:
             user_id = int(ref.external_id)
         except ValueError:
             raise DeliveryError(f"{ref.external_id!r} is not a MAX user id", permanent=True) from None
         for outgoing in messages:
-            for message in layout(outgoing.reply):
-                await self.api.send(user_id, message)
+            for part in outgoing.parts:
+                for message in render(part):
+                    await self.api.send(user_id, message)
 
     def throughput(self) -> Throughput:
         return Throughput(calls_per_second=self.config.requests_per_second, recipients_per_call=1)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """One ``POST /messages`` per resident (MAX has no multi-recipient send), one attempt;
-        errors as ``channels.max.client.classify`` maps them."""
+        errors as ``channels.max.transport.classify`` maps them."""
         failures: dict[ResidentRef, DeliveryError] = {}
-        messages = layout(reply)
+        messages = [message for part in reply.parts for message in render(part)]
         for ref in refs:
             try:
                 user_id = int(ref.external_id)

@@ -2,7 +2,7 @@
 
 Only a resident talking to the bot one-to-one is a resident: messages in group chats and
 channels, and notices that are not something a resident did to the bot (``bot_added``,
-``user_added``, ``dialog_muted``, ``message_edited``, …), are not events at all. ``parse_update``
+``user_added``, ``dialog_muted``, ``message_edited``, …), are not events at all. ``parse``
 returns them as an empty list, so they are acknowledged and dropped; the bot asks MAX only for
 the types it maps (``UPDATE_TYPES``). What a resident sends that the bot cannot read (a sticker,
 a voice message, a file) is an ``UNSUPPORTED`` event, so the resident gets an answer.
@@ -42,7 +42,7 @@ def update_from_body(body: bytes) -> Any:
         return load_json(body)
 
 
-def parse_update(update: Any) -> list[Event]:
+def parse(update: Any) -> list[Event]:
     """The events of one update; ``NotAnUpdate`` for anything not shaped as MAX documents it,
     whichever part of the parser it trips (the one place such errors are told apart)."""
     if not isinstance(update, dict) or not isinstance(update.get("update_type"), str):

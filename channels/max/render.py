@@ -4,9 +4,9 @@ The limits (dev.max.ru "Клавиатура", and the OpenAPI schema 0.0.30 of 
 a message text is at most 4,000 characters, but maxapi refuses 4,000 itself (``len < 4000``),
 so 3,999; a keyboard holds at most 210 buttons in at most 30 rows of at most 7, and a row with
 a ``link``, ``request_geo_location`` or ``request_contact`` button holds at most 3; a label is
-1 to 128 characters. ``bot.core.rendering.fit`` handles the general limits; the three-per-row rule
-for special buttons is applied here, and when it pushes a keyboard past 30 rows the reply is
-fitted again as numbered text.
+1 to 128 characters. The core fits a reply to the general limits (``CAPABILITIES``) before it
+comes here; the three-per-row rule for special buttons is applied here, and when it pushes a
+keyboard past 30 rows the part is sent as numbered text instead.
 
 MAX bots have no persistent keyboard under the input field, so a ``menu`` is shown as the
 inline keyboard of a reply that has no buttons of its own. Media that are links are added to
@@ -23,8 +23,8 @@ from maxapi.types.attachments.buttons import (CallbackButton, LinkButton, Reques
 from maxapi.types.attachments.buttons.attachment_button import AttachmentButton
 
 from bot.core.channel import Capabilities
-from bot.core.rendering import fit
-from bot.core.replies import Button, Reply
+from bot.core.rendering import split_text
+from bot.core.replies import Button, Reply, degrade_to_text
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,6 @@ CAPABILITIES = Capabilities(max_text_length=MAX_TEXT, max_buttons_per_row=MAX_PE
                             max_button_rows=MAX_ROWS, max_button_label=MAX_LABEL,
                             inline_buttons=True, request_location=True, request_contact=True,
                             phone_proof="contact")
-AS_TEXT = Capabilities(max_text_length=MAX_TEXT, inline_buttons=False)
 
 
 @dataclass(frozen=True)
@@ -50,12 +49,15 @@ class Message:
     attachments: list[AttachmentButton] = field(default_factory=list, compare=False)
 
 
-def layout(reply: Reply) -> list[Message]:
-    """The reply as the MAX messages that show it, in order."""
-    parts = [(part, _narrow(part.buttons or part.menu)) for part in fit(reply, CAPABILITIES)]
-    if any(len(rows) > MAX_ROWS for _, rows in parts):
-        parts = [(part, ()) for part in fit(reply.model_copy(update={"menu": ()}), AS_TEXT)]
-    messages = [_message(part, rows) for part, rows in parts]
+def render(reply: Reply) -> list[Message]:
+    """One part of a reply, as the core fitted it, as the MAX messages that show it, in order."""
+    rows = _narrow(reply.buttons or reply.menu)
+    if len(rows) <= MAX_ROWS:
+        messages = [_message(reply, rows)]
+    else:
+        chunks = split_text(degrade_to_text(reply.model_copy(update={"menu": ()})), MAX_TEXT)
+        messages = [_message(Reply(text=chunk, media=reply.media if index == 0 else ()), ())
+                    for index, chunk in enumerate(chunks)]
     return [m for m in messages if m.text or m.attachments]
 
 

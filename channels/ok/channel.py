@@ -3,8 +3,8 @@
 OK offers bots no long polling for group messages that the documentation stands behind, so
 the bot is reachable only by webhook: at every start it subscribes ``server.public_url`` +
 ``ok.webhook_path`` (``POST /graph/me/subscribe``), retrying until OK takes it, so a start
-during an outage still ends subscribed. Which requests count as OK's is ``channels.ok.intake``'s
-business; the calls and their errors are ``channels.ok.calls``' (which also says why there is
+during an outage still ends subscribed. Which requests count as OK's is ``channels.ok.inbound``'s
+business; the calls and their errors are ``channels.ok.transport``' (which also says why there is
 no client library).
 """
 from __future__ import annotations
@@ -14,13 +14,12 @@ import logging
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
-from bot.core.rendering import fit
 from bot.core.replies import Reply
-from channels.ok.calls import OkApi, OkError, classify
-from channels.ok.intake import Webhook
+from channels.ok.transport import OkApi, OkError, classify
+from channels.ok.inbound import Webhook
 from channels.ok.parse import NAME
 from channels.ok.render import render
 from storage.attachments import AttachmentStore
@@ -99,7 +98,7 @@ class OkChannel(Channel):
         else:
             self._idle.set()
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         if self._stopped:
             raise DeliveryError("the ok channel is stopping")
         if not _is_chat(ref.external_id):
@@ -107,8 +106,8 @@ class OkChannel(Channel):
         self._busy(1)
         try:
             for outgoing in messages:
-                for reply in fit(outgoing.reply, self.capabilities):
-                    for body in render(ref.external_id, reply):
+                for reply in outgoing.parts:
+                    for body in render(reply, ref.external_id):
                         await self.api.call(f"me/messages/{ref.external_id}", body)
         finally:
             self._busy(-1)
@@ -116,11 +115,12 @@ class OkChannel(Channel):
     def throughput(self) -> Throughput:
         return Throughput(calls_per_second=self.settings.requests_per_second, recipients_per_call=1)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """One attempt per resident; a reply that takes several messages stops at the first
         failure, which is what the sender sees."""
         failures: dict[ResidentRef, DeliveryError] = {}
-        parts = fit(reply, self.capabilities)
+        parts = list(reply.parts)
         for ref in refs:
             if self._stopped:
                 failures[ref] = DeliveryError("the ok channel is stopping")
@@ -136,7 +136,7 @@ class OkChannel(Channel):
         self._busy(1)
         try:
             for part in parts:
-                for body in render(chat_id, part):
+                for body in render(part, chat_id):
                     try:
                         await self.api.once(f"me/messages/{chat_id}", body)
                     except OkError as error:

@@ -14,7 +14,7 @@ way OK documents answering, and a person writes to the group in exactly one such
 ``seq``), the press's ``callbackId``. A webhook without either falls back to a digest of the
 body, which a re-delivery of the same bytes repeats.
 
-``read_webhook`` is the one way in for a body: what is not JSON, not a webhook, or has fields of
+``parse`` is the one way in for a body: what is not JSON, not a webhook, or has fields of
 other types than OK documents is ``NotAWebhook`` there, and the channel keeps it as a dead letter.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ class NotAWebhook(Unparseable):
     """The body is not an OK webhook (not JSON, no webhookType, fields of other types)."""
 
 
-def read_webhook(body: bytes) -> Event | None:
+def parse(body: bytes) -> Event | None:
     """The event of a webhook's body (``None`` for notices no resident caused); ``NotAWebhook``
     for anything not shaped as OK documents it, whichever part of the parser it trips."""
     with refused_as(NotAWebhook):

@@ -45,7 +45,7 @@ def keyboard(rows: tuple[tuple[Button, ...], ...]) -> dict[str, Any] | None:
     return {"type": "INLINE_KEYBOARD", "payload": {"keyboard": {"buttons": rendered}}}
 
 
-def render(chat_id: str, reply: Reply) -> list[dict[str, Any]]:
+def render(reply: Reply, chat_id: str) -> list[dict[str, Any]]:
     """The message bodies for one reply that ``bot.core.rendering.fit`` already fitted, in order."""
     attachments: list[dict[str, Any]] = []
     for item in reply.media:

@@ -1,8 +1,8 @@
-"""The Telegram channel: aiogram 3's ``Bot`` as the Bot API client, our own intake around it.
+"""The Telegram channel: aiogram 3's ``Bot`` as the Bot API client, our own inbound around it.
 
 aiogram is used for what it does well, the typed Bot API calls over one reused aiohttp session
 and the mapping of error answers to exceptions; its ``Dispatcher`` is not used, because its
-polling acknowledges updates before handlers run (see ``channels.telegram.intake``). The API
+polling acknowledges updates before handlers run (see ``channels.telegram.inbound``). The API
 server is a setting, so a local Bot API server or the tests' fake can stand in for Telegram.
 
 Every callback query is answered (``answerCallbackQuery``) once the press is stored, so the
@@ -23,14 +23,13 @@ from aiogram.methods import AnswerCallbackQuery, GetFile, SetWebhook
 from aiogram.types import FSInputFile, InputFile
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Fitted, Throughput
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
-from bot.core.rendering import fit
 from bot.core.replies import Media, Reply
-from channels.telegram.calls import Caller, classify
-from channels.telegram.intake import Poller, Webhook
-from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, callback_query_id, read_update
+from channels.telegram.transport import Caller, classify
+from channels.telegram.inbound import Poller, Webhook, receive
+from channels.telegram.parse import ALLOWED_UPDATES, NAME, callback_query_id
 from channels.telegram.render import render
 from storage.attachments import AttachmentStore
 from storage.ports.channels import ChannelStorage
@@ -81,23 +80,15 @@ class TelegramChannel(Channel):
             poller = Poller(self.bot, self.settings, core, self._store)
             self._receiver = asyncio.create_task(poller.run(), name="telegram-polling")
 
-    async def _store(self, update: dict[str, Any]) -> int | None:
-        """Put one update in the inbox; ``None`` when it is a repeat or nothing a resident did.
-        An update that cannot be read is kept as a dead letter (``None`` too)."""
+    async def _store(self, update: dict[str, Any]) -> None:
+        """Hand one update to the core (``inbound.receive``), then stop a pressed button's
+        spinner."""
         assert self._core is not None
-        try:
-            event = read_update(update)
-        except NotAnUpdate as error:
-            await self._core.accept_unparseable(NAME, update, str(error))
-            return None
-        inbox_id = await self._core.accept(event) if event is not None else None
-        if event is None:
-            log.debug("обновление Telegram %s не из личного диалога с жителем; принято, не сохранено",
-                      update.get("update_id"))
+        if not await receive(self._core, update):
+            return
         query_id = callback_query_id(update)
         if query_id is not None and not self._stopped:
             self._in_background(self._answer_callback(query_id))
-        return inbox_id
 
     async def _answer_callback(self, query_id: str) -> None:
         try:
@@ -148,7 +139,7 @@ class TelegramChannel(Channel):
 
     # -- sending -----------------------------------------------------------------------------
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         if self._stopped:
             raise DeliveryError("the telegram channel is stopping")
         if not ref.external_id.lstrip("-").isdigit():
@@ -158,8 +149,8 @@ class TelegramChannel(Channel):
         self._idle.clear()
         try:
             for outgoing in messages:
-                for reply in fit(outgoing.reply, self.capabilities):
-                    for method in render(chat_id, reply, self._media_source):
+                for reply in outgoing.parts:
+                    for method in render(reply, chat_id, self._media_source):
                         await self.call(method)
         finally:
             self._sending -= 1
@@ -169,12 +160,13 @@ class TelegramChannel(Channel):
     def throughput(self) -> Throughput:
         return Throughput(calls_per_second=self.settings.broadcast_per_second, recipients_per_call=1)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
-        """One attempt per resident (``recipients_per_call`` is 1), errors as ``channels.telegram.calls.classify``
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
+        """One attempt per resident (``recipients_per_call`` is 1), errors as ``channels.telegram.transport.classify``
         maps them. A reply that takes several Bot API calls (media, then the text) stops at the
         first failure; the sender sees that failure."""
         failures: dict[ResidentRef, DeliveryError] = {}
-        parts = fit(reply, self.capabilities)
+        parts = list(reply.parts)
         for ref in refs:
             if self._stopped:
                 failures[ref] = DeliveryError("the telegram channel is stopping")
@@ -192,7 +184,7 @@ class TelegramChannel(Channel):
         self._idle.clear()
         try:
             for part in parts:
-                for method in render(chat_id, part, self._media_source):
+                for method in render(part, chat_id, self._media_source):
                     try:
                         await self.bot(method, request_timeout=self.settings.request_timeout_seconds)
                     except Exception as error:  # each failure is the sender's to judge

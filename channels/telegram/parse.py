@@ -8,7 +8,7 @@ what the inbox keeps, and a field that aiogram's version marks as required but a
 Only private chats are residents' conversations. Updates from groups and channels, and updates
 without a person behind them, give ``None``: the channel acknowledges them without storing.
 
-``update_from_body`` and ``read_update`` are the ways in: a body that is not an Update, or one
+``update_from_body`` and ``parse`` are the ways in: a body that is not an Update, or one
 whose fields have other types than the Bot API documents, is ``NotAnUpdate`` there, and the
 channel keeps it as a dead letter.
 """
@@ -41,7 +41,7 @@ def update_from_body(body: bytes) -> dict[str, Any]:
     return update
 
 
-def read_update(update: dict[str, Any]) -> Event | None:
+def parse(update: dict[str, Any]) -> Event | None:
     """``parse_update``, with whatever a wrong shape trips in it told apart as ``NotAnUpdate``."""
     with refused_as(NotAnUpdate):
         check_depth(update)

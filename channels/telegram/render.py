@@ -56,7 +56,7 @@ def request_labels(rows: tuple[tuple[Button, ...], ...]) -> str:
     return "\n".join(b.label for row in rows for b in row if b.request)
 
 
-def render(chat_id: int, reply: Reply, media_source: MediaSource) -> list[TelegramMethod]:
+def render(reply: Reply, chat_id: int, media_source: MediaSource) -> list[TelegramMethod]:
     """The calls for one reply that ``bot.core.rendering.fit`` already fitted, in sending order."""
     calls: list[TelegramMethod] = [_media(chat_id, item, media_source) for item in reply.media]
     inline = inline_keyboard(reply.buttons)

@@ -30,7 +30,7 @@ from bot.core.channel import DeliveryError
 from channels.vk.settings import VkSettings
 from bot.core.events import ResidentRef
 from bot.core.delivery_errors import Kind
-from channels.vk.client import INTENT_LIMIT, VkClient, classify
+from channels.vk.transport import INTENT_LIMIT, VkClient, classify
 from channels.vk.execute import CallRefused
 
 INT32 = 2**31 - 1

@@ -2,10 +2,11 @@
 
 Transport only: ``parse`` maps updates to events, ``names`` puts the senders' names on them,
 ``render`` turns replies into messages with keyboards and ``merge`` joins a delivery's replies
-into as few messages as VK allows; ``client`` sends the API requests (blocking, so in threads,
-paced for the whole token) and ``execute`` gathers the calls waiting into one request;
-``longpoll`` and ``callback`` receive. Updates of both modes go through ``receive``, which stores
-each one before VK is told (the next ``ts``, or the ``ok``) and only then starts processing.
+into as few messages as VK allows; ``transport`` sends the API requests (blocking, so in
+threads, paced for the whole token), ``execute`` gathers the calls waiting into one request and
+``bulk`` makes a broadcast's calls; ``inbound`` receives (long poll or Callback API). Updates of
+both modes go through ``inbound.receive``, which stores each batch before VK is told (the next
+``ts``, or the ``ok``) and only then starts processing.
 
 What a resident's client can show is learnt from ``client_info`` on their messages and kept in
 memory; a resident not heard from since the start gets a normal keyboard, which every client
@@ -20,15 +21,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
-from bot.core.events import Kind, Photo, ResidentRef
-from bot.core.replies import Reply
-from bot.core.storable import storable_text
+from bot.core.events import Photo, ResidentRef
 from channels.vk import bulk, merge, parse, render
-from channels.vk.callback import CallbackEndpoint
-from channels.vk.client import VkClient
-from channels.vk.longpoll import LongPoll
+from channels.vk.inbound import CallbackEndpoint, LongPoll, receive
+from channels.vk.transport import VkClient
 from channels.vk.names import Names
 from storage.attachments import AttachmentStore
 from storage.ports.channels import ChannelStorage
@@ -78,47 +76,11 @@ class VkChannel(Channel):
         self.client.close()
 
     async def receive(self, updates: list[dict[str, Any]]) -> None:
-        """Store a batch, every update before VK learns it arrived; then process the new ones.
-
-        The senders' names are looked up first (``names``) and put on their events. An update
-        that cannot be read is kept as a dead letter, so that neither a callback retry nor the
-        long poll's next round brings it back. Raises when storing fails (VK then sends the batch
-        again); what was stored before the failure is processed all the same, since a second
-        delivery would be seen as a duplicate.
-        """
+        """A batch of either mode to the core (``inbound.receive``); then the presses answered."""
         if self.core is None:
             raise RuntimeError("the VK channel receives only after start()")
-        readings: list[tuple[dict[str, Any], parse.Reading | None, str]] = []
-        for update in updates:
-            try:
-                readings.append((update, parse.read_update(update), ""))
-            except parse.NotAnUpdate as error:
-                readings.append((update, None, str(error)))
-        names = await self.names.of(reading.event.ref.external_id for _, reading, _ in readings
-                                    if reading is not None and reading.event is not None
-                                    and reading.event.kind is not Kind.REACHABILITY)
-        stored: list[int] = []
-        try:
-            for update, reading, problem in readings:
-                if reading is None:
-                    await self.core.accept_unparseable(self.name, update, problem)
-                    continue
-                if reading.support is not None:
-                    self.support[reading.support[0]] = reading.support[1]
-                event = reading.event
-                if event is None:
-                    continue
-                if names.get(event.ref.external_id):
-                    event = event.model_copy(update={"display_name": storable_text(names[event.ref.external_id])})
-                inbox_id = await self.core.accept(event)
-                if inbox_id is None:
-                    continue
-                stored.append(inbox_id)
-                if update.get("type") == "message_event":
-                    self._background(self._answer_press(update["object"]))
-        finally:
-            for inbox_id in stored:
-                self.core.process_in_background(inbox_id)
+        for press in await receive(self.core, updates, self.names, self.support):
+            self._background(self._answer_press(press))
 
     async def _answer_press(self, press: dict[str, Any]) -> None:
         """Stop the button's spinner; the reply itself comes as a message.
@@ -139,7 +101,7 @@ class VkChannel(Channel):
     def capabilities_for(self, ref: ResidentRef) -> Capabilities:
         return render.capabilities(self.support.get(ref.external_id, parse.ClientSupport()))
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         """The replies as few messages as VK allows (``merge``), one after another: a message
         leaves only once the one before it was accepted, so they arrive in order."""
         support = self.support.get(ref.external_id, parse.ClientSupport())
@@ -154,7 +116,12 @@ class VkChannel(Channel):
         return Throughput(calls_per_second=self.vk.requests_per_second,
                           recipients_per_call=self.vk.broadcast_peers_per_call, idempotent=True)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    def broadcast_capabilities(self) -> Capabilities:
+        """A broadcast call carries one keyboard for every recipient: the normal one."""
+        return render.capabilities(parse.ClientSupport())
+
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """One ``messages.send`` with ``peer_ids`` (see ``channels.vk.bulk``). Residents' clients
         differ, and one call carries one keyboard: it is the normal keyboard every client with
         keyboards shows. A reply longer than one message is one call per part, each part with
@@ -166,7 +133,7 @@ class VkChannel(Channel):
                 valid.append(ref)
             else:
                 failures[ref] = DeliveryError(f"{ref.external_id!r} is not a VK peer id", permanent=True)
-        parts = render.render(0, reply, parse.ClientSupport())
+        parts = render.render(reply, parse.ClientSupport())
         for index, message in enumerate(parts):
             if not valid:
                 break

@@ -96,7 +96,7 @@ def _next_error(errors: list[dict[str, Any]], method: str) -> dict[str, Any] | N
 
 
 class Requests(Protocol):
-    """What the batcher uses of the VK client (``channels.vk.client.VkClient``, which owns the
+    """What the batcher uses of the VK client (``channels.vk.transport.VkClient``, which owns the
     batcher): its worker threads, its pacer, and one request sent at once."""
 
     threads: asyncio.Semaphore

@@ -2,7 +2,7 @@
 
 A step of a conversation often says two things — «Спасибо, голос учтён» and the next prompt
 with its buttons — and each reply was a ``messages.send`` of its own. Here consecutive messages
-(each reply rendered by ``render.render``) are joined into one, texts separated by a blank line,
+(each reply, as the core fitted it, rendered by ``render.render``) are joined into one, texts separated by a blank line,
 while:
 
 - the message joined to has no keyboard: a keyboard belongs under the text it answers, and a
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.channel import Outgoing
+from bot.core.channel import Fitted
 from channels.vk import render
 from channels.vk.bulk import random_id as keyed_random_id
 from channels.vk.parse import ClientSupport
@@ -40,11 +40,11 @@ class Part:
     message: render.Message
 
 
-def messages(outgoing: list[Outgoing], support: ClientSupport) -> list[render.Message]:
+def messages(outgoing: list[Fitted], support: ClientSupport) -> list[render.Message]:
     """The ``messages.send`` calls for ``outgoing``, in order."""
     groups: list[list[Part]] = []
     for reply in outgoing:
-        for index, message in enumerate(render.render(reply.id, reply.reply, support)):
+        for index, message in enumerate(render.render(reply, support)):
             part = Part(reply.id, index, message)
             if groups and joins(groups[-1], part):
                 groups[-1].append(part)

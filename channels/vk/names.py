@@ -24,7 +24,7 @@ from cachetools import TTLCache
 
 from bot.core.channel import DeliveryError
 from channels.vk.settings import VkSettings
-from channels.vk.client import VkClient
+from channels.vk.transport import VkClient
 
 log = logging.getLogger(__name__)
 

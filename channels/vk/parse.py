@@ -7,7 +7,7 @@ buttons); ours are wrapped as ``{"p": "<payload>"}``, and VK's own "Начать
 ``{"command": "start"}``. Payloads come from residents' clients and are untrusted: anything
 unrecognised is treated as what the resident typed, never as an error.
 
-``read_update`` is the one way in: an update whose fields have other types or shapes than VK
+``parse`` is the one way in: an update whose fields have other types or shapes than VK
 documents is ``NotAnUpdate`` there, whatever part of the parser it trips, and the channel keeps
 it as a dead letter instead of failing on it again at every retry or long poll.
 """
@@ -56,7 +56,7 @@ class Reading:
     support: tuple[str, ClientSupport] | None
 
 
-def read_update(update: Any) -> Reading:
+def parse(update: Any) -> Reading:
     """The event (``None`` when no resident did anything) and the client's abilities of one
     update; ``NotAnUpdate`` when it does not have the shape VK gives its updates."""
     if not isinstance(update, dict):

@@ -7,9 +7,9 @@ hides after a press. A location request exists only as a ``location`` button of 
 keyboard, so a reply asking for a place always gets a normal keyboard. The limits differ
 between the two (VK keyboard docs: inline 6 rows of 5, 10 buttons in all; normal 10 rows of 5,
 40 buttons), so a reply whose buttons do not fit an inline keyboard gets a normal one: the
-campaign's main menu of 11 buttons is a normal keyboard, not numbered text. The core pages
-bigger keyboards for the normal one (``capabilities_for``); numbered text is left for clients
-that show no keyboard at all.
+campaign's main menu of 11 buttons is a normal keyboard, not numbered text. The core fits a
+reply for the normal one (``capabilities``, which ``capabilities_for`` gives) and pages bigger
+keyboards before it comes here; numbered text is left for clients that show no keyboard at all.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.channel import Capabilities
-from bot.core.rendering import arrange, fit, usable
+from bot.core.channel import Capabilities, Fitted
+from bot.core.rendering import arrange
 from bot.core.replies import Button, Reply
 from channels.vk.parse import ClientSupport
 
@@ -60,27 +60,29 @@ def capabilities(support: ClientSupport) -> Capabilities:
     return NORMAL if support.keyboard else NO_KEYBOARD
 
 
-def render(outgoing_id: int, reply: Reply, support: ClientSupport) -> list[Message]:
-    inline = support.inline and _fits_inline(reply)
-    caps = (INLINE if inline else NORMAL) if support.keyboard else NO_KEYBOARD
-    parts = fit(reply, caps)
+def render(reply: Fitted, support: ClientSupport) -> list[Message]:
+    """A reply, as the core fitted it to ``capabilities(support)``, as ``messages.send`` calls:
+    one a part, the keyboard on the last; an inline one when the client shows it and the
+    buttons fit it."""
+    parts = reply.parts
     last = parts[-1]
+    inline = support.inline and _fits_inline(last)
     texts = [_with_links(part) for part in parts]
     keyboards: list[str | None] = [None] * len(parts)
     if last.buttons:
-        keyboards[-1] = keyboard(last.buttons, inline=inline)
+        rows = arrange(last.buttons, INLINE) if inline else last.buttons
+        keyboards[-1] = keyboard(rows or last.buttons, inline=inline)
     elif last.menu and support.keyboard:
         keyboards[-1] = keyboard(last.menu[:NORMAL_ROWS], inline=False, one_time=False)
-    return [Message(text or "…", board, random_id(outgoing_id, index))
+    return [Message(text or "…", board, random_id(reply.id, index))
             for index, (text, board) in enumerate(zip(texts, keyboards))]
 
 
-def _fits_inline(reply: Reply) -> bool:
+def _fits_inline(part: Reply) -> bool:
     """Inline buttons leave no message in the dialogue: used whenever the buttons fit them."""
-    if any(b.request == "location" for b in reply.all_buttons()):
+    if any(b.request == "location" for b in part.all_buttons()):
         return False  # a location button exists only in a normal keyboard
-    rows = usable(reply.buttons, INLINE)
-    return not rows or arrange(rows, INLINE) is not None
+    return not part.buttons or arrange(part.buttons, INLINE) is not None
 
 
 def keyboard(rows: tuple[tuple[Button, ...], ...], *, inline: bool, one_time: bool = True) -> str:

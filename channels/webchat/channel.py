@@ -1,5 +1,7 @@
 """The web chat channel. Its delivery is the outbox itself: the browser reads replies with a
-long poll (``GET /api/webchat/messages?after=N``), so ``deliver`` only wakes the waiting polls.
+long poll (``GET /api/webchat/messages?after=N``), so ``deliver`` only wakes the waiting polls
+(``transport``). Messages come in through ``inbound`` (parsed by ``parse``, answered with the
+replies as ``render`` shows them, in the same request).
 
 A session token (``channels.webchat.sessions``) identifies the browser; it travels in the
 ``X-Session`` header, never in an address that proxies and logs keep.
@@ -9,21 +11,17 @@ the dispatcher's photo gate takes it, as it fetches a messenger's photo from the
 """
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
-
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
-from bot.core.rendering import fit
-from bot.core.replies import Reply
-from channels.webchat.api import WebChatApi
+from channels.webchat.inbound import WebChatApi
 from channels.webchat.longpolls import LongPolls
 from channels.webchat.page import ChatPage
 from channels.webchat.sessions import NAME, SESSION, session_ref
 from channels.webchat.staging import StagedUploads
+from channels.webchat.transport import Outbox
 from storage.attachments import AttachmentStore
 from storage.ports.channels import PulledReplies
 
@@ -39,7 +37,7 @@ class WebChatChannel(Channel):
         self.settings = settings
         self.storage = storage
         self.attachments = attachments
-        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self.outbox = Outbox(storage)
         webchat = settings.webchat
         self.uploads = StagedUploads(webchat.uploads_in_memory_mb * 1024 * 1024)
         self.long_polls = LongPolls(webchat.long_polls_per_session, webchat.long_polls_per_address,
@@ -53,16 +51,13 @@ class WebChatChannel(Channel):
         return None
 
     async def stop(self) -> None:
-        for events in self._waiters.values():
-            for event in events:
-                event.set()
+        self.outbox.wake_all()
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         self.replies_written(ref)
 
     def replies_written(self, ref: ResidentRef) -> None:
-        for event in self._waiters.get(ref.external_id, ()):
-            event.set()
+        self.outbox.wake(ref)
 
     async def download(self, photo: Photo) -> bytes:
         """The staged upload of the request being handled (the photo gate decided to store it)."""
@@ -76,36 +71,13 @@ class WebChatChannel(Channel):
         return Throughput(calls_per_second=webchat.broadcast_batches_per_second,
                           recipients_per_call=webchat.broadcast_batch)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """A broadcast reaches the web chat as outbox rows, which the page reads: one transaction
         writes them for every resident given, then their waiting long polls are woken."""
-        parts = [part.model_dump_json() for part in fit(reply, self.capabilities)]
-        rows = [(ref.external_id, payload) for ref in refs for payload in parts]
-        try:
-            await self.storage.post(NAME, rows)
-        except Exception as error:  # nothing was written: the transaction rolled back
-            raise DeliveryError(f"web chat outbox not written: {type(error).__name__}: {error}") from error
-        for ref in refs:
-            for event in self._waiters.get(ref.external_id, ()):
-                event.set()
+        await self.outbox.write(refs, reply.parts)
         return {}
 
     async def wait_for_replies(self, ref: ResidentRef, after: int, timeout: float) -> list:
         """Replies after ``after``; when there are none yet, wait up to ``timeout`` for one."""
-        wake = asyncio.Event()
-        self._waiters[ref.external_id].add(wake)
-        try:
-            rows = await self.storage.after(NAME, ref.external_id, after)
-            if rows:
-                return rows
-            try:
-                await asyncio.wait_for(wake.wait(), timeout)
-            except asyncio.TimeoutError:
-                return []
-            return await self.storage.after(NAME, ref.external_id, after)
-        finally:
-            waiters = self._waiters.get(ref.external_id)
-            if waiters is not None:
-                waiters.discard(wake)
-                if not waiters:
-                    del self._waiters[ref.external_id]
+        return await self.outbox.wait(ref, after, timeout)

@@ -6,10 +6,10 @@ own routes and runs handlers as updates arrive, with no point at which we can st
 before Meta is told it arrived; and its send methods wrap errors in exception classes whose
 retry semantics we would still have to map to the core's. What this channel needs of the Graph
 API is four calls (send a message, upload media, look a media id up, fetch its bytes) and one
-HMAC check, so ``channels.whatsapp.graph`` does them directly over one reused aiohttp session.
+HMAC check, so ``channels.whatsapp.transport`` does them directly over one reused aiohttp session.
 
 WhatsApp delivers by webhook only, so the channel has no polling mode: ``setup_routes`` always
-adds the webhook (``channels.whatsapp.intake``), and the operator registers its URL in the Meta
+adds the webhook (``channels.whatsapp.inbound``), and the operator registers its URL in the Meta
 app (docs/whatsapp.md).
 
 The 24-hour customer-service window: a number may get free-form messages only within 24 hours
@@ -24,13 +24,12 @@ import logging
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Outgoing, Throughput
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
-from bot.core.rendering import fit
 from bot.core.replies import Media, Reply
-from channels.whatsapp.graph import Graph, GraphError, OutsideWindow
-from channels.whatsapp.intake import Webhook
+from channels.whatsapp.transport import Graph, GraphError, OutsideWindow
+from channels.whatsapp.inbound import Webhook, WindowsBeingWritten
 from channels.whatsapp.parse import NAME
 from channels.whatsapp.render import media_message, render, template_message
 from storage.attachments import AttachmentStore
@@ -65,12 +64,13 @@ class WhatsappChannel(Channel):
         if missing:
             raise ValueError("whatsapp needs " + ", ".join(f"SOUCHASTIE_WHATSAPP_{m.upper()}" for m in missing))
         self.graph = Graph(self.settings)
+        self.windows = WindowsBeingWritten()
         self._core: Inbound | None = None
         self._stopped = False
 
     def setup_routes(self, app: web.Application, core: Inbound) -> None:
         self._core = core
-        Webhook(self.settings, core, self.storage).register(app)
+        Webhook(self.settings, core, self.storage, self.windows).register(app)
 
     async def start(self, core: Inbound) -> None:
         self._core = core
@@ -82,6 +82,7 @@ class WhatsappChannel(Channel):
     # -- sending -----------------------------------------------------------------------------
 
     async def _window_open(self, wa_id: str) -> bool:
+        await self.windows.written(wa_id)
         return await self.storage.window_open(wa_id, self.settings.service_window_hours)
 
     def _template(self, reply: Reply) -> dict | None:
@@ -91,7 +92,7 @@ class WhatsappChannel(Channel):
         return template_message(template.name, template.language,
                                 reply.text if template.text_parameter else None)
 
-    async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
+    async def deliver_fitted(self, ref: ResidentRef, messages: list[Fitted]) -> None:
         if self._stopped:
             raise DeliveryError("the whatsapp channel is stopping")
         to = ref.external_id
@@ -100,7 +101,7 @@ class WhatsappChannel(Channel):
             return
         for outgoing in messages:
             try:
-                await self._send_reply(to, outgoing.reply, retry=True)
+                await self._send_reply(to, outgoing, retry=True)
             except OutsideWindow:
                 # Our record said open, WhatsApp says closed (the clocks disagree): its word counts.
                 await self._outside_window(to, [o.reply for o in messages[messages.index(outgoing):]], retry=True)
@@ -115,8 +116,8 @@ class WhatsappChannel(Channel):
             assert message is not None
             await self.graph.send(to, message, retry=retry)
 
-    async def _send_reply(self, to: str, reply: Reply, *, retry: bool) -> None:
-        for part in fit(reply, self.capabilities):
+    async def _send_reply(self, to: str, reply: Fitted, *, retry: bool) -> None:
+        for part in reply.parts:
             for item in part.media:
                 await self.graph.send(to, await self._media(item), retry=retry)
             for message in render(part):
@@ -133,7 +134,8 @@ class WhatsappChannel(Channel):
     def throughput(self) -> Throughput:
         return Throughput(calls_per_second=self.settings.messages_per_second, recipients_per_call=1)
 
-    async def send_once(self, refs: list[ResidentRef], reply: Reply, key: str) -> dict[ResidentRef, DeliveryError]:
+    async def send_fitted_once(self, refs: list[ResidentRef], reply: Fitted,
+                               key: str) -> dict[ResidentRef, DeliveryError]:
         """One attempt per resident: free-form inside the window, the template outside it, or
         skipped (counted in ``whatsapp_contacts.skipped_broadcasts``) when there is none."""
         failures: dict[ResidentRef, DeliveryError] = {}
@@ -148,7 +150,7 @@ class WhatsappChannel(Channel):
                         continue
                     except OutsideWindow:
                         pass
-                await self._outside_window(ref.external_id, [reply], retry=False)
+                await self._outside_window(ref.external_id, [reply.reply], retry=False)
             except GraphError as error:
                 failures[ref] = error
             except Skipped as error:

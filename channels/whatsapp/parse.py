@@ -7,7 +7,7 @@ delivers the same message again, which is what makes a repeat recognisable in th
 ``statuses`` are not residents' actions: they become ``Receipt``s, recorded by the channel.
 Changes for another phone number of the same app (``metadata.phone_number_id``) are skipped.
 
-``read_webhook`` is the one way in for a body: what is not JSON, not a WhatsApp Business Account
+``parse`` is the one way in for a body: what is not JSON, not a WhatsApp Business Account
 webhook, or has fields of other types than Meta documents is ``Malformed`` there, and the
 channel keeps the body as a dead letter.
 """
@@ -38,7 +38,7 @@ class Parsed:
     inbound: dict[str, str] = field(default_factory=dict)
 
 
-def read_webhook(body: bytes, phone_number_id: str = "") -> Parsed:
+def parse(body: bytes, phone_number_id: str = "") -> Parsed:
     """``parse_body`` of a webhook's bytes, with whatever a wrong shape trips told apart as
     ``Malformed``."""
     with refused_as(Malformed):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from bot.app import Application
-from channels.max.parse import parse_update
+from channels.max.parse import parse
 from tests.drivers import BotMessage, RepliesFromFake, test_settings, wait_handled
 from tests.fakes.max import FakeMax
 
@@ -93,7 +93,7 @@ class MaxResident(RepliesFromFake):
 
     async def deliver(self, update: dict[str, Any]) -> list[BotMessage]:
         """Push one update (or post it, when the bot takes webhooks) and return the bot's replies."""
-        update_id = parse_update(update)[-1].update_id
+        update_id = parse(update)[-1].update_id
         if self.world.app.settings.max.mode == "webhook":
             assert await self.world.fake.post_webhook(update) == 200
         else:

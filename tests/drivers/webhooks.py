@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 from channels.gateway.protocol import SIGNATURE_HEADER, sign
-from channels.max.parse import parse_update as max_update
+from channels.max.parse import parse as max_update
 from channels.ok.parse import update_id as ok_update_id
 from tests.drivers import eventually, load_world
 from tests.process import free_port

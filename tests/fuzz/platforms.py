@@ -11,12 +11,12 @@ from typing import Any, Callable
 from hypothesis import strategies as st
 
 from bot.core.events import Event
-from channels.gateway.parse import BadEvent, read_event
-from channels.max.parse import NotAnUpdate as MaxRefusal, parse_update as max_update
-from channels.ok.parse import NotAWebhook, read_webhook as ok_webhook
-from channels.telegram.parse import NotAnUpdate as TelegramRefusal, read_update as telegram_update, update_from_body
-from channels.vk.parse import NotAnUpdate as VkRefusal, read_update as vk_update
-from channels.whatsapp.parse import Malformed, read_webhook as whatsapp_webhook
+from channels.gateway.parse import BadEvent, parse as gateway_event
+from channels.max.parse import NotAnUpdate as MaxRefusal, parse as max_update
+from channels.ok.parse import NotAWebhook, parse as ok_webhook
+from channels.telegram.parse import NotAnUpdate as TelegramRefusal, parse as telegram_update, update_from_body
+from channels.vk.parse import NotAnUpdate as VkRefusal, parse as vk_update
+from channels.whatsapp.parse import Malformed, parse as whatsapp_webhook
 from tests.fakes.whatsapp import PHONE_NUMBER_ID
 from tests.fuzz.strategies import DEAD_URL, documented, dumps, json_values, mutated
 
@@ -81,7 +81,7 @@ PLATFORMS = {
     "telegram": Platform("telegram", documented("telegram", ("update_",)), _telegram, TelegramRefusal),
     "max": Platform("max", _max_documented(), max_update, MaxRefusal),
     "whatsapp": Platform("whatsapp", _whatsapp_documented(), _whatsapp, Malformed),
-    "gateway": Platform("gateway", GATEWAY_EVENTS, lambda body: [read_event(dumps(body))], BadEvent),
+    "gateway": Platform("gateway", GATEWAY_EVENTS, lambda body: [gateway_event(dumps(body))], BadEvent),
     "ok": Platform("ok", documented("ok", ("webhook_",)), _ok, NotAWebhook),
 }
 

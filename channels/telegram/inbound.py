@@ -14,9 +14,9 @@ one update that the model cannot read would fail the whole batch, every time, an
 
 The webhook checks ``X-Telegram-Bot-Api-Secret-Token`` first (a constant-time comparison with
 the secret given to ``setWebhook``): a forged or missing one gets 403 and nothing is read. The
-body is read whole (``channels.body``); the update is stored, the 200 is written, and only then
-is processing started. A body with the right secret that is not an Update is kept as a dead
-letter and answered 200 too: Telegram would otherwise send it again and again.
+body is read whole (``channels.body``); the update is stored and its processing started
+(``core.submit``) before the 200 is written. A body with the right secret that is not an Update
+is kept as a dead letter and answered 200 too: Telegram would otherwise send it again and again.
 """
 from __future__ import annotations
 
@@ -33,13 +33,30 @@ from aiohttp import web
 from bot.core.channel import Inbound
 from channels.telegram.settings import TelegramSettings
 from channels.body import BodyRefused, read_body
-from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, update_from_body, update_id
+from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, parse, update_from_body, update_id
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_POLL_PAUSE = 60.0
-Store = Callable[[dict[str, Any]], Awaitable["int | None"]]
+Store = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def receive(core: Inbound, update: dict[str, Any]) -> bool:
+    """Put one update in the inbox and start processing it (``core.submit``). An update that
+    cannot be read is kept as a dead letter (``False``); one that is nothing a resident did is
+    dropped."""
+    try:
+        event = parse(update)
+    except NotAnUpdate as error:
+        await core.accept_unparseable(NAME, update, str(error))
+        return False
+    if event is not None:
+        await core.submit([event])
+    else:
+        log.debug("обновление Telegram %s не из личного диалога с жителем; принято, не сохранено",
+                  update.get("update_id"))
+    return True
 
 
 class RawUpdates(TelegramMethod[list[dict[str, Any]]]):
@@ -98,11 +115,9 @@ class Poller:
             if number is None:
                 log.warning("Telegram прислал обновление без update_id; пропущено: %.200s", update)
                 continue
-            inbox_id = await self.store(update)
+            await self.store(update)
             # The offset moves only past stored updates: if storing fails, the batch comes again.
             self.offset = max(self.offset or 0, number + 1)
-            if inbox_id is not None:
-                self.core.process_in_background(inbox_id)
 
 
 class Webhook:
@@ -112,9 +127,9 @@ class Webhook:
         self.store = store
 
     def register(self, app: web.Application) -> None:
-        app.router.add_post(self.settings.webhook_path, self.receive)
+        app.router.add_post(self.settings.webhook_path, self.handle)
 
-    async def receive(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         secret = self.settings.webhook_secret
         given = request.headers.get(SECRET_HEADER, "")
         if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
@@ -131,10 +146,5 @@ class Webhook:
         except NotAnUpdate as error:
             await self.core.accept_unparseable(NAME, body, str(error))
             return web.json_response({"ok": True})
-        inbox_id = await self.store(update)
-        response = web.json_response({"ok": True})
-        await response.prepare(request)
-        await response.write_eof()
-        if inbox_id is not None:
-            self.core.process_in_background(inbox_id)
-        return response
+        await self.store(update)
+        return web.json_response({"ok": True})

@@ -29,7 +29,7 @@ Why maxapi (love-apples/maxapi 1.2.3), and where it is not used. Read from its s
 - Not its polling (``Dispatcher.start_polling``): it turns updates into its own models and
   drops those it cannot parse (ours would be lost, not stored), and with ``use_create_task`` it
   moves the marker while handlers still run. We call ``get_updates`` (raw JSON) and move the
-  marker ourselves, after the batch is stored (``channels.max.polling``).
+  marker ourselves, after the batch is stored (``channels.max.inbound``).
 - Not its ``download_bytes``: it would send the bot token to whatever host a photo URL names
   and reads without a size limit. Photos come through a third session, without the token.
 """

@@ -1,4 +1,6 @@
-"""The web chat's JSON API, documented in the README (the page itself: ``channels.webchat.page``).
+"""How a browser's messages reach the core: the web chat's JSON API, documented in the README
+(the page itself: ``channels.webchat.page``). ``receive`` hands one message to the core and
+answers with its replies.
 
 ``POST /api/webchat/messages`` turns one request into one event, which the core stores and
 processes before the HTTP answer (so the answer is the acknowledgement); the answer carries
@@ -18,12 +20,9 @@ stores it only for a consenting resident at a step that asks for one.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
-import re
-import uuid
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -31,53 +30,38 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.addresses import Address, client_address, limit_key, networks, parse_address, within
-from bot.core.channel import Inbound, Step
+from bot.core.channel import Inbound
 from bot.config import Settings
-from bot.core.events import Event, Kind, Location, Photo, ResidentRef, text_event
+from bot.core.events import Event, Photo, ResidentRef
 from bot.numbers import INT64_MAX, whole_number
-from bot.core.payloads import MAX_PAYLOAD_BYTES
 from bot.core.replies import Reply
-from bot.core.storable import storable_text
 from channels.body import BodyRefused, read_body
 from channels.webchat.longpolls import LongPolls
-from channels.webchat.sessions import SESSION, session_ref
+from channels.webchat.parse import SESSION_HEADER, BadRequest, parse, photo_event
+from channels.webchat.parse import session as parse_session
+from channels.webchat.render import render, step
+from channels.webchat.sessions import session_ref
 from channels.webchat.staging import NoRoom, StagedUploads
 from channels.webchat.throttle import Refusal, Throttle
-from storage.attachments import NotAnImage, sniff_image
 
 log = logging.getLogger(__name__)
 
-# \A…\Z, not ^…$: "$" also matches before a final newline.
-CLIENT_ID = re.compile(r"\A[A-Za-z0-9_\-]{1,64}\Z")
-LANGUAGE = re.compile(r"\A[a-z]{2}\Z")
-SESSION_HEADER = "X-Session"
 _WHAT = {"messages": "сообщений", "uploads": "байт фото"}
 _WHO = {"session": "сеанса", "address": "адреса"}
 FORM_OVERHEAD = 64 * 1024  # the form's other fields and boundaries around the photo
 FORM_FIELDS = ("session", "id", "language")
 
 
-class BadRequest(Exception):
-    def __init__(self, error: str, reason: str, status: int = 400, retry_after: int | None = None) -> None:
-        super().__init__(reason)
-        self.error, self.reason, self.status, self.retry_after = error, reason, status, retry_after
-
-
-def step_json(step: Step) -> dict[str, Any]:
-    return {"language": step.language, "takes_photos": step.takes_photos}
-
-
-def reply_json(message_id: int, reply: Reply) -> dict[str, Any]:
-    def button(b) -> dict[str, str]:
-        shown = {"label": b.label}
-        for field in ("payload", "url", "request"):
-            if getattr(b, field):
-                shown[field] = getattr(b, field)
-        return shown
-    return {"id": message_id, "text": reply.text,
-            "buttons": [[button(b) for b in row] for row in reply.buttons],
-            "menu": [[button(b) for b in row] for row in reply.menu],
-            "media": [m.model_dump() for m in reply.media]}
+async def receive(core: Inbound, event: Event) -> web.Response:
+    """One message to the core, answered in the same request: stored and processed
+    (``core.handle``), its replies and where the resident stands are the answer."""
+    handled = await core.handle(event)
+    if handled.not_processed is not None:  # nothing was stored: the same message may come again
+        return web.json_response({"error": "not_processed", "reason": handled.not_processed.text},
+                                 status=503, headers={"Retry-After": "1"})
+    return web.json_response({"replies": [render(o.reply, o.id) for o in handled.replies],
+                              "duplicate": handled.duplicate,
+                              "step": step(handled.step or await core.step_of(event.ref))})
 
 
 class ChatChannel(Protocol):
@@ -120,7 +104,7 @@ class WebChatApi:
                 raise self._rate_limited(request, refused, event.language_hint)
         except BadRequest as problem:
             return _error(problem)
-        return await self._answer(event)
+        return await receive(self.core, event)
 
     async def _post_photo(self, request: web.Request, address: str) -> web.Response:
         largest = self.settings.proposals.max_photo_bytes + FORM_OVERHEAD
@@ -136,25 +120,16 @@ class WebChatApi:
                     raise self._rate_limited(request, refused, event.language_hint)
                 with self.channel.uploads.staged(photo) as staged_id:
                     staged = Photo(remote_id=staged_id, mime_type=event.photos[0].mime_type, size=len(photo))
-                    return await self._answer(event.model_copy(update={"photos": (staged,)}))
+                    return await receive(self.core, event.model_copy(update={"photos": (staged,)}))
         except NoRoom:
             log.warning("веб-чат: ответ 429 — принимается слишком много фото сразу (webchat.uploads_in_memory_mb)")
             raise BadRequest("busy", self._say(request, "busy"), 429, retry_after=60) from None
-
-    async def _answer(self, event: Event) -> web.Response:
-        handled = await self.core.handle(event)
-        if handled.not_processed is not None:  # nothing was stored: the same message may come again
-            return web.json_response({"error": "not_processed", "reason": handled.not_processed.text},
-                                     status=503, headers={"Retry-After": "1"})
-        return web.json_response({"replies": [reply_json(o.id, o.reply) for o in handled.replies],
-                                  "duplicate": handled.duplicate,
-                                  "step": step_json(handled.step or await self.core.step_of(event.ref))})
 
     async def get_messages(self, request: web.Request) -> web.Response:
         try:
             if "session" in request.query:
                 raise BadRequest("bad_session", f"send the session in the {SESSION_HEADER} header, not in the address")
-            session = _session(request.headers.get(SESSION_HEADER))
+            session = parse_session(request.headers.get(SESSION_HEADER))
             after = _int(request.query.get("after", "0"), "after")
             limit = self.settings.webchat.poll_timeout_seconds
             timeout = min(float(_int(request.query.get("timeout", str(int(limit))), "timeout")), limit)
@@ -178,9 +153,9 @@ class WebChatApi:
 
     async def _replies(self, ref: ResidentRef, rows: list) -> web.Response:
         """Replies read from the outbox; with them (when there are any) where the resident stands."""
-        body: dict[str, Any] = {"replies": [reply_json(r.id, Reply.model_validate_json(r.payload)) for r in rows]}
+        body: dict[str, Any] = {"replies": [render(Reply.model_validate_json(r.payload), r.id) for r in rows]}
         if rows:
-            body["step"] = step_json(await self.core.step_of(ref))
+            body["step"] = step(await self.core.step_of(ref))
         return web.json_response(body)
 
     # -- who and in which language ------------------------------------------------------------
@@ -227,32 +202,7 @@ class WebChatApi:
             data = json.loads(body)
         except ValueError as error:  # not UTF-8, not JSON, or a number of over 4,300 digits
             raise BadRequest("malformed_json", f"the body is not valid JSON: {error}") from None
-        if not isinstance(data, dict):
-            raise BadRequest("malformed_json", "the body must be a JSON object")
-        ref, update_id, extra = self._common(request, data)
-        given = [key for key in ("text", "button", "location") if key in data]
-        if len(given) != 1:
-            raise BadRequest("bad_message", "send exactly one of: text, button, location")
-        match given[0]:
-            case "text":
-                text = data["text"]
-                if not isinstance(text, str):
-                    raise BadRequest("bad_text", "text must be a string")
-                if not storable_text(text).strip():  # NUL and other controls are dropped
-                    raise BadRequest("empty_text", "text is empty")
-                return text_event(ref, update_id, text, **extra)
-            case "button":
-                payload = data["button"]
-                # Every payload the bot sends is printable ASCII (bot.core.payloads); anything else was
-                # not pressed on one of its buttons, and must not reach a byte count or the store.
-                if (not isinstance(payload, str) or not 1 <= len(payload) <= MAX_PAYLOAD_BYTES
-                        or not (payload.isascii() and payload.isprintable())):
-                    raise BadRequest("bad_button", f"button must be the payload of a button the bot sent:"
-                                                   f" 1 to {MAX_PAYLOAD_BYTES} printable ASCII characters")
-                return Event(ref=ref, update_id=update_id, kind=Kind.BUTTON, payload=payload, **extra)
-            case _:
-                return Event(ref=ref, update_id=update_id, kind=Kind.LOCATION,
-                             location=_location(data["location"]), **extra)
+        return parse(data, request.headers.get(SESSION_HEADER))
 
     async def _photo_event(self, request: web.Request) -> tuple[Event, bytes]:
         """The form's fields and its photo, read in pieces so that no more than the photo limit is
@@ -278,40 +228,12 @@ class WebChatApi:
             raise BadRequest("malformed_form", f"the multipart form could not be read: {error}") from None
         if photo is None:
             raise BadRequest("bad_photo", "the form has no 'photo' file")
-        ref, update_id, extra = self._common(request, fields)
-        try:
-            mime = sniff_image(photo)  # a first look only; the photo gate decodes and checks it
-        except NotAnImage as error:
-            raise BadRequest("not_an_image", str(error), 415) from None
-        return Event(ref=ref, update_id=update_id, kind=Kind.PHOTOS,
-                     photos=(Photo(mime_type=mime, size=len(photo)),), **extra), photo
-
-    def _common(self, request: web.Request, data: dict[str, Any]) -> tuple[ResidentRef, str, dict[str, Any]]:
-        header, in_body = request.headers.get(SESSION_HEADER), data.get("session")
-        if header is not None and in_body is not None and header != in_body:
-            raise BadRequest("bad_session", f"the {SESSION_HEADER} header and the body name different sessions")
-        session = _session(header if header is not None else in_body)
-        ref = session_ref(session)
-        client_id = data.get("id")
-        if client_id is None:
-            client_id = uuid.uuid4().hex
-        elif not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-            raise BadRequest("bad_id", "id must be 1 to 64 letters, digits, '-' or '_'")
-        language = data.get("language")
-        extra = {"language_hint": language} if isinstance(language, str) and LANGUAGE.match(language) else {}
-        return ref, message_key(ref, client_id), extra
+        return photo_event(fields, request.headers.get(SESSION_HEADER), photo), photo
 
 
 @lru_cache(maxsize=65_536)
 def _key_of(remote: str | None) -> str:
     return limit_key(parse_address(remote))
-
-
-def message_key(ref: ResidentRef, client_id: str) -> str:
-    """The inbox key of a browser's message. Client ids are only unique per browser: hashed with
-    the session's hash they are unique per channel, and the key does not carry the resident's id,
-    so nothing is left of it in the inbox once the resident is forgotten."""
-    return hashlib.sha256(f"{ref.external_id}:{client_id}".encode()).hexdigest()
 
 
 async def _read_part(part: BodyPartReader, limit: int) -> bytes:
@@ -324,31 +246,12 @@ async def _read_part(part: BodyPartReader, limit: int) -> bytes:
     return bytes(data)
 
 
-def _session(value: Any) -> str:
-    if not isinstance(value, str) or not SESSION.match(value):
-        raise BadRequest("bad_session", "session must be 32 to 128 lower-case hex characters (128+ random bits)")
-    return value
-
-
 def _int(value: str, name: str, maximum: int = INT64_MAX) -> int:
     """A whole number from 0 to ``maximum`` written in plain digits (no sign, spaces or '_')."""
     number = whole_number(value, maximum)
     if number is None:
         raise BadRequest("bad_parameter", f"{name} must be a whole number from 0 to {maximum}")
     return number
-
-
-def _location(value: Any) -> Location:
-    if not isinstance(value, dict):
-        raise BadRequest("bad_location", "location must be an object with latitude and longitude")
-    latitude, longitude = value.get("latitude"), value.get("longitude")
-    for number in (latitude, longitude):
-        if isinstance(number, bool) or not isinstance(number, (int, float)) \
-                or isinstance(number, float) and not math.isfinite(number):  # an int may be too big for a float
-            raise BadRequest("bad_location", "latitude and longitude must be numbers")
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise BadRequest("bad_location", "latitude must be within ±90 and longitude within ±180")
-    return Location(latitude=latitude, longitude=longitude)
 
 
 def _error(problem: BadRequest) -> web.Response:

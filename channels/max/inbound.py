@@ -1,28 +1,56 @@
-"""Long polling of ``GET /updates``: every update of a batch is stored before the next request.
+"""How updates reach the MAX channel: long polling (default) or the webhook, both through ``receive``.
 
+Long polling of ``GET /updates``: every update of a batch is stored before the next request.
 MAX commits a batch when the next request carries the batch's ``marker``: until then the same
-updates are offered again. So the marker only moves after ``core.accept`` has stored every
+updates are offered again. So the marker only moves after ``core.submit`` has stored every
 event of the batch; a crash before that means the batch comes again, and the inbox knows the
 update ids it has seen. The first request carries no marker, which asks MAX for everything not
 yet committed — exactly what a restarted bot needs.
 
 A failing poll (MAX down, 429, a time-out, a refused token) is logged and tried again after a
 pause that doubles up to ``retry_max_seconds``; the loop ends only when the channel stops.
+
+The webhook: MAX posts one update per request, with our secret in a header.
+``POST /subscriptions`` gave MAX the secret; MAX sends it back in ``X-Max-Bot-Api-Secret``
+with every update (schema 0.0.30, ``SubscriptionRequestBody.secret``; maxapi's webhook checks
+the same header). A request without it, or with another, gets 403 and nothing is stored. The
+body is read whole (``channels.body``) and handed over: an update is stored, a body that is not
+one is kept as a dead letter, and only then is 200 answered — MAX retries anything but 200 for
+hours, and the inbox recognises the retries of both.
 """
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from typing import Any, Awaitable, Callable
 
-from channels.max.settings import MaxSettings
-from channels.max.client import MaxApi, RateLimiter
+from aiohttp import web
 
-# Stores one update (parse, core.accept, process in background; one that cannot be read as a
+from channels.max.settings import MaxSettings
+from bot.core.channel import Inbound
+from channels.body import BodyRefused, read_body
+from channels.max.parse import NAME, NotAnUpdate, parse
+from channels.max.transport import MaxApi, RateLimiter
+
+# Stores one update (parse, core.submit, which starts processing; one that cannot be read as a
 # dead letter); raises only when storing fails, and then the batch is offered again.
 Take = Callable[[Any], Awaitable[None]]
 
 log = logging.getLogger(__name__)
+
+
+async def receive(core: Inbound, update: Any, *, as_sent: bytes | None = None) -> bool:
+    """One update to the core: its events submitted (stored in one commit, then processed), or,
+    when it cannot be read, kept as a dead letter (``False``; ``as_sent`` is the webhook's body)."""
+    try:
+        events = parse(update)
+    except NotAnUpdate as error:
+        await core.accept_unparseable(NAME, update if as_sent is None else as_sent, str(error))
+        return False
+    if events:
+        await core.submit(events)
+    return True
 
 
 class Poller:
@@ -93,3 +121,29 @@ class Poller:
             await asyncio.wait_for(self._stopping.wait(), seconds)
         except asyncio.TimeoutError:
             pass
+
+
+SECRET_HEADER = "X-Max-Bot-Api-Secret"
+
+
+class WebhookRoute:
+    def __init__(self, secret: str, take_body: Callable[[bytes], Awaitable[None]], max_bytes: int) -> None:
+        self.secret = secret.encode()
+        self.take_body = take_body
+        self.max_bytes = max_bytes
+
+    async def handle(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self.secret):
+            log.warning("вебхук MAX: запрос без верного секрета от %s", request.remote)
+            return _error(403, "forbidden", f"the {SECRET_HEADER} header is missing or wrong")
+        try:
+            body = await read_body(request, self.max_bytes)
+        except BodyRefused as refused:
+            return _error(refused.status, refused.error, refused.reason)
+        await self.take_body(body)
+        return web.json_response({"ok": True})
+
+
+def _error(status: int, error: str, reason: str) -> web.Response:
+    return web.json_response({"error": error, "reason": reason}, status=status)

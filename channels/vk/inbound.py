@@ -1,4 +1,8 @@
-"""Bots Long Poll, with ``ts`` advanced only after a batch is stored.
+"""How updates reach the VK channel: Bots Long Poll (default) or the Callback API, both through
+``receive``, which stores each batch before VK is told (the next ``ts``, or the ``ok``) and only
+then starts processing it.
+
+Bots Long Poll, with ``ts`` advanced only after a batch is stored.
 
 vk_api's ``VkBotLongPoll.check`` moves its ``ts`` forward as soon as an answer arrives, before
 the caller has seen the updates, and keeps it only in memory; after a crash, a fresh
@@ -13,6 +17,19 @@ stored is skipped for good. So this loop is our own, on the channel's client (fo
 
 ``failed`` answers are handled as VK documents them: 1 (history lost) — continue from the
 ``ts`` given; 2 (key expired) — new key, same ``ts``; 3 (information lost) — new key and ``ts``.
+
+The Callback API endpoint: VK POSTs each event to ``callback_path``.
+
+The ``secret`` VK puts in every event (set in the community's Callback API settings) is
+checked before anything else is looked at; a wrong or missing one gets 403 and nothing is
+stored. Being inside the body, it can be checked only once the body is read as JSON: a body that
+is not a JSON object cannot show it and gets 400. Once checked, the secret is taken out of the
+event, so neither the stored update nor a dead letter carries it.
+
+``confirmation`` is answered with the code VK showed the operator. Every other event is stored
+(an event that cannot be read, as a dead letter) and then answered with a plain ``ok``, which is
+VK's acknowledgement; VK retries an event it did not get ``ok`` for (``X-Retry-Counter``) with
+the same ``event_id``, and the inbox recognises it, so a retry is processed once.
 """
 from __future__ import annotations
 
@@ -23,15 +40,61 @@ import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-import requests
+import hmac
 
-from bot.core.channel import DeliveryError
+import requests
+from aiohttp import web
+
 from channels.vk.settings import VkSettings
-from channels.vk.client import VkClient, in_daemon_thread
+from bot.core.channel import DeliveryError, Inbound
+from bot.core.events import Event, Kind
+from bot.core.storable import storable_text
+from channels.body import BodyRefused, Unparseable, load_json, read_body
+from channels.vk import parse
+from channels.vk.names import Names
+from channels.vk.transport import VkClient, in_daemon_thread
 
 log = logging.getLogger(__name__)
 
 RETRY_PAUSE_LIMIT = 30.0
+
+
+async def receive(core: Inbound, updates: list[dict[str, Any]], names: Names,
+                  support: dict[str, parse.ClientSupport]) -> list[dict[str, Any]]:
+    """Store a batch, every update before VK learns it arrived; then process the new ones.
+
+    The senders' names are looked up first (``names``) and put on their events; what a sender's
+    client can show is noted in ``support``. An update that cannot be read is kept as a dead
+    letter, so that neither a callback retry nor the long poll's next round brings it back.
+    The events are stored in one commit and then processed (``core.submit``); raises when
+    storing fails, and VK then sends the batch again. Returns the button presses newly stored,
+    whose spinners the channel stops."""
+    readings: list[tuple[dict[str, Any], parse.Reading | None, str]] = []
+    for update in updates:
+        try:
+            readings.append((update, parse.parse(update), ""))
+        except parse.NotAnUpdate as error:
+            readings.append((update, None, str(error)))
+    known = await names.of(reading.event.ref.external_id for _, reading, _ in readings
+                           if reading is not None and reading.event is not None
+                           and reading.event.kind is not Kind.REACHABILITY)
+    events: list[Event] = []
+    presses: list[dict[str, Any] | None] = []
+    for update, reading, problem in readings:
+        if reading is None:
+            await core.accept_unparseable(parse.NAME, update, problem)
+            continue
+        if reading.support is not None:
+            support[reading.support[0]] = reading.support[1]
+        event = reading.event
+        if event is None:
+            continue
+        if known.get(event.ref.external_id):
+            event = event.model_copy(update={"display_name": storable_text(known[event.ref.external_id])})
+        events.append(event)
+        presses.append(update["object"] if update.get("type") == "message_event" else None)
+    stored = await core.submit(events) if events else []
+    return [press for inbox_id, press in zip(stored, presses) if inbox_id is not None and press is not None]
 
 
 class LongPoll:
@@ -147,3 +210,46 @@ class LongPoll:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, self.state_file)
+
+
+SECRET_FIELD = "secret"
+
+
+class CallbackEndpoint:
+    def __init__(self, settings: VkSettings, receive: Callable[[list[dict[str, Any]]], Awaitable[None]]) -> None:
+        if settings.callback_secret is None or not settings.confirmation_code:
+            raise ValueError("vk.mode is callback: set SOUCHASTIE_VK_CALLBACK_SECRET and vk.confirmation_code")
+        self.settings = settings
+        self.secret = settings.callback_secret.get_secret_value().encode()
+        self.receive = receive
+
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            body = await read_body(request, self.settings.callback_max_body_bytes)
+            update = load_json(body)
+        except BodyRefused as refused:
+            return _text(refused.reason, refused.status)
+        except Unparseable as error:
+            return _text(str(error), 400)
+        if not isinstance(update, dict):
+            return _text("the body is not a JSON object", 400)
+        secret = update.pop(SECRET_FIELD, None)
+        if not isinstance(secret, str) or not hmac.compare_digest(secret.encode(), self.secret):
+            log.warning("ВК callback без верного секрета от %s отклонён", request.remote)
+            return _text("forbidden", 403)
+        group = update.get("group_id")
+        if self.settings.group_id and group != self.settings.group_id:
+            log.warning("ВК callback для сообщества %r отклонён (наше — %s)", group, self.settings.group_id)
+            return _text("forbidden", 403)
+        if update.get("type") == "confirmation":
+            return _text(self.settings.confirmation_code)
+        retry = request.headers.get("X-Retry-Counter")
+        if retry:
+            log.info("ВК callback %.40s (%.40s) пришёл повторно, повтор %.8s",
+                     update.get("type"), update.get("event_id"), retry)
+        await self.receive([update])
+        return _text("ok")
+
+
+def _text(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/plain")

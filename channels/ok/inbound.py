@@ -7,10 +7,10 @@ address by writing ``X-Forwarded-For`` himself. An address outside
 ``allowed_networks`` gets 403, nothing is read, and the address is logged (OK publishes no list
 of its senders; the log is how an operator finds them).
 
-A webhook from OK is read whole (``channels.body``), parsed, stored (``core.accept``), answered
-200, and only then handed to processing. A failure to store answers 500 on purpose, so that OK
-delivers it again. A body from OK's networks that is not a webhook is kept as a dead letter and
-answered 200 as well, since OK would otherwise repeat it.
+A webhook from OK is read whole (``channels.body``), parsed, and stored (``core.submit``, which
+also starts processing it) before it is answered 200. A failure to store answers 500 on purpose,
+so that OK delivers it again. A body from OK's networks that is not a webhook is kept as a dead
+letter and answered 200 as well, since OK would otherwise repeat it.
 """
 from __future__ import annotations
 
@@ -22,9 +22,21 @@ from bot.addresses import client_address, networks, within
 from bot.core.channel import Inbound
 from channels.ok.settings import OkSettings
 from channels.body import BodyRefused, read_body
-from channels.ok.parse import NAME, NotAWebhook, read_webhook
+from channels.ok.parse import NAME, NotAWebhook, parse
 
 log = logging.getLogger(__name__)
+
+
+async def receive(core: Inbound, body: bytes) -> None:
+    """A body from OK's networks to the core: its event submitted, or kept as a dead letter."""
+    try:
+        event = parse(body)
+    except NotAWebhook as error:
+        await core.accept_unparseable(NAME, body, str(error))
+        return
+    if event is not None:
+        await core.submit([event])
+
 
 class Webhook:
     def __init__(self, settings: OkSettings, core: Inbound) -> None:
@@ -36,9 +48,9 @@ class Webhook:
             log.warning("ok.allowed_networks пуст: все вебхуки ОК будут отклонены")
 
     def register(self, app: web.Application) -> None:
-        app.router.add_post(self.settings.webhook_path, self.receive)
+        app.router.add_post(self.settings.webhook_path, self.handle)
 
-    async def receive(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         address = client_address(request, self.proxies)
         if address is None or not within(address, self.allowed):
             log.warning("вебхук ОК: отклонён запрос от %s (не из ok.allowed_networks)",
@@ -48,15 +60,5 @@ class Webhook:
             body = await read_body(request, self.settings.webhook_max_body_bytes)
         except BodyRefused as refused:
             return web.json_response({"error": refused.error, "reason": refused.reason}, status=refused.status)
-        try:
-            event = read_webhook(body)
-        except NotAWebhook as error:
-            await self.core.accept_unparseable(NAME, body, str(error))
-            return web.json_response({"success": True})
-        inbox_id = await self.core.accept(event) if event is not None else None
-        response = web.json_response({"success": True})
-        await response.prepare(request)
-        await response.write_eof()
-        if inbox_id is not None:
-            self.core.process_in_background(inbox_id)
-        return response
+        await receive(self.core, body)
+        return web.json_response({"success": True})
