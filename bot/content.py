@@ -20,6 +20,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
 from bot.validation_ru import russian
 from storage.ports.content import ContentKind, StoredItem
 from storage.episodes import StoredEpisode, StoredSeries
+from storage.statuses import PollKind, QuestionType
 
 # pydantic-core matches patterns with Rust's regex, where "$" is the very end of the text (a
 # trailing newline is refused; tests/test_input_patterns.py) and "\Z" does not exist.
@@ -80,7 +81,7 @@ class Poll(Scheduled):
     key: str = Key
     title: dict[str, str] = Field(min_length=1)
     description: dict[str, str] = {}
-    kind: Literal["single", "multiple", "scores", "top3"] = "single"
+    kind: PollKind = PollKind.SINGLE
     options: list[Option] = Field(min_length=2, max_length=30)
     max_choices: int = Field(1, ge=1)
     allow_change: bool = False
@@ -90,9 +91,9 @@ class Poll(Scheduled):
     @model_validator(mode="after")
     def _consistent(self) -> "Poll":
         _unique_keys(self.options, "option")
-        if self.kind == "multiple" and not 2 <= self.max_choices <= len(self.options):
+        if self.kind == PollKind.MULTIPLE and not 2 <= self.max_choices <= len(self.options):
             raise ValueError("голосованию с несколькими ответами нужно max_choices от 2 до числа вариантов")
-        if self.kind == "top3" and len(self.options) < 3:
+        if self.kind == PollKind.TOP3 and len(self.options) < 3:
             raise ValueError("голосованию «тройка лучших» нужно хотя бы 3 варианта")
         return self
 
@@ -126,7 +127,7 @@ END = "end"
 
 class SurveyQuestion(Model):
     key: str = Key
-    type: Literal["single", "multiple", "scale", "number", "text", "photo", "location"]
+    type: QuestionType
     text: dict[str, str] = Field(min_length=1)
     required: bool = True
     options: list[Option] = []
@@ -140,18 +141,18 @@ class SurveyQuestion(Model):
 
     @model_validator(mode="after")
     def _fits_type(self) -> "SurveyQuestion":
-        if self.type in ("single", "multiple"):
+        if self.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
             if len(self.options) < 2:
                 raise ValueError(f"вопросу типа {self.type} нужно хотя бы 2 варианта")
             _unique_keys(self.options, "option")
         elif self.options:
             raise ValueError(f"у вопроса типа {self.type} вариантов не бывает")
-        if self.next and self.type != "single":
+        if self.next and self.type != QuestionType.SINGLE:
             raise ValueError("переходы к другим вопросам бывают только у вопросов с одним ответом")
         unknown = set(self.next) - {o.key for o in self.options}
         if unknown:
             raise ValueError(f"в next есть ответы, которых нет среди вариантов: {', '.join(sorted(unknown))}")
-        if self.type == "scale":
+        if self.type == QuestionType.SCALE:
             low, high = self.min if self.min is not None else 1, self.max if self.max is not None else 5
             if not (int(low) == low and int(high) == high and 0 <= low < high <= 10):
                 raise ValueError("шкала — целые числа от 0 до 10, min меньше max")

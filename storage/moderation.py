@@ -17,8 +17,10 @@ import aiosqlite
 from storage.clock import now
 from storage.search import match_expression
 
-STATUSES = ("new", "in_review", "with_experts", "accepted", "partly_accepted", "not_feasible", "duplicate", "spam")
-VERDICTS = ("possible", "impossible", "needs_correction")
+from storage.statuses import ProposalEventKind, ProposalStatus, Verdict
+
+STATUSES = tuple(ProposalStatus)
+VERDICTS = tuple(Verdict)
 # A proposal whose author was asked a question (needs correction) that the corrected text has not
 # answered yet; the partial index correction_requests_open serves it.
 _AWAITING_CORRECTION = ("EXISTS (SELECT 1 FROM correction_requests c"
@@ -229,7 +231,7 @@ class Moderation:
         await self._db.execute(
             "UPDATE proposals SET status = ?, status_reason = ?, duplicate_of = ?, updated_at = ? WHERE id = ?",
             (status, reason, duplicate_of, now(), proposal_id))
-        await self.event(proposal_id, actor, "status", reason, from_status=rows[0][0], to_status=status)
+        await self.event(proposal_id, actor, ProposalEventKind.STATUS, reason, from_status=rows[0][0], to_status=status)
         return rows[0][0]
 
     async def merge_photos(self, source_id: int, target_id: int) -> None:
@@ -248,7 +250,7 @@ class Moderation:
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (proposal_id, user_id) DO UPDATE SET"
             " verdict = excluded.verdict, comment = excluded.comment, at = excluded.at",
             (proposal_id, user_id, username, verdict, comment, now()))
-        await self.event(proposal_id, username, "opinion", f"{verdict}: {comment}".rstrip(": "))
+        await self.event(proposal_id, username, ProposalEventKind.OPINION, f"{verdict}: {comment}".rstrip(": "))
 
     # -- corrections ---------------------------------------------------------------------------
 
@@ -261,7 +263,7 @@ class Moderation:
         await self._db.execute(
             "INSERT INTO correction_requests (proposal_id, question, asked_by, asked_at) VALUES (?, ?, ?, ?)",
             (proposal_id, question, actor, stamp))
-        await self.event(proposal_id, actor, "question", question)
+        await self.event(proposal_id, actor, ProposalEventKind.QUESTION, question)
 
     async def open_question(self, proposal_id: int) -> str | None:
         rows = await self._db.execute_fetchall(
@@ -287,7 +289,7 @@ class Moderation:
         await self._db.execute(
             "UPDATE correction_requests SET answered_at = ? WHERE proposal_id = ? AND answered_at IS NULL",
             (stamp, proposal_id))
-        await self.event(proposal_id, "", "correction", f"{text}\n\n— было: {rows[0][0]}")
+        await self.event(proposal_id, "", ProposalEventKind.CORRECTION, f"{text}\n\n— было: {rows[0][0]}")
         return True
 
     # -- answer templates ----------------------------------------------------------------------
@@ -319,7 +321,7 @@ class Moderation:
             "UPDATE proposals SET point = ?, author_name = ?, author_contact = ?, author_phone = ?,"
             " author_consent_at = ?, entered_by = ? WHERE id = ?",
             (point, author_name, author_contact, author_phone, now() if consented else None, operator, proposal_id))
-        await self.event(proposal_id, operator, "entered", point)
+        await self.event(proposal_id, operator, ProposalEventKind.ENTERED, point)
 
     async def phone_author(self, proposal_id: int) -> str | None:
         """The number of an operator-entered author who agreed to be told by SMS, or None."""

@@ -23,8 +23,9 @@ from typing import Iterable
 import aiosqlite
 
 from storage.similarity import Entry, SimilarityIndex
+from storage.statuses import SET_ASIDE
 
-HIDDEN_FROM_MODERATORS = frozenset({"spam", "duplicate"})
+HIDDEN_FROM_MODERATORS = SET_ASIDE
 YIELD_EVERY = 200
 
 

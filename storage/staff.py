@@ -11,8 +11,9 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import now
+from storage.statuses import StaffRole
 
-ROLES = ("admin", "staff", "moderator", "expert")
+ROLES = tuple(StaffRole)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ from datetime import datetime, timedelta, timezone
 import aiosqlite
 
 from storage.clock import now
+from storage.statuses import WhatsAppStatus
 
 
 @dataclass(frozen=True)
 class Receipt:
     message_id: str
-    status: str
+    status: WhatsAppStatus
     recipient_id: str
     at: str
     error_code: int | None = None
