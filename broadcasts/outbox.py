@@ -22,7 +22,6 @@ from storage.statuses import FINISHED, BroadcastStatus
 CONTROLS = {"pause": (BroadcastStatus.SENDING, BroadcastStatus.SCHEDULED),
             "resume": (BroadcastStatus.PAUSED, BroadcastStatus.DRAFT),
             "cancel": (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING, BroadcastStatus.PAUSED)}
-FINAL = FINISHED
 
 
 @dataclass
@@ -56,7 +55,7 @@ class Progress:
         """The share of recipients a message went out to (sent, failed, or sent without an answer
         known), rounded down, so that 100 means every one; a broadcast to nobody is 100 once over."""
         if not self.total:
-            return 100 if self.status in FINAL else 0
+            return 100 if self.status in FINISHED else 0
         return 100 * (self.sent + self.failed + self.unknown) // self.total
 
 

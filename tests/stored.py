@@ -76,23 +76,24 @@ async def count(source: Database | Repositories, table: str, **where: Any) -> in
     return (await _fetch(source, f"SELECT count(*) FROM {_name(table)}{clause}", parameters))[0][0]
 
 
-async def rows(source: Database | Repositories, table: str, *columns: str, order_by: str = "rowid",
+async def rows(source: Database | Repositories, table: str, *columns: str, order_by: str | None = None,
                **where: Any) -> list[tuple]:
-    """``columns`` of the rows of ``table`` that meet ``where``, in ``order_by`` order (as stored)."""
+    """``columns`` (all, if none) of the rows of ``table`` that meet ``where``, in ``order_by``
+    order (without one, as SQLite reads them)."""
     clause, parameters = _where(where)
     names = ", ".join(_name(column) for column in columns) or "*"
-    return await _fetch(source, f"SELECT {names} FROM {_name(table)}{clause} ORDER BY {_name(order_by)}", parameters)
+    order = f" ORDER BY {_name(order_by)}" if order_by else ""
+    return await _fetch(source, f"SELECT {names} FROM {_name(table)}{clause}{order}", parameters)
 
 
 async def records(source: Database | Repositories, table: str, **where: Any) -> list[dict[str, Any]]:
     """Every column, by name, of the rows of ``table`` that meet ``where``, as stored."""
     clause, parameters = _where(where)
-    found = await connection(source).execute_fetchall(f"SELECT * FROM {_name(table)}{clause} ORDER BY rowid",
-                                                      parameters)
+    found = await connection(source).execute_fetchall(f"SELECT * FROM {_name(table)}{clause}", parameters)
     return [dict(row) for row in found]
 
 
-async def values(source: Database | Repositories, table: str, column: str, order_by: str = "rowid",
+async def values(source: Database | Repositories, table: str, column: str, order_by: str | None = None,
                  **where: Any) -> list[Any]:
     """One column of the rows of ``table`` that meet ``where``."""
     return [row[0] for row in await rows(source, table, column, order_by=order_by, **where)]

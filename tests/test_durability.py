@@ -13,6 +13,7 @@ from bot.app import Application
 from bot.core.events import text_event
 from channels.webchat.api import message_key
 from channels.webchat.channel import session_ref
+from tests import stored
 from tests.drivers import test_settings
 from tests.drivers.webchat import API, WebChatResident, world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
@@ -134,8 +135,7 @@ async def test_a_failing_handler_answers_its_resident_and_spares_the_rest_of_its
                                          for n, r in enumerate(residents)))
         assert "что-то пошло не так" in all_text(answers[7])
         assert all("consent:yes" in last_buttons(a) for n, a in enumerate(answers) if n != 7)
-        db = world.app.db.reader.residents._db
-        errors = await db.execute_fetchall("SELECT error FROM inbox WHERE error IS NOT NULL")
-        assert [r[0] for r in errors] == ["RuntimeError: a bug in a handler"]
-        assert (await db.execute_fetchall("SELECT count(*) FROM subscriptions"))[0][0] == 0
-        assert (await db.execute_fetchall("SELECT count(*) FROM inbox WHERE processed_at IS NULL"))[0][0] == 0
+        db = world.app.db
+        assert await stored.values(db, "inbox", "error", error=stored.SET) == ["RuntimeError: a bug in a handler"]
+        assert await stored.count(db, "subscriptions") == 0
+        assert await stored.count(db, "inbox", processed_at=None) == 0

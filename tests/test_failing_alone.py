@@ -17,6 +17,7 @@ import pytest
 
 from bot.core.filters import command
 from bot.core.routing import Router
+from tests import stored
 from tests.drivers.webchat import API, world as webchat_world
 from tests.journey import onboard
 
@@ -70,9 +71,7 @@ async def test_a_lone_surrogate_in_a_proposal_disturbs_nobody_and_is_stored_repa
         answers = await storm(world, attacker.session, {"text": "Сделайте \ud800 тут фонтан, пожалуйста"})
         assert all(status == 200 and SORRY not in texts(answer) for status, answer in answers), answers
         assert "prop:confirm" in payloads(answers[0][1])  # the text was taken, repaired
-        db = world.app.db.reader.residents._db
-        errors = await db.execute_fetchall("SELECT count(*) FROM inbox WHERE error IS NOT NULL")
-        assert errors[0][0] == 0
+        assert await stored.count(world.app.db, "inbox", error=stored.SET) == 0
 
 
 class Unprintable(Exception):
@@ -103,11 +102,11 @@ async def test_an_event_that_fails_gets_a_plain_reply_and_the_others_in_its_batc
 
         for status, answer in answers:
             assert status == 200 and SORRY in texts(answer) and "ещё раз" in texts(answer), answer
-        db = world.app.db.reader.residents._db
-        rows = await db.execute_fetchall("SELECT error, processed_at IS NOT NULL FROM inbox WHERE error IS NOT NULL")
-        assert [tuple(r) for r in rows] == [(reason, 1)] * len(INNOCENT_STEPS)
-        assert (await db.execute_fetchall("SELECT count(*) FROM subscriptions"))[0][0] == 0
-        assert (await db.execute_fetchall("SELECT count(*) FROM inbox WHERE processed_at IS NULL"))[0][0] == 0
+        db = world.app.db
+        rows = await stored.rows(db, "inbox", "error", "processed_at", error=stored.SET)
+        assert [(error, processed_at is not None) for error, processed_at in rows] == [(reason, True)] * len(INNOCENT_STEPS)
+        assert await stored.count(db, "subscriptions") == 0
+        assert await stored.count(db, "inbox", processed_at=None) == 0
 
 
 async def test_when_even_the_failure_cannot_be_written_the_request_is_answered_try_again(tmp_path):

@@ -17,6 +17,7 @@ from bot.core.filters import command
 from bot.core.routing import Router
 from channels.telegram.parse import parse_update
 from channels.webchat.channel import session_ref
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.telegram import world as telegram_world
 from tests.drivers.webchat import world as webchat_world
@@ -121,7 +122,6 @@ async def test_an_event_whose_attempts_all_ended_in_a_crash_is_not_tried_again_a
         ref = session_ref(secrets.token_hex(16))
         inbox_id = await world.app.dispatcher.accept(text_event(ref, "crash-1", "/start poster_3"))
     async with webchat_world(tmp_path, **settings) as world:
-        outbox = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM outbox")
-        assert outbox[0][0] == 0
+        assert await stored.count(world.app.db, "outbox") == 0
     attempts, processed, dead, error, payload = inbox_row(tmp_path / "souchastie.db", inbox_id)
     assert (attempts, processed, dead) == (1, 0, 1) and "прервалась" in error and "/start poster_3" in payload

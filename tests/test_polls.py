@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import ContentError, load_content
+from tests import stored
 from tests.drivers import load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
@@ -27,10 +28,8 @@ async def world(tmp_path):
 
 
 async def tally(world, key: str) -> dict[str, int]:
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT c.option_key, count(*) FROM ballot_choices c JOIN ballots b ON b.id = c.ballot_id"
-        " JOIN content_items p ON p.id = b.poll_id WHERE p.key = ? GROUP BY c.option_key", (key,))
-    return {r[0]: r[1] for r in rows}
+    _, chosen = await world.app.db.reader.statistics.poll_tally(key)
+    return {option: times for option, (times, _) in chosen.items()}
 
 
 async def test_the_menu_offers_polls_while_some_are_open(world):
@@ -53,8 +52,7 @@ async def test_a_poster_deep_link_leads_straight_to_the_vote_after_consent(world
     assert "голос учтён" in all_text(thanks)
     assert "Итоги объявим" in all_text(thanks)  # results only after closing
     assert await tally(world, "park_name") == {"urguy": 1}
-    rows = await world.app.db.reader.residents._db.execute_fetchall("SELECT first_source FROM residents")
-    assert rows[0][0] == "poll-park_name"
+    assert (await stored.values(world.app.db, "residents", "first_source"))[0] == "poll-park_name"
 
 
 async def test_a_second_vote_is_refused_and_changes_no_tally(world):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from storage.database import Database
 from storage.moderation import ProposalFilter
+from tests import stored
 from tests.drivers import load_content_into
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world
@@ -36,18 +37,9 @@ async def send_work(resident, text: str) -> None:
 
 async def in_index_tables(w, piece: str) -> list[str]:
     """The search index tables (their shadow tables too: content, data blobs) holding ``piece``."""
-    db = w.app.db.reader.residents._db
-    names = [row[0] for row in await db.execute_fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_fts%' ESCAPE '\\'")]
+    names = await stored.table_names(w.app.db, like="%\\_fts%")
     assert {f"{index}_data" for index in INDEXES} <= set(names)
-    found = []
-    for table in names:
-        for column in [row[1] for row in await db.execute_fetchall(f'PRAGMA table_info("{table}")')]:
-            rows = await db.execute_fetchall(
-                f'SELECT count(*) FROM "{table}" WHERE instr(CAST("{column}" AS BLOB), CAST(? AS BLOB)) > 0', (piece,))
-            if rows[0][0]:
-                found.append(f"{table}.{column}")
-    return found
+    return await stored.columns_holding(w.app.db, piece, names)
 
 
 async def test_a_moderator_finds_proposals_by_any_form_of_their_words_and_exports_what_was_found(tmp_path):
