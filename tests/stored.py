@@ -9,6 +9,7 @@ here, through one small set of functions:
   ``column=value`` (``None``: the column is NULL; ``SET``: it is not);
 - ``change``, ``delete`` and ``insert`` arrange a state no public method makes (a session
   expired long ago, an update given up on);
+- ``InFile(path)`` reads the same way from the file of a bot that runs as another process;
 - ``schema``, ``table_names``, ``index_names`` and ``columns_holding`` look at the schema itself
   (an upgrade kept its indexes; no column anywhere still holds an erased number);
 - the named readers after them answer the questions that join tables (``ballots``,
@@ -24,7 +25,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,27 +72,39 @@ async def _fetch(source: Database | Repositories, query: str, parameters: Iterab
     return [tuple(row) for row in await connection(source).execute_fetchall(query, tuple(parameters))]
 
 
+def _counting(table: str, where: dict[str, Any]) -> tuple[str, list[Any]]:
+    clause, parameters = _where(where)
+    return f"SELECT count(*) FROM {_name(table)}{clause}", parameters
+
+
+def _selecting(table: str, columns: tuple[str, ...], order_by: str | None, where: dict[str, Any]) -> tuple[str, list[Any]]:
+    clause, parameters = _where(where)
+    names = ", ".join(_name(column) for column in columns) or "*"
+    order = f" ORDER BY {_name(order_by)}" if order_by else ""
+    return f"SELECT {names} FROM {_name(table)}{clause}{order}", parameters
+
+
+def _grouping(table: str, column: str, where: dict[str, Any]) -> tuple[str, list[Any]]:
+    clause, parameters = _where(where)
+    return f"SELECT {_name(column)}, count(*) FROM {_name(table)}{clause} GROUP BY {_name(column)}", parameters
+
+
 async def count(source: Database | Repositories, table: str, **where: Any) -> int:
     """How many rows of ``table`` meet ``where``."""
-    clause, parameters = _where(where)
-    return (await _fetch(source, f"SELECT count(*) FROM {_name(table)}{clause}", parameters))[0][0]
+    return (await _fetch(source, *_counting(table, where)))[0][0]
 
 
 async def rows(source: Database | Repositories, table: str, *columns: str, order_by: str | None = None,
                **where: Any) -> list[tuple]:
     """``columns`` (all, if none) of the rows of ``table`` that meet ``where``, in ``order_by``
     order (without one, as SQLite reads them)."""
-    clause, parameters = _where(where)
-    names = ", ".join(_name(column) for column in columns) or "*"
-    order = f" ORDER BY {_name(order_by)}" if order_by else ""
-    return await _fetch(source, f"SELECT {names} FROM {_name(table)}{clause}{order}", parameters)
+    return await _fetch(source, *_selecting(table, columns, order_by, where))
 
 
 async def records(source: Database | Repositories, table: str, **where: Any) -> list[dict[str, Any]]:
     """Every column, by name, of the rows of ``table`` that meet ``where``, as stored."""
-    clause, parameters = _where(where)
-    found = await connection(source).execute_fetchall(f"SELECT * FROM {_name(table)}{clause}", parameters)
-    return [dict(row) for row in found]
+    query, parameters = _selecting(table, (), None, where)
+    return [dict(row) for row in await connection(source).execute_fetchall(query, parameters)]
 
 
 async def values(source: Database | Repositories, table: str, column: str, order_by: str | None = None,
@@ -101,9 +115,84 @@ async def values(source: Database | Repositories, table: str, column: str, order
 
 async def grouped(source: Database | Repositories, table: str, column: str, **where: Any) -> dict[Any, int]:
     """How many rows of ``table`` (meeting ``where``) hold each value of ``column``."""
-    clause, parameters = _where(where)
-    return dict(await _fetch(source, f"SELECT {_name(column)}, count(*) FROM {_name(table)}{clause}"
-                                     f" GROUP BY {_name(column)}", parameters))
+    return dict(await _fetch(source, *_grouping(table, column, where)))
+
+
+class InFile:
+    """The same reads on the database file of a bot that runs in another process (or has
+    crashed): each read opens the file, reads and closes it, so it never holds a lock the bot
+    waits for."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+
+    def _fetch(self, query: str, parameters: Iterable[Any] = ()) -> list[tuple]:
+        with closing(sqlite3.connect(self.path)) as db:
+            return [tuple(row) for row in db.execute(query, tuple(parameters)).fetchall()]
+
+    def count(self, table: str, **where: Any) -> int:
+        return self._fetch(*_counting(table, where))[0][0]
+
+    def rows(self, table: str, *columns: str, order_by: str | None = None, **where: Any) -> list[tuple]:
+        return self._fetch(*_selecting(table, columns, order_by, where))
+
+    def values(self, table: str, column: str, order_by: str | None = None, **where: Any) -> list[Any]:
+        return [row[0] for row in self.rows(table, column, order_by=order_by, **where)]
+
+    def grouped(self, table: str, column: str, **where: Any) -> dict[Any, int]:
+        return dict(self._fetch(*_grouping(table, column, where)))
+
+    def change(self, table: str, where: dict[str, Any], **new: Any) -> int:
+        """Set ``new`` values on the rows of ``table`` that meet ``where``; how many changed."""
+        clause, parameters = _where(where)
+        assignments = ", ".join(f"{_name(column)} = ?" for column in new)
+        with closing(sqlite3.connect(self.path)) as db, db:
+            return db.execute(f"UPDATE {_name(table)} SET {assignments}{clause}", [*new.values(), *parameters]).rowcount
+
+    @contextmanager
+    def write_locked(self) -> Iterator[None]:
+        """Hold the database's write lock meanwhile, as another process would (a backup, the CLI)."""
+        with closing(sqlite3.connect(self.path, isolation_level=None)) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                db.execute("ROLLBACK")
+
+    def insert(self, table: str, **new: Any) -> None:
+        """A row written as another process would, past the bot's code (to see a constraint
+        refuse it); waits up to 10 s for the bot's write lock."""
+        names = ", ".join(_name(column) for column in new)
+        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
+            db.execute(f"INSERT INTO {_name(table)} ({names}) VALUES ({', '.join('?' * len(new))})", list(new.values()))
+
+    def table_names(self) -> set[str]:
+        return set(row[0] for row in self._fetch("SELECT name FROM sqlite_master WHERE type = 'table'"))
+
+    def journal_mode(self) -> str:
+        return self._fetch("PRAGMA journal_mode")[0][0]
+
+    def copies_sent(self, channel: str, text: str) -> dict[str, int]:
+        """How many replies saying ``text`` each of ``channel``'s residents was written."""
+        return dict(self._fetch("SELECT external_id, count(*) FROM outbox WHERE channel = ?"
+                                " AND json_extract(payload, '$.text') = ? GROUP BY external_id", (channel, text)))
+
+    def watch_inbox_payloads(self) -> None:
+        """From now on, copy aside every payload the inbox is given (``inbox_payloads``), before
+        processing clears it."""
+        with closing(sqlite3.connect(self.path)) as db:
+            db.executescript("CREATE TABLE seen (payload TEXT);"
+                             "CREATE TRIGGER keep_seen AFTER INSERT ON inbox"
+                             " BEGIN INSERT INTO seen (payload) VALUES (NEW.payload); END;")
+
+    def inbox_payloads(self) -> list[str | None]:
+        """Every payload the inbox was given since ``watch_inbox_payloads``."""
+        return self.values("seen", "payload")
+
+    def replies_per_update(self, channel: str) -> list[tuple[str, int]]:
+        """(update id, replies written for it) of each of ``channel``'s updates."""
+        return self._fetch("SELECT i.update_id, count(o.id) FROM inbox i LEFT JOIN outbox o ON o.inbox_id = i.id"
+                           " WHERE i.channel = ? GROUP BY i.id", (channel,))
 
 
 async def change(tx: Repositories, table: str, where: dict[str, Any], **new: Any) -> int:

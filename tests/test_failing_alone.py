@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import sqlite3
 import uuid
 from typing import Any
 
@@ -115,15 +114,10 @@ async def test_when_even_the_failure_cannot_be_written_the_request_is_answered_t
     reason, nothing waits forever, and the same message goes through once the lock is gone."""
     async with webchat_world(tmp_path, SOUCHASTIE_STORAGE_BUSY_TIMEOUT_MS="50") as world:
         resident = world.resident()
-        other_process = sqlite3.connect(tmp_path / "souchastie.db", isolation_level=None)
-        other_process.execute("BEGIN IMMEDIATE")
-        try:
+        with stored.InFile(tmp_path / "souchastie.db").write_locked():  # another process holds the lock
             body = {"session": resident.session, "id": "same-message", "text": "/start"}
             async with world.http.post(world.base + API, json=body) as response:
                 refused = response.status, await response.json(), response.headers.get("Retry-After")
-        finally:
-            other_process.execute("ROLLBACK")
-            other_process.close()
         status, answer, retry_after = refused
         assert status == 503 and retry_after, answer
         assert answer["error"] == "not_processed" and SORRY in answer["reason"]

@@ -136,10 +136,10 @@ async def test_concurrent_votes_of_one_resident_never_double_count(world):
 
 async def test_one_ballot_per_voter_is_enforced_by_the_database_itself(world):
     def insert_twice() -> None:  # another process, bypassing our code entirely
-        db = sqlite3.connect(world.app.settings.storage.path, timeout=10, isolation_level=None)
-        db.execute("INSERT INTO ballots (poll_id, voter_key, channel, cast_at) VALUES (1, 'phone:+7999', 'vk', 'x')")
+        db = stored.InFile(world.app.settings.storage.path)
+        db.insert("ballots", poll_id=1, voter_key="phone:+7999", channel="vk", cast_at="x")
         with pytest.raises(sqlite3.IntegrityError):
-            db.execute("INSERT INTO ballots (poll_id, voter_key, channel, cast_at) VALUES (1, 'phone:+7999', 'max', 'y')")
+            db.insert("ballots", poll_id=1, voter_key="phone:+7999", channel="max", cast_at="y")
     await asyncio.to_thread(insert_twice)
 
 
@@ -210,6 +210,5 @@ async def test_a_bad_file_loaded_from_the_cli_changes_nothing(tmp_path):
     refused = subprocess.run([sys.executable, "-m", "bot", "content", "load", str(bad)],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "polls[2].kind" in refused.stderr and "ничего не изменено" in refused.stderr
-    db = sqlite3.connect(tmp_path / "c.db")
-    assert db.execute("SELECT poll_kind FROM content_items WHERE kind = 'polls' AND key = 'zones'").fetchone() == (
-        "multiple",)
+    assert stored.InFile(tmp_path / "c.db").values("content_items", "poll_kind", kind="polls", key="zones") == [
+        "multiple"]
