@@ -14,6 +14,8 @@ here, through one small set of functions:
   (an upgrade kept its indexes; no column anywhere still holds an erased number);
 - the named readers after them answer the questions that join tables (``ballots``,
   ``quiz_attempts``, ``reply_statuses``, ``settled_updates``, ...);
+- ``database_at_version`` makes the database of an older release, ``put`` and ``every_row``
+  write and read its rows;
 - ``tables_about_residents``, ``rows_of`` and ``rows_not_of`` say what is kept about
   residents (tables found from the schema: every table with a foreign key to ``residents``, so a
   table added by a later migration is checked without anyone remembering to add it here).
@@ -365,6 +367,18 @@ def personal_fields(resident: Resident | None, kept_in_state: Collection[str] = 
              "phone_verified": resident.phone_verified, "consent_at": resident.consent_at,
              "state_data": {k: v for k, v in resident.state_data.items() if k not in kept_in_state}}
     return {name: value for name, value in found.items() if value}
+
+
+def put(old: sqlite3.Connection, table: str, **new: Any) -> None:
+    """A row in an older release's database (``database_at_version``), written as that release
+    wrote it: no code of today can write its schema."""
+    names = ", ".join(_name(column) for column in new)
+    old.execute(f"INSERT INTO {_name(table)} ({names}) VALUES ({', '.join('?' * len(new))})", list(new.values()))
+
+
+def every_row(old: sqlite3.Connection, table: str) -> list[tuple]:
+    """Every row of ``table`` of an older release's database, by id."""
+    return old.execute(f"SELECT * FROM {_name(table)} ORDER BY id").fetchall()
 
 
 def database_at_version(path: Path, version: int) -> sqlite3.Connection:

@@ -22,7 +22,7 @@ from tests.drivers.webchat import API
 from tests.drivers.webchat import world as webchat_world
 from tests.drivers.whatsapp import webhook_body
 from tests.journey import JPEG, all_text, last_buttons, onboard, propose, send_contest_work
-from tests.stored import database_at_version
+from tests.stored import database_at_version, every_row, put
 
 CONTENT = Path(__file__).parent / "fixtures" / "content"
 # A word no other text of the bot holds, without letters the search index folds (й, ё).
@@ -290,16 +290,16 @@ async def test_receipts_for_a_number_no_resident_has_are_not_kept(tmp_path):
 async def test_upgrading_keeps_every_inbox_and_outbox_row_and_never_gives_an_id_twice(tmp_path):
     path = tmp_path / "souchastie.db"
     old = database_at_version(path, 12)
-    old.executemany("INSERT INTO inbox (id, channel, update_id, payload, received_at, processed_at, error, attempts,"
-                    " dead_at) VALUES (?, 'vk', ?, ?, '2026-01-01', ?, ?, ?, ?)",
-                    [(1, "u1", None, "2026-01-01", None, 1, None), (2, "u2", '{"x": 1}', None, "boom", 3, "2026-01-02"),
-                     (3, "u3", '{"y": 2}', None, None, 0, None)])
-    old.executemany("INSERT INTO outbox (id, channel, external_id, inbox_id, payload, status, attempts, error,"
-                    " created_at, sent_at) VALUES (?, 'vk', '42', ?, ?, ?, ?, ?, '2026-01-01', ?)",
-                    [(1, 1, "{}", "sent", 1, None, "2026-01-01"), (2, 1, "{}", "failed", 2, "no", None),
-                     (3, 3, "{}", "pending", 0, None, None)])
+    for row in [(1, "u1", None, "2026-01-01", None, 1, None), (2, "u2", '{"x": 1}', None, "boom", 3, "2026-01-02"),
+                (3, "u3", '{"y": 2}', None, None, 0, None)]:
+        put(old, "inbox", channel="vk", received_at="2026-01-01",
+            **dict(zip(("id", "update_id", "payload", "processed_at", "error", "attempts", "dead_at"), row)))
+    for row in [(1, 1, "{}", "sent", 1, None, "2026-01-01"), (2, 1, "{}", "failed", 2, "no", None),
+                (3, 3, "{}", "pending", 0, None, None)]:
+        put(old, "outbox", channel="vk", external_id="42", created_at="2026-01-01",
+            **dict(zip(("id", "inbox_id", "payload", "status", "attempts", "error", "sent_at"), row)))
     old.commit()
-    before = {table: old.execute(f"SELECT * FROM {table} ORDER BY id").fetchall() for table in ("inbox", "outbox")}
+    before = {table: every_row(old, table) for table in ("inbox", "outbox")}
     old.close()
 
     db = await Database.open(path)
