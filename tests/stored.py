@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -367,6 +367,41 @@ def personal_fields(resident: Resident | None, kept_in_state: Collection[str] = 
              "phone_verified": resident.phone_verified, "consent_at": resident.consent_at,
              "state_data": {k: v for k, v in resident.state_data.items() if k not in kept_in_state}}
     return {name: value for name, value in found.items() if value}
+
+
+class WrittenResults:
+    """The statements the bot's writer ran while watched (``watch_results``), read for what
+    they did to deliveries: how often a broadcast's results were written, and in how many
+    transactions (a result is a row updated by the sender's batch statement)."""
+
+    RESULT = "UPDATE deliveries SET status = 'sent'"  # as SQLite traces it, parameters expanded
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def writes(self) -> int:
+        return sum(1 for statement in self.statements if statement.startswith(self.RESULT))
+
+    def transactions(self) -> int:
+        count, inside = 0, False
+        for statement in self.statements:
+            if statement.startswith("BEGIN"):
+                inside = False
+            elif statement.startswith(self.RESULT) and not inside:
+                inside = True
+                count += 1
+        return count
+
+
+@asynccontextmanager
+async def watch_results(db: Database) -> AsyncIterator[WrittenResults]:
+    """Trace every statement the bot's writer runs meanwhile."""
+    written = WrittenResults()
+    await db._writer.set_trace_callback(written.statements.append)
+    try:
+        yield written
+    finally:
+        await db._writer.set_trace_callback(None)
 
 
 def put(old: sqlite3.Connection, table: str, **new: Any) -> None:

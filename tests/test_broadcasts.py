@@ -251,29 +251,11 @@ async def test_results_are_written_in_batches_not_one_commit_per_message(tmp_pat
                              SOUCHASTIE_WEBCHAT_BROADCAST_BATCHES_PER_SECOND="40") as world:
         for _ in range(60):
             await add_resident(world.app)
-        statements: list[str] = []
-        await world.app.db._writer.set_trace_callback(statements.append)
-        try:
+        async with stored.watch_results(world.app.db) as results:
             broadcast_id, _ = await create(world.app.db, spec())
             await done(world, broadcast_id)
-        finally:
-            await world.app.db._writer.set_trace_callback(None)
-        # A result is a row updated by the sender's batch statement (parameters shown expanded).
-        outcome = "UPDATE deliveries SET status = 'sent'"
-        written = [s for s in statements if s.startswith(outcome)]
-        assert len(written) == 60
-        assert 0 < _transactions_with(statements, outcome) < 60 // 3
-
-
-def _transactions_with(statements: list[str], prefix: str) -> int:
-    count, inside = 0, False
-    for statement in statements:
-        if statement.startswith("BEGIN"):
-            inside = False
-        elif statement.startswith(prefix) and not inside:
-            inside = True
-            count += 1
-    return count
+        assert results.writes() == 60
+        assert 0 < results.transactions() < 60 // 3
 
 
 async def run_cli(tmp_path, *arguments: str) -> tuple[int, str, str]:

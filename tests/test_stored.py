@@ -11,7 +11,7 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 HELPER = TESTS / "stored.py"
-OWN_CONNECTION = re.compile(r"\._db\b|\bsqlite3\.connect\(|\baiosqlite\.connect\(")
+OWN_CONNECTION = re.compile(r"\.(_db|_writer)\b|\bsqlite3\.connect\(|\baiosqlite\.connect\(")
 
 
 def test_only_the_helper_opens_or_reaches_a_connection() -> None:
