@@ -24,6 +24,7 @@ from bot.localtime import LocalTime
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem, render as render_text, validate
+from storage.statuses import BroadcastStatus
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -52,7 +53,7 @@ def _spec(form, clock: LocalTime) -> tuple[outbox.BroadcastSpec, str]:
             send_at = clock.typed(str(form["send_at"]))
         except ValueError:
             raise outbox.BroadcastProblem("время отправки: например 25.06.2026 08:00 (время местное)") from None
-    status = {"draft": "draft", "send": None}.get(str(form.get("action", "")), "draft")
+    status = {"draft": BroadcastStatus.DRAFT, "send": None}.get(str(form.get("action", "")), BroadcastStatus.DRAFT)
     return outbox.BroadcastSpec(title=title, texts=texts, audience=audience, topic=topic, send_at=send_at), status
 
 

@@ -73,8 +73,9 @@ def _pulls(channel: str) -> bool:
 
 async def _decide(db, texts, arguments: argparse.Namespace, out: TextIO) -> int:
     from handlers.contest_moderation import ReasonRequired, decide
+    from storage.statuses import WorkStatus
 
-    status = "approved" if arguments.contest_action == "approve" else "rejected"
+    status = WorkStatus.APPROVED if arguments.contest_action == "approve" else WorkStatus.REJECTED
     try:
         async with db.transaction() as tx:
             decision = await decide(tx, texts, arguments.entry_id, status,

@@ -30,10 +30,11 @@ from handlers.contests_content import Contest
 from storage.ports.contests import STATUSES
 from storage.ports.content import ContentKind
 from storage.ports.repositories import Repositories
+from storage.statuses import WorkStatus
 
 routes = web.RouteTableDef()
 VIEW = (PROPOSALS, CONTENT, BROADCASTS)  # who sees the works; only PROPOSALS decides
-TABS = {"pending": "Ждут проверки", "approved": "Одобрены", "rejected": "Отклонены"}
+TABS = {WorkStatus.PENDING: "Ждут проверки", WorkStatus.APPROVED: "Одобрены", WorkStatus.REJECTED: "Отклонены"}
 PAGE_SIZE = 30
 MAX_REASON = 500
 # Offered under the reason field (the moderator may write any other): the usual ones in a
@@ -71,9 +72,9 @@ async def contests_page(request: web.Request) -> web.StreamResponse:
 async def works_page(request: web.Request) -> web.StreamResponse:
     p = panel(request)
     contest_id, contest = await _contest(request, request.match_info["contest"])
-    status = request.query.get("status", "pending")
+    status = request.query.get("status", WorkStatus.PENDING)
     if status not in STATUSES:
-        status = "pending"
+        status = WorkStatus.PENDING
     page = page_number(request, PAGE_SIZE)
     works = await p.db.reader.contests.submissions(contest_id, status, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)
     counts = next(row for row in await p.db.reader.contests.overview() if row.id == contest_id)
@@ -94,7 +95,7 @@ def _default_topic(topics: list[tuple[str, str, int]]) -> str:
     return "results" if "results" in keys else (keys[0] if keys else "")
 
 
-async def _decide(request: web.Request, status: str) -> web.StreamResponse:
+async def _decide(request: web.Request, status: WorkStatus) -> web.StreamResponse:
     p = panel(request)
     entry_id = path_id(request, "entry_id")
     form = await request.post()
@@ -104,8 +105,8 @@ async def _decide(request: web.Request, status: str) -> web.StreamResponse:
     if work is None:
         raise web.HTTPNotFound(text="Такой работы нет.")
     contest_key = Contest.model_validate_json(await p.db.reader.content.definition(ContentKind.CONTESTS, work.contest_id)).key
-    tab = str(form.get("tab", "pending"))
-    back = f"/admin/contests/{contest_key}?status={tab if tab in STATUSES else 'pending'}"
+    tab = str(form.get("tab", WorkStatus.PENDING))
+    back = f"/admin/contests/{contest_key}?status={tab if tab in STATUSES else WorkStatus.PENDING}"
     notice = ""
 
     async def build(tx: Repositories):
@@ -114,10 +115,10 @@ async def _decide(request: web.Request, status: str) -> web.StreamResponse:
         if decision is None:
             return []
         notice = "contest_decided" if decision.messages else "contest_decided_untold"
-        await record(tx, request, "contest.approve" if status == "approved" else "contest.reject",
+        await record(tx, request, "contest.approve" if status == WorkStatus.APPROVED else "contest.reject",
                      f"работа №{entry_id}",
                      {"contest": contest_key, "from": decision.before, "to": status,
-                      **({"reason": decision.work.moderation_reason} if status == "rejected" else {}),
+                      **({"reason": decision.work.moderation_reason} if status == WorkStatus.REJECTED else {}),
                       "author_told": bool(decision.messages)})
         return decision.messages
 
@@ -132,13 +133,13 @@ async def _decide(request: web.Request, status: str) -> web.StreamResponse:
 @routes.post("/contests/works/{entry_id:[0-9]+}/approve")
 @require(PROPOSALS)
 async def approve(request: web.Request) -> web.StreamResponse:
-    return await _decide(request, "approved")
+    return await _decide(request, WorkStatus.APPROVED)
 
 
 @routes.post("/contests/works/{entry_id:[0-9]+}/reject")
 @require(PROPOSALS)
 async def reject(request: web.Request) -> web.StreamResponse:
-    return await _decide(request, "rejected")
+    return await _decide(request, WorkStatus.REJECTED)
 
 
 @routes.post(r"/contests/{contest:[a-z0-9_]{1,24}}/results")

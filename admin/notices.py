@@ -22,6 +22,7 @@ from bot.core.payloads import encode
 from bot.core.replies import Button, Reply
 from storage.ports.moderation import CORRECTION_BUTTON, CORRECTION_STATE
 from storage.ports.repositories import Repositories
+from storage.statuses import ProposalEventKind, ProposalStatus
 
 Messages = list[tuple[ResidentRef, Reply]]
 
@@ -62,8 +63,8 @@ async def change_status(panel: Panel, request: web.Request, proposal_ids: list[i
             if duplicate_of is not None:
                 await tx.moderation.merge_photos(proposal_id, duplicate_of)
                 await tx.supports.move(proposal_id, duplicate_of)  # its supporters support the idea it joins
-                await tx.moderation.event(duplicate_of, actor, "merged", receipt(panel, proposal_id))
-            if status == "spam":
+                await tx.moderation.event(duplicate_of, actor, ProposalEventKind.MERGED, receipt(panel, proposal_id))
+            if status == ProposalStatus.SPAM:
                 continue
             author = await _author(tx, panel, proposal_id)
             if author is not None:
@@ -99,7 +100,7 @@ async def answer(panel: Panel, request: web.Request, proposal_id: int, text: str
 
     async def build(tx: Repositories) -> Messages:
         nonlocal delivered
-        await tx.moderation.event(proposal_id, current_user(request).username, "answer", text)
+        await tx.moderation.event(proposal_id, current_user(request).username, ProposalEventKind.ANSWER, text)
         await record(tx, request, "proposal.answer", receipt(panel, proposal_id), {"length": len(text)})
         author = await _author(tx, panel, proposal_id)
         if author is None:

@@ -21,6 +21,7 @@ from admin.titles import OPERATOR_SOURCES as SOURCES
 from bot.phones import e164
 from storage.attachments import ImageTooLarge, NotAnImage, QuotaExceeded
 from storage.ports.proposals import NewProposal
+from storage.statuses import ProposalEventKind
 
 routes = web.RouteTableDef()
 FIELDS = ("source", "point", "category", "text", "address", "latitude", "longitude", "author_name", "author_phone",
@@ -136,7 +137,7 @@ async def forget_author(request: web.Request) -> web.StreamResponse:
     async with p.db.transaction() as tx:
         erased = await tx.privacy.forget_entry_author(proposal_id)
         if erased:
-            await tx.moderation.event(proposal_id, actor, "author_erased", f"из предложений: {erased}")
+            await tx.moderation.event(proposal_id, actor, ProposalEventKind.AUTHOR_ERASED, f"из предложений: {erased}")
             await record(tx, request, "proposal.forget_author",
                          f"{p.settings.proposals.receipt_prefix}{proposal_id}", {"proposals": erased})
     raise redirect(f"/admin/proposals/{proposal_id}", "author_erased")

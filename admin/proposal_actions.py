@@ -17,6 +17,7 @@ from admin.numbers import path_id
 from admin.roles import OPINIONS, PROPOSALS, current_user, require
 from bot.numbers import whole_number
 from storage.ports.moderation import STATUSES, VERDICTS
+from storage.statuses import SET_ASIDE, ProposalStatus, Verdict
 
 routes = web.RouteTableDef()
 MAX_TEXT = 4000
@@ -42,10 +43,10 @@ async def _status_arguments(request: web.Request, form, ids: list[int]) -> tuple
     status, reason = str(form.get("status", "")), str(form.get("reason", "")).strip()[:1000]
     if status not in STATUSES:
         return "Выберите статус из списка."
-    if status == "not_feasible" and not reason:
+    if status == ProposalStatus.NOT_FEASIBLE and not reason:
         return "Для статуса «невозможно реализовать» напишите причину: автор её увидит."
     target = None
-    if status == "duplicate":
+    if status == ProposalStatus.DUPLICATE:
         match = NUMBER.search(str(form.get("duplicate_of", "")))
         target = whole_number(match.group(1)) if match else None
         if target is None or target in ids or not await panel(request).db.reader.moderation.existing([target]):
@@ -82,12 +83,12 @@ async def merge(request: web.Request) -> web.StreamResponse:
     if target is None or target == proposal_id or not await moderation.existing([target]):
         return refused(request, "Объединить можно только с другим существующим предложением.", back)
     statuses = await moderation.statuses([proposal_id, target])
-    if statuses[proposal_id] in ("duplicate", "spam"):
+    if statuses[proposal_id] in SET_ASIDE:
         return refused(request, "Это предложение уже объединено с другим или скрыто как спам.", back)
-    if statuses[target] in ("duplicate", "spam"):
+    if statuses[target] in SET_ASIDE:
         return refused(request, "Основное предложение само объединено с другим или скрыто как спам:"
                                 " объединяйте с тем, что осталось.", back)
-    await notices.change_status(panel(request), request, [proposal_id], "duplicate", duplicate_of=target)
+    await notices.change_status(panel(request), request, [proposal_id], ProposalStatus.DUPLICATE, duplicate_of=target)
     raise redirect(back, "merged")
 
 
@@ -125,7 +126,7 @@ async def opinion(request: web.Request) -> web.StreamResponse:
     verdict, comment = str(form.get("verdict", "")), str(form.get("comment", "")).strip()
     if verdict not in VERDICTS:
         return refused(request, "Выберите заключение: возможно, невозможно или нужна доработка.", back)
-    if len(comment) > MAX_TEXT or (verdict != "possible" and not comment):
+    if len(comment) > MAX_TEXT or (verdict != Verdict.POSSIBLE and not comment):
         return refused(request, "Напишите комментарий: что мешает или что нужно исправить.", back)
     user = current_user(request)
     p = panel(request)

@@ -19,17 +19,20 @@ from admin.numbers import page_number, path_id
 from admin.roles import OPINIONS, PERSONAL_DATA, PROPOSALS, can, current_user, require
 from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES, STATUS_TITLES, VERDICT_TITLES
 from storage.ports.moderation import STATUSES, VERDICTS, ProposalFilter
+from storage.statuses import SET_ASIDE, ProposalEventKind, Verdict
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
 # The list's filter fields in the query string (filters_from reads each).
 FILTER_FIELDS = ("q", "status", "category", "channel", "source", "from", "to", "photo", "location", "correction")
 
-EVENT_TITLES = {"status": "статус", "answer": "ответ автору", "question": "вопрос автору",
-                "correction": "исправление от автора", "opinion": "заключение эксперта",
-                "merged": "присоединён дубликат", "entered": "принято оператором",
-                "erased": "текст, место и фото удалены по просьбе автора", "sms": "SMS автору",
-                "author_erased": "данные автора удалены по его просьбе"}
+EVENT_TITLES = {ProposalEventKind.STATUS: "статус", ProposalEventKind.ANSWER: "ответ автору",
+                ProposalEventKind.QUESTION: "вопрос автору", ProposalEventKind.CORRECTION: "исправление от автора",
+                ProposalEventKind.OPINION: "заключение эксперта", ProposalEventKind.MERGED: "присоединён дубликат",
+                ProposalEventKind.ENTERED: "принято оператором",
+                ProposalEventKind.ERASED: "текст, место и фото удалены по просьбе автора",
+                ProposalEventKind.SMS: "SMS автору",
+                ProposalEventKind.AUTHOR_ERASED: "данные автора удалены по его просьбе"}
 
 
 def _date(value: str) -> date | None:
@@ -98,9 +101,9 @@ async def proposal_page(request: web.Request) -> web.StreamResponse:
     chosen = request.query.get("template", "")
     prefill = next((t.text for t in templates if str(t.id) == chosen), "")
     mine = next((o for o in card.opinions if o.user_id == user.id), None)
-    suggested_question = next((o.comment for o in card.opinions if o.verdict == "needs_correction" and o.comment), "")
+    suggested_question = next((o.comment for o in card.opinions if o.verdict == Verdict.NEEDS_CORRECTION and o.comment), "")
     limits = p.settings.proposals
-    duplicates = [] if card.status in ("spam", "duplicate") or not limits.duplicates_limit else \
+    duplicates = [] if card.status in SET_ASIDE or not limits.duplicates_limit else \
         await p.db.reader.similar.for_moderator(card.id, limit=limits.duplicates_limit,
                                                 threshold=limits.duplicates_threshold)
     return render(request, "proposal_page.html", card=card, author=author, templates=templates, prefill=prefill,

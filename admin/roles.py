@@ -20,22 +20,24 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from storage.ports.staff import ROLES, StaffUser
+from storage.statuses import StaffRole
 
 USERS, SETTINGS, AUDIT = "users", "settings", "audit"
 CONTENT, BROADCASTS, STATISTICS, EXPORTS = "content", "broadcasts", "statistics", "exports"
 PROPOSALS, OPINIONS, PERSONAL_DATA = "proposals", "opinions", "personal_data"
 INBOX = "inbox"  # dead letters: messages the bot could not process (their text needs PERSONAL_DATA too)
 
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({USERS, SETTINGS, AUDIT, CONTENT, BROADCASTS, STATISTICS, EXPORTS, PROPOSALS, OPINIONS,
-                        PERSONAL_DATA, INBOX}),
-    "staff": frozenset({CONTENT, BROADCASTS, STATISTICS, EXPORTS, INBOX}),
-    "moderator": frozenset({PROPOSALS, EXPORTS}),
-    "expert": frozenset({OPINIONS}),
+PERMISSIONS: dict[StaffRole, frozenset[str]] = {
+    StaffRole.ADMIN: frozenset({USERS, SETTINGS, AUDIT, CONTENT, BROADCASTS, STATISTICS, EXPORTS, PROPOSALS, OPINIONS,
+                              PERSONAL_DATA, INBOX}),
+    StaffRole.STAFF: frozenset({CONTENT, BROADCASTS, STATISTICS, EXPORTS, INBOX}),
+    StaffRole.MODERATOR: frozenset({PROPOSALS, EXPORTS}),
+    StaffRole.EXPERT: frozenset({OPINIONS}),
 }
 assert set(PERMISSIONS) == set(ROLES)
 
-ROLE_TITLES = {"admin": "администратор", "staff": "сотрудник", "moderator": "модератор", "expert": "эксперт"}
+ROLE_TITLES = {StaffRole.ADMIN: "администратор", StaffRole.STAFF: "сотрудник", StaffRole.MODERATOR: "модератор",
+               StaffRole.EXPERT: "эксперт"}
 
 # request[USER_KEY]: the StaffUser of the session, set by the panel's middleware (RequestKey since aiohttp 3.12)
 USER_KEY = web.RequestKey("admin.user", StaffUser) if hasattr(web, "RequestKey") else "admin.user"

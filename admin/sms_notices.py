@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from admin.app import Panel
 from bot.phones import can_receive_sms
 from bot.sms import SmsError
+from storage.statuses import ProposalEventKind
 
 log = logging.getLogger(__name__)
 
-EVENT = "sms"  # the history's kind for an SMS to the author
+EVENT = ProposalEventKind.SMS  # the history's kind for an SMS to the author
 FAILURES = {"bad_number": "номер не принимает SMS", "failed": "провайдер не принял SMS",
             "unknown": "провайдер не ответил вовремя, SMS могло не дойти"}
 

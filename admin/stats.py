@@ -24,6 +24,7 @@ from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES
 from bot.config import ProposalSettings
 from bot.localtime import LocalTime
 from storage.ports.repositories import Repositories
+from storage.statuses import PollKind, QuestionType
 
 routes = web.RouteTableDef()
 CLOUD_WORDS = 60
@@ -39,7 +40,7 @@ async def poll_charts(reader: Repositories) -> list[dict[str, Any]]:
     for key, definition_json in await reader.statistics.polls():
         definition = json.loads(definition_json)
         ballots, tally = await reader.statistics.poll_tally(key)
-        scores = definition.get("kind") == "scores"
+        scores = definition.get("kind") == PollKind.SCORES
         rows = []
         for option in definition.get("options", []):
             chosen, total = tally.get(option["key"], (0, 0))
@@ -59,10 +60,10 @@ async def survey_summaries(reader: Repositories) -> list[dict[str, Any]]:
         started, completed = await reader.statistics.survey_counts(survey_id)
         questions = []
         for question in definition.get("questions", []):
-            if question["type"] not in ("single", "multiple", "scale"):
+            if question["type"] not in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.SCALE):
                 continue
             counts = await reader.statistics.survey_answers(survey_id, question["key"])
-            if question["type"] == "scale":
+            if question["type"] == QuestionType.SCALE:
                 low = int(question.get("min") if question.get("min") is not None else 1)
                 high = int(question.get("max") if question.get("max") is not None else 5)
                 rows = [(str(n), counts.get(str(n), 0)) for n in range(low, high + 1)]

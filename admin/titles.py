@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from storage.ports.moderation import STATUSES, VERDICTS
+from storage.statuses import BroadcastStatus, ProposalStatus, Verdict, WorkStatus
 
 CHANNEL_TITLES = {"webchat": "веб-чат", "telegram": "Telegram", "vk": "ВКонтакте", "max": "MAX",
                   "ok": "Одноклассники", "whatsapp": "WhatsApp", "gateway": "шлюз",
@@ -19,19 +20,25 @@ LANGUAGE_TITLES = {"ru": "по-русски", "en": "по-английски", "
 # A resident's language by its name, as an export's «Язык» column says it.
 LANGUAGE_NAMES = {"ru": "русский", "en": "английский", "zh": "китайский", "mn": "монгольский"}
 
+# The stored vocabularies (storage/statuses.py), one title per member (tests/test_statuses.py).
 STATUS_TITLES = {
-    "new": "новое", "in_review": "на рассмотрении", "with_experts": "у экспертов",
-    "accepted": "принято в проект", "partly_accepted": "принято частично",
-    "not_feasible": "невозможно реализовать", "duplicate": "дубликат (объединено)", "spam": "спам (скрыто)",
+    ProposalStatus.NEW: "новое", ProposalStatus.IN_REVIEW: "на рассмотрении",
+    ProposalStatus.WITH_EXPERTS: "у экспертов", ProposalStatus.ACCEPTED: "принято в проект",
+    ProposalStatus.PARTLY_ACCEPTED: "принято частично", ProposalStatus.NOT_FEASIBLE: "невозможно реализовать",
+    ProposalStatus.DUPLICATE: "дубликат (объединено)", ProposalStatus.SPAM: "спам (скрыто)",
 }
-VERDICT_TITLES = {"possible": "возможно", "impossible": "невозможно", "needs_correction": "нужна доработка"}
-assert set(STATUS_TITLES) == set(STATUSES) and set(VERDICT_TITLES) == set(VERDICTS)
+VERDICT_TITLES = {Verdict.POSSIBLE: "возможно", Verdict.IMPOSSIBLE: "невозможно",
+                  Verdict.NEEDS_CORRECTION: "нужна доработка"}
+# A contest work's moderation state (contest_entries.status).
+WORK_STATUS_TITLES = {WorkStatus.PENDING: "ждёт проверки", WorkStatus.APPROVED: "одобрена",
+                      WorkStatus.REJECTED: "отклонена"}
+BROADCAST_STATUS_TITLES = {
+    BroadcastStatus.DRAFT: "черновик", BroadcastStatus.SCHEDULED: "запланирована",
+    BroadcastStatus.SENDING: "идёт отправка", BroadcastStatus.PAUSED: "на паузе",
+    BroadcastStatus.DONE: "завершена", BroadcastStatus.CANCELLED: "отменена",
+}
 
 
 def titled(keys: list[str] | tuple[str, ...], titles: Mapping[str, str]) -> list[tuple[str, str]]:
     """(key, title) pairs for a form's options: the key is sent, the title is shown."""
     return [(key, titles.get(key, key)) for key in keys]
-# A contest work's moderation state (contest_entries.status).
-WORK_STATUS_TITLES = {"pending": "ждёт проверки", "approved": "одобрена", "rejected": "отклонена"}
-BROADCAST_STATUS_TITLES = {"draft": "черновик", "scheduled": "запланирована", "sending": "идёт отправка",
-                           "paused": "на паузе", "done": "завершена", "cancelled": "отменена"}

@@ -16,6 +16,7 @@ from admin.audit import record
 from admin.numbers import path_id
 from admin.roles import ROLE_TITLES, USERS, current_user, require
 from storage.ports.staff import ROLES
+from storage.statuses import StaffRole
 
 routes = web.RouteTableDef()
 USERNAME = re.compile(r"\A[A-Za-z0-9_.@-]{2,64}\Z")  # \Z, not $: "$" also matches before a final newline
@@ -64,7 +65,7 @@ async def update_user(request: web.Request) -> web.StreamResponse:
     role, active = str(form.get("role", target.role)), form.get("active") == "on"
     if role not in ROLES:
         return await _page(request, status=400, error="Роль из списка.")
-    if target.id == current_user(request).id and (role != "admin" or not active):
+    if target.id == current_user(request).id and (role != StaffRole.ADMIN or not active):
         return await _page(request, status=400, error="Свою роль администратора и свой доступ снять нельзя.")
     password = str(form.get("password", ""))
     try:

@@ -31,6 +31,7 @@ from bot.core.sections import Section, check_networks
 from bot.localtime import LocalTime, zone_named
 from bot.settings_sources import (ENV_PREFIX, ConfigError, ConfigFileSource,  # noqa: F401  (ConfigError: re-exported)
                                   EnvironmentSource, explain)
+from storage.statuses import ProposalStatus
 from channels import CHANNELS
 
 
@@ -179,7 +180,8 @@ class ProposalSettings(Section):
     # Which statuses make a proposal public, offered to other residents: those a moderator has
     # let through. «new» may be added where unread proposals may be shown; never spam,
     # duplicates or the ones found not feasible.
-    similar_statuses: tuple[str, ...] = ("in_review", "with_experts", "accepted", "partly_accepted")
+    similar_statuses: tuple[str, ...] = (ProposalStatus.IN_REVIEW, ProposalStatus.WITH_EXPERTS,
+                                         ProposalStatus.ACCEPTED, ProposalStatus.PARTLY_ACCEPTED)
     # The likely duplicates a proposal's page in the panel shows, and from which cosine.
     duplicates_limit: int = Field(5, ge=0, le=20)
     duplicates_threshold: float = Field(0.3, gt=0, le=1)
@@ -203,7 +205,8 @@ class ProposalSettings(Section):
     @field_validator("similar_statuses")
     @classmethod
     def _public_statuses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        allowed = ("new", "in_review", "with_experts", "accepted", "partly_accepted")
+        allowed = (ProposalStatus.NEW, ProposalStatus.IN_REVIEW, ProposalStatus.WITH_EXPERTS, ProposalStatus.ACCEPTED,
+                   ProposalStatus.PARTLY_ACCEPTED)
         unknown = [status for status in value if status not in allowed]
         if unknown:
             raise ValueError(f"similar_statuses: {', '.join(unknown)} нельзя показывать жителям;"

@@ -41,8 +41,8 @@ from broadcasts.outbox import (
 )
 from broadcasts.templates import TemplateProblem, preview, validate
 from storage.ports.content import ContentKind
+from storage.statuses import FINISHED, BroadcastStatus
 
-FINAL = ("done", "cancelled")
 MEDIA_KINDS = ("photo", "video", "document")
 RESIDENTS_TO = ("жителю", "жителям", "жителям")
 RECIPIENTS = ("получатель", "получателя", "получателей")
@@ -230,7 +230,7 @@ async def _status(db, settings: Settings, broadcast_id: int, out: TextIO) -> int
     shown = await progress(db, broadcast_id)
     print(f"Рассылка № {row.id}: {row.title}", file=out)
     status = _status_title(shown.status)
-    if row.status == "scheduled":
+    if row.status == BroadcastStatus.SCHEDULED:
         status += f" (отправка {local.text(row.send_at)}, {local.label(row.send_at)})"
     lines = [("состояние", status), ("кому", Audience(**row.audience).describe()), ("получателей", shown.total),
              ("отправлено", shown.sent), ("ошибок", shown.failed), ("неизвестно", shown.unknown),
@@ -281,7 +281,7 @@ async def _watch(db, settings: Settings, broadcast_id: int, out: TextIO, every: 
             else:
                 live.n, live.total, _ = _meter(shown)
                 live.refresh()
-            if shown.status in FINAL:
+            if shown.status in FINISHED:
                 break
             if not bot_running(settings.storage.path):
                 live.close()  # the bar's line ends before the message

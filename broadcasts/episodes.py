@@ -44,6 +44,7 @@ from broadcasts.audience import Audience
 from handlers.episodes_content import Episode
 from storage.ports.episodes import CREATED_BY, EpisodeRow
 from storage.ports.repositories import Database
+from storage.statuses import BroadcastStatus
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +149,10 @@ class EpisodeAnnouncer:
             media=[{"kind": "video", "file_key": episode.file_key}] if episode.file_key else [],
             topic=row.topic)
         broadcast_id, recipients = await outbox.create(
-            self.db, spec, created_by=f"{CREATED_BY}{row.series_key}:{row.number}", status="draft")
+            self.db, spec, created_by=f"{CREATED_BY}{row.series_key}:{row.number}", status=BroadcastStatus.DRAFT)
         async with self.db.transaction() as tx:
             won = await tx.episodes.mark_announced(row.id, broadcast_id)
-            if won and not await tx.broadcasts.set_status(broadcast_id, "sending", ("draft",)):
+            if won and not await tx.broadcasts.set_status(broadcast_id, BroadcastStatus.SENDING, (BroadcastStatus.DRAFT,)):
                 raise RuntimeError(f"broadcast {broadcast_id} was no longer a draft")  # rolls the mark back
         if not won:
             await outbox.cancel(self.db, broadcast_id)

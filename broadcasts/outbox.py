@@ -15,12 +15,13 @@ from datetime import datetime, timezone
 from broadcasts.audience import Audience
 from broadcasts.templates import build_reply, validate
 from storage.ports.repositories import Database
+from storage.statuses import FINISHED, BroadcastStatus
 
 # The staff controls and the broadcast statuses each is possible from; a done or cancelled
 # broadcast has none.
-CONTROLS = {"pause": ("sending", "scheduled"), "resume": ("paused", "draft"),
-            "cancel": ("draft", "scheduled", "sending", "paused")}
-FINAL = ("done", "cancelled")
+CONTROLS = {"pause": (BroadcastStatus.SENDING, BroadcastStatus.SCHEDULED),
+            "resume": (BroadcastStatus.PAUSED, BroadcastStatus.DRAFT),
+            "cancel": (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING, BroadcastStatus.PAUSED)}
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Progress:
         """The share of recipients a message went out to (sent, failed, or sent without an answer
         known), rounded down, so that 100 means every one; a broadcast to nobody is 100 once over."""
         if not self.total:
-            return 100 if self.status in FINAL else 0
+            return 100 if self.status in FINISHED else 0
         return 100 * (self.sent + self.failed + self.unknown) // self.total
 
 
@@ -87,10 +88,11 @@ async def create(db: Database, spec: BroadcastSpec, created_by: str = "",
         raise BroadcastProblem(f"кнопки или вложения не подходят: {error}") from error
     send_at = _utc(spec.send_at) if spec.send_at is not None else None
     if status is None:
-        status = "scheduled" if send_at and send_at > _utc(datetime.now(timezone.utc)) else "sending"
-    if status not in ("sending", "scheduled", "draft"):
+        status = BroadcastStatus.SCHEDULED if send_at and send_at > _utc(datetime.now(timezone.utc)) \
+            else BroadcastStatus.SENDING
+    if status not in (BroadcastStatus.SENDING, BroadcastStatus.SCHEDULED, BroadcastStatus.DRAFT):
         raise BroadcastProblem(f"новая рассылка бывает sending, scheduled или draft, а не {status!r}")
-    if status == "scheduled" and send_at is None:
+    if status == BroadcastStatus.SCHEDULED and send_at is None:
         raise BroadcastProblem("запланированной рассылке нужно время отправки")
     async with db.transaction() as tx:
         return await tx.broadcasts.create(
@@ -101,7 +103,7 @@ async def create(db: Database, spec: BroadcastSpec, created_by: str = "",
 async def pause(db: Database, broadcast_id: int) -> bool:
     """Stop taking its deliveries; those being sent finish, the rest wait. False: not pausable."""
     async with db.transaction() as tx:
-        return await tx.broadcasts.set_status(broadcast_id, "paused", CONTROLS["pause"])
+        return await tx.broadcasts.set_status(broadcast_id, BroadcastStatus.PAUSED, CONTROLS["pause"])
 
 
 async def resume(db: Database, broadcast_id: int) -> bool:
@@ -113,15 +115,15 @@ async def resume(db: Database, broadcast_id: int) -> bool:
             return False
         ahead = row.send_at is not None and row.started_at is None \
             and row.send_at > _utc(datetime.now(timezone.utc))
-        return await tx.broadcasts.set_status(broadcast_id, "scheduled" if ahead else "sending",
-                                              CONTROLS["resume"])
+        return await tx.broadcasts.set_status(
+            broadcast_id, BroadcastStatus.SCHEDULED if ahead else BroadcastStatus.SENDING, CONTROLS["resume"])
 
 
 async def cancel(db: Database, broadcast_id: int) -> int | None:
     """Cancel it: deliveries not sent yet are skipped (returns how many); None: nothing to cancel
     (no such broadcast, or it is done or cancelled already)."""
     async with db.transaction() as tx:
-        if not await tx.broadcasts.set_status(broadcast_id, "cancelled", CONTROLS["cancel"]):
+        if not await tx.broadcasts.set_status(broadcast_id, BroadcastStatus.CANCELLED, CONTROLS["cancel"]):
             return None
         return await tx.broadcasts.skip_pending(broadcast_id)
 

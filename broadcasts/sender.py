@@ -41,6 +41,7 @@ from broadcasts.templates import TemplateProblem, build_reply, pick, render, use
 from storage.ports.broadcasts import BroadcastRow, Claimed
 from storage.clock import now
 from storage.ports.repositories import Database
+from storage.statuses import BroadcastStatus, DeliveryStatus
 
 if TYPE_CHECKING:
     from bot.config import BroadcastSettings
@@ -200,7 +201,7 @@ class ChannelSender:
         """The rendered reply for a row; rows that cannot get one get their outcome here."""
         definition = self._definitions.get(row.broadcast_id)
         if row.resident_id is None or definition is None:
-            self._outcomes.append((row.id, "skipped", None, "the resident was forgotten"
+            self._outcomes.append((row.id, DeliveryStatus.SKIPPED, None, "the resident was forgotten"
                                    if row.resident_id is None else "the broadcast is gone", row.attempts))
             return (), None
         key = self._key(row)
@@ -217,7 +218,7 @@ class ChannelSender:
                 self._replies.clear()
             self._replies[key] = reply
         if isinstance(reply, TemplateProblem):
-            self._outcomes.append((row.id, "failed", None, f"template: {reply}"[:500], row.attempts))
+            self._outcomes.append((row.id, DeliveryStatus.FAILED, None, f"template: {reply}"[:500], row.attempts))
             return key, None
         return key, reply
 
@@ -260,21 +261,21 @@ class ChannelSender:
     def _settle(self, row: Claimed, error: DeliveryError | None) -> None:
         attempts = row.attempts + 1
         if error is None:
-            self._outcomes.append((row.id, "sent", None, None, attempts))
+            self._outcomes.append((row.id, DeliveryStatus.SENT, None, None, attempts))
             return
         text = str(error)[:500]
         if error.permanent:
-            self._outcomes.append((row.id, "failed", None, text, attempts))
+            self._outcomes.append((row.id, DeliveryStatus.FAILED, None, text, attempts))
             if row.resident_id is not None:
                 self._unreachable.append(row.resident_id)
             return
         if error.unknown and not self.idempotent:
-            self._outcomes.append((row.id, "unknown", None, text, attempts))
+            self._outcomes.append((row.id, DeliveryStatus.UNKNOWN, None, text, attempts))
             return
         if attempts >= self.settings.max_attempts:
-            self._outcomes.append((row.id, "failed", None, f"{text} (after {attempts} tries)"[:500], attempts))
+            self._outcomes.append((row.id, DeliveryStatus.FAILED, None, f"{text} (after {attempts} tries)"[:500], attempts))
             return
-        self._outcomes.append((row.id, "pending", _later(self._pause(attempts, error)), text, attempts))
+        self._outcomes.append((row.id, DeliveryStatus.PENDING, _later(self._pause(attempts, error)), text, attempts))
 
     # -- claiming and recording ----------------------------------------------------------------
 
@@ -308,7 +309,7 @@ class ChannelSender:
                 # Only rows waiting in the queue: a write is needed only if their broadcast stopped.
                 queued = {row.broadcast_id for row in self._queue}
                 statuses = await self.db.reader.broadcasts.statuses(queued)
-                if not final and all(statuses.get(i) == "sending" for i in queued):
+                if not final and all(statuses.get(i) == BroadcastStatus.SENDING for i in queued):
                     return
             outcomes, self._outcomes = self._outcomes, []
             unreachable, self._unreachable = self._unreachable, []
@@ -324,7 +325,7 @@ class ChannelSender:
                     queued = {row.broadcast_id for row in self._queue}
                     statuses = await tx.broadcasts.statuses(queued)
                     # No await between choosing the rows and taking them out of the queue.
-                    gone = [row for row in self._queue if final or statuses.get(row.broadcast_id) != "sending"]
+                    gone = [row for row in self._queue if final or statuses.get(row.broadcast_id) != BroadcastStatus.SENDING]
                     if gone:
                         gone_ids = {row.id for row in gone}
                         self._queue = deque(row for row in self._queue if row.id not in gone_ids)

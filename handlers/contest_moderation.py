@@ -22,9 +22,10 @@ from handlers.contests_content import Contest
 from storage.ports.contests import Submission
 from storage.ports.content import ContentKind
 from storage.ports.repositories import Repositories
+from storage.statuses import WorkStatus
 
-DECISIONS = ("approved", "rejected")
-NOTICE_KEYS = {"approved": "contests.entry_approved", "rejected": "contests.entry_rejected"}
+DECISIONS = (WorkStatus.APPROVED, WorkStatus.REJECTED)
+NOTICE_KEYS = {WorkStatus.APPROVED: "contests.entry_approved", WorkStatus.REJECTED: "contests.entry_rejected"}
 
 
 class ReasonRequired(ValueError):
@@ -46,9 +47,9 @@ async def decide(tx: Repositories, texts, entry_id: int, status: str, *, reason:
     if status not in DECISIONS:
         raise ValueError(status)  # a programming error: DECISIONS are the only ones
     reason = " ".join(reason.split())
-    if status == "rejected" and not reason:
+    if status == WorkStatus.REJECTED and not reason:
         raise ReasonRequired(status)
-    before = await tx.contests.decide(entry_id, status, reason if status == "rejected" else "", actor)
+    before = await tx.contests.decide(entry_id, status, reason if status == WorkStatus.REJECTED else "", actor)
     if before is None:
         return None
     work = await tx.contests.submission(entry_id)

@@ -27,6 +27,7 @@ from handlers.polls_content import CONTENT, Poll
 from storage.ports.polls import Tally
 from storage.ports.content import ContentKind
 from storage.ports.repositories import Repositories
+from storage.statuses import PollKind
 
 router = Router("polls")
 
@@ -117,21 +118,21 @@ async def ask_choice(ctx: Context) -> None:
         return Button(label=label or text_in(option.title, ctx.language), payload=encode("vote", poll.key, option.key, *extra))
 
     match poll.kind:
-        case "single":
+        case PollKind.SINGLE:
             ctx.say(ctx.t("polls.single_prompt", title=title), [[option_button(o)] for o in poll.options] + [back_cancel(ctx, back=False)])
-        case "multiple":
+        case PollKind.MULTIPLE:
             rows = [[option_button(o, ("✅ " if o.key in picked else "⬜ ") + text_in(o.title, ctx.language))]
                     for o in poll.options]
             rows.append([Button(label=ctx.t("polls.done"), payload=encode("vote", poll.key, DONE))])
             ctx.say(ctx.t("polls.multiple_prompt", title=title, max=poll.max_choices, count=len(picked)),
                     [*rows, back_cancel(ctx, back=False)])
-        case "scores":
+        case PollKind.SCORES:
             index = len(ctx.data.get("scores", {}))
             option = poll.options[index]
             ctx.say(ctx.t("polls.scores_prompt", title=title, option=text_in(option.title, ctx.language),
                           number=index + 1, total=len(poll.options)),
                     [[option_button(option, str(n), n) for n in range(1, 6)], back_cancel(ctx, back=False)])
-        case "top3":
+        case PollKind.TOP3:
             rows = [[option_button(o)] for o in poll.options if o.key not in picked]
             ctx.say(ctx.t("polls.top3_prompt", title=title, place=len(picked) + 1), [*rows, back_cancel(ctx, back=False)])
 
@@ -150,7 +151,7 @@ async def chose(ctx: Context, payload) -> None:
     poll_id, poll = found
     choice = payload.arg(1)
     picked: list[str] = ctx.data.setdefault("picked", [])
-    if poll.kind == "multiple" and choice == DONE:
+    if poll.kind == PollKind.MULTIPLE and choice == DONE:
         if not picked:
             ctx.say(ctx.t("polls.pick_one"))
             await ask_choice(ctx)
@@ -162,9 +163,9 @@ async def chose(ctx: Context, payload) -> None:
         await ask_choice(ctx)
         return
     match poll.kind:
-        case "single":
+        case PollKind.SINGLE:
             await cast(ctx, poll_id, poll, [(choice, 1)])
-        case "multiple":
+        case PollKind.MULTIPLE:
             if choice in picked:
                 picked.remove(choice)
             elif len(picked) >= poll.max_choices:
@@ -172,7 +173,7 @@ async def chose(ctx: Context, payload) -> None:
             else:
                 picked.append(choice)
             await ask_choice(ctx)
-        case "scores":
+        case PollKind.SCORES:
             scores: dict[str, int] = ctx.data.setdefault("scores", {})
             expected = poll.options[len(scores)].key
             score = payload.arg(2)
@@ -185,7 +186,7 @@ async def chose(ctx: Context, payload) -> None:
                 await cast(ctx, poll_id, poll, list(scores.items()))
             else:
                 await ask_choice(ctx)
-        case "top3":
+        case PollKind.TOP3:
             if choice not in picked:
                 picked.append(choice)
             if len(picked) == 3:
@@ -222,7 +223,7 @@ def describe_ballot(ctx: Context, poll: Poll, ballot: list[tuple[str, int]]) -> 
     for key, score in ballot:
         option = poll.option(key)
         name = text_in(option.title, ctx.language) if option else key
-        names.append(f"{name} ({score})" if poll.kind == "scores" else name)
+        names.append(f"{name} ({score})" if poll.kind == PollKind.SCORES else name)
     return ", ".join(names) or "—"
 
 
@@ -231,13 +232,13 @@ def results_lines(texts, language: str, poll: Poll, tally: Tally, final: bool) -
     header = texts.get(language, "polls.results_header" if final else "polls.results_live_header",
                        title=title, voters=tally.voters)
     lines = [header]
-    ranked = sorted(poll.options, key=lambda o: (-(tally.points if poll.kind in ("scores", "top3") else tally.counts).get(o.key, 0), o.key))
+    ranked = sorted(poll.options, key=lambda o: (-(tally.points if poll.kind in (PollKind.SCORES, PollKind.TOP3) else tally.counts).get(o.key, 0), o.key))
     for option in ranked:
         name, count = text_in(option.title, language), tally.counts.get(option.key, 0)
-        if poll.kind == "scores":
+        if poll.kind == PollKind.SCORES:
             average = f"{tally.points.get(option.key, 0) / count:.1f}" if count else "—"
             lines.append(texts.get(language, "polls.result_scores_line", option=name, average=average, count=count))
-        elif poll.kind == "top3":
+        elif poll.kind == PollKind.TOP3:
             lines.append(texts.get(language, "polls.result_points_line", option=name, points=tally.points.get(option.key, 0)))
         else:
             percent = round(100 * count / tally.voters) if tally.voters else 0

@@ -12,13 +12,14 @@ from pydantic import Field, model_validator
 from bot.core.content import Key, Option, Scheduled, unique_keys, utc
 from bot.core.plugins import ContentSection
 from storage.ports.content import ContentKind, StoredItem
+from storage.statuses import PollKind
 
 
 class Poll(Scheduled):
     key: str = Key
     title: dict[str, str] = Field(min_length=1)
     description: dict[str, str] = {}
-    kind: Literal["single", "multiple", "scores", "top3"] = "single"
+    kind: PollKind = PollKind.SINGLE
     options: list[Option] = Field(min_length=2, max_length=30)
     max_choices: int = Field(1, ge=1)
     allow_change: bool = False
@@ -28,9 +29,9 @@ class Poll(Scheduled):
     @model_validator(mode="after")
     def _consistent(self) -> "Poll":
         unique_keys(self.options, "option")
-        if self.kind == "multiple" and not 2 <= self.max_choices <= len(self.options):
+        if self.kind == PollKind.MULTIPLE and not 2 <= self.max_choices <= len(self.options):
             raise ValueError("голосованию с несколькими ответами нужно max_choices от 2 до числа вариантов")
-        if self.kind == "top3" and len(self.options) < 3:
+        if self.kind == PollKind.TOP3 and len(self.options) < 3:
             raise ValueError("голосованию «тройка лучших» нужно хотя бы 3 варианта")
         return self
 

@@ -27,6 +27,7 @@ from storage.ports.content import ContentKind
 from storage.ports.repositories import Repositories
 from storage.ports.residents import Resident
 from storage.ports.surveys import Response
+from storage.statuses import QuestionType
 
 router = Router("surveys")
 
@@ -88,7 +89,7 @@ async def current(ctx: Context) -> tuple[Survey, Response, SurveyQuestion] | Non
 
 def asks_for_photo(resident: Resident) -> bool:
     """Only a photo question asks for a photo (``ask`` notes the type of the question shown)."""
-    return resident.state_data.get("question_type") == "photo"
+    return resident.state_data.get("question_type") == QuestionType.PHOTO
 
 
 @router.prompt(QUESTION, photos=asks_for_photo)
@@ -107,22 +108,22 @@ async def ask(ctx: Context) -> None:
     rows: list[list[Button]] = []
     hint = ""
     match question.type:
-        case "single":
+        case QuestionType.SINGLE:
             rows = [[answer_button(text_in(o.title, ctx.language), o.key)] for o in question.options]
-        case "multiple":
+        case QuestionType.MULTIPLE:
             picked = ctx.data.get("picked", [])
             rows = [[answer_button(("✅ " if o.key in picked else "⬜ ") + text_in(o.title, ctx.language), o.key)]
                     for o in question.options]
             rows.append([answer_button(ctx.t("surveys.done"), DONE)])
-        case "scale":
+        case QuestionType.SCALE:
             rows = [[answer_button(str(n), str(n)) for n in question.scale]]
-        case "number":
+        case QuestionType.NUMBER:
             hint = ctx.t("surveys.number_hint", min=_number(question.min), max=_number(question.max))
-        case "text":
+        case QuestionType.TEXT:
             hint = ctx.t("surveys.text_hint")
-        case "photo":
+        case QuestionType.PHOTO:
             hint = ctx.t("surveys.photo_hint")
-        case "location":
+        case QuestionType.LOCATION:
             rows = [[Button(label=ctx.t("proposal.add_place"), request="location")]]
     if not question.required:
         rows.append([answer_button(ctx.t("surveys.skip"), SKIP)])
@@ -160,18 +161,18 @@ async def pressed(ctx: Context, payload) -> None:
         await record(ctx, survey, response, question, None)
         return
     match question.type:
-        case "single" if question.options and any(o.key == value for o in question.options):
+        case QuestionType.SINGLE if question.options and any(o.key == value for o in question.options):
             await record(ctx, survey, response, question, value)
-        case "scale" if value.isdigit() and int(value) in question.scale:
+        case QuestionType.SCALE if value.isdigit() and int(value) in question.scale:
             await record(ctx, survey, response, question, int(value))
-        case "multiple" if value == DONE:
+        case QuestionType.MULTIPLE if value == DONE:
             picked = ctx.data.get("picked", [])
             if not picked and question.required:
                 ctx.say(ctx.t("surveys.pick_one"))
                 await ask(ctx)
                 return
             await record(ctx, survey, response, question, list(picked))
-        case "multiple" if any(o.key == value for o in question.options):
+        case QuestionType.MULTIPLE if any(o.key == value for o in question.options):
             picked = ctx.data.setdefault("picked", [])
             if value in picked:
                 picked.remove(value)
@@ -192,14 +193,14 @@ async def typed(ctx: Context) -> None:
     survey, response, question = found
     event = ctx.event
     match question.type, event.kind:
-        case "text", Kind.TEXT:
+        case QuestionType.TEXT, Kind.TEXT:
             text = event.text.strip()
             if len(text) > question.max_length:
                 ctx.say(ctx.t("surveys.too_long", length=len(text), max=question.max_length))
                 await ask(ctx)
                 return
             await record(ctx, survey, response, question, text)
-        case "number", Kind.TEXT:
+        case QuestionType.NUMBER, Kind.TEXT:
             number = _parse_number(event.text)
             low, high = question.min, question.max
             if number is None or (low is not None and number < low) or (high is not None and number > high):
@@ -207,12 +208,12 @@ async def typed(ctx: Context) -> None:
                 await ask(ctx)
                 return
             await record(ctx, survey, response, question, number)
-        case "photo", Kind.PHOTOS if any(p.file_key for p in event.photos):
+        case QuestionType.PHOTO, Kind.PHOTOS if any(p.file_key for p in event.photos):
             await record(ctx, survey, response, question, [p.file_key for p in event.photos if p.file_key][0])
-        case "photo", Kind.PHOTOS:
+        case QuestionType.PHOTO, Kind.PHOTOS:
             ctx.say(not_kept(ctx))
             await ask(ctx)
-        case "location", Kind.LOCATION:
+        case QuestionType.LOCATION, Kind.LOCATION:
             point = event.location
             await record(ctx, survey, response, question, {"latitude": point.latitude, "longitude": point.longitude})
         case _:

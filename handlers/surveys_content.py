@@ -10,13 +10,14 @@ from pydantic import Field, model_validator
 from bot.core.content import Key, Model, Option, Scheduled, unique_keys, utc
 from bot.core.plugins import ContentSection
 from storage.ports.content import ContentKind, StoredItem
+from storage.statuses import QuestionType
 
 END = "end"
 
 
 class SurveyQuestion(Model):
     key: str = Key
-    type: Literal["single", "multiple", "scale", "number", "text", "photo", "location"]
+    type: QuestionType
     text: dict[str, str] = Field(min_length=1)
     required: bool = True
     options: list[Option] = []
@@ -30,18 +31,18 @@ class SurveyQuestion(Model):
 
     @model_validator(mode="after")
     def _fits_type(self) -> "SurveyQuestion":
-        if self.type in ("single", "multiple"):
+        if self.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
             if len(self.options) < 2:
                 raise ValueError(f"вопросу типа {self.type} нужно хотя бы 2 варианта")
             unique_keys(self.options, "option")
         elif self.options:
             raise ValueError(f"у вопроса типа {self.type} вариантов не бывает")
-        if self.next and self.type != "single":
+        if self.next and self.type != QuestionType.SINGLE:
             raise ValueError("переходы к другим вопросам бывают только у вопросов с одним ответом")
         unknown = set(self.next) - {o.key for o in self.options}
         if unknown:
             raise ValueError(f"в next есть ответы, которых нет среди вариантов: {', '.join(sorted(unknown))}")
-        if self.type == "scale":
+        if self.type == QuestionType.SCALE:
             low, high = self.min if self.min is not None else 1, self.max if self.max is not None else 5
             if not (int(low) == low and int(high) == high and 0 <= low < high <= 10):
                 raise ValueError("шкала — целые числа от 0 до 10, min меньше max")

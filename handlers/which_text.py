@@ -30,6 +30,7 @@ from bot.core.replies import Button
 from bot.core.routing import Context, Router
 from handlers import contests, corrections, proposals, surveys
 from handlers.keyboards import back_cancel
+from storage.statuses import QuestionType
 
 router = Router("which_text")
 
@@ -57,7 +58,7 @@ STEPS = {
                                  lambda ctx, text: not proposals.COORDINATES.match(text)
                                  and not proposals.names_the_place_button(ctx, text)),
     surveys.QUESTION: TextStep(surveys.typed, "moderation.which_survey", "moderation.which_doing_survey",
-                               lambda ctx, text: ctx.data.get("question_type") == "text"),
+                               lambda ctx, text: ctx.data.get("question_type") == QuestionType.TEXT),
     contests.TEXT: TextStep(contests.got_text, "moderation.which_contest", "moderation.which_doing_contest"),
 }
 

@@ -14,6 +14,7 @@ import aiosqlite
 
 from storage.clock import now
 from storage.ports.broadcasts import STATUSES, AudienceFilter, BroadcastRow, Claimed
+from storage.statuses import BroadcastStatus, DeliveryStatus
 
 # Only residents who can be written to and agreed to be: consent given and not withdrawn.
 REACHABLE = ("r.consent_at IS NOT NULL AND r.reachable = 1"
@@ -69,7 +70,7 @@ class Broadcasts:
             " created_by, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (title, json.dumps(texts, ensure_ascii=False), json.dumps(buttons, ensure_ascii=False),
              json.dumps(media, ensure_ascii=False), audience.model_dump_json(), topic, status, send_at,
-             created_by, stamp, stamp if status == "sending" else None))
+             created_by, stamp, stamp if status == BroadcastStatus.SENDING else None))
         broadcast_id = rows[0][0]
         where, params = _audience_sql(audience)
         cursor = await self._db.execute(

@@ -8,6 +8,8 @@ vote is refused by the database whatever the code does.
 from __future__ import annotations
 
 from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -16,12 +18,12 @@ from storage.ports.contests import (
     STATUSES,
     ContestCounts,
     Entry,
-    EntryStatus,
     Standing,
     Submission,
     VoteOutcome,
 )
 from storage.search import match_expression
+from storage.statuses import WorkStatus
 
 _ENTRY = "e.id, e.category, e.age_group, e.text, e.file_key, e.status"
 _SUBMISSION = ("e.id, e.contest_id, e.category, e.age_group, e.text, e.file_key, e.status, e.channel, e.created_at,"
@@ -48,7 +50,7 @@ class Contests:
         """Approve or reject a work (``status``), with the reason and who decided; return its
         status before (None: no such work, or it had this status already, so nothing changed
         and nobody is told twice)."""
-        if status not in STATUSES or status == EntryStatus.PENDING:
+        if status not in STATUSES or status == WorkStatus.PENDING:
             raise ValueError(f"a work is approved or rejected, not {status!r}")
         rows = await self._db.execute_fetchall("SELECT status FROM contest_entries WHERE id = ?", (entry_id,))
         if not rows or rows[0][0] == status:
@@ -65,7 +67,7 @@ class Contests:
     async def submissions(self, contest_id: int, status: str, offset: int = 0, limit: int = 50) -> list[Submission]:
         """A contest's works in one status, for staff: the waiting ones oldest first (in the order
         they came), the decided ones latest decision first."""
-        order = "e.id" if status == "pending" else "e.moderated_at DESC, e.id DESC"
+        order = "e.id" if status == WorkStatus.PENDING else "e.moderated_at DESC, e.id DESC"
         rows = await self._db.execute_fetchall(
             f"SELECT {_SUBMISSION} WHERE e.contest_id = ? AND e.status = ? ORDER BY {order} LIMIT ? OFFSET ?",
             (contest_id, status, limit, offset))

@@ -25,6 +25,7 @@ from storage.ports.moderation import (
 )
 from storage.search import match_expression
 
+from storage.statuses import ProposalEventKind, ProposalStatus, Verdict
 __all__ = [  # the values beside their port, as before they moved
     "Moderation", "filter_sql", "STATUSES", "VERDICTS", "ListedProposal", "Opinion", "ProposalCard",
     "ProposalEvent", "ProposalFilter", "Template",
@@ -145,7 +146,7 @@ class Moderation:
         await self._db.execute(
             "UPDATE proposals SET status = ?, status_reason = ?, duplicate_of = ?, updated_at = ? WHERE id = ?",
             (status, reason, duplicate_of, now(), proposal_id))
-        await self.event(proposal_id, actor, "status", reason, from_status=rows[0][0], to_status=status)
+        await self.event(proposal_id, actor, ProposalEventKind.STATUS, reason, from_status=rows[0][0], to_status=status)
         return rows[0][0]
 
     async def merge_photos(self, source_id: int, target_id: int) -> None:
@@ -164,7 +165,7 @@ class Moderation:
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (proposal_id, user_id) DO UPDATE SET"
             " verdict = excluded.verdict, comment = excluded.comment, at = excluded.at",
             (proposal_id, user_id, username, verdict, comment, now()))
-        await self.event(proposal_id, username, "opinion", f"{verdict}: {comment}".rstrip(": "))
+        await self.event(proposal_id, username, ProposalEventKind.OPINION, f"{verdict}: {comment}".rstrip(": "))
 
     # -- corrections ---------------------------------------------------------------------------
 
@@ -177,7 +178,7 @@ class Moderation:
         await self._db.execute(
             "INSERT INTO correction_requests (proposal_id, question, asked_by, asked_at) VALUES (?, ?, ?, ?)",
             (proposal_id, question, actor, stamp))
-        await self.event(proposal_id, actor, "question", question)
+        await self.event(proposal_id, actor, ProposalEventKind.QUESTION, question)
 
     async def open_question(self, proposal_id: int) -> str | None:
         rows = await self._db.execute_fetchall(
@@ -203,7 +204,7 @@ class Moderation:
         await self._db.execute(
             "UPDATE correction_requests SET answered_at = ? WHERE proposal_id = ? AND answered_at IS NULL",
             (stamp, proposal_id))
-        await self.event(proposal_id, "", "correction", f"{text}\n\n— было: {rows[0][0]}")
+        await self.event(proposal_id, "", ProposalEventKind.CORRECTION, f"{text}\n\n— было: {rows[0][0]}")
         return True
 
     # -- answer templates ----------------------------------------------------------------------
@@ -235,7 +236,7 @@ class Moderation:
             "UPDATE proposals SET point = ?, author_name = ?, author_contact = ?, author_phone = ?,"
             " author_consent_at = ?, entered_by = ? WHERE id = ?",
             (point, author_name, author_contact, author_phone, now() if consented else None, operator, proposal_id))
-        await self.event(proposal_id, operator, "entered", point)
+        await self.event(proposal_id, operator, ProposalEventKind.ENTERED, point)
 
     async def phone_author(self, proposal_id: int) -> str | None:
         """The number of an operator-entered author who agreed to be told by SMS, or None."""

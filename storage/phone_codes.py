@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import aiosqlite
 
+from storage.statuses import PhoneCodeStatus
 from storage.ports.phone_codes import DAY, Checked, Issued, Outcome, Usage
 
 __all__ = [  # the values beside their port, as before they moved
@@ -67,7 +68,7 @@ class PhoneCodes:
     async def mark_sent(self, code_id: int, unknown: bool = False) -> None:
         """The gateway took the SMS (or, ``unknown``, may have): it counts, and can be typed in."""
         await self._db.execute("UPDATE phone_codes SET status = ? WHERE id = ? AND status = 'pending'",
-                               ("unknown" if unknown else "sent", code_id))
+                               (PhoneCodeStatus.UNKNOWN if unknown else PhoneCodeStatus.SENT, code_id))
 
     async def mark_failed(self, issued: Issued) -> bool:
         """Nothing was sent: the code is void and its SMS not counted. False when the code is
@@ -86,10 +87,10 @@ class PhoneCodes:
             return Checked("none")
         code_id, phone, code_hash, salt, expires_at, attempts = rows[0]
         if datetime.fromisoformat(expires_at) <= moment:
-            await self._set(code_id, "void")
+            await self._set(code_id, PhoneCodeStatus.VOID)
             return Checked("expired")
         if hmac.compare_digest(_hash(salt, phone, typed), code_hash):
-            await self._set(code_id, "used")
+            await self._set(code_id, PhoneCodeStatus.USED)
             return Checked("right", phone=phone)
         attempts += 1
         if attempts >= max_attempts:
@@ -114,5 +115,5 @@ class PhoneCodes:
         sent = await self._db.execute("DELETE FROM sms_sent WHERE sent_at < ?", (since,))
         return codes.rowcount + sent.rowcount
 
-    async def _set(self, code_id: int, status: str) -> None:
+    async def _set(self, code_id: int, status: PhoneCodeStatus) -> None:
         await self._db.execute("UPDATE phone_codes SET status = ? WHERE id = ?", (status, code_id))

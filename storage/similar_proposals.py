@@ -23,8 +23,9 @@ import aiosqlite
 
 from storage.ports.similar_proposals import SimilarProposal
 from storage.similarity import Entry, SimilarityIndex
+from storage.statuses import SET_ASIDE
 
-HIDDEN_FROM_MODERATORS = frozenset({"spam", "duplicate"})
+HIDDEN_FROM_MODERATORS = SET_ASIDE
 YIELD_EVERY = 200
 
 

@@ -7,6 +7,7 @@ import sys
 
 from yarl import URL
 
+from tests import stored
 from tests.drivers import ROOT, test_settings
 from tests.drivers.panel import PASSWORD, StaffBrowser, make_staff
 from tests.drivers.webchat import world
@@ -38,8 +39,8 @@ async def test_the_session_cookie_is_httponly_and_strict_and_the_database_keeps_
             assert "HttpOnly" in session_cookie and "SameSite=Strict" in session_cookie
             assert "Path=/admin" in session_cookie
             value = session_cookie.split("=", 1)[1].split(";")[0]
-            stored = await w.app.db.reader.staff._db.execute_fetchall("SELECT token_hash FROM staff_sessions")
-            assert stored and all(value not in row[0] for row in stored)
+            hashes = await stored.values(w.app.db, "staff_sessions", "token_hash")
+            assert hashes and all(value not in kept for kept in hashes)
 
 
 async def test_a_moderator_cannot_broadcast_nor_manage_users_but_moderates(tmp_path):
@@ -55,8 +56,7 @@ async def test_a_moderator_cannot_broadcast_nor_manage_users_but_moderates(tmp_p
             assert (await browser.get("/admin/proposals")).status == 200
             home = await browser.get("/admin/")
             assert "Рассылки" not in home.text and "Предложения" in home.text
-        count = await w.app.db.reader.staff._db.execute_fetchall("SELECT count(*) FROM broadcasts")
-        assert count[0][0] == 0
+        assert await stored.count(w.app.db, "broadcasts") == 0
 
 
 async def test_an_expert_sees_proposals_but_cannot_export_anything_let_alone_personal_data(tmp_path):
@@ -106,7 +106,7 @@ async def test_an_expired_session_asks_to_log_in_again_and_logout_ends_the_sessi
         async with StaffBrowser.of(w.app) as browser:
             await browser.login("anna")
             async with w.app.db.transaction() as tx:
-                await tx.staff._db.execute("UPDATE staff_sessions SET expires_at = '2020-01-01T00:00:00+00:00'")
+                await stored.change(tx, "staff_sessions", {}, expires_at="2020-01-01T00:00:00+00:00")
             page = await browser.get("/admin/users")
             assert "/admin/login" in page.url
             refused = await browser.post("/admin/users", {"username": "late", "role": "staff", "password": PASSWORD})
@@ -133,10 +133,9 @@ async def test_repeated_failed_logins_are_slowed_down_even_with_the_right_passwo
             assert slowed.status == 429 and "Повторите через" in slowed.text
             assert "/admin/login" in (await browser.get("/admin/users")).url
             async with w.app.db.transaction() as tx:  # the delay has passed
-                await tx.staff._db.execute("UPDATE login_failures SET last_at = '2020-01-01T00:00:00+00:00'")
+                await stored.change(tx, "login_failures", {}, last_at="2020-01-01T00:00:00+00:00")
             assert (await browser.login("anna")).status == 200
-            failures = await w.app.db.reader.staff._db.execute_fetchall("SELECT count(*) FROM login_failures")
-            assert failures[0][0] == 0
+            assert await stored.count(w.app.db, "login_failures") == 0
 
 
 async def test_staff_actions_are_in_the_audit_log_that_only_admins_read(tmp_path):

@@ -22,6 +22,7 @@ from bot.app import Application
 from bot.content import load_content, storable
 from storage.moderation import ProposalFilter
 from storage.proposals import NewProposal
+from tests import stored
 from tests.drivers import ROOT, test_settings
 from tests.drivers.staff_panel import log_in
 
@@ -37,7 +38,7 @@ async def seed(app: Application) -> None:
     async with app.db.transaction() as tx:
         anna = await tx.residents.get_or_create("webchat", "anna")
         await tx.residents.record_consent(anna.id, "v1", "Анна Петрова")
-        await tx.residents._db.execute("UPDATE residents SET phone = ? WHERE id = ?", (PHONE, anna.id))
+        await stored.change(tx, "residents", {"id": anna.id}, phone=PHONE)
         boris = await tx.residents.get_or_create("telegram", "777")
         await tx.residents.record_consent(boris.id, "v1", "Борис")
         proposals = [
@@ -51,7 +52,7 @@ async def seed(app: Application) -> None:
             await tx.proposals.create(NewProposal(resident_id, channel, "poster_1", category, text,
                                                   latitude=lat, longitude=lon))
         await tx.moderation.set_status(2, "accepted", "ольга")
-        await tx.proposals._db.execute("UPDATE proposals SET created_at = ? WHERE id = 2", (SENT_UTC,))
+        await stored.change(tx, "proposals", {"id": 2}, created_at=SENT_UTC)
         await tx.content.store(storable(load_content(SURVEY)))
         survey_id = (await tx.content.get("surveys", "opinion"))[0]
         for resident, visits in ((anna, "weekly"), (boris, "never")):

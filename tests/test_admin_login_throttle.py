@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from tests import stored
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world
 
@@ -53,7 +54,7 @@ async def test_from_the_guessers_address_only_the_guessed_name_waits(tmp_path):
             assert (await anna.login("anna")).status == 200  # and anna from elsewhere: at once
 
         async with w.app.db.transaction() as tx:  # the delay has passed
-            await tx.staff._db.execute("UPDATE login_failures SET last_at = '2020-01-01T00:00:00+00:00'")
+            await stored.change(tx, "login_failures", {}, last_at="2020-01-01T00:00:00+00:00")
         async with StaffBrowser.of(w.app, address=ATTACKER) as same_office:
             assert (await same_office.login("anna")).status == 200
         # the right password clears that name's count from that address: the next typo is free again

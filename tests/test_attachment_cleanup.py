@@ -9,6 +9,7 @@ from pathlib import Path
 from PIL import Image
 
 from bot.maintenance import remove_unreferenced_attachments
+from tests import stored
 from tests.drivers import load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, last_buttons, onboard, picture, propose
@@ -71,14 +72,14 @@ async def test_only_photos_nothing_refers_to_are_deleted_and_only_after_the_grac
         cut_short = root / "ab" / f"{'ab' * 32}.jpg.{'0' * 32}.part"  # a write a crash interrupted
         cut_short.parent.mkdir(exist_ok=True)
         cut_short.write_bytes(b"\xff\xd8\xff half a photo")
-        stored = pictures_by_size(root)
-        assert set(stored) == {(64, 48), (70, 50), (90, 60), (30, 30), (44, 33), (55, 22)}
+        pictures = pictures_by_size(root)
+        assert set(pictures) == {(64, 48), (70, 50), (90, 60), (30, 30), (44, 33), (55, 22)}
         long_ago = time.time() - THREE_DAYS
-        for path in [*stored.values(), staff_file, cut_short]:
-            if path != stored[(55, 22)]:  # the latecomer's photo is younger than the grace period
+        for path in [*pictures.values(), staff_file, cut_short]:
+            if path != pictures[(55, 22)]:  # the latecomer's photo is younger than the grace period
                 os.utime(path, (long_ago, long_ago))
         store = world.app.dispatcher.attachments
-        used_before, gone = store.used_bytes(), stored[(44, 33)].stat().st_size + cut_short.stat().st_size
+        used_before, gone = store.used_bytes(), pictures[(44, 33)].stat().st_size + cut_short.stat().st_size
 
         removed = await remove_unreferenced_attachments(world.app.db, store, grace_hours=24)
 
@@ -88,6 +89,5 @@ async def test_only_photos_nothing_refers_to_are_deleted_and_only_after_the_grac
         assert store.used_bytes() == used_before - gone  # the quota counts what is left
         # The draft's photo still reaches its proposal, and its file is there.
         assert "П-" in all_text(await drafter.press("prop:confirm"))
-        rows = await world.app.db.reader.residents._db.execute_fetchall(
-            "SELECT file_key FROM proposal_attachments ORDER BY id DESC LIMIT 1")
-        assert store.path_of(rows[0][0]) == stored[(70, 50)] and stored[(70, 50)].exists()
+        keys = await stored.values(world.app.db, "proposal_attachments", "file_key", order_by="id")
+        assert store.path_of(keys[-1]) == pictures[(70, 50)] and pictures[(70, 50)].exists()

@@ -24,7 +24,6 @@ import bisect
 import gc
 import math
 import signal
-import sqlite3
 import time
 from contextlib import contextmanager
 
@@ -36,6 +35,7 @@ from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec, create
 from broadcasts.sender import ChannelSender
 from storage.database import Database
+from tests import stored
 from tests.drivers import eventually, test_settings
 from tests.drivers.telegram import bot_environment
 from tests.fakes.telegram import FakeTelegram
@@ -86,9 +86,8 @@ async def create_broadcast(bot: BotProcess) -> None:
 
 
 def broadcast_status(path) -> str | None:
-    with sqlite3.connect(path) as db:
-        row = db.execute("SELECT status FROM broadcasts").fetchone()
-    return row[0] if row else None
+    found = stored.InFile(path).values("broadcasts", "status")
+    return found[0] if found else None
 
 
 async def test_a_broadcast_killed_and_restarted_again_and_again_never_goes_over_the_ceiling(tmp_path):

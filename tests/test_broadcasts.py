@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import sqlite3
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -21,6 +20,7 @@ from broadcasts.templates import TemplateProblem, render, validate
 from channels.webchat.channel import session_ref
 from storage.content import StoredItem
 from storage.ports.content import ContentKind
+from tests import stored
 from tests.drivers import ROOT, eventually
 from tests.drivers.webchat import WebChatResident
 from tests.drivers.webchat import world as webchat_world
@@ -60,22 +60,19 @@ def spec(text: str = "Новости парка: скамейки поставл
     return BroadcastSpec(title="test", texts={"ru": text}, audience=Audience(**audience))
 
 
-def database(world) -> sqlite3.Connection:
-    return sqlite3.connect(world.app.settings.storage.path)
+def database(world) -> stored.InFile:
+    return stored.InFile(world.app.settings.storage.path)
 
 
 def deliveries(world, broadcast_id: int) -> list[tuple[str, str]]:
-    with database(world) as db:
-        return db.execute("SELECT external_id, status FROM deliveries WHERE broadcast_id = ? ORDER BY id",
-                          (broadcast_id,)).fetchall()
+    return database(world).rows("deliveries", "external_id", "status", order_by="id", broadcast_id=broadcast_id)
 
 
 def received(world, resident: WebChatResident, text: str) -> int:
     """How many messages with ``text`` the resident's chat holds."""
-    with database(world) as db:
-        rows = db.execute("SELECT payload FROM outbox WHERE channel = 'webchat' AND external_id = ?",
-                          (session_ref(resident.session).external_id,)).fetchall()
-    return sum(1 for (payload,) in rows if text in json.loads(payload)["text"])
+    payloads = database(world).values("outbox", "payload", channel="webchat",
+                                      external_id=session_ref(resident.session).external_id)
+    return sum(1 for payload in payloads if text in json.loads(payload)["text"])
 
 
 async def done(world, broadcast_id: int, timeout: float = 20):
@@ -106,8 +103,7 @@ async def test_the_delivery_list_is_written_whole_before_anything_is_sent(tmp_pa
         broadcast_id, recipients = await create(world.app.db, spec(), status="draft")
         assert recipients == 12
         assert [status for _, status in deliveries(world, broadcast_id)] == ["pending"] * 12
-        with database(world) as db:
-            assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+        assert database(world).count("outbox") == 0
         assert await resume(world.app.db, broadcast_id)
         shown = await done(world, broadcast_id)
         assert shown.sent == 12
@@ -165,8 +161,7 @@ async def test_a_template_that_reaches_for_python_internals_is_refused_with_a_cl
         await add_resident(world.app)
         with pytest.raises(TemplateProblem):
             await create(world.app.db, spec("{{ ''.__class__.__mro__ }}"))
-        with database(world) as db:
-            assert db.execute("SELECT count(*) FROM broadcasts").fetchone()[0] == 0
+        assert database(world).count("broadcasts") == 0
 
 
 async def test_the_name_and_language_personalise_the_text(tmp_path):
@@ -243,9 +238,9 @@ async def test_a_broadcast_due_while_the_bot_was_down_goes_out_at_the_next_start
         soon = spec()
         soon.send_at = datetime.now(timezone.utc) + timedelta(hours=1)
         broadcast_id, _ = await create(world.app.db, soon)
-        with database(world) as db:  # the hour passes while the bot is down
-            db.execute("UPDATE broadcasts SET send_at = ? WHERE id = ?",
-                       ((datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat(), broadcast_id))
+        # the hour passes while the bot is down
+        database(world).change("broadcasts", {"id": broadcast_id},
+                               send_at=(datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat())
     async with webchat_world(tmp_path) as world:
         await done(world, broadcast_id)
         assert all(received(world, r, "скамейки") == 1 for r in residents)
@@ -256,29 +251,11 @@ async def test_results_are_written_in_batches_not_one_commit_per_message(tmp_pat
                              SOUCHASTIE_WEBCHAT_BROADCAST_BATCHES_PER_SECOND="40") as world:
         for _ in range(60):
             await add_resident(world.app)
-        statements: list[str] = []
-        await world.app.db._writer.set_trace_callback(statements.append)
-        try:
+        async with stored.watch_results(world.app.db) as results:
             broadcast_id, _ = await create(world.app.db, spec())
             await done(world, broadcast_id)
-        finally:
-            await world.app.db._writer.set_trace_callback(None)
-        # A result is a row updated by the sender's batch statement (parameters shown expanded).
-        outcome = "UPDATE deliveries SET status = 'sent'"
-        written = [s for s in statements if s.startswith(outcome)]
-        assert len(written) == 60
-        assert 0 < _transactions_with(statements, outcome) < 60 // 3
-
-
-def _transactions_with(statements: list[str], prefix: str) -> int:
-    count, inside = 0, False
-    for statement in statements:
-        if statement.startswith("BEGIN"):
-            inside = False
-        elif statement.startswith(prefix) and not inside:
-            inside = True
-            count += 1
-    return count
+        assert results.writes() == 60
+        assert 0 < results.transactions() < 60 // 3
 
 
 async def run_cli(tmp_path, *arguments: str) -> tuple[int, str, str]:

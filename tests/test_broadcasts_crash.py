@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import secrets
-import sqlite3
 
 import aiohttp
 
 from bot.plurals import grouped
 from channels.webchat.channel import session_ref
 from storage.database import Database
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.webchat import WebChatResident
 from tests.process import BotProcess
@@ -46,11 +46,6 @@ async def residents_with_consent(path, count: int) -> list[str]:
     return sessions
 
 
-def query(path, sql: str, *params):
-    with sqlite3.connect(path) as db:
-        return db.execute(sql, params).fetchall()
-
-
 async def test_a_broadcast_killed_midway_reaches_everyone_after_a_restart_with_bounded_repeats(tmp_path):
     path = tmp_path / "souchastie.db"
     sessions = await residents_with_consent(path, RECIPIENTS)
@@ -61,14 +56,14 @@ async def test_a_broadcast_killed_midway_reaches_everyone_after_a_restart_with_b
         assert f"Получателей: {grouped(RECIPIENTS)}" in out
 
         def sent() -> int:
-            return query(path, "SELECT count(*) FROM deliveries WHERE status = 'sent'")[0][0]
+            return stored.InFile(path).count("deliveries", status="sent")
         await eventually(lambda: sent() >= RECIPIENTS // 4, timeout=30, interval=0.01)
         await bot.kill()
     finally:
         if bot.process.returncode is None:
             bot.process.kill()
 
-    at_crash = dict(query(path, "SELECT status, count(*) FROM deliveries GROUP BY status"))
+    at_crash = stored.InFile(path).grouped("deliveries", "status")
     assert 0 < at_crash.get("pending", 0), f"the crash came too late to test anything: {at_crash}"
     in_flight = at_crash.get("sending", 0)
     assert in_flight <= WINDOW
@@ -76,7 +71,7 @@ async def test_a_broadcast_killed_midway_reaches_everyone_after_a_restart_with_b
     restarted = BotProcess(tmp_path, port=bot.port, **ENVIRONMENT)
     await restarted.start()
     try:
-        await eventually(lambda: query(path, "SELECT status FROM broadcasts")[0][0] == "done", timeout=30)
+        await eventually(lambda: stored.InFile(path).values("broadcasts", "status")[0] == "done", timeout=30)
         async with aiohttp.ClientSession() as http:  # what three of the browsers now show
             for session in sessions[:: RECIPIENTS // 3][:3]:
                 messages = await WebChatResident(http, restarted.base, session=session).later()
@@ -84,13 +79,12 @@ async def test_a_broadcast_killed_midway_reaches_everyone_after_a_restart_with_b
     finally:
         assert await restarted.terminate() == 0
 
-    counts = dict(query(path, "SELECT external_id, count(*) FROM outbox WHERE channel = 'webchat'"
-                              " AND json_extract(payload, '$.text') = ? GROUP BY external_id", TEXT))
+    counts = stored.InFile(path).copies_sent("webchat", TEXT)
     expected = {session_ref(s).external_id for s in sessions}
     assert set(counts) == expected  # nobody lost
     repeats = sum(n - 1 for n in counts.values())
     assert repeats <= in_flight <= WINDOW  # duplicates only among the rows in flight at the crash
-    assert dict(query(path, "SELECT status, count(*) FROM deliveries GROUP BY status")) == {"sent": RECIPIENTS}
+    assert stored.InFile(path).grouped("deliveries", "status") == {"sent": RECIPIENTS}
     log = (tmp_path / "bot.log").read_text()
     if in_flight:
         assert f"при остановке бота отправлялись сообщения рассылок: {in_flight};" in log

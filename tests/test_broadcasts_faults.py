@@ -6,12 +6,12 @@ The fake enforces Telegram's ceiling (``ceiling``: more sends than that within a
 """
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
 from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec, create, progress
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.telegram import world as telegram_world
 from tests.fakes.telegram import FakeTelegram
@@ -63,9 +63,8 @@ def got(world, chat: int) -> int:
 
 
 def rows(world, broadcast_id: int) -> dict[str, tuple[str, int, str | None]]:
-    with sqlite3.connect(world.app.settings.storage.path) as db:
-        found = db.execute("SELECT external_id, status, attempts, error FROM deliveries WHERE broadcast_id = ?",
-                           (broadcast_id,)).fetchall()
+    found = stored.InFile(world.app.settings.storage.path).rows("deliveries", "external_id", "status", "attempts",
+                                                                "error", broadcast_id=broadcast_id)
     return {external_id: (status, attempts, error) for external_id, status, attempts, error in found}
 
 
@@ -119,10 +118,9 @@ async def test_a_resident_who_blocked_the_bot_is_marked_unreachable_and_unsubscr
     shown = await finished(world, broadcast_id)
     assert (shown.sent, shown.failed) == (7, 1)
     assert rows(world, broadcast_id)[str(blocked)][0] == "failed"
-    with sqlite3.connect(world.app.settings.storage.path) as db:
-        reachable, topics = db.execute(
-            "SELECT r.reachable, (SELECT count(*) FROM subscriptions s WHERE s.resident_id = r.id)"
-            " FROM residents r WHERE r.external_id = ?", (str(blocked),)).fetchone()
+    database = stored.InFile(world.app.settings.storage.path)
+    [(resident_id, reachable)] = database.rows("residents", "id", "reachable", external_id=str(blocked))
+    topics = database.count("subscriptions", resident_id=resident_id)
     assert (reachable, topics) == (0, 0)
     sends_to_blocked = len([c for c in world.fake.calls_of("sendMessage") if c.params.get("chat_id") == blocked])
     assert sends_to_blocked == 1  # permanent: not retried

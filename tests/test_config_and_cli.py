@@ -1,13 +1,13 @@
 """Settings from config.yaml and the environment, and the command line an operator uses."""
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 
 import pytest
 
 from bot.config import ConfigError, load_settings
+from tests import stored
 from tests.drivers import ROOT
 
 
@@ -66,9 +66,9 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path):
     assert first.returncode == 0 and "0001_initial.sql" in first.stdout
     second = run_cli("db", "upgrade", env=env)
     assert second.returncode == 0 and "уже обновлена" in second.stdout
-    db = sqlite3.connect(tmp_path / "x.db")
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db = stored.InFile(tmp_path / "x.db")
+    assert db.journal_mode() == "wal"
+    tables = db.table_names()
     assert {"residents", "inbox", "outbox", "proposals", "proposal_attachments", "subscriptions",
             "deletions"} <= tables
 

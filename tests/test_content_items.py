@@ -8,7 +8,7 @@ import json
 from storage.content import StoredItem
 from storage.database import Database
 from storage.ports.content import ContentKind
-from tests.stored import database_at_version
+from tests.stored import database_at_version, put
 
 STAMP = "2026-06-01T00:00:00+00:00"
 LATER = "2026-07-01T00:00:00+00:00"
@@ -21,43 +21,37 @@ def _old_database(path):
     """Release 20: two polls, a quiz, a survey and a contest, numbered 1 and 2 within their own
     tables; residents 1 and 2 took part in each."""
     old = database_at_version(path, 20)
-    run = old.execute
     for resident in (1, 2):
-        run("INSERT INTO residents (id, channel, external_id, display_name, created_at)"
-            " VALUES (?, 'vk', ?, ?, ?)", (resident, f"u{resident}", f"Житель {resident}", STAMP))
+        put(old, "residents", id=resident, channel="vk", external_id=f"u{resident}", display_name=f"Житель {resident}",
+            created_at=STAMP)
     # Polls: 1 'territory' (results already sent), 2 'park_name'.
-    run("INSERT INTO polls (id, key, kind, definition, opens_at, closes_at, results_sent_at, updated_at)"
-        " VALUES (1, 'territory', 'single', '{\"key\": \"territory\"}', ?, ?, ?, ?)", (STAMP, STAMP, STAMP, STAMP))
-    run("INSERT INTO polls (id, key, kind, definition, opens_at, closes_at, updated_at)"
-        " VALUES (2, 'park_name', 'top3', '{\"key\": \"park_name\"}', ?, ?, ?)", (STAMP, STAMP, STAMP))
-    run("INSERT INTO ballots (id, poll_id, voter_key, resident_id, channel, cast_at)"
-        " VALUES (1, 2, 'phone:+79140000001', 1, 'vk', ?)", (STAMP,))
-    run("INSERT INTO ballots (id, poll_id, voter_key, resident_id, channel, cast_at)"
-        " VALUES (2, 2, 'resident:2', 2, 'vk', ?)", (STAMP,))
-    run("INSERT INTO ballots (id, poll_id, voter_key, resident_id, channel, cast_at)"
-        " VALUES (3, 1, 'resident:2', 2, 'vk', ?)", (STAMP,))
-    old.executemany("INSERT INTO ballot_choices (ballot_id, option_key, score) VALUES (?, ?, ?)",
-                    [(1, "urguy", 3), (1, "detsky", 2), (2, "urguy", 3), (3, "north", 1)])
+    put(old, "polls", id=1, key="territory", kind="single", definition='{"key": "territory"}', opens_at=STAMP,
+        closes_at=STAMP, results_sent_at=STAMP, updated_at=STAMP)
+    put(old, "polls", id=2, key="park_name", kind="top3", definition='{"key": "park_name"}', opens_at=STAMP,
+        closes_at=STAMP, updated_at=STAMP)
+    put(old, "ballots", id=1, poll_id=2, voter_key="phone:+79140000001", resident_id=1, channel="vk", cast_at=STAMP)
+    put(old, "ballots", id=2, poll_id=2, voter_key="resident:2", resident_id=2, channel="vk", cast_at=STAMP)
+    put(old, "ballots", id=3, poll_id=1, voter_key="resident:2", resident_id=2, channel="vk", cast_at=STAMP)
+    for ballot_id, option_key, score in [(1, "urguy", 3), (1, "detsky", 2), (2, "urguy", 3), (3, "north", 1)]:
+        put(old, "ballot_choices", ballot_id=ballot_id, option_key=option_key, score=score)
     # Quizzes: 1 'history' (the same id as poll 1).
-    run("INSERT INTO quizzes (id, key, definition, opens_at, closes_at, updated_at)"
-        " VALUES (1, 'history', '{\"key\": \"history\"}', ?, ?, ?)", (STAMP, LATER, STAMP))
-    run("INSERT INTO quiz_attempts (quiz_id, resident_id, score, answered, on_leaderboard, leaderboard_name,"
-        " started_at, finished_at) VALUES (1, 1, 4, 5, 1, 'Аня', ?, ?)", (STAMP, STAMP))
+    put(old, "quizzes", id=1, key="history", definition='{"key": "history"}', opens_at=STAMP, closes_at=LATER,
+        updated_at=STAMP)
+    put(old, "quiz_attempts", quiz_id=1, resident_id=1, score=4, answered=5, on_leaderboard=1, leaderboard_name="Аня",
+        started_at=STAMP, finished_at=STAMP)
     # Surveys: 1 'opinion'.
-    run("INSERT INTO surveys (id, key, definition, opens_at, closes_at, updated_at) VALUES (1, 'opinion', ?, ?, ?, ?)",
-        (json.dumps(SURVEY, ensure_ascii=False), STAMP, LATER, STAMP))
-    run("INSERT INTO survey_responses (id, survey_id, resident_id, channel, answers, current, started_at)"
-        " VALUES (7, 1, 2, 'vk', ?, 'why', ?)", (json.dumps({"visits": "often"}), STAMP))
+    put(old, "surveys", id=1, key="opinion", definition=json.dumps(SURVEY, ensure_ascii=False), opens_at=STAMP,
+        closes_at=LATER, updated_at=STAMP)
+    put(old, "survey_responses", id=7, survey_id=1, resident_id=2, channel="vk", answers=json.dumps({"visits": "often"}),
+        current="why", started_at=STAMP)
     # Contests: 1 'drawings' with two approved works; resident 2 voted for work 11.
-    run("INSERT INTO contests (id, key, definition, opens_at, closes_at, voting_opens_at, voting_closes_at,"
-        " updated_at) VALUES (1, 'drawings', '{\"key\": \"drawings\"}', ?, ?, ?, ?, ?)",
-        (STAMP, STAMP, STAMP, STAMP, STAMP))
+    put(old, "contests", id=1, key="drawings", definition='{"key": "drawings"}', opens_at=STAMP, closes_at=STAMP,
+        voting_opens_at=STAMP, voting_closes_at=STAMP, updated_at=STAMP)
     for entry, text in ((10, "Парк с озером"), (11, "Качели у пруда")):
-        run("INSERT INTO contest_entries (id, contest_id, resident_id, channel, category, age_group, text,"
-            " status, created_at, moderated_by) VALUES (?, 1, 1, 'vk', 'drawing', 'any', ?, 'approved', ?, 'admin')",
-            (entry, text, STAMP))
-    run("INSERT INTO contest_votes (contest_id, category, voter_key, resident_id, entry_id, cast_at)"
-        " VALUES (1, 'drawing', 'resident:2', 2, 11, ?)", (STAMP,))
+        put(old, "contest_entries", id=entry, contest_id=1, resident_id=1, channel="vk", category="drawing",
+            age_group="any", text=text, status="approved", created_at=STAMP, moderated_by="admin")
+    put(old, "contest_votes", contest_id=1, category="drawing", voter_key="resident:2", resident_id=2, entry_id=11,
+        cast_at=STAMP)
     old.commit()
     old.close()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import stored
 from tests.drivers import ROOT
 from tests.drivers import load_content_into
 from tests.drivers.webchat import world as webchat_world
@@ -70,17 +71,15 @@ def vote_buttons(replies: list[dict]) -> list[str]:
 
 
 async def votes(world) -> dict[int, int]:
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT entry_id, count(*) FROM contest_votes GROUP BY entry_id")
-    return {r[0]: r[1] for r in rows}
+    return await stored.grouped(world.app.db, "contest_votes", "entry_id")
 
 
 async def test_a_work_with_photo_and_text_waits_for_moderation_and_is_seen_only_once_approved(world):
     author, visitor = world.resident(), world.resident()
     await onboard(author)
     entry_id = await enter(author)
-    stored = await world.app.db.reader.contests.entry(entry_id)
-    assert stored.status == "pending" and stored.file_key and stored.text == "Парк с озером и каруселью"
+    work = await world.app.db.reader.contests.entry(entry_id)
+    assert work.status == "pending" and work.file_key and work.text == "Парк с озером и каруселью"
 
     await onboard(visitor)
     before = await works_shown(visitor)
@@ -90,7 +89,7 @@ async def test_a_work_with_photo_and_text_waits_for_moderation_and_is_seen_only_
     after = await works_shown(visitor)
     shown = next(r for r in after if f"Работа №{entry_id}" in r["text"])
     assert "Парк с озером" in shown["text"] and "10–13 лет" in shown["text"]
-    assert shown["media"] == [{"kind": "photo", "file_key": stored.file_key, "url": ""}]
+    assert shown["media"] == [{"kind": "photo", "file_key": work.file_key, "url": ""}]
     assert vote_buttons(after) == [f"cv:drawings:{entry_id}"]
 
 
@@ -124,8 +123,7 @@ async def test_a_work_needs_a_photo_or_a_text(world):
     assert "Слишком длинно: 201" in all_text(too_long)
     cancelled = await author.press("nav:cancel")
     assert "не отправлена" in all_text(cancelled)
-    rows = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM contest_entries")
-    assert rows[0][0] == 2
+    assert await stored.count(world.app.db, "contest_entries") == 2
 
 
 async def test_one_vote_per_category_and_unapproved_or_other_category_works_are_refused(world):

@@ -11,6 +11,7 @@ from bot.core.rendering import fit, split_text
 from bot.core.replies import Button, Reply, button_by_number
 from handlers import LOCALES, get_routers
 from storage.database import Database
+from tests import stored
 
 
 def test_every_state_a_handler_moves_to_has_a_prompt():
@@ -68,8 +69,7 @@ async def test_concurrent_writers_never_see_database_is_locked(tmp_path):
             await tx.subscriptions.subscribe(resident.id, "news")
 
     await asyncio.gather(*(write(first if n % 2 else second, n) for n in range(400)))
-    rows = await first.reader.residents._db.execute_fetchall("SELECT count(*) FROM subscriptions")
-    assert rows[0][0] == 400
+    assert await stored.count(first, "subscriptions") == 400
     await first.close()
     await second.close()
 
@@ -80,9 +80,8 @@ async def test_old_update_ids_are_forgotten_but_recent_ones_still_catch_retries(
     db = await Database.open(tmp_path / "db.sqlite")
     async with db.transaction() as tx:
         await tx.inbox.store_many([("vk", "old", "{}"), ("vk", "new", "{}"), ("vk", "open", "{}")])
-        await tx.inbox._db.execute("UPDATE inbox SET processed_at = '2020-01-01T00:00:00+00:00' WHERE update_id = 'old'")
-        await tx.inbox._db.execute("UPDATE inbox SET processed_at = '2999-01-01T00:00:00+00:00' WHERE update_id = 'new'")
+        await stored.change(tx, "inbox", {"update_id": "old"}, processed_at="2020-01-01T00:00:00+00:00")
+        await stored.change(tx, "inbox", {"update_id": "new"}, processed_at="2999-01-01T00:00:00+00:00")
     assert await prune_processed_updates(db, retention_days=30) == 1
-    rows = await db.reader.inbox._db.execute_fetchall("SELECT update_id FROM inbox ORDER BY id")
-    assert [r[0] for r in rows] == ["new", "open"]
+    assert await stored.values(db, "inbox", "update_id", order_by="id") == ["new", "open"]
     await db.close()

@@ -14,6 +14,7 @@ from typing import AsyncIterator
 
 import pytest
 
+from tests import stored
 from tests.drivers import CAMPAIGN, BotMessage, eventually, load_content_into, load_world
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.journey import all_text, last_buttons, onboard, propose
@@ -234,8 +235,8 @@ async def test_a_button_of_an_earlier_choice_changes_nothing(tmp_path):
 # -- the other flows that take free text -------------------------------------------------------------
 
 async def survey_answers(w) -> dict:
-    rows = await w.app.db.reader.residents._db.execute_fetchall("SELECT answers FROM survey_responses")
-    return json.loads(rows[0][0]) if rows else {}
+    answers = await stored.values(w.app.db, "survey_responses", "answers")
+    return json.loads(answers[0]) if answers else {}
 
 
 async def test_a_survey_free_text_answer_is_asked_about_and_goes_where_the_author_says(tmp_path):
@@ -282,8 +283,7 @@ async def test_a_contest_works_text_is_asked_about_and_can_be_the_work(tmp_path)
         assert set(choices(asked)) == {str(number), "flow"} and "Работа на конкурс" in labels(asked)
         sent = await author.press(choices(asked)["flow"])
         assert "отправлена на проверку" in all_text(sent), all_text(sent)
-        rows = await w.app.db.reader.residents._db.execute_fetchall("SELECT text FROM contest_entries")
-        assert [r[0] for r in rows] == [essay]
+        assert await stored.values(w.app.db, "contest_entries", "text") == [essay]
         assert (await card(w, number)).text == FIRST and (await card(w, number)).open_question == QUESTION
 
 

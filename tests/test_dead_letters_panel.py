@@ -12,6 +12,7 @@ import pytest
 
 from bot.core.events import text_event
 from channels.webchat.channel import session_ref
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.staff_panel import log_in
 from tests.drivers.webchat import world as webchat_world
@@ -37,9 +38,9 @@ async def world(tmp_path):
 
 
 async def inbox(world, inbox_id: int) -> tuple:
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT attempts, processed_at IS NOT NULL, dead_at IS NOT NULL, payload FROM inbox WHERE id = ?", (inbox_id,))
-    return tuple(rows[0])
+    attempts, processed_at, dead_at, payload = (
+        await stored.rows(world.app.db, "inbox", "attempts", "processed_at", "dead_at", "payload", id=inbox_id))[0]
+    return attempts, processed_at is not None, dead_at is not None, payload
 
 
 async def test_an_admin_sees_every_dead_letter_with_its_reason_and_text(world):
@@ -91,8 +92,7 @@ async def test_a_retried_dead_letter_is_processed_at_once_and_the_action_is_audi
     resident.session = world.session
     greeting = await resident.later()
     assert any(b.get("payload") == "consent:yes" for m in greeting for row in m.buttons for b in row)
-    source = await world.app.db.reader.residents._db.execute_fetchall("SELECT first_source FROM residents")
-    assert [tuple(r) for r in source] == [("poster_8",)]
+    assert await stored.values(world.app.db, "residents", "first_source") == ["poster_8"]
 
     entries = await world.app.db.reader.staff.audit_entries(action="inbox.")
     assert [(e.username, e.action, e.subject, e.details) for e in entries] == [

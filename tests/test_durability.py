@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-import sqlite3
 import uuid
 
 import aiohttp
@@ -13,6 +12,7 @@ from bot.app import Application
 from bot.core.events import text_event
 from channels.webchat.parse import message_key
 from channels.webchat.channel import session_ref
+from tests import stored
 from tests.drivers import test_settings
 from tests.drivers.webchat import API, WebChatResident, world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
@@ -51,10 +51,11 @@ async def test_an_event_stored_but_not_processed_is_processed_once_at_the_next_s
         app = Application(test_settings(tmp_path))
         await app.start()
         await app.stop()
-    db = sqlite3.connect(tmp_path / "souchastie.db")
-    assert db.execute("SELECT processed_at IS NOT NULL, error FROM inbox WHERE id = ?", (inbox_id,)).fetchone() == (1, None)
-    assert db.execute("SELECT count(*) FROM outbox WHERE inbox_id = ?", (inbox_id,)).fetchone()[0] == 2
-    assert db.execute("SELECT first_source FROM residents").fetchone() == ("poster_9",)
+    db = stored.InFile(tmp_path / "souchastie.db")
+    [(processed_at, error)] = db.rows("inbox", "processed_at", "error", id=inbox_id)
+    assert (processed_at is not None, error) == (True, None)
+    assert db.count("outbox", inbox_id=inbox_id) == 2
+    assert db.values("residents", "first_source")[0] == "poster_9"
 
 
 async def test_killed_with_sigkill_under_load_loses_no_acknowledged_message(tmp_path):
@@ -87,16 +88,16 @@ async def test_killed_with_sigkill_under_load_loses_no_acknowledged_message(tmp_
 
     await bot.start()  # recovery runs before the server answers /healthz
     await bot.terminate()
-    db = sqlite3.connect(tmp_path / "souchastie.db")
-    assert db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0] == 0
-    processed = {row[0] for row in db.execute("SELECT update_id FROM inbox")}
+    db = stored.InFile(tmp_path / "souchastie.db")
+    assert db.count("inbox", processed_at=None) == 0
+    processed = set(db.values("inbox", "update_id"))
     for session, message_id in acknowledged:
         ref = session_ref(session)
         assert message_key(ref, message_id) in processed
     # Processed once: every stored message produced exactly one greeting and one consent request.
-    counts = db.execute("SELECT inbox_id, count(*) FROM outbox GROUP BY inbox_id").fetchall()
-    assert counts and all(n == 2 for _, n in counts)
-    assert db.execute("SELECT count(*) FROM inbox WHERE error IS NOT NULL").fetchone()[0] == 0
+    counts = db.grouped("outbox", "inbox_id")
+    assert counts and all(n == 2 for n in counts.values())
+    assert db.count("inbox", error=stored.SET) == 0
 
 
 async def test_sigterm_finishes_requests_in_flight_and_exits_cleanly(tmp_path):
@@ -110,9 +111,9 @@ async def test_sigterm_finishes_requests_in_flight_and_exits_cleanly(tmp_path):
         results = await asyncio.gather(*waiting, return_exceptions=True)
     assert code == 0
     answered = [r for r in results if not isinstance(r, BaseException)]
-    db = sqlite3.connect(tmp_path / "souchastie.db")
-    assert db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0] == 0
-    assert db.execute("SELECT count(*) FROM inbox").fetchone()[0] >= len(answered)
+    db = stored.InFile(tmp_path / "souchastie.db")
+    assert db.count("inbox", processed_at=None) == 0
+    assert db.count("inbox") >= len(answered)
 
 
 async def test_a_failing_handler_answers_its_resident_and_spares_the_rest_of_its_batch(tmp_path):
@@ -134,8 +135,7 @@ async def test_a_failing_handler_answers_its_resident_and_spares_the_rest_of_its
                                          for n, r in enumerate(residents)))
         assert "что-то пошло не так" in all_text(answers[7])
         assert all("consent:yes" in last_buttons(a) for n, a in enumerate(answers) if n != 7)
-        db = world.app.db.reader.residents._db
-        errors = await db.execute_fetchall("SELECT error FROM inbox WHERE error IS NOT NULL")
-        assert [r[0] for r in errors] == ["RuntimeError: a bug in a handler"]
-        assert (await db.execute_fetchall("SELECT count(*) FROM subscriptions"))[0][0] == 0
-        assert (await db.execute_fetchall("SELECT count(*) FROM inbox WHERE processed_at IS NULL"))[0][0] == 0
+        db = world.app.db
+        assert await stored.values(db, "inbox", "error", error=stored.SET) == ["RuntimeError: a bug in a handler"]
+        assert await stored.count(db, "subscriptions") == 0
+        assert await stored.count(db, "inbox", processed_at=None) == 0

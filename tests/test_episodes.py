@@ -3,7 +3,6 @@ across restarts and downtime; anyone can ask for the latest episode."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from bot.app import Application
 from bot.cli import load_content_file
 from bot.content import ContentError, load_content
+from tests import stored
 from tests.drivers import eventually, test_settings
 from tests.drivers.webchat import WebChatResident, world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
@@ -60,19 +60,17 @@ async def received(resident: WebChatResident, number: int, timeout: float = 20) 
 
 def episode_state(tmp_path: Path) -> dict[int, tuple[bool, int | None]]:
     """number → (settled, broadcast id)."""
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:
-        return {n: (settled, broadcast) for n, settled, broadcast in db.execute(
-            "SELECT number, announced_at IS NOT NULL, broadcast_id FROM episodes")}
+    found = stored.InFile(tmp_path / "souchastie.db").rows("episodes", "number", "announced_at", "broadcast_id")
+    return {n: (announced_at is not None, broadcast) for n, announced_at, broadcast in found}
 
 
 def live_broadcasts(tmp_path: Path) -> list[tuple[int, str]]:
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:
-        return db.execute("SELECT id, status FROM broadcasts WHERE status != 'cancelled' ORDER BY id").fetchall()
+    found = stored.InFile(tmp_path / "souchastie.db").rows("broadcasts", "id", "status", order_by="id")
+    return [(broadcast_id, status) for broadcast_id, status in found if status != "cancelled"]
 
 
 def all_done(tmp_path: Path) -> bool:
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:
-        return db.execute("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')").fetchone()[0] == 0
+    return not {"pending", "sending"} & set(stored.InFile(tmp_path / "souchastie.db").grouped("deliveries", "status"))
 
 
 async def test_an_episode_reaches_subscribers_at_its_air_time_and_nobody_else(tmp_path):
@@ -87,8 +85,7 @@ async def test_an_episode_reaches_subscribers_at_its_air_time_and_nobody_else(tm
         await eventually(lambda: all_done(tmp_path))
         assert await other.later(timeout=0) == []
         assert [m for m in await fan.later(timeout=1) if "Серия про парк" in m.text] == []
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:
-        (created_at,) = db.execute("SELECT created_at FROM broadcasts").fetchone()
+    created_at = stored.InFile(tmp_path / "souchastie.db").values("broadcasts", "created_at")[0]
     assert datetime.fromisoformat(created_at) >= air_at.replace(microsecond=0)  # not before its time
     assert len(texts) == 1 and len(live_broadcasts(tmp_path)) == 1
 
@@ -144,10 +141,8 @@ async def test_two_starts_at_once_do_not_send_an_episode_twice(tmp_path):
     finally:
         await second.stop()
         await first.stop()
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:
-        sent = db.execute("SELECT resident_id, count(*) FROM deliveries WHERE status = 'sent'"
-                          " GROUP BY resident_id").fetchall()
-    assert len(sent) == 2 and all(count == 1 for _, count in sent)
+    sent = stored.InFile(tmp_path / "souchastie.db").grouped("deliveries", "resident_id", status="sent")
+    assert len(sent) == 2 and all(count == 1 for count in sent.values())
 
 
 async def test_a_crash_between_making_and_releasing_an_announcement_sends_it_once(tmp_path):
@@ -167,17 +162,15 @@ async def test_a_crash_between_making_and_releasing_an_announcement_sends_it_onc
     finally:
         await db.close()
     assert recipients == 1
-    with sqlite3.connect(tmp_path / "souchastie.db") as raw:
-        raw.execute("UPDATE broadcasts SET created_at = ? WHERE id = ?",
-                    ((now() - timedelta(minutes=2)).isoformat(), draft))
+    stored.InFile(tmp_path / "souchastie.db").change("broadcasts", {"id": draft},
+                                                     created_at=(now() - timedelta(minutes=2)).isoformat())
 
     async with webchat_world(tmp_path) as world:
         fan = WebChatResident(world.http, world.base, session=fan.session, last_id=fan.last_id)
         assert len(await received(fan, 1)) == 1
         await eventually(lambda: all_done(tmp_path))
         assert [m for m in await fan.later(timeout=1) if "Серия про парк" in m.text] == []
-    with sqlite3.connect(tmp_path / "souchastie.db") as raw:
-        assert raw.execute("SELECT status FROM broadcasts WHERE id = ?", (draft,)).fetchone() == ("cancelled",)
+    assert stored.InFile(tmp_path / "souchastie.db").values("broadcasts", "status", id=draft) == ["cancelled"]
     assert len(live_broadcasts(tmp_path)) == 1
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import load_content, storable
+from tests import stored
 from tests.drivers import BotMessage, JOURNEY_CHANNELS, eventually, load_world
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.journey import all_text, last_buttons, onboard, propose
@@ -59,9 +60,8 @@ async def test_a_resident_walks_a_survey_to_the_end_and_the_answers_are_stored(w
     done = await resident.press("sa:opinion:6:_skip")
     assert "сохранены" in all_text(done)
 
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT answers, completed_at IS NOT NULL FROM survey_responses")
-    assert [(json.loads(r[0]), bool(r[1])) for r in rows] == [
+    rows = await stored.rows(world.app.db, "survey_responses", "answers", "completed_at")
+    assert [(json.loads(answers), completed is not None) for answers, completed in rows] == [
         ({"visits": "never", "why_not": "Далеко от дома и нет освещения", "age": 71}, True)]
 
 

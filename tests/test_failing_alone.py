@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import sqlite3
 import uuid
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 
 from bot.core.filters import command
 from bot.core.routing import Router
+from tests import stored
 from tests.drivers.webchat import API, world as webchat_world
 from tests.journey import onboard
 
@@ -70,9 +70,7 @@ async def test_a_lone_surrogate_in_a_proposal_disturbs_nobody_and_is_stored_repa
         answers = await storm(world, attacker.session, {"text": "Сделайте \ud800 тут фонтан, пожалуйста"})
         assert all(status == 200 and SORRY not in texts(answer) for status, answer in answers), answers
         assert "prop:confirm" in payloads(answers[0][1])  # the text was taken, repaired
-        db = world.app.db.reader.residents._db
-        errors = await db.execute_fetchall("SELECT count(*) FROM inbox WHERE error IS NOT NULL")
-        assert errors[0][0] == 0
+        assert await stored.count(world.app.db, "inbox", error=stored.SET) == 0
 
 
 class Unprintable(Exception):
@@ -103,11 +101,11 @@ async def test_an_event_that_fails_gets_a_plain_reply_and_the_others_in_its_batc
 
         for status, answer in answers:
             assert status == 200 and SORRY in texts(answer) and "ещё раз" in texts(answer), answer
-        db = world.app.db.reader.residents._db
-        rows = await db.execute_fetchall("SELECT error, processed_at IS NOT NULL FROM inbox WHERE error IS NOT NULL")
-        assert [tuple(r) for r in rows] == [(reason, 1)] * len(INNOCENT_STEPS)
-        assert (await db.execute_fetchall("SELECT count(*) FROM subscriptions"))[0][0] == 0
-        assert (await db.execute_fetchall("SELECT count(*) FROM inbox WHERE processed_at IS NULL"))[0][0] == 0
+        db = world.app.db
+        rows = await stored.rows(db, "inbox", "error", "processed_at", error=stored.SET)
+        assert [(error, processed_at is not None) for error, processed_at in rows] == [(reason, True)] * len(INNOCENT_STEPS)
+        assert await stored.count(db, "subscriptions") == 0
+        assert await stored.count(db, "inbox", processed_at=None) == 0
 
 
 async def test_when_even_the_failure_cannot_be_written_the_request_is_answered_try_again(tmp_path):
@@ -116,15 +114,10 @@ async def test_when_even_the_failure_cannot_be_written_the_request_is_answered_t
     reason, nothing waits forever, and the same message goes through once the lock is gone."""
     async with webchat_world(tmp_path, SOUCHASTIE_STORAGE_BUSY_TIMEOUT_MS="50") as world:
         resident = world.resident()
-        other_process = sqlite3.connect(tmp_path / "souchastie.db", isolation_level=None)
-        other_process.execute("BEGIN IMMEDIATE")
-        try:
+        with stored.InFile(tmp_path / "souchastie.db").write_locked():  # another process holds the lock
             body = {"session": resident.session, "id": "same-message", "text": "/start"}
             async with world.http.post(world.base + API, json=body) as response:
                 refused = response.status, await response.json(), response.headers.get("Retry-After")
-        finally:
-            other_process.execute("ROLLBACK")
-            other_process.close()
         status, answer, retry_after = refused
         assert status == 503 and retry_after, answer
         assert answer["error"] == "not_processed" and SORRY in answer["reason"]

@@ -16,12 +16,13 @@ from channels.webchat.channel import session_ref
 from storage.database import Database
 from storage.attachment_references import FILE_KEY
 from storage.privacy import encoded
+from tests import stored
 from tests.drivers import eventually, load_content_into, load_world
 from tests.drivers.webchat import API
 from tests.drivers.webchat import world as webchat_world
 from tests.drivers.whatsapp import webhook_body
 from tests.journey import JPEG, all_text, last_buttons, onboard, propose, send_contest_work
-from tests.stored import database_at_version
+from tests.stored import database_at_version, every_row, put
 
 CONTENT = Path(__file__).parent / "fixtures" / "content"
 # A word no other text of the bot holds, without letters the search index folds (й, ё).
@@ -29,12 +30,8 @@ SECRET = "Кворблзнякс"
 PIECE = "блзнякс"  # what of it the search index keeps whatever word precedes it
 
 
-def rows_of(world):
-    return world.app.db.reader.residents._db
-
-
-async def scalar(world, sql: str, *params) -> object:
-    return (await rows_of(world).execute_fetchall(sql, params))[0][0]
+async def no_reply_left(world) -> bool:
+    return await stored.count(world.app.db, "outbox") == 0
 
 
 async def files_on_disk(world) -> set[str]:
@@ -45,22 +42,11 @@ async def files_on_disk(world) -> set[str]:
 async def everywhere(world, needle: str) -> list[str]:
     """Every table and column whose value holds ``needle`` (as text or as bytes, so the search
     index's blobs count too)."""
-    db = rows_of(world)
-    found = []
-    tables = [row[0] for row in await db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    for table in tables:
-        columns = [row[1] for row in await db.execute_fetchall(f'PRAGMA table_info("{table}")')]
-        for column in columns:
-            rows = await db.execute_fetchall(
-                f'SELECT count(*) FROM "{table}" WHERE instr(CAST("{column}" AS BLOB), CAST(? AS BLOB)) > 0',
-                (needle,))
-            if rows[0][0]:
-                found.append(f"{table}.{column}")
-    return found
+    return await stored.columns_holding(world.app.db, needle)
 
 
 async def deletion_record(world) -> tuple[dict, dict]:
-    what, kept = (await rows_of(world).execute_fetchall("SELECT what, kept FROM deletions"))[0]
+    what, kept = (await stored.rows(world.app.db, "deletions", "what", "kept"))[0]
     return json.loads(what), json.loads(kept)
 
 
@@ -157,7 +143,7 @@ async def test_once_the_confirmation_is_delivered_no_row_names_the_forgotten_res
             assert await resident.later() == [] and await everywhere(world, external_id)
             moment += timedelta(minutes=world.app.settings.privacy.confirmation_keep_minutes + 1)
         else:  # a platform that took the reply: the row is gone as soon as it was delivered
-            await eventually(lambda: scalar(world, "SELECT count(*) = 0 FROM outbox"))
+            await eventually(lambda: no_reply_left(world))
         await forget_leftovers(world.app.db, moment)
         for piece in [external_id, *encoded(external_id)]:
             assert await everywhere(world, piece) == [], piece
@@ -204,12 +190,12 @@ async def test_kept_proposals_stay_without_the_authors_name_and_phone(tmp_path):
         confirm = await resident.send_text("/forget")
         assert last_buttons(confirm)[:3] == ["priv:confirm", "priv:erase", "priv:keep"]
         await resident.press("priv:confirm")
-        kept = await scalar(world, "SELECT text FROM proposals WHERE resident_id IS NULL")
+        kept = (await stored.values(world.app.db, "proposals", "text", resident_id=None))[0]
         assert kept == ("Меня зовут [имя скрыто], телефон [телефон скрыт], [почта скрыта]."
                         " Нужна лавочка на улице Карла Маркса")
         assert await everywhere(world, "Петров") == [] and await everywhere(world, "555-12-34") == []
         assert await files_on_disk(world) == photos
-        assert await scalar(world, "SELECT count(*) FROM proposal_attachments") == 1
+        assert await stored.count(world.app.db, "proposal_attachments") == 1
         what, left = await deletion_record(world)
         assert what["mode"] == "keep" and what["names_phones_and_emails_hidden_in_kept_texts"] == 3
         assert left["proposals_without_author"] == 1
@@ -241,14 +227,14 @@ async def test_erasing_everything_removes_texts_answers_works_and_their_photo_fi
         assert "предложений — 1, ответов на опросы — 2, работ на конкурс — 1" in all_text(gone)
         assert await files_on_disk(world) == set()
         assert await everywhere(world, PIECE) == []
-        proposal = (await rows_of(world).execute_fetchall(
-            "SELECT resident_id, category, status, text, address, latitude FROM proposals"))[0]
-        assert tuple(proposal) == (None, "idea", "new", "", "", None)  # still counted, nothing said
-        assert await scalar(world, "SELECT count(*) FROM proposal_attachments") == 0
-        assert await scalar(world, "SELECT count(*) FROM contest_entries") == 0
-        answers = json.loads(await scalar(world, "SELECT answers FROM survey_responses WHERE resident_id IS NULL"))
+        proposal = (await stored.rows(world.app.db, "proposals", "resident_id", "category", "status", "text",
+                                      "address", "latitude"))[0]
+        assert proposal == (None, "idea", "new", "", "", None)  # still counted, nothing said
+        assert await stored.count(world.app.db, "proposal_attachments") == 0
+        assert await stored.count(world.app.db, "contest_entries") == 0
+        answers = json.loads((await stored.values(world.app.db, "survey_responses", "answers", resident_id=None))[0])
         assert answers == {"visits": "never", "age": 40}
-        assert await scalar(world, "SELECT kind FROM proposal_events ORDER BY id DESC LIMIT 1") == "erased"
+        assert (await stored.values(world.app.db, "proposal_events", "kind", order_by="id"))[-1] == "erased"
         what, left = await deletion_record(world)
         assert what["mode"] == "erase"
         assert (what["proposal_texts_and_places"], what["proposal_photos"], what["survey_free_answers"],
@@ -282,16 +268,15 @@ async def test_a_dead_letter_of_the_forgotten_resident_loses_its_text(tmp_path):
         ref = session_ref(resident.session)
         assert await world.app.dispatcher.accept(text_event(ref, "dead-1", f"Мой адрес {SECRET}"))
         async with world.app.db.transaction() as tx:
-            await tx.residents._db.execute(
-                "UPDATE inbox SET attempts = 5, dead_at = ?, error = ? WHERE update_id = 'dead-1'",
-                (datetime.now(timezone.utc).isoformat(), f"ValueError: cannot store {SECRET}"))
+            await stored.change(tx, "inbox", {"update_id": "dead-1"}, attempts=5,
+                                dead_at=datetime.now(timezone.utc).isoformat(), error=f"ValueError: cannot store {SECRET}")
         assert await everywhere(world, PIECE) == ["inbox.payload", "inbox.error"]
         await resident.send_text("/forget")
         assert "удалены" in all_text(await resident.press("priv:confirm"))
         assert await everywhere(world, PIECE) == []
-        row = (await rows_of(world).execute_fetchall(
-            "SELECT payload, error, processed_at IS NOT NULL FROM inbox WHERE update_id = 'dead-1'"))[0]
-        assert tuple(row) == (None, "ValueError", 1)
+        payload, error, processed_at = (await stored.rows(world.app.db, "inbox", "payload", "error", "processed_at",
+                                                          update_id="dead-1"))[0]
+        assert (payload, error, processed_at is not None) == (None, "ValueError", True)
 
 
 async def test_receipts_for_a_number_no_resident_has_are_not_kept(tmp_path):
@@ -305,34 +290,32 @@ async def test_receipts_for_a_number_no_resident_has_are_not_kept(tmp_path):
 async def test_upgrading_keeps_every_inbox_and_outbox_row_and_never_gives_an_id_twice(tmp_path):
     path = tmp_path / "souchastie.db"
     old = database_at_version(path, 12)
-    old.executemany("INSERT INTO inbox (id, channel, update_id, payload, received_at, processed_at, error, attempts,"
-                    " dead_at) VALUES (?, 'vk', ?, ?, '2026-01-01', ?, ?, ?, ?)",
-                    [(1, "u1", None, "2026-01-01", None, 1, None), (2, "u2", '{"x": 1}', None, "boom", 3, "2026-01-02"),
-                     (3, "u3", '{"y": 2}', None, None, 0, None)])
-    old.executemany("INSERT INTO outbox (id, channel, external_id, inbox_id, payload, status, attempts, error,"
-                    " created_at, sent_at) VALUES (?, 'vk', '42', ?, ?, ?, ?, ?, '2026-01-01', ?)",
-                    [(1, 1, "{}", "sent", 1, None, "2026-01-01"), (2, 1, "{}", "failed", 2, "no", None),
-                     (3, 3, "{}", "pending", 0, None, None)])
+    for row in [(1, "u1", None, "2026-01-01", None, 1, None), (2, "u2", '{"x": 1}', None, "boom", 3, "2026-01-02"),
+                (3, "u3", '{"y": 2}', None, None, 0, None)]:
+        put(old, "inbox", channel="vk", received_at="2026-01-01",
+            **dict(zip(("id", "update_id", "payload", "processed_at", "error", "attempts", "dead_at"), row)))
+    for row in [(1, 1, "{}", "sent", 1, None, "2026-01-01"), (2, 1, "{}", "failed", 2, "no", None),
+                (3, 3, "{}", "pending", 0, None, None)]:
+        put(old, "outbox", channel="vk", external_id="42", created_at="2026-01-01",
+            **dict(zip(("id", "inbox_id", "payload", "status", "attempts", "error", "sent_at"), row)))
     old.commit()
-    before = {table: old.execute(f"SELECT * FROM {table} ORDER BY id").fetchall() for table in ("inbox", "outbox")}
+    before = {table: every_row(old, table) for table in ("inbox", "outbox")}
     old.close()
 
     db = await Database.open(path)
     try:
         async with db.transaction() as tx:
-            connection = tx.outbox._db
             for table, rows in before.items():
                 columns = len(rows[0])
-                after = await connection.execute_fetchall(f"SELECT * FROM {table} ORDER BY id")
-                assert [tuple(row)[:columns] for row in after] == rows
-            indexes = {row[0] for row in await connection.execute_fetchall(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+                after = await stored.rows(tx, table, order_by="id")
+                assert [row[:columns] for row in after] == rows
+            indexes = await stored.index_names(tx)
             assert {"outbox_by_recipient", "outbox_pending", "outbox_by_inbox", "inbox_unprocessed",
                     "inbox_dead"} <= indexes
             with pytest.raises(sqlite3.IntegrityError):  # the constraints came along
-                await connection.execute("INSERT INTO inbox (channel, update_id, received_at) VALUES ('vk', 'u1', 'x')")
-            await connection.execute("DELETE FROM outbox WHERE id = 3")
-            await connection.execute("DELETE FROM inbox WHERE id = 3")
+                await stored.insert(tx, "inbox", channel="vk", update_id="u1", received_at="x")
+            await stored.delete(tx, "outbox", id=3)
+            await stored.delete(tx, "inbox", id=3)
             assert await tx.outbox.add_many([("vk", "42", None, "{}", False)]) == [4]
             assert await tx.inbox.store_many([("vk", "u4", "{}")]) == {("vk", "u4"): 4}
     finally:
@@ -344,13 +327,13 @@ async def test_update_ids_that_carry_the_erased_id_are_renamed_and_no_others(tmp
     try:
         async with db.transaction() as tx:
             given = ("gw-3-17", "gw-31-2", "x:gw-3", "evt-9")
-            stored = await tx.inbox.store_many([("gateway", key, None) for key in given] + [("ok", "seq:gw-3:4", None)],
-                                               processed=True)
+            ids = await tx.inbox.store_many([("gateway", key, None) for key in given] + [("ok", "seq:gw-3:4", None)],
+                                            processed=True)
             renamed = await tx.inbox.rename_keys_naming("gateway", "gw-3", encoded("gw-3"))
-            keys = {row[0]: row[1] for row in await tx.inbox._db.execute_fetchall("SELECT id, update_id FROM inbox")}
+            keys = dict(await stored.rows(tx, "inbox", "id", "update_id"))
         assert renamed == 2
-        assert {keys[stored[("gateway", key)]] for key in ("gw-31-2", "evt-9")} == {"gw-31-2", "evt-9"}
-        assert keys[stored[("gateway", "gw-3-17")]] == f"erased:{stored[('gateway', 'gw-3-17')]}"
-        assert keys[stored[("ok", "seq:gw-3:4")]] == "seq:gw-3:4"  # another channel's resident
+        assert {keys[ids[("gateway", key)]] for key in ("gw-31-2", "evt-9")} == {"gw-31-2", "evt-9"}
+        assert keys[ids[("gateway", "gw-3-17")]] == f"erased:{ids[('gateway', 'gw-3-17')]}"
+        assert keys[ids[("ok", "seq:gw-3:4")]] == "seq:gw-3:4"  # another channel's resident
     finally:
         await db.close()

@@ -10,6 +10,7 @@ import pytest
 from bot.core.events import ResidentRef
 from bot.core.replies import Button, Reply
 from channels.gateway.protocol import SIGNATURE_HEADER, sign
+from tests import stored
 from tests.drivers import eventually, wait_handled
 from tests.drivers.gateway import CHANNEL
 from tests.drivers.gateway import world as gateway_world
@@ -23,18 +24,12 @@ async def world(tmp_path):
         yield running
 
 
-async def sql(world, query, *args):
-    return await world.app.db.reader.residents._db.execute_fetchall(query, args)
-
-
 async def inbox_count(world) -> int:
-    return (await sql(world, "SELECT count(*) FROM inbox WHERE channel = ?", CHANNEL))[0][0]
+    return await stored.count(world.app.db, "inbox", channel=CHANNEL)
 
 
 async def reachable(world, resident) -> bool:
-    rows = await sql(world, "SELECT reachable FROM residents WHERE channel = ? AND external_id = ?",
-                     CHANNEL, resident.user_id)
-    return bool(rows[0][0])
+    return (await world.app.db.reader.residents.find(CHANNEL, resident.user_id)).reachable
 
 
 async def test_a_resident_gets_signed_replies_with_buttons_and_a_numbered_fallback(world):
@@ -73,7 +68,7 @@ async def test_malformed_events_get_a_4xx_with_a_reason_and_are_kept_only_as_dea
             assert response.status == status
             assert (await response.json())["reason"]
     assert await inbox_count(world) == 3
-    assert (await sql(world, "SELECT count(*) FROM inbox WHERE dead_at IS NULL"))[0][0] == 0
+    assert await stored.count(world.app.db, "inbox", dead_at=None) == 0
 
 
 async def test_an_event_id_used_again_for_another_event_is_refused_with_409_even_after_a_restart(tmp_path):
@@ -110,7 +105,7 @@ async def test_the_same_event_sent_twice_is_processed_once(world):
     assert (second[0], second[1]["duplicate"]) == (200, True)
     await wait_handled(world.app, CHANNEL, event["id"])
     assert await inbox_count(world) == 1
-    outbox = (await sql(world, "SELECT count(*) FROM outbox"))[0][0]
+    outbox = await stored.count(world.app.db, "outbox")
     assert len(resident.new_messages()) == outbox
 
 

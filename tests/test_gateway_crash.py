@@ -8,10 +8,10 @@ never send them again. After a restart each must be processed exactly once.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import aiohttp
 
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.gateway import CHANNEL, gateway_environment
 from tests.fakes.gateway import FakeGateway, signed
@@ -21,9 +21,8 @@ RESIDENTS = 20
 
 
 def inbox(database) -> list[tuple[str, bool, str | None]]:
-    with sqlite3.connect(database) as connection:
-        return connection.execute("SELECT update_id, processed_at IS NOT NULL, error FROM inbox"
-                                  " WHERE channel = ? ORDER BY id", (CHANNEL,)).fetchall()
+    found = stored.InFile(database).rows("inbox", "update_id", "processed_at", "error", order_by="id", channel=CHANNEL)
+    return [(update_id, processed_at is not None, error) for update_id, processed_at, error in found]
 
 
 async def test_events_answered_200_just_before_a_crash_are_all_processed_once_after_restart(tmp_path):
@@ -55,8 +54,7 @@ async def test_events_answered_200_just_before_a_crash_are_all_processed_once_af
             assert await restarted.terminate() == 0
         after = inbox(tmp_path / "souchastie.db")
         assert len(after) == RESIDENTS and all(error is None for _, _, error in after)
-        with sqlite3.connect(tmp_path / "souchastie.db") as connection:
-            sources = dict(connection.execute("SELECT external_id, first_source FROM residents").fetchall())
+        sources = dict(stored.InFile(tmp_path / "souchastie.db").rows("residents", "external_id", "first_source"))
         assert sources == {e["user"]["id"]: f"poster_{n}" for n, e in enumerate(events)}
         assert fake.refused_signatures == 0
     finally:

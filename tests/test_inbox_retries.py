@@ -10,13 +10,13 @@ import asyncio
 import json
 import logging
 import secrets
-import sqlite3
 
 from bot.core.events import text_event
 from bot.core.filters import command
 from bot.core.routing import Router
 from channels.telegram.parse import parse_update
 from channels.webchat.channel import session_ref
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.telegram import world as telegram_world
 from tests.drivers.webchat import world as webchat_world
@@ -28,9 +28,9 @@ MANUAL = {"SOUCHASTIE_INBOX_RETRY_EVERY_SECONDS": "3600", "SOUCHASTIE_INBOX_RETR
 
 def inbox_row(path, inbox_id: int) -> tuple:
     """Read as another process would: only what was committed."""
-    with sqlite3.connect(path) as db:
-        return db.execute("SELECT attempts, processed_at IS NOT NULL, dead_at IS NOT NULL, error, payload"
-                          " FROM inbox WHERE id = ?", (inbox_id,)).fetchone()
+    [(attempts, processed_at, dead_at, error, payload)] = stored.InFile(path).rows(
+        "inbox", "attempts", "processed_at", "dead_at", "error", "payload", id=inbox_id)
+    return attempts, processed_at is not None, dead_at is not None, error, payload
 
 
 async def test_an_update_whose_background_processing_failed_is_processed_by_the_pass_without_a_restart(
@@ -41,17 +41,12 @@ async def test_an_update_whose_background_processing_failed_is_processed_by_the_
     async with telegram_world(tmp_path, SOUCHASTIE_STORAGE_BUSY_TIMEOUT_MS="50", **QUICK) as world:
         update = fixture("update_start_official.json")  # /start from chat 1111111
         inbox_id = await world.app.dispatcher.accept(parse_update(update))  # what the webhook does first
-        other_process = sqlite3.connect(tmp_path / "souchastie.db", isolation_level=None)
-        other_process.execute("BEGIN IMMEDIATE")
-        try:
+        with stored.InFile(tmp_path / "souchastie.db").write_locked():  # another process holds the lock
             with caplog.at_level(logging.ERROR, logger="bot.core.dispatcher"):
                 world.app.dispatcher.process_in_background(inbox_id)  # ... and then
                 # The attempt is over once its failure is logged (it could not be written).
                 await eventually(lambda: f"строка входящих {inbox_id} " in caplog.text)
             assert world.fake.sent_to(1111111) == []
-        finally:
-            other_process.execute("ROLLBACK")
-            other_process.close()
 
         await eventually(lambda: "consent:yes" in json.dumps(world.fake.sent_to(1111111)))
         await eventually(lambda: inbox_row(tmp_path / "souchastie.db", inbox_id)[1])
@@ -121,7 +116,6 @@ async def test_an_event_whose_attempts_all_ended_in_a_crash_is_not_tried_again_a
         ref = session_ref(secrets.token_hex(16))
         inbox_id = await world.app.dispatcher.accept(text_event(ref, "crash-1", "/start poster_3"))
     async with webchat_world(tmp_path, **settings) as world:
-        outbox = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM outbox")
-        assert outbox[0][0] == 0
+        assert await stored.count(world.app.db, "outbox") == 0
     attempts, processed, dead, error, payload = inbox_row(tmp_path / "souchastie.db", inbox_id)
     assert (attempts, processed, dead) == (1, 0, 1) and "прервалась" in error and "/start poster_3" in payload

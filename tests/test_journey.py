@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import stored
 from tests.drivers import JOURNEY_CHANNELS, load_world
 from tests.journey import all_text, last_buttons, onboard, propose
 
@@ -22,11 +23,8 @@ async def test_resident_proposes_an_idea_and_sees_it_with_its_status(world):
     assert "получено" in all_text(listing)
 
     async with world.app.db.transaction() as tx:
-        rows = await tx.proposals._db.execute_fetchall(
-            "SELECT p.category, p.text, p.latitude, p.source, r.consent_version,"
-            " (SELECT count(*) FROM proposal_attachments a WHERE a.proposal_id = p.id)"
-            " FROM proposals p JOIN residents r ON r.id = p.resident_id")
-    assert [tuple(r) for r in rows] == [("idea", "Поставить скамейки у пруда и фонарь", 50.0958, "poster_12",
+        rows = await stored.authored_proposals(tx)
+    assert rows == [("idea", "Поставить скамейки у пруда и фонарь", 50.0958, "poster_12",
                                          world.app.settings.privacy.consent_version, 1)]
 
 

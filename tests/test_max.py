@@ -9,20 +9,17 @@ from bot.core.channel import DeliveryError, Outgoing
 from bot.core.events import ResidentRef
 from bot.core.replies import Button, Reply
 from channels.max.transport import ssl_context
+from channels.max.client import ssl_context
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.max import bot_message, world
 from tests.fakes.max import FakeMax, fixture
 from tests.journey import all_text, last_buttons, onboard, picture, same_picture
 
 
-async def rows(app, sql: str, *args) -> list[tuple]:
-    return [tuple(r) for r in await app.db.reader.residents._db.execute_fetchall(sql, args)]
-
-
 async def reachable(app, user_id: int) -> bool | None:
-    found = await rows(app, "SELECT reachable FROM residents WHERE channel = 'max' AND external_id = ?",
-                       str(user_id))
-    return bool(found[0][0]) if found else None
+    found = await app.db.reader.residents.find("max", str(user_id))
+    return found.reachable if found else None
 
 
 def sends(fake: FakeMax, user_id: int) -> int:
@@ -42,8 +39,7 @@ async def test_documented_updates_reach_the_bot_and_pressed_buttons_are_answered
         w.fake.push(*fixture("updates_response_message_created.json")["updates"])  # a group chat
         w.fake.push(*fixture("updates_response_bot_stopped.json")["updates"])
         await eventually(lambda: _not(w.app, 123456789))
-        stored = await rows(w.app, "SELECT count(*) FROM inbox WHERE channel = 'max'")
-        assert stored == [(4,)]  # start (+ reachable), the press, the stop; not the group chat
+        assert await stored.count(w.app.db, "inbox", channel="max") == 4  # start (+ reachable), the press, the stop; not the group chat
 
 
 async def _not(app, user_id: int) -> bool:
@@ -79,8 +75,7 @@ async def test_the_same_update_delivered_twice_is_answered_once(tmp_path):
         w.fake.push(resident.message("/help"))
         await eventually(lambda: len(w.fake.sent_to(resident.user_id)) > resident.seen)
         assert len(resident.new_messages()) == 1  # the /help menu only, not a second answer to /menu
-        assert await rows(w.app, "SELECT count(*) FROM inbox WHERE update_id = ?",
-                          "msg:" + update["message"]["body"]["mid"]) == [(1,)]
+        assert await stored.count(w.app.db, "inbox", update_id="msg:" + update["message"]["body"]["mid"]) == 1
 
 
 # -- how replies look on MAX -----------------------------------------------------------------
@@ -154,8 +149,7 @@ async def test_a_reply_that_keeps_failing_stays_pending_and_the_resident_stays_r
         mid = "msg:" + update["message"]["body"]["mid"]
         await eventually(lambda: sends(w.fake, resident.user_id) == len(w.fake.sent_to(resident.user_id)) + 2)
         await resident.deliver(resident.message("/help"))  # after the failed one, in order
-        assert await rows(w.app, "SELECT o.status FROM outbox o JOIN inbox i ON i.id = o.inbox_id"
-                                 " WHERE i.update_id = ?", mid) == [("pending",)]
+        assert await stored.reply_statuses(w.app.db, mid) == ["pending"]
         assert await reachable(w.app, resident.user_id) is True
 
 
@@ -167,8 +161,7 @@ async def test_a_resident_who_blocked_the_bot_is_marked_unreachable(tmp_path):
         update = resident.message("/menu")
         w.fake.push(update)
         await eventually(lambda: _not(w.app, resident.user_id))
-        assert await rows(w.app, "SELECT status FROM outbox o JOIN inbox i ON i.id = o.inbox_id"
-                                 " WHERE i.update_id = ?", "msg:" + update["message"]["body"]["mid"]) == [("failed",)]
+        assert await stored.reply_statuses(w.app.db, "msg:" + update["message"]["body"]["mid"]) == ["failed"]
 
 
 async def test_a_resident_who_stops_the_bot_mid_proposal_and_comes_back(tmp_path):
@@ -198,7 +191,7 @@ async def test_a_hundred_residents_at_once_each_get_their_own_replies(tmp_path):
         assert all("consent:yes" in last_buttons(g) for g in greetings)
         consents = await asyncio.gather(*(r.press("consent:yes") for r in residents))
         assert all("menu:propose" in last_buttons(c) for c in consents)  # MAX reports the language: not asked
-        sources = dict(await rows(w.app, "SELECT external_id, first_source FROM residents WHERE channel = 'max'"))
+        sources = dict(await stored.rows(w.app.db, "residents", "external_id", "first_source", channel="max"))
         assert sources == {str(r.user_id): f"poster_{i}" for i, r in enumerate(residents)}
         per_resident = {len(w.fake.sent_to(r.user_id)) for r in residents}
         assert len(per_resident) == 1 and len(w.fake.sent) == 100 * per_resident.pop()

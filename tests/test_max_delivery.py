@@ -1,11 +1,11 @@
 """Nothing a MAX resident sends is lost or taken twice: webhooks, forged requests, crashes."""
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
 from bot.config import ConfigError, check_runnable
+from tests import stored
 from tests.drivers import eventually, test_settings
 from tests.drivers.max import MaxResident, MaxWorld, bot_message, max_environment, world
 from tests.fakes.max import FakeMax, fixture
@@ -23,8 +23,7 @@ def webhook_environment(port: int) -> dict[str, str]:
 
 
 def inbox_count(path) -> int:
-    with sqlite3.connect(path) as db:
-        return db.execute("SELECT count(*) FROM inbox WHERE channel = 'max'").fetchone()[0]
+    return stored.InFile(path).count("inbox", channel="max")
 
 
 async def test_webhook_mode_subscribes_with_a_secret_and_takes_updates(tmp_path):
@@ -84,18 +83,13 @@ async def test_a_crash_right_after_the_marker_moved_loses_and_repeats_nothing(tm
             database = tmp_path / "souchastie.db"
 
             def settled() -> bool:
-                with sqlite3.connect(database) as db:
-                    open_rows = db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
-                    pending = db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
-                return open_rows == 0 and pending == 0
+                kept = stored.InFile(database)
+                return kept.count("inbox", processed_at=None) == 0 and kept.count("outbox", status="pending") == 0
             await eventually(settled, timeout=30)
         finally:
             assert await restarted.terminate() == 0
-        with sqlite3.connect(database) as db:
-            per_update = db.execute(
-                "SELECT i.update_id, count(o.id) FROM inbox i LEFT JOIN outbox o ON o.inbox_id = i.id"
-                " WHERE i.channel = 'max' GROUP BY i.id").fetchall()
-            sources = dict(db.execute("SELECT external_id, first_source FROM residents"))
+        per_update = stored.InFile(database).replies_per_update("max")
+        sources = dict(stored.InFile(database).rows("residents", "external_id", "first_source"))
         assert len(per_update) == 8 * 3
         starts = [n for update_id, n in per_update if update_id.startswith("bot_started") and
                   not update_id.endswith(":reachable")]

@@ -9,6 +9,7 @@ from bot.core.channel import Outgoing
 from bot.core.events import ResidentRef
 from bot.core.replies import Button, Reply
 from channels.ok.channel import OkChannel
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.ok import world as ok_world
 from tests.fakes.ok import FakeOk
@@ -21,20 +22,13 @@ async def world(tmp_path):
         yield running
 
 
-async def sql(world, query: str, *params) -> list[tuple]:
-    rows = await world.app.db.reader.residents._db.execute_fetchall(query, params)
-    return [tuple(row) for row in rows]
-
-
 async def reachable(world, resident) -> bool | None:
-    rows = await sql(world, "SELECT reachable FROM residents WHERE channel = 'ok' AND external_id = ?",
-                     resident.chat_id)
-    return bool(rows[0][0]) if rows else None
+    found = await world.app.db.reader.residents.find("ok", resident.chat_id)
+    return found.reachable if found else None
 
 
 async def statuses(world, resident) -> list[str]:
-    rows = await sql(world, "SELECT status FROM outbox WHERE external_id = ? ORDER BY id", resident.chat_id)
-    return [row[0] for row in rows]
+    return await stored.values(world.app.db, "outbox", "status", order_by="id", external_id=resident.chat_id)
 
 
 def keyboard_of(sent: dict) -> list[list[dict]]:
@@ -139,7 +133,7 @@ async def test_a_hundred_residents_at_once_each_get_their_own_answer(world):
     greetings = await asyncio.gather(*(r.send_text(f"/start poster_{n}") for n, r in enumerate(residents)))
     assert all("consent:yes" in last_buttons(g) for g in greetings)
     assert len({all_text(g) for g in greetings}) == 1
-    sources = dict(await sql(world, "SELECT external_id, first_source FROM residents"))
+    sources = dict(await stored.rows(world.app.db, "residents", "external_id", "first_source"))
     assert sources == {r.chat_id: f"poster_{n}" for n, r in enumerate(residents)}
     assert set(world.fake.messages) == {r.chat_id for r in residents}
 

@@ -8,9 +8,9 @@ batch must be processed, each exactly once.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from channels.ok.parse import update_id
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.ok import CHANNEL, OkResident, bot_environment
 from tests.fakes.ok import FakeOk
@@ -20,9 +20,8 @@ RESIDENTS = 20
 
 
 def inbox(database) -> list[tuple[str, bool, str | None]]:
-    with sqlite3.connect(database) as connection:
-        return connection.execute("SELECT update_id, processed_at IS NOT NULL, error FROM inbox"
-                                  " WHERE channel = ? ORDER BY id", (CHANNEL,)).fetchall()
+    found = stored.InFile(database).rows("inbox", "update_id", "processed_at", "error", order_by="id", channel=CHANNEL)
+    return [(update_id, processed_at is not None, error) for update_id, processed_at, error in found]
 
 
 async def test_webhooks_answered_just_before_a_crash_are_all_processed_once_after_restart(tmp_path):
@@ -50,8 +49,8 @@ async def test_webhooks_answered_just_before_a_crash_are_all_processed_once_afte
         await asyncio.wait_for(killed.wait(), 30)
         await bot.process.wait()
         assert answered == [200] * RESIDENTS
-        stored = inbox(tmp_path / "souchastie.db")
-        assert sorted(row[0] for row in stored) == sorted(update_id(w) for w in webhooks)
+        kept = inbox(tmp_path / "souchastie.db")
+        assert sorted(row[0] for row in kept) == sorted(update_id(w) for w in webhooks)
 
         fake.on_answer = None
         restarted = BotProcess(tmp_path, port=port, **environment)
@@ -63,8 +62,7 @@ async def test_webhooks_answered_just_before_a_crash_are_all_processed_once_afte
             assert await restarted.terminate() == 0
         after = inbox(tmp_path / "souchastie.db")
         assert len(after) == RESIDENTS and all(error is None for _, _, error in after)
-        with sqlite3.connect(tmp_path / "souchastie.db") as connection:
-            sources = dict(connection.execute("SELECT external_id, first_source FROM residents").fetchall())
+        sources = dict(stored.InFile(tmp_path / "souchastie.db").rows("residents", "external_id", "first_source"))
         assert sources == {r.chat_id: f"poster_{n}" for n, r in enumerate(residents)}
     finally:
         if bot.process is not None and bot.process.returncode is None:

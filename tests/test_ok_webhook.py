@@ -7,6 +7,7 @@ import pytest
 
 from bot.core.events import Kind
 from channels.ok.parse import NotAWebhook, parse_webhook, update_id
+from tests import stored
 from tests.drivers import wait_handled
 from tests.drivers.ok import CHANNEL, world as ok_world
 from tests.fakes.ok import fixture
@@ -20,8 +21,7 @@ async def world(tmp_path):
 
 
 async def inbox_size(world) -> int:
-    rows = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM inbox")
-    return rows[0][0]
+    return await stored.count(world.app.db, "inbox")
 
 
 def test_a_text_message_is_text_from_the_dialogue_with_the_sender_named():

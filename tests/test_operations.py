@@ -13,7 +13,6 @@ import resource
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import sysconfig
@@ -23,6 +22,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests import stored
 from tests.drivers import ROOT, eventually
 from tests.drivers.webchat import WebChatResident
 from tests.journey import onboard, propose
@@ -100,8 +100,8 @@ async def test_a_log_at_debug_level_holds_no_residents_words(tmp_path):
             await propose(resident, text=words, photo=False, point=None)
     finally:
         assert await bot.terminate() == 0
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:  # the words were stored, so SQL carried them
-        assert db.execute("SELECT count(*) FROM proposals WHERE text = ?", (words,)).fetchone() == (1,)
+    # the words were stored, so SQL carried them
+    assert stored.InFile(tmp_path / "souchastie.db").count("proposals", text=words) == 1
     log = bot.log.read_text(encoding="utf-8")
     assert " DEBUG " in log  # it was a DEBUG run
     assert "ZQX-4471" not in log and "Скамейки" not in log

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from bot.phones import e164
+from tests import stored
 from tests.drivers import eventually, load_content_into, load_world
 from tests.drivers.webchat import WebChatResident
 from tests.fakes.sms import FakeSmsGateway
@@ -43,10 +44,7 @@ async def ask_for_a_code(resident, fake: FakeSmsGateway, typed: str = TYPED, sen
 
 
 async def ballots(world, poll: str = "by_phone") -> list[tuple]:
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT b.voter_key, b.channel, c.option_key FROM ballots b JOIN content_items p ON p.id = b.poll_id"
-        " JOIN ballot_choices c ON c.ballot_id = b.id WHERE p.key = ?", (poll,))
-    return [tuple(r) for r in rows]
+    return await stored.ballots(world.app.db, poll)
 
 
 async def later(resident) -> str:
@@ -84,9 +82,9 @@ async def test_the_code_is_kept_only_as_a_salted_hash(tmp_path):
         resident = world.resident()
         await onboard(resident)
         code = await ask_for_a_code(resident, fake)
-        rows = await world.app.db.reader.residents._db.execute_fetchall("SELECT * FROM phone_codes")
+        rows = await stored.records(world.app.db, "phone_codes")
         assert len(rows) == 1 and rows[0]["phone"] == PHONE
-        assert all(code not in str(value) for value in tuple(rows[0]))
+        assert all(code not in str(value) for value in rows[0].values())
 
 
 # -- wrong, expired and exhausted codes; the pause before a new one; limits per day ---------------
@@ -187,12 +185,11 @@ async def test_codes_and_counts_older_than_a_day_are_deleted_by_the_housekeeping
         assert await phone_code_rows(world) == 1
         usage = await world.app.db.reader.phone_codes.usage(row.id, PHONE, moment)
         assert (usage.by_resident, usage.to_phone) == (1, 1)
-        sent = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM sms_sent")
-        assert sent[0][0] == 1
+        assert await stored.count(world.app.db, "sms_sent") == 1
 
 
 async def phone_code_rows(world) -> int:
-    return (await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM phone_codes"))[0][0]
+    return await stored.count(world.app.db, "phone_codes")
 
 
 def resident_ref(resident: WebChatResident) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image
 
+from tests import stored
 from tests.drivers import CAMPAIGN, JOURNEY_CHANNELS, load_content_into, load_world, with_campaign
 from tests.drivers.telegram import world as telegram_world
 from tests.drivers.webchat import world as webchat_world
@@ -217,6 +218,4 @@ async def test_a_full_quota_refuses_the_photo_warns_in_the_log_and_the_proposal_
         assert [p.name for p in stored_files(world)] == ["earlier.bin"]
         done = await resident.press("prop:confirm")
         assert "П-" in all_text(done)
-        rows = await world.app.db.reader.residents._db.execute_fetchall(
-            "SELECT (SELECT count(*) FROM proposals), (SELECT count(*) FROM proposal_attachments)")
-        assert tuple(rows[0]) == (1, 0)
+        assert (await stored.count(world.app.db, "proposals"), await stored.count(world.app.db, "proposal_attachments")) == (1, 0)

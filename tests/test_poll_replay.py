@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 from bot.content import load_content, storable
+from tests import stored
 from tests.drivers import JOURNEY_CHANNELS, load_world
 from tests.journey import all_text, consent
 
@@ -48,13 +49,9 @@ async def test_seven_thousand_eight_hundred_thirty_eight_voters_reproduce_the_kn
                 number += 1
                 jobs.append(one(index, world.resident(number)))
             await asyncio.gather(*jobs)
-            rows = await world.app.db.reader.residents._db.execute_fetchall(
-                "SELECT channel, count(*) FROM ballots GROUP BY channel")
-            per_channel = {r[0]: r[1] for r in rows}
+            per_channel = await stored.grouped(world.app.db, "ballots", "channel")
             if channel == list(shares)[-1]:
-                counted = await world.app.db.reader.residents._db.execute_fetchall(
-                    "SELECT c.option_key, count(*) FROM ballot_choices c GROUP BY c.option_key")
-                assert {r[0]: r[1] for r in counted} == KNOWN_TALLY
+                assert await stored.choices(world.app.db) == KNOWN_TALLY
         start += share
     assert per_channel == shares
 
@@ -83,10 +80,7 @@ async def test_a_phone_poll_counts_one_person_once_across_telegram_and_max(tmp_p
         await resident.send_text("/start poll-by_phone")
         refused = await resident.send_contact("8 (914) 000-11-22")
         assert "уже проголосовали" in all_text(refused)
-        rows = await world.app.db.reader.residents._db.execute_fetchall(
-            "SELECT b.voter_key, b.channel FROM ballots b JOIN content_items p ON p.id = b.poll_id"
-            " WHERE p.kind = 'polls' AND p.key = 'by_phone'")
-        assert [tuple(r) for r in rows] == [("phone:+79140001122", "telegram")]
+        assert await stored.voters(world.app.db, "by_phone") == [("phone:+79140001122", "telegram")]
 
 
 async def test_forgetting_a_phone_voter_keeps_the_vote_but_not_the_number(tmp_path):
@@ -101,9 +95,9 @@ async def test_forgetting_a_phone_voter_keeps_the_vote_but_not_the_number(tmp_pa
         await resident.press("vote:by_phone:no")
         await resident.send_text("/forget")
         await resident.press("priv:confirm")
-        db = world.app.db.reader.residents._db
-        rows = await db.execute_fetchall("SELECT voter_key, resident_id FROM ballots")
+        db = world.app.db
+        rows = await stored.rows(db, "ballots", "voter_key", "resident_id")
         assert len(rows) == 1 and rows[0][1] is None and "79140001122" not in rows[0][0]
-        assert (await db.execute_fetchall("SELECT count(*) FROM ballot_choices"))[0][0] == 1
-        kept = await db.execute_fetchall("SELECT kept FROM deletions")
-        assert '"votes_without_voter": 1' in kept[0][0]
+        assert await stored.count(db, "ballot_choices") == 1
+        kept = await stored.values(db, "deletions", "kept")
+        assert '"votes_without_voter": 1' in kept[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import ContentError, load_content
+from tests import stored
 from tests.drivers import load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
@@ -27,10 +28,8 @@ async def world(tmp_path):
 
 
 async def tally(world, key: str) -> dict[str, int]:
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT c.option_key, count(*) FROM ballot_choices c JOIN ballots b ON b.id = c.ballot_id"
-        " JOIN content_items p ON p.id = b.poll_id WHERE p.key = ? GROUP BY c.option_key", (key,))
-    return {r[0]: r[1] for r in rows}
+    _, chosen = await world.app.db.reader.statistics.poll_tally(key)
+    return {option: times for option, (times, _) in chosen.items()}
 
 
 async def test_the_menu_offers_polls_while_some_are_open(world):
@@ -53,8 +52,7 @@ async def test_a_poster_deep_link_leads_straight_to_the_vote_after_consent(world
     assert "голос учтён" in all_text(thanks)
     assert "Итоги объявим" in all_text(thanks)  # results only after closing
     assert await tally(world, "park_name") == {"urguy": 1}
-    rows = await world.app.db.reader.residents._db.execute_fetchall("SELECT first_source FROM residents")
-    assert rows[0][0] == "poll-park_name"
+    assert (await stored.values(world.app.db, "residents", "first_source"))[0] == "poll-park_name"
 
 
 async def test_a_second_vote_is_refused_and_changes_no_tally(world):
@@ -138,10 +136,10 @@ async def test_concurrent_votes_of_one_resident_never_double_count(world):
 
 async def test_one_ballot_per_voter_is_enforced_by_the_database_itself(world):
     def insert_twice() -> None:  # another process, bypassing our code entirely
-        db = sqlite3.connect(world.app.settings.storage.path, timeout=10, isolation_level=None)
-        db.execute("INSERT INTO ballots (poll_id, voter_key, channel, cast_at) VALUES (1, 'phone:+7999', 'vk', 'x')")
+        db = stored.InFile(world.app.settings.storage.path)
+        db.insert("ballots", poll_id=1, voter_key="phone:+7999", channel="vk", cast_at="x")
         with pytest.raises(sqlite3.IntegrityError):
-            db.execute("INSERT INTO ballots (poll_id, voter_key, channel, cast_at) VALUES (1, 'phone:+7999', 'max', 'y')")
+            db.insert("ballots", poll_id=1, voter_key="phone:+7999", channel="max", cast_at="y")
     await asyncio.to_thread(insert_twice)
 
 
@@ -212,6 +210,5 @@ async def test_a_bad_file_loaded_from_the_cli_changes_nothing(tmp_path):
     refused = subprocess.run([sys.executable, "-m", "bot", "content", "load", str(bad)],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "polls[2].kind" in refused.stderr and "ничего не изменено" in refused.stderr
-    db = sqlite3.connect(tmp_path / "c.db")
-    assert db.execute("SELECT poll_kind FROM content_items WHERE kind = 'polls' AND key = 'zones'").fetchone() == (
-        "multiple",)
+    assert stored.InFile(tmp_path / "c.db").values("content_items", "poll_kind", kind="polls", key="zones") == [
+        "multiple"]

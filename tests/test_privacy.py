@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec, create
+from tests import stored
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import onboard, propose
 
@@ -22,11 +23,10 @@ async def test_forgetting_removes_the_resident_from_broadcast_deliveries_and_eve
         assert recipients == 1
         await resident.send_text("/forget")
         await resident.press("priv:confirm")
-        db = world.app.db.reader.residents._db
-        for table, column in (("residents", "id"), ("deliveries", "id"), ("subscriptions", "topic")):
-            rows = await db.execute_fetchall(f"SELECT count({column}) FROM {table}")
-            assert rows[0][0] == 0, table
-        assert (await db.execute_fetchall("SELECT count(*) FROM proposals WHERE resident_id IS NULL"))[0][0] == 1
+        db = world.app.db
+        for table in ("residents", "deliveries", "subscriptions"):
+            assert await stored.count(db, table) == 0, table
+        assert await stored.count(db, "proposals", resident_id=None) == 1
 
 
 async def test_forgetting_a_whatsapp_resident_removes_their_number_from_the_whatsapp_tables(tmp_path):
@@ -37,8 +37,8 @@ async def test_forgetting_a_whatsapp_resident_removes_their_number_from_the_what
         await resident.send_text("/start")
         await resident.press("consent:yes")
         await resident.press("lang:ru")
-        db = world.app.db.reader.residents._db
-        assert (await db.execute_fetchall("SELECT count(*) FROM whatsapp_contacts"))[0][0] == 1
+        db = world.app.db
+        assert await stored.count(db, "whatsapp_contacts") == 1
         await resident.send_text("/forget")
         # The press's update id (a wamid) carries the number, so the erasure renames it and it
         # cannot be waited for: the confirmation on the resident's screen tells it was handled.
@@ -47,9 +47,9 @@ async def test_forgetting_a_whatsapp_resident_removes_their_number_from_the_what
             interactive={"type": "button_reply", "button_reply": {"id": "priv:confirm", "title": "Удалить"}}))
         done = await resident.later()
         assert any("удалены" in m.text for m in done)  # the confirmation still reaches them
-        assert (await db.execute_fetchall("SELECT count(*) FROM residents"))[0][0] == 0
-        assert (await db.execute_fetchall("SELECT count(*) FROM whatsapp_statuses"))[0][0] == 0
+        assert await stored.count(db, "residents") == 0
+        assert await stored.count(db, "whatsapp_statuses") == 0
         # Once the 24-hour window has closed, the housekeeping forgets the number too.
         async with world.app.db.transaction() as tx:
             assert await tx.whatsapp.forget_orphans("9999-01-01T00:00:00+00:00") == 1
-        assert (await db.execute_fetchall("SELECT count(*) FROM whatsapp_contacts"))[0][0] == 0
+        assert await stored.count(db, "whatsapp_contacts") == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests import stored
 from tests.drivers import load_world
 from tests.journey import JPEG, all_text, last_buttons, onboard, picture
 from tests.screen import resident_ref
@@ -22,10 +23,7 @@ async def at_the_draft(world, text: str = IDEA):
 
 
 async def proposals(world) -> list[tuple]:
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT p.category, p.text, p.address, (SELECT count(*) FROM proposal_attachments a"
-        " WHERE a.proposal_id = p.id) FROM proposals p ORDER BY p.id")
-    return [tuple(row) for row in rows]
+    return await stored.proposals_with_photos(world.app.db)
 
 
 def stored_files(world) -> list[Path]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import stored
 from tests.drivers import load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
@@ -28,10 +29,7 @@ async def world(tmp_path):
 
 async def attempts(world, key: str) -> list[tuple[int, int, bool]]:
     """(score, answered, finished) of every attempt at the quiz ``key``."""
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT a.score, a.answered, a.finished_at IS NOT NULL FROM quiz_attempts a"
-        " JOIN content_items q ON q.id = a.quiz_id WHERE q.key = ? ORDER BY a.id", (key,))
-    return [(r[0], r[1], bool(r[2])) for r in rows]
+    return await stored.quiz_attempts(world.app.db, key)
 
 
 async def start_park_quiz(resident) -> list:
@@ -171,6 +169,4 @@ async def test_a_resident_who_asks_to_be_forgotten_leaves_the_leaderboard(world)
     await stays.press("menu:quizzes")
     again = all_text(await stays.press("quiz:park"))
     assert "1. Участник №2 — 2 из 3" in again and "Участник №1" not in again
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT leaderboard_name FROM quiz_attempts WHERE resident_id IS NULL")
-    assert [r[0] for r in rows] == [""]
+    assert await stored.values(world.app.db, "quiz_attempts", "leaderboard_name", resident_id=None) == [""]

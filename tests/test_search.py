@@ -9,11 +9,12 @@ from pathlib import Path
 
 from storage.database import Database
 from storage.moderation import ProposalFilter
+from tests import stored
 from tests.drivers import load_content_into
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world
 from tests.journey import all_text, onboard, propose, send_contest_work
-from tests.stored import database_at_version
+from tests.stored import database_at_version, put
 
 CONTENT = Path(__file__).parent / "fixtures" / "content"
 INDEXES = ("proposals_fts", "survey_answers_fts", "contest_entries_fts")
@@ -36,18 +37,9 @@ async def send_work(resident, text: str) -> None:
 
 async def in_index_tables(w, piece: str) -> list[str]:
     """The search index tables (their shadow tables too: content, data blobs) holding ``piece``."""
-    db = w.app.db.reader.residents._db
-    names = [row[0] for row in await db.execute_fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_fts%' ESCAPE '\\'")]
+    names = await stored.table_names(w.app.db, like="%\\_fts%")
     assert {f"{index}_data" for index in INDEXES} <= set(names)
-    found = []
-    for table in names:
-        for column in [row[1] for row in await db.execute_fetchall(f'PRAGMA table_info("{table}")')]:
-            rows = await db.execute_fetchall(
-                f'SELECT count(*) FROM "{table}" WHERE instr(CAST("{column}" AS BLOB), CAST(? AS BLOB)) > 0', (piece,))
-            if rows[0][0]:
-                found.append(f"{table}.{column}")
-    return found
+    return await stored.columns_holding(w.app.db, piece, names)
 
 
 async def test_a_moderator_finds_proposals_by_any_form_of_their_words_and_exports_what_was_found(tmp_path):
@@ -179,21 +171,20 @@ async def test_upgrading_an_existing_database_indexes_its_texts_by_lemmas(tmp_pa
     path = tmp_path / "souchastie.db"
     old = database_at_version(path, 16)
     stamp = "2026-06-01T00:00:00+00:00"
-    old.execute("INSERT INTO proposals (channel, category, text, address, created_at, updated_at)"
-                " VALUES ('webchat', 'idea', 'Поставить скамейки у пруда', 'ул. Ленина, 3', ?, ?)", (stamp, stamp))
-    old.execute("INSERT INTO proposals (channel, category, text, created_at, updated_at)"
-                " VALUES ('vk', 'idea', 'Фонтан в парке', ?, ?)", (stamp, stamp))
+    put(old, "proposals", channel="webchat", category="idea", text="Поставить скамейки у пруда",
+        address="ул. Ленина, 3", created_at=stamp, updated_at=stamp)
+    put(old, "proposals", channel="vk", category="idea", text="Фонтан в парке", created_at=stamp, updated_at=stamp)
     definition = {"title": {"ru": "Опрос"}, "questions": [
         {"key": "visits", "type": "single", "text": {"ru": "Часто?"}, "options": [{"key": "often"}]},
         {"key": "why", "type": "text", "text": {"ru": "Почему?"}}]}
-    old.execute("INSERT INTO surveys (key, definition, opens_at, closes_at, updated_at)"
-                " VALUES ('s', ?, ?, ?, ?)", (json.dumps(definition, ensure_ascii=False), stamp, stamp, stamp))
-    old.execute("INSERT INTO survey_responses (survey_id, channel, answers, started_at) VALUES (1, 'vk', ?, ?)",
-                (json.dumps({"visits": "often", "why": "Нет скамеек"}, ensure_ascii=False), stamp))
-    old.execute("INSERT INTO contests (key, definition, opens_at, closes_at, voting_opens_at, voting_closes_at,"
-                " updated_at) VALUES ('c', '{}', ?, ?, ?, ?, ?)", (stamp, stamp, stamp, stamp, stamp))
-    old.execute("INSERT INTO contest_entries (contest_id, channel, category, age_group, text, created_at)"
-                " VALUES (1, 'vk', 'drawing', 'any', 'Парк с озером', ?)", (stamp,))
+    put(old, "surveys", key="s", definition=json.dumps(definition, ensure_ascii=False), opens_at=stamp,
+        closes_at=stamp, updated_at=stamp)
+    put(old, "survey_responses", survey_id=1, channel="vk",
+        answers=json.dumps({"visits": "often", "why": "Нет скамеек"}, ensure_ascii=False), started_at=stamp)
+    put(old, "contests", key="c", definition="{}", opens_at=stamp, closes_at=stamp, voting_opens_at=stamp,
+        voting_closes_at=stamp, updated_at=stamp)
+    put(old, "contest_entries", contest_id=1, channel="vk", category="drawing", age_group="any", text="Парк с озером",
+        created_at=stamp)
     old.commit()
     old.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from storage.database import Database
 from storage.proposals import NewProposal
+from tests import stored
 
 PUBLIC = ("accepted",)
 
@@ -28,7 +29,7 @@ async def test_the_index_follows_new_changed_and_deleted_proposals(tmp_path):
 
         async with other.transaction() as tx:
             # as the erasure's redaction does: the text changed, updated_at left as it was
-            await tx.residents._db.execute("UPDATE proposals SET text = 'Урны вдоль аллеи' WHERE id = ?", (lamp,))
+            await stored.change(tx, "proposals", {"id": lamp}, text="Урны вдоль аллеи")
         assert await lookup(db, "Освещение аллеи вечером") == []
         assert await lookup(db, "Поставить мусорки на аллее") == [lamp]
 
@@ -37,7 +38,7 @@ async def test_the_index_follows_new_changed_and_deleted_proposals(tmp_path):
         assert await lookup(db, "Поставить лавочки возле пруда") == []
 
         async with other.transaction() as tx:
-            await tx.residents._db.execute("DELETE FROM proposals WHERE id = ?", (lamp,))
+            await stored.delete(tx, "proposals", id=lamp)
         assert await lookup(db, "Поставить мусорки на аллее") == []
         assert len(db.similar.index) == 1
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from storage.proposals import NewProposal
+from tests import stored
 from tests.drivers import CAMPAIGN, load_content_into, load_world
 from tests.journey import all_text, last_buttons, onboard
 from tests.screen import Screen
@@ -38,8 +39,7 @@ async def supports_of(world, proposal_id: int) -> int:
 
 
 async def all_supports(world) -> int:
-    rows = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM proposal_supports")
-    return rows[0][0]
+    return await stored.count(world.app.db, "proposal_supports")
 
 
 async def own_proposals(screen: Screen) -> int:

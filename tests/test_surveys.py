@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import load_content, storable
+from tests import stored
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import JPEG, all_text, last_buttons, onboard
 
@@ -25,9 +26,8 @@ async def start(world):
 
 
 async def answers(world) -> list[dict]:
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT answers, completed_at IS NOT NULL FROM survey_responses ORDER BY id")
-    return [json.loads(r[0]) | {"_done": bool(r[1])} for r in rows]
+    rows = await stored.rows(world.app.db, "survey_responses", "answers", "completed_at", order_by="id")
+    return [json.loads(answers) | {"_done": completed is not None} for answers, completed in rows]
 
 
 @pytest.fixture
@@ -112,5 +112,4 @@ async def test_a_respondent_stops_and_resumes_after_a_restart_and_answers_only_o
         await resident.press("menu:surveys")
         again = await resident.press("survey:opinion")
         assert "уже ответили" in all_text(again)
-        rows = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM survey_responses")
-        assert rows[0][0] == 1
+        assert await stored.count(world.app.db, "survey_responses") == 1

@@ -9,6 +9,7 @@ from bot.core.channel import Outgoing
 from bot.config import ConfigError, check_runnable, load_settings
 from bot.core.events import ResidentRef
 from bot.core.replies import Button, Media, Reply
+from tests import stored
 from tests.drivers import eventually, wait_handled
 from tests.drivers.telegram import CHANNEL, world as telegram_world
 from tests.fakes.telegram import FakeTelegram, fixture
@@ -21,20 +22,12 @@ async def world(tmp_path):
         yield running
 
 
-async def sql(world, query: str, *params) -> list[tuple]:
-    rows = await world.app.db.reader.residents._db.execute_fetchall(query, params)
-    return [tuple(row) for row in rows]
-
-
 async def reachable(world, resident) -> bool:
-    rows = await sql(world, "SELECT reachable FROM residents WHERE channel = ? AND external_id = ?",
-                     CHANNEL, str(resident.user_id))
-    return bool(rows[0][0])
+    return (await world.app.db.reader.residents.find(CHANNEL, str(resident.user_id))).reachable
 
 
 async def statuses(world, resident) -> list[str]:
-    rows = await sql(world, "SELECT status FROM outbox WHERE external_id = ? ORDER BY id", str(resident.user_id))
-    return [row[0] for row in rows]
+    return await stored.values(world.app.db, "outbox", "status", order_by="id", external_id=str(resident.user_id))
 
 
 async def test_polling_asks_for_the_updates_the_bot_handles_and_removes_a_stale_webhook(world):
@@ -174,8 +167,8 @@ async def test_a_resident_who_blocked_the_bot_is_marked_unreachable(world):
 
 
 async def _unreachable(world, resident) -> bool:
-    rows = await sql(world, "SELECT reachable FROM residents WHERE external_id = ?", str(resident.user_id))
-    return bool(rows) and rows[0][0] == 0
+    found = await world.app.db.reader.residents.find(CHANNEL, str(resident.user_id))
+    return found is not None and not found.reachable
 
 
 async def test_a_resident_who_blocks_mid_flow_and_comes_back_can_go_on(world):
@@ -210,7 +203,7 @@ async def test_the_same_update_delivered_twice_is_processed_once(world):
         world.fake.queue.extend([update, dict(update)])
         world.fake._changed.notify_all()
     await wait_handled(world.app, CHANNEL, str(update["update_id"]))
-    assert await sql(world, "SELECT count(*) FROM inbox") == [(1,)]
+    assert await stored.count(world.app.db, "inbox") == 1
     answered_once = resident.new_messages()
     # A /start sent once more is answered with as many messages: the repeat added none.
     assert len(await resident.send_text("/start poster_3")) == len(answered_once)
@@ -221,7 +214,7 @@ async def test_a_hundred_residents_at_once_each_get_their_own_answer(world):
     greetings = await asyncio.gather(*(r.send_text(f"/start poster_{n}") for n, r in enumerate(residents)))
     assert all("consent:yes" in last_buttons(g) for g in greetings)
     assert len({all_text(g) for g in greetings}) == 1
-    sources = dict(await sql(world, "SELECT external_id, first_source FROM residents"))
+    sources = dict(await stored.rows(world.app.db, "residents", "external_id", "first_source"))
     assert sources == {str(r.user_id): f"poster_{n}" for n, r in enumerate(residents)}
     assert set(world.fake.messages) == {r.chat_id for r in residents}
 

@@ -8,8 +8,8 @@ each exactly once, although Telegram will never send any of them again.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.telegram import CHANNEL, TelegramResident, bot_environment
 from tests.fakes.telegram import FakeTelegram
@@ -19,9 +19,8 @@ RESIDENTS = 20
 
 
 def inbox(database) -> list[tuple[str, bool, str | None]]:
-    with sqlite3.connect(database) as connection:
-        return connection.execute("SELECT update_id, processed_at IS NOT NULL, error FROM inbox"
-                                  " WHERE channel = ? ORDER BY id", (CHANNEL,)).fetchall()
+    found = stored.InFile(database).rows("inbox", "update_id", "processed_at", "error", order_by="id", channel=CHANNEL)
+    return [(update_id, processed_at is not None, error) for update_id, processed_at, error in found]
 
 
 async def test_updates_acknowledged_just_before_a_crash_are_all_processed_once_after_restart(tmp_path):
@@ -44,8 +43,8 @@ async def test_updates_acknowledged_just_before_a_crash_are_all_processed_once_a
         await bot.start()
         await asyncio.wait_for(killed.wait(), 30)
         await bot.process.wait()
-        stored = inbox(tmp_path / "souchastie.db")
-        assert sorted(row[0] for row in stored) == sorted(str(u) for u in pushed)
+        kept = inbox(tmp_path / "souchastie.db")
+        assert sorted(row[0] for row in kept) == sorted(str(u) for u in pushed)
         assert fake.queue == []  # Telegram has forgotten the batch: only the inbox has it now
 
         fake.on_confirm = None
@@ -59,8 +58,7 @@ async def test_updates_acknowledged_just_before_a_crash_are_all_processed_once_a
         after = inbox(tmp_path / "souchastie.db")
         assert len(after) == RESIDENTS and {row[0] for row in after} == {str(u) for u in pushed}
         assert all(error is None for _, _, error in after)
-        with sqlite3.connect(tmp_path / "souchastie.db") as connection:
-            sources = dict(connection.execute("SELECT external_id, first_source FROM residents").fetchall())
+        sources = dict(stored.InFile(tmp_path / "souchastie.db").rows("residents", "external_id", "first_source"))
         assert sources == {str(r.user_id): f"poster_{n}" for n, r in enumerate(residents)}
     finally:
         if bot.process is not None and bot.process.returncode is None:

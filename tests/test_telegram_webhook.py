@@ -4,6 +4,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
+from tests import stored
 from tests.drivers import eventually, wait_handled
 from tests.drivers.telegram import CHANNEL, world as telegram_world
 from tests.journey import last_buttons, onboard
@@ -32,8 +33,7 @@ async def post(world, body, headers: dict[str, str]) -> int:
 
 
 async def inbox_size(world) -> int:
-    rows = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM inbox")
-    return rows[0][0]
+    return await stored.count(world.app.db, "inbox")
 
 
 async def test_the_bot_sets_its_webhook_with_the_secret_and_residents_are_served(world):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.core.events import ResidentRef
 from bot.core.replies import Button, Reply
+from tests import stored
 from tests.drivers import CAMPAIGN, load_content_into
 from tests.drivers import vk as vk_driver
 from tests.drivers.gateway import world as gateway_world
@@ -81,8 +82,8 @@ async def test_a_vk_client_without_keyboards_answers_by_number_and_label_after_a
         cancelled = await again.send_text("отмена")
         assert "Предложение отменено" in all_text(cancelled), all_text(cancelled)
         async with world.app.db.transaction() as tx:
-            rows = await tx.proposals._db.execute_fetchall("SELECT count(*) FROM proposals")
-        assert rows[0][0] == 0
+            proposals = await stored.count(tx, "proposals")
+        assert proposals == 0
 
 
 async def test_a_number_is_text_where_numbers_were_not_shown(tmp_path):

@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 
+from tests import stored
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import API, world as webchat_world
 from tests.journey import JPEG
@@ -22,8 +23,7 @@ async def world(tmp_path):
 
 
 async def stored_events(world) -> int:
-    rows = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM inbox")
-    return rows[0][0]
+    return await stored.count(world.app.db, "inbox")
 
 
 async def posted(world, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:

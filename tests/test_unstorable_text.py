@@ -13,6 +13,7 @@ import secrets
 
 import pytest
 
+from tests import stored
 from tests.drivers import CAMPAIGN, JOURNEY_CHANNELS, load_content_into, load_world, with_campaign
 from tests.drivers.webchat import API, world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
@@ -39,11 +40,10 @@ async def test_a_proposal_with_a_lone_surrogate_and_nul_is_stored_repaired(world
     done = await resident.press("prop:confirm")
     assert "П-1" in all_text(done), all_text(done)
 
-    db = world.app.db.reader.residents._db
-    assert [tuple(r) for r in await db.execute_fetchall("SELECT text FROM proposals")] == [(STORED,)]
-    unfinished = await db.execute_fetchall(
-        "SELECT count(*) FROM inbox WHERE error IS NOT NULL OR processed_at IS NULL")
-    assert unfinished[0][0] == 0
+    db = world.app.db
+    assert await stored.values(db, "proposals", "text") == [STORED]
+    assert await stored.count(db, "inbox", error=stored.SET) == 0
+    assert await stored.count(db, "inbox", processed_at=None) == 0
 
 
 def test_every_string_of_an_event_is_repaired_so_it_can_always_be_dumped_and_read_back():
@@ -82,13 +82,13 @@ async def test_a_web_chat_button_that_no_bot_button_carries_gets_400_and_stores_
         async with world.http.post(world.base + API, data=body,
                                    headers={"Content-Type": "application/json"}) as response:
             answer = await response.json()
-        stored = await world.app.db.reader.residents._db.execute_fetchall("SELECT count(*) FROM inbox")
+        kept = await stored.count(world.app.db, "inbox")
     if button == '"x"':  # the control case: a printable ASCII press that matches nothing is answered
-        assert response.status == 200 and answer["replies"] and stored[0][0] == 1
+        assert response.status == 200 and answer["replies"] and kept == 1
         return
     assert response.status == 400, answer
     assert answer["error"] == "bad_button" and "printable ASCII" in answer["reason"]
-    assert stored[0][0] == 0
+    assert kept == 0
 
 
 async def test_a_web_chat_text_of_nothing_but_control_characters_is_empty(tmp_path):

@@ -1,11 +1,11 @@
 """The Callback API: VK confirms the server, only VK's signed events are stored, retries count once."""
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
 from bot.config import ConfigError, check_runnable
+from tests import stored
 from tests.drivers import eventually, test_settings, wait_handled
 from tests.drivers.vk import CONFIRMATION, SECRET, world
 from tests.fakes.vk import fixture
@@ -19,8 +19,8 @@ async def vk(tmp_path):
 
 
 def inbox(tmp_path) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:
-        return db.execute("SELECT update_id, processed_at IS NOT NULL FROM inbox WHERE channel = 'vk'").fetchall()
+    found = stored.InFile(tmp_path / "souchastie.db").rows("inbox", "update_id", "processed_at", channel="vk")
+    return [(update_id, processed_at is not None) for update_id, processed_at in found]
 
 
 async def test_vk_confirms_the_server_with_the_code_it_showed_the_operator(vk):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +16,7 @@ from channels.vk import merge, parse, render
 from channels.vk.transport import VkClient
 from channels.vk.execute import CallRefused, Waiting, outcomes
 from channels.vk.names import display_name
+from tests import stored
 from tests.drivers import eventually, load_content_into, test_settings, wait_handled
 from tests.drivers.vk import vk_environment, world
 from tests.fakes.vk import FakeVk, fixture
@@ -25,9 +25,8 @@ from tests.journey import all_text, last_buttons
 POLLS = Path(__file__).parent / "fixtures" / "content" / "polls.yaml"
 
 
-def rows(tmp_path, sql: str, *args) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:
-        return db.execute(sql, args).fetchall()
+def database(tmp_path) -> stored.InFile:
+    return stored.InFile(tmp_path / "souchastie.db")
 
 
 async def client_for(tmp_path, fake: FakeVk, **environment: str) -> VkClient:
@@ -79,9 +78,9 @@ async def test_a_step_of_the_conversation_reaches_the_resident_as_one_message(tm
     async with world(tmp_path) as vk:
         resident = vk.resident(1)
         greeting = await resident.send_text("/start")
-        replies = rows(tmp_path, "SELECT payload FROM outbox WHERE external_id = ?", str(resident.user_id))
+        replies = database(tmp_path).values("outbox", "payload", external_id=str(resident.user_id))
         assert len(replies) >= 2 and len(greeting) == 1
-        assert all(json.loads(payload)["text"] in greeting[0].text for (payload,) in replies)
+        assert all(json.loads(payload)["text"] in greeting[0].text for payload in replies)
         assert "consent:yes" in last_buttons(greeting)
         assert len(vk.fake.calls_of("messages.send")) == 1
 
@@ -208,7 +207,7 @@ async def test_sixty_voters_at_once_stay_within_twenty_requests_a_second(tmp_pat
             assert "голос учтён" in all_text(thanks)
 
         await asyncio.gather(*(vote(v) for v in voters))
-        assert rows(tmp_path, "SELECT count(*) FROM ballots") == [(60,)]
+        assert database(tmp_path).count("ballots") == 60
         assert fake.rate_limited == 0
         presses = len(fake.calls_of("messages.sendMessageEventAnswer"))
         sends = len(fake.calls_of("messages.send"))
@@ -243,12 +242,11 @@ async def test_a_joined_message_vk_took_before_a_restart_is_not_sent_again(tmp_p
         update = resident.message_new("/start")
         fake.push(update)
         await eventually(lambda: fake.sent_to(resident.user_id), timeout=20)
-        await eventually(lambda: rows(tmp_path, "SELECT count(*) FROM inbox WHERE processed_at IS NOT NULL") == [(1,)])
-        pending = rows(tmp_path, "SELECT count(*) FROM outbox WHERE status = 'pending'")[0][0]
+        await eventually(lambda: database(tmp_path).count("inbox", processed_at=stored.SET) == 1)
+        pending = database(tmp_path).count("outbox", status="pending")
         assert pending >= 2
     async with world(tmp_path, fake=fake) as vk:
-        await eventually(lambda: rows(tmp_path, "SELECT count(*) FROM outbox WHERE status = 'pending'") == [(0,)],
-                         timeout=20)
+        await eventually(lambda: database(tmp_path).count("outbox", status="pending") == 0, timeout=20)
         assert len(fake.sent_to(resident.user_id)) == 1
         assert len(fake.calls_of("messages.send")) == 2
 
@@ -264,7 +262,7 @@ async def test_a_vk_resident_is_named_from_consent_on_and_forgotten_with_the_pro
         await resident.send_text("/start")
         assert await everywhere(vk, "Кворблзнякс") == []  # nothing personal before consent
         await resident.press("consent:yes")
-        assert rows(tmp_path, "SELECT display_name FROM residents") == [("Анна Кворблзнякс",)]
+        assert database(tmp_path).values("residents", "display_name") == ["Анна Кворблзнякс"]
         shown = await resident.send_text("/privacy")
         assert "Имя: Анна Кворблзнякс" in all_text(shown)
         assert len(vk.fake.calls_of("users.get")) == 1  # later messages: the name is in memory
@@ -287,7 +285,7 @@ async def test_the_names_of_a_batchs_new_residents_are_asked_in_one_call(tmp_pat
         assert sorted(lookup.params["user_ids"].split(",")) == sorted(str(r.user_id) for r in residents)
         for resident in residents:
             await resident.press("consent:yes")
-        names = dict(rows(tmp_path, "SELECT external_id, display_name FROM residents"))
+        names = dict(database(tmp_path).rows("residents", "external_id", "display_name"))
         for resident in residents[:4]:
             first, last = vk.fake.user_name(resident.user_id)
             assert names[str(resident.user_id)] == f"{first} {last}"
@@ -303,5 +301,5 @@ async def test_a_failed_name_look_up_holds_nothing_up_and_is_tried_again(tmp_pat
         greeting = await resident.send_text("/start")
         assert "consent:yes" in last_buttons(greeting)  # stored and answered without the name
         await resident.press("consent:yes")
-        assert rows(tmp_path, "SELECT display_name FROM residents") == [("Пётр Сидоров",)]
+        assert database(tmp_path).values("residents", "display_name") == ["Пётр Сидоров"]
         assert len(vk.fake.calls_of("users.get")) == 2

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 
 import pytest
 
 from bot.core.channel import Fitted
 from bot.core.replies import Button, Reply
 from channels.vk import parse, render
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.vk import MODERN_CLIENT, world
 from tests.drivers.webchat import WebChatResident
@@ -28,13 +28,12 @@ async def vk(tmp_path):
         yield running
 
 
-def rows(tmp_path, sql: str, *args) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:
-        return db.execute(sql, args).fetchall()
+def database(tmp_path) -> stored.InFile:
+    return stored.InFile(tmp_path / "souchastie.db")
 
 
 def reachable(tmp_path, resident) -> bool:
-    return rows(tmp_path, "SELECT reachable FROM residents WHERE external_id = ?", str(resident.user_id)) == [(1,)]
+    return database(tmp_path).values("residents", "reachable", external_id=str(resident.user_id)) == [1]
 
 
 # -- keyboards ------------------------------------------------------------------------------------
@@ -107,9 +106,9 @@ async def test_a_vk_that_keeps_failing_leaves_the_reply_pending_and_the_resident
     vk.fake.push(update)
     attempts = vk.app.settings.vk.send_attempts
     await eventually(lambda: len(vk.fake.calls_of("messages.send")) >= attempts, timeout=20)
-    await eventually(lambda: rows(tmp_path, "SELECT processed_at IS NOT NULL FROM inbox WHERE update_id = ?",
-                                  update["event_id"]) == [(1,)], timeout=20)
-    assert rows(tmp_path, "SELECT DISTINCT status FROM outbox WHERE channel = 'vk'") == [("pending",)]
+    await eventually(lambda: database(tmp_path).count("inbox", update_id=update["event_id"], processed_at=stored.SET)
+                     == 1, timeout=20)
+    assert set(database(tmp_path).values("outbox", "status", channel="vk")) == {"pending"}
     assert reachable(tmp_path, resident) and not vk.fake.sent_to(resident.user_id)
 
 
@@ -133,7 +132,7 @@ async def test_a_resident_who_forbade_messages_is_marked_unreachable(vk, tmp_pat
     vk.fake.block(resident.user_id)
     assert await resident.send_text("/start") == []
     assert not reachable(tmp_path, resident)
-    assert rows(tmp_path, "SELECT DISTINCT status FROM outbox WHERE channel = 'vk'") == [("failed",)]
+    assert set(database(tmp_path).values("outbox", "status", channel="vk")) == {"failed"}
 
 
 async def test_a_resident_who_blocks_mid_proposal_and_comes_back_continues_where_they_were(vk, tmp_path):

@@ -4,11 +4,11 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sqlite3
 from types import SimpleNamespace
 
 import pytest
 
+from tests import stored
 from tests.drivers import eventually, wait_handled
 from tests.drivers.vk import VkResident, vk_environment, world
 from tests.fakes.vk import FakeVk
@@ -16,9 +16,8 @@ from tests.journey import last_buttons
 from tests.process import BotProcess
 
 
-def query(tmp_path, sql: str, *args) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:
-        return db.execute(sql, args).fetchall()
+def database(tmp_path) -> stored.InFile:
+    return stored.InFile(tmp_path / "souchastie.db")
 
 
 def greetings(fake: FakeVk, user_id: int) -> int:
@@ -32,11 +31,10 @@ async def test_an_update_vk_delivers_twice_is_answered_once(tmp_path):
         vk.fake.push(update)
         vk.fake.push(update)
         vk.fake.push(resident.message_new("/help"))  # after the replay, so the replay was seen
-        await eventually(lambda: query(tmp_path, "SELECT count(*) FROM inbox WHERE processed_at IS NOT NULL")
-                         == [(2,)], timeout=20)
+        await eventually(lambda: database(tmp_path).count("inbox", processed_at=stored.SET) == 2, timeout=20)
         await wait_handled(vk.app, "vk", update["event_id"])
         assert greetings(vk.fake, resident.user_id) >= 1
-        assert query(tmp_path, "SELECT count(*) FROM inbox WHERE update_id = ?", update["event_id"]) == [(1,)]
+        assert database(tmp_path).count("inbox", update_id=update["event_id"]) == 1
         consent_prompts = [m for m in vk.fake.sent_to(resident.user_id) if m["keyboard"]
                            and "consent:yes" in m["keyboard"]["buttons"][0][0]["action"].get("payload", "")]
         assert len(consent_prompts) == 1
@@ -67,7 +65,8 @@ async def test_messages_sent_while_the_bot_was_down_are_answered_after_it_starts
     fake.push(missed)  # VK keeps it; a fresh getLongPollServer ts would skip it, the saved ts does not
     async with world(tmp_path, fake=fake) as vk:
         await wait_handled(vk.app, "vk", missed["event_id"], timeout=30)
-        assert query(tmp_path, "SELECT count(*), count(processed_at) FROM inbox") == [(2, 2)]
+        processed = database(tmp_path).values("inbox", "processed_at")
+        assert (len(processed), sum(at is not None for at in processed)) == (2, 2)
         assert greetings(fake, resident.user_id) == 2
 
 
@@ -101,9 +100,9 @@ async def test_killed_around_a_batch_the_bot_answers_each_message_once(tmp_path,
         await restarted.start()
         try:
             def settled() -> bool:
-                stored = query(tmp_path, "SELECT count(*), count(processed_at) FROM inbox WHERE channel = 'vk'")
-                return stored == [(len(batch), len(batch))] \
-                    and query(tmp_path, "SELECT count(*) FROM outbox WHERE status != 'sent'") == [(0,)]
+                processed = database(tmp_path).values("inbox", "processed_at", channel="vk")
+                return (len(processed), sum(at is not None for at in processed)) == (len(batch), len(batch)) \
+                    and set(database(tmp_path).grouped("outbox", "status")) <= {"sent"}
             await eventually(settled, timeout=60)
         finally:
             assert await restarted.terminate() == 0
@@ -112,12 +111,12 @@ async def test_killed_around_a_batch_the_bot_answers_each_message_once(tmp_path,
             await bot.kill()
         await fake.stop()
 
-    stored = query(tmp_path, "SELECT update_id FROM inbox WHERE channel = 'vk' ORDER BY id")
-    assert sorted(u for (u,) in stored) == sorted(u["event_id"] for u in batch)
+    kept = database(tmp_path).values("inbox", "update_id", order_by="id", channel="vk")
+    assert sorted(kept) == sorted(u["event_id"] for u in batch)
     for resident in residents:
         # Each reply once: its text in exactly one message (VK joins a step's replies into one).
-        replies = query(tmp_path, "SELECT payload FROM outbox WHERE external_id = ?", str(resident.user_id))
+        replies = database(tmp_path).values("outbox", "payload", external_id=str(resident.user_id))
         said = "\n\n".join(m["message"] for m in fake.sent_to(resident.user_id))
-        assert replies and all(said.count(json.loads(payload)["text"]) == 1 for (payload,) in replies), said
+        assert replies and all(said.count(json.loads(payload)["text"]) == 1 for payload in replies), said
         assert greetings(fake, resident.user_id) == 1
-    assert query(tmp_path, "SELECT count(*) FROM residents WHERE first_source = 'poster_5'") == [(30,)]
+    assert database(tmp_path).count("residents", first_source="poster_5") == 30

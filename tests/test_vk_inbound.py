@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
 from bot.core.events import Kind
 from channels.vk import parse
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.vk import OLD_CLIENT, world
 from tests.fakes.vk import fixture
@@ -20,9 +20,8 @@ async def vk(tmp_path):
         yield running
 
 
-def rows(tmp_path, sql: str, *args) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "souchastie.db") as db:
-        return db.execute(sql, args).fetchall()
+def database(tmp_path) -> stored.InFile:
+    return stored.InFile(tmp_path / "souchastie.db")
 
 
 # -- the documented shapes, mapped ----------------------------------------------------------------
@@ -82,7 +81,7 @@ async def test_a_long_poll_batch_with_a_wall_post_answers_only_the_message(vk, t
     for update in fixture("longpoll_response_message_new_text.json")["updates"]:
         vk.fake.push(update)
     await eventually(lambda: vk.fake.sent_to(1), timeout=20)
-    assert rows(tmp_path, "SELECT update_id FROM inbox WHERE channel = 'vk'") == [(":message_new:100:1",)]
+    assert database(tmp_path).values("inbox", "update_id", channel="vk") == [":message_new:100:1"]
 
 
 async def test_the_start_button_of_a_new_dialogue_greets_and_asks_for_consent(vk):
@@ -96,8 +95,7 @@ async def test_a_resident_from_a_poster_link_has_the_poster_recorded(vk, tmp_pat
     resident = vk.resident(7)
     greeting = await resident.send(resident.message_new("Начать", ref="poster_31", ref_source="entrance"))
     assert "consent:yes" in last_buttons(greeting)
-    assert rows(tmp_path, "SELECT first_source FROM residents WHERE external_id = ?", str(resident.user_id)) \
-        == [("poster_31",)]
+    assert database(tmp_path).values("residents", "first_source", external_id=str(resident.user_id)) == ["poster_31"]
 
 
 async def test_pressing_an_inline_button_stops_its_spinner_and_moves_on(vk):
@@ -136,13 +134,12 @@ async def test_blocking_and_unblocking_the_community_is_noted(vk, tmp_path):
     deny.update(event_id="deny-1", group_id=vk.fake.group_id)
     deny["object"]["user_id"] = resident.user_id
     await resident.send(deny)
-    query = "SELECT reachable FROM residents WHERE external_id = ?"
-    assert rows(tmp_path, query, str(resident.user_id)) == [(0,)]
+    assert database(tmp_path).values("residents", "reachable", external_id=str(resident.user_id)) == [0]
     allow = fixture("message_allow.json")
     allow.update(event_id="allow-1", group_id=vk.fake.group_id)
     allow["object"]["user_id"] = resident.user_id
     await resident.send(allow)
-    assert rows(tmp_path, query, str(resident.user_id)) == [(1,)]
+    assert database(tmp_path).values("residents", "reachable", external_id=str(resident.user_id)) == [1]
 
 
 async def test_a_bot_set_up_without_the_community_id_finds_it_from_its_token(tmp_path):
@@ -159,5 +156,5 @@ async def test_an_update_the_long_poll_cannot_read_is_kept_as_a_dead_letter_and_
     vk.fake.push(broken)
     greeting = await resident.send_text("/start")
     assert "consent:yes" in last_buttons(greeting)
-    [(payload, error)] = rows(tmp_path, "SELECT payload, error FROM inbox WHERE dead_at IS NOT NULL")
+    [(payload, error)] = database(tmp_path).rows("inbox", "payload", "error", dead_at=stored.SET)
     assert json.loads(payload)["event_id"] == broken["event_id"] and "TypeError" in error

@@ -8,6 +8,7 @@ import secrets
 import aiohttp
 import pytest
 
+from tests import stored
 from tests.drivers.webchat import API, world as webchat_world
 from tests.journey import JPEG, all_text, last_buttons, onboard, propose
 
@@ -19,8 +20,7 @@ async def world(tmp_path):
 
 
 async def count(world, table: str) -> int:
-    rows = await world.app.db.reader.residents._db.execute_fetchall(f"SELECT count(*) FROM {table}")
-    return rows[0][0]
+    return await stored.count(world.app.db, table)
 
 
 async def test_chat_page_is_served_with_its_script(world):
@@ -151,8 +151,7 @@ async def test_consent_refused_stores_no_name_and_allows_reading(world):
     resident = world.resident()
     await resident.send_text("/start")
     await resident.press("consent:no")
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT display_name, consent_at, consent_declined_at FROM residents")
+    rows = await stored.rows(world.app.db, "residents", "display_name", "consent_at", "consent_declined_at")
     assert [(r[0], r[1]) for r in rows] == [("", None)] and rows[0][2]
 
 
@@ -169,12 +168,11 @@ async def test_forget_erases_the_profile_keeps_the_idea_anonymously_and_records_
     assert "priv:confirm" in last_buttons(confirm)
     gone = await resident.press("priv:confirm")
     assert "удалены" in all_text(gone)
-    db = world.app.db.reader.residents._db
-    assert (await db.execute_fetchall("SELECT count(*) FROM residents"))[0][0] == 0
-    assert (await db.execute_fetchall("SELECT count(*) FROM subscriptions"))[0][0] == 0
-    assert [tuple(r) for r in await db.execute_fetchall("SELECT resident_id, source FROM proposals")] == [
-        (None, "poster_3")]
-    deletion = (await db.execute_fetchall("SELECT channel, what, kept FROM deletions"))[0]
+    db = world.app.db
+    assert await stored.count(db, "residents") == 0
+    assert await stored.count(db, "subscriptions") == 0
+    assert await stored.rows(db, "proposals", "resident_id", "source") == [(None, "poster_3")]
+    deletion = (await stored.rows(db, "deletions", "channel", "what", "kept"))[0]
     assert deletion[0] == "webchat" and json.loads(deletion[2])["proposals_without_author"] == 1
     # Starting again makes a new, empty profile that asks for consent again.
     again = await resident.press("nav:start")
@@ -214,6 +212,6 @@ async def test_two_hundred_residents_chatting_at_once_get_their_own_replies(worl
 
     results = await asyncio.gather(*(one(n) for n in range(200)))
     assert len({receipt for receipt, _ in results}) == 200
-    rows = await world.app.db.reader.residents._db.execute_fetchall("SELECT id, text FROM proposals")
+    rows = await stored.rows(world.app.db, "proposals", "id", "text")
     by_receipt = {f"П-{r[0]}": r[1] for r in rows}
     assert all(by_receipt[receipt] == text for receipt, text in results)

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from bot.config import ConfigError, load_settings
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.webchat import API, world as webchat_world
 
@@ -39,9 +40,7 @@ async def poll(world, session: str, timeout: int = 20, **query: str) -> tuple[in
 
 async def stored_events(world) -> int:
     """Web-chat events stored so far (their keys are hashes: count them all, one sender at a time)."""
-    rows = await world.app.db.reader.residents._db.execute_fetchall(
-        "SELECT count(*) FROM inbox WHERE channel = 'webchat'")
-    return rows[0][0]
+    return await stored.count(world.app.db, "inbox", channel="webchat")
 
 
 def refused_with_a_wait(status: int, headers: dict, body: dict, limit_seconds: int) -> bool:

@@ -3,11 +3,11 @@ kept once as a dead letter and acknowledged, never answered 500 for the platform
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from pydantic import SecretStr
 
+from tests import stored
 from tests.drivers import wait_handled
 from tests.drivers.webhooks import CHANNELS, webhook
 from tests.journey import last_buttons, onboard
@@ -21,14 +21,12 @@ PROPOSAL = ("Предлагаю обустроить парк у пруда: п�
 LIMIT_SETTING = {"vk": "SOUCHASTIE_VK_CALLBACK_MAX_BODY_BYTES", "gateway": "SOUCHASTIE_GATEWAY_MAX_BODY_BYTES"}
 
 
-def rows(hook, query: str, *args) -> list[tuple]:
-    with sqlite3.connect(hook.app.settings.storage.path) as db:
-        return db.execute(query, args).fetchall()
+def database(hook) -> stored.InFile:
+    return stored.InFile(hook.app.settings.storage.path)
 
 
 def dead_letters(hook) -> list[tuple[str, str]]:
-    return rows(hook, "SELECT payload, error FROM inbox WHERE channel = ? AND dead_at IS NOT NULL ORDER BY id",
-                hook.channel)
+    return database(hook).rows("inbox", "payload", "error", order_by="id", channel=hook.channel, dead_at=stored.SET)
 
 
 async def post(hook, body: bytes, chunked: bool = False) -> tuple[int, bytes]:
@@ -53,7 +51,7 @@ async def test_a_long_proposal_sent_in_pieces_arrives_whole(tmp_path, channel, c
         await wait_handled(hook.app, channel, update_id)
         assert "prop:confirm" in last_buttons(resident.new_messages())
         await resident.press("prop:confirm")
-        assert rows(hook, "SELECT text FROM proposals") == [(PROPOSAL.strip(),)]
+        assert database(hook).values("proposals", "text") == [PROPOSAL.strip()]
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
@@ -64,7 +62,7 @@ async def test_a_body_over_the_channels_limit_is_refused_with_413_and_not_kept(t
         body, _ = hook.text(hook.world.resident(2), PROPOSAL)
         status, _ = await post(hook, body, chunked)
         assert status == 413
-        assert rows(hook, "SELECT count(*) FROM inbox") == [(0,)]
+        assert database(hook).count("inbox") == 0
 
 
 # -- signed bodies that cannot be read ----------------------------------------------------------
@@ -152,7 +150,7 @@ async def test_a_signed_body_that_cannot_be_read_is_kept_once_as_a_dead_letter_a
         kept = dead_letters(hook)
         assert len(kept) == len(bodies)
         assert all(error for _, error in kept)
-        assert rows(hook, "SELECT count(*) FROM inbox WHERE dead_at IS NULL") == [(0,)]
+        assert database(hook).count("inbox", dead_at=None) == 0
         if channel != "vk":  # VK's are kept without their secret (see the next test)
             expected = [body.decode("utf-8", "replace") for body in bodies]
             assert [payload for payload, _ in kept] == expected
@@ -169,17 +167,14 @@ async def test_a_signed_body_that_cannot_be_read_is_kept_once_as_a_dead_letter_a
 async def test_no_channels_secret_is_in_what_the_inbox_keeps(tmp_path, channel):
     """Every payload the inbox is given (copied aside by a trigger before processing clears it)."""
     async with webhook(channel, tmp_path) as hook:
-        with sqlite3.connect(hook.app.settings.storage.path) as db:
-            db.executescript("CREATE TABLE seen (payload TEXT);"
-                             "CREATE TRIGGER keep_seen AFTER INSERT ON inbox"
-                             " BEGIN INSERT INTO seen (payload) VALUES (NEW.payload); END;")
+        database(hook).watch_inbox_payloads()
         resident = hook.world.resident(4)
         body, update_id = hook.text(resident, "/start")
         assert (await post(hook, body))[0] == 200
         await wait_handled(hook.app, channel, update_id)
         unreadable = hook.signed(WRONG_SHAPES[channel][-1])
         assert (await post(hook, unreadable))[0] in (200, 422)
-        seen = [payload for (payload,) in rows(hook, "SELECT payload FROM seen") if payload]
+        seen = [payload for payload in database(hook).inbox_payloads() if payload]
         assert len(seen) == 2
         secrets = _secrets(getattr(hook.app.settings, channel))
         assert secrets or channel == "ok"  # OK signs nothing: its proof is the sender's network

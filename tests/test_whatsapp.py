@@ -6,21 +6,15 @@ import asyncio
 import json
 
 from storage import whatsapp as records
+from tests import stored
 from tests.drivers import eventually, wait_handled
 from tests.drivers.whatsapp import CHANNEL, webhook_body, world
 from tests.fakes.whatsapp import PHONE_NUMBER_ID, fixture
 from tests.journey import all_text, last_buttons, onboard
 
 
-async def count(running, query: str, *args) -> int:
-    rows = await running.app.db.reader.residents._db.execute_fetchall(query, args)
-    return rows[0][0]
-
-
 async def reachable(running, wa_id: str) -> bool:
-    rows = await running.app.db.reader.residents._db.execute_fetchall(
-        "SELECT reachable FROM residents WHERE channel = ? AND external_id = ?", (CHANNEL, wa_id))
-    return bool(rows[0][0])
+    return (await running.app.db.reader.residents.find(CHANNEL, wa_id)).reachable
 
 
 async def test_meta_verifies_the_webhook_with_our_verify_token_and_nobody_else_can(tmp_path):
@@ -43,12 +37,12 @@ async def test_a_forged_or_unsigned_post_is_refused_and_nothing_is_stored(tmp_pa
         assert await running.fake.post_webhook(body, signature=running.fake.sign(b"{}")) == 403
         assert await running.fake.post_webhook(body, signature=running.fake.sign(
             json.dumps(body).encode(), secret="not-the-app-secret")) == 403
-        assert await count(running, "SELECT count(*) FROM inbox") == 0
-        assert await count(running, "SELECT count(*) FROM whatsapp_contacts") == 0
+        assert await stored.count(running.app.db, "inbox") == 0
+        assert await stored.count(running.app.db, "whatsapp_contacts") == 0
         assert await running.fake.post_webhook(body) == 200
-        assert await count(running, "SELECT count(*) FROM inbox") == 1
+        assert await stored.count(running.app.db, "inbox") == 1
         # The fixture was written in 2023: its window closed long ago, so the greeting waits.
-        await eventually(lambda: count(running, "SELECT count(*) FROM outbox WHERE status = 'pending'"))
+        await eventually(lambda: stored.count(running.app.db, "outbox", status="pending"))
         assert running.fake.sent_to("972987654321") == []
 
 
@@ -59,7 +53,7 @@ async def test_the_same_message_delivered_twice_is_answered_once(tmp_path):
         await resident.push(message)
         await resident.push(message)
         await wait_handled(running.app, CHANNEL, message["id"])
-        assert await count(running, "SELECT count(*) FROM inbox WHERE update_id = ?", message["id"]) == 1
+        assert await stored.count(running.app.db, "inbox", update_id=message["id"]) == 1
         greeting = resident.new_messages()
         assert last_buttons(greeting).count("consent:yes") == 1
 
@@ -71,11 +65,11 @@ async def test_delivery_receipts_are_recorded_once_each_with_the_failure_code(tm
         for name in ("webhook_status_sent.json", "webhook_status_delivered.json", "webhook_status_read.json",
                      "webhook_status_failed.json", "webhook_status_read.json"):
             assert await running.fake.post_webhook(fixture(name)) == 200
-        kept = await records.receipts(running.app.db.reader.residents._db)
+        kept = await records.receipts(stored.connection(running.app.db))
         assert sorted(r.status for r in kept) == ["delivered", "failed", "read", "sent"]
         failed = next(r for r in kept if r.status == "failed")
         assert (failed.error_code, failed.recipient_id) == (130472, "972987654321")
-        assert await count(running, "SELECT count(*) FROM inbox") == 0
+        assert await stored.count(running.app.db, "inbox") == 0
 
 
 async def test_throughput_limit_130429_is_waited_out_and_the_reply_delivered(tmp_path):
@@ -123,10 +117,10 @@ async def test_outside_the_24_hour_window_replies_wait_or_go_as_the_approved_tem
         message = resident.message("interactive", interactive={"type": "button_reply", "button_reply": {
             "id": "menu:about", "title": "О проекте"}})
         await resident.push(message)
-        await eventually(lambda: count(running, "SELECT count(*) FROM inbox WHERE update_id = ?"
-                                       " AND processed_at IS NOT NULL", message["id"]))
+        await eventually(lambda: stored.count(running.app.db, "inbox", update_id=message["id"],
+                                              processed_at=stored.SET))
         assert resident.new_messages() == []
-        pending = await count(running, "SELECT count(*) FROM outbox WHERE status = 'pending'")
+        pending = await stored.count(running.app.db, "outbox", status="pending")
         assert pending >= 1 and await reachable(running, resident.wa_id)
 
     template = {"SOUCHASTIE_WHATSAPP_BROADCAST_TEMPLATE": "{name: souchastie_news, language: ru}"}
@@ -150,8 +144,7 @@ async def test_a_hundred_residents_at_once_each_get_their_own_replies(tmp_path):
         for resident in residents:
             greeting = resident.new_messages()
             assert "consent:yes" in last_buttons(greeting)
-        rows = await running.app.db.reader.residents._db.execute_fetchall(
-            "SELECT external_id, first_source FROM residents WHERE channel = ?", (CHANNEL,))
+        rows = await stored.rows(running.app.db, "residents", "external_id", "first_source", channel=CHANNEL)
         assert dict(rows) == {r.wa_id: f"poster_{n}" for n, r in enumerate(residents)}
 
 
@@ -160,7 +153,7 @@ async def test_messages_for_another_business_number_are_not_ours(tmp_path):
         body = webhook_body([running.resident(9).message("text", text={"body": "/start"})])
         body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999" + PHONE_NUMBER_ID
         assert await running.fake.post_webhook(body) == 200
-        assert await count(running, "SELECT count(*) FROM inbox") == 0
+        assert await stored.count(running.app.db, "inbox") == 0
 
 
 async def test_a_new_numbers_window_is_written_only_once_its_message_is_stored(tmp_path):
@@ -171,14 +164,8 @@ async def test_a_new_numbers_window_is_written_only_once_its_message_is_stored(t
     async with world(tmp_path) as running:
         db = running.app.db
         async with db.transaction() as tx:
-            connection = tx.residents._db
-            await connection.execute("CREATE TABLE window_written (wa_id TEXT, message_stored INTEGER)")
-            await connection.execute(
-                "CREATE TRIGGER note_window AFTER INSERT ON whatsapp_contacts BEGIN"
-                " INSERT INTO window_written SELECT NEW.wa_id, EXISTS (SELECT 1 FROM inbox WHERE channel = 'whatsapp'"
-                "   AND json_extract(payload, '$.ref.external_id') = NEW.wa_id); END")
+            await stored.watch_whatsapp_windows(tx)
         newcomer = running.resident(11)
         greeting = await newcomer.act(newcomer.message("text", text={"body": "/start"}))
-        rows = await db.reader.residents._db.execute_fetchall("SELECT wa_id, message_stored FROM window_written")
-        assert [tuple(row) for row in rows] == [(newcomer.wa_id, 1)]
+        assert await stored.window_writes(db) == [(newcomer.wa_id, True)]
         assert "consent:yes" in last_buttons(greeting)

@@ -12,6 +12,7 @@ from storage import whatsapp as records
 from storage.attachments import AttachmentStore
 from storage.channel_storage import ChannelStorage
 from storage.database import Database
+from tests import stored
 from tests.drivers import test_settings
 from tests.drivers.whatsapp import bot_environment
 from tests.fakes.whatsapp import FakeGraph
@@ -38,7 +39,7 @@ async def channel(tmp_path, **environment):
 async def wrote(db, wa_id: str, hours_ago: float) -> ResidentRef:
     at = (datetime.now(timezone.utc) - timedelta(hours=hours_ago)).isoformat(timespec="microseconds")
     async with db.transaction() as tx:
-        await records.touch_window(tx.residents._db, wa_id, at)
+        await records.touch_window(stored.connection(tx), wa_id, at)
     return ResidentRef(channel="whatsapp", external_id=wa_id)
 
 
@@ -63,7 +64,7 @@ async def test_outside_the_window_without_a_template_the_news_is_skipped_and_cou
         assert set(failures) == {old, never}
         assert all(isinstance(e, Skipped) and not e.permanent for e in failures.values())
         assert fake.messages == {}
-        assert await records.skipped_total(db.reader.residents._db) == 2
+        assert await records.skipped_total(stored.connection(db)) == 2
 
 
 async def test_outside_the_window_the_approved_template_carries_the_news(tmp_path):

@@ -7,8 +7,8 @@ a late re-delivery of the same batch (Meta does repeat webhooks) changes nothing
 """
 from __future__ import annotations
 
-import sqlite3
 
+from tests import stored
 from tests.drivers import eventually
 from tests.drivers.whatsapp import CHANNEL, WhatsappResident, bot_environment, webhook_body
 from tests.fakes.whatsapp import FakeGraph
@@ -18,9 +18,8 @@ RESIDENTS = 20
 
 
 def inbox(database) -> list[tuple[str, bool, str | None]]:
-    with sqlite3.connect(database) as connection:
-        return connection.execute("SELECT update_id, processed_at IS NOT NULL, error FROM inbox"
-                                  " WHERE channel = ? ORDER BY id", (CHANNEL,)).fetchall()
+    found = stored.InFile(database).rows("inbox", "update_id", "processed_at", "error", order_by="id", channel=CHANNEL)
+    return [(update_id, processed_at is not None, error) for update_id, processed_at, error in found]
 
 
 async def test_messages_acknowledged_just_before_a_crash_are_all_processed_once_after_restart(tmp_path):
@@ -54,8 +53,7 @@ async def test_messages_acknowledged_just_before_a_crash_are_all_processed_once_
             assert await restarted.terminate() == 0
         after = inbox(tmp_path / "souchastie.db")
         assert len(after) == RESIDENTS and all(error is None for _, _, error in after)
-        with sqlite3.connect(tmp_path / "souchastie.db") as connection:
-            sources = dict(connection.execute("SELECT external_id, first_source FROM residents").fetchall())
+        sources = dict(stored.InFile(tmp_path / "souchastie.db").rows("residents", "external_id", "first_source"))
         assert sources == {r.wa_id: f"poster_{n}" for n, r in enumerate(residents)}
     finally:
         if bot.process is not None and bot.process.returncode is None:

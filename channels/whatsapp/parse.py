@@ -21,6 +21,7 @@ from bot.core.events import Contact, Event, Kind, Location, Photo, ResidentRef, 
 from bot.core.payloads import MAX_PAYLOAD_BYTES
 from channels.body import Unparseable, check_depth, load_json, refused_as
 from storage.ports.whatsapp import Receipt
+from storage.statuses import WhatsAppStatus
 
 NAME = "whatsapp"
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -140,12 +141,12 @@ def _is_payload(value: Any) -> bool:
 
 def _receipt(status: Any) -> Receipt | None:
     if not isinstance(status, dict) or not isinstance(status.get("id"), str) \
-            or status.get("status") not in ("sent", "delivered", "read", "failed"):
+            or status.get("status") not in tuple(WhatsAppStatus):
         return None
     errors = status.get("errors") or [{}]
     error = errors[0] if isinstance(errors[0], dict) else {}
     code = error.get("code")
-    return Receipt(message_id=status["id"], status=status["status"],
+    return Receipt(message_id=status["id"], status=WhatsAppStatus(status["status"]),
                    recipient_id=str(status.get("recipient_id", "")),
                    at=_when(status.get("timestamp")).isoformat(timespec="microseconds"),
                    error_code=code if isinstance(code, int) else None,

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Protocol, Sequence
+from storage.statuses import DeliveryStatus
 
-STATUSES = ("pending", "sending", "sent", "failed", "unknown", "skipped")
+STATUSES = tuple(DeliveryStatus)
 
 
 class AudienceFilter(Protocol):

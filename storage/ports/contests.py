@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal, Protocol
+
+from storage.statuses import WorkStatus
 
 VoteOutcome = Literal["cast", "already", "not_votable"]
 
@@ -52,15 +53,7 @@ class ContestCounts:
     rejected: int
 
 
-class EntryStatus(StrEnum):
-    """Where a work is in moderation (the CHECK on contest_entries.status)."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
-STATUSES = tuple(EntryStatus)
+STATUSES = tuple(WorkStatus)
 
 
 class ContestStore(Protocol):

@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
+from storage.statuses import ProposalStatus, Verdict
 
-STATUSES = ("new", "in_review", "with_experts", "accepted", "partly_accepted", "not_feasible", "duplicate", "spam")
-VERDICTS = ("possible", "impossible", "needs_correction")
+STATUSES = tuple(ProposalStatus)
+VERDICTS = tuple(Verdict)
 
 # A correction request's two names, shared by the panel that asks (admin/notices.py) and the
 # conversation that takes the answer (handlers/corrections.py), so neither imports the other: the

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
+from storage.statuses import StaffRole
 
-ROLES = ("admin", "staff", "moderator", "expert")
+ROLES = tuple(StaffRole)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+from storage.statuses import WhatsAppStatus
 
 
 @dataclass(frozen=True)
 class Receipt:
     message_id: str
-    status: str
+    status: WhatsAppStatus
     recipient_id: str
     at: str
     error_code: int | None = None

@@ -15,6 +15,7 @@ from typing import Any, AsyncContextManager, Callable, Protocol
 
 from bot.app import Application
 from bot.config import Settings, load_settings
+from tests import stored
 
 ROOT = Path(__file__).resolve().parents[2]
 CAMPAIGN = ROOT / "content" / "campaign.yaml"  # what a town runs: the end-to-end tests load it
@@ -198,13 +199,7 @@ class _HandledWatch:
         finished = []
         for start in range(0, len(keys), self.PAIRS_PER_QUERY):
             chunk = keys[start:start + self.PAIRS_PER_QUERY]
-            pairs = ", ".join("(?, ?)" for _ in chunk)
-            rows = await self.app.db.reader.residents._db.execute_fetchall(
-                "SELECT i.channel, i.update_id FROM inbox i"
-                f" WHERE (i.channel, i.update_id) IN (VALUES {pairs}) AND i.processed_at IS NOT NULL"
-                " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.inbox_id = i.id AND o.status = 'pending')",
-                [value for key in chunk for value in key])
-            finished.extend((row[0], row[1]) for row in rows)
+            finished.extend(await stored.settled_updates(self.app.db, chunk))
         return finished
 
 

@@ -24,6 +24,7 @@ from yarl import URL
 
 from bot.app import Application
 from channels.gateway.protocol import SIGNATURE_HEADER as GATEWAY_SIGNATURE, sign as gateway_sign
+from tests import stored
 from tests.drivers import eventually, load_content_into, test_settings
 from tests.drivers import gateway as gateway_driver
 from tests.drivers import max as max_driver
@@ -139,12 +140,8 @@ class Everything:
     async def settled(self, timeout: float = 20) -> list[str]:
         """Wait until every stored event is processed (or set aside as a dead letter); return
         the tracebacks logged meanwhile."""
-        db = self.app.db.reader.residents._db
-
         async def empty() -> bool:
-            rows = await db.execute_fetchall(
-                "SELECT count(*) FROM inbox WHERE processed_at IS NULL AND dead_at IS NULL")
-            return rows[0][0] == 0
+            return await stored.count(self.app.db, "inbox", processed_at=None, dead_at=None) == 0
         await eventually(empty, timeout)
         return self.tracebacks.take()
 
