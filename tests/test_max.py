@@ -9,7 +9,6 @@ from bot.core.channel import DeliveryError, Outgoing
 from bot.core.events import ResidentRef
 from bot.core.replies import Button, Reply
 from channels.max.transport import ssl_context
-from channels.max.client import ssl_context
 from tests import stored
 from tests.drivers import eventually
 from tests.drivers.max import bot_message, world
