@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
 
 from bot.core.background import Background
@@ -18,6 +19,11 @@ from bot.core.worker import MAX_BATCH, BatchWorker, describe
 from storage.database import Database
 
 log = logging.getLogger(__name__)
+
+# Events just stored and about to be attempted, kept in memory so that the first attempt takes the
+# event the channel built instead of reading it back and validating it again. Only a shortcut: an
+# event not found here (dropped past this many, or stored before a restart) is read from the inbox.
+JUST_STORED = 10_000
 
 # Why an event whose attempts were all used up without ending is a dead letter (staff read it).
 CRASHED = "обработка прервалась и не была завершена (сбой или остановка процесса)"
@@ -31,11 +37,18 @@ class Attempts:
         self._background = background
         self._in_hand: set[int] = set()  # inbox ids being attempted now: the retry pass leaves them be
         self.stopping = False
+        self._just_stored: OrderedDict[int, Event] = OrderedDict()
+
+    def stored(self, inbox_id: int, event: Event) -> None:
+        """``event`` was just committed as ``inbox_id``: its first attempt may take it from here."""
+        self._just_stored[inbox_id] = event
+        if len(self._just_stored) > JUST_STORED:
+            self._just_stored.popitem(last=False)
 
     def process_in_background(self, inbox_id: int) -> None:
         """The first attempt at an event just stored by ``accept`` (counted when it was stored)."""
         self._in_hand.add(inbox_id)
-        self._background.track(self._attempt(inbox_id, None))
+        self._background.track(self._attempt(inbox_id, None, self._just_stored.pop(inbox_id, None)))
 
     def retry_in_background(self, inbox_id: int) -> None:
         """One more attempt at a stored event (staff revived a dead letter), counted first."""
@@ -65,6 +78,8 @@ class Attempts:
         """Count an attempt at each row in its own transaction, then make it (at once for all,
         so they share batches). Rows that had all their attempts become dead letters untried:
         an attempt counted but never ended is one the process died during."""
+        for inbox_id in ids:
+            self._just_stored.pop(inbox_id, None)  # read from the inbox, with its count
         try:
             try:
                 async with self.db.transaction() as tx:
@@ -80,19 +95,23 @@ class Attempts:
         finally:
             self._in_hand.difference_update(ids)
 
-    async def _attempt(self, inbox_id: int, counted: tuple[int, str | None] | None) -> None:
+    async def _attempt(self, inbox_id: int, counted: tuple[int, str | None] | None,
+                       event: Event | None = None) -> None:
         """One attempt at a stored event; never raises. ``counted``: its attempts so far and its
-        payload, or None for the first attempt, whose count was stored with the row."""
+        payload, or None for the first attempt, whose count was stored with the row; ``event``:
+        the event as the channel built it, when it was just stored here (the worker checks in its
+        transaction that the row is still open, as it does for every stored event)."""
         attempts = 1
         try:
             try:
-                if counted is None:
-                    payload = await self.db.reader.inbox.load_unprocessed(inbox_id)
-                else:
-                    attempts, payload = counted
-                if payload is None:
-                    return  # processed meanwhile, or stored without a payload to process
-                event = Event.model_validate_json(payload)
+                if event is None:
+                    if counted is None:
+                        payload = await self.db.reader.inbox.load_unprocessed(inbox_id)
+                    else:
+                        attempts, payload = counted
+                    if payload is None:
+                        return  # processed meanwhile, or stored without a payload to process
+                    event = Event.model_validate_json(payload)
                 work = await self._worker.process(event, inbox_id)
                 if not work.unfinished:
                     return

@@ -2,7 +2,9 @@
 
 Push channels (webhooks, long polling) call ``submit`` (or ``accept``/``accept_many``): the event
 is written to the inbox and committed, and only then may the channel tell its platform that the
-update arrived; processing follows in the background. The web chat calls ``handle``, which
+update arrived; processing follows in the background. The event is serialised once, for the
+inbox; its first attempt takes the event as the channel built it, already validated, rather
+than reading it back (``Attempts.stored``); only a later attempt reads the stored copy. The web chat calls ``handle``, which
 stores and processes in one transaction before the HTTP answer, the answer being its
 acknowledgement. A (channel, update id) seen before is recognised and not processed again: the
 web chat gets the replies written the first time.
@@ -49,7 +51,11 @@ class Intake:
         async with self.db.transaction() as tx:
             stored = await tx.inbox.store_many(
                 [(e.ref.channel, e.update_id, e.model_dump_json()) for e in events])
-        return [stored.get((e.ref.channel, e.update_id)) for e in events]
+        ids = [stored.get((e.ref.channel, e.update_id)) for e in events]
+        for event, inbox_id in zip(events, ids):
+            if inbox_id is not None:
+                self._attempts.stored(inbox_id, event)
+        return ids
 
     async def accept_unparseable(self, channel: str, body: bytes | str | Any, reason: str) -> int | None:
         """Keep a signed body (or a decoded update from a long poll) that the channel's parser
