@@ -1,23 +1,24 @@
 """Votes per second through the whole core: a web-chat request → the ballot stored → the reply.
 
 Voters are onboarded and each poll is opened for them untimed; then every voter presses an
-option at once, and only those vote requests are timed (each one stores the event, checks the
-poll is open, writes the ballot under its UNIQUE constraint, and writes the reply). Four polls,
-so every voter votes four times. The bare aiohttp handler gets as many requests from the same
-client in the same run.
+option, sent by wrk (``bench.wrk``), and only those vote requests are timed (each one stores the
+event, checks the poll is open, writes the ballot under its UNIQUE constraint, and writes the
+reply). Every voter votes in each poll. The bare aiohttp handler gets as many requests of the
+same shape from wrk in the same round, and wrk's own ceiling is printed beside them.
 """
 from __future__ import annotations
 
 import asyncio
+import statistics
 import tempfile
-import time
 from pathlib import Path
 
+from bench import wrk
 from bench.client import load
-from bench.servers import ROOT, bot_server, free_port
-from bench.webchat import bare_rate
+from bench.servers import ROOT, bare_server, bot_server, free_port
+from bench.webchat import plain_rate
 
-POLLS = 10
+POLLS = 4
 OPTIONS = ["urguy", "detsky", "solnechny", "raduga", "semeyny"]
 
 
@@ -48,30 +49,46 @@ async def load_content(folder: Path) -> None:
         raise RuntimeError("content load failed")
 
 
-async def measure(voters: int = 400) -> dict[str, float]:
+async def vote_rate(voters: int) -> wrk.Result:
     with tempfile.TemporaryDirectory() as folder:
         folder_path, port = Path(folder), free_port()
         await load_content(folder_path)
-        async with bot_server(folder_path, port) as base, load(base, voters) as chat:
-            await chat.onboard()
-            timed, votes = 0.0, 0
+        async with bot_server(folder_path, port) as base:
+            async with load(base, voters) as chat:
+                await chat.onboard()
+                sessions = chat.sessions
+            seconds = 0.0
             for number in range(POLLS):
-                await chat.each(lambda s, n=number: chat.send(s, {"text": f"/start poll-bench_{n}"}))
-                choice = {s: OPTIONS[i % len(OPTIONS)] for i, s in enumerate(chat.sessions)}
-                started = time.perf_counter()
-                await chat.each(lambda s, n=number: chat.send(s, {"button": f"vote:bench_{n}:{choice[s]}"}))
-                timed += time.perf_counter() - started
-                votes += voters
-    vote_rate = votes / timed
-    bare = await bare_rate(POLLS, voters)
-    return {"votes": votes, "vote_rate": vote_rate, "bare_rate": bare, "ratio": vote_rate / bare}
+                await wrk.run(base, wrk.Plan([(s, [{"text": f"/start poll-bench_{number}"}]) for s in sessions]), 1)
+                votes = wrk.Plan([(s, [{"button": f"vote:bench_{number}:{OPTIONS[i % len(OPTIONS)]}"}])
+                                  for i, s in enumerate(sessions)])
+                seconds += (await wrk.run(base, votes, 1)).seconds
+    return wrk.Result(voters * POLLS, seconds)
 
 
-def report(result: dict[str, float]) -> str:
-    return (f"votes through the core:    {result['vote_rate']:8.0f} votes/s "
-            f"({result['votes']:.0f} votes, each stored with its reply; target ≥ 2000)\n"
-            f"bare aiohttp handler:      {result['bare_rate']:8.0f} requests/s (same client, same run)\n"
-            f"ratio votes / bare:        {result['ratio']:8.2f}")
+async def measure(rounds: int = 3, voters: int = 2000) -> dict:
+    wrk.ensure_wrk()
+    results = []
+    vote = [{"button": f"vote:bench_0:{OPTIONS[0]}"}]
+    for _ in range(rounds):
+        core = await vote_rate(voters)
+        bare = await plain_rate(bare_server, voters, POLLS, vote)
+        ceiling = await plain_rate(wrk.static_server, voters, POLLS, vote)
+        results.append({"core": core, "bare": bare, "ceiling": ceiling, "ratio": core.rate / bare.rate})
+    return {"rounds": results, "votes": voters * POLLS}
+
+
+def report(result: dict) -> str:
+    lines = [f"{'round':>5} {'votes/s':>11} {'bare req/s':>11} {'ratio':>6} {'wrk ceiling':>12}"]
+    for n, r in enumerate(result["rounds"], 1):
+        lines.append(f"{n:>5} {r['core'].rate:>11.0f} {r['bare'].rate:>11.0f} {r['ratio']:>6.2f} "
+                     f"{r['ceiling'].rate:>12.0f}")
+    rates = [r["core"].rate for r in result["rounds"]]
+    ratios = [r["ratio"] for r in result["rounds"]]
+    lines.append(f"votes through the core, {result['votes']} a round, each stored with its reply: "
+                 f"median {statistics.median(rates):.0f}/s, from {min(rates):.0f} to {max(rates):.0f} "
+                 f"(target ≥ 3000); ratio votes / bare: median {statistics.median(ratios):.2f}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,9 @@ class Outbox:
     async def erase_after_delivery(self, ids: Iterable[int], keep_for: timedelta) -> None:
         """Mark replies to a forgotten resident: delete them once delivered, at the latest
         after ``keep_for``."""
+        ids = list(ids)
+        if not ids:  # the usual case, every batch: no hop to the database thread for nothing
+            return
         until = (datetime.now(timezone.utc) + keep_for).isoformat(timespec="microseconds")
         await self._db.executemany("UPDATE outbox SET erase_after = ? WHERE id = ?", [(until, i) for i in ids])
 
