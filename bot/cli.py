@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from bot.argparse_ru import russian_argparse
-from bot.cli_values import UnknownValue, number
+from bot.cli_values import UnknownValue
 from bot.config import ConfigError, Settings, check_runnable, load_settings
 from bot.limits import raise_open_files_limit
 from bot.logfilter import install_repeat_filter

@@ -197,7 +197,7 @@ class Moderation:
         opinions = await self._db.execute_fetchall(
             "SELECT user_id, username, verdict, comment, at FROM expert_opinions WHERE proposal_id = ? ORDER BY at",
             (proposal_id,))
-        return ProposalCard(*rows[0], photos=[(r[0], r[1]) for r in photos],
+        return ProposalCard(*rows[0], photos=[(r[0], r[1]) for r in photos],  # type: ignore[misc]  # a row, unpacked
                             events=[ProposalEvent(*r) for r in events], opinions=[Opinion(*r) for r in opinions],
                             open_question=await self.open_question(proposal_id))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -114,7 +115,7 @@ class Privacy:
         await inbox.rename_keys_naming(resident.channel, resident.external_id, encoded(resident.external_id))
         return keys_in(*payloads)
 
-    async def _record(self, resident: Resident, erasure: Erasure, kept: dict[str, int], photos: int) -> None:
+    async def _record(self, resident: Resident, erasure: Erasure, kept: Mapping[str, object], photos: int) -> None:
         """The administration's record of what was erased and what was kept (it names no one)."""
         erased = {"profile": PROFILE, "deleted_profile": True, "deleted_subscriptions": erasure.deleted_subscriptions,
                   "deleted_messages": erasure.deleted_messages, "deleted_files": len(erasure.files)}

@@ -179,7 +179,7 @@ async def test_after_the_event_loop_stalls_the_sender_does_not_make_up_the_misse
         await create(db, BroadcastSpec(title="t", texts={"ru": TEXT}, audience=Audience()), status="sending")
         sender.start()
         for stall in range(1, stalls + 1):
-            await eventually(lambda: len(platform.starts) >= residents * stall // (stalls + 1), timeout=30)
+            await eventually(lambda stall=stall: len(platform.starts) >= residents * stall // (stalls + 1), timeout=30)
             time.sleep(0.3)  # the whole event loop stands still, the sender with it
         await eventually(lambda: len(platform.starts) == residents, timeout=30)
     finally:

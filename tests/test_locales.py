@@ -114,7 +114,7 @@ def _label_keys() -> set[str]:
     """Locale keys shown on buttons, read from the code that builds buttons: the ``label`` of a
     ``Button`` and the arguments of the helpers that pass theirs on as one (the menu's ``item``)."""
     keys = TEXTS.keys("ru")
-    sources = [*Path(LOCALES).parent.glob("*.py"), ROOT / "bot" / "dispatcher.py"]
+    sources = [*Path(LOCALES).parent.glob("*.py"), *(ROOT / "bot" / "core").glob("*.py")]
     trees = [ast.parse(path.read_text(encoding="utf-8")) for path in sources]
 
     def named_in(node: ast.AST) -> set[str]:

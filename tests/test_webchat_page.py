@@ -9,8 +9,6 @@ import json
 import math
 from urllib.parse import urlsplit
 
-import pytest
-
 from storage.moderation import ProposalFilter
 from tests.browser import IDEA, Phone, chat_with_map, needs_chromium, phone_browser
 from tests.journey import JPEG, same_picture

@@ -44,7 +44,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Coroutine, Iterable, Mapping
 
 from bot.core import keyboard_memory
 from bot.core.channel import Capabilities, Channel, DeliveryError, Handled, Outgoing, Step
@@ -73,7 +73,7 @@ class Work:
 
     event: Event
     inbox_id: int | None
-    done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: asyncio.Future[Work] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     replies: list[Outgoing] = field(default_factory=list)
     duplicate: bool = False
     step: Step | None = None  # the resident's step once processed (read without a query)
@@ -95,11 +95,12 @@ class Dispatcher:
         self._resident_locks = KeyedLocks()
         self._delivery_locks = KeyedLocks()  # one resident's replies leave in the order written
         self._queue: asyncio.Queue[Work] = asyncio.Queue()
-        self._worker: asyncio.Task | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._worker: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._in_hand: set[int] = set()  # inbox ids being attempted now: the retry pass leaves them be
         self._stopping = False
         self._commit_jobs: dict[str, Callable[[Any], Awaitable[object]]] = {}
+        self._labels: dict[str, keyboard_memory.PageLabels] = {}  # by language
 
     def on_commit(self, name: str, job: Callable[[Any], Awaitable[object]]) -> None:
         """Register the job that ``Context.after_commit(name, argument)`` runs once committed."""
@@ -252,7 +253,7 @@ class Dispatcher:
         log.error("строка входящих %s не обработана и отложена для сотрудников после %d попыток: %s",
                   inbox_id, attempts, reason)
 
-    def _track(self, coroutine) -> asyncio.Task:
+    def _track(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -314,7 +315,8 @@ class Dispatcher:
             live, duplicates = await self._store_and_filter(tx, batch)
             residents = await tx.residents.get_or_create_many(
                 [(w.event.ref.channel, w.event.ref.external_id) for w, _ in live])
-            changed, outgoing, forgotten, jobs = [], [], [], []
+            changed, forgotten, jobs = [], [], []
+            outgoing: list[tuple[Work, int, Reply, bool]] = []  # (work, inbox id, reply, resident erased)
             capabilities = {name: channel.capabilities for name, channel in self.channels.items()}
             for work, inbox_id in live:
                 # One event per resident per batch: the resident lock is held until it is done.
@@ -388,11 +390,14 @@ class Dispatcher:
         channel = self.channels.get(ref.channel)
         return channel.capabilities_for(ref) if channel is not None else Capabilities()
 
-    @functools.lru_cache(maxsize=16)
     def _page_labels(self, language: str) -> keyboard_memory.PageLabels:
-        text = functools.partial(self.texts.get, language)
-        return keyboard_memory.PageLabels(more=text("keyboard.more"), back=text("keyboard.back"),
-                                          heading=text("keyboard.heading"))
+        """The paging buttons' labels in ``language``, built once per language (kept on the
+        dispatcher, not in a cache on the class that would keep every dispatcher alive)."""
+        if language not in self._labels:
+            text = functools.partial(self.texts.get, language)
+            self._labels[language] = keyboard_memory.PageLabels(
+                more=text("keyboard.more"), back=text("keyboard.back"), heading=text("keyboard.heading"))
+        return self._labels[language]
 
     async def _after_erasure(self, files: Iterable[str] = ()) -> None:
         """Committed: delete the files nothing names any more, and clear the write-ahead log,
