@@ -59,7 +59,8 @@ async def measure(voters: int = 400) -> dict[str, float]:
                 await chat.each(lambda s, n=number: chat.send(s, {"text": f"/start poll-bench_{n}"}))
                 choice = {s: OPTIONS[i % len(OPTIONS)] for i, s in enumerate(chat.sessions)}
                 started = time.perf_counter()
-                await chat.each(lambda s, n=number, choice=choice: chat.send(s, {"button": f"vote:bench_{n}:{choice[s]}"}))
+                await chat.each(lambda s, n=number, choice=choice:
+                                chat.send(s, {"button": f"vote:bench_{n}:{choice[s]}"}))
                 timed += time.perf_counter() - started
                 votes += voters
     vote_rate = votes / timed

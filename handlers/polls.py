@@ -113,11 +113,13 @@ async def ask_choice(ctx: Context) -> None:
     title, picked = text_in(poll.title, ctx.language), ctx.data.get("picked", [])
 
     def option_button(option, label: str | None = None, *extra: object) -> Button:
-        return Button(label=label or text_in(option.title, ctx.language), payload=encode("vote", poll.key, option.key, *extra))
+        return Button(label=label or text_in(option.title, ctx.language),
+                      payload=encode("vote", poll.key, option.key, *extra))
 
     match poll.kind:
         case "single":
-            ctx.say(ctx.t("polls.single_prompt", title=title), [[option_button(o)] for o in poll.options] + [back_cancel(ctx, back=False)])
+            ctx.say(ctx.t("polls.single_prompt", title=title),
+                    [[option_button(o)] for o in poll.options] + [back_cancel(ctx, back=False)])
         case "multiple":
             rows = [[option_button(o, ("✅ " if o.key in picked else "⬜ ") + text_in(o.title, ctx.language))]
                     for o in poll.options]
@@ -132,7 +134,8 @@ async def ask_choice(ctx: Context) -> None:
                     [[option_button(option, str(n), n) for n in range(1, 6)], back_cancel(ctx, back=False)])
         case "top3":
             rows = [[option_button(o)] for o in poll.options if o.key not in picked]
-            ctx.say(ctx.t("polls.top3_prompt", title=title, place=len(picked) + 1), [*rows, back_cancel(ctx, back=False)])
+            ctx.say(ctx.t("polls.top3_prompt", title=title, place=len(picked) + 1),
+                    [*rows, back_cancel(ctx, back=False)])
 
 
 @router.on(state_is(CHOOSE), button("nav", "cancel"))
@@ -230,14 +233,16 @@ def results_lines(texts, language: str, poll: Poll, tally: Tally, final: bool) -
     header = texts.get(language, "polls.results_header" if final else "polls.results_live_header",
                        title=title, voters=tally.voters)
     lines = [header]
-    ranked = sorted(poll.options, key=lambda o: (-(tally.points if poll.kind in ("scores", "top3") else tally.counts).get(o.key, 0), o.key))
+    ranked_by = tally.points if poll.kind in ("scores", "top3") else tally.counts
+    ranked = sorted(poll.options, key=lambda o: (-ranked_by.get(o.key, 0), o.key))
     for option in ranked:
         name, count = text_in(option.title, language), tally.counts.get(option.key, 0)
         if poll.kind == "scores":
             average = f"{tally.points.get(option.key, 0) / count:.1f}" if count else "—"
             lines.append(texts.get(language, "polls.result_scores_line", option=name, average=average, count=count))
         elif poll.kind == "top3":
-            lines.append(texts.get(language, "polls.result_points_line", option=name, points=tally.points.get(option.key, 0)))
+            lines.append(texts.get(language, "polls.result_points_line", option=name,
+                                   points=tally.points.get(option.key, 0)))
         else:
             percent = round(100 * count / tally.voters) if tally.voters else 0
             lines.append(texts.get(language, "polls.result_line", option=name, count=count, percent=percent))

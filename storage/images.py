@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 

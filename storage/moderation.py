@@ -155,8 +155,8 @@ class Template:
 
 
 _CARD = ("id, resident_id, channel, coalesce(source, ''), category, text, address, latitude, longitude, status,"
-         " status_reason, duplicate_of, point, author_name, author_contact, author_phone, author_consent_at, entered_by,"
-         " created_at, updated_at")
+         " status_reason, duplicate_of, point, author_name, author_contact, author_phone, author_consent_at,"
+         " entered_by, created_at, updated_at")
 
 
 class Moderation:

@@ -80,8 +80,8 @@ async def test_old_update_ids_are_forgotten_but_recent_ones_still_catch_retries(
     db = await Database.open(tmp_path / "db.sqlite")
     async with db.transaction() as tx:
         await tx.inbox.store_many([("vk", "old", "{}"), ("vk", "new", "{}"), ("vk", "open", "{}")])
-        await tx.inbox._db.execute("UPDATE inbox SET processed_at = '2020-01-01T00:00:00+00:00' WHERE update_id = 'old'")
-        await tx.inbox._db.execute("UPDATE inbox SET processed_at = '2999-01-01T00:00:00+00:00' WHERE update_id = 'new'")
+        for stamp, update_id in (("2020-01-01T00:00:00+00:00", "old"), ("2999-01-01T00:00:00+00:00", "new")):
+            await tx.inbox._db.execute("UPDATE inbox SET processed_at = ? WHERE update_id = ?", (stamp, update_id))
     assert await prune_processed_updates(db, retention_days=30) == 1
     rows = await db.reader.inbox._db.execute_fetchall("SELECT update_id FROM inbox ORDER BY id")
     assert [r[0] for r in rows] == ["new", "open"]

@@ -52,7 +52,8 @@ async def test_an_event_stored_but_not_processed_is_processed_once_at_the_next_s
         await app.start()
         await app.stop()
     db = sqlite3.connect(tmp_path / "souchastie.db")
-    assert db.execute("SELECT processed_at IS NOT NULL, error FROM inbox WHERE id = ?", (inbox_id,)).fetchone() == (1, None)
+    outcome = db.execute("SELECT processed_at IS NOT NULL, error FROM inbox WHERE id = ?", (inbox_id,)).fetchone()
+    assert outcome == (1, None)
     assert db.execute("SELECT count(*) FROM outbox WHERE inbox_id = ?", (inbox_id,)).fetchone()[0] == 2
     assert db.execute("SELECT first_source FROM residents").fetchone() == ("poster_9",)
 

@@ -62,7 +62,8 @@ def test_a_reply_too_big_for_an_inline_keyboard_gets_a_normal_one_and_numbers_on
     few = render.render(9, Reply(text="Выберите", buttons=many[:2]), parse.ClientSupport(inline=True))
     assert json.loads(few[-1].keyboard)["inline"] is True
     tall = tuple((Button(label=f"Пункт {n}", payload=f"menu:{n}"),) for n in range(11))
-    board = json.loads(render.render(9, Reply(text="Меню", buttons=tall), parse.ClientSupport(inline=True))[-1].keyboard)
+    sent = render.render(9, Reply(text="Меню", buttons=tall), parse.ClientSupport(inline=True))
+    board = json.loads(sent[-1].keyboard)
     assert len(board["buttons"]) <= render.NORMAL_ROWS and not keyboard_problem(board)
     plain = render.render(9, Reply(text="Выберите", buttons=many), parse.ClientSupport(keyboard=False, inline=False))
     assert plain[-1].keyboard is None and "12. Вариант 23" in plain[-1].text
