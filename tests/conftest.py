@@ -4,10 +4,10 @@ from __future__ import annotations
 import fcntl
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator, Iterator
 
 import pytest
-
+import pytest_asyncio
 
 # The longest test files, longest first (from ``--durations`` on a 2-core machine). With
 # ``--dist loadfile --no-loadscope-reorder`` (tasks.py) the processes take files in collection
@@ -82,6 +82,17 @@ def _in_the_room(folder: Path, alone: bool) -> Iterator[None]:
         finally:
             fcntl.flock(room, fcntl.LOCK_UN)
             fcntl.flock(door, fcntl.LOCK_UN)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def one_chromium() -> AsyncIterator[None]:
+    """One Chromium for the module's pages (``tests.browser.shared_chromium``); a module asks
+    for it with ``pytest.mark.usefixtures("one_chromium")`` and runs on one event loop
+    (``pytest.mark.asyncio(loop_scope="module")``)."""
+    from tests.browser import shared_chromium
+
+    async with shared_chromium():
+        yield
 
 
 def _escaped(text: str) -> str:
