@@ -23,9 +23,10 @@ STAMP = VENV / ".installed-from"
 COMMANDS = {
     "run": ["-m", "bot", "run"],
     # One test process per core (at most four: each may start Chromium), a test file kept whole
-    # on one process so its module-wide fixtures (a browser, a town) start once.
+    # on one process so its module-wide fixtures (a browser, a town) start once; files handed out
+    # in collection order, which puts the longest first (tests/conftest.py, LONGEST_FIRST).
     "test": ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", "--maxprocesses", "4",
-             "--dist", "loadfile"],
+             "--dist", "loadfile", "--no-loadscope-reorder"],
     "bench": ["-m", "bench"],
 }
 

@@ -19,8 +19,8 @@ a content block) and put ``{{ csrf_field() }}`` in every form that POSTs: the mi
 refuses a POST without the session's token before the handler runs, and sends a request
 without a live session to the login page. In templates, ``user`` is the logged-in StaffUser and
 ``can("exports")`` tells what they may do; ``{{ stamp|when }}`` shows a stored UTC
-stamp on the town's clock (``project.time_zone``, named in the footer). ``redirect(path, notice=KEY)`` after a POST shows one
-of NOTICES on the next page.
+stamp on the town's clock (``project.time_zone``, named in the footer). ``redirect(path, notice=KEY)`` after a POST
+shows one of NOTICES on the next page.
 """
 from __future__ import annotations
 

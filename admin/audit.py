@@ -3,7 +3,8 @@
 Call ``record(tx, request, "proposal.status", "П-17", {"to": "accepted"})`` inside the
 ``db.transaction()`` that makes the change, so the log can never say something happened that
 was rolled back, nor miss something that was committed. Details must not hold passwords,
-tokens or residents' personal data. Admins read the log at /admin/audit, in words (admin/audit_titles.py); the keys stay stored.
+tokens or residents' personal data. Admins read the log at /admin/audit, in words (admin/audit_titles.py); the keys
+stay stored.
 """
 from __future__ import annotations
 

@@ -104,7 +104,8 @@ async def _decide(request: web.Request, status: WorkStatus) -> web.StreamRespons
     work = await p.db.reader.contests.submission(entry_id)
     if work is None:
         raise web.HTTPNotFound(text="Такой работы нет.")
-    contest_key = Contest.model_validate_json(await p.db.reader.content.definition(ContentKind.CONTESTS, work.contest_id)).key
+    definition = await p.db.reader.content.definition(ContentKind.CONTESTS, work.contest_id)
+    contest_key = Contest.model_validate_json(definition).key
     tab = str(form.get("tab", WorkStatus.PENDING))
     back = f"/admin/contests/{contest_key}?status={tab if tab in STATUSES else WorkStatus.PENDING}"
     notice = ""

@@ -88,7 +88,8 @@ async def retry(request: web.Request) -> web.StreamResponse:
     letter = await _letter(request)
     if not shown(letter).retryable:
         return render(request, "error.html", status=400, back="/admin/dead-letters",
-                      message="Это сообщение бот не может прочитать, поэтому повторить его нельзя; его можно только удалить.")
+                      message="Это сообщение бот не может прочитать, поэтому повторить его нельзя; "
+                              "его можно только удалить.")
     async with p.db.transaction() as tx:
         revived = await tx.inbox.revive(letter.id)
         if revived:

@@ -33,7 +33,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from admin.export_tables import Column, Table, Words, proposal_columns, tables
+from admin.export_tables import Column, Words, proposal_columns, tables
 from bot.localtime import DATE_TIME
 from storage.ports.moderation import ProposalFilter
 from storage.ports.repositories import Repositories

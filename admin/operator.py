@@ -87,8 +87,8 @@ async def enter(request: web.Request) -> web.StreamResponse:
     if fields["latitude"] or fields["longitude"]:
         latitude, longitude = _coordinate(fields["latitude"], 90), _coordinate(fields["longitude"], 180)
         if latitude is None or longitude is None:
-            return _page(request, status=400, error="Координаты: широта и долгота числами, например 50.0979 и 118.0372.",
-                         form=fields)
+            return _page(request, status=400, form=fields,
+                         error="Координаты: широта и долгота числами, например 50.0979 и 118.0372.")
     photos = []
     for upload in [f for f in form.getall("photo", []) if hasattr(f, "file")][:settings.max_photos]:
         data = upload.file.read()
@@ -104,7 +104,8 @@ async def enter(request: web.Request) -> web.StreamResponse:
                          error=f"Снимок «{upload.filename}» слишком велик по числу точек (storage.max_image_pixels).")
         except QuotaExceeded:
             return _page(request, status=400, form=fields,
-                         error="Место для фото закончилось (storage.attachments_quota_mb): сохраните предложение без фото.")
+                         error="Место для фото закончилось (storage.attachments_quota_mb): "
+                               "сохраните предложение без фото.")
     operator = current_user(request).username
     async with p.db.transaction() as tx:
         proposal_id = await tx.proposals.create(NewProposal(

@@ -56,7 +56,8 @@ def poster_links(settings: Settings, running: list[str], source: str) -> list[Po
             url = f"{settings.server.public_url.rstrip('/')}/chat?src={quote(source)}"
             links.append(PosterLink(channel, title, url, ""))
         elif names[channel]:
-            links.append(PosterLink(channel, title, patterns[channel].format(name=quote(names[channel]), source=source), ""))
+            link = patterns[channel].format(name=quote(names[channel]), source=source)
+            links.append(PosterLink(channel, title, link, ""))
         else:
             setting = {"telegram": "telegram_bot", "vk": "vk_group", "max": "max_bot"}[channel]
             links.append(PosterLink(channel, title, "", f"posters.{setting}"))

@@ -1,9 +1,9 @@
 """The weekly «срез мнений» (a slice of opinions): what residents said in the last finished week.
 
 The bot's Scheduler runs ``send_weekly_report`` every ``reports.check_every_seconds``. Once a week
-(Monday 00:00 to Monday 00:00 on the town's clock, ``project.time_zone``) is over, its report is written to the panel (table weekly_reports, the
-statistics page shows it) and sent, in the same transaction, to the staff residents named in
-``reports.recipients`` ("telegram:12345") through the dispatcher's outbox — so a restart or a
+(Monday 00:00 to Monday 00:00 on the town's clock, ``project.time_zone``) is over, its report is written to the panel
+(table weekly_reports, the statistics page shows it) and sent, in the same transaction, to the staff residents named
+in ``reports.recipients`` ("telegram:12345") through the dispatcher's outbox — so a restart or a
 second run neither loses it nor sends it twice. Weeks that ended before the first resident
 came get no report, so a new installation does not greet staff with a week of zeros.
 """

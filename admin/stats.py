@@ -18,7 +18,6 @@ from admin.app import panel, render
 from admin.charts import bar_chart
 from admin.proposals import STATUS_TITLES
 from admin.roles import STATISTICS, require
-from admin.titles import CHANNEL_TITLES
 from admin.tagcloud import cloud_html, count_forms, lemmas
 from admin.titles import CHANNEL_TITLES, OPERATOR_SOURCES
 from bot.config import ProposalSettings

@@ -1,6 +1,6 @@
 """One announcement to the campaign's 29,378 residents — 50 % VK, 20 % Telegram, 10 % MAX,
-10 % OK, 5 % WhatsApp, 5 % the generic gateway — through the real broadcast path (``broadcasts.outbox.create`` writes the deliveries, the
-``BroadcastService`` runs one paced sender per channel, the channels' ``send_once`` call the
+10 % OK, 5 % WhatsApp, 5 % the generic gateway — through the real broadcast path (``broadcasts.outbox.create`` writes
+the deliveries, the ``BroadcastService`` runs one paced sender per channel, the channels' ``send_once`` call the
 real client libraries) against the fake platforms enforcing the platforms' ceilings:
 VK 20 calls/s (100 residents a call), Telegram 30 messages/s, MAX 30 requests/s, OK 10
 requests/s, WhatsApp 80 messages/s, the gateway 20 messages/s. The WhatsApp residents wrote to the
@@ -70,7 +70,8 @@ def split(total: int) -> dict[str, int]:
 async def platforms(ceilings: dict[str, float]) -> AsyncIterator[dict[str, Any]]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.platforms",
-        *(str(ceilings[name]) for name in ("vk", "telegram", "max", "ok", "whatsapp", "gateway")), cwd=ROOT, stdout=asyncio.subprocess.PIPE, env={**os.environ})
+        *(str(ceilings[name]) for name in ("vk", "telegram", "max", "ok", "whatsapp", "gateway")), cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, env={**os.environ})
     try:
         line = await asyncio.wait_for(process.stdout.readline(), 30)
         if not line:

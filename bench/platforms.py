@@ -1,6 +1,6 @@
 """The fake VK, Telegram, MAX, OK, WhatsApp and gateway of the tests, with their ceilings
-enforced, in a process of their own: the broadcast benchmark's process then holds only the bot's side, so its CPU time and
-its memory (the peak measured at 10,000 and 100,000 recipients) are the sender's, not the fakes'.
+enforced, in a process of their own: the broadcast benchmark's process then holds only the bot's side, so its CPU time
+and its memory (the peak measured at 10,000 and 100,000 recipients) are the sender's, not the fakes'.
 
 ``python -m bench.platforms VK TELEGRAM MAX OK WHATSAPP GATEWAY`` (calls / messages / requests a
 second; the last three may be left out, and those fakes then enforce no ceiling) prints one

@@ -143,7 +143,7 @@ async def cost(settings: ProposalSettings, count: int = TOWN) -> dict[str, float
         db = await Database.open(Path(folder) / "bench.db")
         try:
             async with db.transaction() as tx:
-                for n, text in enumerate(texts):
+                for text in texts:
                     await tx.proposals.create(NewProposal(resident_id=None, channel="webchat", source=None,
                                                           category="idea", text=text))
                 await tx.residents._db.execute("UPDATE proposals SET status = 'accepted' WHERE id % 2 = 0")

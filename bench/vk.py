@@ -2,8 +2,8 @@
 
 Each simulated voter is a VK user on a current client (inline ``callback`` buttons) who votes the
 way the issue measured it: ``/start poll-bench_0`` (a poster's link), consent, the option (VK
-reports the client's language, so none is asked) — each step pushed to the fake's long poll, then waiting for the message with the next
-button. All voters start at once. The bot runs as its own process (``python -m bot run``, the
+reports the client's language, so none is asked) — each step pushed to the fake's long poll, then waiting for the
+message with the next button. All voters start at once. The bot runs as its own process (``python -m bot run``, the
 shipped config, the VK defaults: 20 requests a second, 25 calls an ``execute``); the fake VK and
 the voters share this process.
 
@@ -183,12 +183,14 @@ def report(results: dict[str, dict[str, float]]) -> str:
     bot, unbatched, bare = results["bot"], results["unbatched"], results["bare"]
 
     def line(label: str, result: dict[str, float]) -> str:
-        return (f"{label:<27}{result['rate']:7.1f} voters/s ({result['voters']:.0f} voters in {result['seconds']:.1f} s;"
+        return (f"{label:<27}{result['rate']:7.1f} voters/s ({result['voters']:.0f} voters"
+                f" in {result['seconds']:.1f} s;"
                 f" answer to a step: median {result['median_wait']:.2f} s, slowest {result['slowest_wait']:.2f} s)")
 
     return "\n".join([
         line("bot, VK defaults:", bot) + "  target ≥ 10",
-        f"  per resident step:        {bot['requests_per_step']:7.2f} API requests, {bot['calls_per_step']:.2f} API calls"
+        f"  per resident step:        {bot['requests_per_step']:7.2f} API requests,"
+        f" {bot['calls_per_step']:.2f} API calls"
         f" (one execute request carries up to 25 calls)",
         f"  fake VK's ceiling:        busiest second {bot['busiest_second']:.0f} requests of {CEILING};"
         f" error-6 answers {bot['refused']:.0f} (target 0)",

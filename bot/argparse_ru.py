@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import gettext
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 CATALOGUE = {
     "usage: ": "использование: ",
@@ -44,20 +44,22 @@ PLURAL_CATALOGUE = {"expected %s argument": "нужно значений: %s"}
 class Russian(gettext.NullTranslations):
     """The catalogue above; a message it lacks stays as argparse wrote it."""
 
-    def gettext(self, message):
+    def gettext(self, message: str) -> str:
         return CATALOGUE.get(message, message) if isinstance(message, str) else message
 
-    def ngettext(self, singular, plural, n):
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
         return PLURAL_CATALOGUE.get(singular) or (singular if n == 1 else plural)
 
 
 @contextmanager
 def russian_argparse() -> Iterator[None]:
     """argparse speaks Russian inside the block (building, parsing, help, errors)."""
-    saved = argparse._, argparse.ngettext
+    # argparse's own translation hooks: private names, so its type stubs do not declare them.
+    module: Any = argparse
+    saved = module._, module.ngettext
     russian = Russian()
-    argparse._, argparse.ngettext = russian.gettext, russian.ngettext
+    module._, module.ngettext = russian.gettext, russian.ngettext
     try:
         yield
     finally:
-        argparse._, argparse.ngettext = saved
+        module._, module.ngettext = saved

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -89,5 +89,7 @@ def export_kind(text: str) -> str:
 def resident_languages() -> list[str]:
     """The languages residents can have: one locale file each (read without importing handlers)."""
     spec = importlib.util.find_spec("handlers")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("пакет handlers не найден: языки жителей неизвестны")
     folder = Path(spec.origin).parent / "locales"
     return sorted(path.stem for path in folder.glob("*.yaml"))

@@ -232,7 +232,7 @@ class BroadcastSettings(Section):
 
     claim_size: int = Field(500, ge=1, le=10_000)           # deliveries claimed per transaction at most
     in_flight_seconds: float = Field(2.0, gt=0)             # a channel has at most this many seconds of sending claimed
-    flush_seconds: float = Field(0.5, gt=0)                 # outcomes are written at least this often, in one transaction
+    flush_seconds: float = Field(0.5, gt=0)                 # outcomes written at least this often, in one transaction
     pace_fraction: float = Field(0.97, gt=0, le=1)          # of the ceiling, ⌊this × ceiling⌋ calls in any second
     max_attempts: int = Field(8, ge=1, le=100)              # tries per recipient on transient errors, then failed
     backoff_seconds: float = Field(5.0, ge=0)               # pause before the first retry; doubled after each

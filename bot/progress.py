@@ -8,7 +8,7 @@ never cut at the terminal's width (tqdm's default): the figures at its end are t
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, MutableMapping
 
 from tqdm import tqdm
 
@@ -24,15 +24,15 @@ class Bar(tqdm):
 
     def __init__(self, *args: Any, fields: Callable[[Bar], dict[str, object]], **kwargs: Any) -> None:
         self.fields = fields
-        super().__init__(*args, ascii=FILL, **kwargs)
+        super().__init__(*args, ascii=FILL, **kwargs)  # type: ignore[call-overload]  # tqdm's own arguments, passed on
 
     @property
-    def format_dict(self) -> dict[str, Any]:
+    def format_dict(self) -> MutableMapping[str, Any]:
         shown = super().format_dict
         shown.update(self.fields(self), ncols=None)  # ncols None: the line is not cut to the terminal
         return shown
 
 
-def line(done: int, total: int, bar_format: str, **fields: object) -> str:
+def line(done: int, total: int, bar_format: str, **fields: Any) -> str:
     """The bar as one line of text, without drawing it: for output that is not a terminal."""
     return tqdm.format_meter(done, total, 0, ascii=FILL, bar_format=bar_format, **fields)

@@ -115,7 +115,8 @@ async def ask_choice(ctx: Context) -> None:
     title, picked = text_in(poll.title, ctx.language), ctx.data.get("picked", [])
 
     def option_button(option, label: str | None = None, *extra: object) -> Button:
-        return Button(label=label or text_in(option.title, ctx.language), payload=encode("vote", poll.key, option.key, *extra))
+        return Button(label=label or text_in(option.title, ctx.language),
+                      payload=encode("vote", poll.key, option.key, *extra))
 
     match poll.kind:
         case PollKind.SINGLE:
@@ -134,7 +135,8 @@ async def ask_choice(ctx: Context) -> None:
                     [[option_button(option, str(n), n) for n in range(1, 6)], back_cancel(ctx, back=False)])
         case PollKind.TOP3:
             rows = [[option_button(o)] for o in poll.options if o.key not in picked]
-            ctx.say(ctx.t("polls.top3_prompt", title=title, place=len(picked) + 1), [*rows, back_cancel(ctx, back=False)])
+            ctx.say(ctx.t("polls.top3_prompt", title=title, place=len(picked) + 1),
+                    [*rows, back_cancel(ctx, back=False)])
 
 
 @router.on(state_is(CHOOSE), button("nav", "cancel"))

@@ -387,8 +387,8 @@ async def mine(ctx: Context, payload) -> None:
         lines = [ctx.t("proposal.mine_header", count=len(found))]
         for item in found:
             short = item.text if len(item.text) <= 60 else item.text[:59] + "…"
-            lines.append(ctx.t("proposal.mine_item", receipt=receipt(ctx, item.id), date=town_date(ctx, item.created_at),
-                               category=category_title(ctx, item.category), text=short,
-                               status=ctx.t(f"status.{item.status}")))
+            lines.append(ctx.t("proposal.mine_item", receipt=receipt(ctx, item.id),
+                               date=town_date(ctx, item.created_at), category=category_title(ctx, item.category),
+                               text=short, status=ctx.t(f"status.{item.status}")))
         ctx.say("\n".join(lines))
     ctx.goto("")

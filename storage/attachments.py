@@ -68,7 +68,7 @@ class AttachmentStore:
         """Keys of this store's own files last written (or stored again) longer ago than given,
         and of writes a crash cut short (no row can refer to those)."""
         cutoff = time.time() - older_than_seconds
-        found = []
+        found: list[str] = []
         if not self.root.is_dir():
             return found
         for path in self.root.glob("??/*"):

@@ -54,8 +54,8 @@ class Contributions:
         if not ids:
             return
         marks = ", ".join("?" * len(ids))
-        photos = await self._db.execute_fetchall(
-            f"SELECT file_key FROM proposal_attachments WHERE proposal_id IN ({marks})", ids)
+        photos = list(await self._db.execute_fetchall(
+            f"SELECT file_key FROM proposal_attachments WHERE proposal_id IN ({marks})", ids))
         outcome.files |= {row[0] for row in photos}
         outcome.photos += len(photos)
         await self._db.execute(f"DELETE FROM proposal_attachments WHERE proposal_id IN ({marks})", ids)
@@ -86,8 +86,8 @@ class Contributions:
                                    (json.dumps(answers, ensure_ascii=False), response_id))
 
     async def _erase_contest_entries(self, resident_id: int, outcome: Outcome) -> None:
-        rows = await self._db.execute_fetchall(
-            "DELETE FROM contest_entries WHERE resident_id = ? RETURNING file_key", (resident_id,))
+        rows = list(await self._db.execute_fetchall(
+            "DELETE FROM contest_entries WHERE resident_id = ? RETURNING file_key", (resident_id,)))
         outcome.files |= {row[0] for row in rows if row[0]}
         outcome.contest_entries += len(rows)
 

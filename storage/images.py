@@ -86,10 +86,12 @@ def _in_srgb(picture: Image.Image, icc: bytes | None) -> Image.Image:
     if picture.mode not in ("RGB", "RGBA", "CMYK", "L"):
         picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
     try:
-        return ImageCms.profileToProfile(picture, io.BytesIO(icc), ImageCms.createProfile("sRGB"),
-                                         outputMode="RGBA" if picture.mode == "RGBA" else "RGB")
+        converted = ImageCms.profileToProfile(picture, io.BytesIO(icc), ImageCms.createProfile("sRGB"),
+                                              outputMode="RGBA" if picture.mode == "RGBA" else "RGB")
     except (ImageCms.PyCMSError, OSError, ValueError):
         return picture.convert("RGBA" if picture.mode == "RGBA" else "RGB")  # a broken profile: dropped
+    assert converted is not None  # None only for a conversion in place, which this is not
+    return converted
 
 
 def _encode(picture: Image.Image, target: str, mime: str, extension: str) -> CleanImage:
@@ -101,7 +103,7 @@ def _encode(picture: Image.Image, target: str, mime: str, extension: str) -> Cle
     elif target == "PNG" and picture.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
         picture = picture.convert("RGBA" if has_alpha else "RGB")
     keep = {"transparency": picture.info["transparency"]} if target == "PNG" and "transparency" in picture.info else {}
-    picture.info = keep  # nothing of the original's metadata may travel along
+    picture.info = dict(keep.items())  # nothing of the original's metadata may travel along
     out = io.BytesIO()
     options = {"quality": JPEG_QUALITY} if target in ("JPEG", "WEBP") else {"optimize": True}
     picture.save(out, target, **options, **keep)

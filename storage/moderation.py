@@ -72,8 +72,8 @@ def filter_sql(filters: ProposalFilter, alias: str = "p") -> tuple[str, list[Any
 
 
 _CARD = ("id, resident_id, channel, coalesce(source, ''), category, text, address, latitude, longitude, status,"
-         " status_reason, duplicate_of, point, author_name, author_contact, author_phone, author_consent_at, entered_by,"
-         " created_at, updated_at")
+         " status_reason, duplicate_of, point, author_name, author_contact, author_phone, author_consent_at,"
+         " entered_by, created_at, updated_at")
 
 
 class Moderation:
@@ -114,7 +114,7 @@ class Moderation:
         opinions = await self._db.execute_fetchall(
             "SELECT user_id, username, verdict, comment, at FROM expert_opinions WHERE proposal_id = ? ORDER BY at",
             (proposal_id,))
-        return ProposalCard(*rows[0], photos=[(r[0], r[1]) for r in photos],
+        return ProposalCard(*rows[0], photos=[(r[0], r[1]) for r in photos],  # type: ignore[misc]  # a row, unpacked
                             events=[ProposalEvent(*r) for r in events], opinions=[Opinion(*r) for r in opinions],
                             open_question=await self.open_question(proposal_id))
 

@@ -3,9 +3,9 @@
 ``forget`` runs in the transaction of the resident's last step. Deleting the residents row takes
 with it (schema: ON DELETE CASCADE / SET NULL and the triggers of migrations 0003, 0004, 0006,
 0011, 0016, 0018) subscriptions, broadcast deliveries, WhatsApp receipts, leaderboard names, phone voter
-keys, one-time SMS codes and the supports of others' proposals. Here goes the rest: what they contributed (kept without them, or erased, as they chose),
-their replies in the outbox, their events in the inbox, and update ids that embed their platform
-id. The confirmation of the erasure is written after this, to the outbox, marked to be erased
+keys, one-time SMS codes and the supports of others' proposals. Here goes the rest: what they contributed (kept
+without them, or erased, as they chose), their replies in the outbox, their events in the inbox, and update ids that
+embed their platform id. The confirmation of the erasure is written after this, to the outbox, marked to be erased
 once delivered (``Outbox.erase_after_delivery``). Files nothing names any more are returned for
 deletion after the commit; the write-ahead log is checkpointed then too (``Database.checkpoint``).
 """
@@ -93,7 +93,7 @@ class Privacy:
         await inbox.rename_keys_naming(resident.channel, resident.external_id, encoded(resident.external_id))
         return keys_in(*payloads)
 
-    async def _record(self, resident: Resident, erasure: Erasure, kept: dict[str, int], photos: int) -> None:
+    async def _record(self, resident: Resident, erasure: Erasure, kept: Mapping[str, object], photos: int) -> None:
         """The administration's record of what was erased and what was kept (it names no one)."""
         erased = {"profile": PROFILE, "deleted_profile": True, "deleted_subscriptions": erasure.deleted_subscriptions,
                   "deleted_messages": erasure.deleted_messages, "deleted_files": len(erasure.files)}

@@ -4,6 +4,7 @@ it) driven by Playwright at 390×844 with touch, a stub tile server on loopback 
 in the picker, a tap on the map) on the way; typing is not counted."""
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from contextlib import asynccontextmanager
@@ -33,6 +34,43 @@ IDEA = {"ru": "Поставить скамейки у пруда и фонарь
         "zh": "在池塘边放几张长椅和一盏路灯", "mn": "Цөөрмийн дэргэд сандал, гэрэл тавих"}
 
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=".ci/run installs Debian's chromium")
+# One Chromium for a whole test module, where the module asks for it (``one_chromium`` in
+# tests/conftest.py): each page still opens in a context of its own (its own cookies, storage,
+# language and screen), but a Chromium and Playwright's driver start once, not once a test.
+_SHARED: dict[asyncio.AbstractEventLoop, Any] = {}
+
+
+@asynccontextmanager
+async def shared_chromium() -> AsyncIterator[Any]:
+    """Chromium for every page opened on this event loop until the block ends."""
+    async with _own_chromium() as browser:
+        loop = asyncio.get_running_loop()
+        _SHARED[loop] = browser
+        try:
+            yield browser
+        finally:
+            del _SHARED[loop]
+
+
+@asynccontextmanager
+async def _own_chromium() -> AsyncIterator[Any]:
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def _chromium() -> AsyncIterator[Any]:
+    """The module's shared Chromium when there is one, else one for this page alone."""
+    shared = _SHARED.get(asyncio.get_running_loop())
+    if shared is not None:
+        yield shared
+        return
+    async with _own_chromium() as browser:
+        yield browser
 
 
 def tile_png() -> bytes:
@@ -98,11 +136,10 @@ async def phone_browser(world: WebChatWorld, language: str = "ru", languages: li
                         ) -> AsyncIterator[Any]:
     """A page on a 390×844 touch screen whose browser reads ``language`` (or, when given,
     ``languages`` in order, as navigator.languages reports them)."""
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+    async with _chromium() as browser:
+        context = await browser.new_context(locale=BROWSER_LOCALE.get(language, language), viewport=PHONE,
+                                            has_touch=True, is_mobile=True, device_scale_factor=2)
         try:
-            context = await browser.new_context(locale=BROWSER_LOCALE.get(language, language), viewport=PHONE,
-                                                has_touch=True, is_mobile=True, device_scale_factor=2)
             context.set_default_timeout(15_000)
             if languages is not None:
                 await context.add_init_script(
@@ -113,7 +150,7 @@ async def phone_browser(world: WebChatWorld, language: str = "ru", languages: li
             page.on("console", lambda message: page.console_lines.append(message.text))
             yield page
         finally:
-            await browser.close()
+            await context.close()
 
 
 class Phone:
@@ -240,14 +277,13 @@ class Phone:
 async def staff_browser(**context_options: Any) -> AsyncIterator[Any]:
     """A page in a Russian-speaking Chromium for the staff panel; ``context_options`` as
     Playwright's new_context takes them (a viewport, downloads, a time zone)."""
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+    async with _chromium() as browser:
+        context = await browser.new_context(**{"locale": "ru-RU", **context_options})
         try:
-            context = await browser.new_context(**{"locale": "ru-RU", **context_options})
             context.set_default_timeout(15_000)
             yield await context.new_page()
         finally:
-            await browser.close()
+            await context.close()
 
 
 async def log_in(page: Any, base: str, username: str, password: str = STAFF_PASSWORD) -> None:

@@ -4,13 +4,52 @@ from __future__ import annotations
 import fcntl
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator, Iterator
 
 import pytest
+import pytest_asyncio
+
+# The longest test files, longest first (from ``--durations`` on a 2-core machine). With
+# ``--dist loadfile --no-loadscope-reorder`` (tasks.py) the processes take files in collection
+# order, so these start first and the short files fill in around them, instead of a long file
+# starting last and running alone at the end. A file missing here only runs later; refresh the
+# list when a file grows long.
+LONGEST_FIRST = (
+    "tests/test_staff_commands.py",  # ~35 real `python -m bot` processes
+    "tests/fuzz/test_panel.py",
+    "tests/fuzz/test_webchat.py",
+    "tests/test_webchat_page.py",  # Chromium
+    "tests/test_poll_replay.py",
+    "tests/test_broadcasts_crash.py",
+    "tests/test_startup.py",
+    "tests/test_campaign_journeys.py",
+    "tests/test_panel_pages_stay_true_in_a_browser.py",
+    "tests/test_webchat_seven_taps.py",
+    "tests/test_vk_durability.py",
+    "tests/test_admin_browser.py",
+    "tests/test_broadcast_pacing.py",
+    "tests/test_operations.py",
+    "tests/test_ok_crash.py",
+    "tests/test_gateway_crash.py",
+    "tests/test_telegram_crash.py",
+    "tests/test_whatsapp_crash.py",
+    "tests/test_durability.py",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "alone: measures rates on the clock, so no other test runs beside it")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first (``LONGEST_FIRST``), every file's tests kept in their order."""
+    rank = {path: place for place, path in enumerate(LONGEST_FIRST)}
+    root = config.rootpath
+
+    def place(item: pytest.Item) -> int:
+        return rank.get(item.path.relative_to(root).as_posix(), len(rank))
+
+    items.sort(key=place)  # stable: the rest keep the order they were collected in
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +82,17 @@ def _in_the_room(folder: Path, alone: bool) -> Iterator[None]:
         finally:
             fcntl.flock(room, fcntl.LOCK_UN)
             fcntl.flock(door, fcntl.LOCK_UN)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def one_chromium() -> AsyncIterator[None]:
+    """One Chromium for the module's pages (``tests.browser.shared_chromium``); a module asks
+    for it with ``pytest.mark.usefixtures("one_chromium")`` and runs on one event loop
+    (``pytest.mark.asyncio(loop_scope="module")``)."""
+    from tests.browser import shared_chromium
+
+    async with shared_chromium():
+        yield
 
 
 def _escaped(text: str) -> str:

@@ -173,8 +173,8 @@ def test_the_command_line_creates_an_account_with_the_password_from_stdin(tmp_pa
     again = subprocess.run(command, input=PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, check=False,
                            env=environment, timeout=60)
     assert again.returncode == 2 and "уже есть" in again.stderr
-    short = subprocess.run([*command[:4], "pavel", "--role", "expert"], input="short\n", capture_output=True, check=False,
-                           text=True, cwd=ROOT, env=environment, timeout=60)
+    short = subprocess.run([*command[:4], "pavel", "--role", "expert"], input="short\n", capture_output=True,
+                           check=False, text=True, cwd=ROOT, env=environment, timeout=60)
     assert short.returncode == 2
 
 

@@ -192,7 +192,8 @@ async def test_the_results_go_to_the_topics_subscribers_as_a_broadcast(world):
         page = await oleg.get("/admin/contests/drawings")
         assert "Разослать итоги" in page.text
         assert '<option value="results" selected>Итоги голосований — подписчиков: 1</option>' in page.text
-        assert re.search(r"Голосование ещё идёт — до <time[^>]*>01\.05\.2099 09:00</time>: итоги будут промежуточными\.", page.text)
+        assert re.search(r"Голосование ещё идёт — до <time[^>]*>01\.05\.2099 09:00</time>:"
+                         r" итоги будут промежуточными\.", page.text)
         assert "UTC+9 (Asia/Chita)" in page.text
         assert (await oleg.post("/admin/contests/drawings/results", {"topic": "nosuch"})).status == 400
         sent = await oleg.post("/admin/contests/drawings/results", {"topic": "results"})

@@ -71,8 +71,8 @@ FIELD_NAME = re.compile(r"""\bname="([^"{}]+)\"""")
 # Forms the pages accept, so that one odd field at a time gets past the others' checks.
 VALID_FORMS = {
     "/admin/operator": {"source": "reception", "point": "library", "category": "problem",
-                        "text": "Сломана скамейка у фонтана", "author_name": "Мария", "author_phone": "+7 914 000-00-00",
-                        "author_contact": "maria@example.org", "consent": "1"},
+                        "text": "Сломана скамейка у фонтана", "author_name": "Мария",
+                        "author_phone": "+7 914 000-00-00", "author_contact": "maria@example.org", "consent": "1"},
     "/admin/users": {"username": "newcomer", "role": "staff", "password": "a long enough password"},
     "/admin/users/{user_id}": {"role": "staff", "active": "on"},
     "/admin/answers": {"title": "Спасибо", "text": "Спасибо, учтём."},

@@ -39,7 +39,8 @@ async def test_a_moderators_answer_status_and_question_reach_the_authors_web_cha
             answer = await eventually(author.later)
             assert "Спасибо! Передали в проект." in all_text(answer) and receipt in all_text(answer)
 
-            await mila.post(f"/admin/proposals/{number}/question", {"question": "Какой именно пруд — верхний или нижний?"})
+            await mila.post(f"/admin/proposals/{number}/question",
+                            {"question": "Какой именно пруд — верхний или нижний?"})
             question = await eventually(author.later)
             assert "верхний или нижний" in all_text(question)
             assert f"fix:{number}" in last_buttons(question)

@@ -54,7 +54,8 @@ async def test_the_statistics_page_shows_reach_charts_and_the_cloud(world):
     try:
         status, page = await staff.get("/admin/stats")
         assert status == 200
-        assert "<td>веб-чат</td><td>3</td><td>3</td><td>3</td><td>3</td>" in page  # residents, consented, subscribed, reachable
+        # Residents, consented, subscribed, reachable.
+        assert "<td>веб-чат</td><td>3</td><td>3</td><td>3</td><td>3</td>" in page
         assert "<td>poster_12</td><td>3</td>" in page
         assert page.count('<svg class="chart"') >= 3  # weeks, categories, the poll
         assert "Ургуй</text>" in page and ">2</text>" in page  # two ballots for «Ургуй»
@@ -94,7 +95,8 @@ async def test_a_poster_has_a_qr_code_per_running_channel(world):
         assert status == 200 and "латинских букв" in page
         status, page = await staff.get("/admin/posters", source="entrance_12")  # followed to the poster
         assert status == 200 and "Присоединяйтесь" in page
-        assert "http://localhost:8080/chat?src=entrance_12" in page and '<svg xmlns="http://www.w3.org/2000/svg"' in page
+        assert "http://localhost:8080/chat?src=entrance_12" in page
+        assert '<svg xmlns="http://www.w3.org/2000/svg"' in page
         status, headers, png = await staff.download("/admin/posters/entrance_12/webchat.png")
         assert status == 200 and png.startswith(b"\x89PNG") and headers["Content-Type"] == "image/png"
         status, _, svg = await staff.download("/admin/posters/entrance_12/webchat.svg")
@@ -116,7 +118,8 @@ async def test_content_is_edited_as_yaml_checked_previewed_and_stored(world):
         assert status == 400 and "строка 7: polls[0].options" in page
         good = ("polls:\n  - key: bench\n    title: {ru: \"Какую скамейку поставить?\"}\n"
                 "    opens: 2026-01-01T00:00:00+09:00\n    closes: 2099-01-01T00:00:00+09:00\n"
-                "    options:\n      - {key: wood, title: {ru: Деревянную}}\n      - {key: stone, title: {ru: Каменную}}\n")
+                "    options:\n      - {key: wood, title: {ru: Деревянную}}\n"
+                "      - {key: stone, title: {ru: Каменную}}\n")
         status, page = await staff.post("/admin/content", {"yaml": good, "action": "preview"})
         assert status == 200 and "Какую скамейку поставить?" in page and "[Деревянную]" in page
         assert await world.app.db.reader.content.get("polls", "bench") is None, "a preview stores nothing"

@@ -4,7 +4,8 @@ title, so no page shows `broadcast.create` or `recipients: 2; status: now`.
 A static scan, like tests/test_locales.py: it reads each ``record(tx, request, ACTION, subject,
 DETAILS)`` and ``tx.staff.audit(user_id, username, ACTION, subject, DETAILS, address)`` call in
 the code. An action must be a literal (or a choice of two: ``"a" if … else "b"``) or an item of
-a module-level dict of literals, so that it can be read here; the details' dict keys are taken from the dict literals in the call."""
+a module-level dict of literals, so that it can be read here; the details' dict keys are taken from the dict
+literals in the call."""
 from __future__ import annotations
 
 import ast
@@ -109,6 +110,6 @@ def test_a_broadcast_creation_and_an_export_read_as_russian_words():
     assert details_text({"from": "new", "to": "accepted", "duplicate_of": 3}, AuditWords()) == \
         "было: новое; стало: принято в проект; объединено с: П-3"
     words = AuditWords({"idea": "Идея для парка"})
-    assert details_text({"personal": False, "filters": {"status": "accepted", "category": "idea", "with_photo": "True"}},
-                        words) == "с персональными данными: нет; фильтры: статус «принято в проект»," \
-                                  " категория «Идея для парка», с фото"
+    details = {"personal": False, "filters": {"status": "accepted", "category": "idea", "with_photo": "True"}}
+    assert details_text(details, words) == "с персональными данными: нет; фильтры: статус «принято в проект»," \
+                                          " категория «Идея для парка», с фото"

@@ -68,4 +68,5 @@ def test_a_narrow_terminal_still_shows_the_whole_line_with_its_figures():
     with Bar(total=2, file=terminal, ncols=40, bar_format=f"[{CELLS}] {{status}}",
              fields=lambda bar: {"status": "отправлено 610  ошибок 2  неизвестно 0  идёт отправка"}) as bar:
         bar.update(1)
-    assert terminal.screen()[0].rstrip() == f"[{'#' * 15}{'-' * 15}] отправлено 610  ошибок 2  неизвестно 0  идёт отправка"
+    assert terminal.screen()[0].rstrip() == (f"[{'#' * 15}{'-' * 15}] отправлено 610  ошибок 2  неизвестно 0"
+                                             "  идёт отправка")

@@ -67,7 +67,8 @@ async def works_shown(resident, category: str = "drawing") -> list[dict]:
 
 
 def vote_buttons(replies: list[dict]) -> list[str]:
-    return [b["payload"] for r in replies for row in r["buttons"] for b in row if b.get("payload", "").startswith("cv:")]
+    return [b["payload"] for r in replies for row in r["buttons"] for b in row
+            if b.get("payload", "").startswith("cv:")]
 
 
 async def votes(world) -> dict[int, int]:

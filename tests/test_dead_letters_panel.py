@@ -18,7 +18,8 @@ from tests.drivers.staff_panel import log_in
 from tests.drivers.webchat import world as webchat_world
 
 SETTINGS = {"SOUCHASTIE_INBOX_MAX_ATTEMPTS": "1", "SOUCHASTIE_INBOX_RETRY_EVERY_SECONDS": "3600"}
-UNREADABLE = '{"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {"messages": [{"from": "79140000001", "text": 5'
+UNREADABLE = ('{"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {"messages":'
+              ' [{"from": "79140000001", "text": 5')
 PAGE = "/admin/dead-letters"
 
 

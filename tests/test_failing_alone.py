@@ -80,7 +80,8 @@ class Unprintable(Exception):
 
 @pytest.mark.parametrize("failure, reason", [
     # A message quoting text that cannot be stored, as the failure record did.
-    (RuntimeError("could not read the answer 'тут \ud800 фонтан'"), "RuntimeError: could not read the answer 'тут \ufffd фонтан'"),
+    (RuntimeError("could not read the answer 'тут \ud800 фонтан'"),
+     "RuntimeError: could not read the answer 'тут \ufffd фонтан'"),
     (Unprintable(), "Unprintable (its message could not be rendered)"),
 ], ids=["unstorable-message", "unprintable-message"])
 async def test_an_event_that_fails_gets_a_plain_reply_and_the_others_in_its_batch_do_not_notice(

@@ -53,22 +53,25 @@ async def test_staff_see_a_proposal_at_the_towns_hour_with_the_zone_named(tmp_pa
             inside = await mila.get("/admin/proposals", params={"from": local_day, "to": local_day})
             assert TEXT in inside.text
             for other in (day - timedelta(days=1), day + timedelta(days=1)):
-                outside = await mila.get("/admin/proposals", params={"from": other.isoformat(), "to": other.isoformat()})
+                outside = await mila.get("/admin/proposals",
+                                         params={"from": other.isoformat(), "to": other.isoformat()})
                 assert outside.status == 200 and TEXT not in outside.text
-            assert TEXT not in (await mila.get("/admin/proposals", params={"from": (day + timedelta(days=1)).isoformat()})).text
-            assert TEXT not in (await mila.get("/admin/proposals", params={"to": (day - timedelta(days=1)).isoformat()})).text
+            after, before = (day + timedelta(days=1)).isoformat(), (day - timedelta(days=1)).isoformat()
+            assert TEXT not in (await mila.get("/admin/proposals", params={"from": after})).text
+            assert TEXT not in (await mila.get("/admin/proposals", params={"to": before})).text
 
 
 async def test_an_export_filtered_by_a_day_holds_the_proposals_of_that_day_in_the_town(tmp_path):
     async with world(tmp_path) as w:
         await store_proposal_at(w.app, SENT)
-        await store_proposal_at(w.app, SENT - timedelta(hours=6), "Скамейки вдоль аллеи", "resident-2")  # 00:20 on the 2nd
-        await store_proposal_at(w.app, SENT - timedelta(hours=6, minutes=21), "Фонари у пруда", "resident-3")  # 23:59 on the 1st
+        # 00:20 on the 2nd, and 23:59 on the 1st.
+        await store_proposal_at(w.app, SENT - timedelta(hours=6), "Скамейки вдоль аллеи", "resident-2")
+        await store_proposal_at(w.app, SENT - timedelta(hours=6, minutes=21), "Фонари у пруда", "resident-3")
         await make_staff(w.app, "olga", "staff")
         async with StaffBrowser.of(w.app) as olga:
             await olga.login("olga")
-            page = await olga.get("/admin/exports/download",
-                                  params={"format": "csv", "kind": "proposals", "from": "2026-12-02", "to": "2026-12-02"})
+            page = await olga.get("/admin/exports/download", params={"format": "csv", "kind": "proposals",
+                                                                     "from": "2026-12-02", "to": "2026-12-02"})
             assert page.status == 200
             assert TEXT in page.text and "Скамейки вдоль аллеи" in page.text and "Фонари у пруда" not in page.text
 
@@ -114,8 +117,8 @@ async def test_the_cli_reads_and_prints_broadcast_times_on_the_towns_clock(tmp_p
 
     async with world(tmp_path):
         pass  # the schema, made by the application
-    code, out, err = await run_cli(tmp_path, "broadcast", "create", "--text-ru", "Субботник", "--at", "10.06.2027 10:00",
-                                   "--yes")
+    code, out, err = await run_cli(tmp_path, "broadcast", "create", "--text-ru", "Субботник",
+                                   "--at", "10.06.2027 10:00", "--yes")
     assert code == 0, err
     assert "запланирована 10.06.2027 10:00 (UTC+9)" in out, out
     code, out, err = await run_cli(tmp_path, "broadcast", "status", "1")

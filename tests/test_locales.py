@@ -140,7 +140,9 @@ def _label_keys() -> set[str]:
                 for call in ast.walk(function):
                     if isinstance(call, ast.Call) and is_button(call):
                         label = next((k.value for k in call.keywords if k.arg == "label"), None)
-                        if label is not None and parameters & {n.id for n in ast.walk(label) if isinstance(n, ast.Name)}:
+                        if label is None:
+                            continue
+                        if parameters & {n.id for n in ast.walk(label) if isinstance(n, ast.Name)}:
                             builders.add(function.name)
     found = set()
     for tree in trees:
@@ -215,7 +217,8 @@ def test_the_defaults_in_the_code_are_the_shipped_configuration():
 
 # -- no resident-facing text in handler code ----------------------------------------------------
 
-MACHINE_WORD = re.compile(r"[.:]?[a-z0-9_]+(?:[.:][a-z0-9_]*)*")  # keys (and their parts), states, payload names, fields
+# Keys (and their parts), states, payload names, fields.
+MACHINE_WORD = re.compile(r"[.:]?[a-z0-9_]+(?:[.:][a-z0-9_]*)*")
 # Calls whose string arguments are not read by residents.
 NOT_FOR_RESIDENTS = {
     "compile", "match", "fullmatch", "search", "sub", "split",    # regular expressions
@@ -302,7 +305,8 @@ def test_the_scan_finds_text_written_into_code(tmp_path):
                       '    ctx.say("Спасибо!", [[Button(label="Next", payload=encode("prop", "next"))]])\n'
                       '    ctx.say(ctx.t("polls.not_yet", date=moment.strftime("%d.%m.%Y")))\n'
                       '    ctx.say(f"{ctx.t(\'polls.done\')}: ok")\n'
-                      '    ctx.say(ctx.t("polls.done"), [[Button(label="✅ " + "done", payload="x")]])\n', encoding="utf-8")
+                      '    ctx.say(ctx.t("polls.done"), [[Button(label="✅ " + "done", payload="x")]])\n',
+                      encoding="utf-8")
     assert sorted(line.split(": ", 1)[1] for line in _written_in_code(sample)) == sorted([
         "'Спасибо!'", "'Next'", "'%d.%m.%Y'", "': ok'", "'done'"])
 
@@ -322,7 +326,8 @@ class ReadingScreen(Screen):
     def read(self) -> str:
         """Texts and button labels, as the resident read them."""
         return "\n".join([message.text for message in self.seen]
-                         + [button.get("label", "") for message in self.seen for row in message.buttons for button in row])
+                         + [button.get("label", "") for message in self.seen for row in message.buttons
+                            for button in row])
 
 
 @dataclass(frozen=True)
@@ -337,11 +342,13 @@ class Reader:
 READERS = [
     Reader("zh", "在池塘边放几张长椅，再装一盏路灯",
            ("语言：中文。", "💡 提出想法", "您的建议：", "给公园的想法", "照片已添加（1 / 5）。",
-            "谢谢！您的建议已收到。", "已收到", "渠道：网页聊天", "订阅：项目新闻", "正在进行的投票", "首先应该改造哪个区域？",
+            "谢谢！您的建议已收到。", "已收到", "渠道：网页聊天", "订阅：项目新闻", "正在进行的投票",
+            "首先应该改造哪个区域？",
             "作品征集截止到 2030年04月01日 09:00。")),
     Reader("mn", "Цөөрмийн дэргэд вандан сандал, гэрэл тавих",
            ("Хэл: монгол.", "💡 Санаа илгээх", "Таны санал:", "Цэцэрлэгт хүрээлэнгийн санаа",
-            "Зураг нэмэгдлээ (1 / 5).", "Баярлалаа! Таны саналыг хүлээн авлаа.", "хүлээн авсан", "Суваг: Вэб чат", "Захиалга: Төслийн мэдээ",
+            "Зураг нэмэгдлээ (1 / 5).", "Баярлалаа! Таны саналыг хүлээн авлаа.", "хүлээн авсан", "Суваг: Вэб чат",
+            "Захиалга: Төслийн мэдээ",
             "Санал хураалт явагдаж байна", "Аль газрыг нэн түрүүнд тохижуулах вэ?",
             "Бүтээл хүлээн авах хугацаа: 2030.04.01 09:00 хүртэл.")),
 ]
@@ -367,7 +374,8 @@ async def test_a_resident_who_reads_chinese_or_mongolian_proposes_and_reads_only
         screen = ReadingScreen(world, world.resident())
         await screen.say("/start")
         await screen.tap("consent:yes")
-        offered = [b for m in screen.shown for row in m.buttons for b in row if b.get("payload", "").startswith("lang:")]
+        offered = [b for m in screen.shown for row in m.buttons for b in row
+                   if b.get("payload", "").startswith("lang:")]
         assert [b["payload"] for b in offered] == [f"lang:{language}" for language in TEXTS.languages]
         assert [b["label"] for b in offered] == ["Русский", "English", "Монгол", "中文"]
         screen.seen.clear()  # from here on, the resident's own language

@@ -30,7 +30,8 @@ BADGE = "ждёт исправления автора"
 IDEAS = ["Поставить скамейки у пруда и фонарь", "Сделать каток зимой на стадионе",
          "Посадить липы вдоль аллеи к школе", "Починить горку на детской площадке"]
 
-pytestmark = needs_chromium
+# One Chromium for the module (a context of its own for each test), on the module's event loop.
+pytestmark = [needs_chromium, pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("one_chromium")]
 
 
 def browser_page(viewport: dict[str, int], phone: bool = False):

@@ -99,7 +99,8 @@ def large_photo() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("channel_and_campaign", with_campaign([name for name in JOURNEY_CHANNELS if name != "webchat"]))
+@pytest.mark.parametrize("channel_and_campaign",
+                         with_campaign([name for name in JOURNEY_CHANNELS if name != "webchat"]))
 async def test_a_large_photo_that_arrives_slowly_is_stored_whole(tmp_path, channel_and_campaign):
     """The fakes send files in 16 KB pieces with pauses, as a slow network does: a download that
     took only what had arrived kept the first piece, which is no picture."""

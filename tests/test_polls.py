@@ -156,7 +156,8 @@ async def test_results_of_a_closed_poll_go_once_to_subscribers_of_results(world,
     await fan.press("vote:zones:_done")
     closed = tmp_path / "closed.yaml"
     closed.write_text(CONTENT.read_text(encoding="utf-8").replace("closes: 2099-01-01T00:00:00+09:00",
-                                                                  "closes: 2021-01-01T00:00:00+09:00"), encoding="utf-8")
+                                                                  "closes: 2021-01-01T00:00:00+09:00"),
+                      encoding="utf-8")
     await load(world.app, closed)  # "zones" has now closed
     # The scheduler's own run may come first: either way the results go exactly once.
     await announce_due_results(world.app.dispatcher, world.app.dispatcher.texts)
@@ -187,7 +188,8 @@ def test_survey_skip_logic_must_go_forward(tmp_path):
     closes: 2099-01-01T00:00:00+09:00
     questions:
       - {key: a, type: text, text: {ru: a}}
-      - {key: b, type: single, text: {ru: b}, options: [{key: x, title: {ru: x}}, {key: y, title: {ru: y}}], next: {x: a}}
+      - {key: b, type: single, text: {ru: b}, next: {x: a},
+         options: [{key: x, title: {ru: x}}, {key: y, title: {ru: y}}]}
 """, encoding="utf-8")
     with pytest.raises(ContentError, match="переходы только вперёд"):
         load_content(bad)
@@ -205,8 +207,8 @@ async def test_a_bad_file_loaded_from_the_cli_changes_nothing(tmp_path):
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert good.returncode == 0 and "3 голосования" in good.stdout
     bad = tmp_path / "bad.yaml"
-    bad.write_text((ROOT / "content" / "campaign.yaml").read_text(encoding="utf-8").replace("kind: multiple", "kind: many"),
-                   encoding="utf-8")
+    campaign = (ROOT / "content" / "campaign.yaml").read_text(encoding="utf-8")
+    bad.write_text(campaign.replace("kind: multiple", "kind: many"), encoding="utf-8")
     refused = subprocess.run([sys.executable, "-m", "bot", "content", "load", str(bad)],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "polls[2].kind" in refused.stderr and "ничего не изменено" in refused.stderr

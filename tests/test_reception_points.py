@@ -131,7 +131,8 @@ async def test_the_author_gets_an_sms_receipt_and_an_sms_when_the_status_changes
             number = number_of(page)
             assert "Автору отправлено SMS" in page.text
             receipt = fake.to(PHONE)
-            assert [sms.text for sms in receipt] == [f"Ваше предложение П-{number} принято. О решении по нему сообщим SMS."]
+            assert [sms.text for sms in receipt] == [
+                f"Ваше предложение П-{number} принято. О решении по нему сообщим SMS."]
 
             changed = await mila.post(f"/admin/proposals/{number}/status", {"status": "accepted", "reason": ""})
             assert changed.status == 200

@@ -96,7 +96,8 @@ def test_a_secret_in_the_file_is_refused_even_when_the_environment_sets_it_too(t
 
 @pytest.mark.parametrize("variable", ["SOUCHASTIE_SERVR_PORT", "SOUCHASTIE_SERVER", "SOUCHASTIE_PORT"])
 def test_a_variable_that_names_no_section_is_refused_by_its_name(variable):
-    assert refusal(None, {"SOUCHASTIE_SERVER_PORT": "9000", variable: "1"}).startswith(f"{variable}: такой настройки нет")
+    refused = refusal(None, {"SOUCHASTIE_SERVER_PORT": "9000", variable: "1"})
+    assert refused.startswith(f"{variable}: такой настройки нет")
 
 
 def test_a_variable_that_names_no_key_of_its_section_is_refused_by_its_name(tmp_path):

@@ -79,7 +79,8 @@ async def test_merging_a_duplicate_moves_its_supports_marks_it_and_tells_its_aut
             assert f"П-{second} объединено с похожим — П-{first}" in told
 
             listed = await mila.get("/admin/proposals")
-            assert "<th>Поддержали</th>" in listed.text and "<td data-label=\"Поддержали\">3</td>" in row_of(listed.text, first)
+            assert "<th>Поддержали</th>" in listed.text
+            assert "<td data-label=\"Поддержали\">3</td>" in row_of(listed.text, first)
             export = await mila.get("/admin/exports/download?format=csv&kind=proposals")
             header, *rows = list(csv.reader(io.StringIO(export.body.decode("utf-8-sig")), delimiter=";"))
             column = header.index("Поддержали")

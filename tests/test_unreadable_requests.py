@@ -77,4 +77,5 @@ async def test_a_panel_form_that_is_not_utf8_is_refused_with_a_reason_and_change
                 assert "Форма пришла повреждённой" in await response.text()
         assert await world.app.db.reader.moderation.templates() == []
         saved = await mila.post("/admin/answers", {"title": "Спасибо", "text": "Спасибо за предложение!"})
-        assert saved.status == 200 and [t.title for t in await world.app.db.reader.moderation.templates()] == ["Спасибо"]
+        assert saved.status == 200
+        assert [t.title for t in await world.app.db.reader.moderation.templates()] == ["Спасибо"]

@@ -49,7 +49,7 @@ async def test_the_bot_keeps_listening_through_each_long_poll_failure(tmp_path):
             fake.fail_poll(failed)
             fake.push({"type": "wall_post_new", "object": {"id": failed}, "group_id": fake.group_id,
                        "event_id": f"wall-{failed}"})  # wakes the waiting poll; nothing to answer
-            await eventually(lambda: len(fake.requested_ts) >= polls + 2, timeout=20)
+            await eventually(lambda polls=polls: len(fake.requested_ts) >= polls + 2, timeout=20)
             if failed > 1:
                 assert len(fake.calls_of("groups.getLongPollServer")) == servers + 1
             answer = await resident.send_text("/start")

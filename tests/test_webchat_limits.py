@@ -236,6 +236,7 @@ async def test_a_form_with_fields_beyond_the_few_it_may_hold_is_refused_at_once(
         form = aiohttp.FormData()
         form.add_field("junk", b"x" * 1_000_000, filename="junk.bin")
         form.add_field("photo", b"\xff\xd8\xff" + bytes(100), filename="a.jpg", content_type="image/jpeg")
-        async with world.http.post(world.base + API, data=form, headers={"X-Session": secrets.token_hex(16)}) as response:
+        headers = {"X-Session": secrets.token_hex(16)}
+        async with world.http.post(world.base + API, data=form, headers=headers) as response:
             body = await response.json()
         assert response.status == 400 and body["error"] == "malformed_form"

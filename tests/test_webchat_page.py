@@ -15,7 +15,8 @@ from storage.moderation import ProposalFilter
 from tests.browser import IDEA, Phone, chat_with_map, needs_chromium, phone_browser
 from tests.journey import JPEG, same_picture
 
-pytestmark = needs_chromium
+# One Chromium for the module (a context of its own for each test), on the module's event loop.
+pytestmark = [needs_chromium, pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("one_chromium")]
 TILE = 256
 
 

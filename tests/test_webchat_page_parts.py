@@ -30,7 +30,8 @@ async def test_the_page_gets_its_words_in_every_language_and_the_map_of_the_town
     assert given["default"] == "ru" and set(given["texts"]) == set(texts.languages)
     for language, words in given["texts"].items():
         assert set(words) == keys, language
-    assert given["texts"]["ru"]["add_photo"] == "📷 Добавить фото" and given["texts"]["en"]["title"] == "Chat with the town"
+    assert given["texts"]["ru"]["add_photo"] == "📷 Добавить фото"
+    assert given["texts"]["en"]["title"] == "Chat with the town"
     webchat = test_settings(tmp_path).webchat
     assert given["map"] == {"tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                             "attribution": "© OpenStreetMap contributors",
@@ -69,7 +70,8 @@ def test_a_tile_address_that_is_not_a_plain_server_is_refused(url):
 
 
 def test_a_map_centre_off_the_globe_is_refused():
-    assert load_settings(None, {"SOUCHASTIE_WEBCHAT_MAP_CENTRE": "[50.09, 118.03]"}).webchat.map_centre == (50.09, 118.03)
+    settings = load_settings(None, {"SOUCHASTIE_WEBCHAT_MAP_CENTRE": "[50.09, 118.03]"})
+    assert settings.webchat.map_centre == (50.09, 118.03)
     with pytest.raises(ConfigError, match="map_centre"):
         load_settings(None, {"SOUCHASTIE_WEBCHAT_MAP_CENTRE": "[118.03, 50.09]"})
 

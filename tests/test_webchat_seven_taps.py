@@ -12,7 +12,8 @@ from tests.journey import JPEG
 
 MOST_ACTIONS = 7
 
-pytestmark = needs_chromium
+# One Chromium for the module (a context of its own for each test), on the module's event loop.
+pytestmark = [needs_chromium, pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("one_chromium")]
 
 
 class TooManyActions(AssertionError):

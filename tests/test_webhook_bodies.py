@@ -141,7 +141,7 @@ async def test_a_signed_body_that_cannot_be_read_is_kept_once_as_a_dead_letter_a
     async with webhook(channel, tmp_path) as hook:
         bodies = unreadable_bodies(hook)
         for body in bodies:
-            for attempt in (1, 2):  # the platform's retry of the same body is kept once
+            for _attempt in (1, 2):  # the platform's retry of the same body is kept once
                 status, answer = await post(hook, body)
                 if channel == "gateway":  # its protocol: 4xx with a reason means "fix it, do not resend"
                     assert status in (400, 422) and json.loads(answer)["reason"], answer

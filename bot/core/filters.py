@@ -6,7 +6,7 @@ Consent is not a filter: the routing layer enforces it for every handler (``bot.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from bot.core.events import Kind
 from bot.core.payloads import decode
@@ -22,9 +22,14 @@ def state_in(prefix: str) -> Callable[[Context], bool]:
     return lambda ctx: ctx.state.startswith(prefix)
 
 
-def declares(check: Callable, kinds: set[Kind], namespace: str | None = None) -> Callable:
-    check.kinds = frozenset(kinds)
-    check.namespace = namespace
+Check = TypeVar("Check", bound=Callable[..., Any])
+
+
+def declares(check: Check, kinds: set[Kind], namespace: str | None = None) -> Check:
+    """Mark ``check`` with what it can match; the router reads the marks with ``getattr``."""
+    marked: Any = check  # a function given attributes: not a type mypy can describe
+    marked.kinds = frozenset(kinds)
+    marked.namespace = namespace
     return check
 
 
@@ -40,7 +45,8 @@ def command(*names: str) -> Callable[[Context], dict[str, Any] | bool]:
         if ctx.event.kind is Kind.COMMAND and ctx.event.command in wanted:
             return {"argument": ctx.event.argument}
         return False
-    check.commands = frozenset(wanted)  # what the bot understands, for tests and help texts
+    marked: Any = check
+    marked.commands = frozenset(wanted)  # what the bot understands, for tests and help texts
     return declares(check, {Kind.COMMAND})
 
 

@@ -215,7 +215,8 @@ def _pages(reply: Reply, caps: Capabilities, labels: PageLabels) -> list[Reply] 
     return pages
 
 
-def _page_rows(placed: list[tuple[int, Button]], page: int, last: bool, labels: PageLabels) -> tuple[tuple[Button, ...], ...]:
+def _page_rows(placed: list[tuple[int, Button]], page: int, last: bool,
+               labels: PageLabels) -> tuple[tuple[Button, ...], ...]:
     rows: list[list[Button]] = []
     previous = None
     for row_index, button in placed:

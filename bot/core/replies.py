@@ -2,8 +2,8 @@
 
 Buttons carry a payload (see ``bot.core.payloads``) or ask the platform for the resident's
 location or phone; a button asking for a photo opens the client's own picker where the client
-has one (the web chat) and is its payload elsewhere; a ``menu`` is the persistent keyboard a platform keeps under the input
-field where it has one. ``degrade_to_text`` is the last resort every renderer can fall back on:
+has one (the web chat) and is its payload elsewhere; a ``menu`` is the persistent keyboard a platform keeps under the
+input field where it has one. ``degrade_to_text`` is the last resort every renderer can fall back on:
 buttons become numbered lines that a resident can answer by number.
 """
 from __future__ import annotations

@@ -54,7 +54,7 @@ class RetryPolicy:
         else the doubling pause."""
         if retry_after is not None:
             return retry_after
-        return min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds)
+        return min(self.backoff_seconds * 2.0 ** (attempt - 1), self.max_backoff_seconds)
 
 
 class Failed(Exception):
@@ -97,7 +97,7 @@ async def with_retries(call: Callable[[], Awaitable[T]], classify: Callable[[Bas
     try:
         return await retrying(attempt)
     except Failed as failed:
-        if isinstance(failed.cause, DeliveryError):
-            raise failed.cause
+        if isinstance(failed.cause, DeliveryError):  # already classified: raised as it came, its own
+            raise failed.cause from failed.cause.__cause__  # cause kept, the loop's wrapper left out
         raise failed.failure.as_error() from failed.cause
 

@@ -180,8 +180,7 @@ class Router:
 
         def register(function: HandlerFunction) -> HandlerFunction:
             self.handlers.append(Handler(filters, function, needs_consent=not is_open))
-            self._namespaces.update(getattr(f, "namespace", None) for f in filters)
-            self._namespaces.discard(None)
+            self._namespaces.update(n for n in (getattr(f, "namespace", None) for f in filters) if n is not None)
             self._candidates.clear()
             return function
         return register

@@ -32,11 +32,11 @@ RANDOM_ID_PARTS = 64       # parts a reply may be split into before random ids c
 INT32 = 2**31 - 1
 
 INLINE = Capabilities(max_text_length=TEXT_LIMIT, max_buttons_per_row=PER_ROW, max_button_rows=INLINE_ROWS,
-                      max_buttons=INLINE_BUTTONS, max_button_label=LABEL_LIMIT, inline_buttons=True, request_location=True,
-                      request_contact=False)
+                      max_buttons=INLINE_BUTTONS, max_button_label=LABEL_LIMIT, inline_buttons=True,
+                      request_location=True, request_contact=False)
 NORMAL = Capabilities(max_text_length=TEXT_LIMIT, max_buttons_per_row=PER_ROW, max_button_rows=NORMAL_ROWS,
-                      max_buttons=NORMAL_BUTTONS, max_button_label=LABEL_LIMIT, inline_buttons=True, request_location=True,
-                      request_contact=False)
+                      max_buttons=NORMAL_BUTTONS, max_button_label=LABEL_LIMIT, inline_buttons=True,
+                      request_location=True, request_contact=False)
 NO_KEYBOARD = Capabilities(max_text_length=TEXT_LIMIT, inline_buttons=False, request_location=False,
                            request_contact=False)
 

@@ -5,11 +5,10 @@ answers with its replies.
 ``POST /api/webchat/messages`` turns one request into one event, which the core stores and
 processes before the HTTP answer (so the answer is the acknowledgement); the answer carries
 the replies, and where the resident stands (``step``: their language, whether their step takes
-photos), so that the page speaks their language and offers a photo button where one is asked. A client that did not get the answer may send the same ``id`` again: the event is
-recognised and the same replies are returned, nothing is processed twice. When not even a
-failure could be written (the database refused every write), nothing is stored and the answer
-is 503 ``not_processed`` with the plain reason, so the page shows it and the message may be sent
-again.
+photos), so that the page speaks their language and offers a photo button where one is asked. A client that did not
+get the answer may send the same ``id`` again: the event is recognised and the same replies are returned, nothing is
+processed twice. When not even a failure could be written (the database refused every write), nothing is stored and
+the answer is 503 ``not_processed`` with the plain reason, so the page shows it and the message may be sent again.
 
 The session token travels in the ``X-Session`` header (a POST may carry it in its body instead,
 ``session``); a GET never takes it from the query string, which proxies and logs keep. What one

@@ -52,7 +52,8 @@ class StaffMember:
 async def log_in(app: Application, username: str, role: str, personal_data: bool = False) -> StaffMember:
     """Create the account and log in with it through the login page."""
     await create_account(app.db, username, role, PASSWORD, personal_data)
-    member = StaffMember(f"http://127.0.0.1:{app.port}", aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)))
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    member = StaffMember(f"http://127.0.0.1:{app.port}", http)
     await member.get("/admin/login")
     status, text = await member.post("/admin/login", {"username": username, "password": PASSWORD,
                                                       "next": "/admin/"})

@@ -73,6 +73,9 @@ class FakeMax:
         self._seq = itertools.count(25493970)
         self._committed = 0
         self._changed = asyncio.Event()
+        # Set by stop(): an open long poll answers at once. (Its event stays set then, and a poll that
+        # only waited on it would go round in a busy loop until its timeout.)
+        self._closing = False
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
         self._windows = SlidingWindows()
@@ -125,6 +128,7 @@ class FakeMax:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._closing = False
         app = web.Application()
         app.router.add_get("/updates", self._get_updates)
         app.router.add_post("/messages", self._post_message)
@@ -140,6 +144,7 @@ class FakeMax:
         self._http = aiohttp.ClientSession()
 
     async def stop(self) -> None:
+        self._closing = True
         self._changed.set()
         if self._http is not None:
             await self._http.close()
@@ -193,7 +198,7 @@ class FakeMax:
         while True:
             changed = self._changed
             pending = [(seq, u) for seq, u in self._updates if seq >= self._committed][:limit]
-            if pending or time.monotonic() >= deadline:
+            if pending or self._closing or time.monotonic() >= deadline:
                 break
             try:
                 await asyncio.wait_for(changed.wait(), deadline - time.monotonic())

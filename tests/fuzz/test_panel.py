@@ -245,7 +245,8 @@ PAGES = {
     "/admin/exports/download": [*FILTERS, "format", "kind", "personal"], "/admin/operator": [],
     "/admin/posters": ["source"], "/admin/posters/poster_1": [], "/admin/posters/poster_1/telegram.svg": [],
     "/admin/posters/poster_1/vk.png": [], "/admin/settings": [], "/admin/stats": ["since"], "/admin/users": [],
-    "/admin/login": ["next"], "/admin/static/panel.css": [], "/admin/dead-letters": ["before"], "/admin/photos/00/" + "0" * 64 + ".jpg": [],
+    "/admin/login": ["next"], "/admin/static/panel.css": [], "/admin/dead-letters": ["before"],
+    "/admin/photos/00/" + "0" * 64 + ".jpg": [],
 }
 WORDS = ["csv", "xlsx", "geojson", "json", "proposals", "polls", "surveys", "quizzes", "contests", "series", "new",
          "idea", "webchat", "1", "on", "park_name", "/admin/", "//evil.example", "/admin/../x"]

@@ -24,11 +24,11 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures(
 HEX = "0123456789abcdef"
 NAMESPACES = ["consent", "lang", "menu", "nav", "cat", "prop", "poll", "vote", "survey", "sa", "quiz", "qa",
               "qlb", "contest", "cpage", "ccat", "cage", "cskip", "cv", "cvc", "cmore", "priv", "sub", "episode"]
-GOOD_PAYLOADS = ["consent:yes", "consent:no", "consent:more", "lang:ru", "lang:en", "menu:propose", "menu:polls", "menu:surveys",
-                 "menu:quizzes", "menu:contests", "menu:privacy", "menu:subscriptions", "menu:mine", "nav:back",
-                 "nav:cancel", "nav:menu", "cat:idea", "prop:photo", "prop:category", "prop:confirm", "poll:park_name",
-                 "poll:zones", "poll:rate", "vote:park_name:urguy", "survey:opinion", "sa:opinion:0:never",
-                 "quiz:park", "priv:forget", "priv:confirm", "priv:keep"]
+GOOD_PAYLOADS = ["consent:yes", "consent:no", "consent:more", "lang:ru", "lang:en", "menu:propose", "menu:polls",
+                 "menu:surveys", "menu:quizzes", "menu:contests", "menu:privacy", "menu:subscriptions", "menu:mine",
+                 "nav:back", "nav:cancel", "nav:menu", "cat:idea", "prop:photo", "prop:category", "prop:confirm",
+                 "poll:park_name", "poll:zones", "poll:rate", "vote:park_name:urguy", "survey:opinion",
+                 "sa:opinion:0:never", "quiz:park", "priv:forget", "priv:confirm", "priv:keep"]
 TEXT = "Поставить скамейки у пруда и фонарь"
 MENU = [("text", "/start"), ("button", "consent:yes"), ("button", "lang:ru")]
 # Where a resident may be when the odd thing arrives: each is walked to with ordinary actions.
@@ -258,9 +258,10 @@ async def test_the_page_answers_odd_requests_below_500(bot, target, query, heade
     assert answer.status < 500, (answer.status, answer.text[:300])
 
 
-PATHS = [WEBCHAT, "/chat", "/chat/chat.js", "/chat/page.json", "/chat/vendor/leaflet/leaflet.css", "/", "/healthz", "/webhook/vk", "/webhook/telegram", "/webhook/max",
-         "/webhook/whatsapp", "/webhook/ok", "/api/gateway/events", "/admin", "/admin/", "/admin/login",
-         "/admin/proposals", "/admin/static/panel.css", "/nowhere", "//", "/%2e%2e/%2e%2e/etc/passwd"]
+PATHS = [WEBCHAT, "/chat", "/chat/chat.js", "/chat/page.json", "/chat/vendor/leaflet/leaflet.css", "/", "/healthz",
+         "/webhook/vk", "/webhook/telegram", "/webhook/max", "/webhook/whatsapp", "/webhook/ok",
+         "/api/gateway/events", "/admin", "/admin/", "/admin/login", "/admin/proposals", "/admin/static/panel.css",
+         "/nowhere", "//", "/%2e%2e/%2e%2e/etc/passwd"]
 
 
 @budget(25)
