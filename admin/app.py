@@ -33,8 +33,8 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
-from markupsafe import Markup
 from aiohttp.http_exceptions import HttpProcessingError
+from markupsafe import Markup
 
 from admin import auth, csrf
 from admin.roles import USER_KEY, NotPermitted, can, current_user, login_redirect

@@ -27,8 +27,8 @@ from broadcasts.audience import Audience
 from broadcasts.templates import TemplateProblem
 from handlers.contest_moderation import ReasonRequired, decide, results_broadcast
 from handlers.contests_content import Contest
-from storage.ports.contests import STATUSES
 from storage.ports.content import ContentKind
+from storage.ports.contests import STATUSES
 from storage.ports.repositories import Repositories
 from storage.statuses import WorkStatus
 

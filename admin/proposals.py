@@ -101,7 +101,8 @@ async def proposal_page(request: web.Request) -> web.StreamResponse:
     chosen = request.query.get("template", "")
     prefill = next((t.text for t in templates if str(t.id) == chosen), "")
     mine = next((o for o in card.opinions if o.user_id == user.id), None)
-    suggested_question = next((o.comment for o in card.opinions if o.verdict == Verdict.NEEDS_CORRECTION and o.comment), "")
+    suggested_question = next((o.comment for o in card.opinions
+                               if o.verdict == Verdict.NEEDS_CORRECTION and o.comment), "")
     limits = p.settings.proposals
     duplicates = [] if card.status in SET_ASIDE or not limits.duplicates_limit else \
         await p.db.reader.similar.for_moderator(card.id, limit=limits.duplicates_limit,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from storage.ports.moderation import STATUSES, VERDICTS
 from storage.statuses import BroadcastStatus, ProposalStatus, Verdict, WorkStatus
 
 CHANNEL_TITLES = {"webchat": "веб-чат", "telegram": "Telegram", "vk": "ВКонтакте", "max": "MAX",

@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): every benchmark, one after another."""
 import asyncio
 
-from bench import broadcast, export, search, similar, votes, vk, webchat
+from bench import broadcast, export, search, similar, vk, votes, webchat
 
 
 def main() -> None:

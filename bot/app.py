@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.web import AppRunner
 
-from bot.core.channel import Channel
 from bot.config import Settings
+from bot.core.channel import Channel
 from bot.core.dispatcher import Dispatcher
 from bot.core.i18n import Texts
 from bot.core.plugins import Feature
@@ -70,6 +71,15 @@ def registered_features() -> list[Feature]:
     return [*handlers.features(), *admin.features(), *broadcasts.features()]
 
 
+
+async def _to_the_chat(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/chat")
+
+
+async def _healthy(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"ok": True})
+
+
 @dataclass
 class Application:
     settings: Settings
@@ -77,7 +87,7 @@ class Application:
     dispatcher: Dispatcher | None = None
     channels: dict[str, Channel] = field(default_factory=dict)
     web: web.Application | None = None
-    runner: web.AppRunner | None = None
+    runner: AppRunner | None = None
     port: int | None = None
     scheduler: Scheduler | None = None
     broadcasts: BroadcastService | None = None
@@ -128,8 +138,8 @@ class Application:
             self.dispatcher.on_commit(JOB, CodeSender(self.dispatcher, self.sms))
         # The largest body is a photo upload; JSON bodies are limited by the web chat itself.
         self.web = web.Application(client_max_size=settings.proposals.max_photo_bytes + 64 * 1024)
-        self.web.router.add_get("/", lambda request: web.HTTPFound("/chat"))
-        self.web.router.add_get("/healthz", lambda request: web.json_response({"ok": True}))
+        self.web.router.add_get("/", _to_the_chat)
+        self.web.router.add_get("/healthz", _healthy)
         for channel in self.channels.values():
             channel.setup_routes(self.web, self.dispatcher)
         setup_admin(self.web, self.db, self.dispatcher, settings, texts, self.sms)
@@ -159,16 +169,18 @@ class Application:
         log.info("«Участие» работает на порту %s, каналы: %s", self.port, ", ".join(self.channels))
 
     def _schedule(self, texts: Texts, attachments: AttachmentStore) -> Scheduler:
+        assert self.db is not None and self.dispatcher is not None  # started before the jobs
+        db, dispatcher = self.db, self.dispatcher
         scheduler = self.scheduler = Scheduler()
         files = self.settings.storage
         scheduler.every(PRUNE_EVERY_SECONDS, "housekeeping",
-                        lambda: keep_tidy(self.db, files.processed_update_retention_days, attachments,
+                        lambda: keep_tidy(db, files.processed_update_retention_days, attachments,
                                           files.attachments_grace_hours))
         # Stored events left unprocessed (a failed background processing, a crash mid-way) are
         # tried again while the bot runs, not only by ``recover`` at the next start.
-        scheduler.every(self.settings.inbox.retry_every_seconds, "inbox retries", self.dispatcher.retry_stored)
+        scheduler.every(self.settings.inbox.retry_every_seconds, "inbox retries", dispatcher.retry_stored)
         scheduler.every(self.settings.privacy.cleanup_every_seconds, "erasure leftovers",
-                        lambda: forget_leftovers(self.db))
+                        lambda: forget_leftovers(db))
         for feature in registered_features():   # poll results, episodes, the weekly report, …
             for job in feature.jobs:
                 scheduler.every(job.every(self.settings), job.name, job.build(self))

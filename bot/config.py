@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence, cast
 
 from pydantic import Field, SecretStr, ValidationError, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -29,10 +29,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.core.plugins import ChannelPackage
 from bot.core.sections import Section, check_networks
 from bot.localtime import LocalTime, zone_named
-from bot.settings_sources import (ENV_PREFIX, ConfigError, ConfigFileSource,  # noqa: F401  (ConfigError: re-exported)
-                                  EnvironmentSource, explain)
-from storage.statuses import ProposalStatus
+from bot.settings_sources import ENV_PREFIX, ConfigError, ConfigFileSource, EnvironmentSource, explain  # noqa: F401  (ConfigError: re-exported)
 from channels import CHANNELS
+from storage.statuses import ProposalStatus
 
 
 class Titled(Section):
@@ -380,8 +379,8 @@ def settings_model(channels: Sequence[ChannelPackage]) -> type[ApplicationSettin
     names = [package.name for package in channels]
     if clash := sorted({name for name in names if names.count(name) > 1 or name in ApplicationSettings.model_fields}):
         raise ValueError(f"two sections named {', '.join(clash)}")
-    return create_model("Settings", __base__=ApplicationSettings, __module__=__name__,
-                        **{package.name: (package.settings, package.settings()) for package in channels})
+    sections: dict[str, Any] = {package.name: (package.settings, package.settings()) for package in channels}
+    return create_model("Settings", __base__=ApplicationSettings, __module__=__name__, **sections)
 
 
 if TYPE_CHECKING:
@@ -402,7 +401,7 @@ def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | N
     environment = EnvironmentSource(model, os.environ if environ is None else environ, paths)
     token = _SOURCES.set((environment, file))
     try:
-        return model()
+        return cast(Settings, model())
     except ValidationError as error:
         raise ConfigError(explain(error, path, environment.origins)) from error
     finally:

@@ -46,8 +46,8 @@ def content_model(sections: Sequence[ContentSection]) -> type[ContentFileBase]:
     keys = [section.key for section in sections]
     if clash := sorted({key for key in keys if keys.count(key) > 1}):
         raise ValueError(f"two content sections named {', '.join(clash)}")
-    model = create_model("ContentFile", __base__=ContentFileBase, __module__=__name__,
-                         **{section.key: (list[section.model], []) for section in sections})  # type: ignore[call-overload]
+    lists: dict[str, Any] = {section.key: (list[section.model], []) for section in sections}  # type: ignore[name-defined]
+    model = create_model("ContentFile", __base__=ContentFileBase, __module__=__name__, **lists)
     model.sections = tuple(sections)
     return model
 
@@ -111,9 +111,9 @@ def load_content(path: Path | str, topics: set[str] | None = None, time_zone: st
         problems = []
         for problem in error.errors():
             location = problem["loc"]
-            line = _line_of(tree, location)
+            at = _line_of(tree, location)
             field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(".")
-            problems.append(f"{path}:{line}: {field or 'файл'}: {russian(problem)}")
+            problems.append(f"{path}:{at}: {field or 'файл'}: {russian(problem)}")
         raise ContentError("\n".join(problems)) from None
 
 

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, YamlConfigSettingsSource
 
-from bot.validation_ru import russian
 from bot.core.yaml_reading import safe_load
+from bot.validation_ru import russian
 
 ENV_PREFIX = "SOUCHASTIE_"
 RESERVED_ENV = {"SOUCHASTIE_CONFIG"}   # the config file's own path (bot/cli.py), not a setting

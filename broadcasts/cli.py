@@ -22,7 +22,7 @@ import sys
 from typing import TextIO
 
 from admin.titles import BROADCAST_STATUS_TITLES, CHANNEL_TITLES
-from bot.cli_values import UnknownValue, known, number, town_time, resident_languages
+from bot.cli_values import UnknownValue, known, number, resident_languages, town_time
 from bot.config import Settings
 from bot.core.plugins import Command, Feature
 from bot.plurals import counted, grouped

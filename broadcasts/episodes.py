@@ -152,7 +152,8 @@ class EpisodeAnnouncer:
             self.db, spec, created_by=f"{CREATED_BY}{row.series_key}:{row.number}", status=BroadcastStatus.DRAFT)
         async with self.db.transaction() as tx:
             won = await tx.episodes.mark_announced(row.id, broadcast_id)
-            if won and not await tx.broadcasts.set_status(broadcast_id, BroadcastStatus.SENDING, (BroadcastStatus.DRAFT,)):
+            if won and not await tx.broadcasts.set_status(broadcast_id, BroadcastStatus.SENDING,
+                                                          (BroadcastStatus.DRAFT,)):
                 raise RuntimeError(f"broadcast {broadcast_id} was no longer a draft")  # rolls the mark back
         if not won:
             await outbox.cancel(self.db, broadcast_id)

@@ -21,7 +21,8 @@ from storage.statuses import FINISHED, BroadcastStatus
 # broadcast has none.
 CONTROLS = {"pause": (BroadcastStatus.SENDING, BroadcastStatus.SCHEDULED),
             "resume": (BroadcastStatus.PAUSED, BroadcastStatus.DRAFT),
-            "cancel": (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING, BroadcastStatus.PAUSED)}
+            "cancel": (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING,
+                       BroadcastStatus.PAUSED)}
 
 
 @dataclass

@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Callable
 from bot.core.channel import Channel, DeliveryError
 from bot.core.events import ResidentRef
 from bot.core.replies import Reply
-from bot.pacing import Pacer
 from bot.core.retrying import RetryPolicy
+from bot.pacing import Pacer
 from broadcasts.templates import TemplateProblem, build_reply, pick, render, uses_name
-from storage.ports.broadcasts import BroadcastRow, Claimed
 from storage.clock import now
+from storage.ports.broadcasts import BroadcastRow, Claimed
 from storage.ports.repositories import Database
 from storage.statuses import BroadcastStatus, DeliveryStatus
 
@@ -273,7 +273,8 @@ class ChannelSender:
             self._outcomes.append((row.id, DeliveryStatus.UNKNOWN, None, text, attempts))
             return
         if attempts >= self.settings.max_attempts:
-            self._outcomes.append((row.id, DeliveryStatus.FAILED, None, f"{text} (after {attempts} tries)"[:500], attempts))
+            self._outcomes.append((row.id, DeliveryStatus.FAILED, None, f"{text} (after {attempts} tries)"[:500],
+                                   attempts))
             return
         self._outcomes.append((row.id, DeliveryStatus.PENDING, _later(self._pause(attempts, error)), text, attempts))
 
@@ -325,7 +326,8 @@ class ChannelSender:
                     queued = {row.broadcast_id for row in self._queue}
                     statuses = await tx.broadcasts.statuses(queued)
                     # No await between choosing the rows and taking them out of the queue.
-                    gone = [row for row in self._queue if final or statuses.get(row.broadcast_id) != BroadcastStatus.SENDING]
+                    gone = [row for row in self._queue
+                            if final or statuses.get(row.broadcast_id) != BroadcastStatus.SENDING]
                     if gone:
                         gone_ids = {row.id for row in gone}
                         self._queue = deque(row for row in self._queue if row.id not in gone_ids)

@@ -13,8 +13,8 @@ import asyncio
 import logging
 from typing import Mapping
 
-from bot.core.channel import Channel
 from bot.config import Settings
+from bot.core.channel import Channel
 from bot.core.i18n import Texts
 from broadcasts.sender import ChannelSender
 from broadcasts.templates import neutral_name

@@ -8,8 +8,7 @@ start; the application assembles the settings (``bot/config.py``) and starts the
 (``bot/app.py``) from it.
 """
 from bot.core.plugins import ChannelPackage
-from channels import gateway, ok, telegram, vk, webchat, whatsapp
-from channels import max as max_messenger
+from channels import gateway, max as max_messenger, ok, telegram, vk, webchat, whatsapp
 
 CHANNELS: tuple[ChannelPackage, ...] = (webchat.CHANNEL, telegram.CHANNEL, vk.CHANNEL, max_messenger.CHANNEL,
                                         whatsapp.CHANNEL, gateway.CHANNEL, ok.CHANNEL)

@@ -21,9 +21,25 @@ LOCALES = Path(__file__).parent / "locales"
 
 
 def get_routers() -> list[Router]:
-    from handlers import (commands, contest_voting, contests, corrections, episodes, fallback, menu, onboarding,
-                          phone_check, polls, privacy, proposals, quizzes, subscriptions, surveys, system,
-                          which_text)
+    from handlers import (
+        commands,
+        contest_voting,
+        contests,
+        corrections,
+        episodes,
+        fallback,
+        menu,
+        onboarding,
+        phone_check,
+        polls,
+        privacy,
+        proposals,
+        quizzes,
+        subscriptions,
+        surveys,
+        system,
+        which_text,
+    )
 
     return [system.router, commands.router, episodes.router, privacy.router, onboarding.router, menu.router,
             corrections.router, which_text.router, proposals.router, polls.router, phone_check.router,

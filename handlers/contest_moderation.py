@@ -19,8 +19,8 @@ from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec
 from handlers.contests import results_lines
 from handlers.contests_content import Contest
-from storage.ports.contests import Submission
 from storage.ports.content import ContentKind
+from storage.ports.contests import Submission
 from storage.ports.repositories import Repositories
 from storage.statuses import WorkStatus
 

@@ -11,8 +11,20 @@ from bot.core.filters import button, state_is
 from bot.core.payloads import encode
 from bot.core.replies import Button, Media
 from bot.core.routing import Context, Router
-from handlers.contests import (EXCERPT, PAGE, PER_PAGE, VOTE, VOTE_CATEGORY, current, named, of_this_contest,
-                               title, utc_now, voter_key, action)
+from handlers.contests import (
+    EXCERPT,
+    PAGE,
+    PER_PAGE,
+    VOTE,
+    VOTE_CATEGORY,
+    action,
+    current,
+    named,
+    of_this_contest,
+    title,
+    utc_now,
+    voter_key,
+)
 from handlers.contests_content import Contest
 from handlers.keyboards import back_cancel
 from storage.ports.contests import Entry

@@ -26,8 +26,8 @@ from handlers.contests_content import CONTENT, Contest
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept
-from storage.ports.contests import Standing
 from storage.ports.content import ContentKind
+from storage.ports.contests import Standing
 from storage.ports.repositories import Repositories
 
 router = Router("contests")

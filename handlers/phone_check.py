@@ -16,9 +16,9 @@ import re
 
 from bot.core.events import Kind
 from bot.core.filters import button, kind, state_is
-from bot.phones import can_receive_sms, readable
 from bot.core.replies import Button
 from bot.core.routing import Context, Router
+from bot.phones import can_receive_sms, readable
 from handlers import sms_codes, verified_phone
 from handlers.keyboards import back_cancel, to_menu
 from handlers.polls import PHONE, open_poll

@@ -24,8 +24,8 @@ from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel
 from handlers.polls_content import CONTENT, Poll
-from storage.ports.polls import Tally
 from storage.ports.content import ContentKind
+from storage.ports.polls import Tally
 from storage.ports.repositories import Repositories
 from storage.statuses import PollKind
 
@@ -120,7 +120,8 @@ async def ask_choice(ctx: Context) -> None:
 
     match poll.kind:
         case PollKind.SINGLE:
-            ctx.say(ctx.t("polls.single_prompt", title=title), [[option_button(o)] for o in poll.options] + [back_cancel(ctx, back=False)])
+            ctx.say(ctx.t("polls.single_prompt", title=title),
+                    [[option_button(o)] for o in poll.options] + [back_cancel(ctx, back=False)])
         case PollKind.MULTIPLE:
             rows = [[option_button(o, ("✅ " if o.key in picked else "⬜ ") + text_in(o.title, ctx.language))]
                     for o in poll.options]
@@ -234,14 +235,16 @@ def results_lines(texts, language: str, poll: Poll, tally: Tally, final: bool) -
     header = texts.get(language, "polls.results_header" if final else "polls.results_live_header",
                        title=title, voters=tally.voters)
     lines = [header]
-    ranked = sorted(poll.options, key=lambda o: (-(tally.points if poll.kind in (PollKind.SCORES, PollKind.TOP3) else tally.counts).get(o.key, 0), o.key))
+    ranked_by = tally.points if poll.kind in (PollKind.SCORES, PollKind.TOP3) else tally.counts
+    ranked = sorted(poll.options, key=lambda o: (-ranked_by.get(o.key, 0), o.key))
     for option in ranked:
         name, count = text_in(option.title, language), tally.counts.get(option.key, 0)
         if poll.kind == PollKind.SCORES:
             average = f"{tally.points.get(option.key, 0) / count:.1f}" if count else "—"
             lines.append(texts.get(language, "polls.result_scores_line", option=name, average=average, count=count))
         elif poll.kind == PollKind.TOP3:
-            lines.append(texts.get(language, "polls.result_points_line", option=name, points=tally.points.get(option.key, 0)))
+            lines.append(texts.get(language, "polls.result_points_line", option=name,
+                                   points=tally.points.get(option.key, 0)))
         else:
             percent = round(100 * count / tally.voters) if tally.voters else 0
             lines.append(texts.get(language, "polls.result_line", option=name, count=count, percent=percent))

@@ -26,10 +26,10 @@ import re
 from bot.core.events import Kind
 from bot.core.filters import button, kind, state_in, state_is
 from bot.core.keyboard_memory import normalised
-from bot.numbers import whole_number
 from bot.core.payloads import encode
 from bot.core.replies import Button
 from bot.core.routing import Context, Router
+from bot.numbers import whole_number
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel, to_menu
 from handlers.photos import not_kept, refusal

@@ -23,9 +23,9 @@ from typing import Literal
 from bot.core.events import ResidentRef
 from bot.core.i18n import Texts
 from bot.core.payloads import encode
-from bot.phones import readable
 from bot.core.replies import Button, Reply
 from bot.core.routing import Context
+from bot.phones import readable
 from bot.sms import SmsError, SmsGateway
 from storage.ports.phone_codes import Checked, Issued
 from storage.ports.repositories import Repositories

@@ -3,7 +3,7 @@ skip logic; and how one is stored. Registered with the surveys feature (``handle
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, model_validator
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from bot.phones import e164
 from bot.core.replies import Button
 from bot.core.routing import Context
+from bot.phones import e164
 
 # The public links of the channels that vouch for a number, from the ``posters`` settings.
 LINKS = {

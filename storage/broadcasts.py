@@ -14,7 +14,7 @@ import aiosqlite
 
 from storage.clock import now
 from storage.ports.broadcasts import STATUSES, AudienceFilter, BroadcastRow, Claimed
-from storage.statuses import BroadcastStatus, DeliveryStatus
+from storage.statuses import BroadcastStatus
 
 # Only residents who can be written to and agreed to be: consent given and not withdrawn.
 REACHABLE = ("r.consent_at IS NOT NULL AND r.reachable = 1"
@@ -95,7 +95,7 @@ class Broadcasts:
         """Deliveries by status (every status present, zeros included)."""
         rows = await self._db.execute_fetchall(
             "SELECT status, count(*) FROM deliveries WHERE broadcast_id = ? GROUP BY status", (broadcast_id,))
-        counts = dict.fromkeys(STATUSES, 0)
+        counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
         counts.update({row[0]: row[1] for row in rows})
         return counts
 

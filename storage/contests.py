@@ -8,8 +8,6 @@ vote is refused by the database whatever the code does.
 from __future__ import annotations
 
 from typing import Any
-from dataclasses import dataclass
-from typing import Any, Literal
 
 import aiosqlite
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import aiosqlite
 
 from storage import search
-from storage.clock import now
 from storage.attachment_references import FILE_KEY, keys_in
+from storage.clock import now
 from storage.redaction import Redacted, redact, redact_json
 
 FREE_ANSWERS = ("text", "photo", "location")  # survey question types whose answer is the resident's own

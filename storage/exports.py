@@ -15,8 +15,8 @@ from typing import Any, AsyncIterator
 import aiosqlite
 
 from storage.moderation import filter_sql
-from storage.ports.moderation import ProposalFilter
 from storage.ports.exports import PAGE, PROPOSAL_COLUMNS, PROPOSAL_PERSONAL, PROPOSAL_POINT, RESIDENT_COLUMNS
+from storage.ports.moderation import ProposalFilter
 
 
 class Exports:

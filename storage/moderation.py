@@ -24,8 +24,8 @@ from storage.ports.moderation import (
     Template,
 )
 from storage.search import match_expression
+from storage.statuses import ProposalEventKind
 
-from storage.statuses import ProposalEventKind, ProposalStatus, Verdict
 __all__ = [  # the values beside their port, as before they moved
     "Moderation", "filter_sql", "STATUSES", "VERDICTS", "ListedProposal", "Opinion", "ProposalCard",
     "ProposalEvent", "ProposalFilter", "Template",

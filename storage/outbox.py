@@ -16,8 +16,8 @@ from typing import Iterable
 import aiosqlite
 
 from storage.clock import now
-from storage.statuses import OutboxStatus
 from storage.ports.outbox import OutboxRow
+from storage.statuses import OutboxStatus
 
 
 class Outbox:
@@ -32,8 +32,8 @@ class Outbox:
         values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows))
         params: list[object] = []
         for channel, external_id, inbox_id, payload, delivered in rows:
-            params += [channel, external_id, inbox_id, payload, OutboxStatus.SENT if delivered else OutboxStatus.PENDING, stamp,
-                       stamp if delivered else None]
+            status = OutboxStatus.SENT if delivered else OutboxStatus.PENDING
+            params += [channel, external_id, inbox_id, payload, status, stamp, stamp if delivered else None]
         inserted = await self._db.execute_fetchall(
             "INSERT INTO outbox (channel, external_id, inbox_id, payload, status, created_at, sent_at)"
             f" VALUES {values} RETURNING id", params)

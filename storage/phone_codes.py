@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import aiosqlite
 
-from storage.statuses import PhoneCodeStatus
 from storage.ports.phone_codes import DAY, Checked, Issued, Outcome, Usage
+from storage.statuses import PhoneCodeStatus
 
 __all__ = [  # the values beside their port, as before they moved
     "PhoneCodes", "DAY", "Checked", "Issued", "Outcome", "Usage",

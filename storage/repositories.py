@@ -22,8 +22,8 @@ from storage.proposals import Proposals
 from storage.quizzes import Quizzes
 from storage.residents import Residents
 from storage.similar_proposals import SimilarProposals
-from storage.statistics import Statistics
 from storage.staff import Staff
+from storage.statistics import Statistics
 from storage.subscriptions import Subscriptions
 from storage.supports import Supports
 from storage.surveys import Surveys

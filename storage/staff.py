@@ -10,7 +10,6 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import now
-from storage.statuses import StaffRole
 from storage.ports.staff import ROLES, AuditEntry, StaffSession, StaffUser
 
 __all__ = [  # the values beside their port, as before they moved

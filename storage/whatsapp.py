@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 import aiosqlite
 
 from storage.clock import now
-from storage.statuses import WhatsAppStatus
 from storage.ports.whatsapp import Receipt
 
 

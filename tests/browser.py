@@ -19,8 +19,7 @@ from PIL import Image
 from bot.core.i18n import Texts
 from tests.drivers import CAMPAIGN, load_content_into
 from tests.drivers.panel import PASSWORD as STAFF_PASSWORD
-from tests.drivers.webchat import WebChatWorld
-from tests.drivers.webchat import world as webchat_world
+from tests.drivers.webchat import WebChatWorld, world as webchat_world
 
 playwright_api = pytest.importorskip("playwright.async_api")
 CHROMIUM = Path("/usr/bin/chromium")

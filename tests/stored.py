@@ -36,8 +36,8 @@ import aiosqlite
 
 from storage.database import Database
 from storage.repositories import Repositories
-from storage.search import indexed_answers, indexed_words
 from storage.residents import Resident
+from storage.search import indexed_answers, indexed_words
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "storage" / "migrations"
 SET = object()  # as a condition's value: the column is not NULL
@@ -79,7 +79,8 @@ def _counting(table: str, where: dict[str, Any]) -> tuple[str, list[Any]]:
     return f"SELECT count(*) FROM {_name(table)}{clause}", parameters
 
 
-def _selecting(table: str, columns: tuple[str, ...], order_by: str | None, where: dict[str, Any]) -> tuple[str, list[Any]]:
+def _selecting(table: str, columns: tuple[str, ...], order_by: str | None,
+               where: dict[str, Any]) -> tuple[str, list[Any]]:
     clause, parameters = _where(where)
     names = ", ".join(_name(column) for column in columns) or "*"
     order = f" ORDER BY {_name(order_by)}" if order_by else ""
@@ -240,7 +241,8 @@ async def values_of(source: Database | Repositories, query: str, *parameters: An
     return [row[0] for row in await _fetch(source, query, parameters)]
 
 
-async def columns_holding(source: Database | Repositories, piece: str, tables: Iterable[str] | None = None) -> list[str]:
+async def columns_holding(source: Database | Repositories, piece: str,
+                          tables: Iterable[str] | None = None) -> list[str]:
     """``table.column`` of every column in which some row holds ``piece`` (the bytes, in any
     type: text, JSON, a blob); every table, or ``tables``."""
     found = []
@@ -321,7 +323,8 @@ async def settled_updates(source: Database | Repositories, keys: list[tuple[str,
     pairs = ", ".join("(?, ?)" for _ in keys)
     return await _fetch(source, "SELECT i.channel, i.update_id FROM inbox i"
                                 f" WHERE (i.channel, i.update_id) IN (VALUES {pairs}) AND i.processed_at IS NOT NULL"
-                                " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.inbox_id = i.id AND o.status = 'pending')",
+                                " AND NOT EXISTS (SELECT 1 FROM outbox o"
+                                " WHERE o.inbox_id = i.id AND o.status = 'pending')",
                         [value for key in keys for value in key])
 
 

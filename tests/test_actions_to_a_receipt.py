@@ -16,9 +16,14 @@ import re
 import pytest
 
 from storage.moderation import ProposalFilter
-from tests.drivers import CAMPAIGN, JOURNEY_CHANNELS, load_content_into, load_world
-from tests.drivers import telegram as telegram_driver
-from tests.drivers import vk as vk_driver
+from tests.drivers import (
+    CAMPAIGN,
+    JOURNEY_CHANNELS,
+    load_content_into,
+    load_world,
+    telegram as telegram_driver,
+    vk as vk_driver,
+)
 from tests.journey import JPEG, all_text
 from tests.screen import DeadEnd, Screen, describe
 

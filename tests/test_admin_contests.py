@@ -15,13 +15,12 @@ import pytest
 from PIL import Image
 
 from broadcasts import outbox
-
 from tests.drivers import ROOT, eventually, load_content_into
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.telegram import world as telegram_world
 from tests.drivers.webchat import world as webchat_world
-from tests.journey import all_text, onboard
 from tests.fakes.telegram import FakeTelegram
+from tests.journey import all_text, onboard
 from tests.test_contests import CONTENT, enter, vote_buttons, works_shown
 
 APPROVED = "Ваша работа №{} на конкурс «Парк моей мечты» прошла проверку"

@@ -25,8 +25,7 @@ import aiohttp
 from PIL import Image
 from yarl import URL
 
-from admin.app import HERE as ADMIN_DIR
-from admin.app import NOTICES
+from admin.app import HERE as ADMIN_DIR, NOTICES
 from admin.exports import FORMATS
 from bot.content import load_content, storable, storable_series
 from bot.core.events import ResidentRef, text_event

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.drivers import eventually
-from tests.drivers import telegram as telegram_driver
+from tests.drivers import eventually, telegram as telegram_driver
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import world
 from tests.journey import all_text, last_buttons, onboard, propose

@@ -22,8 +22,7 @@ from storage.content import StoredItem
 from storage.ports.content import ContentKind
 from tests import stored
 from tests.drivers import ROOT, eventually
-from tests.drivers.webchat import WebChatResident
-from tests.drivers.webchat import world as webchat_world
+from tests.drivers.webchat import WebChatResident, world as webchat_world
 
 # One recipient per web chat call, five calls a second: slow enough to pause and cancel midway.
 SLOW = {"SOUCHASTIE_WEBCHAT_BROADCAST_BATCH": "1", "SOUCHASTIE_WEBCHAT_BROADCAST_BATCHES_PER_SECOND": "5"}

@@ -6,7 +6,6 @@ The fake enforces Telegram's ceiling (``ceiling``: more sends than that within a
 """
 from __future__ import annotations
 
-
 import pytest
 
 from broadcasts.audience import Audience

@@ -14,8 +14,7 @@ import re
 import pytest
 
 from storage.moderation import ProposalFilter
-from tests.drivers import CAMPAIGN, JOURNEY_CHANNELS, World, eventually, load_content_into, load_world
-from tests.drivers import vk as vk_driver
+from tests.drivers import CAMPAIGN, JOURNEY_CHANNELS, World, eventually, load_content_into, load_world, vk as vk_driver
 from tests.fakes.sms import FakeSmsGateway
 from tests.journey import JPEG, all_text, same_picture
 from tests.screen import Screen

@@ -19,9 +19,9 @@ from typing import Any, Awaitable, Callable
 import pytest
 
 import bot.core.payloads
-from bot.core import keyboard_memory
 from bot.config import Settings
 from bot.content import ContentFile, load_content
+from bot.core import keyboard_memory
 from bot.core.routing import steps_needing_consent
 from channels.webchat.channel import session_ref
 from handlers import get_routers

@@ -42,8 +42,8 @@ def _old_database(path):
     # Surveys: 1 'opinion'.
     put(old, "surveys", id=1, key="opinion", definition=json.dumps(SURVEY, ensure_ascii=False), opens_at=STAMP,
         closes_at=LATER, updated_at=STAMP)
-    put(old, "survey_responses", id=7, survey_id=1, resident_id=2, channel="vk", answers=json.dumps({"visits": "often"}),
-        current="why", started_at=STAMP)
+    put(old, "survey_responses", id=7, survey_id=1, resident_id=2, channel="vk",
+        answers=json.dumps({"visits": "often"}), current="why", started_at=STAMP)
     # Contests: 1 'drawings' with two approved works; resident 2 voted for work 11.
     put(old, "contests", id=1, key="drawings", definition='{"key": "drawings"}', opens_at=STAMP, closes_at=STAMP,
         voting_opens_at=STAMP, voting_closes_at=STAMP, updated_at=STAMP)

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import stored
-from tests.drivers import ROOT
-from tests.drivers import load_content_into
+from tests.drivers import ROOT, load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import JPEG, all_text, last_buttons, onboard
 

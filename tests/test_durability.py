@@ -10,8 +10,8 @@ import aiohttp
 
 from bot.app import Application
 from bot.core.events import text_event
-from channels.webchat.parse import message_key
 from channels.webchat.channel import session_ref
+from channels.webchat.parse import message_key
 from tests import stored
 from tests.drivers import test_settings
 from tests.drivers.webchat import API, WebChatResident, world as webchat_world

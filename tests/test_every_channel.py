@@ -12,7 +12,7 @@ import pytest
 
 from bot.content import load_content, storable
 from tests import stored
-from tests.drivers import BotMessage, JOURNEY_CHANNELS, eventually, load_world
+from tests.drivers import JOURNEY_CHANNELS, BotMessage, eventually, load_world
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.journey import all_text, last_buttons, onboard, propose
 

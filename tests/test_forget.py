@@ -13,13 +13,12 @@ import pytest
 from bot.core.events import text_event
 from bot.maintenance import forget_leftovers
 from channels.webchat.channel import session_ref
-from storage.database import Database
 from storage.attachment_references import FILE_KEY
+from storage.database import Database
 from storage.privacy import encoded
 from tests import stored
 from tests.drivers import eventually, load_content_into, load_world
-from tests.drivers.webchat import API
-from tests.drivers.webchat import world as webchat_world
+from tests.drivers.webchat import API, world as webchat_world
 from tests.drivers.whatsapp import webhook_body
 from tests.journey import JPEG, all_text, last_buttons, onboard, propose, send_contest_work
 from tests.stored import database_at_version, every_row, put
@@ -269,7 +268,8 @@ async def test_a_dead_letter_of_the_forgotten_resident_loses_its_text(tmp_path):
         assert await world.app.dispatcher.accept(text_event(ref, "dead-1", f"Мой адрес {SECRET}"))
         async with world.app.db.transaction() as tx:
             await stored.change(tx, "inbox", {"update_id": "dead-1"}, attempts=5,
-                                dead_at=datetime.now(timezone.utc).isoformat(), error=f"ValueError: cannot store {SECRET}")
+                                dead_at=datetime.now(timezone.utc).isoformat(),
+                                error=f"ValueError: cannot store {SECRET}")
         assert await everywhere(world, PIECE) == ["inbox.payload", "inbox.error"]
         await resident.send_text("/forget")
         assert "удалены" in all_text(await resident.press("priv:confirm"))

@@ -12,8 +12,7 @@ from bot.core.replies import Button, Reply
 from channels.gateway.protocol import SIGNATURE_HEADER, sign
 from tests import stored
 from tests.drivers import eventually, wait_handled
-from tests.drivers.gateway import CHANNEL
-from tests.drivers.gateway import world as gateway_world
+from tests.drivers.gateway import CHANNEL, world as gateway_world
 from tests.fakes.gateway import FakeGateway
 from tests.journey import last_buttons, onboard
 

@@ -17,8 +17,8 @@ from admin.posters import SOURCE as POSTER_SOURCE
 from admin.users import USERNAME
 from bot.config import ConfigError, load_settings
 from bot.content import ContentError, load_content
-from channels.webchat.parse import CLIENT_ID, LANGUAGE as API_LANGUAGE
 from channels.webchat.channel import SESSION, session_ref
+from channels.webchat.parse import CLIENT_ID, LANGUAGE as API_LANGUAGE
 from handlers.commands import SOURCE
 from tests.drivers import ROOT
 from tests.drivers.vk import world as vk_world

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-
 from admin.auth import create_account
 from tests.browser import STAFF_PASSWORD as PASSWORD, log_in, needs_chromium, staff_browser
 from tests.drivers.webchat import world as webchat_world

@@ -38,7 +38,8 @@ async def test_documented_updates_reach_the_bot_and_pressed_buttons_are_answered
         w.fake.push(*fixture("updates_response_message_created.json")["updates"])  # a group chat
         w.fake.push(*fixture("updates_response_bot_stopped.json")["updates"])
         await eventually(lambda: _not(w.app, 123456789))
-        assert await stored.count(w.app.db, "inbox", channel="max") == 4  # start (+ reachable), the press, the stop; not the group chat
+        # start (+ reachable), the press, the stop; not the group chat
+        assert await stored.count(w.app.db, "inbox", channel="max") == 4
 
 
 async def _not(app, user_id: int) -> bool:

@@ -1,7 +1,6 @@
 """Nothing a MAX resident sends is lost or taken twice: webhooks, forged requests, crashes."""
 from __future__ import annotations
 
-
 import pytest
 
 from bot.config import ConfigError, check_runnable

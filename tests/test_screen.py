@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.drivers import CAMPAIGN, load_content_into
-from tests.drivers import whatsapp as whatsapp_driver
+from tests.drivers import CAMPAIGN, load_content_into, whatsapp as whatsapp_driver
 from tests.journey import all_text
 from tests.screen import DeadEnd, Screen
 

@@ -21,9 +21,20 @@ from admin.roles import PERMISSIONS, ROLE_TITLES
 from admin.titles import BROADCAST_STATUS_TITLES, STATUS_TITLES, VERDICT_TITLES, WORK_STATUS_TITLES
 from handlers import LOCALES
 from storage.database import Database
-from storage.statuses import (BroadcastStatus, DeliveryStatus, OutboxStatus, PhoneCodeStatus, PollKind,
-                              ProposalEventKind, ProposalStatus, QuestionType, StaffRole, Verdict,
-                              WhatsAppStatus, WorkStatus)
+from storage.statuses import (
+    BroadcastStatus,
+    DeliveryStatus,
+    OutboxStatus,
+    PhoneCodeStatus,
+    PollKind,
+    ProposalEventKind,
+    ProposalStatus,
+    QuestionType,
+    StaffRole,
+    Verdict,
+    WhatsAppStatus,
+    WorkStatus,
+)
 from tests import stored
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +92,8 @@ async def test_checked_columns_take_exactly_the_enums_values(tmp_path: Path) -> 
 
 def _sql_words() -> list[tuple[str, str, str]]:
     """(where, column, word) for each literal the SQL in storage/ compares a vocabulary's column with."""
-    pattern = re.compile(r"\b(status|from_status|to_status|kind|poll_kind|verdict|role)\s*(?:=|!=|<>|IN\s*\()\s*((?:'[^']*'\s*,?\s*)+)")
+    pattern = re.compile(r"\b(status|from_status|to_status|kind|poll_kind|verdict|role)"
+                         r"\s*(?:=|!=|<>|IN\s*\()\s*((?:'[^']*'\s*,?\s*)+)")
     found = []
     for path in sorted((ROOT / "storage").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

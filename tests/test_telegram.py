@@ -5,8 +5,8 @@ import asyncio
 
 import pytest
 
-from bot.core.channel import Outgoing
 from bot.config import ConfigError, check_runnable, load_settings
+from bot.core.channel import Outgoing
 from bot.core.events import ResidentRef
 from bot.core.replies import Button, Media, Reply
 from tests import stored

@@ -6,10 +6,8 @@ from __future__ import annotations
 from bot.core.events import ResidentRef
 from bot.core.replies import Button, Reply
 from tests import stored
-from tests.drivers import CAMPAIGN, load_content_into
-from tests.drivers import vk as vk_driver
+from tests.drivers import CAMPAIGN, load_content_into, vk as vk_driver, whatsapp as whatsapp_driver
 from tests.drivers.gateway import world as gateway_world
-from tests.drivers import whatsapp as whatsapp_driver
 from tests.drivers.webchat import world as webchat_world
 from tests.fakes.vk import FakeVk
 from tests.journey import all_text, last_buttons, onboard

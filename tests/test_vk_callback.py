@@ -1,7 +1,6 @@
 """The Callback API: VK confirms the server, only VK's signed events are stored, retries count once."""
 from __future__ import annotations
 
-
 import pytest
 
 from bot.config import ConfigError, check_runnable

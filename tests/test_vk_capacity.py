@@ -13,9 +13,9 @@ import pytest
 from bot.core.channel import DeliveryError, Fitted, Outgoing
 from bot.core.replies import Button, Media, Reply
 from channels.vk import merge, parse, render
-from channels.vk.transport import VkClient
 from channels.vk.execute import CallRefused, Waiting, outcomes
 from channels.vk.names import display_name
+from channels.vk.transport import VkClient
 from tests import stored
 from tests.drivers import eventually, load_content_into, test_settings, wait_handled
 from tests.drivers.vk import vk_environment, world

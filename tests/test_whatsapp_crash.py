@@ -7,7 +7,6 @@ a late re-delivery of the same batch (Meta does repeat webhooks) changes nothing
 """
 from __future__ import annotations
 
-
 from tests import stored
 from tests.drivers import eventually
 from tests.drivers.whatsapp import CHANNEL, WhatsappResident, bot_environment, webhook_body

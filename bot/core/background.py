@@ -3,14 +3,14 @@ graceful stop can wait for them: a task nobody holds may be collected before it 
 from __future__ import annotations
 
 import asyncio
-from typing import Coroutine
+from typing import Any, Coroutine
 
 
 class Background:
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
-    def track(self, coroutine: Coroutine) -> asyncio.Task:
+    def track(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

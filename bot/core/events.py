@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from bot.core.storable import storable_values, storable_text
+from bot.core.storable import storable_text, storable_values
 
 
 class Kind(StrEnum):

@@ -4,8 +4,8 @@ Push channels (webhooks, long polling) call ``submit`` (or ``accept``/``accept_m
 is written to the inbox and committed, and only then may the channel tell its platform that the
 update arrived; processing follows in the background. The event is serialised once, for the
 inbox; its first attempt takes the event as the channel built it, already validated, rather
-than reading it back (``Attempts.stored``); only a later attempt reads the stored copy. The web chat calls ``handle``, which
-stores and processes in one transaction before the HTTP answer, the answer being its
+than reading it back (``Attempts.stored``); only a later attempt reads the stored copy. The web
+chat calls ``handle``, which stores and processes in one transaction before the HTTP answer, the answer being its
 acknowledgement. A (channel, update id) seen before is recognised and not processed again: the
 web chat gets the replies written the first time.
 """

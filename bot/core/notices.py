@@ -11,8 +11,7 @@ from bot.core.events import ResidentRef
 from bot.core.i18n import Texts
 from bot.core.layout import Layout
 from bot.core.replies import Reply
-from storage.ports.repositories import Database
-from storage.ports.repositories import Repositories
+from storage.ports.repositories import Database, Repositories
 
 
 class Notices:

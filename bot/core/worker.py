@@ -36,8 +36,7 @@ from bot.core.replies import Reply
 from bot.core.routing import Context, PromptFunction, Router, route
 from bot.core.settings import CoreSettings
 from bot.core.storable import storable_text
-from storage.ports.repositories import Database
-from storage.ports.repositories import Repositories
+from storage.ports.repositories import Database, Repositories
 from storage.ports.residents import Resident
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ class Work:
 
     event: Event
     inbox_id: int | None
-    done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: asyncio.Future[Work] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     replies: list[Outgoing] = field(default_factory=list)
     duplicate: bool = False
     step: Step | None = None  # the resident's step once processed (read without a query)
@@ -61,7 +60,8 @@ class Work:
 
 class BatchWorker:
     def __init__(self, db: Database, settings: CoreSettings, texts: Texts, routers: tuple[Router, ...],
-                 prompts: Mapping[str, PromptFunction], channels: Mapping[str, Channel], layout: Layout, photos: PhotoGate,
+                 prompts: Mapping[str, PromptFunction], channels: Mapping[str, Channel], layout: Layout,
+                 photos: PhotoGate,
                  delivery: Delivery, background: Background,
                  after_erasure: Callable[[Iterable[str]], Awaitable[None]]) -> None:
         self.db = db
@@ -77,7 +77,7 @@ class BatchWorker:
         self._after_erasure = after_erasure
         self._resident_locks = KeyedLocks()
         self._queue: asyncio.Queue[Work] = asyncio.Queue()
-        self._worker: asyncio.Task | None = None
+        self._worker: asyncio.Task[None] | None = None
         self._commit_jobs: dict[str, Callable[[Any], Awaitable[object]]] = {}
 
     def on_commit(self, name: str, job: Callable[[Any], Awaitable[object]]) -> None:
@@ -144,7 +144,8 @@ class BatchWorker:
             live, duplicates = await self._store_and_filter(tx, batch)
             residents = await tx.residents.get_or_create_many(
                 [(w.event.ref.channel, w.event.ref.external_id) for w, _ in live])
-            changed, outgoing, forgotten, jobs = [], [], [], []
+            changed, forgotten, jobs = [], [], []
+            outgoing: list[tuple[Work, int, Reply, bool]] = []
             capabilities = {name: channel.capabilities for name, channel in self.channels.items()}
             for work, inbox_id in live:
                 # One event per resident per batch: the resident lock is held until it is done.
@@ -199,7 +200,7 @@ class BatchWorker:
         caps = self._layout.capabilities(event.ref)
         shown = keyboard_memory.Shown.load(resident.keyboard)
         ctx = Context(event=keyboard_memory.pressed(event, shown), resident=resident, db=tx,
-                      settings=self.settings, texts=self.texts, prompts=self.prompts,
+                      settings=self.settings, texts=self.texts, prompts=dict(self.prompts),
                       capabilities=caps if event.ref.channel in channels else None, channels=channels)
         page = keyboard_memory.page_asked(ctx.event)
         turned = None if page is None else keyboard_memory.turn_page(

@@ -11,15 +11,15 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import web
 
+from bot.config import Settings
 from bot.core.channel import (
     Capabilities,
     Channel,
     DeliveryError,
-    Inbound,
     Fitted,
+    Inbound,
     Throughput,
 )
-from bot.config import Settings
 from bot.core.events import Photo, ResidentRef
 from channels.body import read_whole
 from channels.gateway import render
@@ -28,6 +28,7 @@ from channels.gateway.parse import NAME
 from channels.gateway.transport import Poster
 from storage.attachments import AttachmentStore
 from storage.ports.channels import GatewayEventIds
+
 
 class GatewayChannel(Channel):
     name = NAME

@@ -14,11 +14,11 @@ import logging
 
 from aiohttp import web
 
-from channels.gateway.settings import GatewaySettings
 from bot.core.channel import Inbound
 from channels.body import BodyRefused, read_body
 from channels.gateway.parse import NAME, BadEvent, NotJson, fingerprint, parse
 from channels.gateway.protocol import SIGNATURE_HEADER, verify
+from channels.gateway.settings import GatewaySettings
 from storage.ports.channels import GatewayEventIds
 
 log = logging.getLogger(__name__)

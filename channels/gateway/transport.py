@@ -18,10 +18,10 @@ from __future__ import annotations
 import aiohttp
 
 from bot.core.channel import DeliveryError
-from channels.gateway.settings import GatewaySettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
 from channels.gateway.protocol import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
+from channels.gateway.settings import GatewaySettings
 
 MAX_RETRY_AFTER = 60.0
 

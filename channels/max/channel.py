@@ -17,13 +17,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.channel import Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
+from bot.core.channel import Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.core.events import Photo, ResidentRef
-from channels.max.transport import MaxApi, classify
 from channels.max.inbound import Poller, WebhookRoute, receive
 from channels.max.parse import NAME, NotAnUpdate, update_from_body
 from channels.max.render import CAPABILITIES, render
+from channels.max.transport import MaxApi, classify
 from storage.attachments import AttachmentStore
 from storage.ports.channels import ChannelStorage
 

@@ -27,10 +27,10 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from channels.max.settings import MaxSettings
 from bot.core.channel import Inbound
 from channels.body import BodyRefused, read_body
 from channels.max.parse import NAME, NotAnUpdate, parse
+from channels.max.settings import MaxSettings
 from channels.max.transport import MaxApi, RateLimiter
 
 # Stores one update (parse, core.submit, which starts processing; one that cannot be read as a

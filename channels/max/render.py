@@ -18,8 +18,7 @@ import logging
 from dataclasses import dataclass, field
 
 from maxapi.types.attachments.attachment import ButtonsPayload
-from maxapi.types.attachments.buttons import (CallbackButton, LinkButton, RequestContactButton,
-                                              RequestGeoLocationButton)
+from maxapi.types.attachments.buttons import CallbackButton, LinkButton, RequestContactButton, RequestGeoLocationButton
 from maxapi.types.attachments.buttons.attachment_button import AttachmentButton
 
 from bot.core.channel import Capabilities

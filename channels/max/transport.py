@@ -47,12 +47,12 @@ from maxapi.client.ssl import create_default_ssl_context
 from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection
 
 from bot.core.channel import DeliveryError
-from channels.max.settings import MaxSettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
 from channels.body import read_whole
 from channels.max.parse import UPDATE_TYPES
 from channels.max.render import Message
+from channels.max.settings import MaxSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

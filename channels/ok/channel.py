@@ -14,14 +14,14 @@ import logging
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.core.events import Photo, ResidentRef
 from bot.core.replies import Reply
-from channels.ok.transport import OkApi, OkError, classify
 from channels.ok.inbound import Webhook
 from channels.ok.parse import NAME
 from channels.ok.render import render
+from channels.ok.transport import OkApi, OkError, classify
 from storage.attachments import AttachmentStore
 from storage.ports.channels import ChannelStorage
 

@@ -20,9 +20,9 @@ from aiohttp import web
 
 from bot.addresses import client_address, networks, within
 from bot.core.channel import Inbound
-from channels.ok.settings import OkSettings
 from channels.body import BodyRefused, read_body
 from channels.ok.parse import NAME, NotAWebhook, parse
+from channels.ok.settings import OkSettings
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,10 @@ from typing import Any
 import aiohttp
 
 from bot.core.channel import DeliveryError
-from channels.ok.settings import OkSettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
 from channels.body import read_whole
+from channels.ok.settings import OkSettings
 
 RATE_LIMITED = {8, 11}
 TRANSIENT = {1, 2, 9999}

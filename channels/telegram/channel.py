@@ -23,14 +23,14 @@ from aiogram.methods import AnswerCallbackQuery, GetFile, SetWebhook
 from aiogram.types import FSInputFile, InputFile
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Inbound, Fitted, Throughput
 from bot.config import Settings
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.core.events import Photo, ResidentRef
 from bot.core.replies import Media, Reply
-from channels.telegram.transport import Caller, classify
 from channels.telegram.inbound import Poller, Webhook, receive
 from channels.telegram.parse import ALLOWED_UPDATES, NAME, callback_query_id
 from channels.telegram.render import render
+from channels.telegram.transport import Caller, classify
 from storage.attachments import AttachmentStore
 from storage.ports.channels import ChannelStorage
 

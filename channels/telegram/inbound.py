@@ -31,9 +31,9 @@ from aiogram.methods import DeleteWebhook, TelegramMethod
 from aiohttp import web
 
 from bot.core.channel import Inbound
-from channels.telegram.settings import TelegramSettings
 from channels.body import BodyRefused, read_body
 from channels.telegram.parse import ALLOWED_UPDATES, NAME, NotAnUpdate, parse, update_from_body, update_id
+from channels.telegram.settings import TelegramSettings
 
 log = logging.getLogger(__name__)
 

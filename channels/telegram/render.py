@@ -15,8 +15,7 @@ from __future__ import annotations
 from typing import Callable
 
 from aiogram.methods import SendDocument, SendMessage, SendPhoto, SendVideo, TelegramMethod
-from aiogram.types import (InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton,
-                           ReplyKeyboardMarkup)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, ReplyKeyboardMarkup
 
 from bot.core.replies import Button, Media, Reply
 

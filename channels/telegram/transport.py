@@ -19,14 +19,21 @@ from __future__ import annotations
 from typing import TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import (ClientDecodeError, TelegramAPIError, TelegramBadRequest,
-                                TelegramEntityTooLarge, TelegramForbiddenError, TelegramNetworkError,
-                                TelegramRetryAfter, TelegramServerError)
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import TelegramMethod
 
-from channels.telegram.settings import TelegramSettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
+from channels.telegram.settings import TelegramSettings
 
 T = TypeVar("T")
 

@@ -27,11 +27,11 @@ import hashlib
 from typing import Any
 
 from bot.core.channel import DeliveryError
-from channels.vk.settings import VkSettings
-from bot.core.events import ResidentRef
 from bot.core.delivery_errors import Kind
-from channels.vk.transport import INTENT_LIMIT, VkClient, classify
+from bot.core.events import ResidentRef
 from channels.vk.execute import CallRefused
+from channels.vk.settings import VkSettings
+from channels.vk.transport import INTENT_LIMIT, VkClient, classify
 
 INT32 = 2**31 - 1
 

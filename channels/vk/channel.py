@@ -21,13 +21,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.core.events import Photo, ResidentRef
 from channels.vk import bulk, merge, parse, render
 from channels.vk.inbound import CallbackEndpoint, LongPoll, receive
-from channels.vk.transport import VkClient
 from channels.vk.names import Names
+from channels.vk.transport import VkClient
 from storage.attachments import AttachmentStore
 from storage.ports.channels import ChannelStorage
 

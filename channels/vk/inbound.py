@@ -34,24 +34,23 @@ the same ``event_id``, and the inbox recognises it, so a retry is processed once
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-import hmac
-
 import requests
 from aiohttp import web
 
-from channels.vk.settings import VkSettings
 from bot.core.channel import DeliveryError, Inbound
 from bot.core.events import Event, Kind
 from bot.core.storable import storable_text
 from channels.body import BodyRefused, Unparseable, load_json, read_body
 from channels.vk import parse
 from channels.vk.names import Names
+from channels.vk.settings import VkSettings
 from channels.vk.transport import VkClient, in_daemon_thread
 
 log = logging.getLogger(__name__)

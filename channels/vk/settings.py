@@ -27,7 +27,8 @@ class VkSettings(Section):
     requests_per_second: float = Field(20.0, gt=0)  # VK allows a community token 20 calls a second
     send_attempts: int = Field(4, ge=1, le=10)      # tries per message on errors 6/9, 5xx, time-outs
     retry_backoff_seconds: float = Field(1.0, ge=0)  # first pause; doubled after each failed try
-    api_threads: int = Field(4, ge=1, le=32)        # requests block: they run in these threads, at most this many at once
+    # Requests block: they run in these threads, at most this many at once.
+    api_threads: int = Field(4, ge=1, le=32)
     # Replies and other calls leave together in VK's execute (channels/vk/execute.py).
     execute_calls: int = Field(25, ge=1, le=25)     # API calls one execute request carries at most (VK runs 25)
     name_cache_size: int = Field(10_000, ge=1)      # residents whose VK name (users.get) is kept in memory
@@ -38,7 +39,8 @@ class VkSettings(Section):
     # VK's message intent for residents who have not written within 24 hours (see config.yaml).
     broadcast_intent: Literal["default", "non_promo_newsletter", "confirmed_notification",
                               "promo_newsletter"] = "non_promo_newsletter"
-    broadcast_subscribe_id: int | None = Field(None, ge=0, le=100, validate_default=True)  # required for confirmed_notification
+    # Required for confirmed_notification.
+    broadcast_subscribe_id: int | None = Field(None, ge=0, le=100, validate_default=True)
     rate_limit_pause_seconds: float = Field(1.0, gt=0)  # error 6/9 (VK names no wait): retry after this
     intent_limit_pause_seconds: float = Field(3600.0, gt=0)  # error 944, the intent's quota is used up
     callback_max_body_bytes: int = Field(262_144, ge=1024)  # a larger Callback API body gets 413

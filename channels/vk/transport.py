@@ -38,11 +38,11 @@ from typing import Any, Callable, TypeVar
 import requests
 
 from bot.core.channel import DeliveryError
-from channels.vk.settings import VkSettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
 from bot.pacing import Pacer
 from channels.vk.execute import CallRefused, ExecuteBatcher
+from channels.vk.settings import VkSettings
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.core.events import Photo, ResidentRef
 from channels.webchat.inbound import WebChatApi
 from channels.webchat.longpolls import LongPolls

@@ -29,15 +29,14 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.addresses import Address, client_address, limit_key, networks, parse_address, within
-from bot.core.channel import Inbound
 from bot.config import Settings
+from bot.core.channel import Inbound
 from bot.core.events import Event, Photo, ResidentRef
-from bot.numbers import INT64_MAX, whole_number
 from bot.core.replies import Reply
+from bot.numbers import INT64_MAX, whole_number
 from channels.body import BodyRefused, read_body
 from channels.webchat.longpolls import LongPolls
-from channels.webchat.parse import SESSION_HEADER, BadRequest, parse, photo_event
-from channels.webchat.parse import session as parse_session
+from channels.webchat.parse import SESSION_HEADER, BadRequest, parse, photo_event, session as parse_session
 from channels.webchat.render import render, step
 from channels.webchat.sessions import session_ref
 from channels.webchat.staging import NoRoom, StagedUploads

@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.channel import Inbound
 from bot.config import Settings
+from bot.core.channel import Inbound
 
 TEXTS = "webchat.page."
 VENDOR = ("vendor", "leaflet")

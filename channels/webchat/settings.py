@@ -11,7 +11,6 @@ from pydantic import Field, field_validator
 
 from bot.core.sections import Section
 
-
 FRAME_ANCESTOR = r"^('self'|'none'|https?://(\*\.)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?)\Z"
 # A tile server's address template: its origin goes into the page's CSP, so nothing but a plain
 # host (a "{s}." subdomain placeholder allowed) may stand before the path.

@@ -24,14 +24,14 @@ import logging
 
 from aiohttp import web
 
-from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.config import Settings
+from bot.core.channel import Capabilities, Channel, DeliveryError, Fitted, Inbound, Throughput
 from bot.core.events import Photo, ResidentRef
 from bot.core.replies import Media, Reply
-from channels.whatsapp.transport import Graph, GraphError, OutsideWindow
 from channels.whatsapp.inbound import Webhook, WindowsBeingWritten
 from channels.whatsapp.parse import NAME
 from channels.whatsapp.render import media_message, render, template_message
+from channels.whatsapp.transport import Graph, GraphError, OutsideWindow
 from storage.attachments import AttachmentStore
 from storage.ports.channels import WhatsappWindows
 

@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from bot.core.channel import Inbound
-from channels.whatsapp.settings import WhatsappSettings
 from channels.body import BodyRefused, read_body
 from channels.whatsapp.parse import NAME, Malformed, parse
+from channels.whatsapp.settings import WhatsappSettings
 from storage.ports.channels import WhatsappWindows
 
 log = logging.getLogger(__name__)

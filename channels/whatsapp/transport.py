@@ -25,10 +25,10 @@ from typing import Any
 import aiohttp
 
 from bot.core.channel import DeliveryError
-from channels.whatsapp.settings import WhatsappSettings
 from bot.core.delivery_errors import Failure, Kind
 from bot.core.retrying import RetryPolicy, with_retries
 from channels.body import read_whole
+from channels.whatsapp.settings import WhatsappSettings
 
 RATE_LIMITED = {130429, 131056, 80007, 4, 613}
 UNAVAILABLE = {1, 2, 131000, 131016}

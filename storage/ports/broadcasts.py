@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Protocol, Sequence
+
 from storage.statuses import DeliveryStatus
 
 STATUSES = tuple(DeliveryStatus)

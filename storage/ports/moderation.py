@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
 from storage.statuses import ProposalStatus, Verdict
 
 STATUSES = tuple(ProposalStatus)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
+
 from storage.statuses import StaffRole
 
 ROLES = tuple(StaffRole)

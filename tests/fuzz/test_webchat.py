@@ -11,8 +11,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from tests.fuzz.budget import budget
-from tests.fuzz.strategies import (
-    Raw, dumps, json_values, odd_numbers, odd_text)
+from tests.fuzz.strategies import Raw, dumps, json_values, odd_numbers, odd_text
 from tests.fuzz.world import WEBCHAT
 from tests.journey import JPEG
 

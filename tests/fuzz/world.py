@@ -25,13 +25,17 @@ from yarl import URL
 from bot.app import Application
 from channels.gateway.protocol import SIGNATURE_HEADER as GATEWAY_SIGNATURE, sign as gateway_sign
 from tests import stored
-from tests.drivers import eventually, load_content_into, test_settings
-from tests.drivers import gateway as gateway_driver
-from tests.drivers import max as max_driver
-from tests.drivers import ok as ok_driver
-from tests.drivers import telegram as telegram_driver
-from tests.drivers import vk as vk_driver
-from tests.drivers import whatsapp as whatsapp_driver
+from tests.drivers import (
+    eventually,
+    gateway as gateway_driver,
+    load_content_into,
+    max as max_driver,
+    ok as ok_driver,
+    telegram as telegram_driver,
+    test_settings,
+    vk as vk_driver,
+    whatsapp as whatsapp_driver,
+)
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.max import FakeMax
 from tests.fakes.ok import FakeOk
