@@ -14,7 +14,7 @@ import sqlite3
 import sys
 
 from bot.config import Settings
-from bot.core.plugins import Command, Feature
+from bot.core.plugins import Command, Feature, OpenDatabase
 from storage.ports.staff import ROLES
 
 
@@ -39,25 +39,23 @@ def read_password() -> str | None:
     return first
 
 
-async def _create(settings: Settings, arguments: argparse.Namespace, password: str) -> int:
+async def _create(arguments: argparse.Namespace, open_database: OpenDatabase, password: str) -> int:
     from admin.auth import create_account
-    from storage.database import Database
 
-    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                             synchronous=settings.storage.synchronous)
+    db = await open_database()
     try:
         return await create_account(db, arguments.username, arguments.role, password, arguments.personal_data)
     finally:
         await db.close()
 
 
-def run(settings: Settings, arguments: argparse.Namespace) -> int:
+def run(settings: Settings, arguments: argparse.Namespace, open_database: OpenDatabase) -> int:
     password = read_password()
     if password is None:
         print("Пароли не совпали; ничего не изменено", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_create(settings, arguments, password))
+        asyncio.run(_create(arguments, open_database, password))
     except ValueError as error:
         print(f"Пароль не подходит: {error}; ничего не изменено", file=sys.stderr)
         return 2

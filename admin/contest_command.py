@@ -18,7 +18,7 @@ import sys
 from typing import TextIO
 
 from bot.config import Settings
-from bot.core.plugins import Command, Feature
+from bot.core.plugins import Command, Feature, OpenDatabase
 
 DONE = {"approve": "одобрена", "reject": "отклонена"}
 
@@ -39,18 +39,18 @@ def add_parser(commands) -> None:
                          help="подписчикам этой темы (по умолчанию results)")
 
 
-def run(settings: Settings, arguments: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    return asyncio.run(_run(settings, arguments, out))
+def run(settings: Settings, arguments: argparse.Namespace, open_database: OpenDatabase,
+        out: TextIO = sys.stdout) -> int:
+    return asyncio.run(_run(settings, arguments, open_database, out))
 
 
-async def _run(settings: Settings, arguments: argparse.Namespace, out: TextIO) -> int:
+async def _run(settings: Settings, arguments: argparse.Namespace, open_database: OpenDatabase,
+               out: TextIO) -> int:
     from bot.core.i18n import Texts
     from handlers import LOCALES
-    from storage.database import Database
 
     texts = Texts.load(LOCALES, settings.languages.default)
-    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                             synchronous=settings.storage.synchronous)
+    db = await open_database()
     try:
         if arguments.contest_action == "results":
             return await _results(db, settings, texts, arguments.key, arguments.topic, out)

@@ -16,7 +16,7 @@ from admin.exports import FORMATS, export_chunks, file_name
 from admin.titles import CHANNEL_TITLES
 from bot.cli_values import calendar_date, export_kind, known
 from bot.config import Settings
-from bot.core.plugins import Command, Feature
+from bot.core.plugins import Command, Feature, OpenDatabase
 from bot.plurals import counted, grouped
 from bot.progress import CELLS, Bar
 from storage.ports.moderation import STATUSES
@@ -53,9 +53,9 @@ def progress_bar(total: int, stream: TextIO = sys.stderr) -> Bar:
                fields=lambda bar: {"done": grouped(bar.n), "of": grouped(bar.total or 0), "rows": counted(bar.n, ROWS)})
 
 
-async def run_export(settings: Settings, arguments: argparse.Namespace) -> tuple[Path, int]:
+async def run_export(settings: Settings, arguments: argparse.Namespace,
+                     open_database: OpenDatabase) -> tuple[Path, int]:
     """Write the export to its file; (path, rows) when done."""
-    from storage.database import Database
 
     if arguments.kind == "residents" and not arguments.personal:
         raise ValueError("список жителей — персональные данные: добавьте --personal")
@@ -69,8 +69,7 @@ async def run_export(settings: Settings, arguments: argparse.Namespace) -> tuple
                           "location": "1" if arguments.with_location else ""},
                          time_zone=settings.project.time_zone)
     path = arguments.output or Path(file_name(arguments.format, arguments.kind, where))
-    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                             synchronous=settings.storage.synchronous)
+    db = await open_database()
     rows = 0
     try:
         if arguments.source:
@@ -98,11 +97,11 @@ async def run_export(settings: Settings, arguments: argparse.Namespace) -> tuple
     return path, rows
 
 
-def run(settings: Settings, arguments: argparse.Namespace) -> int:
+def run(settings: Settings, arguments: argparse.Namespace, open_database: OpenDatabase) -> int:
     import asyncio
 
     try:
-        path, rows = asyncio.run(run_export(settings, arguments))
+        path, rows = asyncio.run(run_export(settings, arguments, open_database))
     except ValueError as error:
         print(f"Ничего не выгружено: {error}", file=sys.stderr)
         return 2

@@ -24,12 +24,12 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Mapping
+from typing import Awaitable, Mapping
 
 from bot.argparse_ru import russian_argparse
 from bot.cli_values import UnknownValue
 from bot.config import ConfigError, Settings, check_runnable, load_settings
-from bot.core.plugins import Command
+from bot.core.plugins import Command, OpenDatabase
 from bot.limits import raise_open_files_limit
 from bot.logfilter import install_repeat_filter
 from bot.logs import configure_logging
@@ -76,6 +76,18 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
     return load_settings(Path(named) if named is not None else DEFAULT_CONFIG)
 
 
+def database_opener(settings: Settings) -> OpenDatabase:
+    """Opens the configured database, migrated to this release: what a feature's command is
+    handed, so that it names no storage implementation."""
+    from storage.database import Database
+
+    def open_database() -> Awaitable[Database]:
+        return Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
+                             synchronous=settings.storage.synchronous)
+
+    return open_database
+
+
 async def upgrade_database(settings: Settings) -> list[str]:
     from storage.database import Database
 
@@ -91,12 +103,10 @@ async def load_content_file(settings: Settings, path: Path) -> list[tuple[int, t
     """Check the whole file first; store it in one transaction, so a bad file changes nothing.
     What was stored: how many of each registered section, with the words to count them in."""
     from bot.content import counts, load_content, storable, storable_series
-    from storage.database import Database
 
     content = load_content(path, topics={topic.key for topic in settings.subscriptions.topics},
                            time_zone=settings.project.time_zone)
-    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                             synchronous=settings.storage.synchronous)
+    db = await database_opener(settings)()
     try:
         async with db.transaction() as tx:
             await tx.content.store(storable(content))
@@ -144,7 +154,7 @@ def staff_command(settings: Settings, arguments: argparse.Namespace) -> int:
             return 2
         print("Загружено: " + ", ".join(counted(count, words) for count, words in stored))
         return 0
-    return feature_commands()[arguments.command].run(settings, arguments)
+    return feature_commands()[arguments.command].run(settings, arguments, database_opener(settings))
 
 
 def run_bot(settings: Settings) -> int:

@@ -24,7 +24,7 @@ from typing import TextIO
 from admin.titles import BROADCAST_STATUS_TITLES, CHANNEL_TITLES
 from bot.cli_values import UnknownValue, known, number, resident_languages, town_time
 from bot.config import Settings
-from bot.core.plugins import Command, Feature
+from bot.core.plugins import Command, Feature, OpenDatabase
 from bot.plurals import counted, grouped
 from bot.progress import CELLS, Bar, line
 from bot.running import bot_running
@@ -88,10 +88,10 @@ def add_parser(commands) -> None:
         action.add_argument("broadcast_id", type=number, metavar="НОМЕР", help="номер рассылки")
 
 
-def run(settings: Settings, arguments: argparse.Namespace, out: TextIO = sys.stdout,
-        answers: TextIO = sys.stdin) -> int:
+def run(settings: Settings, arguments: argparse.Namespace, open_database: OpenDatabase,
+        out: TextIO = sys.stdout, answers: TextIO = sys.stdin) -> int:
     try:
-        return asyncio.run(_run(settings, arguments, out, answers))
+        return asyncio.run(_run(settings, arguments, open_database, out, answers))
     except (TemplateProblem, BroadcastProblem) as problem:
         print(f"Рассылка не создана, ничего не изменено:\n{problem}", file=sys.stderr)
         return 2
@@ -99,11 +99,9 @@ def run(settings: Settings, arguments: argparse.Namespace, out: TextIO = sys.std
         return 130
 
 
-async def _run(settings: Settings, arguments: argparse.Namespace, out: TextIO, answers: TextIO) -> int:
-    from storage.database import Database
-
-    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                             synchronous=settings.storage.synchronous)
+async def _run(settings: Settings, arguments: argparse.Namespace, open_database: OpenDatabase, out: TextIO,
+               answers: TextIO) -> int:
+    db = await open_database()
     try:
         action = arguments.broadcast_action
         if action == "create":

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import argparse
 
     from bot.core.channel import Channel
+    from storage.ports.repositories import Database
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,18 @@ class Job:
     build: Callable[[Any], Callable[[], Awaitable[object]]]
 
 
+# How a command reaches storage: the application opens the database it is configured with and
+# hands over its port, so that a feature's command never names a storage implementation.
+OpenDatabase = Callable[[], Awaitable["Database"]]
+
+
 @dataclass(frozen=True)
 class Command:
     """A ``python -m bot <name>`` command: its options and what it does (an exit code)."""
 
     name: str
     add_parser: Callable[[Any], None]                      # given argparse's subparsers
-    run: Callable[[Any, argparse.Namespace], int]           # settings, arguments → exit code
+    run: Callable[[Any, argparse.Namespace, OpenDatabase], int]  # settings, arguments, storage → exit code
 
 
 @dataclass(frozen=True)

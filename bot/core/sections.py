@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 
 class Section(BaseModel):
@@ -24,3 +24,15 @@ def check_networks(value: tuple[str, ...]) -> tuple[str, ...]:
         except ValueError as error:
             raise ValueError(f"{item!r} — не адрес и не сеть (a.b.c.d/nn)") from error
     return value
+
+
+def missing_token_or_secret(enabled: bool, token: SecretStr | None, webhooks: bool, secret: SecretStr | None,
+                            title: str, variables: str) -> list[str]:
+    """What a messenger run with a token, by long polling or webhooks, lacks to start: its token,
+    and in webhook mode the secret the platform sends back (``variables``: SOUCHASTIE_<NAME>)."""
+    if not (enabled or token is not None):
+        return []
+    missing = [] if token is not None else [f"{variables}_TOKEN"]
+    if webhooks and secret is None:
+        missing.append(f"{variables}_WEBHOOK_SECRET")
+    return [f"канал {title} включён, но не задано: {', '.join(missing)}"] if missing else []

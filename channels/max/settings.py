@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from bot.core.sections import Section
+from bot.core.sections import Section, missing_token_or_secret
 
 
 class MaxSettings(Section):
@@ -37,12 +37,8 @@ class MaxSettings(Section):
     webhook_max_body_bytes: int = Field(1_048_576, ge=1024)  # a larger webhook body gets 413
 
     def missing_to_run(self) -> list[str]:
-        if not (self.enabled or self.token is not None):
-            return []
-        missing = [] if self.token is not None else ["SOUCHASTIE_MAX_TOKEN"]
-        if self.mode == "webhook" and self.webhook_secret is None:
-            missing.append("SOUCHASTIE_MAX_WEBHOOK_SECRET")
-        return [f"канал MAX включён, но не задано: {', '.join(missing)}"] if missing else []
+        return missing_token_or_secret(self.enabled, self.token, self.mode == "webhook", self.webhook_secret,
+                                       "MAX", "SOUCHASTIE_MAX")
 
     @field_validator("webhook_secret")
     @classmethod

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from bot.core.sections import Section
+from bot.core.sections import Section, missing_token_or_secret
 
 
 class TelegramSettings(Section):
@@ -51,9 +51,5 @@ class TelegramSettings(Section):
         return secret
 
     def missing_to_run(self) -> list[str]:
-        if not (self.enabled or self.token is not None):
-            return []
-        missing = [] if self.token is not None else ["SOUCHASTIE_TELEGRAM_TOKEN"]
-        if self.mode == "webhook" and self.webhook_secret is None:
-            missing.append("SOUCHASTIE_TELEGRAM_WEBHOOK_SECRET")
-        return [f"канал Telegram включён, но не задано: {', '.join(missing)}"] if missing else []
+        return missing_token_or_secret(self.enabled, self.token, self.mode == "webhook", self.webhook_secret,
+                                       "Telegram", "SOUCHASTIE_TELEGRAM")
