@@ -20,6 +20,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+START_SECONDS = 60
+
 class BotProcess:
     def __init__(self, tmp_path: Path, port: int | None = None, **environment: str) -> None:
         self.port = port or free_port()
@@ -45,8 +47,11 @@ class BotProcess:
             sys.executable, "-m", "bot", "--config", str(ROOT / "config.yaml"), "run",
             cwd=str(ROOT), env=self.environment, stdout=log, stderr=log)
         log.close()
+        # A minute at most: on a loaded machine the import, the migrations and the channels'
+        # start-up calls have taken over 15 s; a bot that starts at all answers well within it.
+        deadline = asyncio.get_running_loop().time() + START_SECONDS
         async with aiohttp.ClientSession() as http:
-            for _ in range(300):
+            while asyncio.get_running_loop().time() < deadline:
                 if self.process.returncode is not None:
                     raise AssertionError(f"the bot exited at start:\n{self.log.read_text()[-3000:]}")
                 try:
