@@ -24,6 +24,10 @@ class Resident:
     state_data: dict[str, Any] = field(default_factory=dict)
     keyboard: dict[str, Any] = field(default_factory=dict)  # what bot.core.keyboard_memory keeps
     created_at: str = ""
+    # Whether a proposal of theirs waits for a corrected text, read with the resident when the
+    # batch worker loads them (None: not read, ask ``moderation.open_questions_of``). Saves a
+    # query on every text at a step that takes text, where the answer is nearly always no.
+    awaits_correction: bool | None = field(default=None, compare=False)
 
     @property
     def has_consent(self) -> bool:
@@ -36,6 +40,8 @@ class Resident:
         values["keyboard"] = json.loads(values.get("keyboard") or "{}")
         values["phone_verified"] = bool(values["phone_verified"])
         values["reachable"] = bool(values["reachable"])
+        if values.get("awaits_correction") is not None:
+            values["awaits_correction"] = bool(values["awaits_correction"])
         return cls(**values)
 
 
@@ -49,7 +55,8 @@ class ResidentStore(Protocol):
     async def get_or_create(self, channel: str, external_id: str) -> Resident: ...
 
     async def get_or_create_many(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], Resident]:
-        """Residents for several (channel, external id) at once, creating the missing ones."""
+        """Residents for several (channel, external id) at once, creating the missing ones,
+        with ``awaits_correction`` read."""
 
     async def save_states(self, residents: list[Resident]) -> None: ...
 
