@@ -1,11 +1,11 @@
 """Residents and their persisted conversation state."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aiosqlite
 
+from storage import json_text
 from storage.clock import now
 from storage.ports.residents import Resident
 
@@ -62,12 +62,12 @@ class Residents:
     async def save_states(self, residents: list[Resident]) -> None:
         await self._db.executemany(
             "UPDATE residents SET state = ?, state_data = ?, keyboard = ? WHERE id = ?",
-            [(r.state, json.dumps(r.state_data, ensure_ascii=False),
-              json.dumps(r.keyboard, ensure_ascii=False), r.id) for r in residents])
+            [(r.state, json_text.dumps(r.state_data),
+              json_text.dumps(r.keyboard), r.id) for r in residents])
 
     async def set_keyboard(self, resident_id: int, keyboard: dict[str, Any]) -> None:
         await self._db.execute("UPDATE residents SET keyboard = ? WHERE id = ?",
-                               (json.dumps(keyboard, ensure_ascii=False), resident_id))
+                               (json_text.dumps(keyboard), resident_id))
 
     async def set_language(self, resident_id: int, language: str) -> None:
         await self._db.execute("UPDATE residents SET language = ? WHERE id = ?", (language, resident_id))

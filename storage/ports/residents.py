@@ -1,9 +1,10 @@
 """Residents and their conversation state."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from storage import json_text
 
 
 @dataclass
@@ -36,8 +37,8 @@ class Resident:
     @classmethod
     def from_row(cls, row: Any) -> "Resident":
         values = dict(row)
-        values["state_data"] = json.loads(values["state_data"] or "{}")
-        values["keyboard"] = json.loads(values.get("keyboard") or "{}")
+        values["state_data"] = json_text.loads(values["state_data"] or "{}")
+        values["keyboard"] = json_text.loads(values.get("keyboard") or "{}")
         values["phone_verified"] = bool(values["phone_verified"])
         values["reachable"] = bool(values["reachable"])
         if values.get("awaits_correction") is not None:
