@@ -3,6 +3,7 @@ of those open now that each of them shows from the main menu."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -32,11 +33,20 @@ def when(ctx: Context, moment: datetime) -> str:
 async def load(db: Repositories, kind: ContentKind, model: type[Item], key: str) -> tuple[int, Item] | None:
     """The stored id and definition of ``key``, or None when there is no such item."""
     found = await db.content.get(kind, key)
-    return (found[0], model.model_validate_json(found[1])) if found else None
+    return (found[0], validated(model, found[1])) if found else None
 
 
 async def open_items(db: Repositories, kind: ContentKind, model: type[Item]) -> list[Item]:
-    return [model.model_validate_json(d) for d in await db.content.open_at(kind, utc(utc_now()))]
+    return [validated(model, d) for d in await db.content.open_at(kind, utc(utc_now()))]
+
+
+@lru_cache(maxsize=256)
+def validated(model: type[Item], definition: str) -> Item:
+    """A stored definition read as its model, once per text: a vote reads its poll on every
+    press, and validating it was a twentieth of the vote's work. Keyed by the stored text
+    itself, so a definition staff change is read anew, whichever process changed it. The
+    models are frozen; the one instance is shared, so nothing may change what it holds."""
+    return model.model_validate_json(definition)
 
 
 async def show_open(ctx: Context, kind: ContentKind, model: type[Item], namespace: str) -> None:

@@ -41,9 +41,15 @@ def _menu(texts: Texts, language: str, happening: tuple[str, ...] | None) -> tup
 
 
 def back_cancel(ctx: Context, *, back: bool = True) -> list[Button]:
-    row = [Button(label=ctx.t("nav.back"), payload=encode(NAV, "back"))] if back else []
-    row.append(Button(label=ctx.t("nav.cancel"), payload=encode(NAV, "cancel")))
-    return row
+    return list(nav_row(ctx.texts, ctx.language, back))
+
+
+@lru_cache(maxsize=256)
+def nav_row(texts: Texts, language: str, back: bool = True) -> tuple[Button, ...]:
+    """«Назад» and «Отмена», built once per language: the same button objects each time let the
+    core remember how a keyboard with them is laid out (``bot.core.keyboard_memory``)."""
+    row = (Button(label=texts.get(language, "nav.back"), payload=encode(NAV, "back")),) if back else ()
+    return (*row, Button(label=texts.get(language, "nav.cancel"), payload=encode(NAV, "cancel")))
 
 
 def to_menu(ctx: Context) -> list[Button]:

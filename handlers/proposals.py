@@ -22,16 +22,18 @@ there already: a second copy would only split its votes). Nothing similar: no ex
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.core.events import Kind
 from bot.core.filters import button, kind, state_in, state_is
+from bot.core.i18n import Texts
 from bot.core.keyboard_memory import normalised
 from bot.core.payloads import encode
 from bot.core.replies import Button
 from bot.core.routing import Context, Router
 from bot.numbers import whole_number
 from handlers.idle import at_menu
-from handlers.keyboards import back_cancel, to_menu
+from handlers.keyboards import back_cancel, nav_row, to_menu
 from handlers.photos import not_kept, refusal
 from handlers.times import town_date
 from storage.ports.proposals import NewProposal
@@ -185,14 +187,23 @@ def to_draft(ctx: Context) -> None:
     ctx.goto(DRAFT)
 
 
-def draft_buttons(ctx: Context) -> list[list[Button]]:
-    rows = [[Button(label=ctx.t("proposal.add_photo"), request="photo", payload=encode(PROP, "photo"))]] \
-        if room_for_photos(ctx) else []
-    return [*rows,
-            [Button(label=ctx.t("proposal.add_place"), request="location")],
-            [Button(label=ctx.t("proposal.change_category"), payload=encode(PROP, "category"))],
-            [Button(label=ctx.t("proposal.confirm"), payload=encode(PROP, "confirm"))],
-            back_cancel(ctx)]
+def draft_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
+    return _draft_buttons(ctx.texts, ctx.language, room_for_photos(ctx))
+
+
+@lru_cache(maxsize=64)
+def _draft_buttons(texts: Texts, language: str, photos: bool) -> tuple[tuple[Button, ...], ...]:
+    """The draft's keyboard, built once per language (shown after every change of the draft):
+    the same objects each time let the core remember how it is laid out."""
+    def label(key: str) -> str:
+        return texts.get(language, key)
+    rows = ((Button(label=label("proposal.add_photo"), request="photo", payload=encode(PROP, "photo")),),) \
+        if photos else ()
+    return (*rows,
+            (Button(label=label("proposal.add_place"), request="location"),),
+            (Button(label=label("proposal.change_category"), payload=encode(PROP, "category")),),
+            (Button(label=label("proposal.confirm"), payload=encode(PROP, "confirm")),),
+            nav_row(texts, language))
 
 
 def describe_place(ctx: Context) -> str:

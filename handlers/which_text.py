@@ -71,7 +71,7 @@ def ambiguous(ctx: Context) -> bool:
 
 @router.on(state_is(*STEPS), kind(Kind.TEXT), ambiguous)
 async def text_at_a_step(ctx: Context) -> None:
-    if not await ctx.db.moderation.open_questions_of(ctx.resident.id):
+    if ctx.resident.awaits_correction is False or not await ctx.db.moderation.open_questions_of(ctx.resident.id):
         await STEPS[ctx.state].takes(ctx)  # nothing awaited: the step's own input, as always
         return
     ctx.data[KEPT] = {"text": ctx.event.text.strip(), "step": ctx.state, "id": secrets.token_hex(4)}

@@ -145,7 +145,9 @@ class Database:
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield Repositories(self._writer, self.cache, self.similar)
+                repositories = Repositories(self._writer, self.cache, self.similar)
+                yield repositories
+                await repositories.flush()
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise

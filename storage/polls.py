@@ -10,6 +10,10 @@ from storage.ports.polls import Outcome, Tally
 class Polls:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+        # Choices of the ballots cast in this transaction, not written yet: a vote costs one
+        # statement, and a batch's choices go in one ``executemany`` (``flush``), before any
+        # read of ballots here and before the transaction commits (``Database.transaction``).
+        self._pending: list[tuple[int, str, int]] = []
 
     async def cast(self, poll_id: int, voter_key: str, resident_id: int | None, channel: str,
                    choices: list[tuple[str, int]], allow_change: bool) -> Outcome:
@@ -23,6 +27,7 @@ class Polls:
         else:
             if not allow_change:
                 return "already"
+            await self.flush()  # the same voter (one phone, two channels) twice in a transaction
             existing = await self._db.execute_fetchall(
                 "SELECT id FROM ballots WHERE poll_id = ? AND voter_key = ?", (poll_id, voter_key))
             ballot_id = existing[0][0]
@@ -30,12 +35,18 @@ class Polls:
             await self._db.execute("UPDATE ballots SET cast_at = ?, channel = ? WHERE id = ?",
                                    (now(), channel, ballot_id))
             outcome = "changed"
-        await self._db.executemany(
-            "INSERT INTO ballot_choices (ballot_id, option_key, score) VALUES (?, ?, ?)",
-            [(ballot_id, option, score) for option, score in choices])
+        self._pending.extend((ballot_id, option, score) for option, score in choices)
         return outcome
 
+    async def flush(self) -> None:
+        """Write the choices of the ballots cast so far in this transaction."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            await self._db.executemany(
+                "INSERT INTO ballot_choices (ballot_id, option_key, score) VALUES (?, ?, ?)", pending)
+
     async def ballot(self, poll_id: int, voter_key: str) -> list[tuple[str, int]] | None:
+        await self.flush()
         rows = await self._db.execute_fetchall(
             "SELECT c.option_key, c.score FROM ballots b JOIN ballot_choices c ON c.ballot_id = b.id"
             " WHERE b.poll_id = ? AND b.voter_key = ? ORDER BY c.score DESC, c.option_key", (poll_id, voter_key))
@@ -46,6 +57,7 @@ class Polls:
         return [] if exists else None
 
     async def tally(self, poll_id: int) -> Tally:
+        await self.flush()
         voters = (await self._db.execute_fetchall(
             "SELECT count(*) FROM ballots WHERE poll_id = ?", (poll_id,)))[0][0]
         rows = await self._db.execute_fetchall(

@@ -19,9 +19,10 @@ class Proposals:
             (proposal.resident_id, proposal.channel, proposal.source, proposal.category, proposal.text,
              proposal.address, proposal.latitude, proposal.longitude, stamp, stamp))
         proposal_id = rows[0][0]
-        await self._db.executemany(
-            "INSERT INTO proposal_attachments (proposal_id, file_key, mime_type, position) VALUES (?, ?, ?, ?)",
-            [(proposal_id, key, mime, position) for position, (key, mime) in enumerate(proposal.photos)])
+        if proposal.photos:  # most come without: no statement for nothing
+            await self._db.executemany(
+                "INSERT INTO proposal_attachments (proposal_id, file_key, mime_type, position) VALUES (?, ?, ?, ?)",
+                [(proposal_id, key, mime, position) for position, (key, mime) in enumerate(proposal.photos)])
         return proposal_id
 
     async def of_resident(self, resident_id: int, limit: int) -> list[ProposalSummary]:

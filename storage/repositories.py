@@ -57,3 +57,8 @@ class Repositories:
         self.supports = Supports(connection)
         # One index per process, read through the reader connection (storage/similar_proposals.py).
         self.similar = similar or SimilarProposals(connection)
+
+    async def flush(self) -> None:
+        """Write what the query groups hold back to write in one statement (a batch's ballot
+        choices); a transaction does this before it commits."""
+        await self.polls.flush()

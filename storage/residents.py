@@ -1,13 +1,18 @@
 """Residents and their persisted conversation state."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aiosqlite
 
+from storage import json_text
 from storage.clock import now
 from storage.ports.residents import Resident
+
+# Read with the residents a batch processes: see ``Resident.awaits_correction``.
+_AWAITS_CORRECTION = (
+    "EXISTS (SELECT 1 FROM proposals p JOIN correction_requests c ON c.proposal_id = p.id"
+    " WHERE p.resident_id = residents.id AND c.answered_at IS NULL) AS awaits_correction")
 
 
 class Residents:
@@ -33,14 +38,15 @@ class Residents:
         return Resident.from_row(rows[0])
 
     async def get_or_create_many(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], Resident]:
-        """Residents for several (channel, external id) at once, creating the missing ones."""
+        """Residents for several (channel, external id) at once, creating the missing ones
+        (who have no proposal yet, so wait for no correction)."""
         wanted = list(dict.fromkeys(refs))
         found: dict[tuple[str, str], Resident] = {}
         for start in range(0, len(wanted), 400):
             chunk = wanted[start:start + 400]
             pairs = ", ".join(["(?, ?)"] * len(chunk))
             rows = await self._db.execute_fetchall(
-                f"SELECT * FROM residents WHERE (channel, external_id) IN (VALUES {pairs})",
+                f"SELECT *, {_AWAITS_CORRECTION} FROM residents WHERE (channel, external_id) IN (VALUES {pairs})",
                 [part for ref in chunk for part in ref])
             found.update({(r["channel"], r["external_id"]): Resident.from_row(r) for r in rows})
         missing = [ref for ref in wanted if ref not in found]
@@ -48,7 +54,7 @@ class Residents:
             stamp = now()
             values = ", ".join(["(?, ?, ?)"] * len(missing))
             rows = await self._db.execute_fetchall(
-                f"INSERT INTO residents (channel, external_id, created_at) VALUES {values} RETURNING *",
+                f"INSERT INTO residents (channel, external_id, created_at) VALUES {values} RETURNING *, 0 AS awaits_correction",
                 [part for ref in missing for part in (*ref, stamp)])
             found.update({(r["channel"], r["external_id"]): Resident.from_row(r) for r in rows})
         return found
@@ -56,12 +62,12 @@ class Residents:
     async def save_states(self, residents: list[Resident]) -> None:
         await self._db.executemany(
             "UPDATE residents SET state = ?, state_data = ?, keyboard = ? WHERE id = ?",
-            [(r.state, json.dumps(r.state_data, ensure_ascii=False),
-              json.dumps(r.keyboard, ensure_ascii=False), r.id) for r in residents])
+            [(r.state, json_text.dumps(r.state_data),
+              json_text.dumps(r.keyboard), r.id) for r in residents])
 
     async def set_keyboard(self, resident_id: int, keyboard: dict[str, Any]) -> None:
         await self._db.execute("UPDATE residents SET keyboard = ? WHERE id = ?",
-                               (json.dumps(keyboard, ensure_ascii=False), resident_id))
+                               (json_text.dumps(keyboard), resident_id))
 
     async def set_language(self, resident_id: int, language: str) -> None:
         await self._db.execute("UPDATE residents SET language = ? WHERE id = ?", (language, resident_id))

@@ -157,12 +157,14 @@ def lay_out(replies: list[Reply], caps: Capabilities, labels: PageLabels,
             laid[index] = pages[0]
             shown = _shown(pages[0], caps, paged=reply, page=0)
         else:
-            shown = _shown(reply, caps)
+            shown = _shown(reply, caps, plan=(choices, too_big))
     return laid, shown
 
 
-def _shown(reply: Reply, caps: Capabilities, *, paged: Reply | None = None, page: int = 0) -> Shown:
-    choices, too_big = _plan(reply.buttons, caps)
+def _shown(reply: Reply, caps: Capabilities, *, paged: Reply | None = None, page: int = 0,
+           plan: tuple[tuple[tuple[str, str], ...], bool] | None = None) -> Shown:
+    """What ``reply`` shows; ``plan``: its ``_plan``, when the caller has it already."""
+    choices, too_big = plan or _plan(reply.buttons, caps)
     return Shown(choices=choices, numbered=bool(choices) and (too_big or caps.numbers_shown),
                  paged=paged, page=page)
 

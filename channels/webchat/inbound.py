@@ -25,6 +25,7 @@ import math
 from functools import lru_cache
 from typing import Any, Protocol
 
+import orjson
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -59,7 +60,12 @@ async def receive(core: Inbound, event: Event) -> web.Response:
                                  status=503, headers={"Retry-After": "1"})
     return web.json_response({"replies": [render(o.reply, o.id) for o in handled.replies],
                               "duplicate": handled.duplicate,
-                              "step": step(handled.step or await core.step_of(event.ref))})
+                              "step": step(handled.step or await core.step_of(event.ref))}, dumps=_json)
+
+
+def _json(value: Any) -> str:
+    """An answer's JSON: orjson, several times faster than ``json.dumps`` on every message."""
+    return orjson.dumps(value).decode()
 
 
 class ChatChannel(Protocol):
@@ -154,7 +160,7 @@ class WebChatApi:
         body: dict[str, Any] = {"replies": [render(Reply.model_validate_json(r.payload), r.id) for r in rows]}
         if rows:
             body["step"] = step(await self.core.step_of(ref))
-        return web.json_response(body)
+        return web.json_response(body, dumps=_json)
 
     # -- who and in which language ------------------------------------------------------------
 

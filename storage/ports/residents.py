@@ -1,9 +1,10 @@
 """Residents and their conversation state."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from storage import json_text
 
 
 @dataclass
@@ -24,6 +25,10 @@ class Resident:
     state_data: dict[str, Any] = field(default_factory=dict)
     keyboard: dict[str, Any] = field(default_factory=dict)  # what bot.core.keyboard_memory keeps
     created_at: str = ""
+    # Whether a proposal of theirs waits for a corrected text, read with the resident when the
+    # batch worker loads them (None: not read, ask ``moderation.open_questions_of``). Saves a
+    # query on every text at a step that takes text, where the answer is nearly always no.
+    awaits_correction: bool | None = field(default=None, compare=False)
 
     @property
     def has_consent(self) -> bool:
@@ -32,10 +37,12 @@ class Resident:
     @classmethod
     def from_row(cls, row: Any) -> "Resident":
         values = dict(row)
-        values["state_data"] = json.loads(values["state_data"] or "{}")
-        values["keyboard"] = json.loads(values.get("keyboard") or "{}")
+        values["state_data"] = json_text.loads(values["state_data"] or "{}")
+        values["keyboard"] = json_text.loads(values.get("keyboard") or "{}")
         values["phone_verified"] = bool(values["phone_verified"])
         values["reachable"] = bool(values["reachable"])
+        if values.get("awaits_correction") is not None:
+            values["awaits_correction"] = bool(values["awaits_correction"])
         return cls(**values)
 
 
@@ -49,7 +56,8 @@ class ResidentStore(Protocol):
     async def get_or_create(self, channel: str, external_id: str) -> Resident: ...
 
     async def get_or_create_many(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], Resident]:
-        """Residents for several (channel, external id) at once, creating the missing ones."""
+        """Residents for several (channel, external id) at once, creating the missing ones,
+        with ``awaits_correction`` read."""
 
     async def save_states(self, residents: list[Resident]) -> None: ...
 

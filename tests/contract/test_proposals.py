@@ -151,3 +151,23 @@ async def test_an_author_who_leaves_leaves_their_proposals_behind(db: Database) 
     assert await db.reader.proposals.count_of_resident(anna.id) == 0
     card = await db.reader.moderation.card(made)
     assert card is not None and card.resident_id is None and card.text == "Скамейки"
+
+
+async def test_residents_loaded_for_a_batch_say_whether_a_proposal_waits_for_their_correction(db: Database) -> None:
+    anna = await resident(db, "anna")
+    await resident(db, "boris")
+    made = await proposal(db, anna, "Сделать что-то")
+
+    async def awaiting() -> dict[str, bool | None]:
+        async with db.transaction() as tx:
+            found = await tx.residents.get_or_create_many([("webchat", "anna"), ("webchat", "boris"),
+                                                           ("webchat", "new")])
+        return {external_id: r.awaits_correction for (_, external_id), r in found.items()}
+
+    assert await awaiting() == {"anna": False, "boris": False, "new": False}
+    async with db.transaction() as tx:
+        await tx.moderation.ask_correction(made, "Что именно и где?", "mila")
+    assert await awaiting() == {"anna": True, "boris": False, "new": False}
+    async with db.transaction() as tx:
+        assert await tx.moderation.correct(made, anna.id, "Скамейки у пруда")
+    assert await awaiting() == {"anna": False, "boris": False, "new": False}

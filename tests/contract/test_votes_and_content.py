@@ -84,6 +84,36 @@ async def test_a_changed_vote_replaces_the_ballot(db: Database) -> None:
     assert (tally.voters, tally.counts, tally.points) == (1, {"b": 1}, {"b": 4})
 
 
+async def test_a_ballot_is_read_back_whole_in_the_transaction_that_cast_it(db: Database) -> None:
+    poll = await content(db, ContentKind.POLLS, "top", extra={"poll_kind": "top3"})
+    anna, boris = await resident(db, "anna"), await resident(db, "boris")
+    async with db.transaction() as tx:
+        assert await tx.polls.cast(poll, "a", anna.id, "webchat", [("x", 3), ("y", 2), ("z", 1)], False) == "cast"
+        assert await tx.polls.ballot(poll, "a") == [("x", 3), ("y", 2), ("z", 1)]
+        assert await tx.polls.cast(poll, "b", boris.id, "webchat", [("y", 3), ("x", 2), ("z", 1)], False) == "cast"
+        tally = await tx.polls.tally(poll)
+        assert (tally.voters, tally.points) == (2, {"x": 5, "y": 5, "z": 2})
+        assert await tx.polls.cast(poll, "c", boris.id, "vk", [("z", 3)], False) == "cast"
+    # What the transaction cast last, after its last read, is committed with it.
+    assert await db.reader.polls.ballot(poll, "c") == [("z", 3)]
+    assert (await db.reader.polls.tally(poll)).points == {"x": 5, "y": 5, "z": 5}
+
+
+async def test_a_ballot_cast_in_a_transaction_rolled_back_leaves_nothing(db: Database) -> None:
+    poll = await content(db, ContentKind.POLLS, "name", extra={"poll_kind": "single"})
+    anna = await resident(db, "anna")
+    try:
+        async with db.transaction() as tx:
+            assert await tx.polls.cast(poll, "a", anna.id, "webchat", [("x", 1)], False) == "cast"
+            raise LookupError("the handler fails after the vote")
+    except LookupError:
+        pass
+    assert await db.reader.polls.ballot(poll, "a") is None
+    async with db.transaction() as tx:  # nothing of the rolled-back vote is written later either
+        assert await tx.polls.cast(poll, "a", anna.id, "webchat", [("y", 1)], False) == "cast"
+    assert await db.reader.polls.ballot(poll, "a") == [("y", 1)]
+
+
 async def test_votes_in_one_poll_do_not_count_in_another(db: Database) -> None:
     first = await content(db, ContentKind.POLLS, "first", extra={"poll_kind": "single"})
     second = await content(db, ContentKind.POLLS, "second", extra={"poll_kind": "single"})
