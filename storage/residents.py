@@ -54,7 +54,8 @@ class Residents:
             stamp = now()
             values = ", ".join(["(?, ?, ?)"] * len(missing))
             rows = await self._db.execute_fetchall(
-                f"INSERT INTO residents (channel, external_id, created_at) VALUES {values} RETURNING *, 0 AS awaits_correction",
+                f"INSERT INTO residents (channel, external_id, created_at) VALUES {values}"
+                " RETURNING *, 0 AS awaits_correction",
                 [part for ref in missing for part in (*ref, stamp)])
             found.update({(r["channel"], r["external_id"]): Resident.from_row(r) for r in rows})
         return found
