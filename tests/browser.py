@@ -62,7 +62,7 @@ async def _own_chromium() -> AsyncIterator[Any]:
 
 
 @asynccontextmanager
-async def _chromium() -> AsyncIterator[Any]:
+async def chromium() -> AsyncIterator[Any]:
     """The module's shared Chromium when there is one, else one for this page alone."""
     shared = _SHARED.get(asyncio.get_running_loop())
     if shared is not None:
@@ -135,7 +135,7 @@ async def phone_browser(world: WebChatWorld, language: str = "ru", languages: li
                         ) -> AsyncIterator[Any]:
     """A page on a 390×844 touch screen whose browser reads ``language`` (or, when given,
     ``languages`` in order, as navigator.languages reports them)."""
-    async with _chromium() as browser:
+    async with chromium() as browser:
         context = await browser.new_context(locale=BROWSER_LOCALE.get(language, language), viewport=PHONE,
                                             has_touch=True, is_mobile=True, device_scale_factor=2)
         try:
@@ -276,7 +276,7 @@ class Phone:
 async def staff_browser(**context_options: Any) -> AsyncIterator[Any]:
     """A page in a Russian-speaking Chromium for the staff panel; ``context_options`` as
     Playwright's new_context takes them (a viewport, downloads, a time zone)."""
-    async with _chromium() as browser:
+    async with chromium() as browser:
         context = await browser.new_context(**{"locale": "ru-RU", **context_options})
         try:
             context.set_default_timeout(15_000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from admin.auth import create_account
-from tests.browser import ARGS, CHROMIUM, PHONE, needs_chromium  # noqa: E402  (after the skip)
+from tests.browser import PHONE, chromium, needs_chromium  # noqa: E402  (after the skip)
 from tests.drivers import eventually, load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, onboard
@@ -29,12 +29,8 @@ async def world(tmp_path):
 
 @pytest.fixture
 async def browser():
-    async with playwright_api.async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def phone_page(browser, base: str, username: str):

@@ -16,6 +16,16 @@ from bot.core.replies import Button, Reply, degrade_to_text
 Rows = tuple[tuple[Button, ...], ...]
 
 
+def button_fields(button: Button) -> dict[str, str]:
+    """A button as JSON for a client that draws it itself (the web chat, the gateway): its label,
+    and only those of payload, url and request that it has."""
+    shown = {"label": button.label}
+    for field in ("payload", "url", "request"):
+        if value := getattr(button, field):
+            shown[field] = value
+    return shown
+
+
 def split_text(text: str, limit: int) -> list[str]:
     if len(text) <= limit:
         return [text]

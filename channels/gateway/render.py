@@ -14,22 +14,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from bot.core.rendering import button_fields
 from bot.core.replies import Button, Media, Reply, degrade_to_text
 from channels.gateway.protocol import VERSION
 
 ReadFile = Callable[[str], bytes]
 
 
-def button(item: Button) -> dict[str, str]:
-    data = {"label": item.label}
-    for key in ("payload", "url", "request"):
-        if getattr(item, key):
-            data[key] = getattr(item, key)
-    return data
-
-
 def rows(keyboard: tuple[tuple[Button, ...], ...]) -> list[list[dict[str, str]]]:
-    return [[button(b) for b in row] for row in keyboard if row]
+    return [[button_fields(b) for b in row] for row in keyboard if row]
 
 
 def media(item: Media, read_file: ReadFile) -> dict[str, str]:

@@ -7,14 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.channel import Step
-from bot.core.replies import Button, Reply
+from bot.core.rendering import button_fields
+from bot.core.replies import Reply
 
 
 def render(reply: Reply, message_id: int) -> dict[str, Any]:
     """One reply (an outbox row's) as the page reads it; ``message_id`` is the row's id."""
     return {"id": message_id, "text": reply.text,
-            "buttons": [[_button(b) for b in row] for row in reply.buttons],
-            "menu": [[_button(b) for b in row] for row in reply.menu],
+            "buttons": [[button_fields(b) for b in row] for row in reply.buttons],
+            "menu": [[button_fields(b) for b in row] for row in reply.menu],
             "media": [m.model_dump() for m in reply.media]}
 
 
@@ -22,9 +23,3 @@ def step(where: Step) -> dict[str, Any]:
     return {"language": where.language, "takes_photos": where.takes_photos}
 
 
-def _button(button: Button) -> dict[str, str]:
-    shown = {"label": button.label}
-    for field in ("payload", "url", "request"):
-        if getattr(button, field):
-            shown[field] = getattr(button, field)
-    return shown
