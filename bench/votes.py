@@ -67,22 +67,14 @@ async def vote_rate(voters: int) -> wrk.Result:
 
 
 async def measure(rounds: int = 3, voters: int = 2000) -> dict:
-    wrk.ensure_wrk()
-    results = []
     vote = [{"button": f"vote:bench_0:{OPTIONS[0]}"}]
-    for _ in range(rounds):
-        core = await vote_rate(voters)
-        bare = await plain_rate(bare_server, voters, POLLS, vote)
-        ceiling = await plain_rate(wrk.static_server, voters, POLLS, vote)
-        results.append({"core": core, "bare": bare, "ceiling": ceiling, "ratio": core.rate / bare.rate})
+    results = await wrk.rounds(rounds, lambda: vote_rate(voters),
+                               lambda start: plain_rate(start, voters, POLLS, vote), bare_server)
     return {"rounds": results, "votes": voters * POLLS}
 
 
 def report(result: dict) -> str:
-    lines = [f"{'round':>5} {'votes/s':>11} {'bare req/s':>11} {'ratio':>6} {'wrk ceiling':>12}"]
-    for n, r in enumerate(result["rounds"], 1):
-        lines.append(f"{n:>5} {r['core'].rate:>11.0f} {r['bare'].rate:>11.0f} {r['ratio']:>6.2f} "
-                     f"{r['ceiling'].rate:>12.0f}")
+    lines = wrk.table(result["rounds"], "votes/s", "bare req/s")
     rates = [r["core"].rate for r in result["rounds"]]
     ratios = [r["ratio"] for r in result["rounds"]]
     lines.append(f"votes through the core, {result['votes']} a round, each stored with its reply: "

@@ -40,21 +40,13 @@ async def plain_rate(start, residents: int, messages_each: int, steps: list[dict
 
 
 async def measure(rounds: int = 3, residents: int = 2 * wrk.CONNECTIONS, messages_each: int = 60) -> dict:
-    wrk.ensure_wrk()
-    results = []
-    for _ in range(rounds):
-        core = await core_rate(residents, messages_each)
-        bare = await plain_rate(bare_server, residents, messages_each, JOURNEY)
-        ceiling = await plain_rate(wrk.static_server, residents, messages_each, JOURNEY)
-        results.append({"core": core, "bare": bare, "ceiling": ceiling, "ratio": core.rate / bare.rate})
+    results = await wrk.rounds(rounds, lambda: core_rate(residents, messages_each),
+                               lambda start: plain_rate(start, residents, messages_each, JOURNEY), bare_server)
     return {"rounds": results, "messages": residents * messages_each}
 
 
 def report(result: dict) -> str:
-    lines = [f"{'round':>5} {'core msg/s':>11} {'bare msg/s':>11} {'ratio':>6} {'wrk ceiling':>12}"]
-    for n, r in enumerate(result["rounds"], 1):
-        lines.append(f"{n:>5} {r['core'].rate:>11.0f} {r['bare'].rate:>11.0f} {r['ratio']:>6.2f} "
-                     f"{r['ceiling'].rate:>12.0f}")
+    lines = wrk.table(result["rounds"], "core msg/s", "bare msg/s")
     ratios = [r["ratio"] for r in result["rounds"]]
     lines.append(f"web chat through the core, {result['messages']} messages a round (SQLite writes included); "
                  f"ratio core / bare: median {statistics.median(ratios):.2f}, "

@@ -17,8 +17,10 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.servers import ROOT, server
 
@@ -100,3 +102,26 @@ async def run(base: str, plan: Plan, messages_each: int, connections: int = CONN
 
 def static_server(port: int):
     return server([sys.executable, "-m", "bench.static_server", str(port)], port)
+
+
+async def rounds(count: int, core: Callable[[], Awaitable[Result]],
+                 plain: Callable[[Callable[[int], Any]], Awaitable[Result]], bare: Callable[[int], Any]) -> list[dict]:
+    """``count`` rounds, each measuring the core, the bare handler and wrk's own ceiling (the
+    canned server) one after another, so that a round's ratio is read on one state of the machine."""
+    ensure_wrk()
+    results = []
+    for _ in range(count):
+        ours = await core()
+        baseline = await plain(bare)
+        ceiling = await plain(static_server)
+        results.append({"core": ours, "bare": baseline, "ceiling": ceiling, "ratio": ours.rate / baseline.rate})
+    return results
+
+
+def table(results: list[dict], rate: str, bare_rate: str) -> list[str]:
+    """One line a round: our rate, the bare handler's, their ratio and wrk's ceiling."""
+    lines = [f"{'round':>5} {rate:>11} {bare_rate:>11} {'ratio':>6} {'wrk ceiling':>12}"]
+    for n, r in enumerate(results, 1):
+        lines.append(f"{n:>5} {r['core'].rate:>11.0f} {r['bare'].rate:>11.0f} {r['ratio']:>6.2f} "
+                     f"{r['ceiling'].rate:>12.0f}")
+    return lines
