@@ -20,7 +20,8 @@ from aiohttp import web
 from admin.app import panel, redirect, render
 from admin.audit import record
 from admin.roles import CONTENT, require
-from bot.content import ContentError, ContentFile, load_content, storable, storable_series, text_in
+from bot.content import ContentError, ContentFile, load_content, storable, storable_series
+from bot.core.content import text_in
 from storage.ports.content import ContentKind
 
 routes = web.RouteTableDef()

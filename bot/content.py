@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Sequence
 import yaml
 from pydantic import ValidationError, create_model, model_validator
 
-from bot.core.content import Model, text_in, unique_keys, utc  # noqa: F401  (text_in, utc: re-exported)
+from bot.core.content import Model, unique_keys
 from bot.core.plugins import ContentSection
 from bot.validation_ru import russian
 
