@@ -28,6 +28,7 @@ from typing import Awaitable, Mapping
 
 from bot.argparse_ru import russian_argparse
 from bot.cli_values import UnknownValue
+from bot.collector import tune_collector
 from bot.config import ConfigError, Settings, check_runnable, load_settings
 from bot.core.plugins import Command, OpenDatabase
 from bot.limits import raise_open_files_limit
@@ -166,6 +167,7 @@ def run_bot(settings: Settings) -> int:
         print(f"Ошибка в настройках: {error}", file=sys.stderr)
         return 2
     raise_open_files_limit(settings.server.open_files)
+    tune_collector()
     try:
         asyncio.run(serve(settings))
     except StartupError as error:
