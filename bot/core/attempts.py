@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.core.background import Background
 from bot.core.events import Event
+from bot.core.metrics import Metrics
 from bot.core.settings import CoreSettings
 from bot.core.worker import MAX_BATCH, BatchWorker, describe
 from storage.ports.repositories import Database
@@ -30,8 +31,10 @@ CRASHED = "обработка прервалась и не была заверш
 
 
 class Attempts:
-    def __init__(self, db: Database, settings: CoreSettings, worker: BatchWorker, background: Background) -> None:
+    def __init__(self, db: Database, settings: CoreSettings, worker: BatchWorker, background: Background,
+                 metrics: Metrics) -> None:
         self.db = db
+        self._metrics = metrics
         self.settings = settings
         self._worker = worker
         self._background = background
@@ -89,6 +92,7 @@ class Attempts:
                 log.exception("не удалось посчитать попытки для строк входящих %s; попробуем при следующем проходе",
                               ids)
                 return
+            self._metrics.buried(len(spent))
             for inbox_id in spent:
                 log.error("строка входящих %s не обработана и отложена для сотрудников: %s", inbox_id, CRASHED)
             await asyncio.gather(*(self._attempt(i, counted[i]) for i in counted))
@@ -137,9 +141,10 @@ class Attempts:
         """No more attempts: the row becomes a dead letter, for staff to look at in the panel."""
         try:
             async with self.db.transaction() as tx:
-                await tx.inbox.bury(inbox_id, reason)
+                buried = await tx.inbox.bury(inbox_id, reason)
         except Exception:
             log.exception("строку входящих %s не удалось отложить для сотрудников; попробуем позже", inbox_id)
             return
+        self._metrics.buried(int(buried))
         log.error("строка входящих %s не обработана и отложена для сотрудников после %d попыток: %s",
                   inbox_id, attempts, reason)

@@ -31,6 +31,7 @@ from bot.core.events import Event
 from bot.core.i18n import Texts
 from bot.core.layout import Layout
 from bot.core.locks import KeyedLocks
+from bot.core.metrics import Metrics
 from bot.core.photos import PhotoGate
 from bot.core.replies import Reply
 from bot.core.routing import Context, PromptFunction, Router, route
@@ -63,8 +64,9 @@ class BatchWorker:
                  prompts: Mapping[str, PromptFunction], channels: Mapping[str, Channel], layout: Layout,
                  photos: PhotoGate,
                  delivery: Delivery, background: Background,
-                 after_erasure: Callable[[Iterable[str]], Awaitable[None]]) -> None:
+                 after_erasure: Callable[[Iterable[str]], Awaitable[None]], metrics: Metrics) -> None:
         self.db = db
+        self._metrics = metrics
         self.settings = settings
         self.texts = texts
         self.routers = routers
@@ -125,6 +127,7 @@ class BatchWorker:
                     await self._run_batch([work])
                 return
             log.exception("обработчик упал на обновлении %s %s", batch[0].event.ref.channel, batch[0].event.update_id)
+            self._metrics.failed(batch[0].event.ref.channel)
             await self._record_failure(batch[0], error)
         for work in batch:
             self._finish(work)
@@ -171,6 +174,9 @@ class BatchWorker:
                 timedelta(minutes=self.settings.privacy.confirmation_keep_minutes))
         # Committed: only now do the callers learn the ids.
         for work, inbox_id in live:
+            if work.inbox_id is None:   # stored by this transaction (the web chat's)
+                self._metrics.stored(work.event.ref.channel)
+            self._metrics.processed(work.event.ref.channel, work.event.received_at)
             work.inbox_id = inbox_id
         for work in duplicates:
             work.duplicate = True
@@ -263,6 +269,8 @@ class BatchWorker:
                           event.ref.channel, event.update_id, reason)
             work.unfinished = reason
             return
+        if work.inbox_id is None:   # stored by this transaction
+            self._metrics.stored(event.ref.channel)
         work.inbox_id = inbox_id
         work.replies = [Outgoing(ids[0], reply)]
 
