@@ -102,6 +102,10 @@ async def test_each_rate_limit_answer_from_telegram_is_counted_and_the_reply_sti
     assert len(answered_429) == 2
     assert value(samples, "souchastie_rate_limited_total", channel="telegram") == len(answered_429)
     assert value(samples, "souchastie_messages_sent_total", channel="telegram") >= 1
+    # A pushed update: stored, then processed in the background, its latency measured from the store.
+    assert value(samples, "souchastie_events_stored_total", channel="telegram") == 1
+    assert value(samples, "souchastie_events_processed_total", channel="telegram") == 1
+    assert value(samples, "souchastie_processing_seconds_count", channel="telegram") == 1
 
 
 async def test_the_outbox_depth_is_the_replies_still_waiting_for_their_platform(tmp_path):

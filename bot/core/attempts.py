@@ -40,18 +40,20 @@ class Attempts:
         self._background = background
         self._in_hand: set[int] = set()  # inbox ids being attempted now: the retry pass leaves them be
         self.stopping = False
-        self._just_stored: OrderedDict[int, Event] = OrderedDict()
+        # ... with the moment it was stored (the processing latency is measured from there).
+        self._just_stored: OrderedDict[int, tuple[Event, datetime]] = OrderedDict()
 
     def stored(self, inbox_id: int, event: Event) -> None:
         """``event`` was just committed as ``inbox_id``: its first attempt may take it from here."""
-        self._just_stored[inbox_id] = event
+        self._just_stored[inbox_id] = (event, datetime.now(timezone.utc))
         if len(self._just_stored) > JUST_STORED:
             self._just_stored.popitem(last=False)
 
     def process_in_background(self, inbox_id: int) -> None:
         """The first attempt at an event just stored by ``accept`` (counted when it was stored)."""
         self._in_hand.add(inbox_id)
-        self._background.track(self._attempt(inbox_id, None, self._just_stored.pop(inbox_id, None)))
+        event, stored_at = self._just_stored.pop(inbox_id, (None, None))
+        self._background.track(self._attempt(inbox_id, None, event, stored_at))
 
     def retry_in_background(self, inbox_id: int) -> None:
         """One more attempt at a stored event (staff revived a dead letter), counted first."""
@@ -100,11 +102,11 @@ class Attempts:
             self._in_hand.difference_update(ids)
 
     async def _attempt(self, inbox_id: int, counted: tuple[int, str | None] | None,
-                       event: Event | None = None) -> None:
+                       event: Event | None = None, stored_at: datetime | None = None) -> None:
         """One attempt at a stored event; never raises. ``counted``: its attempts so far and its
         payload, or None for the first attempt, whose count was stored with the row; ``event``:
         the event as the channel built it, when it was just stored here (the worker checks in its
-        transaction that the row is still open, as it does for every stored event)."""
+        transaction that the row is still open, as it does for every stored event), and when."""
         attempts = 1
         try:
             try:
@@ -116,7 +118,7 @@ class Attempts:
                     if payload is None:
                         return  # processed meanwhile, or stored without a payload to process
                     event = Event.model_validate_json(payload)
-                work = await self._worker.process(event, inbox_id)
+                work = await self._worker.process(event, inbox_id, stored_at)
                 if not work.unfinished:
                     return
                 reason = work.unfinished

@@ -43,7 +43,7 @@ class Metrics:
         self.events_failed = Counter("souchastie_events_failed", "Events whose processing failed", ["channel"],
                                      registry=r)
         self.processing_seconds = Histogram("souchastie_processing_seconds",
-                                            "From the event's arrival to its answer's commit",
+                                            "From the event's storing to its processing's commit",
                                             ["channel"], buckets=LATENCY_BUCKETS, registry=r)
         self.messages_sent = Counter("souchastie_messages_sent",
                                      "Replies and broadcast messages the platform accepted (the web chat's: written)",
@@ -62,9 +62,10 @@ class Metrics:
     def stored(self, channel: str, count: int = 1) -> None:
         self.events_stored.labels(channel).inc(count)
 
-    def processed(self, channel: str, received_at: datetime) -> None:
+    def processed(self, channel: str, since: datetime) -> None:
+        """One event committed; ``since``: when it was stored (arrived, for one read back from the inbox)."""
         self.events_processed.labels(channel).inc()
-        waited = (datetime.now(timezone.utc) - received_at).total_seconds()
+        waited = (datetime.now(timezone.utc) - since).total_seconds()
         self.processing_seconds.labels(channel).observe(max(waited, 0.0))
 
     def failed(self, channel: str) -> None:

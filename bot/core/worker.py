@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from bot.core import keyboard_memory
@@ -57,6 +57,9 @@ class Work:
     step: Step | None = None  # the resident's step once processed (read without a query)
     # Why the event is neither processed nor closed as failed ("" when it is one of them).
     unfinished: str = ""
+    # When it was stored, for the latency metric; None: stored with its processing, or read back
+    # from the inbox (then the event's own ``received_at`` counts).
+    stored_at: datetime | None = None
 
 
 class BatchWorker:
@@ -86,11 +89,11 @@ class BatchWorker:
         """Register the job that ``Context.after_commit(name, argument)`` runs once committed."""
         self._commit_jobs[name] = job
 
-    async def process(self, event: Event, inbox_id: int | None) -> Work:
+    async def process(self, event: Event, inbox_id: int | None, stored_at: datetime | None = None) -> Work:
         """Process one event (stored, or to be stored with its processing) under its resident's
         lock, its photos fetched first; returns once the outcome is committed (or not)."""
         async with self._resident_locks.hold(event.ref):
-            return await self._submit(Work(await self._photos.fetch(event), inbox_id))
+            return await self._submit(Work(await self._photos.fetch(event), inbox_id, stored_at=stored_at))
 
     async def _submit(self, work: Work) -> Work:
         if self._worker is None or self._worker.done():
@@ -176,7 +179,7 @@ class BatchWorker:
         for work, inbox_id in live:
             if work.inbox_id is None:   # stored by this transaction (the web chat's)
                 self._metrics.stored(work.event.ref.channel)
-            self._metrics.processed(work.event.ref.channel, work.event.received_at)
+            self._metrics.processed(work.event.ref.channel, work.stored_at or work.event.received_at)
             work.inbox_id = inbox_id
         for work in duplicates:
             work.duplicate = True
