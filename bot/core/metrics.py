@@ -8,9 +8,13 @@ worker, the delivery, the broadcast senders, ``with_retries``); the gauges are r
 storage when the page is asked for (``refresh``), since the rows are the truth and another
 process may have changed them.
 
-Rate-limit answers are counted per platform answer: a call inside ``with_retries`` counts each
-429 (or flood-control code) its channel's classification names, when the caller marked the
-channel with ``counting_rate_limits``; a broadcast call, tried once, is counted by its sender.
+Rate-limit answers are counted per platform answer: while a reply is delivered
+(``counting_rate_limits``, set by the delivery for its task), ``with_retries`` counts each 429 or
+flood-control code the channel's classification names, the ones waited out included; a
+broadcast call, tried once, is counted by its sender. A long poll's own 429 is not counted.
+
+The gauges are read from the shared database, so in a cluster every process shows the same
+figure (aggregate them with ``max``, not ``sum``); the counters are each process's own.
 """
 from __future__ import annotations
 
