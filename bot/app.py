@@ -4,7 +4,8 @@ This is the one module that knows every part; the parts know only the types in `
 Channels are the ones registered in ``channels.CHANNELS``, each by its package's ``CHANNEL``;
 a channel's class is imported only when that channel is enabled.
 
-Shutdown on SIGTERM/SIGINT, in this order: channels stop receiving; the web server stops
+Shutdown on SIGTERM/SIGINT, in this order: ``/readyz`` answers 503 (a load balancer stops
+sending new requests); channels stop receiving; the web server stops
 listening and lets requests in flight finish; events being processed finish; the database
 closes. Anything acknowledged but not processed by then is in the inbox for the next start.
 
@@ -29,8 +30,10 @@ from bot.config import Settings
 from bot.core.channel import Channel
 from bot.core.dispatcher import Dispatcher
 from bot.core.i18n import Texts
+from bot.core.metrics import Metrics
 from bot.core.plugins import Feature
 from bot.maintenance import PRUNE_EVERY_SECONDS, forget_leftovers, keep_tidy
+from bot.operations import MetricsAccess, Readiness, setup_operations
 from bot.running import RunningMark
 from bot.scheduler import Scheduler
 from storage.attachments import AttachmentStore
@@ -76,10 +79,6 @@ async def _to_the_chat(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/chat")
 
 
-async def _healthy(request: web.Request) -> web.StreamResponse:
-    return web.json_response({"ok": True})
-
-
 @dataclass
 class Application:
     settings: Settings
@@ -94,6 +93,8 @@ class Application:
     sms: SmsGateway | None = None
     running: RunningMark | None = None  # tells staff commands (broadcast watch) that a bot runs
     texts: Texts | None = None
+    metrics: Metrics = field(default_factory=Metrics)   # this bot's figures, its own registry
+    readiness: Readiness = field(default_factory=Readiness)
 
     async def start(self) -> None:
         """Start everything, or, when a part cannot start, stop what had started and raise."""
@@ -118,6 +119,7 @@ class Application:
                                           synchronous=settings.storage.synchronous)
         except (OSError, sqlite3.Error) as error:
             raise StartupError(f"база данных {path} (storage.path) не открывается: {error}") from error
+        self.readiness.db, self.readiness.timeout = self.db, settings.server.readiness_timeout_seconds
         self.running = RunningMark(path)
         self.running.hold()
         files = settings.storage
@@ -129,7 +131,8 @@ class Application:
                 self.channels[name] = load_channel(name, settings, ChannelStorage(self.db), attachments)
             except ValueError as error:  # the settings check each channel's section; this is a last guard
                 raise StartupError(f"канал {name}: {error}") from error
-        self.dispatcher = Dispatcher(self.db, settings, texts, get_routers(), self.channels, attachments)
+        self.dispatcher = Dispatcher(self.db, settings, texts, get_routers(), self.channels, attachments,
+                                     self.metrics)
         if settings.sms.enabled:
             from bot.sms import SmsGateway
             from handlers.sms_codes import JOB, CodeSender
@@ -139,7 +142,7 @@ class Application:
         # The largest body is a photo upload; JSON bodies are limited by the web chat itself.
         self.web = web.Application(client_max_size=settings.proposals.max_photo_bytes + 64 * 1024)
         self.web.router.add_get("/", _to_the_chat)
-        self.web.router.add_get("/healthz", _healthy)
+        setup_operations(self.web, self.metrics, self.readiness, MetricsAccess.from_settings(settings.server))
         for channel in self.channels.values():
             channel.setup_routes(self.web, self.dispatcher)
         setup_admin(self.web, self.db, self.dispatcher, settings, texts, self.sms)
@@ -163,9 +166,10 @@ class Application:
                 await channel.start(self.dispatcher)
             except Exception as error:
                 raise StartupError(f"канал {channel.name} не запустился: {error}") from error
-        self.broadcasts = BroadcastService(self.db, self.channels, texts, settings)
+        self.broadcasts = BroadcastService(self.db, self.channels, texts, settings, self.metrics)
         await self.broadcasts.start()
         self.scheduler = self._schedule(texts, attachments)
+        self.readiness.state = "ready"
         log.info("«Участие» работает на порту %s, каналы: %s", self.port, ", ".join(self.channels))
 
     def _schedule(self, texts: Texts, attachments: AttachmentStore) -> Scheduler:
@@ -188,6 +192,10 @@ class Application:
         return scheduler
 
     async def stop(self) -> None:
+        was_ready, self.readiness.state = self.readiness.state == "ready", "stopping"
+        if was_ready and self.settings.server.unready_seconds > 0:
+            # Everything still works while a load balancer polling /readyz sees the 503 and stops sending.
+            await asyncio.sleep(self.settings.server.unready_seconds)
         grace = self.settings.server.shutdown_grace_seconds
         if self.scheduler is not None:
             self.scheduler.stop()
@@ -210,14 +218,17 @@ class Application:
             self.running.release()
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, announce: bool = True) -> None:
+    """Run until SIGTERM or SIGINT. ``announce``: print where the web chat is (a person is
+    watching; not when every line must be a JSON log line)."""
     app = Application(settings)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stopping.set)
     await app.start()
-    print(f"«Участие»: откройте http://localhost:{app.port}/chat (остановить: Ctrl+C)", flush=True)
+    if announce:
+        print(f"«Участие»: откройте http://localhost:{app.port}/chat (остановить: Ctrl+C)", flush=True)
     try:
         await stopping.wait()
     finally:

@@ -56,6 +56,9 @@ def build_parser(registered: Mapping[str, Command] | None = None) -> argparse.Ar
                         help="файл настроек (по умолчанию $SOUCHASTIE_CONFIG или ./config.yaml)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="подробность журнала (по умолчанию INFO)")
+    parser.add_argument("--log-format", default=None, choices=["text", "json"],
+                        help="строки журнала: text — для чтения, json — объект JSON в строке "
+                             "(по умолчанию logging.format из настроек, там text)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="КОМАНДА")
     commands.add_parser("run", help="запустить бота: веб-чат, панель сотрудников и включённые мессенджеры")
     database = commands.add_parser("db", help="обслуживание базы данных")
@@ -121,15 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     with russian_argparse():
         parser = build_parser()
         arguments = parser.parse_args(argv)
-    configure_logging(arguments.log_level)
     try:
         settings = settings_from(arguments)
     except ConfigError as error:
         print(f"Ошибка в настройках: {error}", file=sys.stderr)
         return 2
+    log_format = arguments.log_format or settings.logging.format
+    configure_logging(arguments.log_level, log_format)
     install_repeat_filter(settings.server.log_repeat_seconds)
     if arguments.command == "run":
-        return run_bot(settings)
+        return run_bot(settings, announce=log_format == "text")
     try:
         return staff_command(settings, arguments)
     except UnknownValue as error:
@@ -158,7 +162,7 @@ def staff_command(settings: Settings, arguments: argparse.Namespace) -> int:
     return feature_commands()[arguments.command].run(settings, arguments, database_opener(settings))
 
 
-def run_bot(settings: Settings) -> int:
+def run_bot(settings: Settings, announce: bool = True) -> int:
     from bot.app import StartupError, serve
 
     try:
@@ -169,7 +173,7 @@ def run_bot(settings: Settings) -> int:
     raise_open_files_limit(settings.server.open_files)
     tune_collector()
     try:
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, announce))
     except StartupError as error:
         print(f"Бот не запущен: {error}", file=sys.stderr)
         return 1

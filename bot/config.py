@@ -54,11 +54,23 @@ class ServerSettings(Section):
     trusted_proxies: tuple[str, ...] = ()            # reverse proxies whose X-Forwarded-For is believed
     log_repeat_seconds: float = Field(60.0, ge=0)    # identical log lines within this window: one, then a count
     open_files: int = Field(65536, ge=0)  # the soft open-files limit is raised to this (≤ the hard one); 0: left
+    # /metrics (Prometheus) answers connections from these networks (seen through trusted_proxies),
+    # or a request with ``Authorization: Bearer <metrics_token>``; anyone else gets 403.
+    metrics_networks: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_token: SecretStr | None = None          # SOUCHASTIE_SERVER_METRICS_TOKEN; None: networks only
+    readiness_timeout_seconds: float = Field(2.0, gt=0)  # /readyz: the database must answer within this
+    unready_seconds: float = Field(0.0, ge=0)  # on stop, /readyz says 503 this long before anything stops
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_networks")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return check_networks(value)
+
+
+class LoggingSettings(Section):
+    """How log lines are written (bot/logs.py); ``--log-format`` on the command line wins."""
+
+    format: Literal["text", "json"] = "text"   # json: one JSON object per line, for a log collector
 
 
 class StorageSettings(Section):
@@ -335,6 +347,7 @@ class ApplicationSettings(BaseSettings):
         env_prefix=ENV_PREFIX, env_nested_delimiter="_", env_nested_max_split=1)
 
     server: ServerSettings = ServerSettings()
+    logging: LoggingSettings = LoggingSettings()
     admin: AdminSettings = AdminSettings()
     storage: StorageSettings = StorageSettings()
     inbox: InboxSettings = InboxSettings()

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Callable
 
 from bot.core.channel import Channel, DeliveryError
 from bot.core.events import ResidentRef
+from bot.core.metrics import Metrics
 from bot.core.replies import Reply
 from bot.core.retrying import RetryPolicy
 from bot.pacing import Pacer
@@ -58,8 +59,10 @@ def _later(seconds: float) -> str:
 
 class ChannelSender:
     def __init__(self, db: Database, channel: Channel, settings: "BroadcastSettings", *,
-                 default_language: str = "ru", neutral_name: Callable[[str], str] | None = None) -> None:
+                 default_language: str = "ru", neutral_name: Callable[[str], str] | None = None,
+                 metrics: Metrics | None = None) -> None:
         self.db = db
+        self.metrics = metrics if metrics is not None else Metrics()
         self.channel = channel
         self.settings = settings
         # Tries are rows in the outbox, not a loop here: the policy only says how long to wait.
@@ -236,6 +239,10 @@ class ChannelSender:
         except Exception as error:  # a bug in an adapter must not stop the broadcast
             log.exception("%s: неожиданный сбой send_once", self.channel.name)
             whole = DeliveryError(f"{type(error).__name__}: {error}")
+        # One call, tried once: each rate-limit answer is one error (a failed whole call, or one
+        # recipient's call among several).
+        answers = [whole] if whole is not None else list({id(e): e for e in failures.values()}.values())
+        self.metrics.rate_limit_answer(self.channel.name, sum(1 for e in answers if e.retry_after is not None))
         again: list[Claimed] = []
         last_error: DeliveryError | None = None
         for row, ref in zip(chunk, refs):
@@ -262,6 +269,7 @@ class ChannelSender:
         attempts = row.attempts + 1
         if error is None:
             self._outcomes.append((row.id, DeliveryStatus.SENT, None, None, attempts))
+            self.metrics.sent(self.channel.name)
             return
         text = str(error)[:500]
         if error.permanent:

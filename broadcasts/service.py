@@ -16,6 +16,7 @@ from typing import Mapping
 from bot.config import Settings
 from bot.core.channel import Channel
 from bot.core.i18n import Texts
+from bot.core.metrics import Metrics
 from broadcasts.sender import ChannelSender
 from broadcasts.templates import neutral_name
 from storage.clock import now
@@ -27,8 +28,10 @@ NEUTRAL_NAME_KEY = "broadcasts.neutral_name"
 
 
 class BroadcastService:
-    def __init__(self, db: Database, channels: Mapping[str, Channel], texts: Texts, settings: Settings) -> None:
+    def __init__(self, db: Database, channels: Mapping[str, Channel], texts: Texts, settings: Settings,
+                 metrics: Metrics | None = None) -> None:
         self.db = db
+        self.metrics = metrics if metrics is not None else Metrics()
         self.channels = channels
         self.texts = texts
         self.settings = settings
@@ -51,7 +54,7 @@ class BroadcastService:
         for name, channel in self.channels.items():
             sender = ChannelSender(self.db, channel, self.settings.broadcasts,
                                    default_language=self.settings.languages.default,
-                                   neutral_name=self._neutral_name)
+                                   neutral_name=self._neutral_name, metrics=self.metrics)
             sender.start()
             self.senders[name] = sender
             log.info("рассылки в канале %s: %.1f вызовов в секунду, %d получателей на вызов, одновременно не больше %d",

@@ -162,6 +162,15 @@ class Broadcasts:
             " AND (d.not_before IS NULL OR d.not_before <= ?) LIMIT 1", (channel, moment))
         return bool(rows)
 
+    async def pending_by_channel(self) -> dict[str, int]:
+        """Deliveries waiting to be sent (pending or 'sending') of broadcasts scheduled, sending or
+        paused, per channel: the finished ones' rows are not read (``deliveries_queue`` by broadcast)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT d.channel, COUNT(*) FROM broadcasts b JOIN deliveries d ON d.broadcast_id = b.id"
+            " WHERE b.status IN ('scheduled', 'sending', 'paused') AND d.status IN ('pending', 'sending')"
+            " GROUP BY d.channel")
+        return {channel: count for channel, count in rows}
+
     async def claim(self, channel: str, limit: int, moment: str) -> list[Claimed]:
         """Mark up to ``limit`` due pending deliveries on ``channel`` 'sending', oldest broadcast
         first and in id order within it; return them in that order."""

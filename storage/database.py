@@ -139,6 +139,11 @@ class Database:
         async with self._write_lock:
             return await upgrade(self._writer)
 
+    async def pending_migrations(self) -> list[str]:
+        """The migrations newer than the database's ``user_version``, read on the reader."""
+        (current,) = (await self._reader_connection.execute_fetchall("PRAGMA user_version"))[0]
+        return [name for version, name, _ in _migrations() if version > current]
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         """One write transaction; commits on success, rolls back on any exception."""

@@ -56,6 +56,12 @@ class Outbox:
             " WHERE channel = ? AND status = 'pending' ORDER BY id LIMIT ?", (channel, limit))
         return [OutboxRow(*row) for row in rows]
 
+    async def pending_by_channel(self) -> dict[str, int]:
+        """How many replies wait to be sent, per channel (the partial index ``outbox_pending``)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT channel, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY channel")
+        return {channel: count for channel, count in rows}
+
     async def for_recipient(self, channel: str, external_id: str, after: int, limit: int = 100) -> list[OutboxRow]:
         rows = await self._db.execute_fetchall(
             "SELECT id, channel, external_id, payload FROM outbox"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import re
 import resource
@@ -105,6 +106,41 @@ async def test_a_log_at_debug_level_holds_no_residents_words(tmp_path):
     log = bot.log.read_text(encoding="utf-8")
     assert " DEBUG " in log  # it was a DEBUG run
     assert "ZQX-4471" not in log and "Скамейки" not in log
+
+
+class JsonLoggingBot(BotProcess):
+    """The bot as a log collector wants it: ``logging.format: json`` (from the environment), at DEBUG."""
+
+    async def start(self) -> None:
+        log = open(self.log, "ab")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(ROOT / "config.yaml"), "--log-level", "DEBUG", "run",
+            cwd=str(ROOT), env={**self.environment, "SOUCHASTIE_LOGGING_FORMAT": "json"}, stdout=log, stderr=log)
+        log.close()
+        await healthy(self.base, lambda: self.process.returncode is not None)
+
+
+async def test_json_logs_are_one_object_a_line_in_readable_russian_and_hold_no_residents_words(tmp_path):
+    words = "Скамейки у пруда ZQX-4471 и фонарь у входа"
+    bot = JsonLoggingBot(tmp_path)
+    await bot.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            resident = WebChatResident(http, bot.base)
+            await onboard(resident)
+            await propose(resident, text=words, photo=False, point=None)
+    finally:
+        assert await bot.terminate() == 0
+    assert stored.InFile(tmp_path / "souchastie.db").count("proposals", text=words) == 1
+    raw = bot.log.read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in raw.splitlines() if line.strip()]   # every line is JSON
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
+    assert all(line["time"].endswith("+00:00") for line in lines)         # ISO 8601, in UTC
+    assert "DEBUG" in {line["level"] for line in lines}                    # it was a DEBUG run
+    started = [line for line in lines if line["message"].startswith("«Участие» работает на порту")]
+    assert started and started[0]["logger"] == "bot.app"
+    assert "«Участие» работает" in raw                                     # written as it reads, not \u-escaped
+    assert "ZQX-4471" not in raw and "Скамейки" not in raw
 
 
 def running_from(folder: Path) -> list[int]:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.core.background import Background
 from bot.core.events import Event
+from bot.core.metrics import Metrics
 from bot.core.settings import CoreSettings
 from bot.core.worker import MAX_BATCH, BatchWorker, describe
 from storage.ports.repositories import Database
@@ -30,25 +31,29 @@ CRASHED = "обработка прервалась и не была заверш
 
 
 class Attempts:
-    def __init__(self, db: Database, settings: CoreSettings, worker: BatchWorker, background: Background) -> None:
+    def __init__(self, db: Database, settings: CoreSettings, worker: BatchWorker, background: Background,
+                 metrics: Metrics) -> None:
         self.db = db
+        self._metrics = metrics
         self.settings = settings
         self._worker = worker
         self._background = background
         self._in_hand: set[int] = set()  # inbox ids being attempted now: the retry pass leaves them be
         self.stopping = False
-        self._just_stored: OrderedDict[int, Event] = OrderedDict()
+        # ... with the moment it was stored (the processing latency is measured from there).
+        self._just_stored: OrderedDict[int, tuple[Event, datetime]] = OrderedDict()
 
     def stored(self, inbox_id: int, event: Event) -> None:
         """``event`` was just committed as ``inbox_id``: its first attempt may take it from here."""
-        self._just_stored[inbox_id] = event
+        self._just_stored[inbox_id] = (event, datetime.now(timezone.utc))
         if len(self._just_stored) > JUST_STORED:
             self._just_stored.popitem(last=False)
 
     def process_in_background(self, inbox_id: int) -> None:
         """The first attempt at an event just stored by ``accept`` (counted when it was stored)."""
         self._in_hand.add(inbox_id)
-        self._background.track(self._attempt(inbox_id, None, self._just_stored.pop(inbox_id, None)))
+        event, stored_at = self._just_stored.pop(inbox_id, (None, None))
+        self._background.track(self._attempt(inbox_id, None, event, stored_at))
 
     def retry_in_background(self, inbox_id: int) -> None:
         """One more attempt at a stored event (staff revived a dead letter), counted first."""
@@ -89,6 +94,7 @@ class Attempts:
                 log.exception("не удалось посчитать попытки для строк входящих %s; попробуем при следующем проходе",
                               ids)
                 return
+            self._metrics.buried(len(spent))
             for inbox_id in spent:
                 log.error("строка входящих %s не обработана и отложена для сотрудников: %s", inbox_id, CRASHED)
             await asyncio.gather(*(self._attempt(i, counted[i]) for i in counted))
@@ -96,11 +102,11 @@ class Attempts:
             self._in_hand.difference_update(ids)
 
     async def _attempt(self, inbox_id: int, counted: tuple[int, str | None] | None,
-                       event: Event | None = None) -> None:
+                       event: Event | None = None, stored_at: datetime | None = None) -> None:
         """One attempt at a stored event; never raises. ``counted``: its attempts so far and its
         payload, or None for the first attempt, whose count was stored with the row; ``event``:
         the event as the channel built it, when it was just stored here (the worker checks in its
-        transaction that the row is still open, as it does for every stored event)."""
+        transaction that the row is still open, as it does for every stored event), and when."""
         attempts = 1
         try:
             try:
@@ -112,7 +118,7 @@ class Attempts:
                     if payload is None:
                         return  # processed meanwhile, or stored without a payload to process
                     event = Event.model_validate_json(payload)
-                work = await self._worker.process(event, inbox_id)
+                work = await self._worker.process(event, inbox_id, stored_at)
                 if not work.unfinished:
                     return
                 reason = work.unfinished
@@ -137,9 +143,10 @@ class Attempts:
         """No more attempts: the row becomes a dead letter, for staff to look at in the panel."""
         try:
             async with self.db.transaction() as tx:
-                await tx.inbox.bury(inbox_id, reason)
+                buried = await tx.inbox.bury(inbox_id, reason)
         except Exception:
             log.exception("строку входящих %s не удалось отложить для сотрудников; попробуем позже", inbox_id)
             return
+        self._metrics.buried(int(buried))
         log.error("строка входящих %s не обработана и отложена для сотрудников после %d попыток: %s",
                   inbox_id, attempts, reason)

@@ -15,6 +15,7 @@ from bot.core.background import Background
 from bot.core.channel import Channel, DeliveryError, Outgoing
 from bot.core.events import ResidentRef
 from bot.core.locks import KeyedLocks
+from bot.core.metrics import Metrics, counting_rate_limits
 from bot.core.replies import Reply
 from storage.ports.repositories import Database
 
@@ -23,8 +24,9 @@ log = logging.getLogger(__name__)
 
 class Delivery:
     def __init__(self, db: Database, channels: Mapping[str, Channel], background: Background,
-                 after_erasure: Callable[[Iterable[str]], Awaitable[None]]) -> None:
+                 after_erasure: Callable[[Iterable[str]], Awaitable[None]], metrics: Metrics) -> None:
         self.db = db
+        self._metrics = metrics
         self.channels = channels
         self._background = background
         self._after_erasure = after_erasure
@@ -40,6 +42,7 @@ class Delivery:
             log.warning("канал %r не запущен; ответов ждут отправки: %d", ref.channel, len(outgoing))
         elif channel.capabilities.pull_delivery:
             channel.replies_written(ref)
+            self._metrics.sent(ref.channel, len(outgoing))  # written is sent: the page reads them
         else:
             self._background.track(self._push(channel, ref, outgoing))
 
@@ -49,7 +52,8 @@ class Delivery:
 
     async def _push_in_order(self, channel: Channel, ref: ResidentRef, outgoing: list[Outgoing]) -> None:
         try:
-            await channel.deliver(ref, outgoing)
+            with counting_rate_limits(self._metrics, channel.name):
+                await channel.deliver(ref, outgoing)
         except DeliveryError as error:
             if error.permanent:
                 async with self.db.transaction() as tx:
@@ -68,6 +72,7 @@ class Delivery:
         async with self.db.transaction() as tx:
             await tx.outbox.mark_sent([o.id for o in outgoing])
             erased = await tx.outbox.erase_delivered([o.id for o in outgoing])
+        self._metrics.sent(channel.name, len(outgoing))
         if erased:
             await self._after_erasure(())
 

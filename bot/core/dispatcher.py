@@ -30,6 +30,7 @@ from bot.core.events import Event, ResidentRef
 from bot.core.i18n import Texts
 from bot.core.intake import Intake
 from bot.core.layout import Layout
+from bot.core.metrics import Metrics
 from bot.core.notices import Notices
 from bot.core.photos import PhotoGate
 from bot.core.replies import Reply
@@ -42,8 +43,9 @@ from storage.ports.repositories import Database, Repositories
 
 class Dispatcher:
     def __init__(self, db: Database, settings: CoreSettings, texts: Texts, routers: Iterable[Router],
-                 channels: Mapping[str, Channel], attachments: AttachmentStore) -> None:
+                 channels: Mapping[str, Channel], attachments: AttachmentStore, metrics: Metrics | None = None) -> None:
         self.db = db
+        self.metrics = metrics if metrics is not None else Metrics()
         self.settings = settings
         self.texts = texts
         routers = tuple(routers)
@@ -55,11 +57,11 @@ class Dispatcher:
         self._background = Background()
         layout = Layout(channels, texts)
         self._photos = PhotoGate(db, settings, channels, attachments, self.photo_steps)
-        self._delivery = Delivery(db, channels, self._background, erased)
+        self._delivery = Delivery(db, channels, self._background, erased, self.metrics)
         self._worker = BatchWorker(db, settings, texts, routers, self.prompts, channels, layout,
-                                   self._photos, self._delivery, self._background, erased)
-        self._attempts = Attempts(db, settings, self._worker, self._background)
-        self._intake = Intake(db, self._worker, self._attempts)
+                                   self._photos, self._delivery, self._background, erased, self.metrics)
+        self._attempts = Attempts(db, settings, self._worker, self._background, self.metrics)
+        self._intake = Intake(db, self._worker, self._attempts, self.metrics)
         self._notices = Notices(db, texts, layout, self._delivery)
 
     @property

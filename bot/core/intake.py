@@ -18,6 +18,7 @@ from typing import Any
 from bot.core.attempts import Attempts
 from bot.core.channel import Handled, Outgoing
 from bot.core.events import Event
+from bot.core.metrics import Metrics
 from bot.core.replies import Reply
 from bot.core.storable import storable_text
 from bot.core.worker import BatchWorker
@@ -27,8 +28,9 @@ log = logging.getLogger(__name__)
 
 
 class Intake:
-    def __init__(self, db: Database, worker: BatchWorker, attempts: Attempts) -> None:
+    def __init__(self, db: Database, worker: BatchWorker, attempts: Attempts, metrics: Metrics) -> None:
         self.db = db
+        self._metrics = metrics
         self._worker = worker
         self._attempts = attempts
 
@@ -55,6 +57,7 @@ class Intake:
         for event, inbox_id in zip(events, ids):
             if inbox_id is not None:
                 self._attempts.stored(inbox_id, event)
+                self._metrics.stored(event.ref.channel)
         return ids
 
     async def accept_unparseable(self, channel: str, body: bytes | str | Any, reason: str) -> int | None:
@@ -69,6 +72,8 @@ class Intake:
         text = storable_text(body)
         async with self.db.transaction() as tx:
             inbox_id = await tx.inbox.store_unparseable(channel, text, storable_text(reason))
+        if inbox_id is not None:
+            self._metrics.buried()
         log.warning("%s: тело запроса с верной подписью не разобрано (%s); %s", channel, reason[:200],
                     f"сохранено для разбора, inbox {inbox_id}" if inbox_id else "уже сохранено ранее")
         return inbox_id

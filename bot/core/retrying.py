@@ -25,6 +25,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from bot.core.channel import DeliveryError
 from bot.core.delivery_errors import RETRYABLE, Failure, Kind
+from bot.core.metrics import note_rate_limit_answer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,7 +76,10 @@ async def with_retries(call: Callable[[], Awaitable[T]], classify: Callable[[Bas
         try:
             return await call()
         except Exception as error:
-            raise Failed(classify(error), error) from error
+            failure = classify(error)
+            if failure.kind is Kind.RATE_LIMITED:
+                note_rate_limit_answer()
+            raise Failed(failure, error) from error
 
     def failure_of(state: RetryCallState) -> Failure:
         error = state.outcome.exception() if state.outcome is not None else None

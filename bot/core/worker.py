@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from bot.core import keyboard_memory
@@ -31,6 +31,7 @@ from bot.core.events import Event
 from bot.core.i18n import Texts
 from bot.core.layout import Layout
 from bot.core.locks import KeyedLocks
+from bot.core.metrics import Metrics
 from bot.core.photos import PhotoGate
 from bot.core.replies import Reply
 from bot.core.routing import Context, PromptFunction, Router, route
@@ -56,6 +57,9 @@ class Work:
     step: Step | None = None  # the resident's step once processed (read without a query)
     # Why the event is neither processed nor closed as failed ("" when it is one of them).
     unfinished: str = ""
+    # When it was stored, for the latency metric; None: stored with its processing, or read back
+    # from the inbox (then the event's own ``received_at`` counts).
+    stored_at: datetime | None = None
 
 
 class BatchWorker:
@@ -63,8 +67,9 @@ class BatchWorker:
                  prompts: Mapping[str, PromptFunction], channels: Mapping[str, Channel], layout: Layout,
                  photos: PhotoGate,
                  delivery: Delivery, background: Background,
-                 after_erasure: Callable[[Iterable[str]], Awaitable[None]]) -> None:
+                 after_erasure: Callable[[Iterable[str]], Awaitable[None]], metrics: Metrics) -> None:
         self.db = db
+        self._metrics = metrics
         self.settings = settings
         self.texts = texts
         self.routers = routers
@@ -84,11 +89,11 @@ class BatchWorker:
         """Register the job that ``Context.after_commit(name, argument)`` runs once committed."""
         self._commit_jobs[name] = job
 
-    async def process(self, event: Event, inbox_id: int | None) -> Work:
+    async def process(self, event: Event, inbox_id: int | None, stored_at: datetime | None = None) -> Work:
         """Process one event (stored, or to be stored with its processing) under its resident's
         lock, its photos fetched first; returns once the outcome is committed (or not)."""
         async with self._resident_locks.hold(event.ref):
-            return await self._submit(Work(await self._photos.fetch(event), inbox_id))
+            return await self._submit(Work(await self._photos.fetch(event), inbox_id, stored_at=stored_at))
 
     async def _submit(self, work: Work) -> Work:
         if self._worker is None or self._worker.done():
@@ -125,6 +130,7 @@ class BatchWorker:
                     await self._run_batch([work])
                 return
             log.exception("обработчик упал на обновлении %s %s", batch[0].event.ref.channel, batch[0].event.update_id)
+            self._metrics.failed(batch[0].event.ref.channel)
             await self._record_failure(batch[0], error)
         for work in batch:
             self._finish(work)
@@ -171,6 +177,9 @@ class BatchWorker:
                 timedelta(minutes=self.settings.privacy.confirmation_keep_minutes))
         # Committed: only now do the callers learn the ids.
         for work, inbox_id in live:
+            if work.inbox_id is None:   # stored by this transaction (the web chat's)
+                self._metrics.stored(work.event.ref.channel)
+            self._metrics.processed(work.event.ref.channel, work.stored_at or work.event.received_at)
             work.inbox_id = inbox_id
         for work in duplicates:
             work.duplicate = True
@@ -263,6 +272,8 @@ class BatchWorker:
                           event.ref.channel, event.update_id, reason)
             work.unfinished = reason
             return
+        if work.inbox_id is None:   # stored by this transaction
+            self._metrics.stored(event.ref.channel)
         work.inbox_id = inbox_id
         work.replies = [Outgoing(ids[0], reply)]
 

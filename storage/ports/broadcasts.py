@@ -101,6 +101,10 @@ class BroadcastStore(Protocol):
     async def has_due(self, channel: str, moment: str) -> bool:
         """Whether a sending broadcast has a delivery on ``channel`` that may be claimed now."""
 
+    async def pending_by_channel(self) -> dict[str, int]:
+        """Deliveries waiting to be sent (pending, or claimed and not yet recorded) of broadcasts
+        scheduled, sending or paused, per channel; channels with none left out."""
+
     async def claim(self, channel: str, limit: int, moment: str) -> list[Claimed]:
         """Mark up to ``limit`` due pending deliveries on ``channel`` 'sending', oldest broadcast
         first and in id order within it; return them in that order."""

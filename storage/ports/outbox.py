@@ -27,6 +27,9 @@ class OutboxStore(Protocol):
 
     async def pending(self, channel: str, limit: int = 500) -> list[OutboxRow]: ...
 
+    async def pending_by_channel(self) -> dict[str, int]:
+        """How many replies wait to be sent, per channel (channels with none left out)."""
+
     async def for_recipient(self, channel: str, external_id: str, after: int,
                             limit: int = 100) -> list[OutboxRow]: ...
 

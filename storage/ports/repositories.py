@@ -120,6 +120,10 @@ class Database(Protocol):
     def checkpoint_owed(self) -> bool:
         """An erasure's checkpoint could not yet clear the log (``checkpoint`` again later)."""
 
+    async def pending_migrations(self) -> list[str]:
+        """The migrations of this release not applied to the database yet, read with one query
+        (what a readiness check asks: the database answers, and its schema is this release's)."""
+
     def transaction(self) -> AbstractAsyncContextManager[Repositories]:
         """One write transaction: commits when the block ends, rolls back on any exception."""
 
