@@ -138,14 +138,18 @@ def test_a_missing_database_is_said_in_russian_and_nothing_is_written(tmp_path, 
     assert not (tmp_path / "nowhere").exists()
 
 
-def test_an_existing_file_is_never_overwritten(tmp_path, monkeypatch, capsys):
+def test_an_existing_file_is_never_overwritten_and_a_failed_backup_deletes_no_old_one(tmp_path, monkeypatch, capsys):
     asyncio.run(residents_with_proposals(tmp_path))
     monkeypatch.setenv("SOUCHASTIE_STORAGE_PATH", str(tmp_path / "souchastie.db"))
-    kept = tmp_path / "keep.db"
-    kept.write_text("yesterday's copy")
-    assert main(["db", "backup", "--to", str(kept)]) == 1
+    monkeypatch.setenv("SOUCHASTIE_STORAGE_BACKUPS_KEEP", "1")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = [folder / f"souchastie-2026-12-0{day}_06-00-00.db" for day in (1, 2, 3)]
+    for path in old:
+        path.write_text("an older copy")
+    assert main(["db", "backup", "--to", str(old[-1])]) == 1
     assert "файл уже есть, не перезаписываю" in capsys.readouterr().err
-    assert kept.read_text() == "yesterday's copy"
+    assert all(path.read_text() == "an older copy" for path in old)
 
 
 def test_on_postgresql_the_command_points_to_pg_dump_and_never_prints_the_password():
