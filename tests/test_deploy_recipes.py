@@ -36,8 +36,9 @@ COMPOSE = DEPLOY / "compose.yaml"
 CADDYFILE = DEPLOY / "Caddyfile"
 UNIT = DEPLOY / "souchastie.service"
 UNITS = (UNIT, DEPLOY / "souchastie@.service")
+BACKUP_UNIT, BACKUP_TIMER = DEPLOY / "souchastie-backup.service", DEPLOY / "souchastie-backup.timer"
 ENV_EXAMPLE = DEPLOY / "souchastie.env.example"
-RECIPES = (CONTAINERFILE, COMPOSE, CADDYFILE, *UNITS, ENV_EXAMPLE)
+RECIPES = (CONTAINERFILE, COMPOSE, CADDYFILE, *UNITS, BACKUP_UNIT, BACKUP_TIMER, ENV_EXAMPLE)
 VARIABLE = re.compile(r"\bSOUCHASTIE_[A-Z0-9_]*[A-Z0-9]\b")
 
 # Settings that the recipes name and that other branches of issue 15 bring. Once one exists, the
@@ -104,7 +105,8 @@ def bot_commands() -> list[list[str]]:
     commands = [json.loads(line.removeprefix("CMD ")) for line in CONTAINERFILE.read_text().splitlines()
                 if line.startswith("CMD ")]
     commands += [service["command"] for service in compose()["services"].values() if "command" in service]
-    commands += [value.split() for path in UNITS for _, key, value in unit_options(path) if key == "ExecStart"]
+    commands += [value.split() for path in (*UNITS, BACKUP_UNIT) for _, key, value in unit_options(path)
+                 if key == "ExecStart"]
     return [command[command.index("bot") + 1:] for command in commands if command[1:3] == ["-m", "bot"]]
 
 
@@ -139,7 +141,7 @@ def test_the_values_the_recipes_set_are_accepted_by_the_settings():
 
 def test_the_commands_the_recipes_run_are_commands_of_the_command_line():
     commands = bot_commands()
-    assert ["run"] in commands and ["db", "upgrade"] in commands and len(commands) >= 4, commands
+    assert ["run"] in commands and ["db", "upgrade"] in commands and ["db", "backup"] in commands, commands
     with russian_argparse():
         parser = build_parser()
         for command in commands:
@@ -176,14 +178,14 @@ def test_secrets_come_from_the_env_file_and_never_stand_in_a_recipe():
     assert len(secrets) >= 10, secrets
     listed = named_in(ENV_EXAMPLE) | set(re.findall(r"^#? ?([A-Z_]+)=", ENV_EXAMPLE.read_text(), re.M))
     assert secrets | SECRET_BEARING <= listed, f"the env file's example lacks {sorted(secrets - listed)}"
-    for path in (CONTAINERFILE, COMPOSE, *UNITS):
+    for path in (CONTAINERFILE, COMPOSE, *UNITS, BACKUP_UNIT):
         text = path.read_text(encoding="utf-8")
         assert not [name for name in secrets | SECRET_BEARING if re.search(rf"\b{name}\s*[:=]", text)], path.name
     services = compose()["services"]
     for name in (*bot_services(), "migrate", "postgres"):
         assert services[name]["env_file"] == ["souchastie.env"], name
     assert all(("EnvironmentFile", "/etc/souchastie/souchastie.env") == (key, value)
-               for path in UNITS for _, key, value in unit_options(path) if key == "EnvironmentFile")
+               for path in (*UNITS, BACKUP_UNIT) for _, key, value in unit_options(path) if key == "EnvironmentFile")
     ignored = subprocess.run(["git", "check-ignore", "-q", str(DEPLOY / "souchastie.env")], cwd=ROOT)
     assert ignored.returncode == 0, "a filled-in deploy/souchastie.env could be committed"
 
@@ -262,13 +264,29 @@ async def test_the_package_the_image_installs_serves_from_outside_the_checkout(t
         log.close()
 
 
+def test_the_nightly_backup_copies_the_database_the_bot_writes_under_the_same_confinement():
+    def confinement(path: Path) -> list[tuple[str, str, str]]:
+        options = unit_options(path)
+        start = next(number for number, option in enumerate(options) if option[1] == "StateDirectory")
+        return [option for option in options[start:] if option[0] == "Service"]
+
+    bot, backup = unit_environment(UNIT), unit_environment(BACKUP_UNIT)
+    for variable in ("SOUCHASTIE_CONFIG", "SOUCHASTIE_STORAGE_PATH", "SOUCHASTIE_STORAGE_ATTACHMENTS_DIR"):
+        assert backup[variable] == bot[variable], variable
+    assert confinement(BACKUP_UNIT) == confinement(UNIT)
+    settings = load_settings(ROOT / "config.yaml", backup)
+    writable = Path(dict((key, value) for _, key, value in unit_options(BACKUP_UNIT))["ReadWritePaths"])
+    assert settings.storage.backups_folder.is_relative_to(writable)   # the copies may be written there
+    assert ("Install", "WantedBy", "timers.target") in unit_options(BACKUP_TIMER)
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here")
 def test_systemd_accepts_the_units(tmp_path):
-    for path in UNITS:
+    for path in (*UNITS, BACKUP_UNIT, BACKUP_TIMER):
         # verify checks that ExecStart's program exists: here the bot runs from this interpreter.
         text = path.read_text(encoding="utf-8").replace("/opt/souchastie/venv/bin/python", sys.executable)
         (tmp_path / path.name).write_text(text, encoding="utf-8")
-    for name in ("souchastie.service", "souchastie@8081.service"):
+    for name in ("souchastie.service", "souchastie@8081.service", BACKUP_UNIT.name, BACKUP_TIMER.name):
         checked = subprocess.run(["systemd-analyze", "verify", str(tmp_path / name)], capture_output=True, text=True)
         said = (checked.stdout + checked.stderr).strip()   # a misspelt option is only a warning
         assert checked.returncode == 0 and not said, said
