@@ -81,9 +81,12 @@ class Backups:
         return old
 
 
-def refuse_postgresql(storage_url: str) -> None:
-    """A database that is not a SQLite file is backed up by its own engine's tool."""
-    if storage_url.startswith(("postgresql:", "postgres:")):
+def refuse_postgresql(storage_url: object) -> None:
+    """A database that is not a SQLite file is backed up by its own engine's tool. ``storage_url``
+    is ``storage.url`` as configured: text, a secret (it may hold a password), or absent (None)."""
+    reveal = getattr(storage_url, "get_secret_value", None)
+    url = reveal() if callable(reveal) else str(storage_url or "")
+    if url.startswith(("postgresql:", "postgres:")):
         raise BackupRefused(
             "хранилище — PostgreSQL (storage.url), а эта команда копирует только файл SQLite. "
             "Резервную копию PostgreSQL снимает pg_dump, например: "

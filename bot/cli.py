@@ -132,7 +132,7 @@ def backup_database(settings: Settings, to: Path | None) -> int:
 
     storage = settings.storage
     try:
-        refuse_postgresql(getattr(storage, "url", "") or "")
+        refuse_postgresql(getattr(storage, "url", None))   # storage.url: the PostgreSQL backend's setting
         target = target_for(to, Backups.of(storage.path, storage.backups_folder), datetime.now(timezone.utc),
                             settings.project.clock)
         copy = partial(back_up, step_pages=storage.backup_step_pages, pause_seconds=storage.backup_pause_seconds,

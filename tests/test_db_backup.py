@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 import time_machine
+from pydantic import SecretStr
 
 from bot.backup import BackupRefused, refuse_postgresql
 from bot.cli import main
@@ -156,7 +157,10 @@ def test_on_postgresql_the_command_points_to_pg_dump_and_never_prints_the_passwo
     with pytest.raises(BackupRefused) as refused:
         refuse_postgresql("postgresql://bot:s3cret@db.example:5432/souchastie")
     assert "pg_dump" in str(refused.value) and "s3cret" not in str(refused.value)
-    refuse_postgresql("")   # SQLite: nothing refused
+    with pytest.raises(BackupRefused):
+        refuse_postgresql(SecretStr("postgres://bot:s3cret@db.example/souchastie"))   # a URL kept as a secret
+    for sqlite in ("", None, "sqlite:///data/souchastie.db"):
+        refuse_postgresql(sqlite)   # SQLite: nothing refused
 
 
 @pytest.mark.skipif("url" not in StorageSettings.model_fields,
