@@ -24,7 +24,6 @@ from bot.plurals import counted
 
 PROPOSALS = ("предложение", "предложения", "предложений")
 RESIDENTS = ("житель", "жителя", "жителей")
-OLD_COPIES = ("старая копия", "старые копии", "старых копий")
 TIMES = ("раз", "раза", "раз")
 STAMP = "%Y-%m-%d_%H-%M-%S"
 STAMP_PATTERN = r"\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}"
@@ -121,7 +120,7 @@ def report(copied: Copied, removed: list[Path], keep: int) -> list[str]:
              f"  в копии: {counted(copied.proposals, PROPOSALS)}, {counted(copied.residents, RESIDENTS)}",
              f"  {how}"]
     if removed:
-        lines.append(f"Удалено {counted(len(removed), OLD_COPIES)} (храним последних: {keep}): "
+        lines.append(f"Удалено старых копий: {len(removed)} (храним последних: {keep}): "
                      + ", ".join(path.name for path in removed))
     lines.append("В копии — персональные данные жителей: храните её как саму базу; удаление жителя "
                  "(/forget) не достаёт до копий, снятых раньше.")

@@ -128,7 +128,7 @@ async def test_only_the_newest_backups_are_kept_and_other_files_are_left_alone(t
     assert sorted(path.name for path in folder.iterdir()) == [
         "notes.txt", "other-2026-01-01_00-00-00.db", "souchastie-2026-12-04_07-00-00.db",
         "souchastie-2026-12-04_08-00-00.db"]
-    assert "Удалено 1 старая копия (храним последних: 2): souchastie-2026-12-04_06-00-00.db" in output
+    assert "Удалено старых копий: 1 (храним последних: 2): souchastie-2026-12-04_06-00-00.db" in output
 
 
 def test_a_missing_database_is_said_in_russian_and_nothing_is_written(tmp_path, monkeypatch, capsys):
