@@ -2,6 +2,7 @@
 
     python -m bot run                 start every configured channel and the web server
     python -m bot db upgrade          apply database migrations and exit
+    python -m bot db backup [--to P]  an online, checked copy of the SQLite database (bot/backup.py)
     python -m bot content load FILE   check a content file (polls, quizzes, surveys, contests, series), store it
     python -m bot contests approve N  show contest work N to everyone and let it be voted for
                                       (reject N --reason R: never; results KEY: to subscribers)
@@ -62,7 +63,11 @@ def build_parser(registered: Mapping[str, Command] | None = None) -> argparse.Ar
     commands = parser.add_subparsers(dest="command", required=True, metavar="КОМАНДА")
     commands.add_parser("run", help="запустить бота: веб-чат, панель сотрудников и включённые мессенджеры")
     database = commands.add_parser("db", help="обслуживание базы данных")
-    database.add_argument("action", choices=["upgrade"], help="upgrade: применить новые миграции")
+    database_actions = database.add_subparsers(dest="action", required=True, metavar="ДЕЙСТВИЕ")
+    database_actions.add_parser("upgrade", help="применить новые миграции")
+    backup = database_actions.add_parser("backup", help="резервная копия SQLite, пока бот работает, с проверкой")
+    backup.add_argument("--to", type=Path, default=None, metavar="ПУТЬ",
+                        help="файл или папка копии (по умолчанию storage.backups_dir, имя — дата и время города)")
     content = commands.add_parser("content", help="голосования, викторины, опросы и конкурсы")
     content.add_argument("action", choices=["load"], help="load: проверить файл и сохранить его")
     content.add_argument("file", type=Path, metavar="ФАЙЛ", help="файл с содержанием (YAML)")
@@ -120,6 +125,30 @@ async def load_content_file(settings: Settings, path: Path) -> list[tuple[int, t
     return counts(content)
 
 
+def backup_database(settings: Settings, to: Path | None) -> int:
+    """``db backup``: SQLite's online copy (storage.sqlite_backup), checked, named and rotated
+    (bot.backup); on PostgreSQL, where pg_dump does it, an explanation instead."""
+    from datetime import datetime, timezone
+    from functools import partial
+
+    from bot.backup import BackupRefused, Backups, make_backup, refuse_postgresql, target_for
+    from storage.sqlite_backup import BackupError, back_up
+
+    storage = settings.storage
+    try:
+        refuse_postgresql(getattr(storage, "url", None))   # storage.url: the PostgreSQL backend's setting
+        target = target_for(to, Backups.of(storage.path, storage.backups_folder), datetime.now(timezone.utc),
+                            settings.project.clock)
+        copy = partial(back_up, step_pages=storage.backup_step_pages, pause_seconds=storage.backup_pause_seconds,
+                       restarts=storage.backup_restarts, busy_timeout_ms=storage.busy_timeout_ms)
+        lines = make_backup(storage.path, target, storage.backups_keep, copy)
+    except (BackupRefused, BackupError) as error:
+        print(f"Резервная копия не снята: {error}", file=sys.stderr)
+        return 2 if isinstance(error, BackupRefused) else 1
+    print("\n".join(lines))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     with russian_argparse():
         parser = build_parser()
@@ -145,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def staff_command(settings: Settings, arguments: argparse.Namespace) -> int:
     """A command staff run beside the bot; a value that names nothing known raises UnknownValue."""
+    if arguments.command == "db" and arguments.action == "backup":
+        return backup_database(settings, arguments.to)
     if arguments.command == "db":
         applied = asyncio.run(upgrade_database(settings))
         print("Применены миграции: " + ", ".join(applied) if applied else "База данных уже обновлена")

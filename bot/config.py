@@ -82,6 +82,17 @@ class StorageSettings(Section):
     attachments_quota_mb: int = Field(2048, ge=1)        # residents' photos on disk at most; then refused
     attachments_grace_hours: float = Field(24.0, gt=0)   # a photo no row refers to is deleted this much later
     max_image_pixels: int = Field(50_000_000, ge=10_000, le=150_000_000)  # width × height a photo may declare (50 Mpx)
+    # ``python -m bot db backup`` (bot/backup.py, storage/sqlite_backup.py): where, how many kept, how paced.
+    backups_dir: str = ""                               # "" = a «backups» folder beside the database file
+    backups_keep: int = Field(14, ge=1)                 # the newest kept; older ones deleted after a good backup
+    backup_step_pages: int = Field(1024, ge=1)          # pages copied per step (4 MiB at SQLite's 4 KiB pages)
+    backup_pause_seconds: float = Field(0.05, ge=0)     # pause between two steps, when the bot's writer may write
+    backup_restarts: int = Field(3, ge=0)               # the copy started over this often: the rest in one step
+
+    @property
+    def backups_folder(self) -> Path:
+        """Where ``db backup`` writes by default: ``backups_dir``, or «backups» beside the database."""
+        return Path(self.backups_dir) if self.backups_dir else self.path.parent / "backups"
 
 
 class InboxSettings(Section):
@@ -433,7 +444,7 @@ def check_runnable(settings: Settings) -> Settings:
 # run in another folder reads the same database; one given in the environment, as any path
 # typed in a shell, means from the current folder. A channel names its own (``file_settings``).
 def file_settings(channels: Sequence[ChannelPackage]) -> tuple[str, ...]:
-    return ("storage.path", "storage.attachments_dir",
+    return ("storage.path", "storage.attachments_dir", "storage.backups_dir",
             *(f"{package.name}.{key}" for package in channels for key in package.file_settings))
 
 

@@ -175,6 +175,10 @@ class InFile:
     def journal_mode(self) -> str:
         return self._fetch("PRAGMA journal_mode")[0][0]
 
+    def integrity(self) -> list[str]:
+        """``PRAGMA integrity_check``: ``["ok"]``, or what is wrong (a backup's copy is checked so)."""
+        return [row[0] for row in self._fetch("PRAGMA integrity_check")]
+
     def copies_sent(self, channel: str, text: str) -> dict[str, int]:
         """How many replies saying ``text`` each of ``channel``'s residents was written."""
         return dict(self._fetch("SELECT external_id, count(*) FROM outbox WHERE channel = ?"
