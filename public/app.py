@@ -101,7 +101,6 @@ class PublicSite:
         reader = self.db.reader.public
         listed, total = await reader.proposals(query.filters, public.page_size, (query.page - 1) * public.page_size)
         located, located_total = await reader.proposals(query.filters, public.map_max_points, 0, located_only=True)
-        facets = await reader.facets()
         default = self.texts.default
         words = _Words(self.texts, language)
         webchat = self.settings.webchat
@@ -121,10 +120,8 @@ class PublicSite:
             project=titled(self.settings.project.name, language, default),
             proposals=[self.describer.fields(p, language) for p in listed], total=total,
             pages=max(1, ceil(total / public.page_size)), located_total=located_total, shown_map=shown_map,
-            categories=[(c.key, c.title_in(language, default)) for c in self.settings.proposals.categories
-                        if c.key in facets["categories"] or c.key == query.filters.category],
-            statuses=[(s, self.describer.status(s, language)) for s in choices.SHOWN_STATUSES
-                      if s in facets["statuses"] or s == query.filters.status],
+            categories=[(c.key, c.title_in(language, default)) for c in self.settings.proposals.categories],
+            statuses=[(s, self.describer.status(s, language)) for s in choices.SHOWN_STATUSES],
             polls=[poll_result(p, language, default) for p in await reader.published_polls()],
             series=series(await reader.aired_episodes(_now()), language, default, self.describer.date),
             joined=None,  # «Присоединяйтесь» (issue 16, point 5): the count of people who joined, when stored

@@ -65,13 +65,6 @@ class Public:
             [*params, limit, offset])
         return [PublicProposal(*row) for row in rows], total
 
-    async def facets(self) -> dict[str, list[str]]:
-        categories = await self._db.execute_fetchall(
-            f"SELECT DISTINCT p.category FROM proposals p WHERE {VISIBLE} ORDER BY 1")
-        statuses = await self._db.execute_fetchall(
-            f"SELECT DISTINCT p.status FROM proposals p WHERE {VISIBLE} ORDER BY 1")
-        return {"categories": [r[0] for r in categories], "statuses": [r[0] for r in statuses]}
-
     async def published_polls(self) -> list[PublishedPoll]:
         rows = await self._db.execute_fetchall(
             "SELECT id, key, definition, closes_at FROM content_items"

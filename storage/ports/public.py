@@ -73,9 +73,6 @@ class PublicStore(Protocol):
                         located_only: bool = False) -> tuple[list[PublicProposal], int]:
         """Public proposals, newest first, and how many match in all."""
 
-    async def facets(self) -> dict[str, list[str]]:
-        """The categories and statuses that public proposals have, for the filter lists."""
-
     async def published_polls(self) -> list[PublishedPoll]:
         """Polls whose results were announced, the latest closed first."""
 
