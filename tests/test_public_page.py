@@ -21,7 +21,7 @@ from tests import stored
 from tests.drivers import CAMPAIGN, load_content_into
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.webchat import WebChatWorld, world as webchat_world
-from tests.journey import onboard, propose
+from tests.journey import all_text, onboard, propose
 
 TEXTS = Texts.load(LOCALES, "ru")
 # What a published proposal's author left about themselves: none of it may reach the page or feeds.
@@ -273,3 +273,20 @@ async def test_a_resident_proposal_reaches_the_page_once_published(world):
         await publish(staff, int(receipt.rsplit("-", 1)[1]), "Качели у фонтана", "Качели будут")
     _, _, after = await get(world, "/public")
     assert f"{receipt}<" in after and "Качели будут" in after and resident.session not in after
+
+
+async def test_a_text_its_author_erases_leaves_the_page_and_the_feeds(world):
+    """/forget with «erase my texts»: the published copy goes with the text (migration 0023's
+    trigger), so the page never keeps what its author took back."""
+    resident = world.resident()
+    await onboard(resident)
+    receipt = await propose(resident, text="Горка у школы номер пять", photo=False)
+    async with moderator(world) as staff:
+        await publish(staff, int(receipt.rsplit("-", 1)[1]), "Горка у школы номер пять", "Горку поставим")
+    assert "Горка у школы" in (await get(world, "/public"))[2]
+    await resident.send_text("/forget")
+    assert "тексты с фото" in all_text(await resident.press("priv:erase"))
+    for path in ("/public", "/public/proposals.geojson", "/public/proposals.csv"):
+        _, _, body = await get(world, path)
+        assert "Горка у школы" not in body and "Горку поставим" not in body and receipt not in body
+    assert await stored.columns_holding(world.app.db, "Горка у школы") == []
