@@ -334,7 +334,7 @@ class PublicSettings(Section):
     enabled: bool = True
     embed_origins: tuple[str, ...] = Field(("'self'",), min_length=1)  # sites that may show /public in a frame
     page_size: int = Field(50, ge=1, le=500)             # proposals on one page of the list
-    map_max_points: int = Field(2000, ge=0, le=50_000)   # the newest located proposals put on the map
+    map_max_points: int = Field(1000, ge=0, le=50_000)   # the newest located proposals put on the map
     feed_max_rows: int = Field(100_000, ge=1)            # proposals in one GeoJSON or CSV download at most
     cache_seconds: int = Field(60, ge=0, le=86_400)      # Cache-Control max-age of the page and the feeds
 

@@ -106,14 +106,17 @@ class PublicSite:
         webchat = self.settings.webchat
         shown_map = None
         if webchat.map_tiles_url:
+            # Compact, for a town's thousands: [number, latitude, longitude, category, status] by key,
+            # the titles once each.
             shown_map = {"tiles": webchat.map_tiles_url, "attribution": webchat.map_attribution,
                          "attribution_url": webchat.map_attribution_url, "centre": list(webchat.map_centre),
                          "zoom": webchat.map_zoom, "max_zoom": webchat.map_max_zoom,
                          "label": words("map_label"),
-                         "points": [{"number": row["number"], "lat": row["latitude"], "lon": row["longitude"],
-                                     "title": f"{row['number']} · {row['category_title']}",
-                                     "status": row["status_title"]}
-                                    for row in (self.describer.fields(p, language) for p in located)]}
+                         "categories": {c.key: c.title_in(language, default)
+                                        for c in self.settings.proposals.categories},
+                         "statuses": {s: self.describer.status(s, language) for s in choices.SHOWN_STATUSES},
+                         "points": [[self.describer.number(p.id), p.latitude, p.longitude, p.category, p.status]
+                                    for p in located]}
         html = self.templates.get_template("page.html").render(
             t=words, language=language, query=query, fields=FIELDS,
             languages=[(code, self.texts.get(code, "language_name")) for code in self.texts.languages],

@@ -290,3 +290,19 @@ async def test_a_text_its_author_erases_leaves_the_page_and_the_feeds(world):
         _, _, body = await get(world, path)
         assert "Горка у школы" not in body and "Горку поставим" not in body and receipt not in body
     assert await stored.columns_holding(world.app.db, "Горка у школы") == []
+
+
+async def test_the_map_holds_the_newest_located_proposals_up_to_its_limit(tmp_path):
+    async with webchat_world(tmp_path, SOUCHASTIE_PUBLIC_MAP_MAX_POINTS="2") as world:
+        prefix = world.app.settings.proposals.receipt_prefix
+        placed = [await made(world, f"Место {n}", place=(50.091 + n, 118.03)) for n in range(3)]
+        nowhere = await made(world, "Без места")
+        async with moderator(world) as staff:
+            for proposal_id in (*placed, nowhere):
+                await publish(staff, proposal_id, f"Текст {proposal_id}")
+        _, _, html = await get(world, "/public")
+    data = json.loads(html.split('<script type="application/json" id="map-data">')[1].split("</script>")[0])
+    assert [point[0] for point in data["points"]] == [f"{prefix}{placed[2]}", f"{prefix}{placed[1]}"]
+    assert data["points"][0][1:] == [52.091, 118.03, "idea", "new"]
+    assert TEXTS.get("ru", "public_page.map_capped", shown=2, count=3) in html
+    assert all(f"{prefix}{n}<" in html for n in (*placed, nowhere))

@@ -14,17 +14,18 @@
       shown.attribution.replace(/[&<>"]/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }) + "</a>"
   }).addTo(map);
   var bounds = [];
-  shown.points.forEach(function (point) {
-    var marker = L.marker([point.lat, point.lon], { title: point.title, alt: point.title, keyboard: true });
+  shown.points.forEach(function (point) {  // [number, latitude, longitude, category, status]
+    var label = point[0] + " · " + (shown.categories[point[3]] || point[3]);
+    var marker = L.marker([point[1], point[2]], { title: label, alt: label, keyboard: true });
     var popup = document.createElement("div");
     var title = document.createElement("b");
-    title.textContent = point.title;
+    title.textContent = label;
     var status = document.createElement("div");
-    status.textContent = point.status;
+    status.textContent = shown.statuses[point[4]] || point[4];
     popup.appendChild(title);
     popup.appendChild(status);
     marker.bindPopup(popup).addTo(map);
-    bounds.push([point.lat, point.lon]);
+    bounds.push([point[1], point[2]]);
   });
   if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24], maxZoom: shown.max_zoom });
   else if (bounds.length === 1) map.setView(bounds[0], shown.zoom);

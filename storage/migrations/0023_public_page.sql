@@ -14,7 +14,9 @@ CREATE TRIGGER proposals_unpublished_when_text_changes AFTER UPDATE OF text ON p
 WHEN old.public = 1 AND new.text IS NOT old.text BEGIN
     UPDATE proposals SET public = 0, public_text = '' WHERE id = new.id;
 END;
-CREATE INDEX proposals_public ON proposals (status, category, id) WHERE public = 1;
+-- The page lists the public ones newest first, by category or not (by status: proposals_by_status).
+CREATE INDEX proposals_public ON proposals (id) WHERE public = 1;
+CREATE INDEX proposals_public_by_category ON proposals (category, id) WHERE public = 1;
 
 -- The page's ETag is the newest revision (migration 0018): a change of what it shows must give
 -- a new one, so publishing, the public answer, the category and the place join what counts.
