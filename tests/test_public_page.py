@@ -306,3 +306,24 @@ async def test_the_map_holds_the_newest_located_proposals_up_to_its_limit(tmp_pa
     assert data["points"][0][1:] == [52.091, 118.03, "idea", "new"]
     assert TEXTS.get("ru", "public_page.map_capped", shown=2, count=3) in html
     assert all(f"{prefix}{n}<" in html for n in (*placed, nowhere))
+
+
+async def test_only_those_who_moderate_publish_and_never_an_empty_text(world):
+    proposal_id = await made(world, "Скамейки")
+    await make_staff(world.app, "pavel", "expert")
+    async with StaffBrowser.of(world.app) as expert:
+        assert (await expert.login("pavel")).status == 200
+        refused = await expert.post(f"/admin/proposals/{proposal_id}/public", {"public": "1", "text": "Скамейки"})
+    assert refused.status == 403
+    async with moderator(world) as staff:
+        empty = await staff.post(f"/admin/proposals/{proposal_id}/public", {"public": "1", "text": "  "})
+        assert empty.status == 400 and "оставьте его текст" in empty.text
+        assert (await staff.post("/admin/proposals/99999/public", {"public": "1", "text": "x"})).status == 404
+        await publish(staff, proposal_id, "Скамейки", "Будут")
+        hidden = await staff.post(f"/admin/proposals/{proposal_id}/public",
+                                  {"public": "0", "text": "Скамейки", "answer": "Будут"})
+        assert hidden.status == 200 and "Снято с публичной страницы" in hidden.text
+    assert "Скамейки" not in (await get(world, "/public"))[2]
+    assert await stored.count(world.app.db, "audit_log", action="proposal.unpublish") == 1
+    publication = await world.app.db.reader.public.publication(proposal_id)
+    assert publication is not None and (publication.public, publication.answer) == (False, "Будут")
