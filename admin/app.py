@@ -54,7 +54,7 @@ PAGES = (  # modules with a `routes` table; D's first, then E's
     "admin.login", "admin.home", "admin.users", "admin.audit", "admin.settings_page", "admin.proposals",
     "admin.proposal_actions", "admin.answer_templates", "admin.operator",
     "admin.downloads", "admin.stats", "admin.posters", "admin.content_forms", "admin.broadcast_forms",
-    "admin.dead_letters", "admin.texts_search", "admin.contests",
+    "admin.dead_letters", "admin.texts_search", "admin.contests", "admin.publishing",
 )
 
 CSRF_KEY = web.RequestKey("admin.csrf", str) if hasattr(web, "RequestKey") else "admin.csrf"
@@ -114,6 +114,8 @@ NOTICES = {
     "author_erased": "Имя и контакты автора удалены из всех предложений, принятых с его номером.",
     "status": "Статус изменён, автор получил уведомление.",
     "opinion": "Заключение записано.",
+    "published": "Опубликовано: предложение видно на публичной странице и в открытых данных.",
+    "unpublished": "Снято с публичной страницы.",
     "bulk": "Готово: действие применено к отмеченным предложениям.",
     "merged": "Объединено: дубликат отмечен, его поддержки перешли к основному предложению, автор получил уведомление.",
     "password": "Пароль изменён.",

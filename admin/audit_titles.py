@@ -38,6 +38,8 @@ ACTION_TITLES = {
     "contest.reject": "Конкурсная работа отклонена",
     "contest.results": "Итоги конкурса разосланы",
     "proposal.forget_author": "Данные автора предложения удалены",
+    "proposal.publish": "Предложение опубликовано на публичной странице",
+    "proposal.unpublish": "Предложение снято с публичной страницы",
 }
 # A contest work's statuses (storage/contests.py), beside the proposals' in «было» and «стало».
 

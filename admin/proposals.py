@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from admin import publishing
 from admin.app import panel, render
 from admin.numbers import page_number, path_id
 from admin.roles import OPINIONS, PERSONAL_DATA, PROPOSALS, can, current_user, require
@@ -111,7 +112,7 @@ async def proposal_page(request: web.Request) -> web.StreamResponse:
                   duplicates=duplicates, supports=await p.db.reader.supports.count(card.id),
                   my_opinion=mine, suggested_question=suggested_question, titles=titles(request),
                   statuses=STATUSES, verdicts=VERDICTS, number=f"{p.settings.proposals.receipt_prefix}{card.id}",
-                  prefix=p.settings.proposals.receipt_prefix)
+                  prefix=p.settings.proposals.receipt_prefix, **await publishing.context(p, card))
 
 
 @routes.get("/photos/{key:[0-9a-f]{2}/[0-9a-f]{64}\\.[a-z]{3,4}}")

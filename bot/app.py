@@ -111,6 +111,7 @@ class Application:
         from admin.app import setup_admin
         from broadcasts.service import BroadcastService
         from handlers import LOCALES, get_routers
+        from public.app import setup_public
 
         settings = self.settings
         path = settings.storage.path
@@ -146,6 +147,7 @@ class Application:
         for channel in self.channels.values():
             channel.setup_routes(self.web, self.dispatcher)
         setup_admin(self.web, self.db, self.dispatcher, settings, texts, self.sms)
+        setup_public(self.web, self.db, settings, texts)
         await self.dispatcher.recover()
         from handlers.sms_codes import after_restart
 

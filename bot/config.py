@@ -346,6 +346,41 @@ class AdminSettings(Section):
     login_address_forget_minutes: float = Field(60.0, gt=0)        # an address's count starts again
 
 
+# A frame-ancestors source: 'self', 'none' or a site's origin (the same rule as webchat.frame_ancestors).
+FRAME_ANCESTOR = r"^('self'|'none'|https?://(\*\.)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?)\Z"
+
+
+class PublicSettings(Section):
+    """The public page at /public and its open-data feed (public/): what staff marked public,
+    for anyone, and for the city's site to show in a frame."""
+
+    enabled: bool = True
+    embed_origins: tuple[str, ...] = Field(("'self'",), min_length=1)  # sites that may show /public in a frame
+    page_size: int = Field(50, ge=1, le=500)             # proposals on one page of the list
+    map_max_points: int = Field(1000, ge=0, le=50_000)   # the newest located proposals put on the map
+    feed_max_rows: int = Field(100_000, ge=1)            # proposals in one GeoJSON or CSV download at most
+    cache_seconds: int = Field(60, ge=0, le=86_400)      # Cache-Control max-age of the page and the feeds
+
+    @field_validator("embed_origins", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        # YAML reads ['self'] as the word self: the quotes CSP wants are put back.
+        if isinstance(value, (list, tuple)):
+            return tuple(f"'{item}'" if item in ("self", "none") else item for item in value)
+        return value
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+        for item in value:
+            if not re.match(FRAME_ANCESTOR, item):
+                raise ValueError(f"{item!r}: напишите 'self', 'none' или адрес сайта, например https://city.example.ru")
+        if "'none'" in value and len(value) > 1:
+            raise ValueError("'none' нельзя сочетать с другими embed_origins")
+        return value
+
+
 # The sources of the settings being loaded (load_settings); none else, ``Settings()`` is the defaults.
 _SOURCES: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar("settings_sources", default=())
 
@@ -373,6 +408,7 @@ class ApplicationSettings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     posters: PosterSettings = PosterSettings()
     reports: ReportSettings = ReportSettings()
+    public: PublicSettings = PublicSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

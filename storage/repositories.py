@@ -19,6 +19,7 @@ from storage.polls import Polls
 from storage.ports.content import ContentStore
 from storage.privacy import Privacy
 from storage.proposals import Proposals
+from storage.public import Public
 from storage.quizzes import Quizzes
 from storage.residents import Residents
 from storage.similar_proposals import SimilarProposals
@@ -55,6 +56,7 @@ class Repositories:
         self.gateway = GatewayEventIds(connection)
         self.attachment_references = AttachmentReferences(connection)
         self.supports = Supports(connection)
+        self.public = Public(connection)
         # One index per process, read through the reader connection (storage/similar_proposals.py).
         self.similar = similar or SimilarProposals(connection)
 

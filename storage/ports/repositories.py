@@ -24,6 +24,7 @@ from storage.ports.phone_codes import PhoneCodeStore
 from storage.ports.polls import PollStore
 from storage.ports.privacy import PrivacyStore
 from storage.ports.proposals import ProposalStore
+from storage.ports.public import PublicStore
 from storage.ports.quizzes import QuizStore
 from storage.ports.residents import ResidentStore
 from storage.ports.similar_proposals import SimilarProposalIndex
@@ -107,6 +108,9 @@ class Repositories(Protocol):
 
     @property
     def similar(self) -> SimilarProposalIndex: ...
+
+    @property
+    def public(self) -> PublicStore: ...
 
 
 class Database(Protocol):
