@@ -18,6 +18,7 @@ from storage.ports.episodes import EpisodeStore
 from storage.ports.exports import ExportStore
 from storage.ports.gateway import GatewayEventIdStore
 from storage.ports.inbox import InboxStore
+from storage.ports.leases import LeaseStore
 from storage.ports.moderation import ModerationStore
 from storage.ports.outbox import OutboxStore
 from storage.ports.phone_codes import PhoneCodeStore
@@ -107,6 +108,9 @@ class Repositories(Protocol):
 
     @property
     def similar(self) -> SimilarProposalIndex: ...
+
+    @property
+    def leases(self) -> LeaseStore: ...
 
 
 class Database(Protocol):
