@@ -197,7 +197,8 @@ class Application:
         jobs already look in the database for what is due and do nothing twice (an episode is
         marked announced in the transaction that makes its broadcast; a poll's results are
         marked sent). A new holder runs every job at once, as a restarted bot does; a job still
-        running in the old holder when it lost the lease may overlap that first run."""
+        running in the old holder when it lost the lease may overlap that first run. The inbox
+        retries are one of these jobs, so one process retries the events left unprocessed."""
         scheduler = self._schedule(texts, attachments)
         try:
             await asyncio.Event().wait()
