@@ -132,6 +132,23 @@ async def test_a_holder_that_lost_its_lease_stops_its_work(tmp_path):
         assert lease is not None and lease.holder == "c:3:z"  # a's stop released nothing of c's
 
 
+async def test_a_renewal_held_up_by_another_writer_stops_the_work_until_it_is_confirmed(tmp_path):
+    async with two_processes(tmp_path) as (first, second):
+        watch = Watch()
+        a = Leadership(first, "receive:max:x", "a:1:x", watch.work("a"), TTL)
+        await a.start()
+        try:
+            assert watch.running == {"a"}
+            async with second.transaction():  # another process writes for longer than a lease
+                await eventually(lambda: watch.running == set(), timeout=TTL)  # before it could pass on
+                await asyncio.sleep(TTL)
+                assert watch.running == set()
+            await eventually(lambda: watch.running == {"a"}, timeout=3 * TTL)  # confirmed again: resumed
+            assert watch.most == 1
+        finally:
+            await a.stop()
+
+
 def test_a_lease_on_a_token_never_names_the_token():
     token = "123456:TEST-fake-token_0123456789"
     name = lease_name("receive", "telegram", token)
