@@ -4,8 +4,14 @@ This is the one module that knows every part; the parts know only the types in `
 Channels are the ones registered in ``channels.CHANNELS``, each by its package's ``CHANNEL``;
 a channel's class is imported only when that channel is enabled.
 
+Several processes may run on one database (``cluster`` in config.yaml): the work that must run
+once in the cluster — each long poll, each broadcast sender (per platform token) and the
+scheduler — runs where its lease is held (``bot.leadership``); webhooks, the web chat and the
+panel are served by every process. A single process takes every lease at once.
+
 Shutdown on SIGTERM/SIGINT, in this order: ``/readyz`` answers 503 (a load balancer stops
-sending new requests); channels stop receiving; the web server stops
+sending new requests); channels stop receiving (long polls first, their leases released for
+another process to take); the web server stops
 listening and lets requests in flight finish; events being processed finish; the database
 closes. Anything acknowledged but not processed by then is in the inbox for the next start.
 
@@ -21,7 +27,7 @@ import logging
 import signal
 import sqlite3
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.web import AppRunner
@@ -32,6 +38,7 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.i18n import Texts
 from bot.core.metrics import Metrics
 from bot.core.plugins import Feature
+from bot.leadership import Leadership, holder_id, lease_name
 from bot.maintenance import PRUNE_EVERY_SECONDS, forget_leftovers, keep_tidy
 from bot.operations import MetricsAccess, Readiness, setup_operations
 from bot.running import RunningMark
@@ -45,6 +52,8 @@ if TYPE_CHECKING:
     from broadcasts.service import BroadcastService
 
 log = logging.getLogger(__name__)
+
+SCHEDULER_LEASE = "scheduler"
 
 
 class StartupError(Exception):
@@ -95,6 +104,8 @@ class Application:
     texts: Texts | None = None
     metrics: Metrics = field(default_factory=Metrics)   # this bot's figures, its own registry
     readiness: Readiness = field(default_factory=Readiness)
+    holder: str = field(default_factory=holder_id)   # this process among the cluster's (bot.leadership)
+    leaderships: list[Leadership] = field(default_factory=list)   # the long polls and the scheduler
 
     async def start(self) -> None:
         """Start everything, or, when a part cannot start, stop what had started and raise."""
@@ -168,11 +179,39 @@ class Application:
                 await channel.start(self.dispatcher)
             except Exception as error:
                 raise StartupError(f"канал {channel.name} не запустился: {error}") from error
-        self.broadcasts = BroadcastService(self.db, self.channels, texts, settings, self.metrics)
+        for channel in self.channels.values():
+            if (poll := channel.long_poll()) is not None:
+                await self._lead(lease_name("receive", channel.name, channel.identity()), poll)
+        self.broadcasts = BroadcastService(self.db, self.channels, texts, settings, self.metrics, holder=self.holder)
         await self.broadcasts.start()
-        self.scheduler = self._schedule(texts, attachments)
+        await self._lead(SCHEDULER_LEASE, lambda: self._keep_schedule(texts, attachments))
         self.readiness.state = "ready"
         log.info("«Участие» работает на порту %s, каналы: %s", self.port, ", ".join(self.channels))
+
+    async def _lead(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        assert self.db is not None
+        leadership = Leadership(self.db, name, self.holder, work, self.settings.cluster.lease_seconds)
+        await leadership.start()
+        self.leaderships.append(leadership)
+
+    async def _keep_schedule(self, texts: Texts, attachments: AttachmentStore) -> None:
+        """The scheduler, while this process holds the scheduler's lease.
+
+        Jobs fire once in the cluster because one process runs them all, rather than each
+        process claiming each firing by a (job, slot) row: the jobs are interval jobs started at
+        each process's own moment, so their slots would not line up between processes, and the
+        jobs already look in the database for what is due and do nothing twice (an episode is
+        marked announced in the transaction that makes its broadcast; a poll's results are
+        marked sent). A new holder runs every job at once, as a restarted bot does; a job still
+        running in the old holder when it lost the lease may overlap that first run. The inbox
+        retries are one of these jobs, so one process retries the events left unprocessed."""
+        scheduler = self._schedule(texts, attachments)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            scheduler.stop()
+            if self.scheduler is scheduler:
+                self.scheduler = None
 
     def _schedule(self, texts: Texts, attachments: AttachmentStore) -> Scheduler:
         assert self.db is not None and self.dispatcher is not None  # started before the jobs
@@ -199,6 +238,7 @@ class Application:
             # Everything still works while a load balancer polling /readyz sees the 503 and stops sending.
             await asyncio.sleep(self.settings.server.unready_seconds)
         grace = self.settings.server.shutdown_grace_seconds
+        await asyncio.gather(*(leadership.stop() for leadership in self.leaderships))
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.broadcasts is not None:

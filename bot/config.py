@@ -103,6 +103,15 @@ class InboxSettings(Section):
     max_attempts: int = Field(5, ge=1, le=100)           # tries per event (the first included), then a dead letter
 
 
+class ClusterSettings(Section):
+    """Several bot processes on one database (bot/leadership.py): the work that runs once in the
+    cluster (each long poll and broadcast sender per platform token, the scheduler) is held
+    under a lease that its process renews every third of this; when that process dies, another
+    takes the work over within this many seconds. A single bot takes every lease at once."""
+
+    lease_seconds: float = Field(10.0, ge=0.3, le=600)
+
+
 class ProjectSettings(Section):
     name: dict[str, str] = {"ru": "Парк культуры и отдыха", "en": "The Culture and Leisure Park",
                             "zh": "文化休闲公园", "mn": "Соёл амралтын хүрээлэн"}
@@ -397,6 +406,7 @@ class ApplicationSettings(BaseSettings):
     admin: AdminSettings = AdminSettings()
     storage: StorageSettings = StorageSettings()
     inbox: InboxSettings = InboxSettings()
+    cluster: ClusterSettings = ClusterSettings()
     project: ProjectSettings = ProjectSettings()
     privacy: PrivacySettings = PrivacySettings()
     languages: LanguageSettings = LanguageSettings()

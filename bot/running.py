@@ -34,7 +34,9 @@ class RunningMark:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            log.warning("на базе %s уже работает другой бот (файл %s занят)", self.path.with_suffix(""), self.path)
+            # Several processes on one database are a cluster (bot/leadership.py shares the work).
+            log.info("на базе %s уже работает другой процесс бота (файл %s занят); работаем вместе",
+                     self.path.with_suffix(""), self.path)
             return
         self._fd = fd
 

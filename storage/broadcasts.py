@@ -210,13 +210,18 @@ class Broadcasts:
             " WHERE b.id = deliveries.broadcast_id) = 'cancelled' THEN 'skipped' ELSE 'pending' END"
             " WHERE id = ? AND status = 'sending'", [(i,) for i in delivery_ids])
 
-    async def release_in_flight(self) -> int:
-        """At start: rows still 'sending' were in flight when the bot stopped or crashed; they go
-        back to pending and are sent again (the documented bound on duplicates)."""
-        cursor = await self._db.execute(
-            "UPDATE deliveries SET status = CASE WHEN (SELECT status FROM broadcasts b"
-            " WHERE b.id = deliveries.broadcast_id) = 'cancelled' THEN 'skipped' ELSE 'pending' END"
-            " WHERE status = 'sending'")
+    async def release_in_flight(self, channel: str | None = None) -> int:
+        """When a sender takes a channel over (at start, or from a process that died): rows of
+        ``channel`` (of every channel when None) still 'sending' were in flight when the last
+        sender stopped or crashed; they go back to pending and are sent again (the documented
+        bound on duplicates)."""
+        statement = ("UPDATE deliveries SET status = CASE WHEN (SELECT status FROM broadcasts b"
+                     " WHERE b.id = deliveries.broadcast_id) = 'cancelled' THEN 'skipped' ELSE 'pending' END"
+                     " WHERE status = 'sending'")
+        if channel is None:
+            cursor = await self._db.execute(statement)
+        else:
+            cursor = await self._db.execute(statement + " AND channel = ?", (channel,))
         return cursor.rowcount
 
     async def forget_unreachable(self, resident_ids: Iterable[int]) -> None:

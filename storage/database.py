@@ -83,6 +83,11 @@ async def upgrade(connection: aiosqlite.Connection) -> list[str]:
             continue
         await connection.execute("BEGIN IMMEDIATE")
         try:
+            # Another bot process on the same file may have applied it while this one waited.
+            (current,) = (await connection.execute_fetchall("PRAGMA user_version"))[0]
+            if version <= current:
+                await connection.execute("COMMIT")
+                continue
             for statement in _split_statements(script):
                 await connection.execute(statement)
             await connection.execute(f"PRAGMA user_version={version}")

@@ -12,6 +12,7 @@ from storage.episodes import Episodes
 from storage.exports import Exports
 from storage.gateway import GatewayEventIds
 from storage.inbox import Inbox
+from storage.leases import Leases
 from storage.moderation import Moderation
 from storage.outbox import Outbox
 from storage.phone_codes import PhoneCodes
@@ -57,6 +58,7 @@ class Repositories:
         self.attachment_references = AttachmentReferences(connection)
         self.supports = Supports(connection)
         self.public = Public(connection)
+        self.leases = Leases(connection)
         # One index per process, read through the reader connection (storage/similar_proposals.py).
         self.similar = similar or SimilarProposals(connection)
 

@@ -87,4 +87,4 @@ async def test_a_broadcast_killed_midway_reaches_everyone_after_a_restart_with_b
     assert stored.InFile(path).grouped("deliveries", "status") == {"sent": RECIPIENTS}
     log = (tmp_path / "bot.log").read_text()
     if in_flight:
-        assert f"при остановке бота отправлялись сообщения рассылок: {in_flight};" in log
+        assert f"webchat: сообщений рассылок осталось в отправке от прежнего отправителя: {in_flight};" in log

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 from aiohttp import web
 
@@ -126,11 +126,24 @@ class Channel(ABC):
 
     @abstractmethod
     async def start(self, core: Inbound) -> None:
-        """Begin receiving (long polling, webhook registration); return once running."""
+        """Begin receiving (webhook registration; a long poll is ``long_poll``); return once running."""
 
     @abstractmethod
     async def stop(self) -> None:
         """Stop receiving; updates already acknowledged are in the inbox and not lost."""
+
+    def identity(self) -> str:
+        """What names this bot on its platform (its token); the channel's name where it has none.
+        Work that the platform allows once per token (a long poll, the paced broadcast sender)
+        runs in one process of the cluster per identity, under a lease named by a digest of it."""
+        return self.name
+
+    def long_poll(self) -> Callable[[], Awaitable[None]] | None:
+        """The long poll, when this channel receives by one: the application runs it after
+        ``start`` and only while this process holds the lease on ``identity`` (one poller per
+        token in the cluster), and cancels it when the lease is lost and before ``stop``.
+        None when receiving needs no lease (webhooks, the web chat)."""
+        return None
 
     async def deliver(self, ref: ResidentRef, messages: list[Outgoing]) -> None:
         """Send replies to one resident, in order; raise ``DeliveryError`` on failure. Each reply

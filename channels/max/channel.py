@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
@@ -41,7 +41,6 @@ class MaxChannel(Channel):
         self.config = settings.max
         self.api = MaxApi(settings.max)
         self._core: Inbound | None = None
-        self._poller: Poller | None = None
         self._answers: set[asyncio.Task] = set()
 
     def setup_routes(self, app: web.Application, core: Inbound) -> None:
@@ -66,12 +65,20 @@ class MaxChannel(Channel):
                             "long poll. Удалите их или задайте max.mode: webhook", ", ".join(urls))
         except DeliveryError as error:
             log.warning("MAX: не удалось получить список подписок вебхуков: %s", error)
-        self._poller = Poller(self.api, self.config, self._take)
-        self._poller.start()
+
+    def identity(self) -> str:
+        assert self.config.token is not None  # checked when the channel was made
+        return self.config.token.get_secret_value()
+
+    def long_poll(self) -> Callable[[], Awaitable[None]] | None:
+        return self._poll if self.config.mode != "webhook" else None
+
+    async def _poll(self) -> None:
+        """GET /updates until cancelled; a new poller each time, so that a process that takes the
+        poll over asks without a marker, for everything MAX has not seen committed."""
+        await Poller(self.api, self.config, self._take).run()
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            await self._poller.stop()
         if self._answers:
             await asyncio.wait(set(self._answers), timeout=self.config.request_timeout_seconds)
         await self.api.close()

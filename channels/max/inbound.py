@@ -67,6 +67,15 @@ class Poller:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="max-polling")
 
+    async def run(self) -> None:
+        """Poll until cancelled; a cancel stops as ``stop`` does, between batches."""
+        self.start()
+        assert self._task is not None
+        try:
+            await asyncio.shield(self._task)
+        finally:
+            await self.stop()
+
     async def stop(self) -> None:
         """Stop between batches: a batch being stored is stored, its marker is not sent."""
         self._stopping.set()

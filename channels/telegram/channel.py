@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import aiohttp
 from aiogram import Bot
@@ -76,9 +76,19 @@ class TelegramChannel(Channel):
         self._core = core
         if self.settings.mode == "webhook":
             self._receiver = asyncio.create_task(self._register_webhook(), name="telegram-setwebhook")
-        else:
-            poller = Poller(self.bot, self.settings, core, self._store)
-            self._receiver = asyncio.create_task(poller.run(), name="telegram-polling")
+
+    def identity(self) -> str:
+        assert self.settings.token is not None
+        return self.settings.token.get_secret_value()
+
+    def long_poll(self) -> Callable[[], Awaitable[None]] | None:
+        return self._poll if self.settings.mode != "webhook" else None
+
+    async def _poll(self) -> None:
+        """getUpdates until cancelled; a new poller each time, so that a process that takes the
+        poll over starts without an offset and gets what Telegram has not yet been told of."""
+        assert self._core is not None
+        await Poller(self.bot, self.settings, self._core, self._store).run()
 
     async def _store(self, update: dict[str, Any]) -> None:
         """Hand one update to the core (``inbound.receive``), then stop a pressed button's

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
@@ -47,8 +47,6 @@ class VkChannel(Channel):
         self.endpoint = CallbackEndpoint(self.vk, self.receive) if self.vk.mode == "callback" else None
         self.support: dict[str, parse.ClientSupport] = {}
         self.core: Inbound | None = None
-        self.poller: LongPoll | None = None
-        self._poll_task: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
 
     # -- receiving ------------------------------------------------------------------------------
@@ -60,19 +58,26 @@ class VkChannel(Channel):
 
     async def start(self, core: Inbound) -> None:
         self.core = core
-        if self.vk.mode != "longpoll":
-            return
-        self.poller = LongPoll(self.client, self.vk, self.vk.group_id, self._state_file(), self.receive)
-        self._poll_task = asyncio.get_running_loop().create_task(self.poller.run(), name="vk-longpoll")
+
+    def identity(self) -> str:
+        assert self.vk.token is not None  # the settings require it
+        return self.vk.token.get_secret_value()
+
+    def long_poll(self) -> Callable[[], Awaitable[None]] | None:
+        return self._poll if self.vk.mode == "longpoll" else None
+
+    async def _poll(self) -> None:
+        """Bots Long Poll until cancelled, from the ``ts`` saved in the state file: a process
+        that takes the poll over on the same machine goes on where the last one stored."""
+        poller = LongPoll(self.client, self.vk, self.vk.group_id, self._state_file(), self.receive)
+        try:
+            await poller.run()
+        finally:
+            poller.close()
 
     async def stop(self) -> None:
-        if self._poll_task is not None:
-            self._poll_task.cancel()
-            await asyncio.gather(self._poll_task, return_exceptions=True)
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self.vk.request_timeout_seconds)
-        if self.poller is not None:
-            self.poller.close()
         self.client.close()
 
     async def receive(self, updates: list[dict[str, Any]]) -> None:

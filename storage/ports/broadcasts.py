@@ -118,9 +118,11 @@ class BroadcastStore(Protocol):
         """Claimed rows not sent (the broadcast was paused or cancelled, or the bot is stopping)
         go back: pending, or skipped when their broadcast was cancelled."""
 
-    async def release_in_flight(self) -> int:
-        """At start: rows still 'sending' were in flight when the bot stopped or crashed; they go
-        back to pending and are sent again (the documented bound on duplicates)."""
+    async def release_in_flight(self, channel: str | None = None) -> int:
+        """When a sender takes a channel over (at start, or from a process that died): rows of
+        ``channel`` (of every channel when None) still 'sending' were in flight when the last
+        sender stopped or crashed; they go back to pending and are sent again (the documented
+        bound on duplicates)."""
 
     async def forget_unreachable(self, resident_ids: Iterable[int]) -> None:
         """A permanent failure: the resident cannot be written to; they leave every topic."""

@@ -18,6 +18,7 @@ from storage.ports.episodes import EpisodeStore
 from storage.ports.exports import ExportStore
 from storage.ports.gateway import GatewayEventIdStore
 from storage.ports.inbox import InboxStore
+from storage.ports.leases import LeaseStore
 from storage.ports.moderation import ModerationStore
 from storage.ports.outbox import OutboxStore
 from storage.ports.phone_codes import PhoneCodeStore
@@ -111,6 +112,7 @@ class Repositories(Protocol):
 
     @property
     def public(self) -> PublicStore: ...
+    def leases(self) -> LeaseStore: ...
 
 
 class Database(Protocol):

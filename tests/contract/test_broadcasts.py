@@ -112,8 +112,12 @@ async def test_claimed_deliveries_go_back_when_released_or_after_a_crash(db: Dat
         await tx.broadcasts.release([claimed[0].id])
     assert (await db.reader.broadcasts.counts(broadcast))["pending"] == 1
     async with db.transaction() as tx:
-        assert await tx.broadcasts.release_in_flight() == 2
+        assert await tx.broadcasts.release_in_flight("telegram") == 0  # another channel's sender
+        assert await tx.broadcasts.release_in_flight("webchat") == 2
     assert (await db.reader.broadcasts.counts(broadcast))["pending"] == 3
+    async with db.transaction() as tx:
+        await tx.broadcasts.claim("webchat", 3, NOW)
+        assert await tx.broadcasts.release_in_flight() == 3  # every channel
 
 
 async def test_staff_pause_resume_and_cancel_within_the_allowed_moves(db: Database) -> None:

@@ -66,6 +66,8 @@ class FakeMax:
     ceiling: float | None = None   # requests a second per token; None: not enforced
     rate_limited: int = 0          # requests answered 429 because of the ceiling
     accepted_at: list[float] = field(default_factory=list)  # monotonic times of calls within it
+    polling: int = 0               # GET /updates being answered right now
+    most_polling: int = 0          # the most at once: one poller per token is what MAX expects
 
     def __post_init__(self) -> None:
         self._faults: dict[str, deque[str]] = defaultdict(deque)
@@ -184,6 +186,14 @@ class FakeMax:
         return self._windows.admit(token, self.ceiling, self.accepted_at) is not None
 
     async def _get_updates(self, request: web.Request) -> web.Response:
+        self.polling += 1
+        self.most_polling = max(self.most_polling, self.polling)
+        try:
+            return await self._long_poll(request)
+        finally:
+            self.polling -= 1
+
+    async def _long_poll(self, request: web.Request) -> web.Response:
         _, refused = await self._enter(request)
         if refused is not None:
             return refused

@@ -72,6 +72,7 @@ class Call:
     method: str
     params: dict[str, Any]
     status: int = 200
+    arrived: float = 0.0   # time.monotonic() when the request reached the fake
 
 
 @dataclass
@@ -89,6 +90,8 @@ class FakeTelegram:
     strict: bool = False           # every send counts, refused ones too, stamped on arrival
     rate_limited: int = 0          # sends answered 429 because of the ceiling
     accepted_at: list[float] = field(default_factory=list)  # monotonic times of calls within it
+    polling: int = 0               # getUpdates requests being answered right now
+    most_polling: int = 0          # the most at once: Telegram allows one poller per token
 
     def __post_init__(self) -> None:
         self.queue: list[dict[str, Any]] = []
@@ -167,7 +170,7 @@ class FakeTelegram:
             return _answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         method = request.match_info["method"].lower()
         params = await _params(request)
-        call = Call(method, params)
+        call = Call(method, params, arrived=arrived)
         self.calls.append(call)
         wait = self._over_ceiling(arrived) if method in SEND_METHODS else None
         if wait is not None:
@@ -213,6 +216,14 @@ class FakeTelegram:
             return 409, {"ok": False, "error_code": 409, "description":
                          "Conflict: can't use getUpdates method while webhook is active; "
                          "use deleteWebhook to delete the webhook first"}
+        self.polling += 1
+        self.most_polling = max(self.most_polling, self.polling)
+        try:
+            return await self._long_poll(params)
+        finally:
+            self.polling -= 1
+
+    async def _long_poll(self, params: dict[str, Any]) -> tuple[int, Any]:
         offset = params.get("offset") or 0
         async with self._changed:
             if offset:

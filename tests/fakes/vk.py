@@ -81,6 +81,8 @@ class FakeVk:
     ceiling: float | None = None   # API calls a second per token; None: not enforced
     rate_limited: int = 0          # calls answered error 6 because of the ceiling
     accepted_at: list[float] = field(default_factory=list)  # monotonic times of calls within it
+    polling: int = 0               # long-poll requests being answered right now
+    most_polling: int = 0          # the most at once: one poller per community token
     names: dict[int, tuple[str, str]] = field(default_factory=dict)  # users.get: (first, last) by id
     deleted: set[int] = field(default_factory=set)                    # users.get: deleted pages
 
@@ -324,6 +326,14 @@ class FakeVk:
     # -- the long poll and files ----------------------------------------------------------------
 
     async def longpoll(self, request: web.Request) -> web.Response:
+        self.polling += 1
+        self.most_polling = max(self.most_polling, self.polling)
+        try:
+            return await self._long_poll(request)
+        finally:
+            self.polling -= 1
+
+    async def _long_poll(self, request: web.Request) -> web.Response:
         query = request.query
         if query.get("act") != "a_check" or query.get("key") != self.key:
             return web.json_response({"failed": 2})
