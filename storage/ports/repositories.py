@@ -112,6 +112,8 @@ class Repositories(Protocol):
 
     @property
     def public(self) -> PublicStore: ...
+
+    @property
     def leases(self) -> LeaseStore: ...
 
 
