@@ -1,0 +1,1 @@
+"""The PostgreSQL backend: the same repositories and ports as SQLite, over psycopg 3."""
