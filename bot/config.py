@@ -31,6 +31,7 @@ from bot.core.sections import Section, check_networks
 from bot.localtime import LocalTime, zone_named
 from bot.settings_sources import ENV_PREFIX, ConfigError, ConfigFileSource, EnvironmentSource, explain  # noqa: F401  (ConfigError: re-exported)
 from channels import CHANNELS
+from storage.choice import StorageChoice
 from storage.statuses import ProposalStatus
 
 
@@ -62,6 +63,11 @@ class ServerSettings(Section):
 
 
 class StorageSettings(Section):
+    # Empty: the SQLite file at ``path``; postgresql://user:password@host:5432/db: PostgreSQL
+    # (storage/open.py). It holds the password, so only SOUCHASTIE_STORAGE_URL in the environment.
+    url: SecretStr | None = None
+    pool_size: int = Field(10, ge=1, le=1000)               # PostgreSQL: connections one process opens at most
+    connect_timeout_seconds: float = Field(10.0, gt=0)      # PostgreSQL: how long to wait for the server at start
     path: Path = Path("data/souchastie.db")
     attachments_dir: Path = Path("data/attachments")
     busy_timeout_ms: int = Field(5000, ge=0)
@@ -70,6 +76,12 @@ class StorageSettings(Section):
     attachments_quota_mb: int = Field(2048, ge=1)        # residents' photos on disk at most; then refused
     attachments_grace_hours: float = Field(24.0, gt=0)   # a photo no row refers to is deleted this much later
     max_image_pixels: int = Field(50_000_000, ge=10_000, le=150_000_000)  # width × height a photo may declare (50 Mpx)
+
+    def choice(self) -> StorageChoice:
+        """Which database to open, and how (storage/open.py)."""
+        return StorageChoice(path=self.path, url=self.url.get_secret_value() if self.url else "",
+                             busy_timeout_ms=self.busy_timeout_ms, synchronous=self.synchronous,
+                             pool_size=self.pool_size, connect_timeout_seconds=self.connect_timeout_seconds)
 
 
 class InboxSettings(Section):

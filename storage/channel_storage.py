@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from storage.ports.repositories import Database
 from storage.ports.outbox import OutboxRow
+from storage.ports.repositories import Database
 from storage.ports.whatsapp import Receipt
 
 

@@ -124,7 +124,8 @@ class Staff:
                             limit: int = 100) -> list[AuditEntry]:
         rows = await self._db.execute_fetchall(
             "SELECT id, at, username, action, subject, details, address FROM audit_log"
-            " WHERE (? = '' OR username = ?) AND (? = '' OR action LIKE ? || '%') AND (CAST(? AS INTEGER) IS NULL OR id < ?)"
+            " WHERE (? = '' OR username = ?) AND (? = '' OR action LIKE ? || '%')"
+            " AND (CAST(? AS INTEGER) IS NULL OR id < ?)"
             " ORDER BY id DESC LIMIT ?",
             (username, username, action, action, before_id, before_id, limit))
         return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]

@@ -48,6 +48,10 @@ class PostgresDatabase:
                    timeout: float = 10.0) -> "PostgresDatabase":
         """Connect to ``url`` (``postgresql://user@host:port/database``) and bring its schema up to
         date; ``psycopg.OperationalError`` when the server cannot be reached."""
+        # One connection first: its failure says why (refused, no such database, a wrong
+        # password), where the pool would only say that it timed out.
+        probe = await psycopg.AsyncConnection.connect(url, connect_timeout=max(1, int(timeout)))
+        await probe.close()
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url, min_size=min_size, max_size=max_size, timeout=timeout, open=False,
             kwargs={"autocommit": True}, configure=_configure)
@@ -62,6 +66,7 @@ class PostgresDatabase:
         return cls(pool)
 
     async def upgrade(self) -> list[str]:
+        """Apply the migrations the database has not had; their names."""
         async with self._pool.connection() as connection:
             return await migrations.upgrade(connection)
 

@@ -21,7 +21,8 @@ async def test_contest_works_are_found_by_any_form_of_their_words(db: Database) 
     anna = await resident(db, "anna")
     boris = await resident(db, "boris")
     async with db.transaction() as tx:
-        lake = await tx.contests.submit(contest, anna.id, "webchat", "drawing", "7-10", "Парк с большим озером и лодками", "")
+        lake = await tx.contests.submit(contest, anna.id, "webchat", "drawing", "7-10",
+                                        "Парк с большим озером и лодками", "")
         await tx.contests.submit(contest, boris.id, "webchat", "drawing", "7-10", "Качели и горка", "")
     works, total = await db.reader.contests.search("озеро лодка", status="pending")
     assert total == 1 and [work.id for work in works] == [lake]
