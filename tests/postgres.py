@@ -160,6 +160,12 @@ class Databases:
         await self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
         return self.cluster.url(name)
 
+    async def empty(self) -> str:
+        """The URL of a new database with no schema at all (what an operator creates)."""
+        name = f"e_{uuid.uuid4().hex[:16]}"
+        await self._admin(f'CREATE DATABASE "{name}"')
+        return self.cluster.url(name)
+
     async def drop(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
         await self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
