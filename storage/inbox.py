@@ -185,10 +185,11 @@ class Inbox:
 
     async def erase_errors(self, ids: list[int]) -> None:
         """Keep only the kind of each error (the text after it may quote what the resident wrote)."""
-        marks = ", ".join("?" * len(ids))
-        rows = await self._db.execute_fetchall(
-            f"SELECT id, error FROM inbox WHERE error IS NOT NULL AND id IN ({marks})", ids) if ids else []
-        await self._db.executemany("UPDATE inbox SET error = ? WHERE id = ?", [(error_kind(e), i) for i, e in rows])
+        for start in range(0, len(ids), 500):  # a resident's whole history: in pieces, each one statement
+            chunk = ids[start:start + 500]
+            rows = await self._db.execute_fetchall(
+                f"SELECT id, error FROM inbox WHERE error IS NOT NULL AND id IN ({', '.join('?' * len(chunk))})", chunk)
+            await self._db.executemany("UPDATE inbox SET error = ? WHERE id = ?", [(error_kind(e), i) for i, e in rows])
 
     async def rename_keys_naming(self, channel: str, external_id: str, encoded: list[str]) -> int:
         """Give update ids that embed an erased platform id a name that says nothing,

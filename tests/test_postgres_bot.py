@@ -47,5 +47,6 @@ async def test_the_bot_does_not_start_when_its_postgresql_server_cannot_be_reach
                                     SOUCHASTIE_STORAGE_CONNECT_TIMEOUT_SECONDS="3"))
     with pytest.raises(StartupError) as refused:
         await app.start()
-    assert str(refused.value).startswith(f"сервер PostgreSQL postgresql://127.0.0.1:{port}/town (storage.url) недоступен")
+    assert str(refused.value).startswith(
+        f"сервер PostgreSQL postgresql://127.0.0.1:{port}/town (storage.url) недоступен")
     assert "tajna" not in str(refused.value)
