@@ -22,6 +22,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TEMPLATE = "souchastie_template"
 USER = "postgres"  # the unprivileged owner of the cluster when the tests run as root
@@ -165,6 +166,12 @@ class Databases:
         name = f"e_{uuid.uuid4().hex[:16]}"
         await self._admin(f'CREATE DATABASE "{name}"')
         return self.cluster.url(name)
+
+    async def connection(self, url: str) -> Any:
+        """A bare psycopg connection to ``url`` (autocommit), for the tests of the adapter itself."""
+        import psycopg
+
+        return await psycopg.AsyncConnection.connect(url, autocommit=True)
 
     async def drop(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
