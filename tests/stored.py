@@ -251,7 +251,8 @@ async def columns(db: AnyDatabase) -> dict[str, list[tuple[str, bool]]]:
     else:
         rows = await reading.execute_fetchall(
             "SELECT m.name, c.name, c.\"notnull\" OR c.pk > 0 FROM sqlite_master m, pragma_table_info(m.name) c"
-            " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE '%\\_fts%' ESCAPE '\\'"
+            " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            " AND m.name NOT LIKE '%\\_fts%' ESCAPE '\\'"
             " ORDER BY m.name, c.cid")
     found: dict[str, list[tuple[str, bool]]] = {}
     for table, column, required in rows:
