@@ -176,3 +176,48 @@ class Databases:
     async def drop(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
         await self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- the whole end-to-end suite on PostgreSQL (SOUCHASTIE_TEST_STORAGE=postgresql) -------------------
+
+TEST_STORAGE = "SOUCHASTIE_TEST_STORAGE"  # "postgresql": every bot the tests start uses PostgreSQL
+_shared: dict[str, Any] = {}
+
+
+def on_postgresql() -> bool:
+    """Whether this run puts the tests' bots on PostgreSQL instead of SQLite files."""
+    return os.environ.get(TEST_STORAGE, "").lower() == "postgresql"
+
+
+def shared_fresh_url() -> str:
+    """A new migrated database in one cluster for the whole process (started on first use,
+    stopped when the process exits), made without an event loop, since test settings are
+    assembled in plain functions. The template is migrated by ``python -m bot db upgrade``."""
+    import atexit
+    import sys
+
+    import psycopg
+
+    if "cluster" not in _shared:
+        missing = why_unavailable()
+        if missing:
+            raise RuntimeError(f"{TEST_STORAGE}=postgresql, but {missing}")
+        cluster = _shared["cluster"] = Cluster.start()
+        atexit.register(cluster.stop)
+        with psycopg.connect(cluster.url("postgres"), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("SOUCHASTIE_")}
+        folder = cluster.folder
+        migrated = subprocess.run(
+            [sys.executable, "-m", "bot", "db", "upgrade"], capture_output=True, text=True, check=False,
+            cwd=Path(__file__).resolve().parents[1],
+            env={**environment, "SOUCHASTIE_STORAGE_URL": cluster.url(TEMPLATE),
+                 "SOUCHASTIE_STORAGE_PATH": str(folder / "unused.db")})
+        if migrated.returncode != 0:
+            raise RuntimeError(f"the template database was not migrated: {migrated.stderr}")
+    cluster = _shared["cluster"]
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    return str(cluster.url(name))
+

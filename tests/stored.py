@@ -48,7 +48,7 @@ _NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 def connection(source: Database | Repositories) -> aiosqlite.Connection:
     """The connection to read through; also what storage's module-level functions take
     (``storage.whatsapp``)."""
-    repositories = source.reader if isinstance(source, Database) else source
+    repositories = source.reader if hasattr(source, "reader") else source  # a database of either engine
     return repositories.residents._db
 
 
