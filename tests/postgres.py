@@ -116,11 +116,15 @@ class Cluster:
         if made.returncode != 0:
             shutil.rmtree(folder, ignore_errors=True)
             raise RuntimeError(f"initdb failed: {made.stderr or made.stdout}")
-        # fsync off: a test cluster is thrown away, durability across a power cut is not tested here.
-        options = (f"-p {cluster.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder}"
-                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        started = cluster._run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
-                               "-o", options, "-w", "start")
+        for _ in range(3):  # a free port may be taken by another test process before the server binds it
+            # fsync off: a test cluster is thrown away, durability across a power cut is not tested here.
+            options = (f"-p {cluster.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder}"
+                       " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+            started = cluster._run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
+                                   "-o", options, "-w", "start")
+            if started.returncode == 0:
+                break
+            cluster.port = _free_port()
         if started.returncode != 0:
             log = (folder / "server.log").read_text(errors="replace") if (folder / "server.log").exists() else ""
             shutil.rmtree(folder, ignore_errors=True)

@@ -4,11 +4,19 @@
 at READ COMMITTED; within one process one writer transaction runs at a time (an asyncio lock, as
 on SQLite), which keeps every repository's assumptions of a single writer true within a process
 — ids of one multi-row INSERT consecutive, a read-then-write in one transaction unraced by this
-process's other tasks. Between processes those places need row locks or claims (the cluster
-work of issue 15): the outbox's consecutive ids (storage/outbox.py ``add_many``), a proposal's
-``revision`` (max + 1, storage/migrations/postgres/0001_schema.sql), and the conditional
-updates that already decide in one statement (``… WHERE announced_at IS NULL``), which READ
-COMMITTED re-checks on the locked row and so stay correct.
+process's other tasks. With several processes on one database these places rely on SQLite's
+single writer and need a row lock or a claim (the cluster work of issue 15):
+- storage/outbox.py ``add_many``: the ids of one INSERT are taken as consecutive (another
+  process's INSERT may interleave its identity values);
+- a proposal's ``revision`` (max + 1, storage/migrations/postgres/0001_schema.sql): two
+  processes may give the same number, and one committed later than a reader looked may be missed;
+- storage/broadcasts.py ``claim``: the deliveries are chosen in a subquery that READ COMMITTED
+  does not re-check after waiting for a row, so two processes may claim the same rows (wants
+  ``FOR UPDATE SKIP LOCKED`` in the subquery, or ``AND status = 'pending'`` outside it);
+- storage/inbox.py's claims of events to process (per-resident order across processes).
+The conditional updates that decide in one statement (``… WHERE announced_at IS NULL``,
+``… AND results_sent_at IS NULL``) are re-checked by READ COMMITTED on the locked row, and so
+fire once across processes already.
 
 ``reader`` reads committed data on connections borrowed from the pool per statement.
 ``checkpoint`` has nothing to do: SQLite's checkpoint copies the write-ahead log into the file
