@@ -149,7 +149,7 @@ class Contests:
         if status is not None:
             clauses.append("e.status = ?")
             params.append(status)
-        where = " AND ".join(clauses) or "1"
+        where = " AND ".join(clauses) or "1 = 1"
         total = (await self._db.execute_fetchall(
             f"SELECT count(*) FROM contest_entries e WHERE {where}", params))[0][0]
         rows = await self._db.execute_fetchall(

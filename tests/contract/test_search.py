@@ -28,6 +28,7 @@ async def test_contest_works_are_found_by_any_form_of_their_words(db: Database) 
     assert total == 1 and [work.id for work in works] == [lake]
     assert await db.reader.contests.search("озеро", status="approved") == ([], 0)
     assert (await db.reader.contests.search("", status="pending"))[1] == 2
+    assert (await db.reader.contests.search(""))[1] == 2  # no filter at all: every work
 
 
 async def test_yo_is_found_as_ye_and_the_other_way_but_short_i_stays_itself(db: Database) -> None:
