@@ -193,10 +193,13 @@ def on_postgresql() -> bool:
     return os.environ.get(TEST_STORAGE, "").lower() == "postgresql"
 
 
-def shared_fresh_url() -> str:
-    """A new migrated database in one cluster for the whole process (started on first use,
-    stopped when the process exits), made without an event loop, since test settings are
-    assembled in plain functions. The template is migrated by ``python -m bot db upgrade``."""
+def shared_fresh_url(key: str) -> str:
+    """A migrated database per ``key`` (a test's folder: a bot restarted on the same folder finds
+    its data again, as on a SQLite file there) in one cluster for the whole process (started on
+    first use, stopped when the process exits), made without an event loop, since test settings
+    are assembled in plain functions. The template is migrated by ``python -m bot db upgrade``."""
+    if key in _shared:
+        return str(_shared[key])
     import atexit
     import sys
 
@@ -223,5 +226,6 @@ def shared_fresh_url() -> str:
     name = f"t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    return str(cluster.url(name))
+    _shared[key] = cluster.url(name)
+    return str(_shared[key])
 

@@ -106,7 +106,7 @@ def test_settings(tmp_path: Path, **environment: str) -> Settings:
         **ONE_ADDRESS_FOR_ALL,
     }
     if postgres.on_postgresql() and "SOUCHASTIE_STORAGE_URL" not in environment:
-        base["SOUCHASTIE_STORAGE_URL"] = postgres.shared_fresh_url()
+        base["SOUCHASTIE_STORAGE_URL"] = postgres.shared_fresh_url(str(tmp_path))
     return load_settings(ROOT / "config.yaml", {**base, **environment})
 
 
