@@ -7,6 +7,7 @@ purpose: it has to work before anything is installed.
 """
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -52,6 +53,20 @@ def ensure_browser() -> None:
     subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, **quiet)
 
 
+def ensure_postgresql() -> None:
+    """The PostgreSQL backend's tests start a throw-away cluster (tests/postgres.py) from Debian's
+    postgresql package; install it where we can, as Chromium. Elsewhere those tests are skipped,
+    saying why."""
+    if glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb"):
+        return
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("installing PostgreSQL for the PostgreSQL backend's tests (apt-get)…", flush=True)
+    quiet = {"stdout": subprocess.DEVNULL}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"], check=False, **quiet)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(f"usage: python3 tasks.py {{{'|'.join(COMMANDS)}}} [args...]", file=sys.stderr)
@@ -59,6 +74,7 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     if argv[0] == "test":
         ensure_browser()
+        ensure_postgresql()
     command = [str(PYTHON), *COMMANDS[argv[0]], *argv[1:]]
     os.chdir(ROOT)
     # Become the command instead of waiting for it: a signal sent to this PID (Ctrl+C, kill, a

@@ -25,7 +25,6 @@ import asyncio
 import errno
 import logging
 import signal
-import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Awaitable, Callable
 
@@ -45,7 +44,8 @@ from bot.running import RunningMark
 from bot.scheduler import Scheduler
 from storage.attachments import AttachmentStore
 from storage.channel_storage import ChannelStorage
-from storage.database import Database
+from storage.open import StorageUnavailable, open_database
+from storage.ports.repositories import Database
 
 if TYPE_CHECKING:
     from bot.sms import SmsGateway
@@ -127,10 +127,9 @@ class Application:
         settings = self.settings
         path = settings.storage.path
         try:
-            self.db = await Database.open(path, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                                          synchronous=settings.storage.synchronous)
-        except (OSError, sqlite3.Error) as error:
-            raise StartupError(f"база данных {path} (storage.path) не открывается: {error}") from error
+            self.db = await open_database(settings.storage.choice())
+        except StorageUnavailable as error:
+            raise StartupError(str(error)) from error
         self.readiness.db, self.readiness.timeout = self.db, settings.server.readiness_timeout_seconds
         self.running = RunningMark(path)
         self.running.hold()

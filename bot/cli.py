@@ -88,24 +88,19 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
 def database_opener(settings: Settings) -> OpenDatabase:
     """Opens the configured database, migrated to this release: what a feature's command is
     handed, so that it names no storage implementation."""
-    from storage.database import Database
+    from storage.open import open_database as opening
+    from storage.ports.repositories import Database
 
     def open_database() -> Awaitable[Database]:
-        return Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                             synchronous=settings.storage.synchronous)
+        return opening(settings.storage.choice())
 
     return open_database
 
 
 async def upgrade_database(settings: Settings) -> list[str]:
-    from storage.database import Database
+    from storage.open import upgrade
 
-    db = await Database.open(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                             synchronous=settings.storage.synchronous, migrate=False)
-    try:
-        return await db.upgrade()
-    finally:
-        await db.close()
+    return await upgrade(settings.storage.choice())
 
 
 async def load_content_file(settings: Settings, path: Path) -> list[tuple[int, tuple[str, str, str]]]:
@@ -163,8 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     install_repeat_filter(settings.server.log_repeat_seconds)
     if arguments.command == "run":
         return run_bot(settings, announce=log_format == "text")
+    from storage.open import StorageUnavailable
+
     try:
         return staff_command(settings, arguments)
+    except StorageUnavailable as error:
+        print(f"База данных не открылась: {error}; ничего не изменено", file=sys.stderr)
+        return 1
     except UnknownValue as error:
         action = getattr(arguments, "broadcast_action", None) or getattr(arguments, "action", None) or ""
         print(f"{parser.prog} {arguments.command} {action}".rstrip() + f": ошибка: {error}; ничего не изменено",

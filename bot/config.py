@@ -31,6 +31,7 @@ from bot.core.sections import Section, check_networks
 from bot.localtime import LocalTime, zone_named
 from bot.settings_sources import ENV_PREFIX, ConfigError, ConfigFileSource, EnvironmentSource, explain  # noqa: F401  (ConfigError: re-exported)
 from channels import CHANNELS
+from storage.choice import StorageChoice
 from storage.statuses import ProposalStatus
 
 
@@ -74,6 +75,11 @@ class LoggingSettings(Section):
 
 
 class StorageSettings(Section):
+    # Empty: the SQLite file at ``path``; postgresql://user:password@host:5432/db: PostgreSQL
+    # (storage/open.py). It holds the password, so only SOUCHASTIE_STORAGE_URL in the environment.
+    url: SecretStr | None = None
+    pool_size: int = Field(10, ge=1, le=1000)               # PostgreSQL: connections one process opens at most
+    connect_timeout_seconds: float = Field(10.0, gt=0)      # PostgreSQL: how long to wait for the server at start
     path: Path = Path("data/souchastie.db")
     attachments_dir: Path = Path("data/attachments")
     busy_timeout_ms: int = Field(5000, ge=0)
@@ -93,6 +99,12 @@ class StorageSettings(Section):
     def backups_folder(self) -> Path:
         """Where ``db backup`` writes by default: ``backups_dir``, or «backups» beside the database."""
         return Path(self.backups_dir) if self.backups_dir else self.path.parent / "backups"
+
+    def choice(self) -> StorageChoice:
+        """Which database to open, and how (storage/open.py)."""
+        return StorageChoice(path=self.path, url=self.url.get_secret_value() if self.url else "",
+                             busy_timeout_ms=self.busy_timeout_ms, synchronous=self.synchronous,
+                             pool_size=self.pool_size, connect_timeout_seconds=self.connect_timeout_seconds)
 
 
 class InboxSettings(Section):

@@ -29,6 +29,7 @@ class RunningMark:
         self._fd: int | None = None
 
     def hold(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # on PostgreSQL no database file made the folder
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

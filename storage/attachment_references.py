@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-import aiosqlite
+from storage.sql import SqlConnection
 
 # Any key the store ever made ("ab/<sha-256>.<extension>", older extensions included).
 FILE_KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{2,5}")
@@ -44,15 +44,14 @@ def keys_in(*texts: str | None) -> set[str]:
 
 
 class AttachmentReferences:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def keys(self) -> set[str]:
         """Every file key some row refers to."""
         found: set[str] = set()
-        async with self._db.execute(_REFERENCES) as cursor:
-            async for (text,) in cursor:
-                found |= keys_in(text)
+        async for (text,) in await self._db.execute(_REFERENCES):
+            found |= keys_in(text)
         return found
 
     async def still_named(self, keys: Iterable[str]) -> set[str]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Sequence
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.broadcasts import STATUSES, AudienceFilter, BroadcastRow, Claimed
+from storage.sql import SqlConnection
 from storage.statuses import BroadcastStatus
 
 # Only residents who can be written to and agreed to be: consent given and not withdrawn.
@@ -43,7 +42,7 @@ def _audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:
 
 
 class Broadcasts:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     # -- making one ----------------------------------------------------------------------------

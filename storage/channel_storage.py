@@ -1,11 +1,11 @@
-"""The channels' storage ports (storage/ports/channels.py) over the SQLite database: each
+"""The channels' storage ports (storage/ports/channels.py) over either database (SQLite or PostgreSQL): each
 operation one transaction, or one read of committed data, so that a channel holds no database."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from storage.database import Database
 from storage.ports.outbox import OutboxRow
+from storage.ports.repositories import Database
 from storage.ports.whatsapp import Receipt
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aiosqlite
-
 from storage.cache import MISSING, ReadCache
 from storage.clock import now
 from storage.ports.content import TIME_COLUMNS, ContentKind, StoredItem
+from storage.sql import SqlConnection
 
 __all__ = ["Content", "ContentKind", "StoredItem", "TIME_COLUMNS"]
 
@@ -30,7 +29,7 @@ def _open(kind: ContentKind) -> str:
 
 
 class Content:
-    def __init__(self, connection: aiosqlite.Connection, cache: ReadCache | None = None) -> None:
+    def __init__(self, connection: SqlConnection, cache: ReadCache | None = None) -> None:
         self._db = connection
         self._cache = cache or ReadCache(ttl=0)
 

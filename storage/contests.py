@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.contests import (
     STATUSES,
@@ -20,7 +18,8 @@ from storage.ports.contests import (
     Submission,
     VoteOutcome,
 )
-from storage.search import match_expression
+from storage.search import matching
+from storage.sql import SqlConnection
 from storage.statuses import WorkStatus
 
 _ENTRY = "e.id, e.category, e.age_group, e.text, e.file_key, e.status"
@@ -29,7 +28,7 @@ _SUBMISSION = ("e.id, e.contest_id, e.category, e.age_group, e.text, e.file_key,
 
 
 class Contests:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def submit(self, contest_id: int, resident_id: int, channel: str, category: str, age_group: str,
@@ -140,17 +139,17 @@ class Contests:
         there are. An empty ``query`` filters nothing: every work of that contest and status."""
         clauses: list[str] = []
         params: list[Any] = []
-        expression = match_expression(query)
-        if expression:
-            clauses.append("e.id IN (SELECT rowid FROM contest_entries_fts WHERE contest_entries_fts MATCH ?)")
-            params.append(expression)
+        found = matching(self._db.dialect, "contest_entries", query)
+        if found:
+            clauses.append(f"e.id IN ({found[0]})")
+            params.append(found[1])
         if contest_id is not None:
             clauses.append("e.contest_id = ?")
             params.append(contest_id)
         if status is not None:
             clauses.append("e.status = ?")
             params.append(status)
-        where = " AND ".join(clauses) or "1"
+        where = " AND ".join(clauses) or "1 = 1"
         total = (await self._db.execute_fetchall(
             f"SELECT count(*) FROM contest_entries e WHERE {where}", params))[0][0]
         rows = await self._db.execute_fetchall(

@@ -15,12 +15,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import aiosqlite
-
 from storage import search
 from storage.attachment_references import FILE_KEY, keys_in
 from storage.clock import now
 from storage.redaction import Redacted, redact, redact_json
+from storage.sql import SqlConnection
 
 FREE_ANSWERS = ("text", "photo", "location")  # survey question types whose answer is the resident's own
 
@@ -36,7 +35,7 @@ class Outcome:
 
 
 class Contributions:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     # -- erased --------------------------------------------------------------------------------

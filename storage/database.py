@@ -31,6 +31,7 @@ from storage import search
 from storage.cache import ReadCache
 from storage.repositories import Repositories
 from storage.similar_proposals import SimilarProposals
+from storage.sql import SqliteConnection, connect_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,9 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-async def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> aiosqlite.Connection:
-    connection = await aiosqlite.connect(path, isolation_level=None)
+async def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> SqliteConnection:
+    connection = connect_sqlite(path)
+    await connection  # starts its thread and opens the file
     try:
         connection.row_factory = sqlite3.Row
         # The first statement is where a file that is no database, or cannot be written, fails.
@@ -115,7 +117,7 @@ def _split_statements(script: str) -> list[str]:
 
 
 class Database:
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(self, writer: SqliteConnection, reader: SqliteConnection) -> None:
         self._writer = writer
         self._reader_connection = reader
         self._write_lock = asyncio.Lock()

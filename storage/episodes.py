@@ -10,11 +10,10 @@ only one can settle an episode.
 """
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.cache import ReadCache
 from storage.clock import now
 from storage.ports.episodes import CREATED_BY, EpisodeRow, StoredEpisode, StoredSeries
+from storage.sql import SqlConnection
 
 __all__ = [  # the values beside their port, as before they moved
     "Episodes", "CREATED_BY", "EpisodeRow", "StoredEpisode", "StoredSeries",
@@ -25,7 +24,7 @@ _SELECT = ("SELECT e.id, s.key, s.definition, s.topic, e.number, e.definition, e
 
 
 class Episodes:
-    def __init__(self, connection: aiosqlite.Connection, cache: ReadCache | None = None) -> None:
+    def __init__(self, connection: SqlConnection, cache: ReadCache | None = None) -> None:
         self._db = connection
         self._cache = cache or ReadCache(ttl=0)
 

@@ -12,26 +12,25 @@ from __future__ import annotations
 import json
 from typing import Any, AsyncIterator
 
-import aiosqlite
-
 from storage.moderation import filter_sql
 from storage.ports.exports import PAGE, PROPOSAL_COLUMNS, PROPOSAL_PERSONAL, PROPOSAL_POINT, RESIDENT_COLUMNS
 from storage.ports.moderation import ProposalFilter
+from storage.sql import SqlConnection
 
 
 class Exports:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def count_proposals(self, where: ProposalFilter) -> int:
-        clause, params = filter_sql(where, "p")
+        clause, params = filter_sql(where, "p", self._db.dialect)
         rows = await self._db.execute_fetchall(f"SELECT count(*) FROM proposals p WHERE {clause}", params)
         return rows[0][0]
 
     async def proposals(self, where: ProposalFilter, personal: bool,
                         page: int = PAGE) -> AsyncIterator[list[dict[str, Any]]]:
         """Pages of proposals in id order, each row a dict of PROPOSAL_COLUMNS (+ personal ones)."""
-        clause, params = filter_sql(where, "p")
+        clause, params = filter_sql(where, "p", self._db.dialect)
         personal_sql = ", p.resident_id, r.display_name, r.phone" if personal else ""
         sql = ("SELECT p.id, p.created_at, p.channel, p.source, p.category, p.status, p.text, p.address,"
                " p.latitude, p.longitude,"

@@ -7,13 +7,12 @@ id, which must be refused rather than silently dropped.
 """
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.clock import now
+from storage.sql import SqlConnection
 
 
 class GatewayEventIds:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def claim(self, event_id: str, fingerprint: str) -> bool:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 import re
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.inbox import DeadLetter
+from storage.sql import SqlConnection, json_text_at
 
 
 class Inbox:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def store_many(self, rows: list[tuple[str, str, str | None]],
@@ -173,19 +172,24 @@ class Inbox:
         error go, the row stays so that a re-delivery is still recognised. Events never tried
         yet stay: they came after, and are the resident writing again. Returns the payloads."""
         rows = await self._db.execute_fetchall(
-            "SELECT id, payload FROM inbox WHERE channel = ? AND payload IS NOT NULL AND json_valid(payload)"
-            " AND json_extract(payload, '$.ref.channel') = ? AND json_extract(payload, '$.ref.external_id') = ?"
+            "SELECT id, payload, error FROM inbox WHERE channel = ? AND payload IS NOT NULL"
+            f" AND {json_text_at(self._db.dialect, 'payload', 'ref', 'channel')} = ?"
+            f" AND {json_text_at(self._db.dialect, 'payload', 'ref', 'external_id')} = ?"
             " AND (processed_at IS NOT NULL OR dead_at IS NOT NULL OR attempts > 0)",
             (channel, channel, external_id))
         stamp = now()
         await self._db.executemany(
-            f"UPDATE inbox SET payload = NULL, error = {_ERROR_KIND_ONLY}, processed_at = coalesce(processed_at, ?)"
-            " WHERE id = ?", [(stamp, row[0]) for row in rows])
+            "UPDATE inbox SET payload = NULL, error = ?, processed_at = coalesce(processed_at, ?) WHERE id = ?",
+            [(error_kind(row[2]), stamp, row[0]) for row in rows])
         return [row[1] for row in rows]
 
     async def erase_errors(self, ids: list[int]) -> None:
         """Keep only the kind of each error (the text after it may quote what the resident wrote)."""
-        await self._db.executemany(f"UPDATE inbox SET error = {_ERROR_KIND_ONLY} WHERE id = ?", [(i,) for i in ids])
+        for start in range(0, len(ids), 500):  # a resident's whole history: in pieces, each one statement
+            chunk = ids[start:start + 500]
+            rows = await self._db.execute_fetchall(
+                f"SELECT id, error FROM inbox WHERE error IS NOT NULL AND id IN ({', '.join('?' * len(chunk))})", chunk)
+            await self._db.executemany("UPDATE inbox SET error = ? WHERE id = ?", [(error_kind(e), i) for i, e in rows])
 
     async def rename_keys_naming(self, channel: str, external_id: str, encoded: list[str]) -> int:
         """Give update ids that embed an erased platform id a name that says nothing,
@@ -194,7 +198,8 @@ class Inbox:
         carries the number in base64). A platform that delivers such an update again is then
         not recognised, which is the price of not keeping the id."""
         pieces = [external_id, *encoded]
-        matches = " OR ".join("instr(update_id, ?) > 0" for _ in pieces)
+        # A wide net (LIKE's "_" matches any one character), narrowed below in Python.
+        matches = " OR ".join("update_id LIKE '%' || ? || '%'" for _ in pieces)
         rows = await self._db.execute_fetchall(
             f"SELECT id, update_id FROM inbox WHERE channel = ? AND ({matches})", (channel, *pieces))
         whole = re.compile(rf"(?<![0-9A-Za-z]){re.escape(external_id)}(?![0-9A-Za-z])")
@@ -204,5 +209,6 @@ class Inbox:
         return len(renamed)
 
 
-# "ValueError: …the resident's text…" → "ValueError".
-_ERROR_KIND_ONLY = "CASE WHEN instr(error, ':') > 0 THEN substr(error, 1, instr(error, ':') - 1) ELSE error END"
+def error_kind(error: str | None) -> str | None:
+    """Only the kind of an error: "ValueError: …the resident's text…" → "ValueError"."""
+    return error.split(":", 1)[0] if error else error

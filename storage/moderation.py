@@ -10,8 +10,6 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.moderation import (
     STATUSES,
@@ -23,7 +21,8 @@ from storage.ports.moderation import (
     ProposalFilter,
     Template,
 )
-from storage.search import match_expression
+from storage.search import matching
+from storage.sql import Dialect, SqlConnection
 from storage.statuses import ProposalEventKind
 
 __all__ = [  # the values beside their port, as before they moved
@@ -37,7 +36,7 @@ _AWAITING_CORRECTION = ("EXISTS (SELECT 1 FROM correction_requests c"
                         " WHERE c.proposal_id = {alias}.id AND c.answered_at IS NULL)")
 
 
-def filter_sql(filters: ProposalFilter, alias: str = "p") -> tuple[str, list[Any]]:
+def filter_sql(filters: ProposalFilter, alias: str = "p", dialect: Dialect = "sqlite") -> tuple[str, list[Any]]:
     """The one place that turns the panel's filters into SQL (fixed fragments, every value a
     parameter): the list page and the exports share it, so an export holds what the list showed."""
     clauses: list[str] = []
@@ -64,10 +63,10 @@ def filter_sql(filters: ProposalFilter, alias: str = "p") -> tuple[str, list[Any
         clauses.append(f"{alias}.latitude IS NOT NULL")
     if filters.awaiting_correction:
         clauses.append(_AWAITING_CORRECTION.format(alias=alias))
-    query = match_expression(filters.search)
-    if query:
-        clauses.append(f"{alias}.id IN (SELECT rowid FROM proposals_fts WHERE proposals_fts MATCH ?)")
-        params.append(query)
+    found = matching(dialect, "proposals", filters.search)
+    if found:
+        clauses.append(f"{alias}.id IN ({found[0]})")
+        params.append(found[1])
     return " AND ".join(clauses), params
 
 
@@ -77,13 +76,13 @@ _CARD = ("id, resident_id, channel, coalesce(source, ''), category, text, addres
 
 
 class Moderation:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     # -- finding -------------------------------------------------------------------------------
 
     async def search(self, filters: ProposalFilter, limit: int, offset: int = 0) -> tuple[list[ListedProposal], int]:
-        where, params = filter_sql(filters)
+        where, params = filter_sql(filters, dialect=self._db.dialect)
         total = (await self._db.execute_fetchall(f"SELECT count(*) FROM proposals p WHERE {where}", params))[0][0]
         rows = await self._db.execute_fetchall(
             "SELECT p.id, p.created_at, p.channel, coalesce(p.source, ''), p.category, p.status, p.text,"

@@ -13,15 +13,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.outbox import OutboxRow
+from storage.sql import SqlConnection
 from storage.statuses import OutboxStatus
 
 
 class Outbox:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def add_many(self, rows: list[tuple[str, str, int | None, str, bool]]) -> list[int]:

@@ -11,9 +11,8 @@ import hmac
 import secrets
 from datetime import datetime, timedelta, timezone
 
-import aiosqlite
-
 from storage.ports.phone_codes import DAY, Checked, Issued, Outcome, Usage
+from storage.sql import SqlConnection
 from storage.statuses import PhoneCodeStatus
 
 __all__ = [  # the values beside their port, as before they moved
@@ -34,7 +33,7 @@ def phone_digest(phone: str) -> str:
 
 
 class PhoneCodes:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def usage(self, resident_id: int, phone: str, moment: datetime) -> Usage:

@@ -1,14 +1,13 @@
 """Ballots and tallies. One ballot per voter per poll is a UNIQUE constraint, not a hope."""
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.polls import Outcome, Tally
+from storage.sql import SqlConnection
 
 
 class Polls:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
         # Choices of the ballots cast in this transaction, not written yet: a vote costs one
         # statement, and a batch's choices go in one ``executemany`` (``flush``), before any

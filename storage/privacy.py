@@ -15,8 +15,6 @@ import base64
 import json
 from collections.abc import Mapping
 
-import aiosqlite
-
 from storage.attachment_references import AttachmentReferences, keys_in
 from storage.clock import now
 from storage.contributions import Contributions
@@ -25,11 +23,12 @@ from storage.outbox import Outbox
 from storage.ports.privacy import PROFILE, Erasure, ErasureMode
 from storage.proposals import Proposals
 from storage.residents import Resident
+from storage.sql import SqlConnection
 from storage.subscriptions import Subscriptions
 
 
 class Privacy:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def forget(self, resident: Resident, mode: ErasureMode = ErasureMode.KEEP) -> Erasure:

@@ -1,14 +1,13 @@
 """Proposals residents submit, with their photos and map point."""
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.proposals import NewProposal, ProposalSummary
+from storage.sql import SqlConnection
 
 
 class Proposals:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def create(self, proposal: NewProposal) -> int:

@@ -7,14 +7,13 @@ doubled press can never count twice.
 """
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.quizzes import LEADERBOARD_SIZE, Attempt
+from storage.sql import SqlConnection
 
 
 class Quizzes:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def attempt(self, quiz_id: int, resident_id: int) -> Attempt | None:
@@ -37,7 +36,7 @@ class Quizzes:
         one the attempt is at (already answered, or the attempt is finished)."""
         cursor = await self._db.execute(
             "UPDATE quiz_attempts SET answered = answered + 1, score = score + ?,"
-            " finished_at = CASE WHEN ? THEN ? END"
+            " finished_at = CASE WHEN ? = 1 THEN ? END"
             " WHERE id = ? AND answered = ? AND finished_at IS NULL",
             (int(correct), last, now(), attempt_id, question))
         return cursor.rowcount == 1

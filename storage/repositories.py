@@ -1,8 +1,6 @@
 """All query groups bound to one connection: what a transaction or the reader hands out."""
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.attachment_references import AttachmentReferences
 from storage.broadcasts import Broadcasts
 from storage.cache import ReadCache
@@ -24,6 +22,7 @@ from storage.public import Public
 from storage.quizzes import Quizzes
 from storage.residents import Residents
 from storage.similar_proposals import SimilarProposals
+from storage.sql import SqlConnection
 from storage.staff import Staff
 from storage.statistics import Statistics
 from storage.subscriptions import Subscriptions
@@ -33,7 +32,7 @@ from storage.whatsapp import WhatsappRecords
 
 
 class Repositories:
-    def __init__(self, connection: aiosqlite.Connection, cache: ReadCache | None = None,
+    def __init__(self, connection: SqlConnection, cache: ReadCache | None = None,
                  similar: SimilarProposals | None = None) -> None:
         self.residents = Residents(connection)
         self.inbox = Inbox(connection)

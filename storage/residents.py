@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
 from storage import json_text
 from storage.clock import now
 from storage.ports.residents import Resident
+from storage.sql import SqlConnection
 
 # Read with the residents a batch processes: see ``Resident.awaits_correction``.
 _AWAITS_CORRECTION = (
@@ -16,7 +15,7 @@ _AWAITS_CORRECTION = (
 
 
 class Residents:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def find(self, channel: str, external_id: str) -> Resident | None:

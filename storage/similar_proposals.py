@@ -19,10 +19,9 @@ from __future__ import annotations
 import asyncio
 from typing import Iterable
 
-import aiosqlite
-
 from storage.ports.similar_proposals import SimilarProposal
 from storage.similarity import Entry, SimilarityIndex
+from storage.sql import SqlConnection
 from storage.statuses import SET_ASIDE
 
 HIDDEN_FROM_MODERATORS = SET_ASIDE
@@ -30,7 +29,7 @@ YIELD_EVERY = 200
 
 
 class SimilarProposals:
-    def __init__(self, connection: aiosqlite.Connection, index: SimilarityIndex | None = None) -> None:
+    def __init__(self, connection: SqlConnection, index: SimilarityIndex | None = None) -> None:
         self._db = connection
         self.index = index or SimilarityIndex()
         self._seen = 0  # the latest revision taken into the index

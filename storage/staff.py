@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.staff import ROLES, AuditEntry, StaffSession, StaffUser
+from storage.sql import SqlConnection
 
 __all__ = [  # the values beside their port, as before they moved
     "Staff", "ROLES", "AuditEntry", "StaffSession", "StaffUser",
@@ -24,7 +23,7 @@ def _user(row) -> StaffUser:
 
 
 class Staff:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     # -- accounts ------------------------------------------------------------------------------
@@ -125,7 +124,8 @@ class Staff:
                             limit: int = 100) -> list[AuditEntry]:
         rows = await self._db.execute_fetchall(
             "SELECT id, at, username, action, subject, details, address FROM audit_log"
-            " WHERE (? = '' OR username = ?) AND (? = '' OR action LIKE ? || '%') AND (? IS NULL OR id < ?)"
+            " WHERE (? = '' OR username = ?) AND (? = '' OR action LIKE ? || '%')"
+            " AND (CAST(? AS INTEGER) IS NULL OR id < ?)"
             " ORDER BY id DESC LIMIT ?",
             (username, username, action, action, before_id, before_id, limit))
         return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import AsyncIterator
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.statistics import Reach
+from storage.sql import SqlConnection
 
 
 class Statistics:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def _reach(self, column: str) -> list[Reach]:
@@ -96,10 +95,13 @@ class Statistics:
     async def survey_answers(self, survey_id: int, question: str) -> dict[str, int]:
         """How often each answer was given to one question; a multiple-choice list counts each
         of its options (json_each walks a list, and yields a single answer as itself)."""
-        rows = await self._db.execute_fetchall(
-            "SELECT CAST(j.value AS TEXT), count(*) FROM survey_responses s, json_each(s.answers, ?) j"
-            " WHERE s.survey_id = ? GROUP BY 1 ORDER BY 2 DESC",
-            ('$."' + question.replace('"', "") + '"', survey_id))
+        if self._db.dialect == "postgresql":
+            rows = await self._db.execute_fetchall(_ANSWERS_POSTGRESQL, (question, survey_id))
+        else:
+            rows = await self._db.execute_fetchall(
+                "SELECT CAST(j.value AS TEXT), count(*) FROM survey_responses s, json_each(s.answers, ?) j"
+                " WHERE s.survey_id = ? GROUP BY 1 ORDER BY 2 DESC",
+                ('$."' + question.replace('"', "") + '"', survey_id))
         return {r[0]: r[1] for r in rows if r[0] is not None}
 
     async def proposal_texts(self, since: str = "", until: str = "9", page: int = 2000) -> AsyncIterator[list[str]]:
@@ -130,3 +132,12 @@ class Statistics:
         rows = await self._db.execute_fetchall(
             "SELECT week, body FROM weekly_reports ORDER BY week DESC LIMIT ?", (limit,))
         return [(r[0], r[1]) for r in rows]
+
+
+# survey_answers on PostgreSQL: SQLite's json_each walks a list and yields a single answer as itself.
+_ANSWERS_POSTGRESQL = (
+    "SELECT j.value, count(*) FROM survey_responses s"
+    " CROSS JOIN LATERAL (SELECT CAST(s.answers AS jsonb) -> CAST(? AS text) AS answer) a"
+    " CROSS JOIN LATERAL (SELECT jsonb_array_elements_text(a.answer) AS value WHERE jsonb_typeof(a.answer) = 'array'"
+    "                     UNION ALL SELECT a.answer #>> '{}' WHERE jsonb_typeof(a.answer) NOT IN ('array', 'null')) j"
+    " WHERE s.survey_id = ? GROUP BY 1 ORDER BY 2 DESC")

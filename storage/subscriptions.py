@@ -1,13 +1,12 @@
 """Residents' subscriptions to announcement topics."""
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.clock import now
+from storage.sql import SqlConnection
 
 
 class Subscriptions:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def topics_of(self, resident_id: int) -> set[str]:

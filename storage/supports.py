@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import aiosqlite
-
 from storage.clock import now
+from storage.sql import SqlConnection
 
 
 class Supports:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def supportable(self, proposal_id: int, resident_id: int, statuses: Iterable[str]) -> bool:
@@ -48,12 +47,12 @@ class Supports:
         await self._db.execute(
             "INSERT INTO proposal_supports (proposal_id, resident_id, created_at)"
             " SELECT ?, s.resident_id, s.created_at FROM proposal_supports s WHERE s.proposal_id = ?"
-            " AND s.resident_id IS NOT (SELECT resident_id FROM proposals WHERE id = ?)"
+            " AND s.resident_id IS DISTINCT FROM (SELECT resident_id FROM proposals WHERE id = ?)"
             " ON CONFLICT (proposal_id, resident_id) DO NOTHING", (target_id, source_id, target_id))
         await self._db.execute(
             "INSERT INTO proposal_supports (proposal_id, resident_id, created_at)"
             " SELECT ?, p.resident_id, ? FROM proposals p WHERE p.id = ? AND p.resident_id IS NOT NULL"
-            " AND p.resident_id IS NOT (SELECT resident_id FROM proposals WHERE id = ?)"
+            " AND p.resident_id IS DISTINCT FROM (SELECT resident_id FROM proposals WHERE id = ?)"
             " ON CONFLICT (proposal_id, resident_id) DO NOTHING", (target_id, stamp, source_id, target_id))
         await self._db.execute("DELETE FROM proposal_supports WHERE proposal_id = ?", (source_id,))
         return await self.count(target_id) - before

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.surveys import FoundResponse, Response
-from storage.search import match_expression, text_answers
+from storage.search import matching, text_answers
+from storage.sql import SqlConnection
 
 
 class Surveys:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def begin(self, survey_id: int, resident_id: int, channel: str, first: str) -> Response:
@@ -31,7 +30,7 @@ class Surveys:
     async def save(self, response: Response) -> None:
         await self._db.execute(
             "UPDATE survey_responses SET answers = ?, current = ?,"
-            " completed_at = CASE WHEN ? THEN coalesce(completed_at, ?) END WHERE id = ?",
+            " completed_at = CASE WHEN ? = 1 THEN coalesce(completed_at, ?) END WHERE id = ?",
             (json.dumps(response.answers, ensure_ascii=False), response.current, response.completed, now(),
              response.id))
 
@@ -44,11 +43,11 @@ class Surveys:
                      offset: int = 0) -> tuple[list[FoundResponse], int]:
         """Responses whose text answers hold every word of ``query`` in any form (by lemmas,
         ``storage.search``), newest first, and how many there are; '' finds none."""
-        expression = match_expression(query)
-        if not expression:
+        search = matching(self._db.dialect, "survey_answers", query)
+        if not search:
             return [], 0
-        where = "r.id IN (SELECT rowid FROM survey_answers_fts WHERE survey_answers_fts MATCH ?)"
-        params: list[Any] = [expression]
+        where = f"r.id IN ({search[0]})"
+        params: list[Any] = [search[1]]
         if survey_id is not None:
             where += " AND r.survey_id = ?"
             params.append(survey_id)

@@ -95,6 +95,31 @@ async def one_chromium() -> AsyncIterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[object]:
+    """One throw-away PostgreSQL cluster for this test process (tests/postgres.py); the tests
+    that ask for it are skipped, saying why, where PostgreSQL is not installed."""
+    from tests import postgres
+
+    missing = postgres.why_unavailable()
+    if missing:
+        pytest.skip(missing)
+    cluster = postgres.Cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases(postgres_cluster: object) -> object:
+    """Fresh databases in that cluster (``await postgres_databases.fresh()`` → a URL)."""
+    from tests import postgres
+
+    assert isinstance(postgres_cluster, postgres.Cluster)
+    return postgres.Databases(postgres_cluster)
+
+
 def _escaped(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 

@@ -35,6 +35,7 @@ from typing import Any
 import aiosqlite
 
 from storage.database import Database
+from storage.ports.repositories import Database as AnyDatabase
 from storage.repositories import Repositories
 from storage.residents import Resident
 from storage.search import indexed_answers, indexed_words
@@ -47,7 +48,7 @@ _NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 def connection(source: Database | Repositories) -> aiosqlite.Connection:
     """The connection to read through; also what storage's module-level functions take
     (``storage.whatsapp``)."""
-    repositories = source.reader if isinstance(source, Database) else source
+    repositories = source.reader if hasattr(source, "reader") else source  # a database of either engine
     return repositories.residents._db
 
 
@@ -239,6 +240,28 @@ async def schema(source: Database | Repositories) -> dict[str, str]:
 async def index_names(source: Database | Repositories) -> set[str]:
     """The indexes the schema declares (not those SQLite makes for a UNIQUE)."""
     return set(await values_of(source, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+
+
+async def columns(db: AnyDatabase) -> dict[str, list[tuple[str, bool]]]:
+    """Each table's columns in their order, as (name, NOT NULL), on either engine; the engines'
+    own tables left out (SQLite's FTS5 indexes, PostgreSQL's tsvector indexes and its record of
+    migrations), which differ by design."""
+    reading = db.reader.residents._db
+    if reading.dialect == "postgresql":
+        rows = await reading.execute_fetchall(
+            "SELECT table_name, column_name, is_nullable = 'NO' FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name NOT LIKE '%\\_search' AND table_name != 'schema_migrations'"
+            " ORDER BY table_name, ordinal_position")
+    else:
+        rows = await reading.execute_fetchall(
+            "SELECT m.name, c.name, c.\"notnull\" OR c.pk > 0 FROM sqlite_master m, pragma_table_info(m.name) c"
+            " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            " AND m.name NOT LIKE '%\\_fts%' ESCAPE '\\'"
+            " ORDER BY m.name, c.cid")
+    found: dict[str, list[tuple[str, bool]]] = {}
+    for table, column, required in rows:
+        found.setdefault(table, []).append((column, bool(required)))
+    return found
 
 
 async def values_of(source: Database | Repositories, query: str, *parameters: Any) -> list[Any]:

@@ -11,12 +11,14 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 HELPER = TESTS / "stored.py"
-OWN_CONNECTION = re.compile(r"\.(_db|_writer)\b|\bsqlite3\.connect\(|\baiosqlite\.connect\(")
+CLUSTER = TESTS / "postgres.py"  # the throw-away PostgreSQL cluster: makes and drops databases
+OWN_CONNECTION = re.compile(r"\.(_db|_writer)\b|\bsqlite3\.connect\(|\baiosqlite\.connect\(|"
+                            r"\bpsycopg\.(Async)?Connection\.connect\(")
 
 
 def test_only_the_helper_opens_or_reaches_a_connection() -> None:
     found = [f"{path.relative_to(TESTS)}:{number}: {line.strip()}"
-             for path in sorted(TESTS.rglob("*.py")) if path not in (HELPER, Path(__file__))
+             for path in sorted(TESTS.rglob("*.py")) if path not in (HELPER, CLUSTER, Path(__file__))
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if OWN_CONNECTION.search(line)]
     assert not found, "read through tests/stored.py:\n" + "\n".join(found)

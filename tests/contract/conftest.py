@@ -2,9 +2,10 @@
 (``tests/test_fsm/storage/test_storages.py``): each test runs once per backend, on a fresh
 database, and talks to it through the ports of ``storage/ports/`` only — no SQL, no connection.
 
-A backend is an async context manager that opens a fresh database in the test's folder and
-yields the ``Backend`` below. SQLite on a real file is the one we have; another engine is one
-more entry in ``BACKENDS`` (skipped where its server is not configured), and must pass every test.
+A backend is an async context manager that opens a fresh database for the test and yields the
+``Backend`` below: SQLite on a real file in the test's folder, PostgreSQL a fresh database in the
+session's throw-away cluster (tests/postgres.py; skipped, saying why, where PostgreSQL is missing).
+Every test must pass on both.
 """
 from __future__ import annotations
 
@@ -38,12 +39,31 @@ async def sqlite(folder: Path) -> AsyncIterator[Backend]:
         await db.close()
 
 
-BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[Backend]]] = {"sqlite": sqlite}
+@asynccontextmanager
+async def postgresql(folder: Path, request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    from storage.channel_storage import ChannelStorage as SqlChannelStorage
+    from storage.postgres.database import PostgresDatabase
+    from tests.postgres import Databases
+
+    databases: Databases = request.getfixturevalue("postgres_databases")
+    url = await databases.fresh()
+    db = await PostgresDatabase.open(url, migrate=False)
+    try:
+        yield Backend("postgresql", db, SqlChannelStorage(db))
+    finally:
+        await db.close()
+        await databases.drop(url)
+
+
+BACKENDS: dict[str, Callable[[Path, pytest.FixtureRequest], AbstractAsyncContextManager[Backend]]] = {
+    "sqlite": lambda folder, _request: sqlite(folder),
+    "postgresql": postgresql,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    async with BACKENDS[request.param](tmp_path) as opened:
+    async with BACKENDS[request.param](tmp_path, request) as opened:
         yield opened
 
 

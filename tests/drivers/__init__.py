@@ -15,7 +15,7 @@ from typing import Any, AsyncContextManager, Callable, Protocol
 
 from bot.app import Application
 from bot.config import Settings, load_settings
-from tests import stored
+from tests import postgres, stored
 
 ROOT = Path(__file__).resolve().parents[2]
 CAMPAIGN = ROOT / "content" / "campaign.yaml"  # what a town runs: the end-to-end tests load it
@@ -105,6 +105,8 @@ def test_settings(tmp_path: Path, **environment: str) -> Settings:
         "SOUCHASTIE_SERVER_SHUTDOWN_GRACE_SECONDS": "3",
         **ONE_ADDRESS_FOR_ALL,
     }
+    if postgres.on_postgresql() and "SOUCHASTIE_STORAGE_URL" not in environment:
+        base["SOUCHASTIE_STORAGE_URL"] = postgres.shared_fresh_url(str(tmp_path))
     return load_settings(ROOT / "config.yaml", {**base, **environment})
 
 
