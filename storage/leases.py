@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import aiosqlite
-
 from storage.clock import now
 from storage.ports.leases import Lease
+from storage.sql import SqlConnection
 
 
 def _after(moment: str, seconds: float) -> str:
@@ -21,7 +20,7 @@ def _after(moment: str, seconds: float) -> str:
 
 
 class Leases:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def acquire(self, name: str, holder: str, ttl: float) -> bool:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import now
 from storage.polls import Polls
 from storage.ports.public import AiredEpisode, Publication, PublicFilter, PublicProposal, PublishedPoll
+from storage.sql import SqlConnection
 from storage.statuses import SET_ASIDE
 
 _ASIDE = ", ".join(f"'{status}'" for status in sorted(SET_ASIDE))  # the enum's own words, not input
@@ -37,7 +36,7 @@ def _where(filters: PublicFilter, located_only: bool) -> tuple[str, list[Any]]:
 
 
 class Public:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
 
     async def revision(self, moment: str) -> str:
@@ -47,7 +46,7 @@ class Public:
         rows = await self._db.execute_fetchall(
             "SELECT (SELECT coalesce(max(revision), 0) FROM proposals),"
             " (SELECT count(*) FROM proposals WHERE public = 1),"
-            " (SELECT coalesce(max(rowid), 0) || '.' || count(*) FROM proposal_supports),"
+            " (SELECT coalesce(max(created_at), '') || '.' || count(*) FROM proposal_supports),"
             " (SELECT coalesce(max(updated_at), '') || '.' || count(results_sent_at) FROM content_items"
             "  WHERE kind = 'polls'),"
             " (SELECT count(*) FROM ballots b JOIN content_items c ON c.id = b.poll_id"

@@ -15,6 +15,7 @@ import pytest
 from bot.config import ConfigError, load_settings
 from storage.choice import StorageChoice
 from storage.open import StorageUnavailable, open_database
+from storage.postgres import migrations as postgres_migrations
 from tests.drivers import ROOT
 
 PASSWORD = "пароль-Секрет42"
@@ -76,7 +77,8 @@ async def test_the_upgrade_command_migrates_a_new_postgresql_database_once(postg
     url = await postgres_databases.empty()
     first = cli("db", "upgrade", url=url, folder=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == "Применены миграции: 0001_schema.sql"
+    every = ", ".join(name for _, name, _ in postgres_migrations.scripts())
+    assert first.stdout.strip() == f"Применены миграции: {every}"
     again = cli("db", "upgrade", url=url, folder=tmp_path)
     assert (again.returncode, again.stdout.strip()) == (0, "База данных уже обновлена")
     assert not (tmp_path / "bot.db").exists()  # the SQLite file was never made

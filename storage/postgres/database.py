@@ -78,6 +78,11 @@ class PostgresDatabase:
         async with self._pool.connection() as connection:
             return await migrations.upgrade(connection)
 
+    async def pending_migrations(self) -> list[str]:
+        """The migrations this database has not had yet (``/readyz`` is not ready while any is)."""
+        async with self._pool.connection() as connection:
+            return await migrations.pending(connection)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         """One write transaction; commits on success, rolls back on any exception."""

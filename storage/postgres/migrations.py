@@ -22,6 +22,18 @@ def scripts() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+async def pending(connection: psycopg.AsyncConnection[Any]) -> list[str]:
+    """The names of the migrations not applied yet (all of them on an empty database)."""
+    cursor = await connection.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    row = await cursor.fetchone()
+    current = 0
+    if row and row[0]:
+        cursor = await connection.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+    return [name for version, name, _ in scripts() if version > current]
+
+
 async def upgrade(connection: psycopg.AsyncConnection[Any]) -> list[str]:
     """Apply the migrations the database has not had; return their names."""
     applied: list[str] = []
