@@ -267,3 +267,64 @@ def test_content_errors_on_a_map_are_told_in_russian(tmp_path):
         {"type": "Feature", "properties": {"key": "casino"}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}))
     assert "неизвестный вариант «casino»" in problems(content(tmp_path, "geojson: zones.geojson", "", ""))
     assert "не читается" in problems(content(tmp_path, "geojson: missing.geojson", "", ""))
+
+
+# -- the messengers: the picture uploaded once, buttons numbered as on it ---------------------
+
+def pictures_sent(channel: str, world, user_id: int) -> list[bytes]:
+    """The pictures the bot sent this resident, as the fake platform received them."""
+    fake = world.fake
+    match channel:
+        case "telegram":
+            return fake.photos_uploaded if any("photo" in m for m in fake.sent_to(user_id)) else []
+        case "vk":
+            return [fake.uploaded[name] for m in fake.by_peer[user_id] if m.get("attachment")
+                    for name in m["attachment"].split(",")]
+        case "max":
+            return [fake.uploaded[a["payload"]["token"]] for m in fake.sent if m["user_id"] == user_id
+                    for a in m["attachments"] if a.get("type") == "image"]
+    raise AssertionError(channel)
+
+
+def uploads(channel: str, world) -> int:
+    """How many times a picture was uploaded to the platform."""
+    fake = world.fake
+    match channel:
+        case "telegram":
+            return len(fake.photos_uploaded)
+        case "vk":
+            return len(fake.uploaded)
+        case "max":
+            return len(fake.uploaded)
+    raise AssertionError(channel)
+
+
+@pytest.mark.parametrize("channel", ["telegram", "vk", "max"])
+async def test_in_a_messenger_the_picture_comes_with_numbered_buttons_and_a_location_votes(tmp_path, channel):
+    from tests.drivers import load_world
+
+    async with load_world(channel)(tmp_path, **QUIET) as world:
+        await load_content_into(world.app, CAMPAIGN)
+        assert await draw_missing(world.app.db, pictures_of(world.app)) == 1
+        picture = picture_path(world.app, await campaign_poll(world.app)).read_bytes()
+        first, second = world.resident(0), world.resident(1)
+        for resident in (first, second):
+            await onboard(resident)
+            ballot = await resident.send_text(f"/start poll-{POLL}")
+            assert f"vote:{POLL}:pond" in last_buttons(ballot)
+            labels = [b["label"] for m in ballot for row in m.buttons for b in row if b.get("payload", "")
+                      .startswith(f"vote:{POLL}:")]
+            assert labels[:5] == ["1. Входная площадь", "2. Центральная аллея", "3. Берег пруда",
+                                  "4. Северная поляна", "5. Старый фонтан"]
+            assert pictures_sent(channel, world, resident.user_id) == [picture] * (1 if channel != "telegram" else
+                                                                                  len(world.fake.photos_uploaded))
+        if channel != "telegram":  # Telegram's file_id is not reused by the bot: aiogram uploads each time
+            assert uploads(channel, world) == 1
+
+        nearest = await first.send_location(*IN_THE_POND_ZONE)
+        assert last_buttons(nearest)[:3] == [f"vote:{POLL}:pond", f"vote:{POLL}:alley", f"vote:{POLL}:glade"]
+        thanks = await first.press(f"vote:{POLL}:pond")
+        assert "голос учтён" in all_text(thanks)
+        again = await first.send_text(f"/start poll-{POLL}")
+        assert "уже проголосовали" in all_text(again) and "Берег пруда" in all_text(again)
+        assert await tally(world.app) == {"pond": 1}
