@@ -80,7 +80,6 @@ class FakeTelegram:
     slow_seconds: float = 3.0
     calls: list[Call] = field(default_factory=list)
     messages: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    photos_uploaded: list[bytes] = field(default_factory=list)  # pictures sent with sendPhoto as files
     blocked: set[int] = field(default_factory=set)
     webhook: dict[str, Any] | None = None
     webhook_answers: list[int] = field(default_factory=list)
@@ -248,9 +247,11 @@ class FakeTelegram:
         return self._record(params, text=params.get("text", ""))
 
     async def _sendphoto(self, params: dict[str, Any]) -> tuple[int, Any]:
-        if isinstance(params.get("photo"), bytes):  # uploaded with the call (multipart)
-            self.photos_uploaded.append(params["photo"])
-        return self._record(params, photo=[{"file_id": "sent", "file_unique_id": "s", "width": 1, "height": 1}])
+        status, answer = self._record(params, photo=[{"file_id": "sent", "file_unique_id": "s", "width": 1,
+                                                      "height": 1}])
+        if status == 200 and isinstance(params.get("photo"), bytes):  # uploaded with the call (multipart)
+            self.messages[params["chat_id"]][-1]["uploaded"] = params["photo"]
+        return status, answer
 
     async def _sendvideo(self, params: dict[str, Any]) -> tuple[int, Any]:
         return self._record(params, video={"file_id": "sent", "file_unique_id": "s", "width": 1, "height": 1,
