@@ -126,10 +126,11 @@ async def ask_choice(ctx: Context) -> None:
 
     match poll.kind:
         case PollKind.SINGLE if poll.on_map:
-            ctx.say(ctx.t("polls.map_prompt", title=title),
+            picture = map_picture(ctx, poll)
+            ctx.say(ctx.t("polls.map_prompt" if picture else "polls.map_prompt_plain", title=title),
                     [[option_button(o, numbered(ctx, poll, o))] for o in poll.options]
                     + [[Button(label=ctx.t("polls.map_location"), request="location")], back_cancel(ctx, back=False)],
-                    media=map_picture(ctx, poll))
+                    media=picture)
         case PollKind.SINGLE:
             ctx.say(ctx.t("polls.single_prompt", title=title),
                     [[option_button(o)] for o in poll.options] + [back_cancel(ctx, back=False)])

@@ -165,6 +165,32 @@ async def tally(app, key: str = POLL) -> dict[str, int]:
     return {option: times for option, (times, _) in chosen.items()}
 
 
+async def test_before_the_picture_is_drawn_the_numbered_buttons_say_it_all(chat):
+    resident = chat.resident()
+    await onboard(resident)
+    data = await resident.post({"text": f"/start poll-{POLL}"})
+    ballot = data["replies"][-1]
+    assert ballot["media"] == [] and "на картинке" not in ballot["text"]
+    assert "пришлите свою геопозицию" in ballot["text"] and f"vote:{POLL}:pond" in last_buttons(
+        resident._messages({"replies": [ballot]}))
+
+
+async def test_where_a_poll_allows_a_change_a_second_vote_on_the_map_changes_it(tmp_path):
+    path = content(tmp_path, "allow_change: true\n    results: live")
+    async with webchat_world(tmp_path, **QUIET) as world:
+        await load_content_into(world.app, path)
+        resident = world.resident()
+        await onboard(resident)
+        await resident.send_text("/start poll-zone")
+        await resident.press("vote:zone:a")
+        await resident.send_text("/start poll-zone")
+        nearest = await resident.send_location(50.095, 118.0385)  # inside b
+        assert last_buttons(nearest)[:2] == ["vote:zone:b", "vote:zone:a"]
+        changed = await resident.press("vote:zone:b")
+        assert "Ваш голос изменён" in all_text(changed)
+        assert await tally(world.app, "zone") == {"b": 1}
+
+
 # -- the picture: drawn once, over tiles or as a schematic ------------------------------------
 
 async def test_the_picture_is_drawn_once_over_the_tiles_and_reused(tmp_path):
@@ -285,7 +311,7 @@ def pictures_sent(channel: str, world, user_id: int) -> list[bytes]:
     fake = world.fake
     match channel:
         case "telegram":
-            return [m["uploaded"] for m in fake.sent_to(user_id) if "uploaded" in m]
+            return [fake.photo_files[m["photo"][-1]["file_id"]] for m in fake.sent_to(user_id) if "uploaded" in m]
         case "vk":
             return [fake.uploaded[name] for m in fake.by_peer[user_id] if m.get("attachment")
                     for name in m["attachment"].split(",")]
@@ -313,8 +339,8 @@ async def test_in_a_messenger_the_picture_comes_with_numbered_buttons_and_a_loca
             assert labels[:5] == ["1. Входная площадь", "2. Центральная аллея", "3. Берег пруда",
                                   "4. Северная поляна", "5. Старый фонтан"]
             assert pictures_sent(channel, world, resident.user_id) == [picture]
-        if channel != "telegram":  # VK and MAX: uploaded once, the same photo attached for both residents
-            assert len(world.fake.uploaded) == 1
+        # uploaded once, the same photo named for the second resident
+        assert len(world.fake.photo_files if channel == "telegram" else world.fake.uploaded) == 1
 
         nearest = await first.send_location(*IN_THE_POND_ZONE)
         assert last_buttons(nearest)[:3] == [f"vote:{POLL}:pond", f"vote:{POLL}:alley", f"vote:{POLL}:glade"]
