@@ -126,8 +126,9 @@ def geometries_from_file(data: Any, option_keys: list[str]) -> dict[str, Any]:
         raise ValueError("файл geojson должен быть FeatureCollection со списком features")
     found: dict[str, Any] = {}
     for number, feature in enumerate(data["features"], 1):
-        properties = (feature or {}).get("properties") or {} if isinstance(feature, dict) else {}
-        key = properties.get("key")
+        if not isinstance(feature, dict):
+            raise ValueError(f"объект №{number} в файле geojson — не Feature")
+        key = (feature.get("properties") or {}).get("key")
         if not key:
             raise ValueError(f"у объекта №{number} в файле geojson нет properties.key (ключа варианта)")
         if key not in option_keys:

@@ -64,7 +64,7 @@
         shape.on("click", (event) => { L.DomEvent.stopPropagation(event); choose(feature.properties.payload); });
       },
     }).addTo(map);
-    map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: settings.max_zoom });
+    map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: settings.max_zoom, animate: false });
     return map;
   }
 
