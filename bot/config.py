@@ -265,6 +265,19 @@ class PollSettings(Section):
     check_every_seconds: float = Field(30.0, gt=0)
 
 
+class MapSettings(Section):
+    """The picture of a map poll's numbered zones that messengers get (handlers/map_images.py)."""
+
+    tile_url: str = ""                 # "https://tile.openstreetmap.org/{z}/{x}/{y}.png"; "" = a plain schematic
+    attribution: str = "© OpenStreetMap contributors"  # printed on a picture drawn over the tiles
+    user_agent: str = "Souchastie map pictures"  # tile servers (OpenStreetMap's) ask to be told who asks
+    tile_timeout_seconds: float = Field(3.0, gt=0)  # one tile; a slower or failing server: the schematic
+    image_width: int = Field(800, ge=200, le=2560)
+    image_height: int = Field(600, ge=200, le=2560)
+    max_zoom: int = Field(18, ge=1, le=19)      # the closest tile level used, however small the zones
+    render_every_seconds: float = Field(60.0, gt=0)  # how often new map polls are looked for to draw
+
+
 class EpisodeSettings(Section):
     grace_hours: float = Field(12.0, ge=0)          # a missed episode goes out this long after its air time
     check_every_seconds: float = Field(60.0, gt=0)  # how often new or moved episodes are looked for
@@ -425,6 +438,7 @@ class ApplicationSettings(BaseSettings):
     proposals: ProposalSettings = ProposalSettings()
     subscriptions: SubscriptionSettings = SubscriptionSettings()
     polls: PollSettings = PollSettings()
+    maps: MapSettings = MapSettings()
     episodes: EpisodeSettings = EpisodeSettings()
     broadcasts: BroadcastSettings = BroadcastSettings()
     sms: SmsSettings = SmsSettings()

@@ -106,7 +106,8 @@ def load_content(path: Path | str, topics: set[str] | None = None, time_zone: st
         raise ContentError(f"{path}:1: на верхнем уровне должны быть {', '.join(keys[:-1])} и {keys[-1]}"
                            if len(keys) > 1 else f"{path}:1: на верхнем уровне должен быть {''.join(keys)}")
     try:
-        return model.model_validate(data, context={"topics": topics, "time_zone": time_zone})
+        return model.model_validate(data, context={"topics": topics, "time_zone": time_zone,
+                                                   "folder": path.parent})  # files the content names
     except ValidationError as error:
         problems = []
         for problem in error.errors():

@@ -2,6 +2,7 @@
 
     (menu) ─polls─▶ list ─poll:<key>─▶ [phone check] ─▶ choose ─vote:<key>:…─▶ thanks ▶ (menu)
     [phone check]: handlers.phone_check (a contact card, a code by SMS, or another channel).
+    choose, on a map poll ─a location─▶ the 3 nearest zones ─vote:<key>:…─▶ thanks ▶ (menu)
     /start poll-<key> (a poster's QR code) opens the poll directly.
 
 A ballot is written only when it is complete, in one transaction; the database's UNIQUE
@@ -12,18 +13,22 @@ old message is recognised as stale.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.core.content import text_in, utc
-from bot.core.events import ResidentRef
-from bot.core.filters import button, state_is
+from bot.core.events import Kind, ResidentRef
+from bot.core.filters import button, kind, state_is
 from bot.core.payloads import encode
 from bot.core.plugins import Feature, Job
-from bot.core.replies import Button, Reply
+from bot.core.replies import Button, Media, Reply
 from bot.core.routing import Context, Router
+from bot.map_pictures import MapPictures
 from handlers import verified_phone
 from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.keyboards import back_cancel
-from handlers.polls_content import CONTENT, Poll
+from handlers.map_polls import draw_missing, picture_key
+from handlers.polls_content import CONTENT, MapOption, Poll
 from storage.ports.content import ContentKind
 from storage.ports.polls import Tally
 from storage.ports.repositories import Repositories
@@ -34,6 +39,7 @@ router = Router("polls")
 LIST, CHOOSE, PHONE = "polls", "poll:choose", "poll:phone"
 DONE = "_done"
 POINTS = {1: 3, 2: 2, 3: 1}  # top 3: Borda points by place
+NEAREST = 3  # zones offered for a location a resident sends
 
 
 async def load_poll(db: Repositories, key: str) -> tuple[int, Poll] | None:
@@ -119,6 +125,12 @@ async def ask_choice(ctx: Context) -> None:
                       payload=encode("vote", poll.key, option.key, *extra))
 
     match poll.kind:
+        case PollKind.SINGLE if poll.on_map:
+            picture = map_picture(ctx, poll)
+            ctx.say(ctx.t("polls.map_prompt" if picture else "polls.map_prompt_plain", title=title),
+                    [[option_button(o, numbered(ctx, poll, o))] for o in poll.options]
+                    + [[Button(label=ctx.t("polls.map_location"), request="location")], back_cancel(ctx, back=False)],
+                    media=picture)
         case PollKind.SINGLE:
             ctx.say(ctx.t("polls.single_prompt", title=title),
                     [[option_button(o)] for o in poll.options] + [back_cancel(ctx, back=False)])
@@ -138,6 +150,37 @@ async def ask_choice(ctx: Context) -> None:
             rows = [[option_button(o)] for o in poll.options if o.key not in picked]
             ctx.say(ctx.t("polls.top3_prompt", title=title, place=len(picked) + 1),
                     [*rows, back_cancel(ctx, back=False)])
+
+
+def numbered(ctx: Context, poll: Poll, option: MapOption, suffix: str = "") -> str:
+    """«3. Берег пруда»: the number the zone has on the picture."""
+    return f"{poll.options.index(option) + 1}. {text_in(option.title, ctx.language)}{suffix}"
+
+
+def map_picture(ctx: Context, poll: Poll) -> list[Media]:
+    """The picture of the numbered zones, once the ``map pictures`` job has drawn it (until
+    then, and where it cannot be drawn, the numbered buttons say it all)."""
+    key = picture_key(poll, ctx.settings.maps)
+    return [Media(kind="photo", file_key=key)] if (Path(ctx.settings.storage.attachments_dir) / key).is_file() else []
+
+
+@router.on(state_is(CHOOSE), kind(Kind.LOCATION))
+async def nearest_zones(ctx: Context) -> None:
+    """A place the resident sent: the zones nearest to it (the one it lies in first), to vote with."""
+    poll = await current_poll(ctx)
+    if poll is None or not poll.on_map or ctx.event.location is None:
+        ctx.say(ctx.t("polls.location_unexpected"))
+        await ask_choice(ctx)
+        return
+    here = ctx.event.location
+    by_distance = sorted(((o.geometry.distance_m(here.latitude, here.longitude), index, o)
+                          for index, o in enumerate(poll.options) if o.geometry), key=lambda found: found[:2])
+    rows = []
+    for distance, _, option in by_distance[:NEAREST]:
+        suffix = ctx.t("polls.nearest_inside") if distance == 0 else ctx.t("polls.nearest_metres",
+                                                                           metres=round(distance))
+        rows.append([Button(label=numbered(ctx, poll, option, suffix), payload=encode("vote", poll.key, option.key))])
+    ctx.say(ctx.t("polls.nearest_prompt"), [*rows, back_cancel(ctx, back=False)])
 
 
 @router.on(state_is(CHOOSE), button("nav", "cancel"))
@@ -290,6 +333,12 @@ async def announce_due_results(dispatcher, texts) -> int:
     return sent
 
 
+def map_pictures_job(app) -> object:
+    pictures = MapPictures(app.settings.storage.attachments_dir, app.settings.maps)
+    return lambda: draw_missing(app.db, pictures)
+
+
 FEATURE = Feature("polls", content=(CONTENT,), jobs=(
     Job("poll results", every=lambda settings: settings.polls.check_every_seconds,
-        build=lambda app: lambda: announce_due_results(app.dispatcher, app.texts)),))
+        build=lambda app: lambda: announce_due_results(app.dispatcher, app.texts)),
+    Job("map pictures", every=lambda settings: settings.maps.render_every_seconds, build=map_pictures_job)))

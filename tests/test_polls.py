@@ -205,7 +205,7 @@ async def test_a_bad_file_loaded_from_the_cli_changes_nothing(tmp_path):
     env = {**os.environ, "SOUCHASTIE_STORAGE_PATH": str(tmp_path / "c.db")}
     good = subprocess.run([sys.executable, "-m", "bot", "content", "load", str(ROOT / "content" / "campaign.yaml")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert good.returncode == 0 and "3 голосования" in good.stdout
+    assert good.returncode == 0 and "4 голосования" in good.stdout
     bad = tmp_path / "bad.yaml"
     campaign = (ROOT / "content" / "campaign.yaml").read_text(encoding="utf-8")
     bad.write_text(campaign.replace("kind: multiple", "kind: many"), encoding="utf-8")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
+from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -42,6 +44,8 @@ class MaxChannel(Channel):
         self.api = MaxApi(settings.max)
         self._core: Inbound | None = None
         self._answers: set[asyncio.Task] = set()
+        self.attachments = attachments
+        self._photo_tokens: OrderedDict[str, Any] = OrderedDict()  # attachment key → MAX attachment, newest last
 
     def setup_routes(self, app: web.Application, core: Inbound) -> None:
         if self.config.mode != "webhook":
@@ -120,7 +124,23 @@ class MaxChannel(Channel):
         for outgoing in messages:
             for part in outgoing.parts:
                 for message in render(part):
+                    if message.photos:
+                        pictures = [await self._uploaded(key) for key in message.photos]
+                        message = replace(message, attachments=[*pictures, *message.attachments])
                     await self.api.send(user_id, message)
+
+    async def _uploaded(self, key: str) -> Any:
+        """The MAX attachment of a stored picture, uploaded the first time it is sent and reused
+        after: a map poll's picture goes to every voter."""
+        if key in self._photo_tokens:
+            self._photo_tokens.move_to_end(key)
+            return self._photo_tokens[key]
+        data = await asyncio.to_thread(self.attachments.path_of(key).read_bytes)
+        attachment = await self.api.upload_image(data, key.rsplit("/", 1)[-1])
+        self._photo_tokens[key] = attachment
+        while len(self._photo_tokens) > self.config.uploaded_photos_kept:
+            self._photo_tokens.popitem(last=False)
+        return attachment
 
     def throughput(self) -> Throughput:
         return Throughput(calls_per_second=self.config.requests_per_second, recipients_per_call=1)

@@ -10,12 +10,14 @@ keyboard past 30 rows the part is sent as numbered text instead.
 
 MAX bots have no persistent keyboard under the input field, so a ``menu`` is shown as the
 inline keyboard of a reply that has no buttons of its own. Media that are links are added to
-the text as links; the core sends no stored files yet, so a ``file_key`` medium is left out.
+the text as links; a stored picture (``file_key``) is named in ``photos``, for the channel to
+upload (once) and attach; other stored files are left out.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from maxapi.types.attachments.attachment import ButtonsPayload
 from maxapi.types.attachments.buttons import CallbackButton, LinkButton, RequestContactButton, RequestGeoLocationButton
@@ -45,7 +47,8 @@ class Message:
 
     text: str
     keyboard: tuple[tuple[Button, ...], ...] = ()
-    attachments: list[AttachmentButton] = field(default_factory=list, compare=False)
+    attachments: list[Any] = field(default_factory=list, compare=False)
+    photos: tuple[str, ...] = ()  # stored pictures (attachment keys) to upload and attach first
 
 
 def render(reply: Reply) -> list[Message]:
@@ -57,7 +60,7 @@ def render(reply: Reply) -> list[Message]:
         chunks = split_text(degrade_to_text(reply.model_copy(update={"menu": ()})), MAX_TEXT)
         messages = [_message(Reply(text=chunk, media=reply.media if index == 0 else ()), ())
                     for index, chunk in enumerate(chunks)]
-    return [m for m in messages if m.text or m.attachments]
+    return [m for m in messages if m.text or m.attachments or m.photos]
 
 
 def _narrow(rows: tuple[tuple[Button, ...], ...]) -> tuple[tuple[Button, ...], ...]:
@@ -73,14 +76,15 @@ def _message(part: Reply, rows: tuple[tuple[Button, ...], ...]) -> Message:
     for medium in part.media:
         if medium.url:
             lines.append(medium.url)
-        else:
+        elif medium.kind != "photo":
             log.warning("сохранённое вложение %s в MAX не отправляется; ответ уходит без него", medium.kind)
     text = "\n".join(lines)[:MAX_TEXT]
     attachments = []
     if rows:
         buttons = [[_button(b) for b in row] for row in rows]
         attachments.append(AttachmentButton(type="inline_keyboard", payload=ButtonsPayload(buttons=buttons)))
-    return Message(text=text, keyboard=rows, attachments=attachments)
+    photos = tuple(m.file_key for m in part.media if m.kind == "photo" and m.file_key and not m.url)
+    return Message(text=text, keyboard=rows, attachments=attachments, photos=photos)
 
 
 def _button(button: Button):

@@ -30,6 +30,7 @@ class MaxSettings(Section):
     retry_max_seconds: float = Field(30.0, gt=0)
     attachment_attempts: int = Field(5, ge=1)
     attachment_retry_seconds: float = Field(2.0, ge=0)
+    uploaded_photos_kept: int = Field(256, ge=1)  # stored pictures whose MAX upload token is remembered
     requests_per_second: float = Field(30.0, gt=0)
     polls_per_second: float = Field(2.0, gt=0)
     max_connections: int = Field(100, ge=1)

@@ -44,7 +44,9 @@ import aiohttp
 from maxapi import Bot
 from maxapi.client.default import DefaultConnectionProperties
 from maxapi.client.ssl import create_default_ssl_context
+from maxapi.enums.upload_type import UploadType
 from maxapi.exceptions.max import InvalidToken, MaxApiError, MaxConnection
+from maxapi.types.input_media import InputMediaBuffer
 
 from bot.core.channel import DeliveryError
 from bot.core.delivery_errors import Failure, Kind
@@ -177,6 +179,12 @@ class MaxApi:
         await self.limiter.wait()
         await self._sender.send_message(user_id=user_id, text=message.text or None,
                                         attachments=list(message.attachments) or None)
+
+    async def upload_image(self, data: bytes, name: str) -> Any:
+        """A picture uploaded to MAX (``POST /uploads?type=image``, then the file): the attachment
+        that shows it in a message, reusable for every message that shows it."""
+        return await self._call(f"upload {name}", lambda: self._sender.upload_media(
+            InputMediaBuffer(data, filename=name, type=UploadType.IMAGE)))
 
     async def answer(self, callback_id: str) -> None:
         """Tell MAX the press arrived, so the client stops showing it as pending: an empty answer,

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections import OrderedDict
 from typing import Any, Awaitable, Callable
 
 import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import AnswerCallbackQuery, GetFile, SetWebhook
+from aiogram.methods import AnswerCallbackQuery, GetFile, SendPhoto, SetWebhook
 from aiogram.types import FSInputFile, InputFile
 from aiohttp import web
 
@@ -64,6 +65,7 @@ class TelegramChannel(Channel):
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopped = False
+        self._file_ids: OrderedDict[str, str] = OrderedDict()  # a stored picture's path → file_id, newest last
 
     # -- receiving ---------------------------------------------------------------------------
 
@@ -161,7 +163,7 @@ class TelegramChannel(Channel):
             for outgoing in messages:
                 for reply in outgoing.parts:
                     for method in render(reply, chat_id, self._media_source):
-                        await self.call(method)
+                        self._remember_upload(method, await self.call(method))
         finally:
             self._sending -= 1
             if self._sending == 0:
@@ -207,8 +209,20 @@ class TelegramChannel(Channel):
 
     def _media_source(self, media: Media) -> InputFile | str:
         if media.file_key:
-            return FSInputFile(self.attachments.path_of(media.file_key))
+            path = str(self.attachments.path_of(media.file_key))
+            if media.kind == "photo" and path in self._file_ids:
+                self._file_ids.move_to_end(path)
+                return self._file_ids[path]
+            return FSInputFile(path)
         return media.url
+
+    def _remember_upload(self, method: Any, sent: Any) -> None:
+        """The file_id Telegram gave a stored picture the first time it was sent: later sends
+        name it instead of uploading it again (a map poll's picture goes to every voter)."""
+        if isinstance(method, SendPhoto) and isinstance(method.photo, FSInputFile) and getattr(sent, "photo", None):
+            self._file_ids[str(method.photo.path)] = sent.photo[-1].file_id
+            while len(self._file_ids) > self.settings.uploaded_photos_kept:
+                self._file_ids.popitem(last=False)
 
     async def download(self, photo: Photo) -> bytes:
         """``getFile``, then the file itself from the API server's file URL."""

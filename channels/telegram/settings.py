@@ -28,6 +28,7 @@ class TelegramSettings(Section):
     broadcast_per_second: float = Field(30.0, gt=0)  # broadcast messages a second (Telegram: about 30)
     max_connections: int = Field(100, ge=1)         # open connections to the Bot API at most
     webhook_max_body_bytes: int = Field(1_048_576, ge=1024)  # a larger webhook body gets 413
+    uploaded_photos_kept: int = Field(256, ge=1)  # stored pictures whose Telegram file_id is remembered
 
     @field_validator("token")
     @classmethod

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -48,6 +49,7 @@ class VkChannel(Channel):
         self.support: dict[str, parse.ClientSupport] = {}
         self.core: Inbound | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._photo_ids: OrderedDict[str, str] = OrderedDict()  # attachment key → VK photo, newest last
 
     # -- receiving ------------------------------------------------------------------------------
 
@@ -115,7 +117,23 @@ class VkChannel(Channel):
                                       "random_id": message.random_id}
             if message.keyboard is not None:
                 values["keyboard"] = message.keyboard
+            if message.photos:
+                values["attachment"] = ",".join([await self._uploaded(int(ref.external_id), key)
+                                                 for key in message.photos])
             await self.client.call("messages.send", **values)
+
+    async def _uploaded(self, peer_id: int, key: str) -> str:
+        """The VK photo (``photo<owner>_<id>_<access key>``) of a stored picture, uploaded the first
+        time it is sent and reused after: a map poll's picture goes to every voter."""
+        if key in self._photo_ids:
+            self._photo_ids.move_to_end(key)
+            return self._photo_ids[key]
+        data = await asyncio.to_thread(self.attachments.path_of(key).read_bytes)
+        photo = await self.client.upload_photo(peer_id, data, key.rsplit("/", 1)[-1])
+        self._photo_ids[key] = photo
+        while len(self._photo_ids) > self.vk.uploaded_photos_kept:
+            self._photo_ids.popitem(last=False)
+        return photo
 
     def throughput(self) -> Throughput:
         return Throughput(calls_per_second=self.vk.requests_per_second,

@@ -10,7 +10,7 @@ while:
   normal) and takes that keyboard — the keyboard of the group's last reply;
 - the joined text stays within VK's 4,096 characters (``render.TEXT_LIMIT``).
 
-Media travel with their text: VK replies give them as links in it (``render``). A reply that has
+Media travel with their text: links in it, stored pictures attached to the message (``render``). A reply that has
 only buttons (rendered as "…") adds no text to the message it joins.
 
 Every message keeps a ``random_id`` that names what it holds: a message of one part keeps the
@@ -61,7 +61,8 @@ def _message(group: list[Part]) -> render.Message:
     if len(group) == 1:
         return group[0].message
     key = "vk-reply:" + ",".join(f"{part.outgoing_id}.{part.index}" for part in group)
-    return render.Message(_text(group), group[-1].message.keyboard, keyed_random_id(key))
+    photos = tuple(photo for part in group for photo in part.message.photos)[:render.ATTACHMENTS]
+    return render.Message(_text(group), group[-1].message.keyboard, keyed_random_id(key), photos)
 
 
 def _text(group: list[Part]) -> str:

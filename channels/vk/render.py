@@ -28,6 +28,7 @@ PAYLOAD_LIMIT = 255
 PER_ROW = 5
 INLINE_ROWS, INLINE_BUTTONS = 6, 10
 NORMAL_ROWS, NORMAL_BUTTONS = 10, 40
+ATTACHMENTS = 10          # messages.send: at most 10 attachments a message
 RANDOM_ID_PARTS = 64       # parts a reply may be split into before random ids could collide
 INT32 = 2**31 - 1
 
@@ -48,6 +49,7 @@ class Message:
     text: str
     keyboard: str | None
     random_id: int
+    photos: tuple[str, ...] = ()  # stored pictures (attachment keys) to upload and attach
 
 
 def random_id(outgoing_id: int, part: int) -> int:
@@ -74,8 +76,14 @@ def render(reply: Fitted, support: ClientSupport) -> list[Message]:
         keyboards[-1] = keyboard(rows or last.buttons, inline=inline)
     elif last.menu and support.keyboard:
         keyboards[-1] = keyboard(last.menu[:NORMAL_ROWS], inline=False, one_time=False)
-    return [Message(text or "…", board, random_id(reply.id, index))
-            for index, (text, board) in enumerate(zip(texts, keyboards))]
+    return [Message(text or "…", board, random_id(reply.id, index), stored_photos(part))
+            for index, (text, board, part) in enumerate(zip(texts, keyboards, parts))]
+
+
+def stored_photos(part: Reply) -> tuple[str, ...]:
+    """The part's pictures from the bot's own store: VK shows them once uploaded (the channel
+    uploads each once, ``photos.getMessagesUploadServer``), at most 10 a message."""
+    return tuple(m.file_key for m in part.media if m.kind == "photo" and m.file_key)[:ATTACHMENTS]
 
 
 def _fits_inline(part: Reply) -> bool:
@@ -106,6 +114,7 @@ def _button(button: Button, inline: bool) -> dict[str, Any]:
 
 
 def _with_links(reply: Reply) -> str:
-    """Media we cannot attach are given as links, so that nothing a handler says is lost."""
+    """Media by URL are given as links, so that nothing a handler says is lost (stored
+    pictures are attached: ``stored_photos``)."""
     links = [m.url for m in reply.media if m.url]
     return "\n".join([reply.text, *links]) if links else reply.text

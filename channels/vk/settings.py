@@ -44,6 +44,7 @@ class VkSettings(Section):
     rate_limit_pause_seconds: float = Field(1.0, gt=0)  # error 6/9 (VK names no wait): retry after this
     intent_limit_pause_seconds: float = Field(3600.0, gt=0)  # error 944, the intent's quota is used up
     callback_max_body_bytes: int = Field(262_144, ge=1024)  # a larger Callback API body gets 413
+    uploaded_photos_kept: int = Field(256, ge=1)  # stored pictures whose VK photo id is remembered, not uploaded again
 
     def missing_to_run(self) -> list[str]:
         if not (self.enabled or self.token is not None):

@@ -5,12 +5,14 @@ Everything the page needs comes from this server (the map's tiles excepted: they
 script: ``/chat/page.json`` carries the ``webchat.page.*`` texts of every locale file, so a new
 language is a new locale file and nothing else; the page picks the browser's first language we
 speak, and follows the resident's own choice once the bot has one. The map is Leaflet, vendored
-under ``static/vendor/leaflet`` from its npm package with its licence.
+under ``static/vendor/leaflet`` from its npm package with its licence; a map poll's zones and
+their picture are served from the files the bot drew (``/chat/maps/<hash>.geojson|png``).
 """
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +21,7 @@ from bot.config import Settings
 from bot.core.channel import Inbound
 
 TEXTS = "webchat.page."
+MAPS = "maps"  # the map pictures' folder under storage.attachments_dir (bot/map_pictures.py FOLDER)
 VENDOR = ("vendor", "leaflet")
 KINDS = {".js": "application/javascript", ".css": "text/css", ".png": "image/png", "": "text/plain"}
 
@@ -35,6 +38,7 @@ class ChatPage:
         app.router.add_get("/chat/page.json", self.words_and_map)
         app.router.add_get("/chat/{asset:(chat\\.js|chat\\.css|map\\.js)}", self.asset)
         app.router.add_get("/chat/vendor/leaflet/{name:.+}", self.vendored)
+        app.router.add_get(r"/chat/maps/{name:[0-9a-f]{64}\.(?:png|geojson)}", self.map_file)
 
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(text=_text(("chat.html",)), content_type="text/html", charset="utf-8",
@@ -52,6 +56,17 @@ class ChatPage:
         # The library changes only with the bot: a day in the browser's cache is safe.
         return web.Response(body=_bytes((*VENDOR, *name.split("/"))), content_type=_kind(name),
                             headers={"Cache-Control": "public, max-age=86400", **self.headers})
+
+    async def map_file(self, request: web.Request) -> web.FileResponse:
+        """A map poll's picture or its numbered zones (bot/map_pictures.py), named by the hash of
+        what they are drawn from: a name never changes what it shows, so browsers keep it."""
+        name = request.match_info["name"]
+        path = Path(self.settings.storage.attachments_dir) / MAPS / name
+        if not path.is_file():
+            raise web.HTTPNotFound()
+        kind = "image/png" if name.endswith(".png") else "application/geo+json"
+        return web.FileResponse(path, headers={"Content-Type": kind, **self.headers,
+                                               "Cache-Control": "public, max-age=31536000, immutable"})
 
     async def words_and_map(self, request: web.Request) -> web.Response:
         return web.json_response(self.given, headers={"Cache-Control": "no-cache", **self.headers})

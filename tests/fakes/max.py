@@ -62,6 +62,7 @@ class FakeMax:
     markers_seen: list[int | None] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     images: dict[str, bytes] = field(default_factory=dict)
+    uploaded: dict[str, bytes] = field(default_factory=dict)  # pictures the bot uploaded, by token
     port: int = 0
     ceiling: float | None = None   # requests a second per token; None: not enforced
     rate_limited: int = 0          # requests answered 429 because of the ceiling
@@ -138,6 +139,8 @@ class FakeMax:
         app.router.add_get("/subscriptions", self._get_subscriptions)
         app.router.add_post("/subscriptions", self._post_subscription)
         app.router.add_get("/i", self._get_image)
+        app.router.add_post("/uploads", self._post_uploads)
+        app.router.add_post("/upload/image", self._post_upload_image)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -227,7 +230,7 @@ class FakeMax:
             return _error(400, "proto.payload", "user_id or chat_id is required")
         if user_id in self.blocked:
             return web.json_response(fixture("error_chat_denied_observed.json"), status=403)
-        problem = _check_message(body)
+        problem = _check_message(body) or self._unknown_image(body)
         if problem:
             return _error(400, "proto.payload", problem)
         mid = f"mid.{uuid.uuid4().hex}"
@@ -240,6 +243,32 @@ class FakeMax:
         self.sent.append({"user_id": user_id, "mid": mid, "text": body.get("text") or "",
                           "attachments": body.get("attachments") or []})
         return web.json_response({"message": message})
+
+    async def _post_uploads(self, request: web.Request) -> web.Response:
+        """``POST /uploads?type=image``: where to upload (the file itself carries no token)."""
+        _, refused = await self._enter(request)
+        if refused is not None:
+            return refused
+        if request.query.get("type") != "image":
+            return _error(400, "proto.payload", "type: only image is faked")
+        return web.json_response({"url": f"{self.url}/upload/image?photoIds={uuid.uuid4().hex}"})
+
+    async def _post_upload_image(self, request: web.Request) -> web.Response:
+        """The upload server: a multipart ``data`` field, answered with the photo's token."""
+        form = await request.post()
+        data = form.get("data")
+        if not isinstance(data, web.FileField):
+            return _error(400, "upload.error", "no data field")
+        token = uuid.uuid4().hex
+        self.uploaded[token] = data.file.read()
+        return web.json_response({"photos": {request.query.get("photoIds", "1"): {"token": token}}})
+
+    def _unknown_image(self, body: Any) -> str:
+        for attachment in body.get("attachments") or []:
+            token = (attachment.get("payload") or {}).get("token")
+            if attachment.get("type") == "image" and token not in self.uploaded:
+                return "attachment: unknown image token"
+        return ""
 
     async def _post_answer(self, request: web.Request) -> web.Response:
         _, refused = await self._enter(request)

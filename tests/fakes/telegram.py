@@ -81,6 +81,7 @@ class FakeTelegram:
     slow_seconds: float = 3.0
     calls: list[Call] = field(default_factory=list)
     messages: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    photo_files: dict[str, bytes] = field(default_factory=dict)  # pictures uploaded with sendPhoto, by file_id
     blocked: set[int] = field(default_factory=set)
     webhook: dict[str, Any] | None = None
     webhook_answers: list[int] = field(default_factory=list)
@@ -258,7 +259,19 @@ class FakeTelegram:
         return self._record(params, text=params.get("text", ""))
 
     async def _sendphoto(self, params: dict[str, Any]) -> tuple[int, Any]:
-        return self._record(params, photo=[{"file_id": "sent", "file_unique_id": "s", "width": 1, "height": 1}])
+        photo = params.get("photo")
+        if isinstance(photo, bytes):  # uploaded with the call (multipart): a new file_id for it
+            file_id = f"sent-{len(self.photo_files)}"
+            self.photo_files[file_id] = photo
+        elif photo in self.photo_files or photo == "sent" or str(photo).startswith("http"):
+            file_id = str(photo)
+        else:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: wrong file identifier"}
+        status, answer = self._record(params, photo=[{"file_id": file_id, "file_unique_id": file_id[-8:],
+                                                      "width": 1, "height": 1}])
+        if status == 200 and file_id in self.photo_files:
+            self.messages[params["chat_id"]][-1]["uploaded"] = isinstance(photo, bytes)
+        return status, answer
 
     async def _sendvideo(self, params: dict[str, Any]) -> tuple[int, Any]:
         return self._record(params, video={"file_id": "sent", "file_unique_id": "s", "width": 1, "height": 1,

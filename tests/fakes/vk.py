@@ -85,6 +85,7 @@ class FakeVk:
     most_polling: int = 0          # the most at once: one poller per community token
     names: dict[int, tuple[str, str]] = field(default_factory=dict)  # users.get: (first, last) by id
     deleted: set[int] = field(default_factory=set)                    # users.get: deleted pages
+    uploaded: dict[str, bytes] = field(default_factory=dict)  # photos saved for messages, by attachment name
 
     def __post_init__(self) -> None:
         # Called with (requested ts, updates about to be returned) as each poll is answered:
@@ -100,6 +101,7 @@ class FakeVk:
         self.intents: list[tuple[str, str]] = []   # (intent, subscribe_id) of every send, "" if none
         self.by_peer: dict[int, list[dict[str, Any]]] = defaultdict(list)
         self._new_message = asyncio.Event()
+        self._pending_uploads: dict[str, bytes] = {}
 
     # -- what tests use -------------------------------------------------------------------------
 
@@ -158,6 +160,7 @@ class FakeVk:
         app.router.add_post("/method/{method}", self.method)
         app.router.add_get("/longpoll/{group}", self.longpoll)
         app.router.add_get("/photos/{name}.jpg", self.photo)
+        app.router.add_post("/upload/photo", self.upload)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -240,6 +243,17 @@ class FakeVk:
                 return {"response": 1}
             case "users.get":
                 return self._users(params)
+            case "photos.getMessagesUploadServer":
+                return {"response": {"upload_url": f"{self.base}/upload/photo", "album_id": -64,
+                                     "group_id": self.group_id}}
+            case "photos.saveMessagesPhoto":
+                data = self._pending_uploads.pop(params.get("photo", ""), None)
+                if data is None or params.get("hash") != "h" + params.get("photo", "")[:8]:
+                    return _refusal(100, "One of the parameters specified was missing or invalid: photo")
+                photo_id = next(self._message_ids)
+                self.uploaded[f"photo-{self.group_id}_{photo_id}_ak{photo_id}"] = data
+                return {"response": [{"id": photo_id, "owner_id": -self.group_id, "access_key": f"ak{photo_id}",
+                                      "album_id": -64, "sizes": []}]}
         return _refusal(3, "Unknown method passed.")
 
     def _users(self, params: dict[str, str]) -> dict[str, Any]:
@@ -282,8 +296,11 @@ class FakeVk:
             return {"response": known}  # VK: the same random_id again is the same message, not a new one
         message_id = next(self._message_ids)
         self._by_random_id[(str(peer), params["random_id"])] = message_id
+        attachment = params.get("attachment", "")
+        if attachment and any(name not in self.uploaded for name in attachment.split(",")):
+            return _refusal(100, "One of the parameters specified was missing or invalid: attachment")
         self._record({"peer_id": peer, "message": params.get("message", ""), "keyboard": keyboard,
-                      "random_id": int(params["random_id"]), "message_id": message_id})
+                      "random_id": int(params["random_id"]), "message_id": message_id, "attachment": attachment})
         return {"response": message_id}
 
     def _send_many(self, params: dict[str, str]) -> dict[str, Any]:
@@ -361,6 +378,16 @@ class FakeVk:
         if self.on_poll is not None and batch:
             self.on_poll(ts, len(batch))
         return web.json_response({"ts": str(ts + len(batch)), "updates": batch})
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """The upload server: a multipart ``photo`` field, answered with what saveMessagesPhoto takes."""
+        form = await request.post()
+        field_ = form.get("photo")
+        if not isinstance(field_, web.FileField):
+            return web.json_response({"server": 1, "photo": "[]", "hash": ""})
+        token = uuid.uuid4().hex
+        self._pending_uploads[token] = field_.file.read()
+        return web.json_response({"server": 1, "photo": token, "hash": "h" + token[:8]})
 
     async def photo(self, request: web.Request) -> web.Response:
         data = self.photos.get(request.match_info["name"])

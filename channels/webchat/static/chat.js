@@ -57,6 +57,7 @@
     document.querySelectorAll("[data-word]").forEach((el) => { el.textContent = say(el.dataset.word); });
     document.querySelectorAll("[data-word-label]").forEach((el) => { el.setAttribute("aria-label", say(el.dataset.wordLabel)); });
     document.querySelectorAll("[data-word-title]").forEach((el) => { el.title = say(el.dataset.wordTitle); });
+    document.querySelectorAll("[data-word-alt]").forEach((el) => { el.alt = say(el.dataset.wordAlt); });
   }
 
   function worded(element, key) {
@@ -163,6 +164,7 @@
           el = document.createElement("button");
           el.type = "button";
           el.textContent = b.label;
+          el.dataset.payload = b.payload;  // a map poll's zone presses the button of its payload
           el.addEventListener("click", () => press(b));
         }
         line.appendChild(el);
@@ -189,7 +191,8 @@
         fadeOld();
         box = document.createElement("div");
         box.className = "answers";
-        if (asksForPlace(rows) && page.map) box.appendChild(placePicker());
+        if (asksForPlace(rows) && page.map && !zonePicture(r)) box.appendChild(placePicker());
+        if (zonePicture(r)) box.appendChild(zoneMap(zonePicture(r), box));
         const buttons = document.createElement("div");
         buttons.className = "buttons";
         renderButtons(rows, buttons);
@@ -254,6 +257,48 @@
       }).catch(() => { picker.remove(); });
     });
     return picker;
+  }
+
+  // A map poll's picture of numbered zones (drawn by the bot: maps/<hash>.png), if the reply has one.
+  function zonePicture(reply) {
+    const found = (reply.media || []).find((m) => /^maps\/[0-9a-f]{64}\.png$/.test(m.file_key || ""));
+    return found ? found.file_key.slice(5, -4) : null;
+  }
+
+  // The zones on a live map where one can be shown, a tap on a zone pressing its numbered button
+  // below; else (no tile server set, the library or the zones did not load) the bot's picture.
+  function zoneMap(hash, box) {
+    const holder = document.createElement("div");
+    holder.className = "zones";
+    function picture() {
+      holder.replaceChildren();
+      const img = document.createElement("img");
+      img.className = "zones-picture";
+      img.src = "/chat/maps/" + hash + ".png";
+      img.dataset.wordAlt = "zones_picture";
+      img.alt = say("zones_picture");
+      holder.appendChild(img);
+    }
+    if (!page.map || !window.SouchastieMap) { picture(); return holder; }
+    const area = document.createElement("div");
+    area.className = "map";
+    area.setAttribute("role", "application");
+    area.dataset.wordLabel = "zones_label";
+    area.setAttribute("aria-label", say("zones_label"));
+    holder.appendChild(area);
+    requestAnimationFrame(async () => {
+      try {
+        const response = await fetch("/chat/maps/" + hash + ".geojson");
+        if (!response.ok) throw new Error("no zones");
+        await window.SouchastieMap.zones(area, page.map, await response.json(), (payload) => {
+          const target = Array.from(box.querySelectorAll("button[data-payload]")).find((el) => el.dataset.payload === payload);
+          if (target && !target.disabled) target.click();
+        });
+      } catch (e) {
+        picture();
+      }
+    });
+    return holder;
   }
 
   // One message to the bot; true once it was taken (the replies are shown).

@@ -39,6 +39,36 @@
   // A map in `box` opened on the town; a tap puts the one marker there and calls choose(lat, lng).
   async function pick(box, settings, choose) {
     const L = await leaflet();
+    const map = town(L, box, settings);
+    let marker = null;
+    map.on("click", (event) => {
+      const point = event.latlng.wrap();
+      if (marker) marker.setLatLng(point);
+      else marker = L.marker(point, { keyboard: false, interactive: false }).addTo(map);
+      choose(point.lat, point.lng);
+    });
+    return map;
+  }
+
+  // A map poll's numbered zones (GeoJSON from the bot, each feature's properties: number and the
+  // payload of its button), fitted into `box`; a tap on a zone or place calls choose(payload).
+  async function zones(box, settings, shapes, choose) {
+    const L = await leaflet();
+    const map = town(L, box, settings);
+    const layer = L.geoJSON(shapes, {
+      style: () => ({ color: "#0b5cad", weight: 3, fillOpacity: 0.25 }),
+      pointToLayer: (feature, at) => L.circleMarker(at, { radius: 12, color: "#0b5cad", weight: 3, fillOpacity: 0.6 }),
+      onEachFeature: (feature, shape) => {
+        shape.bindTooltip(String(feature.properties.number), { permanent: true, direction: "center",
+                                                               className: "zone-number" });
+        shape.on("click", (event) => { L.DomEvent.stopPropagation(event); choose(feature.properties.payload); });
+      },
+    }).addTo(map);
+    map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: settings.max_zoom, animate: false });
+    return map;
+  }
+
+  function town(L, box, settings) {
     const map = L.map(box, { center: settings.centre, zoom: settings.zoom, scrollWheelZoom: false });
     const credit = settings.attribution_url
       ? '<a href="' + escaped(settings.attribution_url) + '" target="_blank" rel="noopener">'
@@ -59,15 +89,8 @@
       box.addEventListener("pointerdown", () => { kept = scroller.scrollTop; }, true);
       box.addEventListener("focus", () => { if (kept !== null) scroller.scrollTop = kept; });
     }
-    let marker = null;
-    map.on("click", (event) => {
-      const point = event.latlng.wrap();
-      if (marker) marker.setLatLng(point);
-      else marker = L.marker(point, { keyboard: false, interactive: false }).addTo(map);
-      choose(point.lat, point.lng);
-    });
     return map;
   }
 
-  window.SouchastieMap = { pick: pick };
+  window.SouchastieMap = { pick: pick, zones: zones };
 })();
