@@ -60,7 +60,7 @@ def _later(seconds: float) -> str:
 class ChannelSender:
     def __init__(self, db: Database, channel: Channel, settings: "BroadcastSettings", *,
                  default_language: str = "ru", neutral_name: Callable[[str], str] | None = None,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, pacer: Pacer | None = None) -> None:
         self.db = db
         self.metrics = metrics if metrics is not None else Metrics()
         self.channel = channel
@@ -74,7 +74,9 @@ class ChannelSender:
         self.per_call = max(1, throughput.recipients_per_call)
         self.calls_per_second = throughput.calls_per_second
         self.idempotent = throughput.idempotent
-        self.pacer = Pacer(throughput.calls_per_second, settings.pace_fraction)
+        # ``pacer``: the channel's schedule kept by the service, so that a sender started again in
+        # this process (its lease lost and taken back) goes on from where the last one was.
+        self.pacer = pacer or Pacer(throughput.calls_per_second, settings.pace_fraction)
         per_second = throughput.calls_per_second * self.per_call
         # The most rows of this channel marked 'sending' at once: the bound on duplicates.
         self.window = max(self.per_call, math.ceil(per_second * settings.in_flight_seconds))

@@ -74,9 +74,10 @@ class BroadcastService:
         if in_flight:
             log.warning("%s: сообщений рассылок осталось в отправке от прежнего отправителя: %d; "
                         "они будут отправлены снова", name, in_flight)
+        previous = self.senders.get(name)
         sender = ChannelSender(self.db, channel, self.settings.broadcasts,
                                default_language=self.settings.languages.default, neutral_name=self._neutral_name,
-                               metrics=self.metrics)
+                               metrics=self.metrics, pacer=previous.pacer if previous is not None else None)
         sender.start()
         self.senders[name] = sender
         log.info("рассылки в канале %s: %.1f вызовов в секунду, %d получателей на вызов, одновременно не больше %d",

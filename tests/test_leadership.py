@@ -8,6 +8,8 @@ are part of correctness (the lease's time)."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 from bot.leadership import Leadership, holder_id, lease_name
 from storage.database import Database
 from tests.drivers import eventually
+from tests.process import ROOT
 
 TTL = 0.9
 
@@ -155,3 +158,53 @@ def test_a_lease_on_a_token_never_names_the_token():
     assert name.startswith("receive:telegram:") and token not in name and "123456" not in name
     assert name == lease_name("receive", "telegram", token) != lease_name("receive", "telegram", token + "x")
     assert lease_name("send", "telegram", token) != name
+
+
+async def _holder_of_a_process_that_ended() -> str:
+    """The holder id a bot process of this machine had, once that process has exited (SIGKILL or
+    a crash leaves its lease in the table, as this one does)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from bot.leadership import holder_id; print(holder_id())",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE)
+    out, _ = await child.communicate()
+    return out.decode().strip()
+
+
+async def test_a_restarted_bot_takes_over_at_once_from_its_crashed_self_on_this_machine(tmp_path):
+    async with two_processes(tmp_path) as (db, _):
+        crashed = await _holder_of_a_process_that_ended()
+        async with db.transaction() as tx:
+            assert await tx.leases.acquire("scheduler", crashed, 3600)  # an hour: waiting it out would show
+        watch = Watch()
+        restarted = Leadership(db, "scheduler", holder_id(), watch.work("restarted"), TTL)
+        await restarted.start()
+        try:
+            assert restarted.leading and watch.running == {"restarted"}
+        finally:
+            await restarted.stop()
+
+
+async def test_a_living_holder_or_one_of_another_machine_is_waited_for(tmp_path):
+    living = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(60)")
+    ended = await _holder_of_a_process_that_ended()
+    machine = ended.partition(":")[0]
+    holders = {"alive here": f"{machine}:{living.pid}:0a0b0c0d",
+               "ended elsewhere": "another-host/4026531836:" + ended.partition(":")[2],
+               "ended, no namespace known": socket.gethostname() + ":" + ended.partition(":")[2]}
+    try:
+        async with two_processes(tmp_path) as (db, _):
+            for name, holder in holders.items():
+                async with db.transaction() as tx:
+                    assert await tx.leases.acquire(name, holder, 3600)
+                watch = Watch()
+                waiting = Leadership(db, name, holder_id(), watch.work("me"), TTL)
+                await waiting.start()
+                try:
+                    assert not waiting.leading and watch.runs == [], name
+                    lease = await db.reader.leases.holder(name)
+                    assert lease is not None and lease.holder == holder, name
+                finally:
+                    await waiting.stop()
+    finally:
+        living.kill()
+        await living.wait()
