@@ -68,6 +68,11 @@ def build_parser(registered: Mapping[str, Command] | None = None) -> argparse.Ar
     backup = database_actions.add_parser("backup", help="резервная копия SQLite, пока бот работает, с проверкой")
     backup.add_argument("--to", type=Path, default=None, metavar="ПУТЬ",
                         help="файл или папка копии (по умолчанию storage.backups_dir, имя — дата и время города)")
+    copy = database_actions.add_parser(
+        "copy", help="перенести кампанию из SQLite (storage.path) в пустую базу PostgreSQL")
+    copy.add_argument("--to", default=None, metavar="URL",
+                      help="postgresql://…; по умолчанию SOUCHASTIE_STORAGE_URL (лучше он: адрес с паролем"
+                           " в командной строке виден другим пользователям машины)")
     content = commands.add_parser("content", help="голосования, викторины, опросы и конкурсы")
     content.add_argument("action", choices=["load"], help="load: проверить файл и сохранить его")
     content.add_argument("file", type=Path, metavar="ФАЙЛ", help="файл с содержанием (YAML)")
@@ -144,6 +149,45 @@ def backup_database(settings: Settings, to: Path | None) -> int:
     return 0
 
 
+def copy_database(settings: Settings, to: str | None) -> int:
+    """``db copy``: the SQLite campaign (brought up to this release first) into an empty
+    PostgreSQL database (storage.postgres.copy), with the bot stopped: what it would write
+    meanwhile would be left behind."""
+    from bot.running import bot_running
+    from storage.open import StorageUnavailable, check_url, describe
+    from storage.postgres.copy import CopyRefused, copy_to_postgresql
+
+    url = to or settings.storage.choice().url
+    source = settings.storage.path
+    if not url:
+        print("Не указано, куда копировать: задайте --to postgresql://… или SOUCHASTIE_STORAGE_URL", file=sys.stderr)
+        return 2
+    if not source.exists():
+        print(f"Нечего копировать: базы SQLite {source} (storage.path) нет", file=sys.stderr)
+        return 2
+    if bot_running(source):
+        print(f"Бот работает на {source}: остановите его, иначе то, что он запишет во время копирования,"
+              " останется только в SQLite", file=sys.stderr)
+        return 2
+    try:
+        check_url(url)
+        asyncio.run(upgrade_database(settings.model_copy(update={"storage": settings.storage.model_copy(
+            update={"url": None})})))
+        copied = asyncio.run(copy_to_postgresql(source, url, lambda table, rows: print(
+            f"  {table}: {rows}", flush=True)))
+    except (StorageUnavailable, CopyRefused) as error:
+        print(f"Копирование не выполнено, в PostgreSQL ничего не записано: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # the server went away half-way: the transaction is rolled back
+        print(f"Копирование прервано, в PostgreSQL ничего не записано: {error}", file=sys.stderr)
+        return 1
+    rows = sum(count for _, count in copied)
+    print(f"Скопировано в {describe(url)}: {counted(len(copied), ('таблица', 'таблицы', 'таблиц'))}, "
+          f"{counted(rows, ('строка', 'строки', 'строк'))}. Чтобы бот работал с PostgreSQL, задайте"
+          " SOUCHASTIE_STORAGE_URL; файл SQLite остаётся как был.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     with russian_argparse():
         parser = build_parser()
@@ -176,6 +220,8 @@ def staff_command(settings: Settings, arguments: argparse.Namespace) -> int:
     """A command staff run beside the bot; a value that names nothing known raises UnknownValue."""
     if arguments.command == "db" and arguments.action == "backup":
         return backup_database(settings, arguments.to)
+    if arguments.command == "db" and arguments.action == "copy":
+        return copy_database(settings, arguments.to)
     if arguments.command == "db":
         applied = asyncio.run(upgrade_database(settings))
         print("Применены миграции: " + ", ".join(applied) if applied else "База данных уже обновлена")

@@ -78,6 +78,10 @@ class PostgresDatabase:
         async with self._pool.connection() as connection:
             return await migrations.upgrade(connection)
 
+    def pooled(self) -> Any:
+        """A connection of the pool for work that is no repository's (``storage.postgres.copy``)."""
+        return self._pool.connection()
+
     async def pending_migrations(self) -> list[str]:
         """The migrations this database has not had yet (``/readyz`` is not ready while any is)."""
         async with self._pool.connection() as connection:
