@@ -180,10 +180,11 @@ class Broadcasts:
             rows = await self._db.execute_fetchall(
                 "UPDATE deliveries SET status = 'sending' WHERE id IN (SELECT id FROM deliveries"
                 " WHERE broadcast_id = ? AND channel = ? AND status = 'pending'"
-                " AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?)"
+                " AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?) AND status = 'pending'"
                 " RETURNING id, broadcast_id, resident_id, channel, external_id, language, name, attempts",
                 (broadcast_id, channel, moment, limit - len(claimed)))
-            # RETURNING gives no order guarantee.
+            # RETURNING gives no order guarantee. The outer ``status = 'pending'`` is checked again
+            # on a row another process claimed meanwhile (READ COMMITTED), so none is claimed twice.
             claimed.extend(sorted((Claimed(*row) for row in rows), key=lambda c: c.id))
         return claimed
 

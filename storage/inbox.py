@@ -13,7 +13,7 @@ import re
 
 from storage.clock import now
 from storage.ports.inbox import DeadLetter
-from storage.sql import SqlConnection, json_text_at
+from storage.sql import SqlConnection, json_text_at, row_lock
 
 
 class Inbox:
@@ -40,8 +40,10 @@ class Inbox:
 
     async def still_unprocessed(self, ids: list[int]) -> set[int]:
         marks = ", ".join("?" * len(ids))
+        # Locked, or passed by when another process's batch holds it: an event is processed once.
         rows = await self._db.execute_fetchall(
-            f"SELECT id FROM inbox WHERE id IN ({marks}) AND processed_at IS NULL AND dead_at IS NULL", ids)
+            f"SELECT id FROM inbox WHERE id IN ({marks}) AND processed_at IS NULL AND dead_at IS NULL"
+            + row_lock(self._db.dialect, skip_locked=True), ids)
         return {row[0] for row in rows}
 
     async def mark_processed_many(self, ids: list[int]) -> None:

@@ -36,7 +36,8 @@ class Outbox:
         inserted = await self._db.execute_fetchall(
             "INSERT INTO outbox (channel, external_id, inbox_id, payload, status, created_at, sent_at)"
             f" VALUES {values} RETURNING id", params)
-        # RETURNING gives no order guarantee; the ids of one statement are consecutive.
+        # RETURNING gives no order guarantee; the ids of one statement grow in row order (another
+        # process's rows may take ids in between on PostgreSQL), so sorted they match the rows.
         return sorted(row[0] for row in inserted)
 
     async def mark_sent(self, ids: Iterable[int]) -> None:

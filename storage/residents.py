@@ -6,7 +6,7 @@ from typing import Any
 from storage import json_text
 from storage.clock import now
 from storage.ports.residents import Resident
-from storage.sql import SqlConnection
+from storage.sql import SqlConnection, row_lock
 
 # Read with the residents a batch processes: see ``Resident.awaits_correction``.
 _AWAITS_CORRECTION = (
@@ -43,21 +43,31 @@ class Residents:
         found: dict[tuple[str, str], Resident] = {}
         for start in range(0, len(wanted), 400):
             chunk = wanted[start:start + 400]
-            pairs = ", ".join(["(?, ?)"] * len(chunk))
-            rows = await self._db.execute_fetchall(
-                f"SELECT *, {_AWAITS_CORRECTION} FROM residents WHERE (channel, external_id) IN (VALUES {pairs})",
-                [part for ref in chunk for part in ref])
-            found.update({(r["channel"], r["external_id"]): Resident.from_row(r) for r in rows})
+            found.update(await self._locked(chunk))
         missing = [ref for ref in wanted if ref not in found]
         if missing:
             stamp = now()
             values = ", ".join(["(?, ?, ?)"] * len(missing))
             rows = await self._db.execute_fetchall(
                 f"INSERT INTO residents (channel, external_id, created_at) VALUES {values}"
-                " RETURNING *, 0 AS awaits_correction",
+                " ON CONFLICT (channel, external_id) DO NOTHING RETURNING *, 0 AS awaits_correction",
                 [part for ref in missing for part in (*ref, stamp)])
             found.update({(r["channel"], r["external_id"]): Resident.from_row(r) for r in rows})
+            # Another process made them meanwhile (its insert committed first): read them, locked.
+            if late := [ref for ref in missing if ref not in found]:
+                found.update(await self._locked(late))
         return found
+
+    async def _locked(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], Resident]:
+        """The residents found among ``refs``, their rows locked until the batch commits where
+        another process could change them meanwhile (``row_lock``: in id order, so two batches
+        never wait for each other in a circle)."""
+        pairs = ", ".join(["(?, ?)"] * len(refs))
+        order = " ORDER BY id" if self._db.dialect == "postgresql" else ""
+        rows = await self._db.execute_fetchall(
+            f"SELECT *, {_AWAITS_CORRECTION} FROM residents WHERE (channel, external_id) IN (VALUES {pairs})"
+            + order + row_lock(self._db.dialect), [part for ref in refs for part in ref])
+        return {(r["channel"], r["external_id"]): Resident.from_row(r) for r in rows}
 
     async def save_states(self, residents: list[Resident]) -> None:
         await self._db.executemany(

@@ -65,3 +65,14 @@ def json_text_at(dialect: Dialect, column: str, *path: str) -> str:
     if dialect == "postgresql":  # json_text_at(): storage/migrations/postgres/0001_schema.sql
         return f"json_text_at({column}, '{{{','.join(path)}}}')"
     return f"CASE WHEN json_valid({column}) THEN json_extract({column}, '$.{'.'.join(path)}') END"
+
+
+def row_lock(dialect: Dialect, *, skip_locked: bool = False) -> str:
+    """The clause that locks the rows a batch is about to change, until its commit, on an engine
+    whose writers run side by side (several bot processes on PostgreSQL): a second process then
+    waits for them (or, ``skip_locked``, passes them by: another process is processing that
+    event). SQLite needs none: its write lock already serialises whole transactions."""
+    if dialect != "postgresql":
+        return ""
+    return " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
+

@@ -2,18 +2,23 @@
 
 ``transaction()`` holds one pooled connection for the whole block, in a PostgreSQL transaction
 at READ COMMITTED; within one process one writer transaction runs at a time (an asyncio lock, as
-on SQLite), which keeps every repository's assumptions of a single writer true within a process
-— ids of one multi-row INSERT consecutive, a read-then-write in one transaction unraced by this
-process's other tasks. With several processes on one database these places rely on SQLite's
-single writer and need a row lock or a claim (the cluster work of issue 15):
-- storage/outbox.py ``add_many``: the ids of one INSERT are taken as consecutive (another
-  process's INSERT may interleave its identity values);
-- a proposal's ``revision`` (max + 1, storage/migrations/postgres/0001_schema.sql): two
-  processes may give the same number, and one committed later than a reader looked may be missed;
-- storage/broadcasts.py ``claim``: the deliveries are chosen in a subquery that READ COMMITTED
-  does not re-check after waiting for a row, so two processes may claim the same rows (wants
-  ``FOR UPDATE SKIP LOCKED`` in the subquery, or ``AND status = 'pending'`` outside it);
-- storage/inbox.py's claims of events to process (per-resident order across processes).
+on SQLite). Several processes write side by side, so where SQLite's single writer gave order for
+free, the rows are locked (tests/contract/test_several_processes.py, on both engines):
+- **per-resident order**: the batch worker reads its residents with ``FOR UPDATE`` in id order
+  (storage/residents.py, ``storage.sql.row_lock``), so a second process's batch with the same
+  resident waits for the first's commit and reads its state; a resident both meet for the first
+  time is inserted once (``ON CONFLICT DO NOTHING``, then read locked);
+- **exactly once**: a stored event is taken with ``FOR UPDATE SKIP LOCKED`` (storage/inbox.py
+  ``still_unprocessed``): another process's retry or recovery passes by an event being processed
+  and finds it processed afterwards; a platform's retry of the same update meets the UNIQUE
+  (channel, update id) and waits for the first insert's commit, then counts as a duplicate;
+- **revisions in commit order**: a proposal's ``revision`` is given under a transaction-level
+  advisory lock (storage/migrations/postgres/0001_schema.sql), so readers that take "above the
+  last revision seen" miss none;
+- **broadcast claims**: the sender is one per token in the cluster (a lease), and a claim re-checks
+  ``status = 'pending'`` on the row it locked, so not even a takeover claims a row twice;
+- the ids of one multi-row INSERT (storage/outbox.py ``add_many``) grow in row order, though
+  another process's may interleave: they are sorted, never assumed consecutive.
 The conditional updates that decide in one statement (``… WHERE announced_at IS NULL``,
 ``… AND results_sent_at IS NULL``) are re-checked by READ COMMITTED on the locked row, and so
 fire once across processes already.

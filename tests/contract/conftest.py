@@ -9,7 +9,7 @@ Every test must pass on both.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,8 @@ class Backend:
     name: str
     db: Database
     channels: ChannelStorage
+    # The same data opened again, as a second bot process opens it (closed by the test).
+    another: Callable[[], Awaitable[Database]]
 
 
 @asynccontextmanager
@@ -34,7 +36,8 @@ async def sqlite(folder: Path) -> AsyncIterator[Backend]:
 
     db = await SqliteDatabase.open(folder / "contract.db")
     try:
-        yield Backend("sqlite", db, SqliteChannelStorage(db))
+        yield Backend("sqlite", db, SqliteChannelStorage(db),
+                      lambda: SqliteDatabase.open(folder / "contract.db", migrate=False))
     finally:
         await db.close()
 
@@ -49,7 +52,7 @@ async def postgresql(folder: Path, request: pytest.FixtureRequest) -> AsyncItera
     url = await databases.fresh()
     db = await PostgresDatabase.open(url, migrate=False)
     try:
-        yield Backend("postgresql", db, SqlChannelStorage(db))
+        yield Backend("postgresql", db, SqlChannelStorage(db), lambda: PostgresDatabase.open(url, migrate=False))
     finally:
         await db.close()
         await databases.drop(url)

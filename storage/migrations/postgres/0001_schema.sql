@@ -423,9 +423,14 @@ END $$;
 CREATE TRIGGER residents_forget BEFORE DELETE ON residents FOR EACH ROW EXECUTE FUNCTION residents_forget();
 
 -- A proposal's revision (0018): the highest so far plus one whenever its text, status or author
--- changes, so the similar-proposals index reads only what changed since it last looked.
+-- changes, so the similar-proposals index reads only what changed since it last looked. Readers
+-- take "above the last revision seen", so revisions must become visible in the order they are
+-- given: with several bot processes writing at once, a transaction holds this lock from its
+-- first proposal change to its commit, and the next one waits for it (SQLite's single writer
+-- gives the same order for free). Proposal changes are few: the wait costs little.
 CREATE FUNCTION proposals_revision() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('proposals_revision'));
     NEW.revision := (SELECT coalesce(max(revision), 0) FROM proposals) + 1;
     RETURN NEW;
 END $$;
