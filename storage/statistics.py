@@ -11,7 +11,7 @@ from typing import AsyncIterator
 import aiosqlite
 
 from storage.clock import now
-from storage.ports.statistics import Reach
+from storage.ports.statistics import Reach, WaveAnswers
 
 
 class Statistics:
@@ -101,6 +101,44 @@ class Statistics:
             " WHERE s.survey_id = ? GROUP BY 1 ORDER BY 2 DESC",
             ('$."' + question.replace('"', "") + '"', survey_id))
         return {r[0]: r[1] for r in rows if r[0] is not None}
+
+    # -- survey waves side by side -----------------------------------------------------------------
+
+    async def survey_wave_counts(self, survey_id: int) -> dict[int, tuple[int, int]]:
+        """wave → (responses started, responses completed)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT wave, count(*), count(completed_at) FROM survey_responses WHERE survey_id = ? GROUP BY wave",
+            (survey_id,))
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    async def survey_wave_answers(self, survey_id: int, question: str) -> dict[int, WaveAnswers]:
+        """Per wave, one question's answers: how often each was given (a multiple-choice list
+        counts each option), how many respondents answered it, and the average of its numbers."""
+        path = '$."' + question.replace('"', "") + '"'
+        counted = await self._db.execute_fetchall(
+            "SELECT s.wave, CAST(j.value AS TEXT), count(*) FROM survey_responses s, json_each(s.answers, ?) j"
+            " WHERE s.survey_id = ? GROUP BY 1, 2", (path, survey_id))
+        answered = await self._db.execute_fetchall(
+            "SELECT wave, count(*), avg(CASE WHEN json_type(answers, ?1) IN ('integer', 'real')"
+            " THEN json_extract(answers, ?1) END) FROM survey_responses"
+            " WHERE survey_id = ?2 AND json_type(answers, ?1) IS NOT NULL GROUP BY wave", (path, survey_id))
+        found = {wave: WaveAnswers(respondents, average, {}) for wave, respondents, average in answered}
+        for wave, value, count in counted:
+            if value is not None and wave in found:
+                found[wave].counts[value] = count
+        return found
+
+    async def survey_wave_texts(self, survey_id: int, question: str, limit: int) -> dict[int, list[str]]:
+        """Per wave, the newest ``limit`` text answers to one question."""
+        rows = await self._db.execute_fetchall(
+            "SELECT wave, text FROM (SELECT wave, json_extract(answers, ?1) AS text,"
+            " row_number() OVER (PARTITION BY wave ORDER BY id DESC) AS place FROM survey_responses"
+            " WHERE survey_id = ?2 AND json_type(answers, ?1) = 'text') WHERE place <= ?3 ORDER BY wave, place",
+            ('$."' + question.replace('"', "") + '"', survey_id, limit))
+        found: dict[int, list[str]] = {}
+        for wave, text in rows:
+            found.setdefault(wave, []).append(text)
+        return found
 
     async def proposal_texts(self, since: str = "", until: str = "9", page: int = 2000) -> AsyncIterator[list[str]]:
         """Pages of proposal texts (hidden spam left out) for the tag cloud."""
