@@ -16,11 +16,11 @@ from storage.ports.content import ContentKind
 routes = web.RouteTableDef()
 
 
-@routes.get("/surveys/{key}")
+@routes.get("/surveys/{survey}")
 @require(STATISTICS)
 async def survey_page(request: web.Request) -> web.StreamResponse:
     p = panel(request)
-    key = request.match_info["key"]
+    key = request.match_info["survey"]
     found = await p.db.reader.content.get(ContentKind.SURVEYS, key)
     if found is None:
         raise web.HTTPNotFound(text="Такого опроса нет.")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from handlers.survey_waves import Wave
+from handlers.survey_waves_content import Wave
 from handlers.surveys_content import Survey
 from storage.ports.repositories import Repositories
 from storage.statuses import QuestionType

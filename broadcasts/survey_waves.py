@@ -31,7 +31,7 @@ from bot.scheduler import Scheduler
 from broadcasts import outbox
 from broadcasts.audience import Audience
 from broadcasts.episodes import literal
-from handlers.survey_waves import Wave
+from handlers.survey_waves_content import Wave
 from handlers.surveys_content import Survey
 from storage.ports.content import ContentKind
 from storage.ports.repositories import Database

@@ -7,7 +7,7 @@
 The response (answers and the current question) lives in SQLite and is saved with every answer,
 so stopping, a restart or a week's break loses nothing. Button payloads carry the survey key, the
 wave and the question's position, so a button from an earlier question or another wave is
-recognised as stale. A survey repeated in waves (``handlers/survey_waves.py``) is answered once
+recognised as stale. A survey repeated in waves (``handlers/survey_waves_content.py``) is answered once
 per wave; between waves it says when the next one opens, and a wave that closed takes no answer.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Surveys as staff define them in the content file (``surveys:``): questions, their types and
-skip logic, the waves a repeated survey runs in (``handlers/survey_waves.py``); and how one is
+skip logic, the waves a repeated survey runs in (``handlers/survey_waves_content.py``); and how one is
 stored. Registered with the surveys feature (``handlers/surveys.py``).
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from bot.core.content import Key, Model, Option, Scheduled, unique_keys, utc
 from bot.core.plugins import ContentSection
-from handlers.survey_waves import Wave, WaveSchedule
+from handlers.survey_waves_content import Wave, WaveSchedule
 from storage.ports.content import ContentKind, StoredItem
 from storage.statuses import QuestionType
 
