@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, AsyncIterator, Callable, Mapping
 
+from admin.survey_trend import SurveyTrend, opened_waves, survey_trend, trend_rows
 from admin.titles import CHANNEL_TITLES, LANGUAGE_NAMES, OPERATOR_SOURCES, STATUS_TITLES
 from bot.config import Settings
 from bot.localtime import LocalTime
+from handlers.surveys_content import Survey
 from storage.ports.moderation import ProposalFilter
 from storage.ports.repositories import Repositories
 
@@ -141,6 +143,7 @@ def _answer(question: dict[str, Any]) -> Callable[[Row], Any]:
 def survey_columns(definition: dict[str, Any], words: Words, personal: bool) -> list[Column]:
     """The response's own fields, one column per question in order, the keys last."""
     columns = [Column("id", "Номер анкеты", _field("id")),
+               Column("wave", "Волна", _field("wave")),
                Column("channel", "Канал", _title("channel", CHANNEL_TITLES)),
                _time("started_at", "Начата", words),
                _time("completed_at", "Завершена", words)]
@@ -180,10 +183,46 @@ def _sheet_title(text: str) -> str:
     return "".join(" " if c in "[]:*?/\\" else c for c in text)[:31]
 
 
+def trend_columns(trend: SurveyTrend, words: Words) -> list[Column]:
+    """The «Динамика» sheet: a row per answer of each question, two columns per wave (how many
+    chose it, and their share of the wave's respondents to the question)."""
+    columns = [Column("question", "Вопрос", _field("question")), Column("answer", "Ответ", _field("answer"))]
+    for wave in trend.waves:
+        opened = words.clock.text(wave.opens, "%d.%m.%Y")
+        columns += [Column(f"w{wave.number}_count", f"Волна {wave.number} ({opened})", _field(f"w{wave.number}_count")),
+                    Column(f"w{wave.number}_percent", f"Волна {wave.number}, %", _field(f"w{wave.number}_percent"))]
+    return columns
+
+
+async def _one_page(rows: list[Row], columns: list[Column]) -> Rows:
+    yield [[column.value(row) for column in columns] for row in rows]
+
+
+async def _survey_tables(reader: Repositories, words: Words, survey_id: int, key: str, definition: dict[str, Any],
+                         personal: bool, by_wave: bool) -> AsyncIterator[Table]:
+    """All the survey's responses in one table; or, ``by_wave`` for a survey with waves, a table
+    per wave that has opened and the trend per question across them."""
+    columns = survey_columns(definition, words, personal)
+    title = (definition.get("title") or {}).get("ru") or key
+    if not (by_wave and definition.get("waves")):
+        yield Table(_sheet_title(f"Опрос «{title}»"), columns,
+                    _rows(reader.exports.survey_responses(survey_id, personal), columns))
+        return
+    survey = Survey.model_validate(definition)
+    for wave in opened_waves(survey):
+        opened = words.clock.text(wave.opens, "%d.%m.%Y")
+        yield Table(_sheet_title(f"Волна {wave.number} ({opened}) {title}"), columns,
+                    _rows(reader.exports.survey_responses(survey_id, personal, wave=wave.number), columns))
+    trend = await survey_trend(reader, survey_id, survey.model_dump_json(), 0)
+    summary = trend_columns(trend, words)
+    yield Table(_sheet_title(f"Динамика {title}"), summary, _one_page(trend_rows(trend), summary))
+
+
 async def tables(reader: Repositories, words: Words, kind: str, where: ProposalFilter,
-                 personal: bool) -> AsyncIterator[Table]:
+                 personal: bool, by_wave: bool = False) -> AsyncIterator[Table]:
     """Each table a kind exports: "proposals", "survey:<key>", "residents", or "all" (every
-    table the role may have)."""
+    table the role may have). ``by_wave`` (a workbook): a survey with waves as a sheet per wave
+    and its trend; else one table with the wave in a column."""
     if kind in ("proposals", "all"):
         columns = proposal_columns(words, personal)
         yield Table("Предложения", columns, _rows(reader.exports.proposals(where, personal), columns))
@@ -191,10 +230,8 @@ async def tables(reader: Repositories, words: Words, kind: str, where: ProposalF
         for survey_id, key, definition in await reader.exports.surveys():
             if kind != "all" and kind != f"survey:{key}":
                 continue
-            columns = survey_columns(definition, words, personal)
-            title = (definition.get("title") or {}).get("ru") or key
-            yield Table(_sheet_title(f"Опрос «{title}»"), columns,
-                        _rows(reader.exports.survey_responses(survey_id, personal), columns))
+            async for table in _survey_tables(reader, words, survey_id, key, definition, personal, by_wave):
+                yield table
     if personal and kind in ("residents", "all"):
         columns = resident_columns(words)
         yield Table("Жители", columns, _rows(reader.exports.residents(), columns))

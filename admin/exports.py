@@ -112,10 +112,11 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
 
 async def xlsx_chunks(reader: Repositories, words: Words, kind: str, where: ProposalFilter, personal: bool,
                       progress: Progress | None = None, chunk: int = 256 * 1024) -> AsyncIterator[bytes]:
-    """A workbook with one sheet per table; rows go to openpyxl in a thread, page by page."""
+    """A workbook with one sheet per table (a survey with waves: one per wave and «Динамика»);
+    rows go to openpyxl in a thread, page by page."""
     book = Workbook(write_only=True)
     done = 0
-    async for table in tables(reader, words, kind, where, personal):
+    async for table in tables(reader, words, kind, where, personal, by_wave=True):
         sheet = book.create_sheet(table.title)
         for number, column in enumerate(table.columns, start=1):
             sheet.column_dimensions[get_column_letter(number)].width = _width(column)

@@ -175,6 +175,8 @@ DEFAULT_TOPICS = (
     Titled(key="news", title={"ru": "Новости проекта", "en": "Project news", "zh": "项目新闻", "mn": "Төслийн мэдээ"}),
     Titled(key="results", title={"ru": "Итоги голосований", "en": "Poll results", "zh": "投票结果",
                                  "mn": "Санал хураалтын дүн"}),
+    Titled(key="surveys", title={"ru": "Срезы мнений", "en": "Opinion surveys", "zh": "意见调查",
+                                 "mn": "Санал асуулга"}),
 )
 
 
@@ -281,6 +283,14 @@ class MapSettings(Section):
 class EpisodeSettings(Section):
     grace_hours: float = Field(12.0, ge=0)          # a missed episode goes out this long after its air time
     check_every_seconds: float = Field(60.0, gt=0)  # how often new or moved episodes are looked for
+
+
+class SurveySettings(Section):
+    """Survey waves (handlers/survey_reminders.py) and how the panel shows them."""
+
+    reminder_grace_hours: float = Field(24.0, ge=0)  # a wave's reminder goes out at most this long after it opened
+    check_every_seconds: float = Field(60.0, gt=0)   # how often waves about to open are looked for and scheduled
+    text_answers_shown: int = Field(20, ge=0, le=1000)  # per wave and question on the panel's survey page
 
 
 class BroadcastSettings(Section):
@@ -440,6 +450,7 @@ class ApplicationSettings(BaseSettings):
     polls: PollSettings = PollSettings()
     maps: MapSettings = MapSettings()
     episodes: EpisodeSettings = EpisodeSettings()
+    surveys: SurveySettings = SurveySettings()
     broadcasts: BroadcastSettings = BroadcastSettings()
     sms: SmsSettings = SmsSettings()
     posters: PosterSettings = PosterSettings()

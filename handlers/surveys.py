@@ -5,21 +5,25 @@
                                               └─ its place and answers, so survey:<key> resumes
 
 The response (answers and the current question) lives in SQLite and is saved with every answer,
-so stopping, a restart or a week's break loses nothing. Button payloads carry the survey key and
-the question's position, so a button from an earlier question is recognised as stale.
+so stopping, a restart or a week's break loses nothing. Button payloads carry the survey key, the
+wave and the question's position, so a button from an earlier question or another wave is
+recognised as stale. A survey repeated in waves (``handlers/survey_waves_content.py``) is answered once
+per wave; between waves it says when the next one opens, and a wave that closed takes no answer.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.core.content import text_in
 from bot.core.events import Kind
 from bot.core.filters import button, kind, state_is
 from bot.core.payloads import encode
-from bot.core.plugins import Feature
+from bot.core.plugins import Feature, Job
 from bot.core.replies import Button
 from bot.core.routing import Context, Router
-from handlers.content_items import load, show_open, utc_now
+from broadcasts.survey_waves import WaveReminder
+from handlers.content_items import load, show_open, utc_now, when
 from handlers.idle import at_menu
 from handlers.photos import not_kept
 from handlers.surveys_content import CONTENT, END, Survey, SurveyQuestion
@@ -51,6 +55,7 @@ async def list_open(ctx: Context) -> None:
 
 @router.on(state_is(LIST, ""), button("survey"))
 async def chose_survey(ctx: Context, payload) -> None:
+    """``survey:<key>`` from the list, or ``survey:<key>:<wave>`` from a wave's reminder."""
     found = await load_survey(ctx.db, payload.arg(0))
     if found is None:
         ctx.say(ctx.t("surveys.unknown"))
@@ -58,31 +63,62 @@ async def chose_survey(ctx: Context, payload) -> None:
         return
     survey_id, survey = found
     title = text_in(survey.title, ctx.language)
-    if not survey.is_open(utc_now()):
-        ctx.say(ctx.t("surveys.closed", title=title))
+    now = utc_now()
+    wave = survey.wave_at(now) if survey.is_open(now) else None
+    asked = payload.arg(1)
+    if asked and (wave is None or asked != str(wave.number)):
+        ctx.say(ctx.t("surveys.wave_closed", number=asked if asked.isdigit() and len(asked) < 4 else "?",
+                      title=title))
         ctx.goto("")
         return
-    response = await ctx.db.surveys.begin(survey_id, ctx.resident.id, ctx.resident.channel, survey.questions[0].key)
+    if wave is None:
+        upcoming = survey.next_wave(now) if survey.waves is not None else None
+        ctx.say(ctx.t("surveys.between_waves", title=title, number=upcoming.number, when=when(ctx, upcoming.opens))
+                if upcoming else ctx.t("surveys.closed", title=title))
+        ctx.goto("")
+        return
+    response = await ctx.db.surveys.begin(survey_id, ctx.resident.id, ctx.resident.channel, survey.questions[0].key,
+                                          wave=wave.number)
     if response.completed:
-        ctx.say(ctx.t("surveys.already", title=title))
+        if survey.waves is None:
+            ctx.say(ctx.t("surveys.already", title=title))
+        else:
+            ctx.say(ctx.t("surveys.already_wave", number=wave.number, title=title) + _next_wave(ctx, survey, now))
         ctx.goto("")
         return
     if response.answers:
         ctx.say(ctx.t("surveys.resumed", title=title))
-    elif survey.intro:
-        ctx.say(text_in(survey.intro, ctx.language))
-    ctx.resident.state_data = {"survey": survey.key, "picked": []}
+    else:
+        if survey.waves is not None:
+            ctx.say(ctx.t("surveys.wave_started", number=wave.number, title=title, until=when(ctx, wave.closes)))
+        if survey.intro:
+            ctx.say(text_in(survey.intro, ctx.language))
+    ctx.resident.state_data = {"survey": survey.key, "wave": wave.number, "picked": []}
     ctx.goto(QUESTION)
+
+
+def _next_wave(ctx: Context, survey: Survey, now: datetime) -> str:
+    """« Следующая волна откроется …» after a wave's thanks, or nothing after the last wave."""
+    upcoming = survey.next_wave(now)
+    return "\n" + ctx.t("surveys.next_wave", when=when(ctx, upcoming.opens)) if upcoming else ""
 
 
 # -- asking ----------------------------------------------------------------------------------
 
 async def current(ctx: Context) -> tuple[Survey, Response, SurveyQuestion] | None:
+    """The survey, the resident's response to the wave being answered and its current question;
+    None (with a word when the wave has closed meanwhile) when there is nothing to answer."""
     found = await load_survey(ctx.db, ctx.data.get("survey", ""))
     if found is None:
         return None
     survey_id, survey = found
-    response = await ctx.db.surveys.begin(survey_id, ctx.resident.id, ctx.resident.channel, survey.questions[0].key)
+    wave = survey.wave(int(ctx.data.get("wave", 1)))
+    if wave is None or not wave.is_open(utc_now()) or not survey.is_open(utc_now()):
+        ctx.say(ctx.t("surveys.wave_closed" if survey.waves is not None else "surveys.closed",
+                      number=wave.number if wave else "?", title=text_in(survey.title, ctx.language)))
+        return None
+    response = await ctx.db.surveys.begin(survey_id, ctx.resident.id, ctx.resident.channel, survey.questions[0].key,
+                                          wave=wave.number)
     question = survey.question(response.current)
     return (survey, response, question) if question and not response.completed else None
 
@@ -103,7 +139,7 @@ async def ask(ctx: Context) -> None:
     ctx.data["question_type"] = question.type
 
     def answer_button(label: str, value: str) -> Button:
-        return Button(label=label, payload=encode("sa", survey.key, position, value))
+        return Button(label=label, payload=encode("sa", survey.key, response.wave, position, value))
 
     rows: list[list[Button]] = []
     hint = ""
@@ -140,9 +176,10 @@ def _number(value: float | None) -> str:
 # -- answering -------------------------------------------------------------------------------
 
 def this_question(ctx: Context) -> bool:
-    """A press on a button of the question being asked (not an older one)."""
+    """A press on a button of the survey being answered (``sa:<key>:<wave>:<position>:<value>``)."""
     payload = ctx.payload
-    return bool(payload) and payload.arg(0) == ctx.data.get("survey") and payload.arg(1).isdigit()
+    return payload is not None and payload.arg(0) == ctx.data.get("survey") and payload.arg(1).isdigit() \
+        and payload.arg(2).isdigit()
 
 
 @router.on(state_is(QUESTION), button("sa"), this_question)
@@ -152,11 +189,15 @@ async def pressed(ctx: Context, payload) -> None:
         ctx.goto("", clear=True)
         return
     survey, response, question = found
-    if int(payload.arg(1)) != survey.questions.index(question):
+    if payload.arg(1) != str(response.wave):  # a button of another wave, kept in the chat or forged
+        ctx.say(ctx.t("surveys.other_wave", number=payload.arg(1)[:3], current=response.wave))
+        await ask(ctx)
+        return
+    if int(payload.arg(2)) != survey.questions.index(question):
         ctx.say(ctx.t("fallback.stale_button"))
         await ask(ctx)
         return
-    value = payload.arg(2)
+    value = payload.arg(3)
     if value == SKIP and not question.required:
         await record(ctx, survey, response, question, None)
         return
@@ -241,10 +282,17 @@ async def record(ctx: Context, survey: Survey, response: Response, question: Sur
     await ctx.db.surveys.save(response)
     ctx.data["picked"] = []
     if response.completed:
-        ctx.say(ctx.t("surveys.thanks", title=text_in(survey.title, ctx.language)))
+        stored = await ctx.db.content.get(ContentKind.SURVEYS, survey.key)
+        if stored is not None:  # the wave's reminder, if it is still going out, skips them now
+            await ctx.db.surveys.skip_answered(stored[0], response.wave, ctx.resident.id)
+        thanks = ctx.t("surveys.thanks", title=text_in(survey.title, ctx.language))
+        ctx.say(thanks + (_next_wave(ctx, survey, utc_now()) if survey.waves is not None else ""))
         ctx.goto("", clear=True)
     else:
         await ask(ctx)
 
 
-FEATURE = Feature("surveys", content=(CONTENT,))
+FEATURE = Feature("surveys", content=(CONTENT,), jobs=(
+    Job("survey_waves", every=lambda settings: settings.surveys.check_every_seconds,
+        build=lambda app: WaveReminder(app.db, app.scheduler, app.texts, app.settings,
+                                       wake=app.broadcasts.wake).check),))

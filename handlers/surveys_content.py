@@ -1,14 +1,17 @@
 """Surveys as staff define them in the content file (``surveys:``): questions, their types and
-skip logic; and how one is stored. Registered with the surveys feature (``handlers/surveys.py``).
+skip logic, the waves a repeated survey runs in (``handlers/survey_waves_content.py``); and how one is
+stored. Registered with the surveys feature (``handlers/surveys.py``).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from bot.core.content import Key, Model, Option, Scheduled, unique_keys, utc
 from bot.core.plugins import ContentSection
+from handlers.survey_waves_content import Wave, WaveSchedule
 from storage.ports.content import ContentKind, StoredItem
 from storage.statuses import QuestionType
 
@@ -60,6 +63,42 @@ class Survey(Scheduled):
     title: dict[str, str] = Field(min_length=1)
     intro: dict[str, str] = {}
     questions: list[SurveyQuestion] = Field(min_length=1, max_length=100)
+    # A survey repeated on a schedule; without one it is a single wave, from opens to closes.
+    waves: WaveSchedule | None = None
+    topic: str = Field("surveys", pattern=r"^[a-z0-9_]{1,24}$")  # its subscribers are reminded of each wave
+
+    @field_validator("topic")
+    @classmethod
+    def _a_configured_topic(cls, value: str, info: ValidationInfo) -> str:
+        topics = (info.context or {}).get("topics")
+        if info.data.get("waves") is not None and topics is not None and value not in topics:
+            raise ValueError(f"{value!r} — не тема подписки из настроек "
+                             f"(subscriptions.topics: {', '.join(sorted(topics)) or 'нет'}), "
+                             f"о волнах опроса никто не узнает")
+        return value
+
+    @model_validator(mode="after")
+    def _waves_inside(self) -> "Survey":
+        if self.waves is not None:
+            self.waves.check_inside(self.opens, self.closes)
+        return self
+
+    def all_waves(self) -> tuple[Wave, ...]:
+        """Every wave, numbered from 1; a survey without a schedule is one wave, opens to closes."""
+        if self.waves is None:
+            return (Wave(1, self.opens, self.closes),)
+        return self.waves.dates_within(self.closes)
+
+    def wave_at(self, now: datetime) -> Wave | None:
+        """The wave open at ``now``, or None between waves (and before and after them)."""
+        return next((w for w in self.all_waves() if w.is_open(now)), None)
+
+    def next_wave(self, now: datetime) -> Wave | None:
+        return next((w for w in self.all_waves() if w.opens > now), None)
+
+    def wave(self, number: int) -> Wave | None:
+        waves = self.all_waves()
+        return waves[number - 1] if 1 <= number <= len(waves) else None
 
     @model_validator(mode="after")
     def _skips_go_forward(self) -> "Survey":

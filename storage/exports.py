@@ -53,24 +53,25 @@ class Exports:
             "SELECT id, key, definition FROM content_items WHERE kind = 'surveys' ORDER BY id")
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
 
-    async def survey_responses(self, survey_id: int, personal: bool,
-                               page: int = PAGE) -> AsyncIterator[list[dict[str, Any]]]:
-        """Pages of one survey's responses: one dict per respondent with its answers decoded."""
+    async def survey_responses(self, survey_id: int, personal: bool, page: int = PAGE,
+                               wave: int | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of one survey's responses (of one wave, or of all): one dict per respondent
+        with its answers decoded."""
         personal_sql = ", s.resident_id, r.display_name, r.phone" if personal else ""
-        sql = ("SELECT s.id, s.channel, s.started_at, s.completed_at, s.answers" + personal_sql +
+        sql = ("SELECT s.id, s.channel, s.started_at, s.completed_at, s.answers, s.wave" + personal_sql +
                " FROM survey_responses s LEFT JOIN residents r ON r.id = s.resident_id"
-               " WHERE s.survey_id = ? AND s.id > ? ORDER BY s.id LIMIT ?")
+               " WHERE s.survey_id = ? AND (? IS NULL OR s.wave = ?) AND s.id > ? ORDER BY s.id LIMIT ?")
         last = 0
         while True:
-            rows = await self._db.execute_fetchall(sql, (survey_id, last, page))
+            rows = await self._db.execute_fetchall(sql, (survey_id, wave, wave, last, page))
             if not rows:
                 return
             batch = []
             for row in rows:
                 item = {"id": row[0], "channel": row[1], "started_at": row[2], "completed_at": row[3],
-                        "answers": json.loads(row[4] or "{}")}
+                        "answers": json.loads(row[4] or "{}"), "wave": row[5]}
                 if personal:
-                    item.update(resident_id=row[5], author_name=row[6], author_phone=row[7])
+                    item.update(resident_id=row[6], author_name=row[7], author_phone=row[8])
                 batch.append(item)
             yield batch
             last = rows[-1][0]

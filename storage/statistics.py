@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import AsyncIterator
 
 from storage.clock import now
-from storage.ports.statistics import Reach
+from storage.ports.statistics import Reach, WaveAnswers
 from storage.sql import SqlConnection
 
 
@@ -104,6 +104,51 @@ class Statistics:
                 ('$."' + question.replace('"', "") + '"', survey_id))
         return {r[0]: r[1] for r in rows if r[0] is not None}
 
+    # -- survey waves side by side -----------------------------------------------------------------
+
+    async def survey_wave_counts(self, survey_id: int) -> dict[int, tuple[int, int]]:
+        """wave → (responses started, responses completed)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT wave, count(*), count(completed_at) FROM survey_responses WHERE survey_id = ? GROUP BY wave",
+            (survey_id,))
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    async def survey_wave_answers(self, survey_id: int, question: str) -> dict[int, WaveAnswers]:
+        """Per wave, one question's answers: how often each was given (a multiple-choice list
+        counts each option), how many respondents answered it, and the average of its numbers."""
+        if self._db.dialect == "postgresql":
+            counted = await self._db.execute_fetchall(_WAVE_ANSWERS_POSTGRESQL, (question, survey_id))
+            answered = await self._db.execute_fetchall(_WAVE_RESPONDENTS_POSTGRESQL, (question, survey_id))
+        else:
+            path = '$."' + question.replace('"', "") + '"'
+            counted = await self._db.execute_fetchall(
+                "SELECT s.wave, CAST(j.value AS TEXT), count(*) FROM survey_responses s, json_each(s.answers, ?) j"
+                " WHERE s.survey_id = ? GROUP BY 1, 2", (path, survey_id))
+            answered = await self._db.execute_fetchall(
+                "SELECT wave, count(*), avg(CASE WHEN json_type(answers, ?1) IN ('integer', 'real')"
+                " THEN json_extract(answers, ?1) END) FROM survey_responses"
+                " WHERE survey_id = ?2 AND json_type(answers, ?1) IS NOT NULL GROUP BY wave", (path, survey_id))
+        found = {wave: WaveAnswers(respondents, average, {}) for wave, respondents, average in answered}
+        for wave, value, count in counted:
+            if value is not None and wave in found:
+                found[wave].counts[value] = count
+        return found
+
+    async def survey_wave_texts(self, survey_id: int, question: str, limit: int) -> dict[int, list[str]]:
+        """Per wave, the newest ``limit`` text answers to one question."""
+        if self._db.dialect == "postgresql":
+            rows = await self._db.execute_fetchall(_WAVE_TEXTS_POSTGRESQL, (question, survey_id, limit))
+        else:
+            rows = await self._db.execute_fetchall(
+                "SELECT wave, text FROM (SELECT wave, json_extract(answers, ?1) AS text,"
+                " row_number() OVER (PARTITION BY wave ORDER BY id DESC) AS place FROM survey_responses"
+                " WHERE survey_id = ?2 AND json_type(answers, ?1) = 'text') WHERE place <= ?3 ORDER BY wave, place",
+                ('$."' + question.replace('"', "") + '"', survey_id, limit))
+        found: dict[int, list[str]] = {}
+        for wave, text in rows:
+            found.setdefault(wave, []).append(text)
+        return found
+
     async def proposal_texts(self, since: str = "", until: str = "9", page: int = 2000) -> AsyncIterator[list[str]]:
         """Pages of proposal texts (hidden spam left out) for the tag cloud."""
         last = 0
@@ -141,3 +186,19 @@ _ANSWERS_POSTGRESQL = (
     " CROSS JOIN LATERAL (SELECT jsonb_array_elements_text(a.answer) AS value WHERE jsonb_typeof(a.answer) = 'array'"
     "                     UNION ALL SELECT a.answer #>> '{}' WHERE jsonb_typeof(a.answer) NOT IN ('array', 'null')) j"
     " WHERE s.survey_id = ? GROUP BY 1 ORDER BY 2 DESC")
+
+# The same per wave, and the respondents with the average of numeric answers; the texts.
+_ANSWER_OF = " CROSS JOIN LATERAL (SELECT CAST(s.answers AS jsonb) -> CAST(? AS text) AS answer) a"
+_WAVE_ANSWERS_POSTGRESQL = (
+    "SELECT s.wave, j.value, count(*) FROM survey_responses s" + _ANSWER_OF +
+    " CROSS JOIN LATERAL (SELECT jsonb_array_elements_text(a.answer) AS value WHERE jsonb_typeof(a.answer) = 'array'"
+    "                     UNION ALL SELECT a.answer #>> '{}' WHERE jsonb_typeof(a.answer) NOT IN ('array', 'null')) j"
+    " WHERE s.survey_id = ? GROUP BY 1, 2")
+_WAVE_RESPONDENTS_POSTGRESQL = (
+    "SELECT s.wave, count(*), avg(CASE WHEN jsonb_typeof(a.answer) = 'number'"
+    " THEN CAST(a.answer #>> '{}' AS double precision) END) FROM survey_responses s" + _ANSWER_OF +
+    " WHERE s.survey_id = ? AND a.answer IS NOT NULL GROUP BY s.wave")
+_WAVE_TEXTS_POSTGRESQL = (
+    "SELECT wave, text FROM (SELECT s.wave, a.answer #>> '{}' AS text,"
+    " row_number() OVER (PARTITION BY s.wave ORDER BY s.id DESC) AS place FROM survey_responses s" + _ANSWER_OF +
+    " WHERE s.survey_id = ? AND jsonb_typeof(a.answer) = 'string') t WHERE place <= ? ORDER BY wave, place")

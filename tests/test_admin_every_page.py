@@ -166,6 +166,7 @@ async def seed_campaign(app) -> dict[str, list[str]]:
         "kind": ["svg", "png"],
         "key": [photo[0]],
         "contest": ["drawings", "spring"],
+        "survey": ["opinion", "pulse"],
         "entry_id": [str(entry_id)],
         "name": [path.name for path in (ADMIN_DIR / "static").iterdir()],  # the panel's styles and scripts
         "?": real_queries(template_id),

@@ -54,8 +54,8 @@ async def test_only_photos_nothing_refers_to_are_deleted_and_only_after_the_grac
         sent = await artist.press("cskip:drawings:text")
         assert "отправлена на проверку" in all_text(sent)
         # A survey's photo answer, the survey not finished yet.
-        for press in ("menu:surveys", "survey:opinion", "sa:opinion:0:weekly", "sa:opinion:2:4",
-                      "sa:opinion:3:benches", "sa:opinion:3:_done"):
+        for press in ("menu:surveys", "survey:opinion", "sa:opinion:1:0:weekly", "sa:opinion:1:2:4",
+                      "sa:opinion:1:3:benches", "sa:opinion:1:3:_done"):
             await respondent.press(press)
         await respondent.send_text("34")
         assert "Вопрос 7 из 7" in all_text(await respondent.send_photo(picture(30, 30)))

@@ -165,7 +165,7 @@ def forged_buttons(c: Campaign) -> dict[str, list[str]]:
     for survey in surveys:
         for position, question in enumerate(survey.questions):
             values = [o.key for o in question.options] + [str(n) for n in question.scale if question.type == "scale"]
-            survey_answers += [f"sa:{survey.key}:{position}:{v}" for v in (*values, "_skip", "_done")]
+            survey_answers += [f"sa:{survey.key}:1:{position}:{v}" for v in (*values, "_skip", "_done")]
     return {
         "consent": ["consent:yes", "consent:no", "consent:more"],
         "lang": ["lang:ru", "lang:en"],

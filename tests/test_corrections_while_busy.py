@@ -246,7 +246,7 @@ async def test_a_survey_free_text_answer_is_asked_about_and_goes_where_the_autho
         number = await proposed(author)
         await author.press("menu:surveys")
         await author.press("survey:opinion")
-        why = await author.press("sa:opinion:0:never")
+        why = await author.press("sa:opinion:1:0:never")
         assert "Почему вы не ходите" in all_text(why)
         await ask_about(w, author, number)
 

@@ -205,11 +205,11 @@ async def _survey_and_contest(world, resident) -> None:
     await load_content_into(world.app, CONTENT / "quizzes_contests.yaml")
     await resident.press("menu:surveys")
     await resident.press("survey:opinion")
-    await resident.press("sa:opinion:0:never")
+    await resident.press("sa:opinion:1:0:never")
     await resident.send_text(f"Далеко, {SECRET}")
     await resident.send_text("40")
     await resident.send_photo(JPEG)
-    await resident.press("sa:opinion:6:_skip")
+    await resident.press("sa:opinion:1:6:_skip")
     sent = await send_contest_work(resident, f"Парк с озером {SECRET}")
     assert "отправлена на проверку" in all_text(sent)
 

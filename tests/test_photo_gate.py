@@ -144,10 +144,10 @@ async def test_a_survey_stores_a_photo_only_at_its_photo_question(tmp_path):
         await onboard(resident)
         await resident.press("menu:surveys")
         await resident.press("survey:opinion")
-        await resident.press("sa:opinion:0:weekly")
-        await resident.press("sa:opinion:2:4")
-        await resident.press("sa:opinion:3:benches")
-        age = await resident.press("sa:opinion:3:_done")
+        await resident.press("sa:opinion:1:0:weekly")
+        await resident.press("sa:opinion:1:2:4")
+        await resident.press("sa:opinion:1:3:benches")
+        age = await resident.press("sa:opinion:1:3:_done")
         assert "Вопрос 5 из 7" in all_text(age)
         wrong = await resident.send_photo(JPEG)            # the age question asks for a number
         assert "Вопрос 5 из 7" in all_text(wrong) and stored_files(world) == []

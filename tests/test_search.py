@@ -23,11 +23,11 @@ INDEXES = ("proposals_fts", "survey_answers_fts", "contest_entries_fts")
 async def answer_survey(w, resident, why_not: str) -> None:
     await resident.press("menu:surveys")
     await resident.press("survey:opinion")
-    await resident.press("sa:opinion:0:never")
+    await resident.press("sa:opinion:1:0:never")
     await resident.send_text(why_not)
     await resident.send_text("40")
-    await resident.press("sa:opinion:5:_skip")
-    await resident.press("sa:opinion:6:_skip")
+    await resident.press("sa:opinion:1:5:_skip")
+    await resident.press("sa:opinion:1:6:_skip")
 
 
 async def send_work(resident, text: str) -> None:

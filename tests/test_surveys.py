@@ -38,16 +38,16 @@ async def world(tmp_path):
 
 async def test_a_regular_visitor_walks_the_long_path_with_every_question_type(world):
     resident, first = await start(world)
-    assert "Вопрос 1 из 7" in all_text(first) and "sa:opinion:0:weekly" in last_buttons(first)
-    rating = await resident.press("sa:opinion:0:weekly")
+    assert "Вопрос 1 из 7" in all_text(first) and "sa:opinion:1:0:weekly" in last_buttons(first)
+    rating = await resident.press("sa:opinion:1:0:weekly")
     assert "Вопрос 3 из 7" in all_text(rating)  # skip logic passes over "why not"
-    wishes = await resident.press("sa:opinion:2:4")
-    await resident.press("sa:opinion:3:shade")
-    await resident.press("sa:opinion:3:benches")
-    untoggled = await resident.press("sa:opinion:3:shade")
+    wishes = await resident.press("sa:opinion:1:2:4")
+    await resident.press("sa:opinion:1:3:shade")
+    await resident.press("sa:opinion:1:3:benches")
+    untoggled = await resident.press("sa:opinion:1:3:shade")
     assert "⬜ Тени" in [b["label"] for m in untoggled for row in m.buttons for b in row]
-    age = await resident.press("sa:opinion:3:_done")
-    assert "Вопрос 5 из 7" in all_text(age) and "sa:opinion:3:_done" in last_buttons(wishes)
+    age = await resident.press("sa:opinion:1:3:_done")
+    assert "Вопрос 5 из 7" in all_text(age) and "sa:opinion:1:3:_done" in last_buttons(wishes)
     bad = await resident.send_text("двадцать")
     assert "число от 5 до 110" in all_text(bad)
     photo = await resident.send_text("34")
@@ -65,27 +65,27 @@ async def test_a_regular_visitor_walks_the_long_path_with_every_question_type(wo
 
 async def test_someone_who_never_visits_is_asked_why_and_skips_the_rating(world):
     resident, _ = await start(world)
-    why = await resident.press("sa:opinion:0:never")
+    why = await resident.press("sa:opinion:1:0:never")
     assert "Вопрос 2 из 7" in all_text(why) and "Почему" in all_text(why)
     age = await resident.send_text("Далеко от дома и нет освещения")
     assert "Вопрос 5 из 7" in all_text(age)
     photo = await resident.send_text("71")
-    await resident.press("sa:opinion:5:_skip")
-    done = await resident.press("sa:opinion:6:_skip")
-    assert "sa:opinion:5:_skip" in last_buttons(photo) and "сохранены" in all_text(done)
+    await resident.press("sa:opinion:1:5:_skip")
+    done = await resident.press("sa:opinion:1:6:_skip")
+    assert "sa:opinion:1:5:_skip" in last_buttons(photo) and "сохранены" in all_text(done)
     [saved] = await answers(world)
     assert saved == {"visits": "never", "why_not": "Далеко от дома и нет освещения", "age": 71, "_done": True}
 
 
 async def test_sometimes_leads_to_the_rating_too_and_a_required_question_cannot_be_skipped(world):
     resident, _ = await start(world)
-    rating = await resident.press("sa:opinion:0:sometimes")
-    assert "sa:opinion:2:_skip" not in last_buttons(rating)
-    forged_skip = await resident.press("sa:opinion:2:_skip")
+    rating = await resident.press("sa:opinion:1:0:sometimes")
+    assert "sa:opinion:1:2:_skip" not in last_buttons(rating)
+    forged_skip = await resident.press("sa:opinion:1:2:_skip")
     assert "Такого ответа нет" in all_text(forged_skip)
-    out_of_scale = await resident.press("sa:opinion:2:9")
+    out_of_scale = await resident.press("sa:opinion:1:2:9")
     assert "Такого ответа нет" in all_text(out_of_scale)
-    old_button = await resident.press("sa:opinion:0:weekly")
+    old_button = await resident.press("sa:opinion:1:0:weekly")
     assert "прошлого сообщения" in all_text(old_button)
     [saved] = await answers(world)
     assert saved == {"visits": "sometimes", "_done": False}
@@ -94,7 +94,7 @@ async def test_sometimes_leads_to_the_rating_too_and_a_required_question_cannot_
 async def test_a_respondent_stops_and_resumes_after_a_restart_and_answers_only_once(tmp_path):
     async with webchat_world(tmp_path) as world:
         resident, _ = await start(world)
-        await resident.press("sa:opinion:0:weekly")
+        await resident.press("sa:opinion:1:0:weekly")
         paused = await resident.press("nav:menu")
         assert "menu:surveys" in last_buttons(paused)
         session = resident.session
@@ -104,11 +104,11 @@ async def test_a_respondent_stops_and_resumes_after_a_restart_and_answers_only_o
         await resident.press("menu:surveys")
         resumed = await resident.press("survey:opinion")
         assert "Продолжаем" in all_text(resumed) and "Вопрос 3 из 7" in all_text(resumed)
-        await resident.press("sa:opinion:2:5")
-        await resident.press("sa:opinion:3:_skip")
+        await resident.press("sa:opinion:1:2:5")
+        await resident.press("sa:opinion:1:3:_skip")
         await resident.send_text("40")
-        await resident.press("sa:opinion:5:_skip")
-        await resident.press("sa:opinion:6:_skip")
+        await resident.press("sa:opinion:1:5:_skip")
+        await resident.press("sa:opinion:1:6:_skip")
         await resident.press("menu:surveys")
         again = await resident.press("survey:opinion")
         assert "уже ответили" in all_text(again)

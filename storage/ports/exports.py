@@ -35,9 +35,10 @@ class ExportStore(Protocol):
     async def surveys(self) -> list[tuple[int, str, dict[str, Any]]]:
         """(id, key, definition) of every survey, for one sheet or file per survey."""
 
-    def survey_responses(self, survey_id: int, personal: bool,
-                             page: int = PAGE) -> AsyncIterator[list[dict[str, Any]]]:
-        """Pages of one survey's responses: one dict per respondent with its answers decoded."""
+    def survey_responses(self, survey_id: int, personal: bool, page: int = PAGE,
+                         wave: int | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of one survey's responses (of one wave, or of all): one dict per respondent
+        with its answers decoded."""
 
     def residents(self, page: int = PAGE) -> AsyncIterator[list[dict[str, Any]]]:
         """Pages of residents: personal data through and through, for roles allowed to see it."""

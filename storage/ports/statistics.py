@@ -16,6 +16,15 @@ class Reach:
     reachable: int
 
 
+@dataclass(frozen=True)
+class WaveAnswers:
+    """One question's answers in one wave of a survey."""
+
+    respondents: int               # responses that answer the question
+    average: float | None          # of its numbers (a scale, a number), else None
+    counts: dict[str, int]         # answer (an option's key, a scale's number) → how often given
+
+
 class StatisticsStore(Protocol):
     """What Statistics offers (storage/statistics.py is the SQLite one)."""
 
@@ -50,6 +59,16 @@ class StatisticsStore(Protocol):
     async def survey_answers(self, survey_id: int, question: str) -> dict[str, int]:
         """How often each answer was given to one question; a multiple-choice list counts each
         of its options (json_each walks a list, and yields a single answer as itself)."""
+
+    async def survey_wave_counts(self, survey_id: int) -> dict[int, tuple[int, int]]:
+        """wave → (responses started, responses completed)."""
+
+    async def survey_wave_answers(self, survey_id: int, question: str) -> dict[int, WaveAnswers]:
+        """Per wave, one question's answers: how often each was given (a multiple-choice list
+        counts each option), how many respondents answered it, and the average of its numbers."""
+
+    async def survey_wave_texts(self, survey_id: int, question: str, limit: int) -> dict[int, list[str]]:
+        """Per wave, the newest ``limit`` text answers to one question."""
 
     def proposal_texts(self, since: str = "", until: str = "9",
                            page: int = 2000) -> AsyncIterator[list[str]]:

@@ -27,7 +27,7 @@ GOOD_PAYLOADS = ["consent:yes", "consent:no", "consent:more", "lang:ru", "lang:e
                  "menu:surveys", "menu:quizzes", "menu:contests", "menu:privacy", "menu:subscriptions", "menu:mine",
                  "nav:back", "nav:cancel", "nav:menu", "cat:idea", "prop:photo", "prop:category", "prop:confirm",
                  "poll:park_name", "poll:zones", "poll:rate", "vote:park_name:urguy", "survey:opinion",
-                 "sa:opinion:0:never", "quiz:park", "priv:forget", "priv:confirm", "priv:keep"]
+                 "sa:opinion:1:0:never", "quiz:park", "priv:forget", "priv:confirm", "priv:keep"]
 TEXT = "Поставить скамейки у пруда и фонарь"
 MENU = [("text", "/start"), ("button", "consent:yes"), ("button", "lang:ru")]
 # Where a resident may be when the odd thing arrives: each is walked to with ordinary actions.
@@ -40,7 +40,7 @@ STEPS = {
     "proposal category": MENU + [("button", "menu:propose"), ("text", TEXT), ("button", "prop:category")],
     "poll": MENU + [("button", "menu:polls"), ("button", "poll:park_name")],
     "survey text": MENU + [("button", "menu:surveys"), ("button", "survey:opinion"),
-                           ("button", "sa:opinion:0:never")],
+                           ("button", "sa:opinion:1:0:never")],
     "quiz": MENU + [("button", "menu:quizzes"), ("button", "quiz:park")],
     "forget": MENU + [("button", "menu:privacy"), ("button", "priv:forget")],
 }
