@@ -45,7 +45,7 @@ class Surveys:
     async def completed_count(self, survey_id: int, wave: int | None = None) -> int:
         rows = await self._db.execute_fetchall(
             "SELECT count(*) FROM survey_responses WHERE survey_id = ? AND completed_at IS NOT NULL"
-            " AND (? IS NULL OR wave = ?)", (survey_id, wave, wave))
+            " AND (CAST(? AS INTEGER) IS NULL OR wave = ?)", (survey_id, wave, wave))
         return rows[0][0]
 
     # -- the waves' reminders --------------------------------------------------------------------
@@ -70,7 +70,7 @@ class Surveys:
             "UPDATE deliveries SET status = 'skipped', error = 'answered', name = ''"
             " WHERE status = 'pending' AND broadcast_id = (SELECT broadcast_id FROM survey_wave_reminders"
             " WHERE survey_id = ? AND wave = ?) AND resident_id IN (SELECT resident_id FROM survey_responses"
-            " WHERE survey_id = ? AND wave = ? AND completed_at IS NOT NULL AND (? IS NULL OR resident_id = ?))",
+            " WHERE survey_id = ? AND wave = ? AND completed_at IS NOT NULL AND (CAST(? AS INTEGER) IS NULL OR resident_id = ?))",
             (survey_id, wave, survey_id, wave, resident_id, resident_id))
         return cursor.rowcount
 

@@ -18,9 +18,14 @@ CREATE TABLE survey_responses (
 );
 INSERT INTO survey_responses (id, survey_id, wave, resident_id, channel, answers, current, started_at, completed_at)
     SELECT id, survey_id, 1, resident_id, channel, answers, current, started_at, completed_at FROM survey_responses_0024;
-SELECT setval(pg_get_serial_sequence('survey_responses', 'id'),
-              greatest((SELECT coalesce(max(id), 0) FROM survey_responses),
-                       (SELECT last_value FROM survey_responses_0024_id_seq)));
+-- The new identity goes on after every id the old one gave (none is given twice).
+DO $$
+DECLARE given bigint;
+BEGIN
+    EXECUTE format('SELECT last_value FROM %s', pg_get_serial_sequence('survey_responses_0024', 'id')) INTO given;
+    PERFORM setval(pg_get_serial_sequence('survey_responses', 'id'),
+                   greatest(given, (SELECT coalesce(max(id), 1) FROM survey_responses)));
+END $$;
 DROP TABLE survey_responses_0024;
 
 ALTER TABLE survey_answers_search ADD CONSTRAINT survey_answers_search_id_fkey
