@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 import aiosqlite
 
 from storage.clock import now
-from storage.ports.broadcasts import STATUSES, AudienceFilter, BroadcastRow, Claimed
+from storage.ports.broadcasts import STATUSES, AudienceFilter, BroadcastRow, Claimed, PersonalMessage
 from storage.statuses import BroadcastStatus
 
 # Only residents who can be written to and agreed to be: consent given and not withdrawn.
@@ -80,6 +80,22 @@ class Broadcasts:
         recipients = cursor.rowcount
         await self._db.execute("UPDATE broadcasts SET recipients = ? WHERE id = ?", (recipients, broadcast_id))
         return broadcast_id, recipients
+
+    async def create_personal(self, *, title: str, texts: dict[str, str], created_by: str,
+                              messages: Sequence[PersonalMessage]) -> int:
+        """A broadcast already sending, with one pending delivery per message, each carrying its
+        own reply: sent by the same senders, at the same pace, as any broadcast."""
+        stamp = now()
+        rows = await self._db.execute_fetchall(
+            "INSERT INTO broadcasts (title, texts, audience, status, recipients, created_by, created_at, started_at)"
+            " VALUES (?, ?, '{}', 'sending', ?, ?, ?, ?) RETURNING id",
+            (title, json.dumps(texts, ensure_ascii=False), len(messages), created_by, stamp, stamp))
+        broadcast_id = rows[0][0]
+        await self._db.executemany(
+            "INSERT INTO deliveries (broadcast_id, resident_id, channel, external_id, language, reply)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(broadcast_id, m.resident_id, m.channel, m.external_id, m.language, m.reply) for m in messages])
+        return int(broadcast_id)
 
     # -- looking at them -----------------------------------------------------------------------
 
@@ -173,7 +189,7 @@ class Broadcasts:
                 "UPDATE deliveries SET status = 'sending' WHERE id IN (SELECT id FROM deliveries"
                 " WHERE broadcast_id = ? AND channel = ? AND status = 'pending'"
                 " AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?)"
-                " RETURNING id, broadcast_id, resident_id, channel, external_id, language, name, attempts",
+                " RETURNING id, broadcast_id, resident_id, channel, external_id, language, name, attempts, reply",
                 (broadcast_id, channel, moment, limit - len(claimed)))
             # RETURNING gives no order guarantee.
             claimed.extend(sorted((Claimed(*row) for row in rows), key=lambda c: c.id))
@@ -187,7 +203,8 @@ class Broadcasts:
         cursor = await self._db.executemany(
             "UPDATE deliveries SET status = ?1, not_before = ?2, error = ?3, attempts = ?5,"
             " sent_at = CASE WHEN ?1 = 'sent' THEN ?4 ELSE sent_at END,"
-            " name = CASE WHEN ?1 = 'pending' THEN name ELSE '' END"
+            " name = CASE WHEN ?1 = 'pending' THEN name ELSE '' END,"
+            " reply = CASE WHEN ?1 = 'pending' THEN reply ELSE NULL END"
             " WHERE id = ?6 AND status = 'sending'",
             [(status, not_before, error, stamp, attempts, delivery_id)
              for delivery_id, status, not_before, error, attempts in outcomes])

@@ -8,6 +8,7 @@ from storage.broadcasts import Broadcasts
 from storage.cache import ReadCache
 from storage.content import Content
 from storage.contests import Contests
+from storage.digests import Digests
 from storage.episodes import Episodes
 from storage.exports import Exports
 from storage.gateway import GatewayEventIds
@@ -27,6 +28,7 @@ from storage.statistics import Statistics
 from storage.subscriptions import Subscriptions
 from storage.supports import Supports
 from storage.surveys import Surveys
+from storage.volunteers import Volunteers
 from storage.whatsapp import WhatsappRecords
 
 
@@ -55,6 +57,8 @@ class Repositories:
         self.gateway = GatewayEventIds(connection)
         self.attachment_references = AttachmentReferences(connection)
         self.supports = Supports(connection)
+        self.digests = Digests(connection)
+        self.volunteers = Volunteers(connection)
         # One index per process, read through the reader connection (storage/similar_proposals.py).
         self.similar = similar or SimilarProposals(connection)
 
