@@ -88,12 +88,13 @@ async def send_due_digests(db: Database, texts: Texts, settings: Any, wake: Call
     since = due_since(settings, moment or datetime.now(timezone.utc))
     if since is None:
         return 0
-    made = 0
+    made, after = 0, 0
     while True:
         async with db.transaction() as tx:
-            due = await tx.digests.due(since, settings.digests.batch)
+            due = await tx.digests.due(since, after, settings.digests.batch)
             if not due:
                 break
+            after = due[-1].resident_id
             stamp = stamp_now()
             messages = []
             for author in due:

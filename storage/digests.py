@@ -18,14 +18,14 @@ class Digests:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
 
-    async def due(self, sent_before: str, limit: int) -> list[DigestRecipient]:
+    async def due(self, sent_before: str, after: int, limit: int) -> list[DigestRecipient]:
         rows = await self._db.execute_fetchall(
             "SELECT r.id, r.channel, r.external_id, r.language, coalesce(m.told_up_to, 0) FROM residents r"
             " LEFT JOIN digest_marks m ON m.resident_id = r.id"
-            f" WHERE {REACHABLE} AND (m.sent_at IS NULL OR m.sent_at < ?)"
+            f" WHERE {REACHABLE} AND r.id > ? AND (m.sent_at IS NULL OR m.sent_at < ?)"
             " AND EXISTS (SELECT 1 FROM proposals p JOIN proposal_events e ON e.proposal_id = p.id"
             f"  WHERE p.resident_id = r.id AND {SHOWN} AND {TOLD} AND e.id > coalesce(m.told_up_to, 0))"
-            " ORDER BY r.id LIMIT ?", (sent_before, limit))
+            " ORDER BY r.id LIMIT ?", (after, sent_before, limit))
         return [DigestRecipient(*row) for row in rows]
 
     async def news(self, resident_id: int, after_event: int) -> list[ProposalNews]:

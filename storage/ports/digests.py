@@ -35,10 +35,11 @@ class ProposalNews:
 
 
 class DigestStore(Protocol):
-    async def due(self, sent_before: str, limit: int) -> list[DigestRecipient]:
+    async def due(self, sent_before: str, after: int, limit: int) -> list[DigestRecipient]:
         """Authors with consent who can be written to, whose proposals (not hidden as spam) had a
         status change or an answer by staff after their mark, and whose last digest was made
-        before ``sent_before`` (UTC) or never; at most ``limit``, in resident order."""
+        before ``sent_before`` (UTC) or never; at most ``limit``, in resident order from the
+        resident after id ``after``."""
 
     async def news(self, resident_id: int, after_event: int) -> list[ProposalNews]:
         """The resident's proposals with a status change or an answer after event ``after_event``
