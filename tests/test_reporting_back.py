@@ -8,6 +8,7 @@ with the shipped campaign loaded (the menu as a town has it)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,36 @@ async def test_no_digest_without_news_after_a_restart_or_for_a_forgotten_author(
         app = world.app
         assert await send_due_digests(app.db, app.texts, app.settings, app.broadcasts.wake, evening(app, 3)) == 0
         assert len(await digest_deliveries(app)) == 1
+
+
+async def test_a_voter_hears_the_results_of_the_closed_poll_once_without_subscribing(world, tmp_path):
+    from handlers.polls import announce_due_results
+
+    polls = Path(__file__).parent / "fixtures" / "content" / "polls.yaml"
+    await load_content_into(world.app, polls)
+    voter, fan, bystander = world.resident(47), world.resident(48), world.resident(49)
+    for resident in (voter, fan, bystander):
+        await onboard(resident)
+    await fan.press("menu:subscriptions")
+    await fan.press("sub:results")
+    for resident in (voter, fan):
+        await resident.send_text("/start poll-zones")
+        await resident.press("vote:zones:skate")
+        await resident.press("vote:zones:_done")
+    closed = tmp_path / "closed.yaml"
+    closed.write_text(polls.read_text(encoding="utf-8").replace("closes: 2099-01-01T00:00:00+09:00",
+                                                                "closes: 2021-01-01T00:00:00+09:00"), encoding="utf-8")
+    await load_content_into(world.app, closed)
+    await announce_due_results(world.app.dispatcher, world.app.texts)  # the job may have run first: once either way
+    for resident in (voter, fan):
+        got = await collected(resident, "Итоги «Что важнее? До двух»")
+        got += await _more(resident)
+        assert len([m for m in got if m.text.startswith("Итоги «Что важнее? До двух»")]) == 1, all_text(got)
+    assert "Итоги «Что важнее" not in all_text(await _more(bystander))
+
+
+async def _more(resident) -> list[BotMessage]:
+    try:
+        return await resident.later(1)
+    except AssertionError:  # a messenger driver found nothing new
+        return []
