@@ -23,9 +23,16 @@ REACHABLE = ("r.consent_at IS NOT NULL AND r.reachable = 1"
 
 def _audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:
     clauses, params = [REACHABLE], []
+    chosen: list[str] = []   # a subscriber of the topic, or an entrant of the contest
     if audience.topic:
-        clauses.append("EXISTS (SELECT 1 FROM subscriptions s WHERE s.resident_id = r.id AND s.topic = ?)")
+        chosen.append("EXISTS (SELECT 1 FROM subscriptions s WHERE s.resident_id = r.id AND s.topic = ?)")
         params.append(audience.topic)
+    if audience.and_entrants_of:
+        chosen.append("EXISTS (SELECT 1 FROM contest_entries e JOIN content_items c ON c.id = e.contest_id"
+                      " WHERE c.kind = 'contests' AND c.key = ? AND e.resident_id = r.id)")
+        params.append(audience.and_entrants_of)
+    if chosen:
+        clauses.append(f"({' OR '.join(chosen)})")
     if audience.channels:
         clauses.append(f"r.channel IN ({', '.join('?' * len(audience.channels))})")
         params.extend(audience.channels)

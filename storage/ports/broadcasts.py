@@ -18,6 +18,7 @@ class AudienceFilter(Protocol):
     languages: Sequence[str]
     source: str | None
     poll: str | None
+    and_entrants_of: str | None
 
     def model_dump_json(self) -> str: ...
 
