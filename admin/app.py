@@ -55,6 +55,7 @@ PAGES = (  # modules with a `routes` table; D's first, then E's
     "admin.proposal_actions", "admin.answer_templates", "admin.operator",
     "admin.downloads", "admin.stats", "admin.posters", "admin.content_forms", "admin.broadcast_forms",
     "admin.dead_letters", "admin.texts_search", "admin.contests", "admin.publishing", "admin.survey_page",
+    "admin.volunteers",
 )
 
 CSRF_KEY = web.RequestKey("admin.csrf", str) if hasattr(web, "RequestKey") else "admin.csrf"
@@ -97,6 +98,7 @@ MENU = (
     (("broadcasts",), "/admin/broadcasts", "Рассылки"),
     (("statistics",), "/admin/stats", "Статистика"),
     (("exports",), "/admin/exports", "Выгрузки"),
+    (("content", "exports"), "/admin/volunteers", "Присоединились"),
     (("content",), "/admin/posters", "QR-плакаты"),
     (("users",), "/admin/users", "Сотрудники"),
     (("settings",), "/admin/settings", "Настройки"),

@@ -40,16 +40,18 @@ ACTION_TITLES = {
     "proposal.forget_author": "Данные автора предложения удалены",
     "proposal.publish": "Предложение опубликовано на публичной странице",
     "proposal.unpublish": "Предложение снято с публичной страницы",
+    "volunteers.view": "Просмотр списка «Присоединились»",
 }
 # A contest work's statuses (storage/contests.py), beside the proposals' in «было» and «стало».
 
 YES_NO = {True: "да", False: "нет"}
 BROADCAST_SENDING = {"now": "сейчас", "draft": "черновик, не отправляется", "scheduled": "по расписанию"}
-EXPORT_KINDS = {"proposals": "предложения", "all": "всё сразу", "residents": "жители"}
+EXPORT_KINDS = {"proposals": "предложения", "all": "всё сразу", "residents": "жители",
+                "volunteers": "присоединившиеся к проекту"}
 FILTER_TITLES = {"status": "статус", "category": "категория", "channel": "канал", "source": "источник",
                  "date_from": "с", "date_to": "по", "with_photo": "с фото", "with_location": "с точкой на карте",
                  "search": "слова", "awaiting_correction": "ждут исправления автора",
-                 "time_zone": "часовой пояс"}
+                 "time_zone": "часовой пояс", "kind": "кто", "help": "чем поможет"}
 WHO = {"command line": "из командной строки"}
 
 

@@ -78,7 +78,8 @@ async def works_page(request: web.Request) -> web.StreamResponse:
     page = page_number(request, PAGE_SIZE)
     works = await p.db.reader.contests.submissions(contest_id, status, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)
     counts = next(row for row in await p.db.reader.contests.overview() if row.id == contest_id)
-    topics = [(t.key, t.title_in("ru"), await outbox.count(p.db, Audience(topic=t.key)))
+    # How many the results would reach: the topic's subscribers and the contest's entrants.
+    topics = [(t.key, t.title_in("ru"), await outbox.count(p.db, Audience(topic=t.key, and_entrants_of=contest.key)))
               for t in p.settings.subscriptions.topics]
     voting_over = contest.voting_closes <= datetime.now(timezone.utc)
     return render(request, "contest_works.html", contest=contest, title=_title(contest), works=works[:PAGE_SIZE],

@@ -33,7 +33,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from admin.export_tables import Column, Words, proposal_columns, tables
+from admin.export_tables import Column, Table, Words, proposal_columns, tables
 from bot.localtime import DATE_TIME
 from storage.ports.moderation import ProposalFilter
 from storage.ports.repositories import Repositories
@@ -72,8 +72,15 @@ async def csv_chunks(reader: Repositories, words: Words, kind: str, where: Propo
                      progress: Progress | None = None) -> AsyncIterator[bytes]:
     """One table as UTF-8 CSV with a BOM (so Excel reads Cyrillic), a chunk per page; "all" is
     the proposals (a CSV file has one table)."""
+    async for chunk in csv_of(tables(reader, words, "proposals" if kind == "all" else kind, where, personal),
+                              progress):
+        yield chunk
+
+
+async def csv_of(found: AsyncIterator[Table], progress: Progress | None = None) -> AsyncIterator[bytes]:
+    """The first of ``found`` as CSV, whatever made the table (the volunteers' list too)."""
     done = 0
-    async for table in tables(reader, words, "proposals" if kind == "all" else kind, where, personal):
+    async for table in found:
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=CSV_DELIMITER)
         writer.writerow([column.header for column in table.columns])
@@ -114,9 +121,16 @@ async def xlsx_chunks(reader: Repositories, words: Words, kind: str, where: Prop
                       progress: Progress | None = None, chunk: int = 256 * 1024) -> AsyncIterator[bytes]:
     """A workbook with one sheet per table (a survey with waves: one per wave and «Динамика»);
     rows go to openpyxl in a thread, page by page."""
+    async for data in xlsx_of(tables(reader, words, kind, where, personal, by_wave=True), progress, chunk):
+        yield data
+
+
+async def xlsx_of(found: AsyncIterator[Table], progress: Progress | None = None,
+                  chunk: int = 256 * 1024) -> AsyncIterator[bytes]:
+    """Each of ``found`` as a sheet of one workbook, whatever made the tables."""
     book = Workbook(write_only=True)
     done = 0
-    async for table in tables(reader, words, kind, where, personal, by_wave=True):
+    async for table in found:
         sheet = book.create_sheet(table.title)
         for number, column in enumerate(table.columns, start=1):
             sheet.column_dimensions[get_column_letter(number)].width = _width(column)

@@ -379,6 +379,40 @@ class ReportSettings(Section):
         return value
 
 
+DEFAULT_HELP_OPTIONS = (
+    Titled(key="events", title={"ru": "Помогать на мероприятиях", "en": "Help at events", "zh": "在活动中帮忙",
+                                "mn": "Арга хэмжээнд туслах"}),
+    Titled(key="cleanup", title={"ru": "Субботники и благоустройство", "en": "Clean-ups and landscaping",
+                                 "zh": "义务劳动和绿化", "mn": "Цэвэрлэгээ, тохижилт"}),
+    Titled(key="expertise", title={"ru": "Советом специалиста", "en": "Professional advice", "zh": "专业建议",
+                                   "mn": "Мэргэжлийн зөвлөгөө"}),
+    Titled(key="spread", title={"ru": "Рассказать соседям", "en": "Spread the word", "zh": "告诉邻居",
+                                "mn": "Хөршдөө хэлэх"}),
+    Titled(key="sponsor", title={"ru": "Материалами или средствами", "en": "With materials or funds",
+                                 "zh": "提供材料或资金", "mn": "Материал, хөрөнгөөр"}),
+)
+
+
+class DigestSettings(Section):
+    """Reporting back (broadcasts/digests.py): each author's digest of what became of their proposals."""
+
+    every_days: int = Field(7, ge=1, le=365)          # at most one digest per author in this many days
+    hour: int = Field(18, ge=0, le=23)                # sent from this hour on, in project.time_zone
+    check_every_seconds: float = Field(600.0, gt=0)   # how often authors with news are looked for
+    max_proposals: int = Field(10, ge=1, le=50)       # proposals told of in one digest; the rest on asking
+    batch: int = Field(500, ge=1, le=10_000)          # authors whose digests are written in one transaction
+    page_size: int = Field(5, ge=1, le=20)            # proposals per page of «Что стало с моими идеями?»
+
+
+class JoiningSettings(Section):
+    """«Присоединяйтесь» (handlers/joining.py): what residents and organisations may offer."""
+
+    help_options: tuple[Titled, ...] = DEFAULT_HELP_OPTIONS   # what one can help with; «другое» is always there
+    name_max_length: int = Field(120, ge=10, le=500)          # a name or an organisation's name
+    other_max_length: int = Field(300, ge=10, le=2000)        # «другое», in their words
+    list_page_size: int = Field(50, ge=10, le=500)            # rows per page of the panel's list
+
+
 class AdminSettings(Section):
     """The staff panel's login throttle; admin/throttle.py says why these numbers."""
 
@@ -456,6 +490,8 @@ class ApplicationSettings(BaseSettings):
     posters: PosterSettings = PosterSettings()
     reports: ReportSettings = ReportSettings()
     public: PublicSettings = PublicSettings()
+    digests: DigestSettings = DigestSettings()
+    joining: JoiningSettings = JoiningSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

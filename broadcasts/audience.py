@@ -18,6 +18,9 @@ class Audience(BaseModel):
     languages: list[str] = []         # only residents with these languages; empty: any
     source: str | None = None         # residents whose first source is this poster
     poll: str | None = None           # residents who cast a ballot in the poll with this key
+    # ...and, besides the topic's subscribers, whoever sent a work to the contest with this key
+    # (its results reach its entrants whether or not they follow the topic)
+    and_entrants_of: str | None = None
 
     def describe(self, topics: Mapping[str, str] | None = None, channels: Mapping[str, str] | None = None) -> str:
         """A short line for staff, in Russian: who the filter chooses. ``topics`` and
@@ -28,7 +31,10 @@ class Audience(BaseModel):
 
         parts = []
         if self.topic:
-            parts.append(f"подписчики темы {named(self.topic, topics)}")
+            entrants = f" и участники конкурса «{self.and_entrants_of}»" if self.and_entrants_of else ""
+            parts.append(f"подписчики темы {named(self.topic, topics)}{entrants}")
+        elif self.and_entrants_of:
+            parts.append(f"участники конкурса «{self.and_entrants_of}»")
         if self.channels:
             parts.append("каналы: " + ", ".join((channels or {}).get(c, c) for c in self.channels))
         if self.languages:

@@ -197,6 +197,8 @@ class ChannelSender:
         return reply, chunk
 
     def _key(self, row: Claimed) -> tuple:
+        if row.reply is not None:   # a message of its own (a digest): never shared by a call
+            return ("own", row.id)
         definition = self._definitions.get(row.broadcast_id)
         language = pick(definition.texts, row.language, self.default_language)[0] if definition else ""
         personal = self._personal.get(row.broadcast_id, True)
@@ -210,6 +212,12 @@ class ChannelSender:
                                    if row.resident_id is None else "the broadcast is gone", row.attempts))
             return (), None
         key = self._key(row)
+        if row.reply is not None:
+            try:
+                return key, Reply.model_validate_json(row.reply)
+            except ValueError as problem:
+                self._outcomes.append((row.id, DeliveryStatus.FAILED, None, f"reply: {problem}"[:500], row.attempts))
+                return key, None
         reply = self._replies.get(key)
         if reply is None:
             language = key[1]

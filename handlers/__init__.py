@@ -28,6 +28,7 @@ def get_routers() -> list[Router]:
         corrections,
         episodes,
         fallback,
+        joining,
         menu,
         onboarding,
         phone_check,
@@ -35,6 +36,7 @@ def get_routers() -> list[Router]:
         privacy,
         proposals,
         quizzes,
+        reporting_back,
         subscriptions,
         surveys,
         system,
@@ -42,12 +44,14 @@ def get_routers() -> list[Router]:
     )
 
     return [system.router, commands.router, episodes.router, privacy.router, onboarding.router, menu.router,
-            corrections.router, which_text.router, proposals.router, polls.router, phone_check.router,
+            corrections.router, which_text.router, reporting_back.router, joining.router,
+            proposals.router, polls.router, phone_check.router,
             surveys.router, quizzes.router, contests.router, contest_voting.router, subscriptions.router,
             fallback.router]
 
 
 def features() -> list[Feature]:
-    from handlers import contests, episodes, polls, quizzes, surveys
+    from handlers import contests, episodes, polls, quizzes, reporting_back, surveys
 
-    return [polls.FEATURE, quizzes.FEATURE, surveys.FEATURE, contests.FEATURE, episodes.FEATURE]
+    return [polls.FEATURE, quizzes.FEATURE, surveys.FEATURE, contests.FEATURE, episodes.FEATURE,
+            reporting_back.FEATURE]

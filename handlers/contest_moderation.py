@@ -75,8 +75,8 @@ def _literal(text: str) -> str:
 
 
 async def results_broadcast(tx: Repositories, texts, contest_key: str, topic: str) -> BroadcastSpec | None:
-    """The results of contest ``contest_key`` for subscribers of ``topic``, one text per
-    language the bot speaks; None when there is no such contest."""
+    """The results of contest ``contest_key`` for subscribers of ``topic`` and the contest's
+    entrants, one text per language the bot speaks; None when there is no such contest."""
     found = await tx.content.get(ContentKind.CONTESTS, contest_key)
     if found is None:
         return None
@@ -87,4 +87,4 @@ async def results_broadcast(tx: Repositories, texts, contest_key: str, topic: st
     # Staff see the broadcast under the first line of the results in the bot's default language.
     title = texts.get(texts.default, "contests.results_header", title=text_in(contest.title, texts.default))
     return BroadcastSpec(title=title.rstrip(":"), texts=bodies,
-                         audience=Audience(topic=topic), topic=topic)
+                         audience=Audience(topic=topic, and_entrants_of=contest_key), topic=topic)

@@ -1,6 +1,7 @@
 """Deep links that open something directly: a poster's QR code ``…?start=poll-park_name``
-leads straight to the vote. The link is the resident's source too; when the resident has not
-consented yet, it is kept and followed right after the consent (and the language, where it is asked)."""
+leads straight to the vote, ``…?start=join`` to «Присоединяйтесь». The link is the resident's
+source too; when the resident has not consented yet, it is kept and followed right after the
+consent (and the language, where it is asked)."""
 from __future__ import annotations
 
 from bot.core.payloads import Payload
@@ -17,11 +18,16 @@ async def follow(ctx: Context, source: str) -> bool:
 
         await open_poll(ctx, key)
         return True
+    if kind == "join" and not key:
+        from handlers.joining import open_joining
+
+        await open_joining(ctx)
+        return True
     return False
 
 
 def remember(ctx: Context, source: str) -> None:
-    if source.partition("-")[0] in ("poll",):
+    if source.partition("-")[0] in ("poll", "join"):
         ctx.data[PENDING] = source
 
 

@@ -36,8 +36,8 @@ def _menu(texts: Texts, language: str, happening: tuple[str, ...] | None) -> tup
     open_items = [item(kind, f"participation.{kind}") for kind in PARTICIPATION if kind in happening]
     pairs = tuple(tuple(open_items[i:i + 2]) for i in range(0, len(open_items), 2))
     episode = ((item("episode", "episodes.menu"),),) if "episodes" in happening else ()
-    return ((item("propose"),), *pairs, *episode, (item("mine"),), (item("subscriptions"),),
-            (item("about"), item("privacy")), (item("language"),))
+    return ((item("propose"),), *pairs, *episode, (item("mine"),), (item("ideas"),), (item("join"),),
+            (item("subscriptions"),), (item("about"), item("privacy")), (item("language"),))
 
 
 def back_cancel(ctx: Context, *, back: bool = True) -> list[Button]:

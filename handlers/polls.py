@@ -299,7 +299,8 @@ def results_text(ctx: Context, poll: Poll, tally: Tally, final: bool) -> str:
 
 
 async def announcements(db: Repositories, texts, key: str) -> list[tuple[ResidentRef, Reply]]:
-    """The results of a closed poll, one message per subscriber of "results", each in their language."""
+    """The results of a closed poll, one message per subscriber of "results" and per resident who
+    voted in it (once, when both), each in their language."""
     found = await load_poll(db, key)
     if found is None:
         return []
@@ -307,7 +308,9 @@ async def announcements(db: Repositories, texts, key: str) -> list[tuple[Residen
     tally = await db.polls.tally(poll_id)
     by_language: dict[str, Reply] = {}
     messages = []
-    for channel, external_id, language in await db.subscriptions.subscribers("results"):
+    recipients = {(channel, external_id): language for channel, external_id, language
+                  in [*await db.subscriptions.subscribers("results"), *await db.polls.voters(poll_id)]}
+    for (channel, external_id), language in recipients.items():
         language = texts.resolve(language)
         if language not in by_language:
             by_language[language] = Reply(text=results_lines(texts, language, poll, tally, final=True))

@@ -11,7 +11,7 @@ import json
 from typing import Any, Iterable, Sequence
 
 from storage.clock import now
-from storage.ports.broadcasts import STATUSES, AudienceFilter, BroadcastRow, Claimed
+from storage.ports.broadcasts import STATUSES, AudienceFilter, BroadcastRow, Claimed, PersonalMessage
 from storage.sql import SqlConnection
 from storage.statuses import BroadcastStatus
 
@@ -22,9 +22,16 @@ REACHABLE = ("r.consent_at IS NOT NULL AND r.reachable = 1"
 
 def _audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:
     clauses, params = [REACHABLE], []
+    chosen: list[str] = []   # a subscriber of the topic, or an entrant of the contest
     if audience.topic:
-        clauses.append("EXISTS (SELECT 1 FROM subscriptions s WHERE s.resident_id = r.id AND s.topic = ?)")
+        chosen.append("EXISTS (SELECT 1 FROM subscriptions s WHERE s.resident_id = r.id AND s.topic = ?)")
         params.append(audience.topic)
+    if audience.and_entrants_of:
+        chosen.append("EXISTS (SELECT 1 FROM contest_entries e JOIN content_items c ON c.id = e.contest_id"
+                      " WHERE c.kind = 'contests' AND c.key = ? AND e.resident_id = r.id)")
+        params.append(audience.and_entrants_of)
+    if chosen:
+        clauses.append(f"({' OR '.join(chosen)})")
     if audience.channels:
         clauses.append(f"r.channel IN ({', '.join('?' * len(audience.channels))})")
         params.extend(audience.channels)
@@ -79,6 +86,22 @@ class Broadcasts:
         recipients = cursor.rowcount
         await self._db.execute("UPDATE broadcasts SET recipients = ? WHERE id = ?", (recipients, broadcast_id))
         return broadcast_id, recipients
+
+    async def create_personal(self, *, title: str, texts: dict[str, str], created_by: str,
+                              messages: Sequence[PersonalMessage]) -> int:
+        """A broadcast already sending, with one pending delivery per message, each carrying its
+        own reply: sent by the same senders, at the same pace, as any broadcast."""
+        stamp = now()
+        rows = await self._db.execute_fetchall(
+            "INSERT INTO broadcasts (title, texts, audience, status, recipients, created_by, created_at, started_at)"
+            " VALUES (?, ?, '{}', 'sending', ?, ?, ?, ?) RETURNING id",
+            (title, json.dumps(texts, ensure_ascii=False), len(messages), created_by, stamp, stamp))
+        broadcast_id = rows[0][0]
+        await self._db.executemany(
+            "INSERT INTO deliveries (broadcast_id, resident_id, channel, external_id, language, reply)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(broadcast_id, m.resident_id, m.channel, m.external_id, m.language, m.reply) for m in messages])
+        return int(broadcast_id)
 
     # -- looking at them -----------------------------------------------------------------------
 
@@ -181,7 +204,7 @@ class Broadcasts:
                 "UPDATE deliveries SET status = 'sending' WHERE id IN (SELECT id FROM deliveries"
                 " WHERE broadcast_id = ? AND channel = ? AND status = 'pending'"
                 " AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?) AND status = 'pending'"
-                " RETURNING id, broadcast_id, resident_id, channel, external_id, language, name, attempts",
+                " RETURNING id, broadcast_id, resident_id, channel, external_id, language, name, attempts, reply",
                 (broadcast_id, channel, moment, limit - len(claimed)))
             # RETURNING gives no order guarantee. The outer ``status = 'pending'`` is checked again
             # on a row another process claimed meanwhile (READ COMMITTED), so none is claimed twice.
@@ -196,7 +219,8 @@ class Broadcasts:
         cursor = await self._db.executemany(
             "UPDATE deliveries SET status = ?1, not_before = ?2, error = ?3, attempts = ?5,"
             " sent_at = CASE WHEN ?1 = 'sent' THEN ?4 ELSE sent_at END,"
-            " name = CASE WHEN ?1 = 'pending' THEN name ELSE '' END"
+            " name = CASE WHEN ?1 = 'pending' THEN name ELSE '' END,"
+            " reply = CASE WHEN ?1 = 'pending' THEN reply ELSE NULL END"
             " WHERE id = ?6 AND status = 'sending'",
             [(status, not_before, error, stamp, attempts, delivery_id)
              for delivery_id, status, not_before, error, attempts in outcomes])

@@ -60,7 +60,8 @@ class Exports:
         personal_sql = ", s.resident_id, r.display_name, r.phone" if personal else ""
         sql = ("SELECT s.id, s.channel, s.started_at, s.completed_at, s.answers, s.wave" + personal_sql +
                " FROM survey_responses s LEFT JOIN residents r ON r.id = s.resident_id"
-               " WHERE s.survey_id = ? AND (CAST(? AS INTEGER) IS NULL OR s.wave = ?) AND s.id > ? ORDER BY s.id LIMIT ?")
+               " WHERE s.survey_id = ? AND (CAST(? AS INTEGER) IS NULL OR s.wave = ?) AND s.id > ?"
+               " ORDER BY s.id LIMIT ?")
         last = 0
         while True:
             rows = await self._db.execute_fetchall(sql, (survey_id, wave, wave, last, page))

@@ -1,6 +1,7 @@
 """Ballots and tallies. One ballot per voter per poll is a UNIQUE constraint, not a hope."""
 from __future__ import annotations
 
+from storage.broadcasts import REACHABLE
 from storage.clock import now
 from storage.ports.polls import Outcome, Tally
 from storage.sql import SqlConnection
@@ -54,6 +55,14 @@ class Polls:
         exists = await self._db.execute_fetchall(
             "SELECT 1 FROM ballots WHERE poll_id = ? AND voter_key = ?", (poll_id, voter_key))
         return [] if exists else None
+
+    async def voters(self, poll_id: int) -> list[tuple[str, str, str]]:
+        await self.flush()
+        rows = await self._db.execute_fetchall(
+            "SELECT DISTINCT r.id, r.channel, r.external_id, r.language FROM ballots b"
+            f" JOIN residents r ON r.id = b.resident_id WHERE b.poll_id = ? AND {REACHABLE} ORDER BY r.id",
+            (poll_id,))
+        return [(r[1], r[2], r[3]) for r in rows]
 
     async def tally(self, poll_id: int) -> Tally:
         await self.flush()

@@ -2,8 +2,9 @@
 
 ``forget`` runs in the transaction of the resident's last step. Deleting the residents row takes
 with it (schema: ON DELETE CASCADE / SET NULL and the triggers of migrations 0003, 0004, 0006,
-0011, 0016, 0018) subscriptions, broadcast deliveries, WhatsApp receipts, leaderboard names, phone voter
-keys, one-time SMS codes and the supports of others' proposals. Here goes the rest: what they contributed (kept
+0011, 0016, 0018, 0024) subscriptions, broadcast deliveries, WhatsApp receipts, leaderboard names, phone
+voter keys, one-time SMS codes, the supports of others' proposals, their digest marks and their offer
+to help the project (erased here explicitly, so the record says so). Here goes the rest: what they contributed (kept
 without them, or erased, as they chose), their replies in the outbox, their events in the inbox, and update ids that
 embed their platform id. The confirmation of the erasure is written after this, to the outbox, marked to be erased
 once delivered (``Outbox.erase_after_delivery``). Files nothing names any more are returned for
@@ -25,6 +26,7 @@ from storage.proposals import Proposals
 from storage.residents import Resident
 from storage.sql import SqlConnection
 from storage.subscriptions import Subscriptions
+from storage.volunteers import Volunteers
 
 
 class Privacy:
@@ -49,13 +51,14 @@ class Privacy:
         subscriptions = await Subscriptions(self._db).unsubscribe_all(resident.id)
         files |= await self._forget_events(resident)
         messages = await Outbox(self._db).delete_for_recipient(resident.channel, resident.external_id)
+        join_offer = await Volunteers(self._db).leave(resident.id)
         await self._db.execute("DELETE FROM residents WHERE id = ?", (resident.id,))
         if mode is ErasureMode.ERASE or outcome.redacted.total:
             await contributions.compact_search_index()
         unnamed = tuple(sorted(files - await AttachmentReferences(self._db).still_named(files)))
         erasure = Erasure(mode, subscriptions, messages, anonymised, outcome.proposals if mode is ErasureMode.ERASE
                           else 0, outcome.survey_answers, outcome.contest_entries, outcome.redacted.total, unnamed)
-        await self._record(resident, erasure, kept, outcome.photos)
+        await self._record(resident, erasure, kept, outcome.photos, join_offer)
         return erasure
 
     async def forget_entry_author(self, proposal_id: int) -> int:
@@ -93,10 +96,12 @@ class Privacy:
         await inbox.rename_keys_naming(resident.channel, resident.external_id, encoded(resident.external_id))
         return keys_in(*payloads)
 
-    async def _record(self, resident: Resident, erasure: Erasure, kept: Mapping[str, object], photos: int) -> None:
+    async def _record(self, resident: Resident, erasure: Erasure, kept: Mapping[str, object], photos: int,
+                      join_offer: bool) -> None:
         """The administration's record of what was erased and what was kept (it names no one)."""
         erased = {"profile": PROFILE, "deleted_profile": True, "deleted_subscriptions": erasure.deleted_subscriptions,
-                  "deleted_messages": erasure.deleted_messages, "deleted_files": len(erasure.files)}
+                  "deleted_messages": erasure.deleted_messages, "deleted_files": len(erasure.files),
+                  "deleted_join_offer": join_offer}
         if erasure.mode is ErasureMode.ERASE:
             erased |= {"proposal_texts_and_places": erasure.erased_proposals, "proposal_photos": photos,
                        "survey_free_answers": erasure.erased_survey_answers,

@@ -6,6 +6,7 @@ from storage.broadcasts import Broadcasts
 from storage.cache import ReadCache
 from storage.content import Content
 from storage.contests import Contests
+from storage.digests import Digests
 from storage.episodes import Episodes
 from storage.exports import Exports
 from storage.gateway import GatewayEventIds
@@ -28,6 +29,7 @@ from storage.statistics import Statistics
 from storage.subscriptions import Subscriptions
 from storage.supports import Supports
 from storage.surveys import Surveys
+from storage.volunteers import Volunteers
 from storage.whatsapp import WhatsappRecords
 
 
@@ -58,6 +60,8 @@ class Repositories:
         self.supports = Supports(connection)
         self.public = Public(connection)
         self.leases = Leases(connection)
+        self.digests = Digests(connection)
+        self.volunteers = Volunteers(connection)
         # One index per process, read through the reader connection (storage/similar_proposals.py).
         self.similar = similar or SimilarProposals(connection)
 

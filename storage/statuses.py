@@ -143,3 +143,18 @@ class WhatsAppStatus(StrEnum):
     DELIVERED = "delivered"
     READ = "read"
     FAILED = "failed"
+
+
+class VolunteerKind(StrEnum):
+    """Who joined the project (volunteers.kind): a person or an organisation."""
+
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class ContactKind(StrEnum):
+    """How someone who joined wants to be reached (volunteers.contact_kind)."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    MESSENGER = "messenger"   # write to them in the chat they joined from

@@ -70,7 +70,8 @@ class Surveys:
             "UPDATE deliveries SET status = 'skipped', error = 'answered', name = ''"
             " WHERE status = 'pending' AND broadcast_id = (SELECT broadcast_id FROM survey_wave_reminders"
             " WHERE survey_id = ? AND wave = ?) AND resident_id IN (SELECT resident_id FROM survey_responses"
-            " WHERE survey_id = ? AND wave = ? AND completed_at IS NOT NULL AND (CAST(? AS INTEGER) IS NULL OR resident_id = ?))",
+            " WHERE survey_id = ? AND wave = ? AND completed_at IS NOT NULL"
+            " AND (CAST(? AS INTEGER) IS NULL OR resident_id = ?))",
             (survey_id, wave, survey_id, wave, resident_id, resident_id))
         return cursor.rowcount
 

@@ -1,7 +1,8 @@
 """«Конкурсные работы» in the staff panel, over HTTP: children send works from their chat, a
 moderator sees each waiting work with its photo, text, category and age group, approves one and
 rejects one with a reason, and each author is told in their own chat; whoever may broadcast sends
-the results to a topic's subscribers. Roles and the CSRF token hold; every step is audited."""
+the results to a topic's subscribers and the contest's entrants. Roles and the CSRF token hold;
+every step is audited."""
 from __future__ import annotations
 
 import asyncio
@@ -190,7 +191,8 @@ async def test_the_results_go_to_the_topics_subscribers_as_a_broadcast(world):
 
         page = await oleg.get("/admin/contests/drawings")
         assert "Разослать итоги" in page.text
-        assert '<option value="results" selected>Итоги голосований — подписчиков: 1</option>' in page.text
+        # The fan follows «results»; the painter sent works: the results reach both.
+        assert '<option value="results" selected>Итоги голосований — получателей: 2</option>' in page.text
         assert re.search(r"Голосование ещё идёт — до <time[^>]*>01\.05\.2099 09:00</time>:"
                          r" итоги будут промежуточными\.", page.text)
         assert "UTC+9 (Asia/Chita)" in page.text
@@ -211,10 +213,10 @@ async def test_the_results_go_to_the_topics_subscribers_as_a_broadcast(world):
 
     await eventually(done)
     assert "Итоги конкурса" not in all_text(await other.later())
-    assert "Итоги конкурса" not in all_text(await painter.later())
+    assert "Итоги конкурса «Парк моей мечты»:" in all_text(await painter.later())  # an entrant learns the results
     [(who, subject, details)] = await audit(world, "contest.results")
     assert (who, subject) == ("oleg", "drawings")
-    assert details == {"broadcast": broadcast.id, "topic": "results", "recipients": 1}
+    assert details == {"broadcast": broadcast.id, "topic": "results", "recipients": 2}  # the fan and the painter
 
 
 async def test_braces_in_a_contest_title_reach_subscribers_as_written(world, tmp_path):

@@ -170,7 +170,8 @@ def forged_buttons(c: Campaign) -> dict[str, list[str]]:
         "consent": ["consent:yes", "consent:no", "consent:more"],
         "lang": ["lang:ru", "lang:en"],
         "menu": [f"menu:{item}" for item in ("propose", "polls", "surveys", "quizzes", "contests", "episode",
-                                              "mine", "subscriptions", "about", "privacy", "language", "consent")],
+                                              "mine", "ideas", "join", "subscriptions", "about", "privacy",
+                                              "language", "consent")],
         "nav": ["nav:back", "nav:cancel", "nav:menu", "nav:start"],
         "priv": ["priv:forget", "priv:keep", "priv:confirm"],
         "cat": [f"cat:{category.key}" for category in c.settings.proposals.categories],
@@ -196,6 +197,11 @@ def forged_buttons(c: Campaign) -> dict[str, list[str]]:
         "fix": [f"fix:{c.proposal}"],
         "which": [f"which:{FORGED_QUESTION}:{c.proposal}", f"which:{FORGED_QUESTION}:flow"],
         "sms": [f"sms:{poll.key}:{action}" for poll in polls for action in ("resend", "number")],
+        "ideas": ["ideas:page:1", "ideas:page:2"],
+        "join": ["join:agree", "join:again", "join:leave", "join:other", "join:done",
+                 *(f"join:kind:{kind}" for kind in ("person", "organisation")),
+                 *(f"join:contact:{kind}" for kind in ("phone", "email", "messenger")),
+                 *(f"join:help:{option.key}" for option in c.settings.joining.help_options)],
     }
 
 
@@ -218,6 +224,8 @@ def forged_steps(c: Campaign) -> dict[str, dict[str, Any]]:
     poll, survey, quiz, contest = c.content.polls[1], c.content.surveys[0], c.content.quizzes[0], c.content.contests[0]
     work = {"contest": contest.key, "category": contest.categories[0].key, "age_group": contest.age_groups[0].key}
     draft = {"category": c.settings.proposals.categories[0].key, "text": IDEA}
+    joining = {"consent_at": "2026-06-01T00:00:00.000000+00:00", "kind": "person", "name": "Анна",
+               "contact_kind": "phone", "contact": "+79141234567", "help": [c.settings.joining.help_options[0].key]}
     return {
         "proposal:text": {}, "proposal:category": {"text": IDEA},
         "proposal:draft": {**draft, "photos": [], "address": "у пруда"},
@@ -233,6 +241,9 @@ def forged_steps(c: Campaign) -> dict[str, dict[str, Any]]:
         "subscriptions": {}, "correction:text": {"proposal": c.proposal},
         "correction:which": {"category": draft["category"],
                              "which": {"text": IDEA, "step": "proposal:text", "id": FORGED_QUESTION}},
+        "join:consent": {}, "join:kind": {"join": joining}, "join:name": {"join": joining},
+        "join:contact": {"join": joining}, "join:contact_value": {"join": joining},
+        "join:help": {"join": joining}, "join:other": {"join": joining},
     }
 
 
@@ -257,6 +268,8 @@ def walks(c: Campaign) -> dict[str, list[Action]]:
         "contest:vote_category": [*page, press(f"cpage:{contest.key}:vote")],
         "contest:vote": [*page, press(f"cpage:{contest.key}:vote"), press(f"cvc:{contest.key}:{category}")],
         "subscriptions": [press("menu:subscriptions")],
+        "join:consent": [press("menu:join")], "join:kind": [press("menu:join"), press("join:agree")],
+        "join:name": [press("menu:join"), press("join:agree"), press("join:kind:person")],
     }
 
 

@@ -236,7 +236,8 @@ async def test_staff_approve_and_reject_works_from_the_command_line_and_the_auth
     await fan.press("menu:subscriptions")
     await fan.press("sub:results")
     results = await asyncio.to_thread(cli, "results", "drawings", "--topic", "results")
-    assert results.returncode == 0 and "получателей 1" in results.stdout, results.stderr
+    # The fan follows «results», the author sent works: the results reach both.
+    assert results.returncode == 0 and "получателей 2" in results.stdout, results.stderr
     [broadcast] = await world.app.db.reader.broadcasts.recent(5)
     assert broadcast.audience["topic"] == "results" and broadcast.created_by == "cli"
     assert f"1. Работа №{kept} (10–13 лет) — голосов: 0" in broadcast.texts["ru"]

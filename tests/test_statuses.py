@@ -23,6 +23,7 @@ from handlers import LOCALES
 from storage.database import Database
 from storage.statuses import (
     BroadcastStatus,
+    ContactKind,
     DeliveryStatus,
     OutboxStatus,
     PhoneCodeStatus,
@@ -32,6 +33,7 @@ from storage.statuses import (
     QuestionType,
     StaffRole,
     Verdict,
+    VolunteerKind,
     WhatsAppStatus,
     WorkStatus,
 )
@@ -47,7 +49,8 @@ TITLES = {ProposalStatus: STATUS_TITLES, Verdict: VERDICT_TITLES, WorkStatus: WO
 CHECKED = {("outbox", "status"): OutboxStatus, ("deliveries", "status"): DeliveryStatus,
            ("broadcasts", "status"): BroadcastStatus, ("contest_entries", "status"): WorkStatus,
            ("phone_codes", "status"): PhoneCodeStatus, ("content_items", "poll_kind"): PollKind,
-           ("staff_users", "role"): StaffRole, ("expert_opinions", "verdict"): Verdict}
+           ("staff_users", "role"): StaffRole, ("expert_opinions", "verdict"): Verdict,
+           ("volunteers", "kind"): VolunteerKind, ("volunteers", "contact_kind"): ContactKind}
 
 # Each vocabulary, with the words that name it in code: a literal of its values compared with,
 # matched against or passed as something so named is a bare status.
@@ -55,7 +58,8 @@ HINTS: dict[type[StrEnum], tuple[str, ...]] = {
     ProposalStatus: ("status",), Verdict: ("verdict",), ProposalEventKind: ("kind", "event"),
     OutboxStatus: ("status",), DeliveryStatus: ("status", "outcome"), BroadcastStatus: ("status",),
     WorkStatus: ("status", "tab"), PhoneCodeStatus: ("status",), WhatsAppStatus: ("status",),
-    PollKind: ("kind",), QuestionType: ("type",), StaffRole: ("role",),
+    PollKind: ("kind",), QuestionType: ("type",), StaffRole: ("role",), VolunteerKind: ("kind",),
+    ContactKind: ("contact_kind",),
 }
 # Where the same words name another vocabulary: a platform's own message and attachment types.
 ELSEWHERE = {QuestionType: ("channels/",)}
@@ -108,7 +112,7 @@ def test_the_sql_in_storage_compares_only_the_enums_words() -> None:
     assert len(words) > 10  # the scan reads the queries (a broken pattern finds nothing)
     known = {"status": {*ProposalStatus, *OutboxStatus, *DeliveryStatus, *BroadcastStatus, *WorkStatus,
                         *PhoneCodeStatus, *WhatsAppStatus},
-             "kind": {*ProposalEventKind, "polls", "quizzes", "surveys", "contests"},
+             "kind": {*ProposalEventKind, *VolunteerKind, "polls", "quizzes", "surveys", "contests"},
              "poll_kind": set(PollKind), "verdict": set(Verdict), "role": set(StaffRole)}
     known["from_status"] = known["to_status"] = set(ProposalStatus)
     strays = [f"{where}: {column} '{word}'" for where, column, word in words if word not in known[column]]

@@ -18,6 +18,7 @@ class AudienceFilter(Protocol):
     languages: Sequence[str]
     source: str | None
     poll: str | None
+    and_entrants_of: str | None
 
     def model_dump_json(self) -> str: ...
 
@@ -59,6 +60,18 @@ class Claimed:
     language: str
     name: str
     attempts: int
+    reply: str | None = None     # a message of its own (a digest), as JSON; None: the broadcast's texts
+
+
+@dataclass(frozen=True)
+class PersonalMessage:
+    """One recipient of a broadcast whose message differs for each (``create_personal``)."""
+
+    resident_id: int
+    channel: str
+    external_id: str
+    language: str
+    reply: str                   # the neutral reply (bot.core.replies.Reply) as JSON
 
 
 class BroadcastStore(Protocol):
@@ -72,6 +85,11 @@ class BroadcastStore(Protocol):
                      media: list[dict[str, Any]], audience: AudienceFilter, topic: str | None, status: str,
                      send_at: str | None, created_by: str) -> tuple[int, int]:
         """The broadcast and one pending delivery per recipient, in resident order."""
+
+    async def create_personal(self, *, title: str, texts: dict[str, str], created_by: str,
+                              messages: Sequence[PersonalMessage]) -> int:
+        """A broadcast already sending, with one pending delivery per message, each carrying its
+        own reply: sent by the same senders, at the same pace, as any broadcast."""
 
     async def get(self, broadcast_id: int) -> BroadcastRow | None: ...
 

@@ -23,3 +23,7 @@ class PollStore(Protocol):
     async def ballot(self, poll_id: int, voter_key: str) -> list[tuple[str, int]] | None: ...
 
     async def tally(self, poll_id: int) -> Tally: ...
+
+    async def voters(self, poll_id: int) -> list[tuple[str, str, str]]:
+        """(channel, external id, language) of every resident who voted in the poll and can be
+        written to (consent given and kept, reachable): they get its results."""

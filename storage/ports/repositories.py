@@ -14,6 +14,7 @@ from storage.ports.attachment_references import AttachmentReferenceStore
 from storage.ports.broadcasts import BroadcastStore
 from storage.ports.content import ContentStore
 from storage.ports.contests import ContestStore
+from storage.ports.digests import DigestStore
 from storage.ports.episodes import EpisodeStore
 from storage.ports.exports import ExportStore
 from storage.ports.gateway import GatewayEventIdStore
@@ -34,6 +35,7 @@ from storage.ports.statistics import StatisticsStore
 from storage.ports.subscriptions import SubscriptionStore
 from storage.ports.supports import SupportStore
 from storage.ports.surveys import SurveyStore
+from storage.ports.volunteers import VolunteerStore
 from storage.ports.whatsapp import WhatsappStore
 
 
@@ -115,6 +117,12 @@ class Repositories(Protocol):
 
     @property
     def leases(self) -> LeaseStore: ...
+
+    @property
+    def digests(self) -> DigestStore: ...
+
+    @property
+    def volunteers(self) -> VolunteerStore: ...
 
 
 class Database(Protocol):

@@ -60,7 +60,8 @@ class Audience:
     languages: list[str] = field(default_factory=list)
     source: str | None = None
     poll: str | None = None
+    and_entrants_of: str | None = None
 
     def model_dump_json(self) -> str:
         return json.dumps({"topic": self.topic, "channels": self.channels, "languages": self.languages,
-                           "source": self.source, "poll": self.poll})
+                           "source": self.source, "poll": self.poll, "and_entrants_of": self.and_entrants_of})
