@@ -127,7 +127,7 @@ class PublicSite:
             statuses=[(s, self.describer.status(s, language)) for s in choices.SHOWN_STATUSES],
             polls=[poll_result(p, language, default) for p in await reader.published_polls()],
             series=series(await reader.aired_episodes(_now()), language, default, self.describer.date),
-            joined=None,  # «Присоединяйтесь» (issue 16, point 5): the count of people who joined, when stored
+            joined=await self.db.reader.volunteers.count_joined(),  # «Присоединяйтесь»: who offered to help
         )
         return web.Response(text=html, content_type="text/html", charset="utf-8",
                             headers={"Content-Language": language})

@@ -52,7 +52,8 @@ class Public:
             " (SELECT count(*) FROM ballots b JOIN content_items c ON c.id = b.poll_id"
             "  WHERE c.results_sent_at IS NOT NULL),"
             " (SELECT count(*) || '.' || coalesce(max(updated_at), '') FROM episodes WHERE air_at <= ?),"
-            " (SELECT coalesce(max(updated_at), '') FROM series)", (moment,))
+            " (SELECT coalesce(max(updated_at), '') FROM series),"
+            " (SELECT count(*) || '.' || coalesce(max(updated_at), '') FROM volunteers)", (moment,))
         return "/".join(str(part) for part in rows[0])
 
     async def proposals(self, filters: PublicFilter, limit: int, offset: int = 0,

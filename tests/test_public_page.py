@@ -17,6 +17,7 @@ from bot.core.i18n import Texts
 from handlers import LOCALES
 from public.shown import FIELDS
 from storage.ports.proposals import NewProposal
+from storage.ports.volunteers import NewVolunteer
 from tests import stored
 from tests.drivers import CAMPAIGN, load_content_into
 from tests.drivers.panel import StaffBrowser, make_staff
@@ -327,3 +328,16 @@ async def test_only_those_who_moderate_publish_and_never_an_empty_text(world):
     assert await stored.count(world.app.db, "audit_log", action="proposal.unpublish") == 1
     publication = await world.app.db.reader.public.publication(proposal_id)
     assert publication is not None and (publication.public, publication.answer) == (False, "Будут")
+
+
+async def test_the_page_counts_who_joined_and_a_new_offer_changes_it(world):
+    status, headers, body = await get(world, "/public")
+    assert status == 200 and "жители: 0, организации: 0" in body
+    async with world.app.db.transaction() as tx:
+        for number, kind in enumerate(("person", "person", "organisation")):
+            resident = await tx.residents.get_or_create("webchat", f"joiner-{number}")
+            await tx.volunteers.join(NewVolunteer(resident.id, "webchat", kind, AUTHOR["name"], "messenger", "",
+                                                  ("events",), "", "2026-12-01T00:00:00+00:00"))
+    again, changed, body = await get(world, "/public", **{"If-None-Match": headers["ETag"]})
+    assert again == 200 and changed["ETag"] != headers["ETag"]
+    assert "жители: 2, организации: 1" in body and AUTHOR["name"] not in body
