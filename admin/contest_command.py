@@ -113,6 +113,8 @@ async def _results(db, settings: Settings, texts, key: str, topic: str, out: Tex
         print(f"Нет конкурса «{key}»; ничего не создано.", file=sys.stderr)
         return 2
     broadcast_id, recipients = await outbox.create(db, spec, created_by="cli")
+    async with db.transaction() as tx:
+        await tx.contests.results_announced(key)  # the public page shows them from now on
     print(f"Рассылка № {broadcast_id} «{spec.title}» создана: получателей {recipients}"
           f" (подписчики темы «{topic}»). Ход отправки: python -m bot broadcast watch {broadcast_id}", file=out)
     return 0

@@ -160,6 +160,7 @@ async def send_results(request: web.Request) -> web.StreamResponse:
     except (outbox.BroadcastProblem, TemplateProblem) as problem:
         return render(request, "error.html", status=400, back=back, message=f"Рассылка не создана: {problem}")
     async with p.db.transaction() as tx:
+        await tx.contests.results_announced(key)  # the public page shows them from now on
         await record(tx, request, "contest.results", key, {"broadcast": broadcast_id, "topic": topic,
                                                            "recipients": recipients})
     raise redirect(f"/admin/broadcasts/{broadcast_id}", notice="created")

@@ -23,7 +23,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.core.i18n import Texts
 from public import caching, choices, feeds
-from public.results import poll_result, series, titled
+from public.results import contest_result, poll_result, series, titled
 from public.shown import FIELDS, Describer
 from storage.clock import now as _now
 from storage.ports.repositories import Database
@@ -126,6 +126,7 @@ class PublicSite:
             categories=[(c.key, c.title_in(language, default)) for c in self.settings.proposals.categories],
             statuses=[(s, self.describer.status(s, language)) for s in choices.SHOWN_STATUSES],
             polls=[poll_result(p, language, default) for p in await reader.published_polls()],
+            contests=[contest_result(c, language, default) for c in await reader.published_contests()],
             series=series(await reader.aired_episodes(_now()), language, default, self.describer.date),
             joined=await self.db.reader.volunteers.count_joined(),  # «Присоединяйтесь»: who offered to help
         )

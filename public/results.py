@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.ports.public import AiredEpisode, PublishedPoll
+from storage.ports.public import AiredEpisode, PublishedContest, PublishedPoll
 from storage.statuses import PollKind
 
 RANKED = (PollKind.SCORES, PollKind.TOP3)  # ordered by points (a sum of scores, Borda points), not ballots
@@ -34,6 +34,20 @@ class PollResult:
 
 
 @dataclass(frozen=True)
+class WorkResult:
+    place: int
+    number: int      # the work's number, as its author and voters know it («Работа №12»)
+    age: str         # the age group's title
+    votes: int
+
+
+@dataclass(frozen=True)
+class ContestResult:
+    title: str
+    categories: list[tuple[str, list[WorkResult]]]   # (category title, its works, most votes first)
+
+
+@dataclass(frozen=True)
 class Series:
     title: str
     episodes: list[dict[str, Any]]  # number, title, description, video_url, aired (the town's date)
@@ -49,6 +63,19 @@ def poll_result(poll: PublishedPoll, language: str, default: str) -> PollResult:
                for option in definition.get("options", [])]
     options.sort(key=lambda option: -option.value)
     return PollResult(titled(definition.get("title"), language, default), poll.tally.voters, ranked, options)
+
+
+def contest_result(contest: PublishedContest, language: str, default: str) -> ContestResult:
+    """Per category of the contest, its approved works by votes: numbers and age groups only."""
+    definition = json.loads(contest.definition)
+    ages = {age["key"]: titled(age.get("title"), language, default) for age in definition.get("age_groups", [])}
+    categories = []
+    for category in definition.get("categories", []):
+        ranked = [standing for standing in contest.standings if standing.entry.category == category["key"]]
+        categories.append((titled(category.get("title"), language, default),
+                           [WorkResult(place, s.entry.id, ages.get(s.entry.age_group, s.entry.age_group), s.votes)
+                            for place, s in enumerate(ranked, 1)]))
+    return ContestResult(titled(definition.get("title"), language, default), categories)
 
 
 def series(episodes: list[AiredEpisode], language: str, default: str, date) -> list[Series]:

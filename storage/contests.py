@@ -132,6 +132,12 @@ class Contests:
             " GROUP BY e.id ORDER BY e.category, votes DESC, e.id", (contest_id,))
         return [Standing(Entry(*row[:6]), row[6]) for row in rows]
 
+    async def results_announced(self, contest_key: str) -> None:
+        await self._db.execute(
+            "INSERT INTO contest_results_announced (contest_id, announced_at)"
+            " SELECT id, ? FROM content_items WHERE kind = 'contests' AND key = ?"
+            " ON CONFLICT (contest_id) DO NOTHING", (now(), contest_key))
+
     async def search(self, query: str, *, contest_id: int | None = None, status: str | None = None,
                      limit: int = 50, offset: int = 0) -> tuple[list[Entry], int]:
         """Works whose text holds every word of ``query`` in any form (by lemmas,

@@ -11,8 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from storage.clock import now
+from storage.contests import Contests
 from storage.polls import Polls
-from storage.ports.public import AiredEpisode, Publication, PublicFilter, PublicProposal, PublishedPoll
+from storage.ports.public import (
+    AiredEpisode,
+    Publication,
+    PublicFilter,
+    PublicProposal,
+    PublishedContest,
+    PublishedPoll,
+)
 from storage.sql import SqlConnection
 from storage.statuses import SET_ASIDE
 
@@ -49,6 +57,8 @@ class Public:
             " (SELECT coalesce(max(created_at), '') || '.' || count(*) FROM proposal_supports),"
             " (SELECT coalesce(max(updated_at), '') || '.' || count(results_sent_at) FROM content_items"
             "  WHERE kind = 'polls'),"
+            " (SELECT count(*) FROM contest_results_announced),"
+            " (SELECT count(*) FROM contest_votes v JOIN contest_results_announced a ON a.contest_id = v.contest_id),"
             " (SELECT count(*) FROM ballots b JOIN content_items c ON c.id = b.poll_id"
             "  WHERE c.results_sent_at IS NOT NULL),"
             " (SELECT count(*) || '.' || coalesce(max(updated_at), '') FROM episodes WHERE air_at <= ?),"
@@ -71,6 +81,13 @@ class Public:
             " WHERE kind = 'polls' AND results_sent_at IS NOT NULL ORDER BY closes_at DESC, id DESC")
         polls = Polls(self._db)
         return [PublishedPoll(r[1], r[2], r[3], await polls.tally(r[0])) for r in rows]
+
+    async def published_contests(self) -> list[PublishedContest]:
+        rows = await self._db.execute_fetchall(
+            "SELECT c.id, c.key, c.definition FROM content_items c"
+            " JOIN contest_results_announced a ON a.contest_id = c.id ORDER BY a.announced_at DESC, c.id DESC")
+        contests = Contests(self._db)
+        return [PublishedContest(r[1], r[2], await contests.results(r[0])) for r in rows]
 
     async def aired_episodes(self, moment: str) -> list[AiredEpisode]:
         rows = await self._db.execute_fetchall(

@@ -266,3 +266,32 @@ async def test_a_telegram_author_hears_the_panels_decision_at_once_and_the_clis_
             await eventually(lambda: APPROVED.format(kept) in all_text(author.new_messages()))
     finally:
         await fake.close()
+
+
+async def test_the_public_page_shows_a_contests_results_once_staff_sent_them_and_no_author(world):
+    painter, fan = world.resident(), world.resident()
+    await onboard(painter)
+    first, second = await enter(painter), await enter(painter, text="Второй рисунок")
+    await onboard(fan)
+    await make_staff(world.app, "mila", "moderator")
+    await make_staff(world.app, "oleg", "staff")
+    async with StaffBrowser.of(world.app) as mila, StaffBrowser.of(world.app) as oleg:
+        await mila.login("mila")
+        await oleg.login("oleg")
+        for work in (first, second):
+            await mila.post(f"/admin/contests/works/{work}/approve", {"tab": "pending"})
+        await works_shown(fan)
+        await fan.press(f"cv:drawings:{second}")
+
+        async def public_page() -> str:
+            async with world.http.get(world.base + "/public") as response:
+                assert response.status == 200
+                return await response.text()
+
+        assert "Итоги конкурсов" not in await public_page()  # voting goes on: nothing announced yet
+        assert (await oleg.post("/admin/contests/drawings/results", {"topic": "results"})).status == 200
+        page = await public_page()
+    assert "Итоги конкурсов" in page and "Парк моей мечты" in page
+    assert page.index(f"Работа №{second} (10–13 лет) — голосов: 1") < page.index(
+        f"Работа №{first} (10–13 лет) — голосов: 0")
+    assert "Второй рисунок" not in page  # a work's text (and so its author's words) stays in the panel

@@ -99,6 +99,10 @@ class ContestStore(Protocol):
     async def results(self, contest_id: int) -> list[Standing]:
         """Approved entries with their votes, by category, the most voted first."""
 
+    async def results_announced(self, contest_key: str) -> None:
+        """Staff sent the contest's results: the public page shows them from now on (the first
+        announcement's moment is kept)."""
+
     async def search(self, query: str, *, contest_id: int | None = None, status: str | None = None,
                      limit: int = 50, offset: int = 0) -> tuple[list[Entry], int]:
         """Works whose text holds every word of ``query`` in any form (by lemmas,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from storage.ports.contests import Standing
 from storage.ports.polls import Tally
 
 
@@ -55,6 +56,16 @@ class PublishedPoll:
 
 
 @dataclass(frozen=True)
+class PublishedContest:
+    """A contest whose results staff announced: its works by number, age group and votes (never
+    an author: children's names stay in the panel)."""
+
+    key: str
+    definition: str   # JSON, as the content file gave it
+    standings: list[Standing]
+
+
+@dataclass(frozen=True)
 class AiredEpisode:
     series_definition: str  # JSON: key, title, topic
     number: int
@@ -72,6 +83,9 @@ class PublicStore(Protocol):
     async def proposals(self, filters: PublicFilter, limit: int, offset: int = 0,
                         located_only: bool = False) -> tuple[list[PublicProposal], int]:
         """Public proposals, newest first, and how many match in all."""
+
+    async def published_contests(self) -> list[PublishedContest]:
+        """Contests whose results were announced, the latest first."""
 
     async def published_polls(self) -> list[PublishedPoll]:
         """Polls whose results were announced, the latest closed first."""
