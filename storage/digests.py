@@ -52,7 +52,8 @@ class Digests:
         await self._db.execute(
             "INSERT INTO digest_marks (resident_id, told_up_to, sent_at) VALUES (?, ?, ?)"
             " ON CONFLICT (resident_id) DO UPDATE SET told_up_to = CASE"
-            " WHEN excluded.told_up_to > digest_marks.told_up_to THEN excluded.told_up_to ELSE digest_marks.told_up_to END,"
+            " WHEN excluded.told_up_to > digest_marks.told_up_to THEN excluded.told_up_to"
+            " ELSE digest_marks.told_up_to END,"
             " sent_at = excluded.sent_at", (resident_id, told_up_to, sent_at))
 
     async def last_sent(self, resident_id: int) -> str | None:
