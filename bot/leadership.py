@@ -73,7 +73,7 @@ def died_here(holder: str, me: str) -> bool:
     except ValueError:
         return False
     if pid == os.getpid():
-        return True  # our pid, another holder: the process that had it before us is gone
+        return False  # another bot in this very process (tests run two), or a pid reused: wait it out
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -234,7 +234,7 @@ def test_staff_commands_need_no_messenger_token_though_a_channel_is_enabled(tmp_
     env = environment()
     loaded = command("content", "load", str(CAMPAIGN), cwd=tmp_path, env=env)
     assert loaded.returncode == 0, loaded.stderr
-    assert loaded.stdout.strip() == "Загружено: 4 голосования, 1 викторина, 1 опрос, 1 конкурс, 1 сериал"
+    assert loaded.stdout.strip() == "Загружено: 4 голосования, 1 викторина, 2 опроса, 1 конкурс, 1 сериал"
     exported = command("export", "csv", cwd=tmp_path, env=env)
     assert exported.returncode == 0, exported.stderr
     assert exported.stdout.startswith("Готово: 0 строк в файле proposals.csv")
