@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): every benchmark, one after another."""
 import asyncio
 
-from bench import broadcast, export, postgres, search, similar, vk, votes, webchat
+from bench import broadcast, broadcast_cluster, export, postgres, search, similar, vk, votes, webchat
 
 
 def main() -> None:
@@ -21,6 +21,9 @@ def main() -> None:
     similar.main()
     print("\n== broadcasts: one announcement at the platforms' ceilings ==")
     print(broadcast.report(*asyncio.run(broadcast.measure())), flush=True)
+
+    print("\n== broadcasts: over 100,000 residents from three bot processes on PostgreSQL ==")
+    print(broadcast_cluster.report(asyncio.run(broadcast_cluster.measure())), flush=True)
 
 
 main()
