@@ -6,7 +6,8 @@ and its memory (the peak measured at 10,000 and 100,000 recipients) are the send
 second; the last three may be left out, and those fakes then enforce no ceiling) prints one
 JSON line with the fakes' URLs and tokens, then serves until SIGTERM. ``GET /stats`` on the
 control port tells, per platform, how many calls were answered within the ceiling, when the
-first and the last of them came, and how many were refused with the platform's rate-limit answer.
+first and the last of them came, and how many were refused with the platform's rate-limit answer;
+``GET /times`` when each accepted call came.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import asyncio
 import json
 import signal
 import sys
+from typing import Any
 
 from aiohttp import web
 
@@ -48,8 +50,16 @@ async def main(vk_ceiling: float, telegram_ceiling: float, max_ceiling: float, o
         return web.json_response({"vk": stats(vk), "telegram": stats(telegram), "max": stats(max_),
                                   "ok": stats(ok), "whatsapp": stats(whatsapp), "gateway": stats(gateway)})
 
+    async def times(request: web.Request) -> web.Response:
+        """Every accepted call's ``time.monotonic()``: the clock all processes of a machine share,
+        so a benchmark can count the calls within its own window (a running bot's polls are calls too)."""
+        fakes: dict[str, Any] = {"vk": vk, "telegram": telegram, "max": max_, "ok": ok, "whatsapp": whatsapp,
+                                 "gateway": gateway}
+        return web.json_response({name: fake.accepted_at for name, fake in fakes.items()})
+
     control = web.Application()
     control.router.add_get("/stats", report)
+    control.router.add_get("/times", times)
     runner = web.AppRunner(control, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
