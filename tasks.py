@@ -74,7 +74,8 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     if argv[0] == "test":
         ensure_browser()
-        ensure_postgresql()
+    if argv[0] in ("test", "bench"):
+        ensure_postgresql()  # the PostgreSQL tests and benchmarks start a throw-away cluster of it
     command = [str(PYTHON), *COMMANDS[argv[0]], *argv[1:]]
     os.chdir(ROOT)
     # Become the command instead of waiting for it: a signal sent to this PID (Ctrl+C, kill, a
