@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -180,12 +181,21 @@ class Application:
                 raise StartupError(f"канал {channel.name} не запустился: {error}") from error
         for channel in self.channels.values():
             if (poll := channel.long_poll()) is not None:
-                await self._lead(lease_name("receive", channel.name, channel.identity()), poll)
+                await self._lead(lease_name("receive", channel.name, channel.identity()),
+                                 functools.partial(self._receive, channel.name, poll))
         self.broadcasts = BroadcastService(self.db, self.channels, texts, settings, self.metrics, holder=self.holder)
         await self.broadcasts.start()
         await self._lead(SCHEDULER_LEASE, lambda: self._keep_schedule(texts, attachments))
         self.readiness.state = "ready"
         log.info("«Участие» работает на порту %s, каналы: %s", self.port, ", ".join(self.channels))
+
+    async def _receive(self, channel: str, poll: Callable[[], Awaitable[None]]) -> None:
+        """A long poll, while this process holds its lease. What the last receiver stored and did
+        not process (it was killed, and this process took over) is processed first: each
+        resident's updates are then processed in the order they came, across the takeover."""
+        assert self.dispatcher is not None
+        await self.dispatcher.recover_channel(channel)
+        await poll()
 
     async def _lead(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
         assert self.db is not None

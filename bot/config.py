@@ -111,7 +111,7 @@ class InboxSettings(Section):
     """Stored events that were not processed (bot/core/dispatcher.py): retried while the bot runs."""
 
     retry_every_seconds: float = Field(30.0, gt=0)      # how often open rows are looked for and tried again
-    retry_older_than_seconds: float = Field(10.0, ge=0)  # only rows stored at least this long ago
+    retry_older_than_seconds: float = Field(10.0, ge=0)  # only rows stored (replies written) at least this long ago
     max_attempts: int = Field(5, ge=1, le=100)           # tries per event (the first included), then a dead letter
 
 

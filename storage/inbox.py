@@ -86,16 +86,18 @@ class Inbox:
 
     # -- attempts and dead letters -------------------------------------------------------------
 
-    async def retryable_ids(self, received_before: str | None = None) -> list[int]:
+    async def retryable_ids(self, received_before: str | None = None, channel: str | None = None) -> list[int]:
         """Open rows (neither processed nor dead letters), oldest first; with ``received_before``
-        only those stored before that moment."""
-        if received_before is None:
-            rows = await self._db.execute_fetchall(
-                "SELECT id FROM inbox WHERE processed_at IS NULL AND dead_at IS NULL ORDER BY id")
-        else:
-            rows = await self._db.execute_fetchall(
-                "SELECT id FROM inbox WHERE processed_at IS NULL AND dead_at IS NULL AND received_at < ?"
-                " ORDER BY id", (received_before,))
+        only those stored before that moment, with ``channel`` only that channel's."""
+        conditions, parameters = ["processed_at IS NULL", "dead_at IS NULL"], []
+        if received_before is not None:
+            conditions.append("received_at < ?")
+            parameters.append(received_before)
+        if channel is not None:
+            conditions.append("channel = ?")
+            parameters.append(channel)
+        rows = await self._db.execute_fetchall(
+            f"SELECT id FROM inbox WHERE {' AND '.join(conditions)} ORDER BY id", parameters)
         return [row[0] for row in rows]
 
     async def count_attempts(self, ids: list[int]) -> dict[int, tuple[int, str | None]]:

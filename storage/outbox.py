@@ -50,11 +50,25 @@ class Outbox:
             "UPDATE outbox SET status = 'failed', error = ?, attempts = attempts + 1 WHERE id = ?",
             [(error, i) for i in ids])
 
-    async def pending(self, channel: str, limit: int = 500) -> list[OutboxRow]:
+    async def pending(self, channel: str, limit: int = 500, written_before: str | None = None) -> list[OutboxRow]:
+        """``channel``'s replies not sent yet, oldest first; with ``written_before``, only those written
+        before that moment (ISO 8601, UTC)."""
+        before, parameters = ("", (channel, limit)) if written_before is None else \
+            (" AND created_at < ?", (channel, written_before, limit))
         rows = await self._db.execute_fetchall(
             "SELECT id, channel, external_id, payload, inbox_id FROM outbox"
-            " WHERE channel = ? AND status = 'pending' ORDER BY id LIMIT ?", (channel, limit))
+            f" WHERE channel = ? AND status = 'pending'{before} ORDER BY id LIMIT ?", parameters)
         return [OutboxRow(*row) for row in rows]
+
+    async def still_pending(self, ids: Iterable[int]) -> set[int]:
+        """Which of ``ids`` are still not sent (another attempt may have sent them meanwhile)."""
+        wanted = list(ids)
+        if not wanted:
+            return set()
+        marks = ", ".join("?" * len(wanted))
+        rows = await self._db.execute_fetchall(
+            f"SELECT id FROM outbox WHERE status = 'pending' AND id IN ({marks})", wanted)
+        return {row[0] for row in rows}
 
     async def pending_by_channel(self) -> dict[str, int]:
         """How many replies wait to be sent, per channel (the partial index ``outbox_pending``)."""

@@ -67,8 +67,8 @@ class Attempts:
         cutoff = (datetime.now(timezone.utc) - settle).isoformat(timespec="microseconds")
         return await self.retry_open(cutoff)
 
-    async def retry_open(self, received_before: str | None) -> int:
-        ids = [i for i in await self.db.reader.inbox.retryable_ids(received_before) if i not in self._in_hand]
+    async def retry_open(self, received_before: str | None, channel: str | None = None) -> int:
+        ids = [i for i in await self.db.reader.inbox.retryable_ids(received_before, channel) if i not in self._in_hand]
         for start in range(0, len(ids), MAX_BATCH):
             if self.stopping:
                 break

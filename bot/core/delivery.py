@@ -3,7 +3,9 @@
 A push channel gets the replies of one resident in the order they were written (a lock per
 resident); a pull channel (the web chat) is only told that there is something to read. A reply
 the channel could not send stays pending: those are handed over again at the next start
-(``send_pending``). A permanent failure (the resident blocked the bot) closes the replies and
+(``send_pending``), and while the bot runs by the periodic retry pass once they have waited a
+while — the replies a process of a cluster wrote and was killed before sending are sent by
+another, not only when that one starts again. A permanent failure (the resident blocked the bot) closes the replies and
 marks the resident unreachable.
 """
 from __future__ import annotations
@@ -76,8 +78,13 @@ class Delivery:
         if erased:
             await self._after_erasure(())
 
-    async def send_pending(self) -> None:
-        """At start: hand the push channels what was written and not sent before the last stop."""
+    async def send_pending(self, written_before: str | None = None) -> None:
+        """Hand the push channels what was written and not sent: at start, all of it (what the
+        last stop left); in the periodic pass, what was written before ``written_before`` (a
+        process of the cluster died before sending it, or the platform failed). Each resident's
+        replies are checked again under their delivery lock, so what this process sent meanwhile
+        does not go twice. A reply another live process has been sending since before
+        ``written_before`` may go twice: delivery is at least once."""
         for name, channel in self.channels.items():
             if channel.capabilities.pull_delivery:
                 continue
@@ -86,8 +93,14 @@ class Delivery:
             # makes the same message, with the same idempotency key, and the platform drops it if
             # it was sent before the stop.
             together: dict[tuple[str, int | None], list[Outgoing]] = {}
-            for row in await self.db.reader.outbox.pending(name):
+            for row in await self.db.reader.outbox.pending(name, written_before=written_before):
                 key = (row.external_id, row.inbox_id if row.inbox_id is not None else -row.id)
                 together.setdefault(key, []).append(Outgoing(row.id, Reply.model_validate_json(row.payload)))
             for (external_id, _), outgoing in together.items():
-                await self._push(channel, ResidentRef(channel=name, external_id=external_id), outgoing)
+                await self._push_left_over(channel, ResidentRef(channel=name, external_id=external_id), outgoing)
+
+    async def _push_left_over(self, channel: Channel, ref: ResidentRef, outgoing: list[Outgoing]) -> None:
+        async with self._delivery_locks.hold(ref):
+            still = await self.db.reader.outbox.still_pending(o.id for o in outgoing)
+            if still:
+                await self._push_in_order(channel, ref, [o for o in outgoing if o.id in still])

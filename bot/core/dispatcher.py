@@ -13,12 +13,14 @@ the application, its channels and the panel, made of three parts:
    After the commit nothing is redone. Jobs a handler asked for with ``Context.after_commit``
    (an SMS) start after the commit; a rollback drops them.
 3. Delivered (``bot.core.delivery``): replies are handed to the channel after the commit and
-   marked sent when it succeeds; those left pending are sent again at the next start.
+   marked sent when it succeeds; those left pending are sent again at the next start, and by
+   ``retry_stored`` once they have waited a while (a process of a cluster killed before sending).
 """
 from __future__ import annotations
 
 import asyncio
 import functools
+from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from bot.core.attempts import Attempts
@@ -106,7 +108,13 @@ class Dispatcher:
         self._attempts.retry_in_background(inbox_id)
 
     async def retry_stored(self) -> int:
-        return await self._attempts.retry_stored()
+        """The periodic pass: the stored events left unprocessed, then the replies left unsent,
+        each once it has waited ``inbox.retry_older_than_seconds``; how many events were tried."""
+        tried = await self._attempts.retry_stored()
+        settle = timedelta(seconds=self.settings.inbox.retry_older_than_seconds)
+        await self._delivery.send_pending(written_before=(datetime.now(timezone.utc) - settle).isoformat(
+            timespec="microseconds"))
+        return tried
 
     async def notify(self, build: Callable[[Repositories], Awaitable[list[tuple[ResidentRef, Reply]]]]) -> int:
         return await self._notices.notify(build)
@@ -120,6 +128,13 @@ class Dispatcher:
         tried = await self._attempts.retry_open(None)
         await self._delivery.send_pending()
         return tried
+
+    async def recover_channel(self, channel: str) -> int:
+        """Process what ``channel`` stored and left open, oldest first, and wait for it: a long
+        poll taken over from a process killed mid-way calls it before fetching anything new, so
+        a resident's updates stored by the dead receiver are processed before their next ones
+        (``recover`` does the same at a start). Rows another process is processing are passed by."""
+        return await self._attempts.retry_open(None, channel)
 
     async def drain(self, timeout: float) -> None:
         """Wait for events in flight and deliveries under way to finish (graceful shutdown)."""

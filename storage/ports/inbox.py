@@ -43,9 +43,9 @@ class InboxStore(Protocol):
 
     async def prune_processed(self, before: str) -> int: ...
 
-    async def retryable_ids(self, received_before: str | None = None) -> list[int]:
+    async def retryable_ids(self, received_before: str | None = None, channel: str | None = None) -> list[int]:
         """Open rows (neither processed nor dead letters), oldest first; with ``received_before``
-        only those stored before that moment."""
+        only those stored before that moment, with ``channel`` only that channel's."""
 
     async def count_attempts(self, ids: list[int]) -> dict[int, tuple[int, str | None]]:
         """Count one more attempt at each open row of ``ids``, before it is made; returns each

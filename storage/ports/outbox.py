@@ -25,7 +25,12 @@ class OutboxStore(Protocol):
 
     async def mark_failed(self, ids: Iterable[int], error: str) -> None: ...
 
-    async def pending(self, channel: str, limit: int = 500) -> list[OutboxRow]: ...
+    async def pending(self, channel: str, limit: int = 500, written_before: str | None = None) -> list[OutboxRow]:
+        """``channel``'s replies not sent yet, oldest first; with ``written_before`` (ISO 8601,
+        UTC), only those written before it."""
+
+    async def still_pending(self, ids: Iterable[int]) -> set[int]:
+        """Which of ``ids`` are still not sent."""
 
     async def pending_by_channel(self) -> dict[str, int]:
         """How many replies wait to be sent, per channel (channels with none left out)."""
