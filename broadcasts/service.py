@@ -27,6 +27,7 @@ from bot.core.channel import Channel
 from bot.core.i18n import Texts
 from bot.core.metrics import Metrics
 from bot.leadership import Leadership, holder_id, lease_name
+from bot.pacing import WINDOW
 from broadcasts.sender import ChannelSender
 from broadcasts.templates import neutral_name
 from storage.clock import now
@@ -78,6 +79,10 @@ class BroadcastService:
         sender = ChannelSender(self.db, channel, self.settings.broadcasts,
                                default_language=self.settings.languages.default, neutral_name=self._neutral_name,
                                metrics=self.metrics, pacer=previous.pacer if previous is not None else None)
+        if in_flight and previous is None:
+            # Another process was sending and stopped mid-call (killed, or its lease lost): its
+            # last second of calls still counts at the platform, so this one starts a second later.
+            sender.pacer.hold(asyncio.get_running_loop().time() + WINDOW)
         sender.start()
         self.senders[name] = sender
         log.info("рассылки в канале %s: %.1f вызовов в секунду, %d получателей на вызов, одновременно не больше %d",
