@@ -91,7 +91,8 @@ async def test_a_moderator_approves_and_rejects_works_on_a_phone_and_sends_the_r
 
     await page.tap("#results button[type=submit]")
     await page.wait_for_selector("text=Рассылка №")
-    await playwright_api.expect(page.locator("#progress-sent")).to_have_text("1")
+    # The fan follows «results»; both entrants learn the results too (issue 16): three.
+    await playwright_api.expect(page.locator("#progress-sent")).to_have_text("3")
     results = all_text(await eventually(fan.later))
     assert "Итоги конкурса «Парк моей мечты»:" in results
     assert f"1. Работа №{drawing} (10–13 лет) — голосов: 0" in results
@@ -112,4 +113,5 @@ async def test_a_moderator_approves_and_rejects_works_on_a_phone_and_sends_the_r
                                      form={"reason": "без токена"}, max_redirects=0)
     assert forged.status == 403
     assert (await world.app.db.reader.contests.entry(drawing)).status == "approved"
-    assert await painter.later() == []
+    # The painter heard the results as an entrant, and no rejection: the refused posts changed nothing.
+    assert "не принята" not in all_text(await painter.later())
