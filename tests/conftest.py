@@ -16,6 +16,8 @@ import pytest_asyncio
 # list when a file grows long.
 LONGEST_FIRST = (
     "tests/test_staff_commands.py",  # ~35 real `python -m bot` processes
+    "tests/test_postgres_crash.py",  # three bots on PostgreSQL, killed under load (alone)
+    "tests/test_cluster.py",
     "tests/fuzz/test_panel.py",
     "tests/fuzz/test_webchat.py",
     "tests/test_webchat_page.py",  # Chromium
