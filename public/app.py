@@ -23,7 +23,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.core.i18n import Texts
 from public import caching, choices, feeds
-from public.results import contest_result, poll_result, series, titled
+from public.results import contest_result, poll_result, series, titled, zone_poll
 from public.shown import FIELDS, Describer
 from storage.clock import now as _now
 from storage.ports.repositories import Database
@@ -104,6 +104,7 @@ class PublicSite:
         default = self.texts.default
         words = _Words(self.texts, language)
         webchat = self.settings.webchat
+        zone_polls = [zone_poll(p, language, default) for p in await reader.map_polls(_now())]
         shown_map = None
         if webchat.map_tiles_url:
             # Compact, for a town's thousands: [number, latitude, longitude, category, status] by key,
@@ -116,7 +117,11 @@ class PublicSite:
                                         for c in self.settings.proposals.categories},
                          "statuses": {s: self.describer.status(s, language) for s in choices.SHOWN_STATUSES},
                          "points": [[self.describer.number(p.id), p.latitude, p.longitude, p.category, p.status]
-                                    for p in located]}
+                                    for p in located],
+                         # The places of map polls, numbered as the bot numbers them.
+                         "zones": [{"type": "Feature", "geometry": zone.geometry,
+                                    "properties": {"label": f"{zone.number}. {zone.title}", "poll": poll.title}}
+                                   for poll in zone_polls for zone in poll.zones]}
         html = self.templates.get_template("page.html").render(
             t=words, language=language, query=query, fields=FIELDS,
             languages=[(code, self.texts.get(code, "language_name")) for code in self.texts.languages],
@@ -127,6 +132,7 @@ class PublicSite:
             statuses=[(s, self.describer.status(s, language)) for s in choices.SHOWN_STATUSES],
             polls=[poll_result(p, language, default) for p in await reader.published_polls()],
             contests=[contest_result(c, language, default) for c in await reader.published_contests()],
+            zone_polls=zone_polls,
             series=series(await reader.aired_episodes(_now()), language, default, self.describer.date),
             joined=await self.db.reader.volunteers.count_joined(),  # «Присоединяйтесь»: who offered to help
         )

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.ports.public import AiredEpisode, PublishedContest, PublishedPoll
+from storage.ports.public import AiredEpisode, MapPoll, PublishedContest, PublishedPoll
 from storage.statuses import PollKind
 
 RANKED = (PollKind.SCORES, PollKind.TOP3)  # ordered by points (a sum of scores, Borda points), not ballots
@@ -31,6 +31,22 @@ class PollResult:
     voters: int
     ranked: bool
     options: list[OptionResult]
+
+
+@dataclass(frozen=True)
+class Zone:
+    number: int           # as the messengers' picture and buttons number it
+    title: str
+    geometry: dict[str, Any]
+    votes: int | None     # once the results are announced
+    percent: int | None
+
+
+@dataclass(frozen=True)
+class ZonePoll:
+    title: str
+    announced: bool
+    zones: list[Zone]
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,20 @@ def poll_result(poll: PublishedPoll, language: str, default: str) -> PollResult:
                for option in definition.get("options", [])]
     options.sort(key=lambda option: -option.value)
     return PollResult(titled(definition.get("title"), language, default), poll.tally.voters, ranked, options)
+
+
+def zone_poll(poll: MapPoll, language: str, default: str) -> ZonePoll:
+    """A poll's places in the options' order, numbered from 1 as the bot numbers them; the votes
+    only once its results were announced (while it runs, the page does not sway the vote)."""
+    definition = json.loads(poll.definition)
+    voters = poll.tally.voters
+    zones = []
+    for number, option in enumerate((o for o in definition.get("options", []) if o.get("geometry")), 1):
+        votes = poll.tally.counts.get(option["key"], 0) if poll.announced else None
+        zones.append(Zone(number, titled(option.get("title"), language, default), option["geometry"], votes,
+                          round(100 * votes / voters) if votes is not None and voters else
+                          (0 if votes is not None else None)))
+    return ZonePoll(titled(definition.get("title"), language, default), poll.announced, zones)
 
 
 def contest_result(contest: PublishedContest, language: str, default: str) -> ContestResult:

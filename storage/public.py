@@ -15,6 +15,7 @@ from storage.contests import Contests
 from storage.polls import Polls
 from storage.ports.public import (
     AiredEpisode,
+    MapPoll,
     Publication,
     PublicFilter,
     PublicProposal,
@@ -81,6 +82,18 @@ class Public:
             " WHERE kind = 'polls' AND results_sent_at IS NOT NULL ORDER BY closes_at DESC, id DESC")
         polls = Polls(self._db)
         return [PublishedPoll(r[1], r[2], r[3], await polls.tally(r[0])) for r in rows]
+
+    async def map_polls(self, moment: str) -> list[MapPoll]:
+        rows = await self._db.execute_fetchall(
+            "SELECT id, key, definition, results_sent_at IS NOT NULL FROM content_items WHERE kind = 'polls'"
+            " AND ((opens_at <= ? AND ? < closes_at) OR results_sent_at IS NOT NULL) ORDER BY closes_at DESC, id DESC",
+            (moment, moment))
+        polls = Polls(self._db)
+        found = []
+        for poll_id, key, definition, announced in rows:
+            if '"geometry"' in definition:  # a place among its options (checked when the content loaded)
+                found.append(MapPoll(key, definition, bool(announced), await polls.tally(poll_id)))
+        return found
 
     async def published_contests(self) -> list[PublishedContest]:
         rows = await self._db.execute_fetchall(

@@ -22,7 +22,7 @@ from tests.browser import (
     staff_browser,
     tile_server,
 )
-from tests.drivers import eventually
+from tests.drivers import CAMPAIGN, eventually, load_content_into
 from tests.drivers.panel import make_staff
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import onboard, propose
@@ -62,6 +62,7 @@ async def violations(page: Any) -> list[dict[str, Any]]:
 async def test_a_published_proposal_is_in_the_list_and_on_the_map_and_the_page_passes_axe(tmp_path):
     async with tile_server() as tiles:
         async with webchat_world(tmp_path, SOUCHASTIE_WEBCHAT_MAP_TILES_URL=tiles.template) as world:
+            await load_content_into(world.app, CAMPAIGN)  # its map poll's places are on the map too
             resident = world.resident()
             await onboard(resident)
             receipt = await propose(resident, text="Качели у пруда для малышей", photo=False, point=PLACE)
@@ -85,6 +86,9 @@ async def test_a_published_proposal_is_in_the_list_and_on_the_map_and_the_page_p
                 await playwright_api.expect(page.locator(".leaflet-popup-content")).to_contain_text(receipt)
                 await page.locator("#map .leaflet-tile-loaded").first.wait_for(state="attached")
                 assert tiles.asked, "the map asked for no tile"
+                # The open map poll's five places, labelled as the bot numbers them.
+                await playwright_api.expect(page.locator("#map .zone-label")).to_have_count(5)
+                await playwright_api.expect(page.locator("#map .zone-label").nth(2)).to_have_text("3. Берег пруда")
                 assert page.errors == []
                 assert await violations(page) == []
 

@@ -341,3 +341,28 @@ async def test_the_page_counts_who_joined_and_a_new_offer_changes_it(world):
     again, changed, body = await get(world, "/public", **{"If-None-Match": headers["ETag"]})
     assert again == 200 and changed["ETag"] != headers["ETag"]
     assert "жители: 2, организации: 1" in body and AUTHOR["name"] not in body
+
+
+async def test_a_map_polls_places_are_on_the_page_numbered_as_the_bot_numbers_them(world):
+    await load_content_into(world.app, CAMPAIGN)
+    voter = world.resident()
+    await onboard(voter)
+    await voter.send_text("/start poll-first_zone")
+    assert "ваш голос учтён" in all_text(await voter.press("vote:first_zone:pond"))
+
+    status, _, body = await get(world, "/public")
+    zones = body[body.index('id="zones-heading"'):body.index("</section>", body.index('id="zones-heading"'))]
+    assert status == 200 and "Какую часть парка обустроить первой?" in zones
+    assert zones.index('value="1">Входная площадь') < zones.index('value="3">Берег пруда') < zones.index(
+        'value="5">Старый фонтан')
+    assert "голосов" not in zones  # while the vote runs, the page does not sway it
+    shown = json.loads(body[body.index('id="map-data">') + len('id="map-data">'):body.index("</script>",
+                                                                                       body.index('id="map-data">'))])
+    assert [zone["properties"]["label"] for zone in shown["zones"]][:3] == [
+        "1. Входная площадь", "2. Центральная аллея", "3. Берег пруда"]
+    assert shown["zones"][2]["geometry"]["type"] == "Polygon"
+
+    async with world.app.db.transaction() as tx:
+        assert await tx.content.mark_poll_announced("first_zone")
+    _, _, body = await get(world, "/public")
+    assert "Берег пруда — голосов: 1 (100 %)" in body and "Входная площадь — голосов: 0 (0 %)" in body

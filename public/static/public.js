@@ -27,6 +27,16 @@
     marker.bindPopup(popup).addTo(map);
     bounds.push([point[1], point[2]]);
   });
+  (shown.zones || []).forEach(function (zone) {  // the places of map polls, numbered as the bot numbers them
+    var layer = L.geoJSON(zone, {
+      style: { color: "#1f5fa8", weight: 2, fillOpacity: 0.15 },
+      pointToLayer: function (feature, at) { return L.circleMarker(at, { radius: 8 }); }
+    });
+    layer.bindTooltip(zone.properties.label, { permanent: true, direction: "center", className: "zone-label" });
+    layer.addTo(map);
+    var box = layer.getBounds();
+    bounds.push([box.getSouth(), box.getWest()], [box.getNorth(), box.getEast()]);
+  });
   if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24], maxZoom: shown.max_zoom });
   else if (bounds.length === 1) map.setView(bounds[0], shown.zoom);
 })();

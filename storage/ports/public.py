@@ -56,6 +56,16 @@ class PublishedPoll:
 
 
 @dataclass(frozen=True)
+class MapPoll:
+    """A poll whose options are places, open now or with its results announced."""
+
+    key: str
+    definition: str   # JSON: the options carry their GeoJSON geometry
+    announced: bool   # results announced: the page shows the votes per place
+    tally: Tally
+
+
+@dataclass(frozen=True)
 class PublishedContest:
     """A contest whose results staff announced: its works by number, age group and votes (never
     an author: children's names stay in the panel)."""
@@ -83,6 +93,9 @@ class PublicStore(Protocol):
     async def proposals(self, filters: PublicFilter, limit: int, offset: int = 0,
                         located_only: bool = False) -> tuple[list[PublicProposal], int]:
         """Public proposals, newest first, and how many match in all."""
+
+    async def map_polls(self, moment: str) -> list[MapPoll]:
+        """Polls with places among their options, open at ``moment`` or with results announced."""
 
     async def published_contests(self) -> list[PublishedContest]:
         """Contests whose results were announced, the latest first."""
