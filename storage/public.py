@@ -8,6 +8,7 @@ read never include the author, their channel, source or the author's own text.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from storage.clock import now
@@ -91,7 +92,8 @@ class Public:
         polls = Polls(self._db)
         found = []
         for poll_id, key, definition, announced in rows:
-            if '"geometry"' in definition:  # a place among its options (checked when the content loaded)
+            options = json.loads(definition).get("options", [])
+            if any(option.get("geometry") for option in options):  # a place among its options
                 found.append(MapPoll(key, definition, bool(announced), await polls.tally(poll_id)))
         return found
 
