@@ -39,6 +39,45 @@ LONGEST_FIRST = (
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "alone: measures rates on the clock, so no other test runs beside it")
+    config.addinivalue_line("markers", "both_engines: runs twice, its bots on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only(reason): checks SQLite's own files or statements; skipped"
+                                       " where the bots run on PostgreSQL")
+
+
+# The end-to-end journeys (a module marked ``both_engines``) run on both storage engines in every
+# run of the suite, each test twice ([sqlite] and [postgresql]); the rest of the suite runs on
+# SQLite, or all of it on PostgreSQL with SOUCHASTIE_TEST_STORAGE=postgresql (tests/postgres.py).
+# Why these and not all: the journeys pass through every repository a resident reaches on every
+# channel, which is what differs between the engines, at a few tenths of the suite's time.
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("both_engines") and "storage_engine" in metafunc.fixturenames:
+        metafunc.parametrize("storage_engine", ENGINES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def storage_engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The engine this test's bots store on (tests/postgres.py ``on_postgresql``): its
+    ``both_engines`` parameter, else the run's; a ``sqlite_only`` test is skipped on PostgreSQL,
+    a PostgreSQL parameter where PostgreSQL is not installed, each saying why."""
+    from tests import postgres
+
+    chosen = getattr(request, "param", None)
+    if chosen == "postgresql" and postgres.why_unavailable():
+        pytest.skip(str(postgres.why_unavailable()))
+    with postgres.engine(chosen) if chosen else _nothing():
+        engine = "postgresql" if postgres.on_postgresql() else "sqlite"
+        marker = request.node.get_closest_marker("sqlite_only")
+        if marker and engine == "postgresql":
+            pytest.skip(f"SQLite only: {marker.args[0] if marker.args else marker.kwargs.get('reason', '')}")
+        yield engine
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
