@@ -20,9 +20,10 @@ LONGEST_FIRST = (
     "tests/fuzz/test_webchat.py",
     "tests/test_webchat_page.py",  # Chromium
     "tests/test_poll_replay.py",
+    "tests/test_consent_gate.py",  # both engines
     "tests/test_broadcasts_crash.py",
     "tests/test_startup.py",
-    "tests/test_campaign_journeys.py",
+    "tests/test_campaign_journeys.py",  # both engines
     "tests/test_panel_pages_stay_true_in_a_browser.py",
     "tests/test_webchat_seven_taps.py",
     "tests/test_vk_durability.py",
@@ -48,13 +49,23 @@ def pytest_configure(config: pytest.Config) -> None:
 # run of the suite, each test twice ([sqlite] and [postgresql]); the rest of the suite runs on
 # SQLite, or all of it on PostgreSQL with SOUCHASTIE_TEST_STORAGE=postgresql (tests/postgres.py).
 # Why these and not all: the journeys pass through every repository a resident reaches on every
-# channel, which is what differs between the engines, at a few tenths of the suite's time.
+# channel, which is what differs between the engines, at a fraction of the suite's time.
+# ``--storage-engines=sqlite`` runs them once, on SQLite (a quick run while working on something else).
 ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--storage-engines", default=",".join(ENGINES),
+                     help="the engines a `both_engines` test runs on, comma-separated (default: %(default)s)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.get_closest_marker("both_engines") and "storage_engine" in metafunc.fixturenames:
-        metafunc.parametrize("storage_engine", ENGINES, indirect=True)
+        chosen = [name.strip() for name in metafunc.config.getoption("storage_engines").split(",") if name.strip()]
+        unknown = set(chosen) - set(ENGINES)
+        if unknown or not chosen:
+            raise pytest.UsageError(f"--storage-engines: {', '.join(sorted(unknown)) or 'none'}; known: {ENGINES}")
+        metafunc.parametrize("storage_engine", chosen, indirect=True)
 
 
 @pytest.fixture(autouse=True)
