@@ -393,6 +393,15 @@ async def watch_whatsapp_windows(tx: Repositories) -> None:
     message that opened it was stored by then (``window_writes``)."""
     db = connection(tx)
     await db.execute("CREATE TABLE window_written (wa_id TEXT, message_stored INTEGER)")
+    if _on_postgresql(tx):
+        await db.execute(
+            "CREATE FUNCTION note_window() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " INSERT INTO window_written SELECT NEW.wa_id, CAST(EXISTS (SELECT 1 FROM inbox WHERE channel = 'whatsapp'"
+            f"   AND {json_text_at('postgresql', 'payload', 'ref', 'external_id')} = NEW.wa_id) AS integer);"
+            " RETURN NEW; END $$")
+        await db.execute("CREATE TRIGGER note_window AFTER INSERT ON whatsapp_contacts"
+                         " FOR EACH ROW EXECUTE FUNCTION note_window()")
+        return
     await db.execute(
         "CREATE TRIGGER note_window AFTER INSERT ON whatsapp_contacts BEGIN"
         " INSERT INTO window_written SELECT NEW.wa_id, EXISTS (SELECT 1 FROM inbox WHERE channel = 'whatsapp'"
@@ -470,17 +479,25 @@ def personal_fields(resident: Resident | None, kept_in_state: Collection[str] = 
 class WrittenResults:
     """The statements the bot's writer ran while watched (``watch_results``), read for what
     they did to deliveries: how often a broadcast's results were written, and in how many
-    transactions (a result is a row updated by the sender's batch statement)."""
+    transactions (a result is a row updated by the sender's batch statement).
+
+    On PostgreSQL, whose writers are the server's, a trigger notes instead the transaction of
+    each delivery set to 'sent' (``in_transactions``)."""
 
     RESULT = "UPDATE deliveries SET status = 'sent'"  # as SQLite traces it, parameters expanded
 
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.in_transactions: list[int] | None = None
 
     def writes(self) -> int:
+        if self.in_transactions is not None:
+            return len(self.in_transactions)
         return sum(1 for statement in self.statements if statement.startswith(self.RESULT))
 
     def transactions(self) -> int:
+        if self.in_transactions is not None:
+            return len(set(self.in_transactions))
         count, inside = 0, False
         for statement in self.statements:
             if statement.startswith("BEGIN"):
@@ -495,6 +512,21 @@ class WrittenResults:
 async def watch_results(db: Database) -> AsyncIterator[WrittenResults]:
     """Trace every statement the bot's writer runs meanwhile."""
     written = WrittenResults()
+    if _on_postgresql(db):
+        async with db.transaction() as tx:
+            for statement in (
+                    "CREATE TABLE result_written (xact bigint)",
+                    "CREATE FUNCTION note_result() RETURNS trigger LANGUAGE plpgsql AS"
+                    " $$ BEGIN INSERT INTO result_written VALUES (txid_current()); RETURN NEW; END $$",
+                    "CREATE TRIGGER note_result AFTER UPDATE ON deliveries FOR EACH ROW"
+                    " WHEN (NEW.status = 'sent' AND OLD.status IS DISTINCT FROM 'sent')"
+                    " EXECUTE FUNCTION note_result()"):
+                await connection(tx).execute(statement)
+        try:
+            yield written
+        finally:
+            written.in_transactions = await values(db, "result_written", "xact")
+        return
     await db._writer.set_trace_callback(written.statements.append)
     try:
         yield written
