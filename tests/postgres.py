@@ -231,8 +231,8 @@ def bot_environment(path: Path | str) -> dict[str, str]:
 
 
 def shared_fresh_url(key: str) -> str:
-    """A migrated database per ``key`` (a test's folder: a bot restarted on the same folder finds
-    its data again, as on a SQLite file there) in one cluster for the whole process (started on
+    """A migrated database per ``key`` (``stand_in``: a SQLite file's path, so a bot restarted on
+    the same file finds its data again) in one cluster for the whole process (started on
     first use, stopped when the process exits), made without an event loop, since test settings
     are assembled in plain functions. The template is migrated by ``python -m bot db upgrade``."""
     if key in _shared:
