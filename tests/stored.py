@@ -279,6 +279,17 @@ def _on_postgresql(source: Database | Repositories) -> bool:
     return getattr(connection(source), "dialect", "sqlite") == "postgresql"
 
 
+def engine(source: Database | Repositories) -> str:
+    """``sqlite`` or ``postgresql``: the engine ``source`` stores on."""
+    return "postgresql" if _on_postgresql(source) else "sqlite"
+
+
+async def search_index_tables(source: Database | Repositories) -> list[str]:
+    """The tables of the full-text search indexes: FTS5's with their shadow tables (the content,
+    the data blobs) on SQLite, the tsvector tables (``*_search``) on PostgreSQL."""
+    return await table_names(source, like="%\\_search" if _on_postgresql(source) else "%\\_fts%")
+
+
 async def table_names(source: Database | Repositories, like: str = "%") -> list[str]:
     """The tables there are (names matching ``like``, ``\\`` escaping ``_``), on either engine."""
     return await values_of(source, _TABLES_POSTGRESQL if _on_postgresql(source) else _TABLES_SQLITE, like)
