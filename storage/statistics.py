@@ -1,6 +1,6 @@
 """The counts behind the panel's statistics page and the weekly «срез мнений».
 
-All aggregation happens in SQLite (GROUP BY, json_each over survey answers), so a page of
+All aggregation happens in the database (GROUP BY, json_each over survey answers), so a page of
 statistics costs a few queries whatever the number of residents; only the tag cloud reads the
 proposal texts themselves, page by page.
 """
@@ -20,7 +20,7 @@ class Statistics:
     async def _reach(self, column: str) -> list[Reach]:
         rows = await self._db.execute_fetchall(
             f"SELECT coalesce({column}, ''), count(*), count(consent_at),"  # column: one of two names below
-            " sum(EXISTS (SELECT 1 FROM subscriptions s WHERE s.resident_id = r.id)),"
+            " sum(CASE WHEN EXISTS (SELECT 1 FROM subscriptions s WHERE s.resident_id = r.id) THEN 1 ELSE 0 END),"
             " sum(reachable) FROM residents r GROUP BY 1 ORDER BY 2 DESC, 1")
         return [Reach(r[0], r[1], r[2], r[3] or 0, r[4] or 0) for r in rows]
 
@@ -43,9 +43,15 @@ class Statistics:
     async def proposals_by_week(self, since: str = "", offset_minutes: int = 0) -> list[tuple[str, int]]:
         """(Monday of the week as YYYY-MM-DD, proposals) in time order; weeks of the town's
         calendar, ``offset_minutes`` east of UTC."""
-        rows = await self._db.execute_fetchall(
-            "SELECT date(created_at, ?, 'weekday 0', '-6 days'), count(*) FROM proposals"
-            " WHERE created_at >= ? GROUP BY 1 ORDER BY 1", (f"{offset_minutes:+d} minutes", since))
+        if self._db.dialect == "postgresql":  # date_trunc('week'): the Monday, as SQLite's modifiers below
+            rows = await self._db.execute_fetchall(
+                "SELECT to_char(date_trunc('week', CAST(created_at AS timestamptz) AT TIME ZONE 'UTC'"
+                " + make_interval(mins => ?)), 'YYYY-MM-DD'), count(*) FROM proposals"
+                " WHERE created_at >= ? GROUP BY 1 ORDER BY 1", (offset_minutes, since))
+        else:
+            rows = await self._db.execute_fetchall(
+                "SELECT date(created_at, ?, 'weekday 0', '-6 days'), count(*) FROM proposals"
+                " WHERE created_at >= ? GROUP BY 1 ORDER BY 1", (f"{offset_minutes:+d} minutes", since))
         return [(r[0], r[1]) for r in rows]
 
     async def proposals_by_category(self, since: str = "", until: str = "9") -> list[tuple[str, int]]:

@@ -22,9 +22,10 @@ LONGEST_FIRST = (
     "tests/fuzz/test_webchat.py",
     "tests/test_webchat_page.py",  # Chromium
     "tests/test_poll_replay.py",
+    "tests/test_consent_gate.py",  # both engines
     "tests/test_broadcasts_crash.py",
     "tests/test_startup.py",
-    "tests/test_campaign_journeys.py",
+    "tests/test_campaign_journeys.py",  # both engines
     "tests/test_panel_pages_stay_true_in_a_browser.py",
     "tests/test_webchat_seven_taps.py",
     "tests/test_vk_durability.py",
@@ -41,6 +42,55 @@ LONGEST_FIRST = (
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "alone: measures rates on the clock, so no other test runs beside it")
+    config.addinivalue_line("markers", "both_engines: runs twice, its bots on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only(reason): checks SQLite's own files or statements; skipped"
+                                       " where the bots run on PostgreSQL")
+
+
+# The end-to-end journeys (a module marked ``both_engines``) run on both storage engines in every
+# run of the suite, each test twice ([sqlite] and [postgresql]); the rest of the suite runs on
+# SQLite, or all of it on PostgreSQL with SOUCHASTIE_TEST_STORAGE=postgresql (tests/postgres.py).
+# Why these and not all: the journeys pass through every repository a resident reaches on every
+# channel, which is what differs between the engines, at a fraction of the suite's time.
+# ``--storage-engines=sqlite`` runs them once, on SQLite (a quick run while working on something else).
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--storage-engines", default=",".join(ENGINES),
+                     help="the engines a `both_engines` test runs on, comma-separated (default: %(default)s)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("both_engines") and "storage_engine" in metafunc.fixturenames:
+        chosen = [name.strip() for name in metafunc.config.getoption("storage_engines").split(",") if name.strip()]
+        unknown = set(chosen) - set(ENGINES)
+        if unknown or not chosen:
+            raise pytest.UsageError(f"--storage-engines: {', '.join(sorted(unknown)) or 'none'}; known: {ENGINES}")
+        metafunc.parametrize("storage_engine", chosen, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def storage_engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The engine this test's bots store on (tests/postgres.py ``on_postgresql``): its
+    ``both_engines`` parameter, else the run's; a ``sqlite_only`` test is skipped on PostgreSQL,
+    a PostgreSQL parameter where PostgreSQL is not installed, each saying why."""
+    from tests import postgres
+
+    chosen = getattr(request, "param", None)
+    if chosen == "postgresql" and postgres.why_unavailable():
+        pytest.skip(str(postgres.why_unavailable()))
+    with postgres.engine(chosen) if chosen else _nothing():
+        engine = "postgresql" if postgres.on_postgresql() else "sqlite"
+        marker = request.node.get_closest_marker("sqlite_only")
+        if marker and engine == "postgresql":
+            pytest.skip(f"SQLite only: {marker.args[0] if marker.args else marker.kwargs.get('reason', '')}")
+        yield engine
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

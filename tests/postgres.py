@@ -20,6 +20,8 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,17 +187,52 @@ class Databases:
 # -- the whole end-to-end suite on PostgreSQL (SOUCHASTIE_TEST_STORAGE=postgresql) -------------------
 
 TEST_STORAGE = "SOUCHASTIE_TEST_STORAGE"  # "postgresql": every bot the tests start uses PostgreSQL
+# The same choice, renamed on import: the bot's settings refuse any SOUCHASTIE_ variable they do
+# not know, and every `python -m bot` a test starts inherits this process's environment.
+CHOSEN_ENGINE = "TESTS_STORAGE_ENGINE"
+if TEST_STORAGE in os.environ:
+    os.environ[CHOSEN_ENGINE] = os.environ.pop(TEST_STORAGE)
 _shared: dict[str, Any] = {}
+_engine_of_this_test: list[str] = []  # set by the ``both_engines`` parametrisation (tests/conftest.py)
 
 
 def on_postgresql() -> bool:
-    """Whether this run puts the tests' bots on PostgreSQL instead of SQLite files."""
-    return os.environ.get(TEST_STORAGE, "").lower() == "postgresql"
+    """Whether this test puts its bots on PostgreSQL instead of SQLite files: the engine its
+    ``both_engines`` parameter names, else the run's (``SOUCHASTIE_TEST_STORAGE``)."""
+    if _engine_of_this_test:
+        return _engine_of_this_test[-1] == "postgresql"
+    return os.environ.get(CHOSEN_ENGINE, "").lower() == "postgresql"
+
+
+@contextmanager
+def engine(name: str) -> Iterator[None]:
+    """Meanwhile the tests' bots run on ``name`` (``sqlite`` or ``postgresql``)."""
+    _engine_of_this_test.append(name)
+    try:
+        yield
+    finally:
+        _engine_of_this_test.pop()
+
+
+def stand_in(path: Path | str) -> str:
+    """The URL of the PostgreSQL database standing in, in this run, for the SQLite file ``path``:
+    the same file names the same database, so a bot restarted on it, another process and the
+    test's own reads (``stored.InFile``) all meet the same data."""
+    return shared_fresh_url(os.path.abspath(path))
+
+
+def bot_environment(path: Path | str) -> dict[str, str]:
+    """What a `python -m bot` started by a test is given to find its database: the SQLite file,
+    and on PostgreSQL the URL of the database standing in for it (``stand_in``)."""
+    found = {"SOUCHASTIE_STORAGE_PATH": str(path)}
+    if on_postgresql():
+        found["SOUCHASTIE_STORAGE_URL"] = stand_in(path)
+    return found
 
 
 def shared_fresh_url(key: str) -> str:
-    """A migrated database per ``key`` (a test's folder: a bot restarted on the same folder finds
-    its data again, as on a SQLite file there) in one cluster for the whole process (started on
+    """A migrated database per ``key`` (``stand_in``: a SQLite file's path, so a bot restarted on
+    the same file finds its data again) in one cluster for the whole process (started on
     first use, stopped when the process exits), made without an event loop, since test settings
     are assembled in plain functions. The template is migrated by ``python -m bot db upgrade``."""
     if key in _shared:

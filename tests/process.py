@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
+from tests import postgres
 from tests.drivers import ONE_ADDRESS_FOR_ALL, ROOT
 
 
@@ -27,7 +28,7 @@ class BotProcess:
         self.port = port or free_port()
         self.environment = {
             **os.environ,
-            "SOUCHASTIE_STORAGE_PATH": str(tmp_path / "souchastie.db"),
+            **postgres.bot_environment(environment.get("SOUCHASTIE_STORAGE_PATH", tmp_path / "souchastie.db")),
             "SOUCHASTIE_STORAGE_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
             "SOUCHASTIE_SERVER_HOST": "127.0.0.1",
             "SOUCHASTIE_SERVER_PORT": str(self.port),

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
 from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,10 +39,13 @@ from storage.ports.repositories import Database as AnyDatabase
 from storage.repositories import Repositories
 from storage.residents import Resident
 from storage.search import indexed_answers, indexed_words
+from storage.sql import json_text_at
+from tests import postgres
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "storage" / "migrations"
 SET = object()  # as a condition's value: the column is not NULL
 _NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_Statements = Callable[..., Any]  # runs one statement: (sql, parameters) -> a cursor
 
 
 def connection(source: Database | Repositories) -> aiosqlite.Connection:
@@ -125,14 +128,44 @@ async def grouped(source: Database | Repositories, table: str, column: str, **wh
 class InFile:
     """The same reads on the database file of a bot that runs in another process (or has
     crashed): each read opens the file, reads and closes it, so it never holds a lock the bot
-    waits for."""
+    waits for. On a PostgreSQL run (tests/postgres.py) the file names the database standing in
+    for it, read over a connection of its own the same way."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = path
+        self.url = postgres.stand_in(path) if postgres.on_postgresql() else None
+
+    @contextmanager
+    def _connected(self, timeout: float = 5.0) -> Iterator[_Statements]:
+        """A connection that runs our SQLite-style statements (``?`` placeholders) and commits
+        when the block ends without an error."""
+        if self.url is None:
+            with closing(sqlite3.connect(self.path, timeout=timeout, isolation_level=None)) as db:
+                yield db.execute
+            return
+        import psycopg
+
+        from storage.postgres.connection import configure, numbered, translate
+        from storage.sql import IntegrityError
+
+        with psycopg.connect(self.url, autocommit=True) as db:
+            configure(db)  # type: ignore[arg-type]  # the same adapters on a blocking connection
+
+            def run(query: str, parameters: Iterable[Any] = ()) -> Any:
+                text, by_number = translate(query)
+                try:
+                    return db.execute(text, numbered(parameters) if by_number else tuple(parameters))
+                except psycopg.errors.IntegrityError as error:
+                    raise IntegrityError(str(error)) from error
+            yield run
 
     def _fetch(self, query: str, parameters: Iterable[Any] = ()) -> list[tuple]:
-        with closing(sqlite3.connect(self.path)) as db:
-            return [tuple(row) for row in db.execute(query, tuple(parameters)).fetchall()]
+        with self._connected() as run:
+            return [tuple(row) for row in run(query, tuple(parameters)).fetchall()]
+
+    def _sqlite_only(self, what: str) -> None:
+        if self.url is not None:
+            raise NotImplementedError(f"{what} is SQLite's own: a test of it is marked sqlite_only")
 
     def count(self, table: str, **where: Any) -> int:
         return self._fetch(*_counting(table, where))[0][0]
@@ -150,12 +183,13 @@ class InFile:
         """Set ``new`` values on the rows of ``table`` that meet ``where``; how many changed."""
         clause, parameters = _where(where)
         assignments = ", ".join(f"{_name(column)} = ?" for column in new)
-        with closing(sqlite3.connect(self.path)) as db, db:
-            return db.execute(f"UPDATE {_name(table)} SET {assignments}{clause}", [*new.values(), *parameters]).rowcount
+        with self._connected() as run:
+            return int(run(f"UPDATE {_name(table)} SET {assignments}{clause}", [*new.values(), *parameters]).rowcount)
 
     @contextmanager
     def write_locked(self) -> Iterator[None]:
         """Hold the database's write lock meanwhile, as another process would (a backup, the CLI)."""
+        self._sqlite_only("the one write lock of a database file")
         with closing(sqlite3.connect(self.path, isolation_level=None)) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -167,27 +201,37 @@ class InFile:
         """A row written as another process would, past the bot's code (to see a constraint
         refuse it); waits up to 10 s for the bot's write lock."""
         names = ", ".join(_name(column) for column in new)
-        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
-            db.execute(f"INSERT INTO {_name(table)} ({names}) VALUES ({', '.join('?' * len(new))})", list(new.values()))
+        with self._connected(timeout=10) as run:
+            run(f"INSERT INTO {_name(table)} ({names}) VALUES ({', '.join('?' * len(new))})", list(new.values()))
 
     def table_names(self) -> set[str]:
-        return set(row[0] for row in self._fetch("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        return set(row[0] for row in self._fetch(_TABLES_POSTGRESQL if self.url else _TABLES_SQLITE, ("%",)))
 
     def journal_mode(self) -> str:
+        self._sqlite_only("a journal mode")
         return self._fetch("PRAGMA journal_mode")[0][0]
 
     def integrity(self) -> list[str]:
         """``PRAGMA integrity_check``: ``["ok"]``, or what is wrong (a backup's copy is checked so)."""
+        self._sqlite_only("PRAGMA integrity_check")
         return [row[0] for row in self._fetch("PRAGMA integrity_check")]
 
     def copies_sent(self, channel: str, text: str) -> dict[str, int]:
         """How many replies saying ``text`` each of ``channel``'s residents was written."""
-        return dict(self._fetch("SELECT external_id, count(*) FROM outbox WHERE channel = ?"
-                                " AND json_extract(payload, '$.text') = ? GROUP BY external_id", (channel, text)))
+        said = json_text_at("postgresql" if self.url else "sqlite", "payload", "text")
+        return dict(self._fetch(f"SELECT external_id, count(*) FROM outbox WHERE channel = ? AND {said} = ?"
+                                " GROUP BY external_id", (channel, text)))
 
     def watch_inbox_payloads(self) -> None:
         """From now on, copy aside every payload the inbox is given (``inbox_payloads``), before
         processing clears it."""
+        if self.url:
+            with self._connected() as run:
+                run("CREATE TABLE seen (payload TEXT)")
+                run("CREATE FUNCTION keep_seen() RETURNS trigger LANGUAGE plpgsql AS"
+                    " $$ BEGIN INSERT INTO seen (payload) VALUES (NEW.payload); RETURN NEW; END $$")
+                run("CREATE TRIGGER keep_seen AFTER INSERT ON inbox FOR EACH ROW EXECUTE FUNCTION keep_seen()")
+            return
         with closing(sqlite3.connect(self.path)) as db:
             db.executescript("CREATE TABLE seen (payload TEXT);"
                              "CREATE TRIGGER keep_seen AFTER INSERT ON inbox"
@@ -226,10 +270,29 @@ async def insert(tx: Repositories, table: str, **new: Any) -> None:
                                  list(new.values()))
 
 
+_TABLES_SQLITE = "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'"
+_TABLES_POSTGRESQL = ("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                      " AND table_type = 'BASE TABLE' AND table_name LIKE ? ESCAPE '\\'")
+
+
+def _on_postgresql(source: Database | Repositories) -> bool:
+    return getattr(connection(source), "dialect", "sqlite") == "postgresql"
+
+
+def engine(source: Database | Repositories) -> str:
+    """``sqlite`` or ``postgresql``: the engine ``source`` stores on."""
+    return "postgresql" if _on_postgresql(source) else "sqlite"
+
+
+async def search_index_tables(source: Database | Repositories) -> list[str]:
+    """The tables of the full-text search indexes: FTS5's with their shadow tables (the content,
+    the data blobs) on SQLite, the tsvector tables (``*_search``) on PostgreSQL."""
+    return await table_names(source, like="%\\_search" if _on_postgresql(source) else "%\\_fts%")
+
+
 async def table_names(source: Database | Repositories, like: str = "%") -> list[str]:
-    """The tables there are (names matching ``like``, ``\\`` escaping ``_``)."""
-    return await values_of(source, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
-                           like)
+    """The tables there are (names matching ``like``, ``\\`` escaping ``_``), on either engine."""
+    return await values_of(source, _TABLES_POSTGRESQL if _on_postgresql(source) else _TABLES_SQLITE, like)
 
 
 async def schema(source: Database | Repositories) -> dict[str, str]:
@@ -274,9 +337,16 @@ async def columns_holding(source: Database | Repositories, piece: str,
     type: text, JSON, a blob); every table, or ``tables``."""
     found = []
     for table in (await table_names(source)) if tables is None else tables:
-        for column in [row[1] for row in await _fetch(source, f'PRAGMA table_info("{table}")')]:
-            hits = await _fetch(source, f'SELECT count(*) FROM "{table}"'
-                                        f' WHERE instr(CAST("{column}" AS BLOB), CAST(? AS BLOB)) > 0', (piece,))
+        if _on_postgresql(source):
+            typed = await _fetch(source, "SELECT column_name, data_type FROM information_schema.columns"
+                                         " WHERE table_schema = 'public' AND table_name = ?", (table,))
+            holding = {column: (f'position(convert_to(?, \'UTF8\') in "{column}") > 0' if kind == "bytea"
+                                else f'strpos(CAST("{column}" AS text), ?) > 0') for column, kind in typed}
+        else:
+            holding = {row[1]: f'instr(CAST("{row[1]}" AS BLOB), CAST(? AS BLOB)) > 0'
+                       for row in await _fetch(source, f'PRAGMA table_info("{table}")')}
+        for column, condition in holding.items():
+            hits = await _fetch(source, f'SELECT count(*) FROM "{table}" WHERE {condition}', (piece,))
             if hits[0][0]:
                 found.append(f"{table}.{column}")
     return found
@@ -334,6 +404,15 @@ async def watch_whatsapp_windows(tx: Repositories) -> None:
     message that opened it was stored by then (``window_writes``)."""
     db = connection(tx)
     await db.execute("CREATE TABLE window_written (wa_id TEXT, message_stored INTEGER)")
+    if _on_postgresql(tx):
+        await db.execute(
+            "CREATE FUNCTION note_window() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " INSERT INTO window_written SELECT NEW.wa_id, CAST(EXISTS (SELECT 1 FROM inbox WHERE channel = 'whatsapp'"
+            f"   AND {json_text_at('postgresql', 'payload', 'ref', 'external_id')} = NEW.wa_id) AS integer);"
+            " RETURN NEW; END $$")
+        await db.execute("CREATE TRIGGER note_window AFTER INSERT ON whatsapp_contacts"
+                         " FOR EACH ROW EXECUTE FUNCTION note_window()")
+        return
     await db.execute(
         "CREATE TRIGGER note_window AFTER INSERT ON whatsapp_contacts BEGIN"
         " INSERT INTO window_written SELECT NEW.wa_id, EXISTS (SELECT 1 FROM inbox WHERE channel = 'whatsapp'"
@@ -357,8 +436,17 @@ async def settled_updates(source: Database | Repositories, keys: list[tuple[str,
 
 async def tables_about_residents(db: Database) -> dict[str, str]:
     """Each table that references residents, with the column that does."""
-    tables = [name for name in await table_names(db) if not name.startswith("sqlite_")]
     found: dict[str, str] = {}
+    if _on_postgresql(db):
+        return dict(await _fetch(
+            db, "SELECT c.table_name, k.column_name FROM information_schema.table_constraints c"
+                " JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name"
+                " AND k.table_schema = c.table_schema"
+                " JOIN information_schema.constraint_column_usage r"
+                " ON r.constraint_name = c.constraint_name AND r.table_schema = c.table_schema"
+                " WHERE c.constraint_type = 'FOREIGN KEY' AND c.table_schema = 'public'"
+                " AND r.table_name = 'residents' ORDER BY c.table_name, k.column_name"))
+    tables = [name for name in await table_names(db) if not name.startswith("sqlite_")]
     for table in tables:
         for key in await connection(db).execute_fetchall(f"PRAGMA foreign_key_list({table})"):
             if key["table"] == "residents":
@@ -402,17 +490,25 @@ def personal_fields(resident: Resident | None, kept_in_state: Collection[str] = 
 class WrittenResults:
     """The statements the bot's writer ran while watched (``watch_results``), read for what
     they did to deliveries: how often a broadcast's results were written, and in how many
-    transactions (a result is a row updated by the sender's batch statement)."""
+    transactions (a result is a row updated by the sender's batch statement).
+
+    On PostgreSQL, whose writers are the server's, a trigger notes instead the transaction of
+    each delivery set to 'sent' (``in_transactions``)."""
 
     RESULT = "UPDATE deliveries SET status = 'sent'"  # as SQLite traces it, parameters expanded
 
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.in_transactions: list[int] | None = None
 
     def writes(self) -> int:
+        if self.in_transactions is not None:
+            return len(self.in_transactions)
         return sum(1 for statement in self.statements if statement.startswith(self.RESULT))
 
     def transactions(self) -> int:
+        if self.in_transactions is not None:
+            return len(set(self.in_transactions))
         count, inside = 0, False
         for statement in self.statements:
             if statement.startswith("BEGIN"):
@@ -427,6 +523,21 @@ class WrittenResults:
 async def watch_results(db: Database) -> AsyncIterator[WrittenResults]:
     """Trace every statement the bot's writer runs meanwhile."""
     written = WrittenResults()
+    if _on_postgresql(db):
+        async with db.transaction() as tx:
+            for statement in (
+                    "CREATE TABLE result_written (xact bigint)",
+                    "CREATE FUNCTION note_result() RETURNS trigger LANGUAGE plpgsql AS"
+                    " $$ BEGIN INSERT INTO result_written VALUES (txid_current()); RETURN NEW; END $$",
+                    "CREATE TRIGGER note_result AFTER UPDATE ON deliveries FOR EACH ROW"
+                    " WHEN (NEW.status = 'sent' AND OLD.status IS DISTINCT FROM 'sent')"
+                    " EXECUTE FUNCTION note_result()"):
+                await connection(tx).execute(statement)
+        try:
+            yield written
+        finally:
+            written.in_transactions = await values(db, "result_written", "xact")
+        return
     await db._writer.set_trace_callback(written.statements.append)
     try:
         yield written

@@ -7,7 +7,7 @@ import sys
 
 from yarl import URL
 
-from tests import stored
+from tests import postgres, stored
 from tests.drivers import ROOT, test_settings
 from tests.drivers.panel import PASSWORD, StaffBrowser, make_staff
 from tests.drivers.webchat import world
@@ -164,7 +164,7 @@ async def test_staff_actions_are_in_the_audit_log_that_only_admins_read(tmp_path
 
 def test_the_command_line_creates_an_account_with_the_password_from_stdin(tmp_path):
     settings = test_settings(tmp_path)
-    environment = {"SOUCHASTIE_STORAGE_PATH": str(settings.storage.path), "PATH": "/usr/bin:/bin"}
+    environment = {**postgres.bot_environment(settings.storage.path), "PATH": "/usr/bin:/bin"}
     command = [sys.executable, "-m", "bot", "admin", "create", "olga", "--role", "moderator"]
     done = subprocess.run(command, input=PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, check=False,
                           env=environment, timeout=60)

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from broadcasts import outbox
+from tests import postgres
 from tests.drivers import ROOT, eventually, load_content_into
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.drivers.telegram import world as telegram_world
@@ -254,7 +255,7 @@ async def test_a_telegram_author_hears_the_panels_decision_at_once_and_the_clis_
                 await mila.post(f"/admin/contests/works/{refused}/reject", {"reason": "Работа не по теме конкурса."})
             told = await eventually(lambda: all_text(author.new_messages()))
             assert REJECTED.format(refused, "Работа не по теме конкурса.") in told
-            environment = {**os.environ, "SOUCHASTIE_STORAGE_PATH": str(w.app.settings.storage.path)}
+            environment = {**os.environ, **postgres.bot_environment(w.app.settings.storage.path)}
         approved = await asyncio.to_thread(
             subprocess.run, [sys.executable, "-m", "bot", "contests", "approve", str(kept)], cwd=ROOT,
             env=environment, capture_output=True, text=True, timeout=60)

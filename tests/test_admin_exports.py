@@ -22,7 +22,7 @@ from bot.app import Application
 from bot.content import load_content, storable
 from storage.moderation import ProposalFilter
 from storage.proposals import NewProposal
-from tests import stored
+from tests import postgres, stored
 from tests.drivers import ROOT, test_settings
 from tests.drivers.staff_panel import log_in
 
@@ -244,7 +244,7 @@ def test_the_command_line_writes_the_same_export_with_a_progress_bar(tmp_path):
         await app.stop()
     asyncio.run(prepare())
     output = tmp_path / "trees.csv"
-    environment = {"SOUCHASTIE_STORAGE_PATH": str(tmp_path / "souchastie.db"), "PATH": "/usr/bin:/bin"}
+    environment = {**postgres.bot_environment(tmp_path / "souchastie.db"), "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-m", "bot", "export", "csv", "--category", "tree", "-o", str(output)],
                           cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

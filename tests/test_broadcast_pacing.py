@@ -35,6 +35,7 @@ from broadcasts.audience import Audience
 from broadcasts.outbox import BroadcastSpec, create
 from broadcasts.sender import ChannelSender
 from storage.database import Database
+from storage.open import open_database
 from tests import stored
 from tests.drivers import eventually, test_settings
 from tests.drivers.telegram import bot_environment
@@ -170,7 +171,7 @@ async def test_after_the_event_loop_stalls_the_sender_does_not_make_up_the_misse
     residents, stalls = 150, 3
     platform = Stopwatch(calls_per_second=30)
     pace = settings.broadcasts.pace_fraction * platform.calls_per_second   # 29.1 a second
-    db = await Database.open(settings.storage.path)
+    db = await open_database(settings.storage.choice())
     sender = ChannelSender(db, platform, settings.broadcasts)
     try:
         async with db.transaction() as tx:

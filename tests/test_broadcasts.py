@@ -20,7 +20,7 @@ from broadcasts.templates import TemplateProblem, render, validate
 from channels.webchat.channel import session_ref
 from storage.content import StoredItem
 from storage.ports.content import ContentKind
-from tests import stored
+from tests import postgres, stored
 from tests.drivers import ROOT, eventually
 from tests.drivers.webchat import WebChatResident, world as webchat_world
 
@@ -258,7 +258,7 @@ async def test_results_are_written_in_batches_not_one_commit_per_message(tmp_pat
 
 
 async def run_cli(tmp_path, *arguments: str) -> tuple[int, str, str]:
-    environment = {"SOUCHASTIE_STORAGE_PATH": str(tmp_path / "souchastie.db"),
+    environment = {**postgres.bot_environment(tmp_path / "souchastie.db"),
                    "SOUCHASTIE_STORAGE_ATTACHMENTS_DIR": str(tmp_path / "attachments"), "PATH": "/usr/bin:/bin"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(ROOT / "config.yaml"), "--log-level", "WARNING", *arguments,

@@ -17,7 +17,7 @@ from channels.vk.channel import VkChannel
 from channels.webchat.channel import WebChatChannel, session_ref
 from storage.attachments import AttachmentStore
 from storage.channel_storage import ChannelStorage
-from storage.database import Database
+from storage.open import open_database
 from tests.drivers import eventually, test_settings
 from tests.drivers.max import max_environment
 from tests.drivers.telegram import bot_environment
@@ -36,7 +36,7 @@ def refs(channel: str, first: int, count: int) -> list[ResidentRef]:
 
 @asynccontextmanager
 async def database(tmp_path, settings):
-    db = await Database.open(settings.storage.path)
+    db = await open_database(settings.storage.choice())
     try:
         yield db, AttachmentStore(settings.storage.attachments_dir)
     finally:

@@ -20,6 +20,8 @@ from tests.journey import JPEG, all_text, same_picture
 from tests.screen import Screen
 from tests.stored import rows_of
 
+pytestmark = pytest.mark.both_engines  # a journey: on SQLite and on PostgreSQL (tests/conftest.py)
+
 IDEA = "Поставить скамейки у пруда и фонарь"
 POND = (50.0958, 118.0317)
 # Phone verification where the messenger shares a number it has verified: its own button.

@@ -11,7 +11,7 @@ from bot.running import RunningMark
 from broadcasts.audience import Audience
 from broadcasts.cli import _watch
 from broadcasts.outbox import BroadcastSpec, cancel, create
-from storage.database import Database
+from storage.open import open_database
 from tests.drivers import eventually, test_settings
 
 
@@ -34,7 +34,7 @@ class Terminal(io.StringIO):
 
 async def test_watching_on_a_terminal_leaves_the_final_bar_without_the_longer_one_before(tmp_path):
     settings = test_settings(tmp_path)
-    db = await Database.open(settings.storage.path)
+    db = await open_database(settings.storage.choice())
     mark = RunningMark(settings.storage.path)  # as a running bot holds it, so the watch goes on
     mark.hold()
     try:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import Database
+from storage.open import open_database
 from tests import stored
-from tests.drivers import eventually
+from tests.drivers import eventually, test_settings
 from tests.drivers.telegram import TelegramResident, bot_environment
 from tests.fakes.telegram import FakeTelegram
 from tests.process import BotProcess
@@ -119,7 +119,7 @@ TEXT = "Голосование за название парка открыто �
 
 
 async def residents_with_consent(path: Path, chats: list[int], topic: str | None = None) -> None:
-    db = await Database.open(path)
+    db = await open_database(test_settings(path.parent, SOUCHASTIE_STORAGE_PATH=str(path)).storage.choice())
     try:
         async with db.transaction() as tx:
             made = await tx.residents.get_or_create_many([("telegram", str(chat)) for chat in chats])

@@ -58,6 +58,7 @@ def test_help_lists_the_commands():
     assert "run" in result.stdout and "db" in result.stdout and "--config" in result.stdout
 
 
+@pytest.mark.sqlite_only("checks the file's journal mode (WAL)")
 def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path):
     import os
 

@@ -29,6 +29,8 @@ from tests.drivers import CAMPAIGN, ROOT, load_content_into, load_world
 from tests.journey import JPEG, all_text, last_buttons, onboard, propose
 from tests.stored import personal_fields, rows_not_of, rows_of
 
+pytestmark = pytest.mark.both_engines  # a journey: on SQLite and on PostgreSQL (tests/conftest.py)
+
 SOURCES = ("bot", "handlers", "admin", "broadcasts", "channels")  # wherever a button is made
 IDEA = "Поставить скамейки у пруда и фонарь"
 ACTIONS_PER_STRANGER = 20

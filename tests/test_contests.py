@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import stored
+from tests import postgres, stored
 from tests.drivers import ROOT, load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import JPEG, all_text, last_buttons, onboard
@@ -213,7 +213,7 @@ async def test_staff_approve_and_reject_works_from_the_command_line_and_the_auth
     kept, refused = await enter(author), await enter(author, text="Не по теме")
 
     def cli(*arguments: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "SOUCHASTIE_STORAGE_PATH": str(world.app.settings.storage.path)}
+        env = {**os.environ, **postgres.bot_environment(world.app.settings.storage.path)}
         return subprocess.run([sys.executable, "-m", "bot", "contests", *arguments], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=60)
 

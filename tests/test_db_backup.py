@@ -45,6 +45,7 @@ def backup_path(output: str) -> Path:
     return Path(found.group(1).strip())
 
 
+@pytest.mark.sqlite_only("`db backup` copies a SQLite file (PostgreSQL: pg_dump)")
 async def test_a_backup_taken_while_the_bot_writes_is_whole_and_holds_what_was_acknowledged_before(tmp_path):
     receipts = await residents_with_proposals(tmp_path)
     # Small steps with pauses: the copy takes many steps, and the bot writes between them.
@@ -90,6 +91,7 @@ async def test_a_backup_taken_while_the_bot_writes_is_whole_and_holds_what_was_a
     assert receipts == ["П-1", "П-2"]
 
 
+@pytest.mark.sqlite_only("`db backup` copies a SQLite file (PostgreSQL: pg_dump)")
 def test_a_copy_the_bot_writes_into_at_every_pause_still_finishes_in_one_last_step(tmp_path):
     """SQLite starts a paged copy over after every write by another connection: written to at
     every pause, the copy would never finish; after ``restarts`` new starts it takes the rest at once."""
@@ -112,6 +114,7 @@ def test_a_copy_the_bot_writes_into_at_every_pause_still_finishes_in_one_last_st
     assert result.residents == database.count("residents") and result.proposals == 2
 
 
+@pytest.mark.sqlite_only("`db backup` copies a SQLite file (PostgreSQL: pg_dump)")
 async def test_only_the_newest_backups_are_kept_and_other_files_are_left_alone(tmp_path, monkeypatch, capsys):
     await residents_with_proposals(tmp_path)
     monkeypatch.setenv("SOUCHASTIE_STORAGE_PATH", str(tmp_path / "souchastie.db"))
@@ -131,6 +134,7 @@ async def test_only_the_newest_backups_are_kept_and_other_files_are_left_alone(t
     assert "Удалено старых копий: 1 (храним последних: 2): souchastie-2026-12-04_06-00-00.db" in output
 
 
+@pytest.mark.sqlite_only("`db backup` copies a SQLite file (PostgreSQL: pg_dump)")
 def test_a_missing_database_is_said_in_russian_and_nothing_is_written(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SOUCHASTIE_STORAGE_PATH", str(tmp_path / "nowhere" / "souchastie.db"))
     assert main(["db", "backup"]) == 1
@@ -139,6 +143,7 @@ def test_a_missing_database_is_said_in_russian_and_nothing_is_written(tmp_path, 
     assert not (tmp_path / "nowhere").exists()
 
 
+@pytest.mark.sqlite_only("`db backup` copies a SQLite file (PostgreSQL: pg_dump)")
 def test_an_existing_file_is_never_overwritten_and_a_failed_backup_deletes_no_old_one(tmp_path, monkeypatch, capsys):
     asyncio.run(residents_with_proposals(tmp_path))
     monkeypatch.setenv("SOUCHASTIE_STORAGE_PATH", str(tmp_path / "souchastie.db"))

@@ -148,13 +148,13 @@ async def test_two_starts_at_once_do_not_send_an_episode_twice(tmp_path):
 async def test_a_crash_between_making_and_releasing_an_announcement_sends_it_once(tmp_path):
     from broadcasts.audience import Audience
     from broadcasts.outbox import BroadcastSpec, create
-    from storage.database import Database
+    from storage.open import open_database
 
     async with webchat_world(tmp_path) as world:
         fan = await subscriber(world)
     settings = test_settings(tmp_path)
     await load_content_file(settings, series_file(tmp_path, (1, now() - timedelta(minutes=30))))
-    db = await Database.open(settings.storage.path)  # the bot made its draft, then died
+    db = await open_database(settings.storage.choice())  # the bot made its draft, then died
     try:
         draft, recipients = await create(db, BroadcastSpec("ПАРКУ БЫТЬ! #1", {"ru": "Серия про парк 1"},
                                                            Audience(topic="episodes")),

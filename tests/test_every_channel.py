@@ -16,6 +16,8 @@ from tests.drivers import JOURNEY_CHANNELS, BotMessage, eventually, load_world
 from tests.drivers.panel import StaffBrowser, make_staff
 from tests.journey import all_text, last_buttons, onboard, propose
 
+pytestmark = pytest.mark.both_engines  # a journey: on SQLite and on PostgreSQL (tests/conftest.py)
+
 SURVEY = Path(__file__).parent / "fixtures" / "content" / "survey.yaml"
 
 

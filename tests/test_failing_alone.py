@@ -110,6 +110,7 @@ async def test_an_event_that_fails_gets_a_plain_reply_and_the_others_in_its_batc
         assert await stored.count(db, "inbox", processed_at=None) == 0
 
 
+@pytest.mark.sqlite_only("the one write lock of a database file")
 async def test_when_even_the_failure_cannot_be_written_the_request_is_answered_try_again(tmp_path):
     """Another process holds the database's write lock (a backup, the CLI): nothing can be
     written, not even the failure. The request is answered at once with 503 and the plain

@@ -57,6 +57,7 @@ def raw_bytes(world) -> bytes:
 
 # -- 1. the file and the log ---------------------------------------------------------------------
 
+@pytest.mark.sqlite_only("reads the bytes of the database file and its WAL")
 async def test_a_draft_erased_by_forget_is_in_neither_the_database_file_nor_its_log(tmp_path):
     async with webchat_world(tmp_path) as world:
         resident = world.resident()
@@ -73,6 +74,7 @@ async def test_a_draft_erased_by_forget_is_in_neither_the_database_file_nor_its_
         assert SECRET.encode() not in data and "555-12-34".encode() not in data
 
 
+@pytest.mark.sqlite_only("reads the bytes of the database file and its WAL")
 async def test_erased_proposal_texts_are_in_neither_the_file_the_log_nor_the_search_index(tmp_path):
     async with webchat_world(tmp_path) as world:
         resident = world.resident()

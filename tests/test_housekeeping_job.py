@@ -10,7 +10,7 @@ import time_machine
 
 from bot.app import Application
 from storage.attachments import AttachmentStore
-from storage.database import Database
+from storage.open import open_database
 from tests.drivers import eventually, test_settings
 from tests.journey import picture
 
@@ -19,7 +19,7 @@ THREE_DAYS = 3 * 24 * 3600
 
 async def test_a_started_bot_forgets_old_update_ids_and_deletes_old_photos_nothing_refers_to(tmp_path):
     settings = test_settings(tmp_path)
-    db = await Database.open(settings.storage.path)
+    db = await open_database(settings.storage.choice())
     with time_machine.travel("2020-01-01T00:00:00+00:00"):  # processed long before the retention
         async with db.transaction() as tx:
             await tx.inbox.store_many([("vk", "old", "{}")], processed=True)

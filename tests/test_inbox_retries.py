@@ -11,6 +11,8 @@ import json
 import logging
 import secrets
 
+import pytest
+
 from bot.core.events import text_event
 from bot.core.filters import command
 from bot.core.routing import Router
@@ -33,6 +35,7 @@ def inbox_row(path, inbox_id: int) -> tuple:
     return attempts, processed_at is not None, dead_at is not None, error, payload
 
 
+@pytest.mark.sqlite_only("the one write lock of a database file")
 async def test_an_update_whose_background_processing_failed_is_processed_by_the_pass_without_a_restart(
         tmp_path, caplog):
     """The channel stored the update and answered its platform; the processing that followed

@@ -7,6 +7,8 @@ from tests import stored
 from tests.drivers import JOURNEY_CHANNELS, load_world
 from tests.journey import all_text, last_buttons, onboard, propose
 
+pytestmark = pytest.mark.both_engines  # a journey: on SQLite and on PostgreSQL (tests/conftest.py)
+
 
 @pytest.fixture(params=JOURNEY_CHANNELS)
 async def world(request, tmp_path):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from maxapi.client.ssl import RUSSIAN_TRUSTED_CA_BUNDLE
 
 from bot.core.channel import DeliveryError, Outgoing
@@ -14,6 +15,8 @@ from tests.drivers import eventually
 from tests.drivers.max import bot_message, world
 from tests.fakes.max import FakeMax, fixture
 from tests.journey import all_text, last_buttons, onboard, picture, same_picture
+
+pytestmark = pytest.mark.both_engines  # a journey: on SQLite and on PostgreSQL (tests/conftest.py)
 
 
 async def reachable(app, user_id: int) -> bool | None:

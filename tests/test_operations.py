@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests import stored
+from tests import postgres, stored
 from tests.drivers import ROOT, eventually
 from tests.drivers.webchat import WebChatResident
 from tests.journey import onboard, propose
@@ -177,7 +177,7 @@ async def test_stopping_tasks_py_by_its_pid_stops_the_bot_and_frees_the_port(tmp
     project = project_with_a_ready_environment(tmp_path)
     port = free_port()
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "SOUCHASTIE_CONFIG": str(ROOT / "config.yaml"),
-                   "SOUCHASTIE_STORAGE_PATH": str(tmp_path / "souchastie.db"),
+                   **postgres.bot_environment(tmp_path / "souchastie.db"),
                    "SOUCHASTIE_STORAGE_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
                    "SOUCHASTIE_SERVER_HOST": "127.0.0.1", "SOUCHASTIE_SERVER_PORT": str(port)}
     with open(tmp_path / "tasks.log", "wb") as log:

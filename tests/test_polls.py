@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from bot.content import ContentError, load_content
-from tests import stored
+from tests import postgres, stored
 from tests.drivers import load_content_into
 from tests.drivers.webchat import world as webchat_world
 from tests.journey import all_text, last_buttons, onboard
+
+pytestmark = pytest.mark.both_engines  # a journey: on SQLite and on PostgreSQL (tests/conftest.py)
 
 CONTENT = Path(__file__).parent / "fixtures" / "content" / "polls.yaml"
 
@@ -202,7 +204,7 @@ async def test_a_bad_file_loaded_from_the_cli_changes_nothing(tmp_path):
 
     from tests.drivers import ROOT
 
-    env = {**os.environ, "SOUCHASTIE_STORAGE_PATH": str(tmp_path / "c.db")}
+    env = {**os.environ, **postgres.bot_environment(tmp_path / "c.db")}
     good = subprocess.run([sys.executable, "-m", "bot", "content", "load", str(ROOT / "content" / "campaign.yaml")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert good.returncode == 0 and "4 голосования" in good.stdout

@@ -36,9 +36,12 @@ async def send_work(resident, text: str) -> None:
 
 
 async def in_index_tables(w, piece: str) -> list[str]:
-    """The search index tables (their shadow tables too: content, data blobs) holding ``piece``."""
-    names = await stored.table_names(w.app.db, like="%\\_fts%")
-    assert {f"{index}_data" for index in INDEXES} <= set(names)
+    """The search index tables holding ``piece`` (on SQLite their shadow tables too: content, data blobs)."""
+    names = await stored.search_index_tables(w.app.db)
+    if stored.engine(w.app.db) == "postgresql":  # the lemmas in each index's own table
+        assert {index.replace("_fts", "_search") for index in INDEXES} <= set(names)
+    else:  # the lemmas in FTS5's data blobs
+        assert {f"{index}_data" for index in INDEXES} <= set(names)
     return await stored.columns_holding(w.app.db, piece, names)
 
 

@@ -15,6 +15,8 @@ from tests.drivers.telegram import CHANNEL, world as telegram_world
 from tests.fakes.telegram import FakeTelegram, fixture
 from tests.journey import JPEG, all_text, last_buttons, onboard, same_picture
 
+pytestmark = pytest.mark.both_engines  # a journey: on SQLite and on PostgreSQL (tests/conftest.py)
+
 
 @pytest.fixture
 async def world(tmp_path):

@@ -13,6 +13,8 @@ from tests.drivers.vk import OLD_CLIENT, world
 from tests.fakes.vk import fixture
 from tests.journey import JPEG, all_text, last_buttons, onboard, same_picture
 
+pytestmark = pytest.mark.both_engines  # a journey: on SQLite and on PostgreSQL (tests/conftest.py)
+
 
 @pytest.fixture
 async def vk(tmp_path):

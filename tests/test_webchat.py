@@ -12,6 +12,8 @@ from tests import stored
 from tests.drivers.webchat import API, world as webchat_world
 from tests.journey import JPEG, all_text, last_buttons, onboard, propose
 
+pytestmark = pytest.mark.both_engines  # a journey: on SQLite and on PostgreSQL (tests/conftest.py)
+
 
 @pytest.fixture
 async def world(tmp_path):

@@ -11,7 +11,7 @@ from channels.whatsapp.channel import Skipped, WhatsappChannel
 from storage import whatsapp as records
 from storage.attachments import AttachmentStore
 from storage.channel_storage import ChannelStorage
-from storage.database import Database
+from storage.open import open_database
 from tests import stored
 from tests.drivers import test_settings
 from tests.drivers.whatsapp import bot_environment
@@ -26,7 +26,7 @@ TEMPLATE = {"SOUCHASTIE_WHATSAPP_BROADCAST_TEMPLATE": "{name: souchastie_news, l
 async def channel(tmp_path, **environment):
     fake = await FakeGraph().start()
     settings = test_settings(tmp_path, **bot_environment(fake, **environment))
-    db = await Database.open(settings.storage.path)
+    db = await open_database(settings.storage.choice())
     whatsapp = WhatsappChannel(settings, ChannelStorage(db), AttachmentStore(settings.storage.attachments_dir))
     try:
         yield whatsapp, fake, db

@@ -15,9 +15,5 @@ What is shared and what is not:
 
 The tests: a throw-away cluster per test process (tests/postgres.py); the contract suite runs on
 both engines; ``SOUCHASTIE_TEST_STORAGE=postgresql`` puts every bot the end-to-end tests start
-on PostgreSQL. What the whole end-to-end suite still needs there is on the test side: tests that
-read a bot's SQLite file from another process (``tests.stored.InFile``), watch the SQLite writer
-(``stored.watch_results``), read SQLite's own schema (``sqlite_master``, ``PRAGMA``, the FTS5
-shadow tables) or start ``python -m bot`` with only a ``storage.path`` must be given the URL or
-an engine-neutral reader.
+on PostgreSQL, and the end-to-end journeys run on both engines in every run (tests/README.md).
 """

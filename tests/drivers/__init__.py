@@ -106,7 +106,8 @@ def test_settings(tmp_path: Path, **environment: str) -> Settings:
         **ONE_ADDRESS_FOR_ALL,
     }
     if postgres.on_postgresql() and "SOUCHASTIE_STORAGE_URL" not in environment:
-        base["SOUCHASTIE_STORAGE_URL"] = postgres.shared_fresh_url(str(tmp_path))
+        base["SOUCHASTIE_STORAGE_URL"] = postgres.stand_in(environment.get("SOUCHASTIE_STORAGE_PATH",
+                                                                          base["SOUCHASTIE_STORAGE_PATH"]))
     return load_settings(ROOT / "config.yaml", {**base, **environment})
 
 
