@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 from typing import AsyncIterator, Iterator
@@ -188,3 +189,16 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         failure = str(report.longrepr)
         if _escaped(failure) != failure:  # a failure that quotes such text: told as plain text
             report.longrepr = _escaped(failure)
+
+
+@pytest.fixture(autouse=True)
+def no_repeat_filter_left() -> Iterator[None]:
+    """A test that runs ``bot.cli.main`` in this process installs the log's repeat filter on the
+    root handlers, pytest's own capturing handler among them, which outlives the test: a later
+    test would miss a log line an earlier one wrote. Each test leaves the handlers as it found them."""
+    yield
+    from bot.logfilter import RepeatFilter
+
+    for handler in logging.getLogger().handlers:
+        for found in [f for f in handler.filters if isinstance(f, RepeatFilter)]:
+            handler.removeFilter(found)
