@@ -27,7 +27,7 @@ from pydantic import Field, SecretStr, ValidationError, create_model, field_vali
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.core.plugins import ChannelPackage
-from bot.core.sections import Section, check_networks
+from bot.core.sections import Section, check_frame_ancestors, check_networks, quoted_csp_sources
 from bot.localtime import LocalTime, zone_named
 from bot.settings_sources import ENV_PREFIX, ConfigError, ConfigFileSource, EnvironmentSource, explain  # noqa: F401  (ConfigError: re-exported)
 from channels import CHANNELS
@@ -425,7 +425,6 @@ class AdminSettings(Section):
 
 
 # A frame-ancestors source: 'self', 'none' or a site's origin (the same rule as webchat.frame_ancestors).
-FRAME_ANCESTOR = r"^('self'|'none'|https?://(\*\.)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?)\Z"
 
 
 class PublicSettings(Section):
@@ -442,21 +441,12 @@ class PublicSettings(Section):
     @field_validator("embed_origins", mode="before")
     @classmethod
     def _quoted(cls, value: Any) -> Any:
-        # YAML reads ['self'] as the word self: the quotes CSP wants are put back.
-        if isinstance(value, (list, tuple)):
-            return tuple(f"'{item}'" if item in ("self", "none") else item for item in value)
-        return value
+        return quoted_csp_sources(value)
 
     @field_validator("embed_origins")
     @classmethod
     def _sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        import re
-        for item in value:
-            if not re.match(FRAME_ANCESTOR, item):
-                raise ValueError(f"{item!r}: напишите 'self', 'none' или адрес сайта, например https://city.example.ru")
-        if "'none'" in value and len(value) > 1:
-            raise ValueError("'none' нельзя сочетать с другими embed_origins")
-        return value
+        return check_frame_ancestors(value, "embed_origins")
 
 
 # The sources of the settings being loaded (load_settings); none else, ``Settings()`` is the defaults.

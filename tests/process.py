@@ -85,3 +85,22 @@ class BotProcess:
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.process.wait(), timeout)
+
+
+async def start_cluster(tmp_path: Path, count: int, environment: dict[str, str]) -> list[BotProcess]:
+    """``count`` bots on one database, each with its own port and log (``bot<n>/bot.log``)."""
+    bots = []
+    for number in range(count):
+        folder = tmp_path / f"bot{number}"
+        folder.mkdir()
+        bots.append(BotProcess(folder, **environment))
+    await bots[0].start()   # the first one migrates the new database
+    await asyncio.gather(*(bot.start() for bot in bots[1:]))
+    return bots
+
+
+async def stop_cluster(bots: list[BotProcess]) -> None:
+    for bot in bots:
+        if bot.process is not None and bot.process.returncode is None:
+            bot.process.kill()
+            await bot.process.wait()

@@ -21,7 +21,7 @@ from tests import stored
 from tests.drivers import eventually, test_settings
 from tests.drivers.telegram import TelegramResident, bot_environment
 from tests.fakes.telegram import FakeTelegram
-from tests.process import BotProcess
+from tests.process import BotProcess, start_cluster, stop_cluster
 
 LEASE = 3.0   # cluster.lease_seconds in these tests
 TAKEOVER_BOUND = 3 * LEASE   # a correctness bound, not a timing target
@@ -32,25 +32,6 @@ def cluster_environment(tmp_path: Path, fake: FakeTelegram, **environment: str) 
                            SOUCHASTIE_CLUSTER_LEASE_SECONDS=str(LEASE),
                            SOUCHASTIE_STORAGE_PATH=str(tmp_path / "souchastie.db"),
                            SOUCHASTIE_STORAGE_ATTACHMENTS_DIR=str(tmp_path / "attachments"), **environment)
-
-
-async def start_cluster(tmp_path: Path, count: int, environment: dict[str, str]) -> list[BotProcess]:
-    """``count`` bots on one database, each with its own port and log (``bot<n>/bot.log``)."""
-    bots = []
-    for number in range(count):
-        folder = tmp_path / f"bot{number}"
-        folder.mkdir()
-        bots.append(BotProcess(folder, **environment))
-    await bots[0].start()   # the first one migrates the new database
-    await asyncio.gather(*(bot.start() for bot in bots[1:]))
-    return bots
-
-
-async def stop_cluster(bots: list[BotProcess]) -> None:
-    for bot in bots:
-        if bot.process is not None and bot.process.returncode is None:
-            bot.process.kill()
-            await bot.process.wait()
 
 
 def holder_of(tmp_path: Path, kind: str, bots: list[BotProcess]) -> BotProcess:

@@ -36,7 +36,7 @@ from tests.drivers import eventually
 from tests.drivers.telegram import TelegramResident, bot_environment
 from tests.drivers.webchat import API
 from tests.fakes.telegram import FakeTelegram
-from tests.process import BotProcess
+from tests.process import BotProcess, start_cluster, stop_cluster
 
 LEASE = 3.0   # cluster.lease_seconds in these tests
 POLL_TIMEOUT = 1   # telegram.poll_timeout_seconds
@@ -48,25 +48,6 @@ def environment_on(url: str, fake: FakeTelegram, **environment: str) -> dict[str
     return bot_environment(fake, SOUCHASTIE_STORAGE_URL=url, SOUCHASTIE_TELEGRAM_POLL_TIMEOUT_SECONDS=str(POLL_TIMEOUT),
                            SOUCHASTIE_CLUSTER_LEASE_SECONDS=str(LEASE), SOUCHASTIE_INBOX_RETRY_EVERY_SECONDS="1",
                            SOUCHASTIE_INBOX_RETRY_OLDER_THAN_SECONDS="2", **environment)
-
-
-async def start_cluster(tmp_path: Path, count: int, environment: dict[str, str]) -> list[BotProcess]:
-    """``count`` bots on one database, each with its own port and log (``bot<n>/bot.log``)."""
-    bots = []
-    for number in range(count):
-        folder = tmp_path / f"bot{number}"
-        folder.mkdir()
-        bots.append(BotProcess(folder, **environment))
-    await bots[0].start()   # the first one migrates the new database
-    await asyncio.gather(*(bot.start() for bot in bots[1:]))
-    return bots
-
-
-async def stop_cluster(bots: list[BotProcess]) -> None:
-    for bot in bots:
-        if bot.process is not None and bot.process.returncode is None:
-            bot.process.kill()
-            await bot.process.wait()
 
 
 async def holder_of(db: PostgresDatabase, kind: str, bots: list[BotProcess]) -> BotProcess:

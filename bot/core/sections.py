@@ -8,6 +8,8 @@ says what its own keys are.
 from __future__ import annotations
 
 import ipaddress
+import re
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -36,3 +38,25 @@ def missing_token_or_secret(enabled: bool, token: SecretStr | None, webhooks: bo
     if webhooks and secret is None:
         missing.append(f"{variables}_WEBHOOK_SECRET")
     return [f"канал {title} включён, но не задано: {', '.join(missing)}"] if missing else []
+
+
+# A CSP frame-ancestors source a town may name: 'self', 'none' or a site's address.
+FRAME_ANCESTOR = r"^('self'|'none'|https?://(\*\.)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?)\Z"
+
+
+def quoted_csp_sources(value: Any) -> Any:
+    """YAML reads ['self'] as the word self: the quotes CSP wants are put back."""
+    if isinstance(value, (list, tuple)):
+        return tuple(f"'{item}'" if item in ("self", "none") else item for item in value)
+    return value
+
+
+def check_frame_ancestors(value: tuple[str, ...], setting: str) -> tuple[str, ...]:
+    """The sites that may show a page in a frame, each one CSP understands; Russian errors."""
+    for item in value:
+        if not re.match(FRAME_ANCESTOR, item):
+            raise ValueError(f"{item!r}: напишите 'self', 'none' или адрес сайта, например https://city.example.ru")
+    if "'none'" in value and len(value) > 1:
+        raise ValueError(f"'none' нельзя сочетать с другими {setting}")
+    return value
+

@@ -9,9 +9,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from bot.core.sections import Section
+from bot.core.sections import Section, check_frame_ancestors, quoted_csp_sources
 
-FRAME_ANCESTOR = r"^('self'|'none'|https?://(\*\.)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?)\Z"
 # A tile server's address template: its origin goes into the page's CSP, so nothing but a plain
 # host (a "{s}." subdomain placeholder allowed) may stand before the path.
 TILES_URL = r"^(https?)://((\{s\}\.)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?)(/[^\s'\";,]*)\Z"
@@ -80,18 +79,9 @@ class WebchatSettings(Section):
     @field_validator("frame_ancestors", mode="before")
     @classmethod
     def _quoted(cls, value: Any) -> Any:
-        # YAML reads ['self'] as the word self: the quotes CSP wants are put back.
-        if isinstance(value, (list, tuple)):
-            return tuple(f"'{item}'" if item in ("self", "none") else item for item in value)
-        return value
+        return quoted_csp_sources(value)
 
     @field_validator("frame_ancestors")
     @classmethod
     def _sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        import re
-        for item in value:
-            if not re.match(FRAME_ANCESTOR, item):
-                raise ValueError(f"{item!r}: напишите 'self', 'none' или адрес сайта, например https://city.example.ru")
-        if "'none'" in value and len(value) > 1:
-            raise ValueError("'none' нельзя сочетать с другими frame_ancestors")
-        return value
+        return check_frame_ancestors(value, "frame_ancestors")
