@@ -161,11 +161,12 @@ class ChannelSender:
             if self._stopping.is_set():
                 self._queue.extendleft(reversed(chunk))
                 break
-            self.pacer.started(loop.time())
             task = asyncio.create_task(self._call(chunk, reply, key))
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
-            await asyncio.sleep(0)  # let it send before the next is timed
+            # The call's first step counts its start with the pacer and sends; asyncio runs ready
+            # steps in the order they were scheduled, so it runs before this loop times the next.
+            await asyncio.sleep(0)
 
     @staticmethod
     async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -240,6 +241,9 @@ class ChannelSender:
         failures: dict[ResidentRef, DeliveryError] = {}
         whole: DeliveryError | None = None
         self.calls_made += 1
+        # Counted when the call goes out, not when its slot was granted: other work on the loop
+        # may run in between, and the platform counts this moment.
+        self.pacer.started(asyncio.get_running_loop().time())
         try:
             failures = await self.channel.send_once(refs, reply, key)
         except DeliveryError as error:
