@@ -38,3 +38,10 @@ class ChannelStorage:
     async def count_skipped(self, wa_id: str) -> None:
         async with self._db.transaction() as tx:
             await tx.whatsapp.count_skipped(wa_id)
+
+    async def position(self, channel: str, key: str) -> str | None:
+        return await self._db.reader.poll_positions.get(channel, key)
+
+    async def save_position(self, channel: str, key: str, value: str) -> None:
+        async with self._db.transaction() as tx:
+            await tx.poll_positions.put(channel, key, value)

@@ -15,6 +15,7 @@ from storage.leases import Leases
 from storage.moderation import Moderation
 from storage.outbox import Outbox
 from storage.phone_codes import PhoneCodes
+from storage.poll_positions import PollPositionRecords
 from storage.polls import Polls
 from storage.ports.content import ContentStore
 from storage.privacy import Privacy
@@ -56,6 +57,7 @@ class Repositories:
         self.statistics = Statistics(connection)
         self.whatsapp = WhatsappRecords(connection)
         self.gateway = GatewayEventIds(connection)
+        self.poll_positions = PollPositionRecords(connection)
         self.attachment_references = AttachmentReferences(connection)
         self.supports = Supports(connection)
         self.public = Public(connection)

@@ -5,7 +5,11 @@ MAX commits a batch when the next request carries the batch's ``marker``: until 
 updates are offered again. So the marker only moves after ``core.submit`` has stored every
 event of the batch; a crash before that means the batch comes again, and the inbox knows the
 update ids it has seen. The first request carries no marker, which asks MAX for everything not
-yet committed — exactly what a restarted bot needs.
+yet committed — exactly what a restarted bot needs (GET /updates: «бот получит все обновления,
+произошедшие после последнего подтверждения»). So the marker is kept in memory only: MAX holds
+the position itself, and the process that takes the poll over, on whichever machine, gets
+what was not committed, with no marker of its own to read (VK's ``ts`` is another matter, kept
+in the database: ``channels.vk.inbound``).
 
 A failing poll (MAX down, 429, a time-out, a refused token) is logged and tried again after a
 pause that doubles up to ``retry_max_seconds``; the loop ends only when the channel stops.

@@ -5,6 +5,13 @@ aiogram asks for the next offset (which tells Telegram to forget the batch) as s
 arrives and runs handlers afterwards, so a crash in between loses updates. Here every update of
 a batch is in the inbox before the next ``getUpdates`` carries the advanced offset; a crash
 before that makes Telegram send the batch again, and the inbox recognises what it already has.
+
+The offset lives in memory only, and that loses nothing: Telegram keeps every update until a
+``getUpdates`` with a higher offset confirms it (for up to 24 hours), and one without an offset
+gets the oldest unconfirmed. So the process that takes the poll over — after a crash, on another
+machine — starts without one and is offered exactly what was not confirmed, which is at most what
+the dead one had stored too (recognised by id). Nothing to keep in the database, unlike VK's
+``ts`` (``channels.vk.inbound``).
 Each update is handed to processing as soon as it is stored, not after the whole batch: if
 storing a later one fails, the batch comes again, and the stored ones, now repeats, would
 otherwise never be started until the next restart.

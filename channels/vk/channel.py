@@ -6,7 +6,9 @@ into as few messages as VK allows; ``transport`` sends the API requests (blockin
 threads, paced for the whole token), ``execute`` gathers the calls waiting into one request and
 ``bulk`` makes a broadcast's calls; ``inbound`` receives (long poll or Callback API). Updates of
 both modes go through ``inbound.receive``, which stores each batch before VK is told (the next
-``ts``, or the ``ok``) and only then starts processing.
+``ts``, or the ``ok``) and only then starts processing. The long poll's ``ts`` is kept in the
+database (``PollPositions`` of the storage the application hands the channel), so whichever
+process of the cluster takes the poll over goes on from it.
 
 What a resident's client can show is learnt from ``client_info`` on their messages and kept in
 memory; a resident not heard from since the start gets a normal keyboard, which every client
@@ -30,7 +32,7 @@ from channels.vk.inbound import CallbackEndpoint, LongPoll, receive
 from channels.vk.names import Names
 from channels.vk.transport import VkClient
 from storage.attachments import AttachmentStore
-from storage.ports.channels import ChannelStorage
+from storage.ports.channels import ChannelStorage, PollPositions
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ class VkChannel(Channel):
         self.settings = settings
         self.vk = settings.vk
         self.attachments = attachments
+        self.positions: PollPositions = storage
         self.client = VkClient(self.vk, settings.broadcasts.pace_fraction)
         self.names = Names(self.client, self.vk)
         self.endpoint = CallbackEndpoint(self.vk, self.receive) if self.vk.mode == "callback" else None
@@ -69,9 +72,10 @@ class VkChannel(Channel):
         return self._poll if self.vk.mode == "longpoll" else None
 
     async def _poll(self) -> None:
-        """Bots Long Poll until cancelled, from the ``ts`` saved in the state file: a process
-        that takes the poll over on the same machine goes on where the last one stored."""
-        poller = LongPoll(self.client, self.vk, self.vk.group_id, self._state_file(), self.receive)
+        """Bots Long Poll until cancelled, from the ``ts`` saved in the database: a process that
+        takes the poll over, on any machine, goes on where the last one stored."""
+        poller = LongPoll(self.client, self.vk, self.vk.group_id, self.positions, self.receive,
+                          old_state_file=self._old_state_file())
         try:
             await poller.run()
         finally:
@@ -175,7 +179,8 @@ class VkChannel(Channel):
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _state_file(self) -> Path:
+    def _old_state_file(self) -> Path:
+        """Where an earlier release kept the ``ts``: read once, on the upgrade (``inbound``)."""
         if self.vk.longpoll_state_file:
             return Path(self.vk.longpoll_state_file)
         database = Path(self.settings.storage.path)

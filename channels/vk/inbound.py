@@ -11,9 +11,18 @@ stored is skipped for good. So this loop is our own, on the channel's client (fo
 ``groups.getLongPollServer``) and a ``requests`` session (for the poll itself, as vk_api does):
 
 1. every update of an answer is handed to ``receive`` (which stores it in the inbox);
-2. only then is the answer's ``ts`` written to a small state file, and requested;
-3. at start, a saved ``ts`` is used with the new key, so a batch cut short by a crash is
+2. only then is the answer's ``ts`` saved in the database (``PollPositions``, keyed by the
+   community), and requested;
+3. at start, the saved ``ts`` is used with the new key, so a batch cut short by a crash is
    fetched again; its updates carry the same ids and are recognised as duplicates.
+
+VK remembers nothing for us (unlike Telegram's offset or MAX's marker, which the platform keeps
+until told): the ``ts`` is ours to keep. It is in the database, not in a file, because the poll
+runs in one process of the cluster and moves, when that process dies, to another — perhaps on
+another machine, which could not read a file beside the dead one's. Earlier releases kept it in
+a state file (``vk.longpoll_state_file``); when the database has no ``ts`` for the community
+yet, that file's is carried over once, so an upgrade skips nothing, and the file is never
+written again.
 
 ``failed`` answers are handled as VK documents them: 1 (history lost) — continue from the
 ``ts`` given; 2 (key expired) — new key, same ``ts``; 3 (information lost) — new key and ``ts``.
@@ -37,7 +46,6 @@ import asyncio
 import hmac
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -52,6 +60,7 @@ from channels.vk import parse
 from channels.vk.names import Names
 from channels.vk.settings import VkSettings
 from channels.vk.transport import VkClient, in_daemon_thread
+from storage.ports.channels import PollPositions
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +106,14 @@ async def receive(core: Inbound, updates: list[dict[str, Any]], names: Names,
 
 
 class LongPoll:
-    def __init__(self, client: VkClient, settings: VkSettings, group_id: int, state_file: Path,
-                 receive: Callable[[list[dict[str, Any]]], Awaitable[None]]) -> None:
+    def __init__(self, client: VkClient, settings: VkSettings, group_id: int, positions: PollPositions,
+                 receive: Callable[[list[dict[str, Any]]], Awaitable[None]],
+                 old_state_file: Path | None = None) -> None:
         self.client = client
         self.settings = settings
         self.group_id = group_id
-        self.state_file = state_file
+        self.positions = positions
+        self.old_state_file = old_state_file  # an earlier release's, read once (the module's docstring)
         self.receive = receive
         self.session = requests.Session()
         self.server = self.key = ""
@@ -116,7 +127,7 @@ class LongPoll:
                 if not self.group_id:
                     self.group_id = await self._own_group_id()
                 if not self.loaded:
-                    self.ts, self.loaded = await in_daemon_thread(self._load_ts), True
+                    self.ts, self.loaded = await self._load_ts(), True
                 if not self.key:
                     await self._new_server(keep_ts=self.ts is not None)
                 answer = await in_daemon_thread(self._check, self.server, self.key, self.ts)
@@ -146,7 +157,7 @@ class LongPoll:
         self.server, self.key = answer["server"], answer["key"]
         if not keep_ts:
             self.ts = str(answer["ts"])
-            await in_daemon_thread(self._save_ts, self.ts)
+            await self._save_ts(self.ts)
 
     def _check(self, server: str, key: str, ts: str) -> dict[str, Any]:
         wait = self.settings.wait_seconds
@@ -178,7 +189,7 @@ class LongPoll:
                 raise ValueError(f"unknown long-poll failure {other!r}")
 
     async def _advance(self, ts: str) -> None:
-        await in_daemon_thread(self._save_ts, ts)
+        await self._save_ts(ts)
         self.ts = ts
 
     async def _pause(self, error: BaseException) -> None:
@@ -191,24 +202,31 @@ class LongPoll:
 
     # -- the saved ts ---------------------------------------------------------------------------
 
-    def _load_ts(self) -> str | None:
+    async def _load_ts(self) -> str | None:
+        """The ``ts`` saved for this community; else, once, an earlier release's state file's."""
+        saved = await self.positions.position(parse.NAME, str(self.group_id))
+        if saved is not None or self.old_state_file is None:
+            return saved
+        old = await asyncio.to_thread(self._old_file_ts, self.old_state_file)
+        if old is not None:
+            await self._save_ts(old)
+            log.info("ВК long poll: ts %s перенесён из файла %s в базу данных; файл больше не нужен",
+                     old, self.old_state_file)
+        return old
+
+    def _old_file_ts(self, path: Path) -> str | None:
         try:
-            state = json.loads(self.state_file.read_text(encoding="utf-8"))
+            state = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         if not isinstance(state, dict) or state.get("group_id") != self.group_id or "ts" not in state:
             return None
         return str(state["ts"])
 
-    def _save_ts(self, ts: str) -> None:
-        """Atomically and durably: the next request must never get ahead of the file."""
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.state_file.with_name(self.state_file.name + ".tmp")
-        with open(temporary, "w", encoding="utf-8") as file:
-            json.dump({"group_id": self.group_id, "ts": ts}, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.state_file)
+    async def _save_ts(self, ts: str) -> None:
+        """Committed before the next request carries it: VK must never be told of a batch the
+        database does not hold."""
+        await self.positions.save_position(parse.NAME, str(self.group_id), ts)
 
 
 SECRET_FIELD = "secret"

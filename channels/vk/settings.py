@@ -33,7 +33,7 @@ class VkSettings(Section):
     execute_calls: int = Field(25, ge=1, le=25)     # API calls one execute request carries at most (VK runs 25)
     name_cache_size: int = Field(10_000, ge=1)      # residents whose VK name (users.get) is kept in memory
     name_cache_seconds: float = Field(900.0, gt=0)  # ... and for how long, before it is asked again
-    longpoll_state_file: str = ""                   # "" keeps the long-poll ts beside the database
+    longpoll_state_file: str = ""                   # an earlier release's ts file, read once; "" = beside the database
     # Broadcasts: messages.send with peer_ids, paced to requests_per_second by the broadcast sender.
     broadcast_peers_per_call: int = Field(100, ge=1, le=100)  # VK takes at most 100 peer_ids a call
     # VK's message intent for residents who have not written within 24 hours (see config.yaml).

@@ -1,8 +1,9 @@
 """What a channel may ask of storage: a few operations, each in its own commit, and no database.
 
 The application hands every channel one object that implements all of these
-(``storage.channel_storage.ChannelStorage`` for SQLite); a channel types it by the one protocol it
-uses, so that what the web chat, the gateway or WhatsApp can reach is written in one place.
+(``storage.channel_storage.ChannelStorage``, on SQLite or PostgreSQL); a channel types it by the one
+protocol it uses, so that what the web chat, the gateway, WhatsApp or VK's long poll can reach is
+written in one place.
 """
 from __future__ import annotations
 
@@ -45,5 +46,17 @@ class WhatsappWindows(Protocol):
         """One more broadcast not sent to the number, committed at once."""
 
 
-class ChannelStorage(GatewayEventIds, PulledReplies, WhatsappWindows, Protocol):
+class PollPositions(Protocol):
+    """Where a long poll that the platform does not remember for us has stored up to (VK's Bots
+    Long Poll ``ts``), per channel and key (the VK community). In the database, so that the
+    process that takes the poll over, on whichever machine, goes on from there."""
+
+    async def position(self, channel: str, key: str) -> str | None:
+        """The position saved last (committed data), or None when none was."""
+
+    async def save_position(self, channel: str, key: str, value: str) -> None:
+        """Replace the position, committed at once."""
+
+
+class ChannelStorage(GatewayEventIds, PulledReplies, WhatsappWindows, PollPositions, Protocol):
     """Everything the channels together may ask of storage: what the application hands each."""

@@ -23,6 +23,7 @@ from storage.ports.leases import LeaseStore
 from storage.ports.moderation import ModerationStore
 from storage.ports.outbox import OutboxStore
 from storage.ports.phone_codes import PhoneCodeStore
+from storage.ports.poll_positions import PollPositionStore
 from storage.ports.polls import PollStore
 from storage.ports.privacy import PrivacyStore
 from storage.ports.proposals import ProposalStore
@@ -102,6 +103,9 @@ class Repositories(Protocol):
 
     @property
     def gateway(self) -> GatewayEventIdStore: ...
+
+    @property
+    def poll_positions(self) -> PollPositionStore: ...
 
     @property
     def attachment_references(self) -> AttachmentReferenceStore: ...

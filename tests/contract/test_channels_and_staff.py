@@ -31,6 +31,24 @@ async def test_a_gateway_event_id_is_taken_by_its_first_event(backend: Backend) 
     assert await backend.channels.claim_event_id("e-1", "fingerprint-b")
 
 
+async def test_a_long_polls_position_is_kept_per_channel_and_key_and_read_by_another_process(
+        backend: Backend) -> None:
+    assert await backend.channels.position("vk", "123") is None
+    await backend.channels.save_position("vk", "123", "40")
+    await backend.channels.save_position("vk", "456", "7")
+    await backend.channels.save_position("vk", "123", "41")  # replaces, never adds
+    await backend.channels.save_position("other", "123", "x")
+    assert await backend.channels.position("vk", "123") == "41"
+    another = await backend.another()  # a process on another machine, taking the poll over
+    try:
+        positions = another.reader.poll_positions
+        assert [await positions.get("vk", "123"), await positions.get("vk", "456")] == ["41", "7"]
+        assert await positions.get("other", "123") == "x"
+        assert await positions.get("vk", "789") is None
+    finally:
+        await another.close()
+
+
 async def test_whatsapps_window_opens_when_the_number_writes(backend: Backend) -> None:
     await resident(backend.db, "79140000001", channel="whatsapp")
     recent = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(timespec="microseconds")
